@@ -1,0 +1,168 @@
+"""`clients`: the provider's client organizations."""
+
+from __future__ import annotations
+
+import click
+
+from msp_tui.cli.output import emit, emit_one
+from msp_tui.cli.state import CliState, pass_state
+
+COLUMNS = ["id", "name", "plan", "seats", "used", "remaining", "status", "internal", "billing_email", "flags"]
+
+
+def _row(v) -> dict:
+    return {"id": v.id, "name": v.name, "plan": v.plan, "seats": v.seats, "used": v.used,
+            "remaining": v.remaining, "status": v.status, "internal": v.is_internal,
+            "billing_email": v.billing_email, "flags": list(v.flags), "version": v.version}
+
+
+@click.group("clients")
+def clients() -> None:
+    """The provider's clients (CLIENT is a client's name or id)."""
+
+
+@clients.command("list")
+@click.option("--filter", "text", default="", help="Only names containing this text.")
+@click.option("--sort", default="name", type=click.Choice(["name", "plan", "seats", "used", "remaining"]))
+@click.option("--desc", is_flag=True, help="Sort descending.")
+@pass_state
+def list_(state: CliState, text: str, sort: str, desc: bool) -> None:
+    """List every client.
+
+    \b
+    Example:
+      msp-tui clients list --filter contoso --format json
+    """
+    from msp_tui.core.services import clients as svc
+
+    db, actor = state.db(), state.actor()
+
+    def rows():
+        cursor = None
+        while True:
+            page = svc.list_clients(db, actor, text=text, sort=sort, descending=desc, after=cursor, limit=500)
+            yield from (_row(v) for v in page.rows)
+            if page.next_cursor is None:
+                return
+            cursor = page.next_cursor
+
+    emit(state.fmt, rows(), COLUMNS)
+
+
+@clients.command("show")
+@click.argument("client")
+@pass_state
+def show(state: CliState, client: str) -> None:
+    """Show one client.
+
+    \b
+    Example:
+      msp-tui clients show Contoso
+    """
+    from msp_tui.core.services import clients as svc
+
+    emit_one(state.fmt, _row(svc.get_client(state.db(), state.actor(), client)))
+
+
+@clients.command("create")
+@click.option("--name", required=True)
+@click.option("--plan", required=True, help="teams-monthly, teams-annually, enterprise-monthly, enterprise-annually")
+@click.option("--seats", required=True, type=int)
+@click.option("--owner", "owner_email", required=True, help="The client owner's email (invited as Owner).")
+@click.option("--billing-email", default=None)
+@pass_state
+def create(state: CliState, name, plan, seats, owner_email, billing_email) -> None:
+    """Create a client organization and invite its owner.
+
+    \b
+    Example:
+      msp-tui clients create --name Contoso --plan enterprise-monthly --seats 25 --owner it@contoso.example
+    """
+    from msp_tui.core.services import clients as svc
+
+    v = svc.create_client(state.db(), state.actor(), name=name, plan=plan, seats=seats,
+                          owner_email=owner_email, billing_email=billing_email)
+    emit_one(state.fmt, _row(v))
+
+
+@clients.command("add-existing")
+@click.argument("org")
+@pass_state
+def add_existing(state: CliState, org: str) -> None:
+    """Add an organization you own as a client.
+
+    \b
+    Example:
+      msp-tui clients add-existing "Fabrikam"
+    """
+    from msp_tui.core.services import clients as svc
+
+    emit_one(state.fmt, _row(svc.add_existing(state.db(), state.actor(), org)))
+
+
+@clients.command("unlink")
+@click.argument("client")
+@click.option("--confirm", "confirm_name", default=None, help="The client's name, typed again.")
+@pass_state
+def unlink(state: CliState, client: str, confirm_name) -> None:
+    """Stop managing a client (it keeps its own confirmed Owner).
+
+    \b
+    Example:
+      msp-tui clients unlink Contoso --confirm Contoso
+    """
+    from msp_tui.core.services import clients as svc
+
+    svc.unlink(state.db(), state.actor(), client, confirm_name=confirm_name)
+    click.echo(f"Unlinked {client}.", err=True)
+
+
+@clients.command("rename")
+@click.argument("client")
+@click.argument("name")
+@pass_state
+def rename(state: CliState, client: str, name: str) -> None:
+    """Rename a client.
+
+    \b
+    Example:
+      msp-tui clients rename Contoso "Contoso Ltd"
+    """
+    from msp_tui.core.services import clients as svc
+
+    emit_one(state.fmt, _row(svc.rename(state.db(), state.actor(), client, name)))
+
+
+@clients.command("seats")
+@click.argument("client")
+@click.argument("seats", type=int)
+@pass_state
+def seats(state: CliState, client: str, seats: int) -> None:
+    """Change a client's seat count.
+
+    \b
+    Example:
+      msp-tui clients seats Contoso 30
+    """
+    from msp_tui.core.services import clients as svc
+
+    emit_one(state.fmt, _row(svc.change_seats(state.db(), state.actor(), client, seats)))
+
+
+@clients.command("internal")
+@click.argument("client")
+@click.option("--off", is_flag=True, help="Unmark it.")
+@pass_state
+def internal(state: CliState, client: str, off: bool) -> None:
+    """Mark the MSP's own internal organization.
+
+    \b
+    Example:
+      msp-tui clients internal "Northwind Internal"
+    """
+    from msp_tui.core.services import clients as svc
+
+    emit_one(state.fmt, _row(svc.mark_internal(state.db(), state.actor(), client, not off)))
+
+
+COMMANDS = [clients]

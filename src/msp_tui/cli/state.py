@@ -1,0 +1,55 @@
+"""What every command shares: the database, the signed-in person, and output formatting."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import click
+
+from msp_tui.core.errors import AuthFailed, BadInput
+
+
+@dataclass
+class CliState:
+    db_url: str | None
+    email: str | None
+    passwordenv: str | None
+    passwordfile: str | None
+    fmt: str = "table"
+    _db: object = field(default=None, repr=False)
+    _actor: object = field(default=None, repr=False)
+
+    def db(self):
+        if self._db is None:
+            from msp_tui.core.db import open_database
+
+            self._db = open_database(self.db_url)
+        return self._db
+
+    def password(self, prompt: str = "Master password", confirm: bool = False) -> str:
+        if self.passwordenv:
+            value = os.environ.get(self.passwordenv)
+            if value is None:
+                raise BadInput(f"The environment variable {self.passwordenv} is not set.", "passwordenv")
+            return value
+        if self.passwordfile:
+            try:
+                return Path(self.passwordfile).read_text(encoding="utf-8").rstrip("\r\n")
+            except OSError as exc:
+                raise BadInput(f"Cannot read the password file: {exc.strerror}.", "passwordfile") from None
+        return click.prompt(prompt, hide_input=True, confirmation_prompt=confirm, err=True)
+
+    def actor(self):
+        """Sign in with --email and the password (env, file or prompt); exit 3 on failure."""
+        if self._actor is None:
+            from msp_tui.core.services import accounts
+
+            if not self.email:
+                raise AuthFailed("Sign-in needs --email (or MSP_TUI_EMAIL).")
+            self._actor = accounts.sign_in(self.db(), self.email, self.password())
+        return self._actor
+
+
+pass_state = click.make_pass_decorator(CliState)

@@ -1,0 +1,1 @@
+"""The rules, storage and use cases of msp-tui. Never imports Textual."""

@@ -1,0 +1,41 @@
+"""Who is acting: the signed-in person, the provider they work in, and their unlocked keys."""
+
+from __future__ import annotations
+
+import os
+import uuid
+from dataclasses import dataclass, field
+
+from msp_tui.core.crypto import AccountSecrets
+
+
+def ssh_client_address() -> str | None:
+    """The SSH client's address when the program runs in an SSH session."""
+    for var in ("SSH_CONNECTION", "SSH_CLIENT"):
+        value = os.environ.get(var)
+        if value:
+            return value.split()[0][:50]
+    return None
+
+
+@dataclass
+class Actor:
+    account_id: uuid.UUID
+    email: str
+    name: str
+    #: The provider this person works in (None for a client's member who is not staff).
+    provider_id: uuid.UUID | None
+    #: The account's keys while unlocked; None once the app locks.
+    secrets: AccountSecrets | None = field(default=None, repr=False)
+    device: str = "terminal"
+    ip_address: str | None = field(default_factory=ssh_client_address)
+    #: Keys opened during this session (provider key, org keys), dropped with `lock()`.
+    key_cache: dict = field(default_factory=dict, repr=False)
+
+    def lock(self) -> None:
+        self.secrets = None
+        self.key_cache.clear()
+
+    @property
+    def label(self) -> str:
+        return f"{self.name} <{self.email}>" if self.name else self.email

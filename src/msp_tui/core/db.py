@@ -1,0 +1,205 @@
+"""The database: where it is, how connections behave, transactions, and migrations on open.
+
+SQLite (the default) runs in WAL mode with foreign keys on and a busy timeout, through a current
+SQLite (pysqlite3) because SQLite before 3.51.3 can corrupt a WAL database written by several
+processes. Every write transaction starts with BEGIN IMMEDIATE, so two writers queue at the start
+instead of failing half-way. On PostgreSQL every write transaction first locks the event chain's
+head row, which orders all writes the same way.
+"""
+
+from __future__ import annotations
+
+import os
+import stat
+import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+from sqlalchemy import Engine, create_engine, event, select, text
+from sqlalchemy.engine import URL, make_url
+from sqlalchemy.orm import Session
+
+from msp_tui.core.errors import BadInput
+
+APP_NAME = "msp-tui"
+BUSY_TIMEOUT_MS = 10_000
+MIN_SQLITE = (3, 51, 3)
+
+
+def default_path() -> Path:
+    import platformdirs
+
+    return Path(platformdirs.user_data_dir(APP_NAME)) / "msp-tui.db"
+
+
+def resolve_url(path_or_url: str | os.PathLike | None) -> URL:
+    """A path becomes a SQLite URL; a SQLAlchemy URL is taken as it is (postgresql:// uses psycopg 3)."""
+    if path_or_url is None or str(path_or_url) == "":
+        path_or_url = os.environ.get("MSP_TUI_DB") or default_path()
+    raw = str(path_or_url)
+    if "://" in raw:
+        url = make_url(raw)
+        if url.drivername in ("postgresql", "postgres"):
+            url = url.set(drivername="postgresql+psycopg")
+        return url
+    return URL.create("sqlite", database=str(Path(raw).expanduser().resolve()))
+
+
+def _sqlite_module():
+    try:
+        import pysqlite3.dbapi2 as module  # type: ignore[import-not-found]
+    except ImportError:  # pragma: no cover - pysqlite3 is a dependency
+        import sqlite3 as module
+    return module
+
+
+def sqlite_version() -> tuple[int, int, int]:
+    return tuple(int(p) for p in _sqlite_module().sqlite_version.split("."))  # type: ignore[return-value]
+
+
+def _prepare_sqlite_file(path: str) -> list[str]:
+    """Create a new database file 0600 in a 0700 folder; warn about a file others may write."""
+    warnings: list[str] = []
+    if path == ":memory:":
+        return warnings
+    p = Path(path)
+    if not p.exists():
+        p.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+        fd = os.open(p, os.O_CREAT | os.O_WRONLY, 0o600)
+        os.close(fd)
+    else:
+        mode = p.stat().st_mode
+        if mode & (stat.S_IWGRP | stat.S_IWOTH):
+            warnings.append(f"warning: the database {p} is writable by other users "
+                            f"(mode {stat.filemode(mode)}); anyone who can write it can alter it.")
+    return warnings
+
+
+class Database:
+    """One database and its engine. `write()` and `read()` hand out sessions."""
+
+    def __init__(self, path_or_url: str | os.PathLike | None = None, *, migrate: bool = True,
+                 echo: bool = False) -> None:
+        self.url = resolve_url(path_or_url)
+        self.is_sqlite = self.url.get_backend_name() == "sqlite"
+        self.warnings: list[str] = []
+        if self.is_sqlite:
+            version = sqlite_version()
+            if version < MIN_SQLITE:
+                raise BadInput(
+                    f"SQLite {'.'.join(map(str, version))} is too old for several writers at once "
+                    f"(a WAL-reset bug before {'.'.join(map(str, MIN_SQLITE))} can corrupt the database); "
+                    "install the pysqlite3 package or use PostgreSQL.")
+            self.warnings += _prepare_sqlite_file(self.url.database or ":memory:")
+            self.engine = create_engine(self.url, module=_sqlite_module(), echo=echo,
+                                        connect_args={"timeout": BUSY_TIMEOUT_MS / 1000,
+                                                      "check_same_thread": False})
+            _install_sqlite_events(self.engine)
+        else:
+            self.engine = create_engine(self.url, echo=echo, pool_pre_ping=True)
+        self._writer = self.engine.execution_options(msp_write=True)
+        if migrate:
+            self.upgrade()
+
+    @property
+    def display(self) -> str:
+        return self.url.render_as_string(hide_password=True)
+
+    # --- transactions ---------------------------------------------------------------------
+
+    @contextmanager
+    def write(self) -> Iterator[Session]:
+        """One write transaction: commits on success, rolls back on any exception."""
+        with Session(self._writer, expire_on_commit=False, autoflush=True) as session:
+            with session.begin():
+                if not self.is_sqlite:
+                    from msp_tui.core.events import lock_chain_head
+                    lock_chain_head(session)
+                yield session
+
+    @contextmanager
+    def read(self) -> Iterator[Session]:
+        with Session(self.engine, expire_on_commit=False) as session:
+            with session.begin():
+                yield session
+
+    def dispose(self) -> None:
+        self.engine.dispose()
+
+    # --- migrations -----------------------------------------------------------------------
+
+    def _alembic_config(self, connection=None):
+        from alembic.config import Config
+
+        cfg = Config()
+        cfg.set_main_option("script_location", str(Path(__file__).parent / "migrations"))
+        cfg.attributes["connection"] = connection
+        return cfg
+
+    def current_revision(self) -> str | None:
+        from alembic.runtime.migration import MigrationContext
+
+        with self.engine.connect() as conn:
+            return MigrationContext.configure(conn).get_current_revision()
+
+    def head_revision(self) -> str | None:
+        from alembic.script import ScriptDirectory
+
+        return ScriptDirectory.from_config(self._alembic_config()).get_current_head()
+
+    def upgrade(self) -> bool:
+        """Apply pending migrations; True if any ran."""
+        if self.current_revision() == self.head_revision():
+            return False
+        from alembic import command
+
+        with self._writer.begin() as conn:
+            command.upgrade(self._alembic_config(conn), "head")
+        return True
+
+    # --- health ---------------------------------------------------------------------------
+
+    def check(self) -> list[str]:
+        """Integrity problems found (empty when all is well)."""
+        problems: list[str] = []
+        with self.engine.connect() as conn:
+            if self.is_sqlite:
+                rows = [r[0] for r in conn.exec_driver_sql("PRAGMA integrity_check")]
+                if rows != ["ok"]:
+                    problems += [f"integrity: {r}" for r in rows]
+                for r in conn.exec_driver_sql("PRAGMA foreign_key_check"):
+                    problems.append(f"foreign key: table {r[0]} row {r[1]} -> {r[2]}")
+            else:
+                conn.execute(text("SELECT 1"))
+        return problems
+
+
+def _install_sqlite_events(engine: Engine) -> None:
+    # SQLAlchemy's documented recipe: take BEGIN away from the driver and emit our own.
+    @event.listens_for(engine, "connect")
+    def _on_connect(dbapi_connection, _record) -> None:
+        dbapi_connection.isolation_level = None
+        cur = dbapi_connection.cursor()
+        cur.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
+        cur.execute("PRAGMA journal_mode = WAL")
+        cur.execute("PRAGMA synchronous = NORMAL")
+        cur.execute("PRAGMA foreign_keys = ON")
+        cur.close()
+
+    @event.listens_for(engine, "begin")
+    def _on_begin(conn) -> None:
+        if conn.get_execution_options().get("msp_write"):
+            conn.exec_driver_sql("BEGIN IMMEDIATE")
+        else:
+            conn.exec_driver_sql("BEGIN")
+
+
+def open_database(path_or_url: str | os.PathLike | None = None, *, migrate: bool = True) -> Database:
+    db = Database(path_or_url, migrate=migrate)
+    for warning in db.warnings:
+        print(warning, file=sys.stderr)
+    return db
+
+
+__all__ = ["Database", "open_database", "resolve_url", "default_path", "select"]

@@ -1,0 +1,345 @@
+"""The demo and benchmark data generator: a realistic provider, fast enough for 100,000 clients.
+
+Small demos go through the real use cases' key handling (every confirmed member holds the org key);
+large ones bulk-insert rows with the same shapes, sealing member keys only for the first clients, so
+`--clients 100000 --events 1000000` builds in well under two minutes.
+"""
+
+from __future__ import annotations
+
+import json
+import random
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import timedelta
+
+from sqlalchemy import insert, select
+
+from msp_tui.core import clock, crypto, events, keys
+from msp_tui.core.context import Actor
+from msp_tui.core.db import Database
+from msp_tui.core.enums import (PROVIDER_LOG_TYPES, CollectionAccess, EventType, MemberRole, MemberStatus,
+                                OrgStatus, PlanType, StaffRole, StaffStatus)
+from msp_tui.core.models import (Account, Client, Collection, CollectionMember, Event, EventChainHead, Group,
+                                 GroupMember, Member, Organization, Provider, SeatChange, Staff)
+from msp_tui.core.services import accounts
+
+DEMO_EMAIL = "ada@northwind.example"
+DEMO_PASSWORD = "northwind-demo-2026"
+SECOND_ADMIN = ("grace@northwind.example", "Grace Hopper", "northwind-failover-2026")
+#: Clients whose confirmed members get the org key sealed to them (X25519 per member costs time).
+SEALED_CLIENTS = 500
+
+WORDS_A = ["Contoso", "Fabrikam", "Northwind", "Tailspin", "Wingtip", "Adatum", "Litware", "Proseware",
+           "Fourth Coffee", "Alpine Ski", "Blue Yonder", "Coho Winery", "Humongous", "Lucerne", "Margie's",
+           "Relecloud", "Trey Research", "VanArsdel", "Woodgrove", "Wide World", "Graphic Design",
+           "Southridge", "School of Fine Art", "City Power", "Consolidated Messenger", "Bellows College"]
+WORDS_B = ["Dental", "Legal", "Logistics", "Holdings", "Clinic", "Partners", "Accounting", "Builders",
+           "Bakery", "Motors", "Studio", "Pharmacy", "Realty", "Foundation", "Labs", "Hotels", "Media"]
+FIRST = ["Alex", "Sam", "Jordan", "Taylor", "Morgan", "Casey", "Riley", "Jamie", "Avery", "Quinn", "Drew",
+         "Reese", "Robin", "Kim", "Lee", "Pat", "Chris", "Dana", "Noor", "Ines", "Mateo", "Yuki", "Omar"]
+LAST = ["Garcia", "Smith", "Okafor", "Nguyen", "Kowalski", "Larsen", "Haddad", "Rossi", "Silva", "Novak",
+        "Tanaka", "Byrne", "Moreau", "Weber", "Costa", "Ivanova", "Patel", "Andersen", "Fischer", "Khan"]
+
+
+@dataclass(frozen=True)
+class DemoResult:
+    email: str
+    password: str
+    actor: Actor
+    clients: int
+    events: int
+
+
+def _say(progress, msg):
+    if progress:
+        progress(msg)
+
+
+def build(db: Database, *, clients: int = 40, events: int | None = None, seed: int = 7,
+          progress: Callable[[str], None] | None = None) -> DemoResult:
+    rng = random.Random(seed)
+    real_now = clock.now()
+    start = real_now - timedelta(days=90)
+    clock.freeze(start)
+    try:
+        admin = accounts.init_provider(db, provider="Northwind MSP", email=DEMO_EMAIL, name="Ada Lovelace",
+                                       password=DEMO_PASSWORD)
+    finally:
+        clock.freeze(None)
+    _say(progress, "provider and first admin created")
+    with db.write() as s:
+        provider = s.get(Provider, admin.provider_id)
+        pkey = keys.provider_key(s, admin, provider.id)
+        staff_accounts = _staff(s, rng, admin, provider, pkey, start)
+        people = _people(s, rng, min(max(clients * 3, 20), 5000))
+        s.flush()
+    _say(progress, f"{len(staff_accounts)} staff, {len(people)} people")
+    org_ids = _clients(db, rng, admin, pkey, provider.key_generation, clients, people, start, progress)
+    _owned_unmanaged(db, rng, admin, people)
+    n_events = events if events is not None else max(clients * 60, 2000)
+    _events(db, rng, admin, staff_accounts, org_ids, people, n_events, start, real_now, progress)
+    return DemoResult(DEMO_EMAIL, DEMO_PASSWORD, admin, clients, n_events)
+
+
+def _sealed_account(email: str, name: str) -> tuple[dict, crypto.AccountSecrets]:
+    account_id = uuid.uuid4()
+    made = crypto.sealed_account_keys(account_id)
+    return dict(id=account_id, email=email, name=name, **made.columns), made.secrets
+
+
+def _staff(s, rng, admin, provider, pkey, start) -> dict[uuid.UUID, bytes]:
+    """Second admin (with a real password), two service users, one invited, one accepted.
+
+    Returns the confirmed staff's signing keys, so their demo events are signed like real ones."""
+    out = {admin.account_id: admin.secrets.signing_key}
+    second_id = uuid.uuid4()
+    made = crypto.new_account_keys(second_id, SECOND_ADMIN[2])
+    rows = [dict(id=second_id, email=SECOND_ADMIN[0], name=SECOND_ADMIN[1], **made.columns)]
+    signing = {second_id: made.secrets.signing_key}
+    plan = [(StaffRole.PROVIDER_ADMIN, StaffStatus.CONFIRMED, rows[0])]
+    for email, name, role, status in [
+        ("sam@northwind.example", "Sam Service", StaffRole.SERVICE_USER, StaffStatus.CONFIRMED),
+        ("kim@northwind.example", "Kim Night-Shift", StaffRole.SERVICE_USER, StaffStatus.CONFIRMED),
+        ("lee@northwind.example", "Lee Newhire", StaffRole.SERVICE_USER, StaffStatus.ACCEPTED),
+    ]:
+        row, secrets = _sealed_account(email, name)
+        rows.append(row)
+        signing[row["id"]] = secrets.signing_key
+        plan.append((role, status, row))
+    s.execute(insert(Account), rows)
+    for role, status, row in plan:
+        st = Staff(provider_id=provider.id, account_id=row["id"], email=row["email"], role=role, status=status,
+                   invited_at=start + timedelta(days=rng.randint(0, 3)), invited_by_id=admin.account_id)
+        if status == StaffStatus.CONFIRMED:
+            st.key = keys.seal_provider_key(pkey, provider.id, provider.key_generation, row["public_key"])
+            st.key_generation = provider.key_generation
+            out[row["id"]] = signing[row["id"]]
+        s.add(st)
+    s.add(Staff(provider_id=provider.id, email="max@northwind.example", role=StaffRole.SERVICE_USER,
+                status=StaffStatus.INVITED, invited_at=clock.now() - timedelta(days=8),
+                invited_by_id=admin.account_id))
+    return out
+
+
+def _people(s, rng, n: int) -> list[dict]:
+    """Client-side people: accounts nobody can sign in to (their master key was never kept)."""
+    rows = []
+    seen = set()
+    while len(rows) < n:
+        first, last = rng.choice(FIRST), rng.choice(LAST)
+        email = f"{first}.{last}{len(rows)}@mail.example".lower()
+        if email in seen:
+            continue
+        seen.add(email)
+        row, _ = _sealed_account(email, f"{first} {last}")
+        row["two_factor_enabled"] = rng.random() < 0.6
+        rows.append(row)
+    s.execute(insert(Account), rows)
+    return rows
+
+
+def _client_name(rng, i: int) -> str:
+    return f"{rng.choice(WORDS_A)} {rng.choice(WORDS_B)}" + (f" {i}" if i >= 40 else "")
+
+
+def _clients(db, rng, admin, pkey, generation, n, people, start, progress) -> list[uuid.UUID]:
+    now = clock.now()
+    org_ids: list[uuid.UUID] = []
+    batch = 5000
+    names_used: set[str] = set()
+    for lo in range(0, n, batch):
+        orgs, links, members, colls, cmembers, seat_rows, groups, gmembers = [], [], [], [], [], [], [], []
+        for i in range(lo, min(n, lo + batch)):
+            org_id = uuid.uuid4()
+            name = _client_name(rng, i)
+            while name in names_used and i < 40:
+                name = _client_name(rng, i)
+            names_used.add(name)
+            plan = rng.choice([PlanType.TEAMS_MONTHLY, PlanType.ENTERPRISE_MONTHLY, PlanType.ENTERPRISE_MONTHLY,
+                               PlanType.TEAMS_ANNUALLY, PlanType.ENTERPRISE_ANNUALLY])
+            small = n > 1000
+            seats = rng.choice([5, 10, 10, 25, 50]) if small else rng.choice([5, 10, 15, 25, 50, 100])
+            created = start + timedelta(days=rng.uniform(0, 30))
+            org_key = crypto.random_key()
+            k = min(seats, rng.randint(2, 4) if small else rng.randint(3, 14))
+            if i % 9 == 4:
+                k = seats  # some clients are out of seats
+            chosen = rng.sample(people, min(k, len(people)))
+            occupied = 0
+            owner_done = False
+            for j, person in enumerate(chosen):
+                status = rng.choices([MemberStatus.CONFIRMED, MemberStatus.ACCEPTED, MemberStatus.INVITED,
+                                      MemberStatus.REVOKED], [70, 8, 14, 8])[0]
+                role = MemberRole.OWNER if not owner_done else rng.choices(
+                    [MemberRole.ADMIN, MemberRole.USER, MemberRole.CUSTOM], [15, 80, 5])[0]
+                if not owner_done:
+                    status = MemberStatus.CONFIRMED
+                owner_done = True
+                if role == MemberRole.CUSTOM and not plan.is_enterprise:
+                    role = MemberRole.USER
+                invited_at = created + timedelta(days=rng.uniform(0, 20))
+                if status == MemberStatus.INVITED and rng.random() < 0.5:
+                    invited_at = now - timedelta(days=rng.uniform(6, 20))  # stale invitations
+                elif status == MemberStatus.INVITED:
+                    invited_at = now - timedelta(days=rng.uniform(0, 4))
+                has_account = status in (MemberStatus.CONFIRMED, MemberStatus.ACCEPTED) or (
+                    status == MemberStatus.REVOKED)
+                key = None
+                if status == MemberStatus.CONFIRMED and i < SEALED_CLIENTS:
+                    key = keys.seal_org_key_for_member(org_key, org_id, person["public_key"])
+                members.append(dict(
+                    id=uuid.uuid4(), organization_id=org_id, account_id=person["id"] if has_account else None,
+                    email=person["email"], role=int(role), status=int(status),
+                    previous_status=int(MemberStatus.CONFIRMED) if status == MemberStatus.REVOKED else None,
+                    revocation_reason=1 if status == MemberStatus.REVOKED else None,
+                    permissions=json.dumps({"manage_users": True, "access_event_logs": True})
+                    if role == MemberRole.CUSTOM else None,
+                    key=key, invited_at=invited_at, created_at=invited_at, revision_date=invited_at, version=1))
+                if status != MemberStatus.REVOKED:
+                    occupied += 1
+            orgs.append(dict(
+                id=org_id, name=name, name_lower=name.lower(), plan_type=int(plan), seats=seats,
+                occupied_seats=occupied, seats_remaining=seats - occupied,
+                billing_email=f"billing@{name.split()[0].lower()}{i}.example", status=int(OrgStatus.MANAGED),
+                enabled=True, is_internal=(i == 0), use_policies=plan.is_enterprise,
+                use_custom_permissions=plan.is_enterprise, created_at=created, revision_date=created,
+                version=1, updated_by_id=admin.account_id))
+            links.append(dict(id=uuid.uuid4(), provider_id=admin.provider_id, organization_id=org_id,
+                              key=keys.wrap_org_key_for_provider(org_key, org_id, pkey, generation),
+                              key_generation=generation, created_at=created))
+            seat_rows.append(dict(organization_id=org_id, seats=seats, plan_type=int(plan), changed_at=created))
+            org_members = members[-len(chosen):] if chosen else []
+            for cname in ["Default collection"] + (rng.sample(["Infrastructure", "Finance", "Shared logins",
+                                                                "Social media", "Break-glass"], 2)
+                                                   if not small else []):
+                cid = uuid.uuid4()
+                colls.append(dict(id=cid, organization_id=org_id,
+                                  name=keys.encrypt_name(org_key, org_id, cname, "collection-name"),
+                                  created_at=created, revision_date=created, version=1))
+                for m in org_members[:3]:
+                    cmembers.append(dict(collection_id=cid, member_id=m["id"],
+                                         access=int(rng.choice(list(CollectionAccess)))))
+            if not small:
+                for gname in rng.sample(["Helpdesk", "Finance", "Engineering", "Management"], 2):
+                    gid = uuid.uuid4()
+                    groups.append(dict(id=gid, organization_id=org_id, name=gname, created_at=created,
+                                       revision_date=created, version=1))
+                    for m in org_members[1:4]:
+                        gmembers.append(dict(group_id=gid, member_id=m["id"]))
+            org_ids.append(org_id)
+        with db.write() as s:
+            s.execute(insert(Organization), orgs)
+            s.execute(insert(Client), links)
+            if members:
+                s.execute(insert(Member), members)
+            s.execute(insert(Collection), colls)
+            if cmembers:
+                s.execute(insert(CollectionMember), cmembers)
+            if groups:
+                s.execute(insert(Group), groups)
+            if gmembers:
+                s.execute(insert(GroupMember), gmembers)
+            s.execute(insert(SeatChange), seat_rows)
+        _say(progress, f"clients: {len(org_ids):,} of {n:,}")
+    return org_ids
+
+
+def _owned_unmanaged(db, rng, admin, people) -> None:
+    """Two organizations the demo admin owns that no provider manages yet (for 'add existing')."""
+    with db.write() as s:
+        acc = s.get(Account, admin.account_id)
+        for name, plan, seats in [("Ada's Consulting", PlanType.TEAMS_MONTHLY, 10),
+                                  ("Lovelace Family Office", PlanType.ENTERPRISE_ANNUALLY, 20)]:
+            org_key = crypto.random_key()
+            org = Organization(name=name, name_lower=name.lower(), plan_type=int(plan), seats=seats,
+                               occupied_seats=1, seats_remaining=seats - 1, billing_email=admin.email,
+                               status=int(OrgStatus.CREATED), use_policies=plan.is_enterprise,
+                               use_custom_permissions=plan.is_enterprise)
+            s.add(org)
+            s.flush()
+            s.add(Member(organization_id=org.id, account_id=acc.id, email=acc.email, role=int(MemberRole.OWNER),
+                         status=int(MemberStatus.CONFIRMED),
+                         key=keys.seal_org_key_for_member(org_key, org.id, acc.public_key)))
+
+
+EVENT_MIX = [
+    (EventType.USER_LOGGED_IN, 14, "staff", False),
+    (EventType.MEMBER_INVITED, 10, "staff", True),
+    (EventType.MEMBER_CONFIRMED, 8, "staff", True),
+    (EventType.MEMBER_UPDATED, 6, "staff", True),
+    (EventType.MEMBER_REVOKED, 2, "staff", True),
+    (EventType.MEMBER_RESTORED, 1, "staff", True),
+    (EventType.ITEM_CLIENT_VIEWED, 14, "member", True),
+    (EventType.ITEM_UPDATED, 6, "member", True),
+    (EventType.ITEM_CREATED, 5, "member", True),
+    (EventType.ITEM_CLIENT_COPIED_PASSWORD, 6, "member", True),
+    (EventType.COLLECTION_UPDATED, 3, "staff", True),
+    (EventType.GROUP_UPDATED, 2, "staff", True),
+    (EventType.POLICY_UPDATED, 2, "staff", True),
+    (EventType.ORGANIZATION_VAULT_ACCESSED, 4, "staff", True),
+    (EventType.CLIENT_VAULT_ACCESSED, 4, "staff", True),
+    (EventType.ORGANIZATION_UPDATED, 2, "staff", True),
+    (EventType.STAFF_UPDATED, 1, "admin", False),
+    (EventType.USER_FAILED_LOGIN, 1, "none", False),
+]
+
+
+def _events(db, rng, admin, staff_accounts, org_ids, people, n, start, end, progress) -> None:
+    """n events spread over [start, end], oldest first, chained and signed like real ones."""
+    if n <= 0 or not org_ids:
+        return
+    kinds = [k for k, *_ in EVENT_MIX]
+    weights = [w for _, w, *_ in EVENT_MIX]
+    meta = {k: (who, org) for k, _, who, org in EVENT_MIX}
+    span = (end - start).total_seconds()
+    offsets = sorted(rng.random() * span for _ in range(n))
+    ips = [f"203.0.113.{i}" for i in range(1, 30)] + [None]
+    staff_ids = list(staff_accounts)
+    batch = 20000
+    with db.read() as s:
+        head = s.get(EventChainHead, 1)
+        prev, next_id = head.last_hash, head.last_event_id + 1
+    written = 0
+    while written < n:
+        rows = []
+        for off in offsets[written:written + batch]:
+            kind = rng.choices(kinds, weights)[0]
+            who, has_org = meta[kind]
+            org_id = rng.choice(org_ids) if has_org else None
+            if who == "admin":
+                acting = admin.account_id
+            elif who == "staff":
+                acting = rng.choice(staff_ids)
+            elif who == "member":
+                acting = rng.choice(people)["id"]
+            else:
+                acting = None
+            values = dict(
+                id=next_id, type=int(kind), date=start + timedelta(seconds=off), provider_id=admin.provider_id,
+                provider_log=kind in PROVIDER_LOG_TYPES, organization_id=org_id, acting_account_id=acting,
+                account_id=None, provider_user_id=None, provider_organization_id=None,
+                organization_user_id=None, group_id=None, collection_id=None, item_id=None, policy_id=None,
+                device="terminal" if who != "member" else "browser", ip_address=rng.choice(ips),
+                system_user=None, detail=None)
+            if who == "member":
+                # Members act in their own apps; their events arrive as system-imported records
+                # (no acting signature expected), naming the person in the detail.
+                values["acting_account_id"] = None
+                values["detail"] = json.dumps({"email": rng.choice(people)["email"]})
+            digest = events.chain_hash(prev, values)
+            signing_key = staff_accounts.get(values["acting_account_id"])
+            signature = crypto.sign(signing_key, digest) if signing_key else None
+            values.update(prev_hash=prev, hash=digest, signature=signature)
+            rows.append(values)
+            prev = digest
+            next_id += 1
+        with db.write() as s:
+            s.execute(insert(Event), rows)
+            head = s.get(EventChainHead, 1)
+            head.last_event_id = next_id - 1
+            head.last_hash = prev
+            head.count += len(rows)
+        written += len(rows)
+        _say(progress, f"events: {written:,} of {n:,}")

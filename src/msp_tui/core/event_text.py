@@ -1,0 +1,79 @@
+"""A readable sentence for each event type (what the timeline and exports show)."""
+
+from __future__ import annotations
+
+from msp_tui.core.enums import EventType
+
+E = EventType
+MESSAGES: dict[int, str] = {
+    E.USER_LOGGED_IN: "Signed in",
+    E.USER_CHANGED_PASSWORD: "Changed master password",
+    E.USER_FAILED_LOGIN: "Failed sign-in attempt",
+    E.USER_CLIENT_EXPORTED_VAULT: "Exported their vault",
+    E.ITEM_CREATED: "Created item",
+    E.ITEM_UPDATED: "Edited item",
+    E.ITEM_DELETED: "Permanently deleted item",
+    E.ITEM_UPDATED_COLLECTIONS: "Moved item between collections",
+    E.ITEM_CLIENT_VIEWED: "Viewed item",
+    E.ITEM_CLIENT_TOGGLED_PASSWORD_VISIBLE: "Revealed an item's password",
+    E.ITEM_CLIENT_COPIED_PASSWORD: "Copied an item's password",
+    E.ITEM_SOFT_DELETED: "Sent item to trash",
+    E.ITEM_RESTORED: "Restored item from trash",
+    E.COLLECTION_CREATED: "Created collection",
+    E.COLLECTION_UPDATED: "Edited collection",
+    E.COLLECTION_DELETED: "Deleted collection",
+    E.GROUP_CREATED: "Created group",
+    E.GROUP_UPDATED: "Edited group",
+    E.GROUP_DELETED: "Deleted group",
+    E.MEMBER_INVITED: "Invited member",
+    E.MEMBER_CONFIRMED: "Confirmed member",
+    E.MEMBER_UPDATED: "Edited member",
+    E.MEMBER_REMOVED: "Removed member",
+    E.MEMBER_UPDATED_GROUPS: "Edited member's groups",
+    E.MEMBER_REVOKED: "Revoked member",
+    E.MEMBER_RESTORED: "Restored member",
+    E.MEMBER_REVOKED_TWO_FACTOR: "Revoked member: two-step login not set up",
+    E.MEMBER_REVOKED_SINGLE_ORG: "Revoked member: belongs to another organization",
+    E.ORGANIZATION_UPDATED: "Edited organization settings",
+    E.ORGANIZATION_CLIENT_EXPORTED_VAULT: "Exported the organization vault",
+    E.ORGANIZATION_VAULT_ACCESSED: "Provider staff opened the organization vault",
+    E.POLICY_UPDATED: "Changed policy",
+    E.STAFF_INVITED: "Invited staff member",
+    E.STAFF_CONFIRMED: "Confirmed staff member",
+    E.STAFF_UPDATED: "Edited staff member",
+    E.STAFF_REMOVED: "Removed staff member",
+    E.CLIENT_CREATED: "Created client organization",
+    E.CLIENT_ADDED: "Added existing organization as a client",
+    E.CLIENT_REMOVED: "Unlinked client organization",
+    E.CLIENT_VAULT_ACCESSED: "Accessed the client's vault",
+}
+
+#: Detail keys safe to show next to the message (never item names or secrets).
+SHOWN_DETAIL = ("email", "name", "role", "status", "seats", "plan", "reason", "member", "group", "access",
+                "policy", "internal", "permissions", "groups", "changes")
+
+
+def type_name(type_: int) -> str:
+    try:
+        return EventType(type_).name
+    except ValueError:
+        return str(type_)
+
+
+def describe(type_: int, detail: dict | None = None) -> str:
+    """'Invited member a@x.example (role User)' — the message plus the safe parts of the detail."""
+    text = MESSAGES.get(type_, f"Event {type_}")
+    if not detail:
+        return text
+    parts = []
+    for key in SHOWN_DETAIL:
+        if key not in detail or detail[key] is None:
+            continue
+        value = detail[key]
+        if isinstance(value, list) and len(value) == 2 and key not in ("permissions",):
+            parts.append(f"{key} {value[0]} → {value[1]}")
+        elif key in ("email", "name", "member"):
+            parts.append(str(value))
+        else:
+            parts.append(f"{key} {value}")
+    return f"{text}: {', '.join(parts)}" if parts else text

@@ -1,0 +1,305 @@
+"""Recording, chaining, querying and verifying events (S8, B3, B4).
+
+Every use case calls `record()` inside its own transaction, so a change and its event land
+together or not at all. Each event's hash covers its content and the previous event's hash.
+"""
+
+from __future__ import annotations
+
+import json
+import uuid
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+
+from sqlalchemy import and_, false, or_, select, tuple_
+from sqlalchemy.orm import Session, aliased
+
+from msp_tui.core import clock, crypto
+from msp_tui.core.context import Actor
+from msp_tui.core.enums import EVENT_CATEGORIES, PROVIDER_LOG_TYPES, VAULT_ACCESS_TYPES, EventType
+from msp_tui.core.errors import BadInput
+from msp_tui.core.models import Account, Client, Event, EventChainHead, Organization
+
+PAGE_SIZE = 50
+DEFAULT_RANGE = timedelta(days=30)
+MAX_RANGE = timedelta(days=367)
+
+#: The columns the chain hash covers, in order.
+CHAINED_FIELDS = (
+    "id", "type", "date", "provider_id", "provider_log", "organization_id", "acting_account_id",
+    "account_id", "provider_user_id", "provider_organization_id", "organization_user_id", "group_id",
+    "collection_id", "item_id", "policy_id", "device", "ip_address", "system_user", "detail",
+)
+
+
+def lock_chain_head(session: Session) -> EventChainHead:
+    """Take the chain head row for this transaction (FOR UPDATE; a no-op lock on SQLite)."""
+    head = session.execute(
+        select(EventChainHead).where(EventChainHead.id == 1).with_for_update()).scalar_one()
+    session.info["chain_head"] = head
+    return head
+
+
+def _canonical(values: dict) -> bytes:
+    def enc(v):
+        if isinstance(v, uuid.UUID):
+            return v.hex
+        if isinstance(v, datetime):
+            return v.isoformat(timespec="microseconds")
+        return v
+
+    return json.dumps([enc(values.get(f)) for f in CHAINED_FIELDS], separators=(",", ":"),
+                      ensure_ascii=False).encode("utf-8")
+
+
+def chain_hash(prev_hash: bytes, values: dict) -> bytes:
+    return crypto.sha256(prev_hash + _canonical(values))
+
+
+def record(session: Session, actor: Actor | None, type: EventType, *, detail: dict | None = None,
+           provider_id: uuid.UUID | None = None, organization_id: uuid.UUID | None = None,
+           date: datetime | None = None, **ids: uuid.UUID | None) -> Event:
+    """Write one event in the caller's transaction, linked to the chain and signed by the actor."""
+    if provider_id is None and organization_id is not None:
+        provider_id = session.execute(
+            select(Client.provider_id).where(Client.organization_id == organization_id)).scalar()
+    head = session.info.get("chain_head") or lock_chain_head(session)
+    values = dict(
+        id=head.last_event_id + 1, type=int(type), date=date or clock.now(), provider_id=provider_id,
+        provider_log=type in PROVIDER_LOG_TYPES, organization_id=organization_id,
+        acting_account_id=actor.account_id if actor else None,
+        device=actor.device if actor else None, ip_address=actor.ip_address if actor else None,
+        detail=json.dumps(detail, sort_keys=True, separators=(",", ":")) if detail else None,
+        **ids,
+    )
+    digest = chain_hash(head.last_hash, values)
+    signature = None
+    if actor is not None and actor.secrets is not None and actor.secrets.signing_key:
+        signature = crypto.sign(actor.secrets.signing_key, digest)
+    event = Event(**values, prev_hash=head.last_hash, hash=digest, signature=signature)
+    session.add(event)
+    head.last_event_id = values["id"]
+    head.last_hash = digest
+    head.count += 1
+    return event
+
+
+# --- queries ------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class EventScope:
+    """What a person may see, decided by core.access: a provider's timeline or one client's log."""
+
+    provider_id: uuid.UUID | None = None
+    include_provider_log: bool = False
+    organization_id: uuid.UUID | None = None
+
+
+@dataclass(frozen=True)
+class EventFilter:
+    client_ids: tuple[uuid.UUID, ...] = ()
+    actor_ids: tuple[uuid.UUID, ...] = ()
+    types: tuple[int, ...] = ()
+    categories: tuple[str, ...] = ()
+    since: datetime | None = None
+    until: datetime | None = None
+
+    def time_range(self) -> tuple[datetime, datetime]:
+        until = self.until or clock.now()
+        since = self.since or (until - DEFAULT_RANGE)
+        if since > until:
+            since, until = until, since
+        if until - since > MAX_RANGE:
+            raise BadInput("Range too large: the timeline shows at most 367 days at a time.", "since")
+        return since, until
+
+
+@dataclass(frozen=True)
+class EventRow:
+    """One event as screens and exports show it: plain data, no ORM object."""
+
+    id: int
+    type: int
+    date: datetime
+    provider_id: uuid.UUID | None
+    organization_id: uuid.UUID | None
+    client_name: str | None
+    acting_account_id: uuid.UUID | None
+    actor_name: str | None
+    actor_email: str | None
+    account_id: uuid.UUID | None
+    provider_user_id: uuid.UUID | None
+    organization_user_id: uuid.UUID | None
+    group_id: uuid.UUID | None
+    collection_id: uuid.UUID | None
+    item_id: uuid.UUID | None
+    policy_id: uuid.UUID | None
+    device: str | None
+    ip_address: str | None
+    detail: dict = field(default_factory=dict)
+
+    @property
+    def cursor(self) -> tuple[datetime, int]:
+        return (self.date, self.id)
+
+
+def _conditions(scope: EventScope, flt: EventFilter) -> list:
+    since, until = flt.time_range()
+    conds = [Event.date >= since, Event.date <= until]
+    if scope.organization_id is not None:
+        conds.append(Event.organization_id == scope.organization_id)
+        if scope.provider_id is not None and not scope.include_provider_log:
+            conds.append(Event.provider_log == false())
+        elif scope.provider_id is None:
+            # A client's own people never see the provider's log entries about their org.
+            conds.append(Event.provider_log == false())
+    elif scope.provider_id is not None:
+        conds.append(Event.provider_id == scope.provider_id)
+        if not scope.include_provider_log:
+            conds.append(Event.provider_log == false())
+    else:
+        raise BadInput("No event scope.")
+    if flt.client_ids:
+        conds.append(Event.organization_id.in_(flt.client_ids))
+    if flt.actor_ids:
+        conds.append(Event.acting_account_id.in_(flt.actor_ids))
+    type_conds = []
+    if flt.types:
+        type_conds.append(Event.type.in_(flt.types))
+    for cat in flt.categories:
+        if cat == "vault-access":
+            type_conds.append(Event.type.in_([int(t) for t in VAULT_ACCESS_TYPES]))
+        elif cat in EVENT_CATEGORIES:
+            lo, hi = EVENT_CATEGORIES[cat]
+            type_conds.append(Event.type.between(lo, hi))
+        else:
+            raise BadInput(f"Unknown event category {cat!r}; use one of: "
+                           + ", ".join([*EVENT_CATEGORIES, "vault-access"]), "category")
+    if type_conds:
+        conds.append(or_(*type_conds))
+    return conds
+
+
+def _select_rows():
+    actor = aliased(Account)
+    return (
+        select(Event, Organization.name, actor.name, actor.email)
+        .outerjoin(Organization, Organization.id == Event.organization_id)
+        .outerjoin(actor, actor.id == Event.acting_account_id)
+    )
+
+
+def _to_row(event: Event, client_name, actor_name, actor_email) -> EventRow:
+    return EventRow(
+        id=event.id, type=event.type, date=event.date, provider_id=event.provider_id,
+        organization_id=event.organization_id, client_name=client_name,
+        acting_account_id=event.acting_account_id, actor_name=actor_name, actor_email=actor_email,
+        account_id=event.account_id, provider_user_id=event.provider_user_id,
+        organization_user_id=event.organization_user_id, group_id=event.group_id,
+        collection_id=event.collection_id, item_id=event.item_id, policy_id=event.policy_id,
+        device=event.device, ip_address=event.ip_address,
+        detail=json.loads(event.detail) if event.detail else {},
+    )
+
+
+def query_page(session: Session, scope: EventScope, flt: EventFilter = EventFilter(), *,
+               before: tuple[datetime, int] | None = None, after: tuple[datetime, int] | None = None,
+               limit: int = PAGE_SIZE) -> list[EventRow]:
+    """One page newest first. `before` continues downwards; `after` fetches what arrived since."""
+    conds = _conditions(scope, flt)
+    if before is not None:
+        conds.append(tuple_(Event.date, Event.id) < tuple_(*before))
+    stmt = _select_rows().where(and_(*conds))
+    if after is not None:
+        stmt = stmt.where(tuple_(Event.date, Event.id) > tuple_(*after))
+    stmt = stmt.order_by(Event.date.desc(), Event.id.desc()).limit(limit)
+    return [_to_row(*r) for r in session.execute(stmt)]
+
+
+def iterate(session: Session, scope: EventScope, flt: EventFilter = EventFilter(),
+            batch: int = 2000) -> Iterator[EventRow]:
+    """Every matching event newest first, in keyset batches: constant memory for any count."""
+    cursor = None
+    while True:
+        rows = query_page(session, scope, flt, before=cursor, limit=batch)
+        yield from rows
+        if len(rows) < batch:
+            return
+        cursor = rows[-1].cursor
+
+
+# --- verification -------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class VerifyResult:
+    ok: bool
+    count: int
+    head_hash: bytes
+    problem: str | None = None
+    event_id: int | None = None
+
+
+def verify_chain(session: Session, *, batch: int = 5000, check_signatures: bool = True,
+                 checkpoint: tuple[int, bytes] | None = None) -> VerifyResult:
+    """Walk the chain in order: each link, each hash, each signature; then the head and a checkpoint."""
+    keys: dict[uuid.UUID, bytes | None] = {}
+    prev = bytes(32)
+    expected_id = 1
+    count = 0
+    last_id = 0
+    while True:
+        events = session.execute(
+            select(Event).where(Event.id > last_id).order_by(Event.id).limit(batch)).scalars().all()
+        for ev in events:
+            if ev.id != expected_id:
+                return VerifyResult(False, count, prev, f"event {expected_id} is missing "
+                                    f"(next is {ev.id}): rows were removed", expected_id)
+            if ev.prev_hash != prev:
+                return VerifyResult(False, count, prev, f"event {ev.id} does not link to the event "
+                                    "before it: rows were removed, inserted or reordered", ev.id)
+            values = {f: getattr(ev, f) for f in CHAINED_FIELDS}
+            if chain_hash(prev, values) != ev.hash:
+                return VerifyResult(False, count, prev, f"event {ev.id} was altered: its content "
+                                    "does not match its hash", ev.id)
+            if check_signatures and ev.acting_account_id is not None:
+                if ev.acting_account_id not in keys:
+                    keys[ev.acting_account_id] = session.execute(
+                        select(Account.signing_public_key).where(Account.id == ev.acting_account_id)
+                    ).scalar()
+                pub = keys[ev.acting_account_id]
+                if ev.signature is None or pub is None or not crypto.verify_signature(
+                        pub, ev.signature, ev.hash):
+                    return VerifyResult(False, count, prev, f"event {ev.id} has no valid signature "
+                                        "of the person it names as acting", ev.id)
+            prev = ev.hash
+            expected_id += 1
+            count += 1
+            last_id = ev.id
+        session.expunge_all()
+        if len(events) < batch:
+            break
+    head = session.get(EventChainHead, 1)
+    if head is not None and (head.last_hash != prev or head.count != count):
+        return VerifyResult(False, count, prev, "the chain's recorded head does not match its last "
+                            "event: events were removed from the end", None)
+    if checkpoint is not None:
+        cp_count, cp_hash = checkpoint
+        if count < cp_count:
+            return VerifyResult(False, count, prev, f"the log has {count} events but the checkpoint "
+                                f"recorded {cp_count}: events were removed from the end", None)
+        at = session.execute(select(Event.hash).where(Event.id == cp_count)).scalar()
+        if cp_count and at != cp_hash:
+            return VerifyResult(False, count, prev, f"event {cp_count} differs from the checkpoint",
+                                cp_count)
+    return VerifyResult(True, count, prev)
+
+
+def event_types_in(values: Iterable[int]) -> tuple[int, ...]:
+    known = {int(t) for t in EventType}
+    bad = [v for v in values if v not in known]
+    if bad:
+        raise BadInput(f"Unknown event type {bad[0]}.", "type")
+    return tuple(values)

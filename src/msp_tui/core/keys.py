@@ -1,0 +1,97 @@
+"""Reaching the keys an actor holds: the provider key and each client organization's key.
+
+    password → user key → private key → provider key (sealed to the staff member)
+                                       → org key (wrapped by the provider key, or sealed to a member)
+"""
+
+from __future__ import annotations
+
+import uuid
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from msp_tui.core import crypto
+from msp_tui.core.context import Actor
+from msp_tui.core.enums import MemberStatus, StaffStatus
+from msp_tui.core.errors import AuthFailed, Refused
+from msp_tui.core.models import Client, Member, Provider, Staff
+
+
+def provider_key_aad(provider_id: uuid.UUID, generation: int) -> bytes:
+    return crypto.aad("provider-key", provider_id, generation)
+
+
+def org_key_aad(organization_id: uuid.UUID, generation: int | None = None) -> bytes:
+    if generation is None:
+        return crypto.aad("org-key", organization_id)
+    return crypto.aad("org-key", organization_id, generation)
+
+
+def _secrets(actor: Actor):
+    if actor.secrets is None:
+        raise AuthFailed("The session is locked; unlock it with your master password.")
+    return actor.secrets
+
+
+def provider_key(session: Session, actor: Actor, provider_id: uuid.UUID) -> bytes:
+    """The current provider key, opened with the actor's private key (confirmed staff only)."""
+    generation = session.execute(select(Provider.key_generation).where(Provider.id == provider_id)).scalar_one()
+    cache_key = ("provider", provider_id, generation)
+    if cache_key in actor.key_cache:
+        return actor.key_cache[cache_key]
+    staff = session.execute(select(Staff).where(
+        Staff.provider_id == provider_id, Staff.account_id == actor.account_id)).scalar_one_or_none()
+    if staff is None or staff.status != StaffStatus.CONFIRMED or staff.key is None:
+        raise Refused("S1", "Only confirmed provider staff hold the provider key.")
+    if staff.key_generation != generation:
+        raise Refused("keys", "Your copy of the provider key is out of date; ask an admin to confirm you again.")
+    key = crypto.unseal(_secrets(actor).private_key, staff.key, provider_key_aad(provider_id, generation))
+    actor.key_cache[cache_key] = key
+    return key
+
+
+def seal_provider_key(key: bytes, provider_id: uuid.UUID, generation: int, public_key: bytes) -> bytes:
+    return crypto.seal(public_key, key, provider_key_aad(provider_id, generation))
+
+
+def wrap_org_key_for_provider(org_key: bytes, organization_id: uuid.UUID, provider_key_: bytes,
+                              generation: int) -> bytes:
+    return crypto.encrypt(provider_key_, org_key, org_key_aad(organization_id, generation))
+
+
+def org_key(session: Session, actor: Actor, organization_id: uuid.UUID) -> bytes:
+    """The organization key: through the provider key for staff, else the member's sealed copy."""
+    cache_key = ("org", organization_id)
+    if cache_key in actor.key_cache:
+        return actor.key_cache[cache_key]
+    client = session.execute(select(Client).where(Client.organization_id == organization_id)).scalar_one_or_none()
+    key = None
+    if client is not None and client.key is not None:
+        staff = session.execute(select(Staff).where(
+            Staff.provider_id == client.provider_id, Staff.account_id == actor.account_id,
+            Staff.status == StaffStatus.CONFIRMED)).scalar_one_or_none()
+        if staff is not None:
+            pkey = provider_key(session, actor, client.provider_id)
+            key = crypto.decrypt(pkey, client.key, org_key_aad(organization_id, client.key_generation))
+    if key is None:
+        member = session.execute(select(Member).where(
+            Member.organization_id == organization_id, Member.account_id == actor.account_id,
+            Member.status == MemberStatus.CONFIRMED)).scalar_one_or_none()
+        if member is None or member.key is None:
+            raise Refused("keys", "You hold no key to this organization.")
+        key = crypto.unseal(_secrets(actor).private_key, member.key, org_key_aad(organization_id))
+    actor.key_cache[cache_key] = key
+    return key
+
+
+def seal_org_key_for_member(org_key_: bytes, organization_id: uuid.UUID, public_key: bytes) -> bytes:
+    return crypto.seal(public_key, org_key_, org_key_aad(organization_id))
+
+
+def encrypt_name(org_key_: bytes, organization_id: uuid.UUID, name: str, what: str) -> bytes:
+    return crypto.encrypt(org_key_, name.encode("utf-8"), crypto.aad(what, organization_id))
+
+
+def decrypt_name(org_key_: bytes, organization_id: uuid.UUID, blob: bytes, what: str) -> str:
+    return crypto.decrypt(org_key_, blob, crypto.aad(what, organization_id)).decode("utf-8")

@@ -1,0 +1,15 @@
+"""All tables. Import models from here; each area keeps its tables in its own module."""
+
+from msp_tui.core.models.base import Base, new_id
+from msp_tui.core.models.events import Event, EventChainHead
+from msp_tui.core.models.orgs import (Client, Collection, CollectionGroup, CollectionMember, Group,
+                                      GroupMember, Member, Organization, SeatChange)
+from msp_tui.core.models.people import Account, Provider, Staff
+from msp_tui.core.models.policies import Policy
+from msp_tui.core.models.vault import CollectionItem, VaultItem
+
+__all__ = [
+    "Account", "Base", "Client", "Collection", "CollectionGroup", "CollectionItem", "CollectionMember",
+    "Event", "EventChainHead", "Group", "GroupMember", "Member", "Organization", "Policy", "Provider",
+    "SeatChange", "Staff", "VaultItem", "new_id",
+]

@@ -1,0 +1,82 @@
+"""Providers, accounts (people) and provider staff."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+
+from sqlalchemy import Boolean, ForeignKey, Integer, LargeBinary, SmallInteger, String, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from msp_tui.core import clock
+from msp_tui.core.models.base import Base, Editable, new_id
+
+
+class Provider(Editable, Base):
+    __tablename__ = "provider"
+
+    id: Mapped[uuid.UUID] = mapped_column(primary_key=True, default=new_id)
+    name: Mapped[str] = mapped_column(String(50))
+    business_name: Mapped[str | None] = mapped_column(String(50))
+    billing_email: Mapped[str] = mapped_column(String(256))
+    type: Mapped[int] = mapped_column(SmallInteger, default=0)
+    status: Mapped[int] = mapped_column(SmallInteger, default=1)
+    enabled: Mapped[bool] = mapped_column(Boolean, default=True)
+    #: 'per_client' (each client pays on its own payment method) or 'consolidated'.
+    billing_mode: Mapped[str] = mapped_column(String(20), default="per_client")
+    #: Minutes of inactivity after which the app locks.
+    idle_lock_minutes: Mapped[int] = mapped_column(Integer, default=15)
+    #: Bumped when the provider key is rotated (staff removal).
+    key_generation: Mapped[int] = mapped_column(Integer, default=1)
+    created_at: Mapped[datetime] = mapped_column(default=clock.now)
+
+
+class Account(Editable, Base):
+    """A person. The master password is never stored (S11): only what it unlocks, wrapped."""
+
+    __tablename__ = "account"
+
+    id: Mapped[uuid.UUID] = mapped_column(primary_key=True, default=new_id)
+    email: Mapped[str] = mapped_column(String(256), unique=True)
+    name: Mapped[str] = mapped_column(String(100), default="")
+    kdf_memory_kib: Mapped[int] = mapped_column(Integer)
+    kdf_iterations: Mapped[int] = mapped_column(Integer)
+    kdf_parallelism: Mapped[int] = mapped_column(Integer)
+    kdf_salt: Mapped[bytes] = mapped_column(LargeBinary(32))
+    #: The random user key, AES-256-GCM wrapped by the master key (the account id as associated data).
+    protected_user_key: Mapped[bytes] = mapped_column(LargeBinary)
+    #: X25519 public key, in the clear; its private half wrapped by the user key.
+    public_key: Mapped[bytes] = mapped_column(LargeBinary(32))
+    protected_private_key: Mapped[bytes] = mapped_column(LargeBinary)
+    #: Ed25519 key that signs this person's events; the private half wrapped by the user key.
+    signing_public_key: Mapped[bytes | None] = mapped_column(LargeBinary(32))
+    protected_signing_key: Mapped[bytes | None] = mapped_column(LargeBinary)
+    two_factor_enabled: Mapped[bool] = mapped_column(Boolean, default=False)
+    failed_login_count: Mapped[int] = mapped_column(Integer, default=0)
+    last_failed_login_at: Mapped[datetime | None] = mapped_column(default=None)
+    created_at: Mapped[datetime] = mapped_column(default=clock.now)
+
+
+class Staff(Editable, Base):
+    """ProviderUser: a person on the provider's staff, from invitation to confirmation."""
+
+    __tablename__ = "provider_user"
+    __table_args__ = (
+        UniqueConstraint("provider_id", "email", name="uq_provider_user_provider_email"),
+    )
+
+    id: Mapped[uuid.UUID] = mapped_column(primary_key=True, default=new_id)
+    provider_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("provider.id", ondelete="CASCADE"), index=True)
+    account_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("account.id"), index=True)
+    #: Kept (lower-cased) after acceptance too, so listings and uniqueness need no join.
+    email: Mapped[str] = mapped_column(String(256))
+    role: Mapped[int] = mapped_column(SmallInteger)
+    status: Mapped[int] = mapped_column(SmallInteger)
+    #: The provider key sealed to this person's public key; set on confirmation only.
+    key: Mapped[bytes | None] = mapped_column(LargeBinary)
+    key_generation: Mapped[int | None] = mapped_column(Integer)
+    invited_at: Mapped[datetime] = mapped_column(default=clock.now)
+    invited_by_id: Mapped[uuid.UUID | None] = mapped_column(default=None)
+    created_at: Mapped[datetime] = mapped_column(default=clock.now)
+
+    account: Mapped[Account | None] = relationship(lazy="joined")

@@ -1,0 +1,1 @@
+"""Use cases by area. Each: validate input → check access → change → write events → commit."""

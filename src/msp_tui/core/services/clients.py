@@ -1,0 +1,340 @@
+"""The provider's clients: list (keyset pages), create, add existing, unlink, rename, seats (S4, S6)."""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from sqlalchemy import and_, exists, func, or_, select, tuple_
+from sqlalchemy.orm import Session
+
+from msp_tui.core import clock, crypto, events, keys
+from msp_tui.core.access import Action, check
+from msp_tui.core.context import Actor
+from msp_tui.core.db import Database
+from msp_tui.core.enums import (CollectionAccess, EventType, MemberRole, MemberStatus, OrgStatus, PlanType,
+                                StaffStatus)
+from msp_tui.core.errors import BadInput, NotFound, Refused
+from msp_tui.core.models import (Client, Collection, CollectionMember, Member, Organization, Provider,
+                                 SeatChange, Staff)
+from msp_tui.core.schemas import NewClient, Rename, Seats, parse
+from msp_tui.core.services.common import (INVITATION_LIFETIME, check_version, find_client, get_org,
+                                          refresh_seats, touch)
+
+DEFAULT_COLLECTION = "Default collection"
+
+
+@dataclass(frozen=True)
+class ClientView:
+    id: uuid.UUID
+    name: str
+    plan: PlanType
+    seats: int
+    used: int
+    remaining: int
+    status: OrgStatus
+    billing_email: str
+    is_internal: bool
+    created_at: datetime
+    version: int
+    stale_invites: bool = False
+    flags: tuple[str, ...] = field(default=())
+
+    @property
+    def seats_full(self) -> bool:
+        return self.remaining <= 0
+
+
+def _view(org: Organization, stale_invites: bool = False) -> ClientView:
+    flags = []
+    if org.seats_remaining <= 0:
+        flags.append("seats full")
+    if stale_invites:
+        flags.append("stale invites")
+    return ClientView(
+        id=org.id, name=org.name, plan=PlanType(org.plan_type), seats=org.seats, used=org.occupied_seats,
+        remaining=org.seats_remaining, status=OrgStatus(org.status), billing_email=org.billing_email,
+        is_internal=org.is_internal, created_at=org.created_at, version=org.version,
+        stale_invites=stale_invites, flags=tuple(flags))
+
+
+# --- listing ---------------------------------------------------------------------------------
+
+SORT_COLUMNS = {
+    "name": Organization.name_lower,
+    "plan": Organization.plan_type,
+    "seats": Organization.seats,
+    "used": Organization.occupied_seats,
+    "remaining": Organization.seats_remaining,
+}
+
+
+@dataclass(frozen=True)
+class ClientPage:
+    rows: list[ClientView]
+    #: Pass back as `after` for the next page; None on the last page.
+    next_cursor: tuple | None
+
+
+def _filtered(provider_id: uuid.UUID, text: str):
+    stmt = (select(Organization).join(Client, Client.organization_id == Organization.id)
+            .where(Client.provider_id == provider_id))
+    text = text.strip().lower()
+    if text:
+        escaped = text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+        stmt = stmt.where(Organization.name_lower.like(f"%{escaped}%", escape="\\"))
+    return stmt
+
+
+def list_clients(db: Database, actor: Actor, *, text: str = "", sort: str = "name", descending: bool = False,
+                 after: tuple | None = None, limit: int = 50) -> ClientPage:
+    """One page of clients, filtered by a name fragment and sorted by a column, keyset-paged."""
+    if sort not in SORT_COLUMNS:
+        raise BadInput(f"Unknown sort column {sort!r}; use one of {', '.join(SORT_COLUMNS)}.", "sort")
+    col = SORT_COLUMNS[sort]
+    with db.read() as s:
+        check(s, actor, Action.VIEW_CLIENTS)
+        stmt = _filtered(actor.provider_id, text)
+        if after is not None:
+            cmp = tuple_(col, Organization.id)
+            stmt = stmt.where(cmp < tuple_(*after) if descending else cmp > tuple_(*after))
+        order = (col.desc(), Organization.id.desc()) if descending else (col, Organization.id)
+        orgs = s.execute(stmt.order_by(*order).limit(limit + 1)).scalars().all()
+        more = len(orgs) > limit
+        orgs = orgs[:limit]
+        stale = _orgs_with_stale_invites(s, [o.id for o in orgs])
+        rows = [_view(o, o.id in stale) for o in orgs]
+        cursor = (getattr(orgs[-1], col.key), orgs[-1].id) if more and orgs else None
+        return ClientPage(rows, cursor)
+
+
+def count_clients(db: Database, actor: Actor, text: str = "") -> int:
+    with db.read() as s:
+        check(s, actor, Action.VIEW_CLIENTS)
+        return s.execute(select(func.count()).select_from(_filtered(actor.provider_id, text).subquery())
+                         ).scalar_one()
+
+
+def _orgs_with_stale_invites(s: Session, org_ids: list[uuid.UUID]) -> set[uuid.UUID]:
+    if not org_ids:
+        return set()
+    cutoff = clock.now() - INVITATION_LIFETIME
+    return set(s.execute(select(Member.organization_id).where(
+        Member.organization_id.in_(org_ids), Member.status == MemberStatus.INVITED,
+        Member.invited_at < cutoff).distinct()).scalars())
+
+
+def get_client(db: Database, actor: Actor, ref: str | uuid.UUID) -> ClientView:
+    with db.read() as s:
+        org = find_client(s, actor.provider_id, ref)
+        check(s, actor, Action.VIEW_CLIENT, organization_id=org.id)
+        return _view(org, org.id in _orgs_with_stale_invites(s, [org.id]))
+
+
+# --- creating and linking ----------------------------------------------------------------------
+
+
+def _new_org(s: Session, actor: Actor, data: NewClient, provider_id: uuid.UUID) -> tuple[Organization, bytes]:
+    org_key = crypto.random_key()
+    private, public = crypto.new_x25519()
+    org_id = uuid.uuid4()
+    org = Organization(
+        id=org_id, name=data.name, name_lower=data.name.lower(), plan_type=int(data.plan), seats=data.seats,
+        occupied_seats=0, seats_remaining=data.seats, billing_email=data.billing_email,
+        status=OrgStatus.MANAGED, use_policies=data.plan.is_enterprise,
+        use_custom_permissions=data.plan.is_enterprise, public_key=public,
+        protected_private_key=crypto.encrypt(org_key, private, crypto.aad("org-private-key", org_id)))
+    touch(org, actor)
+    s.add(org)
+    s.flush()
+    s.add(SeatChange(organization_id=org.id, seats=data.seats, plan_type=int(data.plan)))
+    return org, org_key
+
+
+def create_client(db: Database, actor: Actor, *, name: str, plan: str | PlanType, seats: int,
+                  owner_email: str, billing_email: str | None = None) -> ClientView:
+    """Create a client organization with its owner invited and a default collection (event 1900)."""
+    data = parse(NewClient, name=name, plan=plan, seats=seats, owner_email=owner_email,
+                 billing_email=billing_email or owner_email)
+    with db.write() as s:
+        check(s, actor, Action.CREATE_CLIENT)
+        provider = s.get(Provider, actor.provider_id)
+        org, org_key = _new_org(s, actor, data, provider.id)
+        pkey = keys.provider_key(s, actor, provider.id)
+        link = Client(provider_id=provider.id, organization_id=org.id,
+                      key=keys.wrap_org_key_for_provider(org_key, org.id, pkey, provider.key_generation),
+                      key_generation=provider.key_generation)
+        s.add(link)
+        owner = Member(organization_id=org.id, email=data.owner_email, role=MemberRole.OWNER,
+                       status=MemberStatus.INVITED)
+        touch(owner, actor)
+        s.add(owner)
+        coll = Collection(organization_id=org.id,
+                          name=keys.encrypt_name(org_key, org.id, DEFAULT_COLLECTION, "collection-name"))
+        touch(coll, actor)
+        s.add(coll)
+        s.flush()
+        s.add(CollectionMember(collection_id=coll.id, member_id=owner.id, access=CollectionAccess.CAN_MANAGE))
+        refresh_seats(s, org)
+        events.record(s, actor, EventType.CLIENT_CREATED, provider_id=provider.id, organization_id=org.id,
+                      provider_organization_id=link.id,
+                      detail={"name": org.name, "plan": data.plan.label, "seats": data.seats})
+        events.record(s, actor, EventType.MEMBER_INVITED, provider_id=provider.id, organization_id=org.id,
+                      organization_user_id=owner.id, detail={"email": owner.email, "role": "Owner"})
+        events.record(s, actor, EventType.COLLECTION_CREATED, provider_id=provider.id, organization_id=org.id,
+                      collection_id=coll.id)
+        return _view(org)
+
+
+@dataclass(frozen=True)
+class AddableOrg:
+    id: uuid.UUID
+    name: str
+    plan: PlanType
+    seats: int
+    used: int
+
+
+def addable_orgs(db: Database, actor: Actor) -> list[AddableOrg]:
+    """Organizations the actor is a confirmed Owner of that no provider manages yet."""
+    with db.read() as s:
+        check(s, actor, Action.ADD_EXISTING_CLIENT)
+        orgs = s.execute(
+            select(Organization).join(Member, Member.organization_id == Organization.id)
+            .where(Member.account_id == actor.account_id, Member.role == MemberRole.OWNER,
+                   Member.status == MemberStatus.CONFIRMED, Organization.enabled.is_(True),
+                   ~exists().where(Client.organization_id == Organization.id))
+            .order_by(Organization.name_lower)).scalars().all()
+        return [AddableOrg(o.id, o.name, PlanType(o.plan_type), o.seats, o.occupied_seats) for o in orgs]
+
+
+def add_existing(db: Database, actor: Actor, ref: str | uuid.UUID) -> ClientView:
+    """Bring an organization the admin owns under management (event 1901)."""
+    with db.write() as s:
+        check(s, actor, Action.ADD_EXISTING_CLIENT)
+        from msp_tui.core.services.common import as_uuid
+
+        ident = as_uuid(ref)
+        stmt = select(Organization)
+        stmt = stmt.where(Organization.id == ident) if ident else stmt.where(
+            Organization.name_lower == str(ref).strip().lower())
+        candidates = s.execute(stmt).scalars().all()
+        owned = [o for o in candidates if s.execute(select(Member.id).where(
+            Member.organization_id == o.id, Member.account_id == actor.account_id,
+            Member.role == MemberRole.OWNER, Member.status == MemberStatus.CONFIRMED)).first()]
+        if not candidates:
+            raise NotFound(f"No organization {str(ref)!r}.", "organization")
+        if not owned:
+            raise Refused("S4", "You can only add organizations where you are a confirmed Owner.")
+        if len(owned) > 1:
+            raise BadInput(f"You own more than one organization named {ref!r}; use its id.", "organization")
+        org = owned[0]
+        if s.execute(select(Client.id).where(Client.organization_id == org.id)).first():
+            raise Refused("one-provider", "Organization already belongs to a provider.")
+        provider = s.get(Provider, actor.provider_id)
+        org_key = keys.org_key(s, actor, org.id)
+        pkey = keys.provider_key(s, actor, provider.id)
+        link = Client(provider_id=provider.id, organization_id=org.id,
+                      key=keys.wrap_org_key_for_provider(org_key, org.id, pkey, provider.key_generation),
+                      key_generation=provider.key_generation)
+        s.add(link)
+        org.status = OrgStatus.MANAGED
+        touch(org, actor)
+        s.flush()
+        events.record(s, actor, EventType.CLIENT_ADDED, provider_id=provider.id, organization_id=org.id,
+                      provider_organization_id=link.id, detail={"name": org.name})
+        return _view(org)
+
+
+def unlink(db: Database, actor: Actor, ref: str | uuid.UUID, *, confirm_name: str | None = None) -> None:
+    """Stop managing a client; it must keep a confirmed Owner who is not provider staff (event 1902)."""
+    with db.write() as s:
+        org = find_client(s, actor.provider_id, ref)
+        check(s, actor, Action.UNLINK_CLIENT, organization_id=org.id)
+        if confirm_name is not None and confirm_name.strip() != org.name:
+            raise BadInput("Type the client's name exactly to unlink it.", "confirm_name")
+        staff_accounts = select(Staff.account_id).where(Staff.provider_id == actor.provider_id,
+                                                         Staff.account_id.is_not(None))
+        owners = s.execute(select(Member.email).where(
+            Member.organization_id == org.id, Member.role == MemberRole.OWNER,
+            Member.status == MemberStatus.CONFIRMED, Member.account_id.not_in(staff_accounts))
+            .order_by(Member.email)).scalars().all()
+        if not owners:
+            raise Refused("unlink", "The organization must keep a confirmed Owner who is not provider "
+                          "staff before it can be unlinked.")
+        link = s.execute(select(Client).where(Client.organization_id == org.id)).scalar_one()
+        events.record(s, actor, EventType.CLIENT_REMOVED, provider_id=link.provider_id,
+                      organization_id=org.id, provider_organization_id=link.id, detail={"name": org.name})
+        org.billing_email = owners[0]
+        org.status = OrgStatus.CREATED
+        org.is_internal = False
+        touch(org, actor)
+        s.delete(link)
+
+
+def rename(db: Database, actor: Actor, ref: str | uuid.UUID, name: str,
+           expected_version: int | None = None) -> ClientView:
+    data = parse(Rename, name=name)
+    with db.write() as s:
+        org = find_client(s, actor.provider_id, ref)
+        check(s, actor, Action.RENAME_CLIENT, organization_id=org.id)
+        check_version(s, org, expected_version, f"Client {org.name!r}")
+        old = org.name
+        if old == data.name:
+            return _view(org)
+        org.name, org.name_lower = data.name, data.name.lower()
+        touch(org, actor)
+        events.record(s, actor, EventType.ORGANIZATION_UPDATED, organization_id=org.id,
+                      detail={"name": [old, data.name]})
+        s.flush()
+        return _view(org)
+
+
+def change_seats(db: Database, actor: Actor, ref: str | uuid.UUID, seats: int,
+                 expected_version: int | None = None) -> ClientView:
+    data = parse(Seats, seats=seats)
+    with db.write() as s:
+        org = find_client(s, actor.provider_id, ref)
+        standing = check(s, actor, Action.CHANGE_SEATS, organization_id=org.id)
+        check_version(s, org, expected_version, f"Client {org.name!r}")
+        occupied = refresh_seats(s, org)
+        if data.seats < occupied:
+            raise Refused("seats", f"{org.name} has {occupied} members occupying seats; it cannot have "
+                          f"fewer than {occupied} seats.")
+        if data.seats == org.seats:
+            return _view(org)
+        from msp_tui.core import seat_rules
+
+        seat_rules.check_seat_change(s, actor, standing, org, data.seats)
+        old = org.seats
+        org.set_seat_counts(seats=data.seats)
+        touch(org, actor)
+        s.add(SeatChange(organization_id=org.id, seats=data.seats, plan_type=org.plan_type))
+        events.record(s, actor, EventType.ORGANIZATION_UPDATED, organization_id=org.id,
+                      detail={"seats": [old, data.seats]})
+        s.flush()
+        return _view(org)
+
+
+def mark_internal(db: Database, actor: Actor, ref: str | uuid.UUID, internal: bool = True) -> ClientView:
+    """Mark the MSP's own internal organization (one per provider; billed at the discounted rate)."""
+    with db.write() as s:
+        org = find_client(s, actor.provider_id, ref)
+        check(s, actor, Action.MARK_INTERNAL, organization_id=org.id)
+        if internal:
+            for other in s.execute(select(Organization).join(Client, Client.organization_id == Organization.id)
+                                   .where(Client.provider_id == actor.provider_id,
+                                          Organization.is_internal.is_(True),
+                                          Organization.id != org.id)).scalars():
+                other.is_internal = False
+                touch(other, actor)
+                events.record(s, actor, EventType.ORGANIZATION_UPDATED, organization_id=other.id,
+                              detail={"internal": [True, False]})
+        if org.is_internal != internal:
+            org.is_internal = internal
+            touch(org, actor)
+            events.record(s, actor, EventType.ORGANIZATION_UPDATED, organization_id=org.id,
+                          detail={"internal": [not internal, internal]})
+        s.flush()
+        return _view(org)
