@@ -99,6 +99,9 @@ class Database:
         else:
             self.engine = create_engine(self.url, echo=echo, pool_pre_ping=True)
         self._writer = self.engine.execution_options(msp_write=True)
+        from msp_tui.core import checkpoint
+
+        self.checkpointer = checkpoint.attach(self)  # (count, head) outside the database after writes
         if migrate:
             self.upgrade()
 
@@ -117,6 +120,7 @@ class Database:
                     from msp_tui.core.events import lock_chain_head
                     lock_chain_head(session)
                 yield session
+            self.checkpointer.after_write(session)
 
     @contextmanager
     def read(self) -> Iterator[Session]:
