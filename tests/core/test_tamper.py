@@ -4,19 +4,22 @@ kept outside the database. Each test runs on SQLite and on PostgreSQL."""
 
 from __future__ import annotations
 
+import itertools
 import json
+import shutil
 import stat
 
 import pytest
-from sqlalchemy import delete, func, select, update
+from sqlalchemy import create_engine, delete, func, select, text, update
 
 from msp_tui.core import checkpoint, crypto, events
 from msp_tui.core.context import Actor
+from msp_tui.core.db import Database
 from msp_tui.core.enums import EventType
 from msp_tui.core.errors import AuthFailed
 from msp_tui.core.models import Account, Event, EventChainHead
 from msp_tui.core.services import accounts, clients, members, staff
-from tests.conftest import make_provider
+from tests.conftest import make_provider, new_pg, new_sqlite
 from tests.world import join
 
 EV = Event.__table__
@@ -43,6 +46,43 @@ def build_log(db):
     return admin, service, count
 
 
+_copies = itertools.count()
+
+
+@pytest.fixture(scope="module", params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
+def built(request, tmp_path_factory, sqlite_template):
+    """The log is built once per backend (sign-ins cost Argon2 time); each test gets a copy."""
+    if request.param == "sqlite":
+        source = new_sqlite(tmp_path_factory.mktemp("tamper"), sqlite_template)
+    else:
+        server = request.getfixturevalue("pg_server")
+        source = new_pg(server)
+    admin, service, count = build_log(source)
+    source.dispose()
+    return request.param, source, admin, service, count
+
+
+@pytest.fixture
+def log(built, tmp_path):
+    """(db, admin, service, count): a private copy of the built log."""
+    kind, source, admin, service, count = built
+    if kind == "sqlite":
+        path = tmp_path / "copy.db"
+        shutil.copy(source.url.database, path)
+        db = Database(path)
+    else:
+        name = f"tamper_{next(_copies)}"
+        engine = create_engine(source.url.set(database="postgres"), isolation_level="AUTOCOMMIT")
+        with engine.connect() as c:
+            c.execute(text(f"CREATE DATABASE {name} TEMPLATE {source.url.database}"))
+        engine.dispose()
+        db = Database(source.url.set(database=name))
+    admin.key_cache.clear()
+    service.key_cache.clear()
+    yield db, admin, service, count
+    db.dispose()
+
+
 def verify(db, **kw):
     with db.read() as s:
         return events.verify_chain(s, **kw)
@@ -60,8 +100,8 @@ def row(db, event_id: int) -> dict:
         return dict(conn.execute(select(EV).where(EV.c.id == event_id)).mappings().one())
 
 
-def test_B4_untouched_log_verifies_against_its_own_checkpoint(db, tmp_path):
-    _, _, count = build_log(db)
+def test_B4_untouched_log_verifies_against_its_own_checkpoint(log, tmp_path):
+    db, _, _, count = log
     path = tmp_path / "log.checkpoint"
     cp = checkpoint.write_checkpoint(db, path)
     assert cp.count == count
@@ -69,8 +109,8 @@ def test_B4_untouched_log_verifies_against_its_own_checkpoint(db, tmp_path):
     assert result.ok and result.count == count and result.head_hash == cp.head
 
 
-def test_B4_edited_event_is_detected_by_id(db):
-    _, _, count = build_log(db)
+def test_B4_edited_event_is_detected_by_id(log):
+    db, _, _, count = log
     detail = json.loads(row(db, 5)["detail"] or "{}")
     detail["email"] = "someone-else@msp.example"
     tamper(db, update(EV).where(EV.c.id == 5).values(detail=json.dumps(detail)))
@@ -79,25 +119,25 @@ def test_B4_edited_event_is_detected_by_id(db):
     assert "event 5 was altered" in result.problem
 
 
-def test_B4_edited_date_of_a_signed_event_is_detected(db):
-    _, _, _ = build_log(db)
+def test_B4_edited_date_of_a_signed_event_is_detected(log):
+    db, _, _, _ = log
     old = row(db, 3)["date"]
     tamper(db, update(EV).where(EV.c.id == 3).values(date=old.replace(year=old.year - 1)))
     result = verify(db)
     assert not result.ok and result.event_id == 3
 
 
-def test_B4_deleted_event_is_detected_by_id(db):
-    _, _, count = build_log(db)
+def test_B4_deleted_event_is_detected_by_id(log):
+    db, _, _, count = log
     tamper(db, delete(EV).where(EV.c.id == 4))
     result = verify(db)
     assert not result.ok and result.event_id == 4
     assert "event 4 is missing" in result.problem
 
 
-def test_B4_deleted_event_with_renumbering_is_detected(db):
+def test_B4_deleted_event_with_renumbering_is_detected(log):
     """The careful forger closes the gap: every later event moves down one place."""
-    _, _, count = build_log(db)
+    db, _, _, count = log
     stmts = [delete(EV).where(EV.c.id == 4)]
     stmts += [update(EV).where(EV.c.id == i).values(id=i - 1) for i in range(5, count + 1)]
     stmts.append(update(HEAD).values(last_event_id=count - 1, count=count - 1))
@@ -107,9 +147,9 @@ def test_B4_deleted_event_with_renumbering_is_detected(db):
     assert "event 4 does not link" in result.problem
 
 
-def test_B4_inserted_event_is_detected_by_id(db):
+def test_B4_inserted_event_is_detected_by_id(log):
     """A system event (no signature needed) slipped in between 6 and 7, hashed correctly."""
-    _, _, count = build_log(db)
+    db, _, _, count = log
     stmts = [update(EV).where(EV.c.id == i).values(id=i + 1) for i in range(count, 6, -1)]
     prev = row(db, 6)
     forged = {c: prev[c] for c in events.CHAINED_FIELDS}
@@ -123,8 +163,8 @@ def test_B4_inserted_event_is_detected_by_id(db):
     assert "event 8" in result.problem
 
 
-def test_B4_reordered_events_are_detected_by_id(db):
-    _, _, count = build_log(db)
+def test_B4_reordered_events_are_detected_by_id(log):
+    db, _, _, count = log
     tamper(db, update(EV).where(EV.c.id == 5).values(id=-5),
            update(EV).where(EV.c.id == 6).values(id=5),
            update(EV).where(EV.c.id == -5).values(id=6))
@@ -133,9 +173,9 @@ def test_B4_reordered_events_are_detected_by_id(db):
     assert "event 5 does not link" in result.problem
 
 
-def test_B4_event_forged_in_another_persons_name_is_detected(db):
+def test_B4_event_forged_in_another_persons_name_is_detected(log):
     """The service user writes an event naming the admin as acting, signed with their own key."""
-    admin, service, count = build_log(db)
+    db, admin, service, count = log
     impostor = Actor(account_id=admin.account_id, email=admin.email, name=admin.name,
                      provider_id=admin.provider_id, secrets=service.secrets)
     with db.write() as s:
@@ -146,8 +186,8 @@ def test_B4_event_forged_in_another_persons_name_is_detected(db):
     assert f"event {count + 1} has no valid signature" in result.problem
 
 
-def test_B4_signature_removed_or_moved_is_detected(db):
-    _, _, count = build_log(db)
+def test_B4_signature_removed_or_moved_is_detected(log):
+    db, _, _, count = log
     tamper(db, update(EV).where(EV.c.id == 3).values(signature=None))
     result = verify(db)
     assert not result.ok and result.event_id == 3
@@ -155,9 +195,9 @@ def test_B4_signature_removed_or_moved_is_detected(db):
     assert verify(db).event_id == 3
 
 
-def test_B4_changed_actor_is_detected(db):
+def test_B4_changed_actor_is_detected(log):
     """Moving an event onto another person's account breaks its hash (the actor is chained)."""
-    admin, service, count = build_log(db)
+    db, admin, service, count = log
     who = row(db, count)["acting_account_id"]
     other = admin.account_id if who == service.account_id else service.account_id
     tamper(db, update(EV).where(EV.c.id == count).values(acting_account_id=other))
@@ -165,10 +205,10 @@ def test_B4_changed_actor_is_detected(db):
     assert not result.ok and result.event_id == count
 
 
-def test_B4_cut_tail_is_detected_against_the_checkpoint(db, tmp_path):
+def test_B4_cut_tail_is_detected_against_the_checkpoint(log, tmp_path):
     """Deleting the last events AND rewinding the chain head leaves a chain that is whole in
     itself; only the checkpoint written outside the database shows what is gone."""
-    _, _, count = build_log(db)
+    db, _, _, count = log
     path = tmp_path / "outside.checkpoint"
     checkpoint.write_checkpoint(db, path)
     last_kept = row(db, count - 3)
@@ -180,17 +220,17 @@ def test_B4_cut_tail_is_detected_against_the_checkpoint(db, tmp_path):
     assert f"has {count - 3} events but the checkpoint recorded {count}" in result.problem
 
 
-def test_B4_cut_tail_without_rewinding_the_head_is_detected(db):
-    _, _, count = build_log(db)
+def test_B4_cut_tail_without_rewinding_the_head_is_detected(log):
+    db, _, _, count = log
     tamper(db, delete(EV).where(EV.c.id == count))
     result = verify(db)
     assert not result.ok and "removed from the end" in result.problem
 
 
-def test_B4_rewritten_tail_is_detected_against_the_checkpoint(db, tmp_path):
+def test_B4_rewritten_tail_is_detected_against_the_checkpoint(log, tmp_path):
     """The forger rewrites the last event as an unsigned system event and re-hashes: the chain is
     consistent again, the checkpoint's head hash is not."""
-    _, _, count = build_log(db)
+    db, _, _, count = log
     path = tmp_path / "outside.checkpoint"
     checkpoint.write_checkpoint(db, path)
     last = row(db, count)
@@ -205,11 +245,11 @@ def test_B4_rewritten_tail_is_detected_against_the_checkpoint(db, tmp_path):
     assert f"event {count} differs from the checkpoint" in result.problem
 
 
-def test_B4_a_forged_key_does_not_hide_a_rewritten_signed_event(db):
+def test_B4_a_forged_key_does_not_hide_a_rewritten_signed_event(log):
     """Rewriting a signed event needs the actor's signing key: a fresh key pair substituted for the
     person's public key makes the forged event verify, but every other event signed by that person
     with the real key then fails (the first is named), and the next event no longer links."""
-    admin, service, count = build_log(db)
+    db, admin, service, count = log
     fake_private, fake_public = crypto.new_ed25519()
     target = row(db, 3)
     assert target["acting_account_id"] == admin.account_id
@@ -239,8 +279,8 @@ def test_B4_program_writes_a_checkpoint_after_each_write(db, tmp_path):
     assert verify(db, checkpoint=checkpoint.read_checkpoint(path)).ok
 
 
-def test_B4_refused_change_writes_no_checkpoint(db, tmp_path):
-    admin, _, count = build_log(db)
+def test_B4_refused_change_writes_no_checkpoint(log, tmp_path):
+    db, admin, _, count = log
     path = tmp_path / "auto.checkpoint"
     db.checkpointer.path = path
     db.checkpointer.last_count = None
