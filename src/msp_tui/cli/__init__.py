@@ -51,8 +51,17 @@ def _register() -> None:
 _register()
 
 
+def _hang_up(signum, _frame) -> None:
+    # A dropped SSH session: unwind like an error, so an open transaction rolls back whole.
+    raise SystemExit(128 + signum)
+
+
 def main(argv: list[str] | None = None) -> None:
     """Entry point: maps refusals, bad input and failed sign-in to exit codes 1, 2 and 3."""
+    import signal
+
+    if hasattr(signal, "SIGHUP"):
+        signal.signal(signal.SIGHUP, _hang_up)
     try:
         cli.main(args=argv, prog_name="msp-tui", standalone_mode=False)
     except MspError as exc:

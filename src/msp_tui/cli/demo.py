@@ -32,7 +32,7 @@ def demo(state: CliState, n_clients: int, n_events: int | None, no_ui: bool, see
     if url.get_backend_name() == "sqlite":
         from pathlib import Path
 
-        for suffix in ("", "-wal", "-shm"):
+        for suffix in ("", "-wal", "-shm", ".checkpoint"):
             Path(str(url.database) + suffix).unlink(missing_ok=True)
     progress = sys.stderr.isatty()
     result = builder.build(state.db(), clients=n_clients, events=n_events, seed=seed,
