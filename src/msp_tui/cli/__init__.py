@@ -75,4 +75,7 @@ def main(argv: list[str] | None = None) -> None:
         sys.exit(2)
     except KeyboardInterrupt:
         sys.exit(130)
+    except UnicodeError:  # bytes that are not UTF-8 text in an argument, variable or file
+        click.echo("error: the input is not valid UTF-8 text.", err=True)
+        sys.exit(2)
     sys.exit(0)

@@ -61,7 +61,7 @@ def random_key() -> bytes:
 
 def derive_master_key(password: str, salt: bytes, params: KdfParams) -> bytes:
     params.check()
-    return hash_secret_raw(password.encode("utf-8"), salt, time_cost=params.iterations,
+    return hash_secret_raw(password.encode("utf-8", "surrogatepass"), salt, time_cost=params.iterations,
                            memory_cost=params.memory_kib, parallelism=params.parallelism,
                            hash_len=KEY_BYTES, type=Type.ID)
 

@@ -29,14 +29,20 @@ def _check_name(value: str) -> str:
     value = value.strip()
     if not value:
         raise ValueError("a name cannot be empty")
-    if any(unicodedata.category(ch) in ("Cc", "Cf") for ch in value):
+    # Cc control (ESC, NUL, CR...), Cf format (bidi overrides), Cs lone surrogates (undecodable
+    # bytes), Zl/Zp line and paragraph separators.
+    if any(unicodedata.category(ch) in ("Cc", "Cf", "Cs", "Zl", "Zp") for ch in value):
         raise ValueError("a name cannot contain control or formatting characters")
     return value
 
 
+def _check_person_name(value: str) -> str:
+    return _check_name(value) if value.strip() else ""
+
+
 Email = Annotated[str, AfterValidator(_check_email)]
 OrgName = Annotated[str, Field(max_length=50), AfterValidator(_check_name)]
-PersonName = Annotated[str, Field(max_length=100)]
+PersonName = Annotated[str, Field(max_length=100), AfterValidator(_check_person_name)]
 GroupName = Annotated[str, Field(max_length=100), AfterValidator(_check_name)]
 
 
