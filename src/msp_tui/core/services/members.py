@@ -164,7 +164,8 @@ def _each(db: Database, actor: Actor, client, refs, fn) -> list[MemberView]:
         for ref in refs:
             m = find_member(s, org, ref)
             fn(s, org, standing, m)
-            touch(m, actor)
+            if s.is_modified(m):  # a no-op (same role) must not bump the version without an event
+                touch(m, actor)
             out.append(m)
         refresh_seats(s, org)
         s.flush()
