@@ -3,7 +3,8 @@ User, client Owner, client member, stranger), with the seed's invariants checked
 
 - S5: the provider always keeps a confirmed Provider Admin.
 - S8: every action that changed anything wrote at least one event, in the same transaction; an
-  action that was refused changed nothing at all (no row, no event); the chain always verifies.
+  action that was refused changed nothing at all (no row, no event); the chain head counts every
+  event, and the chain verifies at the end of every run.
 - Only people with a standing act: the stranger and the plain member never change anything.
 - S3 (no provider user reads a personal item) and S9 (no non-provider Owner sees billing): the vault
   and billing services are not in this branch yet — see TODO below.
@@ -32,8 +33,9 @@ from tests.conftest import make_provider
 from tests.world import join
 
 ACTORS = ["admin", "service", "owner", "member", "stranger"]
-MEMBER_EMAILS = ["p1@x.example", "p2@x.example", "owner@contoso.example", "user@contoso.example",
-                 "ada@msp.example"]
+#: The plain member (user@contoso.example) is left out, so they stay a plain User with no right to change
+#: anything; the Owner is in, so the Owner can be demoted, revoked or removed.
+MEMBER_EMAILS = ["p1@x.example", "p2@x.example", "owner@contoso.example", "ada@msp.example"]
 STAFF_EMAILS = ["ada@msp.example", "sam@msp.example", "acc@msp.example", "new1@msp.example",
                 "new2@msp.example"]
 CLIENT_NAMES = ["Contoso", "Fabrikam", "[bold]Evil[/] Corp", "Contoso"]
@@ -98,6 +100,9 @@ class AccessMachine(RuleBasedStateMachine):
         self.changed_by: Counter = Counter()
 
     def teardown(self) -> None:
+        with self.db.read() as s:  # S8: the chain verifies (checked once per run: it only grows)
+            result = events.verify_chain(s)
+        assert result.ok, result.problem
         self.db.dispose()
         for suffix in ("", "-wal", "-shm", ".checkpoint"):
             Path(str(self.path) + suffix).unlink(missing_ok=True)
@@ -200,10 +205,9 @@ class AccessMachine(RuleBasedStateMachine):
             assert staff.confirmed_admin_count(s, provider_id) >= 1
 
     @invariant()
-    def S8_the_event_chain_verifies(self):
+    def S8_the_chain_head_counts_every_event(self):
         with self.db.read() as s:
-            result = events.verify_chain(s)
-        assert result.ok, result.problem
+            assert s.get(EventChainHead, 1).count == event_count(self.db)
 
     @invariant()
     def no_standing_no_change(self):
@@ -236,12 +240,12 @@ def _run(machine_world, examples: int, steps: int) -> Counter:
 
 
 def test_S5_S8_access_holds_under_random_use(machine_world):
-    tally = _run(machine_world, examples=12, steps=15)
+    tally = _run(machine_world, examples=10, steps=15)
     print("\nFIGURES", dict(tally))
     assert tally["changed"] > 0 and sum(v for k, v in tally.items() if k.startswith("refused")) > 0
 
 
 @pytest.mark.slow
 def test_S5_S8_access_holds_under_long_random_use(machine_world):
-    tally = _run(machine_world, examples=40, steps=30)
+    tally = _run(machine_world, examples=25, steps=25)
     print("\nFIGURES", dict(tally))
