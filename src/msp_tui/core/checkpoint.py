@@ -12,7 +12,7 @@ chain (and `write_checkpoint` can be run from a timer):
     msp-tui-checkpoint v1 count=1234 head=<64 hex> at=2026-11-25T09:00:00Z
 
 One short `write()` on a file opened with O_APPEND, so several processes append without mixing
-lines; a line cut short by a crash is skipped when read. The newest (largest) checkpoint wins.
+lines; a record cut short by a crash is skipped when read (and does not swallow the next one). The newest (largest) checkpoint wins.
 Optionally each line also goes to syslog (facility AUTHPRIV), where a log forwarder can carry it off
 the host, out of reach of anyone who can only write the database.
 
@@ -42,7 +42,8 @@ if TYPE_CHECKING:  # pragma: no cover
 ENV_PATH = "MSP_TUI_CHECKPOINT"
 ENV_SYSLOG = "MSP_TUI_CHECKPOINT_SYSLOG"
 SUFFIX = ".checkpoint"
-_LINE = re.compile(r"^msp-tui-checkpoint v1 count=(\d{1,19}) head=([0-9a-f]{64}) at=(\S+)$")
+MARK = "msp-tui-checkpoint "
+_RECORD = re.compile(r"^v1 count=(\d{1,19}) head=([0-9a-f]{64}) at=(\S+)\s*$")
 log = logging.getLogger("msp_tui.checkpoint")
 
 
@@ -53,25 +54,34 @@ class Checkpoint:
     at: str = ""
 
     def line(self) -> str:
-        return f"msp-tui-checkpoint v1 count={self.count} head={self.head.hex()} at={self.at}\n"
+        return f"{MARK}v1 count={self.count} head={self.head.hex()} at={self.at}\n"
 
     def as_tuple(self) -> tuple[int, bytes]:
         return (self.count, self.head)
 
 
+def parse_records(line: str) -> list[Checkpoint]:
+    """The checkpoints in one line of the file. A line cut short by a crash (or a full disk) has the
+    next record glued to it; splitting on the marker keeps that next record."""
+    found = []
+    for part in line.split(MARK)[1:]:
+        m = _RECORD.match(part)
+        if m is not None:
+            found.append(Checkpoint(int(m.group(1)), bytes.fromhex(m.group(2)), m.group(3)))
+    return found
+
+
 def parse_line(line: str) -> Checkpoint | None:
-    """One checkpoint from one line, or None for anything else (a torn or foreign line)."""
-    m = _LINE.match(line.strip())
-    if m is None:
-        return None
-    return Checkpoint(int(m.group(1)), bytes.fromhex(m.group(2)), m.group(3))
+    """The last checkpoint in a line, or None for anything else (a torn or foreign line)."""
+    found = parse_records(line)
+    return found[-1] if found else None
 
 
 def read_checkpoints(path: str | os.PathLike) -> list[Checkpoint]:
     """Every well-formed checkpoint in the file, in file order."""
     try:
         with open(path, encoding="utf-8", errors="replace") as f:
-            return [cp for cp in map(parse_line, f) if cp is not None]
+            return [cp for line in f for cp in parse_records(line)]
     except FileNotFoundError:
         raise BadInput(f"No checkpoint file {os.fspath(path)!r}.", "checkpoint") from None
     except OSError as exc:
@@ -185,4 +195,4 @@ def attach(db: Database) -> Checkpointer:
 
 
 __all__ = ["Checkpoint", "Checkpointer", "append", "attach", "chain_state", "default_path", "latest",
-           "parse_line", "read_checkpoint", "read_checkpoints", "write_checkpoint"]
+           "parse_line", "parse_records", "read_checkpoint", "read_checkpoints", "write_checkpoint"]
