@@ -32,6 +32,11 @@ def demo(state: CliState, n_clients: int, n_events: int | None, no_ui: bool, see
     if url.get_backend_name() == "sqlite":
         from pathlib import Path
 
+        if not _replaceable(Path(str(url.database)), builder.DEMO_EMAIL):
+            from msp_tui.core.errors import BadInput
+
+            raise BadInput(f"{url.database} holds a database that is not a demo; the demo will not "
+                           "replace it. Give the demo its own file with --db.", "db")
         for suffix in ("", "-wal", "-shm", ".checkpoint"):
             Path(str(url.database) + suffix).unlink(missing_ok=True)
     progress = sys.stderr.isatty()
@@ -44,6 +49,22 @@ def demo(state: CliState, n_clients: int, n_events: int | None, no_ui: bool, see
         from msp_tui.cli.ui import open_ui
 
         open_ui(state, actor=result.actor)
+
+
+def _replaceable(path, demo_email: str) -> bool:
+    """Only an empty file or an earlier demo is deleted (MSP_TUI_DB may name the real database)."""
+    if not path.exists() or path.stat().st_size == 0:
+        return True
+    from msp_tui.core.db import _sqlite_module
+
+    try:
+        conn = _sqlite_module().connect(f"file:{path}?mode=ro", uri=True)
+        try:
+            return conn.execute("SELECT 1 FROM account WHERE email = ?", (demo_email,)).fetchone() is not None
+        finally:
+            conn.close()
+    except Exception:  # noqa: BLE001 - not a database we know: leave it alone
+        return False
 
 
 COMMANDS = [demo]
