@@ -12,18 +12,22 @@ from __future__ import annotations
 import os
 import stat
 import sys
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
 from sqlalchemy import Engine, create_engine, event, select, text
 from sqlalchemy.engine import URL, make_url
+from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session
 
 from msp_tui.core.errors import BadInput
 
 APP_NAME = "msp-tui"
 BUSY_TIMEOUT_MS = 10_000
+#: How long a write waits for its turn behind other writers, in all (SQLite).
+WRITE_WAIT_S = 180
 MIN_SQLITE = (3, 51, 3)
 
 
@@ -114,13 +118,37 @@ class Database:
     @contextmanager
     def write(self) -> Iterator[Session]:
         """One write transaction: commits on success, rolls back on any exception."""
-        with Session(self._writer, expire_on_commit=False, autoflush=True) as session:
-            with session.begin():
+        session, transaction = self._begin_write()
+        with session:
+            with transaction:
                 if not self.is_sqlite:
                     from msp_tui.core.events import lock_chain_head
                     lock_chain_head(session)
                 yield session
             self.checkpointer.after_write(session)
+
+    def _begin_write(self) -> tuple[Session, object]:
+        """Open a write transaction. On SQLite, BEGIN IMMEDIATE runs here, before any work, and is
+        retried past the busy timeout while another writer holds the lock (a key rotation over many
+        clients can take longer than the timeout): nothing has been done yet, so waiting is safe."""
+        deadline = time.monotonic() + WRITE_WAIT_S
+        while True:
+            session = Session(self._writer, expire_on_commit=False, autoflush=True)
+            transaction = session.begin()
+            if not self.is_sqlite:
+                return session, transaction
+            try:
+                session.connection()
+                return session, transaction
+            except OperationalError as exc:
+                session.close()
+                if "locked" not in str(exc.orig) and "busy" not in str(exc.orig):
+                    raise
+                if time.monotonic() > deadline:
+                    from msp_tui.core.errors import Refused
+
+                    raise Refused("busy", "The database is still busy with another long change; nothing "
+                                  "was changed. Try again in a minute.") from None
 
     @contextmanager
     def read(self) -> Iterator[Session]:
