@@ -177,6 +177,9 @@ def check_run(db, run: dict, processes: int, changes: int) -> dict:
     invited = [e for r in results for e in r["invites"]]
     by_email = Counter(d["email"] for d in details(db, EventType.MEMBER_INVITED))
     assert all(by_email[e] == 1 for e in invited)
+    with db.read() as s:
+        rows = s.execute(select(Member.email).where(Member.email.like("%@client.example"))).scalars().all()
+        assert sorted(rows) == sorted(invited)  # every landed invite is a member, and nothing else is
     staff_invited = [e for r in results for e in r["staff_invites"]]
     by_staff = Counter(d["email"] for d in details(db, EventType.STAFF_INVITED))
     assert all(by_staff[e] == 1 for e in staff_invited)
