@@ -29,7 +29,7 @@ from msp_tui.core.enums import EventType
 from msp_tui.core.models import (Account, Client, Collection, Event, Member, Organization, Provider, SeatChange,
                                  Staff)
 from msp_tui.core.services import clients
-from tests.conftest import make_provider
+from tests.conftest import make_provider, new_pg
 
 FORK = multiprocessing.get_context("fork")
 BULK = "@batch.example"
@@ -50,7 +50,7 @@ def _kill(proc, delay: float) -> None:
     proc.join(30)
 
 
-def integrity_and_chain(path: Path) -> tuple[int, bool]:
+def integrity_and_chain(path) -> tuple[int, bool]:
     """Integrity check, foreign keys, and the chain (with its checkpoint when one was written)."""
     db = Database(path)
     try:
@@ -84,7 +84,7 @@ def _bulk_invite_child(path: str, actor, client_id, seed: int, progress: str) ->
             b += 1
 
 
-def _check_bulk(path: Path, client_id) -> Counter:
+def _check_bulk(path, client_id) -> Counter:
     db = Database(path)
     try:
         with db.read() as s:
@@ -103,10 +103,16 @@ def _check_bulk(path: Path, client_id) -> Counter:
     return by_batch
 
 
-def run_bulk_invite_kills(tmp_path, template, kills: int, seed: int = 1) -> dict:
-    path = tmp_path / "bulk.db"
-    shutil.copy(template, path)
-    db = Database(path)
+def run_bulk_invite_kills(tmp_path, template, kills: int, seed: int = 1, pg_server=None) -> dict:
+    """Kill a process looping over bulk invites `kills` times; check the database after each kill.
+    `path` is a SQLite file, or a PostgreSQL URL when a server is given."""
+    if pg_server is None:
+        path = tmp_path / "bulk.db"
+        shutil.copy(template, path)
+        db = Database(path)
+    else:
+        db = new_pg(pg_server)
+        path = db.url.render_as_string(hide_password=False)
     admin = make_provider(db)
     org = clients.create_client(db, admin, name="Bulk Co", plan="enterprise-monthly", seats=100_000,
                                 owner_email="owner@bulk.example")
@@ -131,6 +137,7 @@ def run_bulk_invite_kills(tmp_path, template, kills: int, seed: int = 1) -> dict
                 committed_before_log += 1
     count, _ = integrity_and_chain(path)
     return dict(operation="bulk member invite (20 emails per transaction)", kills=kills,
+                backend="sqlite" if pg_server is None else "postgresql",
                 killed_inside_invite_rolled_back=rolled_back, killed_after_commit=committed_before_log,
                 batches_landed=len(batches), events=count)
 
@@ -205,6 +212,12 @@ def test_crash_during_bulk_invite_loses_no_half_transaction(tmp_path, sqlite_tem
 
 def test_crash_during_demo_generation_leaves_whole_transactions(tmp_path, sqlite_template):
     figures = run_demo_kills(tmp_path, sqlite_template, kills=3)
+    print("\nFIGURES", json.dumps(figures))
+
+
+@pytest.mark.postgres
+def test_crash_during_bulk_invite_on_postgresql(tmp_path, sqlite_template, pg_server):
+    figures = run_bulk_invite_kills(tmp_path, sqlite_template, kills=5, pg_server=pg_server)
     print("\nFIGURES", json.dumps(figures))
 
 
