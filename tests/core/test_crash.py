@@ -124,7 +124,7 @@ def run_bulk_invite_kills(tmp_path, template, kills: int, seed: int = 1, pg_serv
         proc = FORK.Process(target=_bulk_invite_child, args=(str(path), admin, org.id, k, str(progress)))
         proc.start()
         _wait_for(progress)
-        _kill(proc, rng.uniform(0.0, 0.6))
+        _kill(proc, rng.uniform(0.0, 0.4))
         assert proc.exitcode == -signal.SIGKILL
         integrity_and_chain(path)
         batches = _check_bulk(path, org.id)

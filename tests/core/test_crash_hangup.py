@@ -21,6 +21,7 @@ from msp_tui.core.db import Database
 from tests.core.test_crash import _counts, demo_stages, integrity_and_chain
 
 ROOT = Path(__file__).resolve().parents[2]
+RUNS = 3
 
 
 def _wait_for_file(path: Path, proc, timeout: float = 60) -> None:
@@ -36,7 +37,7 @@ def test_hangup_mid_demo_ends_cleanly_with_whole_transactions(tmp_path, sqlite_t
     rng = random.Random(5)
     outcomes = Counter()
     seen = Counter()
-    for k in range(4):
+    for k in range(RUNS):
         path = tmp_path / f"hup-{k}.db"
         env = {**os.environ, "PYTHONPATH": str(ROOT / "src")}
         env.pop("MSP_TUI_CHECKPOINT", None)
@@ -56,7 +57,7 @@ def test_hangup_mid_demo_ends_cleanly_with_whole_transactions(tmp_path, sqlite_t
         db.dispose()
         assert state in stages, f"a half-written transaction: {state} is not one of {stages}"
         seen[stages.index(state)] += 1
-    print("\nFIGURES", json.dumps({"operation": "SIGHUP to `msp-tui demo`", "runs": 4, **outcomes,
+    print("\nFIGURES", json.dumps({"operation": "SIGHUP to `msp-tui demo`", "runs": RUNS, **outcomes,
                                    "stopped_after_transaction": dict(sorted(seen.items()))}))
     assert outcomes["hung up"] >= 1
 

@@ -56,7 +56,7 @@ def test_every_input_model_is_covered():
 
 
 @pytest.mark.parametrize("model", MODELS, ids=lambda m: m.__name__)
-@settings(max_examples=60, deadline=None)
+@settings(max_examples=40, deadline=None)
 @given(data=st.data())
 def test_hostile_values_for_every_input_model_give_a_clear_message(model, data):
     fields = list(model.model_fields)
@@ -304,7 +304,6 @@ def test_cli_refuses_arguments_that_are_not_text(sqlite_db):
     base = [sys.executable, "-m", "msp_tui", "--db", sqlite_db.url.database, "--passwordenv", "MSP_TUI_TEST_PW"]
     for args in (["--email", admin.email, "clients", "create", "--name", bad, "--seats", "5",
                   "--owner", "o@acme.example", "--plan", "teams-monthly"],
-                 ["--email", admin.email, "clients", "show", bad],
                  ["--email", bad, "clients", "list"]):
         proc = subprocess.run(base + args, env=env, capture_output=True, text=True, errors="surrogateescape")
         assert proc.returncode == 2, proc.stderr

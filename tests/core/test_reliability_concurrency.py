@@ -2,7 +2,7 @@
 
 No error reaches a person, every change has exactly one event, no update is lost, and a stale edit
 is refused with a message naming who changed the row. The full run (8 processes x 200 changes) is
-marked slow; a short run (3 x 25) always runs. Both run on SQLite and on PostgreSQL.
+marked slow; a short run (2 x 20) always runs. Both run on SQLite and on PostgreSQL.
 
 Figures: `pytest tests/core/test_reliability_concurrency.py -s -m slow` prints them.
 """
@@ -239,7 +239,7 @@ def _run(db, processes, changes):
 
 
 def test_staff_working_at_once_lose_nothing(db):
-    _run(db, 3, 25)
+    _run(db, 2, 20)
 
 
 @pytest.mark.slow

@@ -247,5 +247,5 @@ def test_S5_S8_access_holds_under_random_use(machine_world):
 
 @pytest.mark.slow
 def test_S5_S8_access_holds_under_long_random_use(machine_world):
-    tally = _run(machine_world, examples=25, steps=25)
+    tally = _run(machine_world, examples=20, steps=20)
     print("\nFIGURES", dict(tally))
