@@ -11,9 +11,9 @@ from msp_tui.core import clock
 from msp_tui.core.enums import EventType, ItemType
 from msp_tui.core.errors import AuthFailed, BadInput, NotFound, Refused, StaleEdit
 from msp_tui.core.models import Event
-from msp_tui.core.services import vault
+from msp_tui.core.services import accounts, vault
 from tests.conftest import PASSWORD
-from tests.core.test_vault_support import add_login, make_client
+from tests.core.test_vault_support import NO_WAIT, add_login, make_client
 
 
 def _events(db, *types):
@@ -166,7 +166,8 @@ def test_open_vault_lists_collections_with_access(db, admin):
     assert vault.open_vault(db, admin, c.name, text="nothing-like-this").items == ()
 
 
-def test_reveal_asks_master_password_after_five_minutes(db, admin):
+def test_reveal_asks_master_password_after_five_minutes(db, admin, monkeypatch):
+    monkeypatch.setattr(accounts, "THROTTLE", NO_WAIT)
     c = make_client(db, admin)
     item = add_login(db, admin, c, "Router", "router-pw-1", c.shared)
     clock.freeze(clock.now() + timedelta(minutes=6))
