@@ -331,14 +331,16 @@ def _matches(view: ItemView, text: str) -> bool:
     return not text or text in view.name.lower() or text in view.subtitle.lower()
 
 
-def open_vault(db: Database, actor: Actor, client, *, text: str = "") -> VaultView:
+def open_vault(db: Database, actor: Actor, client, *, text: str = "", record_access: bool = True) -> VaultView:
     """Open a client's vault: its collections and the items the actor may see (optionally filtered
-    by `text` on name and subtitle). Provider staff opening it writes events 1903 and 1603."""
+    by `text` on name and subtitle). Provider staff opening it writes events 1903 and 1603;
+    `record_access=False` is for reloading a vault the same screen already opened (and recorded)."""
     with db.write() as s:
         org = _org(s, actor, client)
         access = _vault_access(s, actor, org.id)
         key = keys.org_key(s, actor, org.id)
-        _record_vault_access(s, actor, access.standing, org)
+        if record_access:
+            _record_vault_access(s, actor, access.standing, org)
         items = s.execute(select(VaultItem).where(VaultItem.organization_id == org.id)).scalars().all()
         colls_of = _collections_of(s, [i.id for i in items])
         views = []
