@@ -71,3 +71,19 @@ def test_vault_cli_personal_and_exit_codes(sqlite_db):
     assert code("vault", "list", c.name, pw="wrong password") == 3
     assert code("vault", "add", c.name, "--name", "x", "--type", "rocket") == 2
     assert code("vault", "delete", item_id, "--yes", email="user@contoso.example", pw=USER_PASSWORD) == 0
+
+
+def test_staff_confirm_prints_the_fingerprint_phrase_the_new_person_sees(sqlite_db):
+    from msp_tui.core.services import staff
+
+    db = sqlite_db
+    admin = make_provider(db)
+    staff.invite(db, admin, ["bob@msp.example"], "service")
+    accepted = _run(db, "bob@msp.example", "bob master password 1", "accept", "--name", "Bob")
+    assert accepted.exit_code == 0, accepted.output
+    bob_side = accepted.stderr.split("confirms you): ")[1].strip()
+    assert len(bob_side.split("-")) == 8
+    confirmed = _run(db, admin.email, PASSWORD, "--format", "json", "staff", "confirm", "bob@msp.example")
+    assert confirmed.exit_code == 0, confirmed.output
+    assert json.loads(confirmed.stdout)["fingerprint"] == bob_side
+    assert bob_side in confirmed.stderr
