@@ -205,3 +205,19 @@ def test_by_name_lookup(db, admin):
     assert vault.view_item(db, c.user, "Router", client=c.organization_id).name == "Router"
     with pytest.raises(NotFound):
         vault.view_item(db, c.user, "nope", client=c.organization_id)
+
+
+def test_except_passwords_access_is_no_password_oracle(db, admin):
+    """Editing with "… except passwords" refuses any password value, even the right one."""
+    from msp_tui.core.enums import CollectionAccess
+    from msp_tui.core.services import collections
+
+    c = make_client(db, admin)
+    collections.set_member_access(db, admin, c.organization_id, c.shared, "user@contoso.example",
+                                  CollectionAccess.CAN_EDIT_EXCEPT_PASSWORDS)
+    wifi = add_login(db, admin, c, "Shared wifi", "wifi-pw-123", c.shared)
+    for guess in ("wifi-pw-123", "wrong-guess"):
+        with pytest.raises(Refused):
+            vault.edit_item(db, c.user, wifi.id, fields={"password": guess})
+    assert vault.edit_item(db, c.user, wifi.id, name="Guest wifi").name == "Guest wifi"
+    assert vault.reveal(db, admin, wifi.id) == "wifi-pw-123"

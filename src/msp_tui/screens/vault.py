@@ -163,7 +163,10 @@ class VaultScreen(Screen):
 
     @property
     def current(self):
-        table = self.query_one("#items", DataTable)
+        tables = self.query("#items")
+        if not tables:
+            return None
+        table = tables.first(DataTable)
         if not self.shown or table.cursor_row < 0 or table.cursor_row >= len(self.shown):
             return None
         return self.shown[table.cursor_row]

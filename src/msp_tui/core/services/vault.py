@@ -557,9 +557,10 @@ def edit_item(db: Database, actor: Actor, ref, *, name: str | None = None, field
         check_version(s, item, expected_version, f"Item {doc['name']!r}")
         item_type = ItemType(doc["type"])
         current = dict(doc.get("fields", {}))
-        for key, value in (fields or {}).items():
+        for key in (fields or {}):
             f = spec(item_type, key)
-            if f.protected and not grant.see_passwords and value != current.get(key, ""):
+            # Refused whatever the value: accepting an unchanged value would tell a guesser it is right.
+            if f.protected and not grant.see_passwords:
                 raise Refused("collection-access", "Your access is \"except passwords\": you cannot change "
                               f"the {f.label.lower()}.")
         new_fields = {**current, **{k: v for k, v in (fields or {}).items() if v is not None}}
