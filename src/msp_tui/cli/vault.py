@@ -16,12 +16,13 @@ def _collection_names(view) -> dict:
     return {c.id: c.name for c in view.collections}
 
 
-def _row(item, names: dict) -> dict:
+def _row(item, names: dict, fmt: str = "json") -> dict:
     access = "Can manage" if item.can_delete else ("Can edit" if item.can_edit else "Can view")
     if item.hide_passwords:
         access += ", except passwords"
+    collections = sorted(names.get(c, str(c)) for c in item.collection_ids)
     return {"id": item.id, "name": item.name, "type": item.type_label, "subtitle": item.subtitle,
-            "collections": sorted(names.get(c, str(c)) for c in item.collection_ids),
+            "collections": collections if fmt in ("json", "jsonl") else "; ".join(collections),
             "access": "Owner (personal)" if item.personal else access}
 
 
@@ -83,7 +84,7 @@ def list_(state: CliState, client, personal, text) -> None:
     else:
         view = svc.open_vault(state.db(), state.actor(), client, text=text)
         items, names = view.items, _collection_names(view)
-    emit(state.fmt, (_row(i, names) for i in items), COLUMNS)
+    emit(state.fmt, (_row(i, names, state.fmt) for i in items), COLUMNS)
 
 
 @vault.command("add")
