@@ -39,12 +39,12 @@ class VaultScreen(Screen):
     DEFAULT_CSS = """
     VaultScreen #vault-title { height: auto; padding: 0 1; background: $boost; }
     VaultScreen #vault-body { height: 1fr; }
-    VaultScreen #collections { width: 28; height: 1fr; border: round $panel; }
-    VaultScreen #items-pane { width: 1fr; }
+    VaultScreen #collections { width: 22%; max-width: 30; min-width: 16; height: 1fr; border: round $panel; }
+    VaultScreen #items-pane { width: 1fr; min-width: 30; }
     VaultScreen #filter { display: none; }
     VaultScreen #filter.-shown { display: block; }
     VaultScreen #items { height: 1fr; border: round $panel; }
-    VaultScreen #detail { width: 42; border: round $panel; padding: 0 1; }
+    VaultScreen #detail { width: 35%; max-width: 60; border: round $panel; padding: 0 1; }
     VaultScreen .pane-title { text-style: bold; }
     """
     BINDINGS = [
