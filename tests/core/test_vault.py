@@ -221,3 +221,19 @@ def test_except_passwords_access_is_no_password_oracle(db, admin):
             vault.edit_item(db, c.user, wifi.id, fields={"password": guess})
     assert vault.edit_item(db, c.user, wifi.id, name="Guest wifi").name == "Guest wifi"
     assert vault.reveal(db, admin, wifi.id) == "wifi-pw-123"
+
+
+def test_staff_using_items_without_opening_the_vault_is_recorded_once_per_unlock(db, admin):
+    c = make_client(db, admin)
+    item = add_login(db, admin, c, "Router", "router-pw-1", c.shared)  # first use: recorded
+    access = (EventType.CLIENT_VAULT_ACCESSED, EventType.ORGANIZATION_VAULT_ACCESSED)
+    assert len(_events(db, *access)) == 2
+    vault.view_item(db, admin, item.id)
+    vault.reveal(db, admin, item.id)
+    assert len(_events(db, *access)) == 2
+    admin.lock()
+    accounts.unlock(db, admin, PASSWORD, throttle=NO_WAIT)
+    vault.view_item(db, admin, item.id)
+    assert len(_events(db, *access)) == 4
+    vault.view_item(db, c.owner, item.id)  # a member's use is no provider access
+    assert len(_events(db, *access)) == 4

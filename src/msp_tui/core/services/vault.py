@@ -315,15 +315,23 @@ def _org(s: Session, actor: Actor, client) -> Organization:
     return find_client(s, actor.provider_id, client)
 
 
-def _record_vault_access(s: Session, actor: Actor, standing: Standing, org: Organization) -> None:
-    """Provider staff opening a client's vault: 1903 in the provider's log and 1603 in the client's."""
+def _record_vault_access(s: Session, actor: Actor, standing: Standing, organization_id: uuid.UUID, *,
+                         once: bool = False) -> None:
+    """Provider staff opening a client's vault: 1903 in the provider's log and 1603 in the client's.
+
+    Opening the vault always records; any other use of its items (by id, from the command line)
+    records unless this unlocked session already did (`once`) — the mark is dropped on lock."""
     if not standing.is_staff:
         return
-    link = s.execute(select(Client).where(Client.organization_id == org.id)).scalar_one_or_none()
+    mark = ("vault-access-recorded", organization_id)
+    if once and mark in actor.key_cache:
+        return
+    link = s.execute(select(Client).where(Client.organization_id == organization_id)).scalar_one_or_none()
     events.record(s, actor, EventType.CLIENT_VAULT_ACCESSED, provider_id=standing.provider_id,
-                  organization_id=org.id, provider_organization_id=link.id if link else None)
+                  organization_id=organization_id, provider_organization_id=link.id if link else None)
     events.record(s, actor, EventType.ORGANIZATION_VAULT_ACCESSED, provider_id=standing.provider_id,
-                  organization_id=org.id)
+                  organization_id=organization_id)
+    actor.key_cache[mark] = True
 
 
 def _matches(view: ItemView, text: str) -> bool:
@@ -340,7 +348,7 @@ def open_vault(db: Database, actor: Actor, client, *, text: str = "", record_acc
         access = _vault_access(s, actor, org.id)
         key = keys.org_key(s, actor, org.id)
         if record_access:
-            _record_vault_access(s, actor, access.standing, org)
+            _record_vault_access(s, actor, access.standing, org.id)
         items = s.execute(select(VaultItem).where(VaultItem.organization_id == org.id)).scalars().all()
         colls_of = _collections_of(s, [i.id for i in items])
         views = []
@@ -442,6 +450,7 @@ def _load_org_item(s: Session, actor: Actor, item: VaultItem) -> _Loaded:
     if grant is None:
         raise NotFound(f"No item {item.id}.", "item")
     key = keys.org_key(s, actor, item.organization_id)
+    _record_vault_access(s, actor, access.standing, item.organization_id, once=True)
     return _Loaded(item, key, _open_data(key, item), grant, colls, access)
 
 
@@ -528,6 +537,7 @@ def create_item(db: Database, actor: Actor, *, type: ItemType | str, name: str, 
             if not colls and not access.all_items:
                 raise Refused("collection-access", "Put the item into at least one collection you can edit.")
             key = keys.org_key(s, actor, org.id)
+            _record_vault_access(s, actor, access.standing, org.id, once=True)
             item = VaultItem(id=uuid.uuid4(), organization_id=org.id, type=int(item_type))
             grant = _item_grant(access, colls) or FULL
             if not grant.see_passwords and any(spec(item_type, k).protected for k in clean):
@@ -626,8 +636,9 @@ def export_items(db: Database, actor: Actor, client, *, master_password: str | N
         accounts.unlock(db, actor, master_password)
     with db.write() as s:
         org = _org(s, actor, client)
-        check(s, actor, Action.EXPORT_VAULT, organization_id=org.id)
+        standing = check(s, actor, Action.EXPORT_VAULT, organization_id=org.id)
         key = keys.org_key(s, actor, org.id)
+        _record_vault_access(s, actor, standing, org.id, once=True)
         names = {c.id: keys.decrypt_name(key, org.id, c.name, "collection-name") for c in s.execute(
             select(Collection).where(Collection.organization_id == org.id)).scalars()}
         items = s.execute(select(VaultItem).where(VaultItem.organization_id == org.id)).scalars().all()
