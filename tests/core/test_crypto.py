@@ -10,7 +10,7 @@ from sqlalchemy import select, update
 
 from msp_tui.core import clock, crypto, fingerprint
 from msp_tui.core.enums import EventType
-from msp_tui.core.errors import AuthFailed
+from msp_tui.core.errors import AuthFailed, Refused
 from msp_tui.core.models import Account, Event, Provider
 from msp_tui.core.services import accounts
 from tests.conftest import PASSWORD
@@ -41,7 +41,7 @@ def test_S11_kdf_settings_below_the_floor_are_refused():
 def test_S11_downgraded_kdf_settings_in_the_database_are_refused(db, admin):
     with db.write() as s:
         s.execute(update(Account).where(Account.id == admin.account_id).values(kdf_iterations=1))
-    with pytest.raises(AuthFailed):
+    with pytest.raises(Refused, match="below the minimum"):
         accounts.sign_in(db, admin.email, PASSWORD, throttle=accounts.LoginThrottle(sleep=Waits()))
 
 

@@ -16,7 +16,7 @@ from msp_tui.core.events import EventFilter, EventScope
 from msp_tui.core.models import Client, Event, Staff, VaultItem
 from msp_tui.core.services import accounts, staff, vault
 from tests.conftest import PASSWORD
-from tests.core.test_vault_support import NO_WAIT, OWNER_PASSWORD, add_login, make_client
+from tests.core.test_vault_support import NO_WAIT, add_login, make_client
 
 
 def _file_bytes(path) -> bytes:

@@ -77,7 +77,14 @@ def _record_failure(db: Database, account_id: uuid.UUID, provider_id: uuid.UUID 
 
 def _open_keys(db: Database, account: Account, password: str, provider_id: uuid.UUID | None,
                throttle: LoginThrottle) -> crypto.AccountSecrets:
-    """The account's keys, or AuthFailed after recording the failure and waiting."""
+    """The account's keys, or AuthFailed after recording the failure and waiting.
+
+    KDF settings outside the accepted range (a downgrade planted in the database) are refused
+    before the password is used at all, saying so."""
+    try:
+        crypto.KdfParams(account.kdf_memory_kib, account.kdf_iterations, account.kdf_parallelism).check()
+    except crypto.DecryptionError as exc:
+        raise Refused("kdf", str(exc)) from None
     if account.failed_login_count and account.last_failed_login_at is not None:
         ready_at = account.last_failed_login_at + timedelta(
             seconds=throttle.delay(account.failed_login_count))
