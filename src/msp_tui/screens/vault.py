@@ -455,9 +455,10 @@ class ItemForm(_SavingModal):
     DEFAULT_CSS = """
     ItemForm { align: center middle; }
     ItemForm #form { width: 72; height: 90%; border: round $primary; padding: 0 1; background: $surface; }
-    ItemForm #form-fields { height: 1fr; }
+    ItemForm #form-body { height: 1fr; }
+    ItemForm #form-fields { height: auto; }
     ItemForm Input { border: none; height: 1; margin-bottom: 1; background: $boost; }
-    ItemForm Input:focus { background: $primary 30%; }
+    ItemForm Input:focus { border: none; background: $primary 30%; }
     ItemForm TextArea { height: 4; margin-bottom: 1; }
     ItemForm Select { margin-bottom: 1; }
     ItemForm SelectionList { height: auto; max-height: 6; }
@@ -480,15 +481,17 @@ class ItemForm(_SavingModal):
 
         with Vertical(id="form"):
             yield Label(Text("Edit item" if self.item else "New item", style="bold"))
-            if self.item is None:
-                yield Select([(TYPE_LABELS[t], t) for t in ItemType], value=ItemType.LOGIN, allow_blank=False,
-                             id="form-type")
-            yield Input(value=self.item.name if self.item else "", placeholder="name", id="form-name")
-            yield VerticalScroll(id="form-fields")
-            if self.item is None and self.collections is not None:
-                yield Label(Text("Collections"))
-                yield SelectionList(*[(Text(name), cid, cid in self.preselect) for name, cid in self.collections],
-                                    id="form-collections")
+            with VerticalScroll(id="form-body"):
+                if self.item is None:
+                    yield Select([(TYPE_LABELS[t], t) for t in ItemType], value=ItemType.LOGIN,
+                                 allow_blank=False, id="form-type")
+                yield Label(Text("Name"))
+                yield Input(value=self.item.name if self.item else "", placeholder="name", id="form-name")
+                yield Vertical(id="form-fields")
+                if self.item is None and self.collections is not None:
+                    yield Label(Text("Collections"))
+                    yield SelectionList(*[(Text(name), cid, cid in self.preselect)
+                                          for name, cid in self.collections], id="form-collections")
             yield Static("", classes="form-status")
             with Horizontal(id="form-buttons"):
                 yield Button("Cancel", id="form-cancel")
@@ -511,7 +514,7 @@ class ItemForm(_SavingModal):
         from msp_tui.core.services.vault import FIELDS
 
         self.item_type = item_type
-        box = self.query_one("#form-fields", VerticalScroll)
+        box = self.query_one("#form-fields", Vertical)
         await box.remove_children()
         current = {f.key: f for f in self.item.fields} if self.item else {}
         widgets = []
@@ -611,7 +614,7 @@ class ConfirmDelete(_SavingModal):
 
     def compose(self) -> ComposeResult:
         with Vertical(id="confirm"):
-            yield Label(Text.assemble("Delete ", (self.name_, "bold"), " for good? This cannot be undone."))
+            yield Static(Text.assemble("Delete ", (self.name_, "bold"), " for good? This cannot be undone."))
             yield Static("", classes="form-status")
             with Horizontal():
                 yield Button("Cancel", id="confirm-cancel")
