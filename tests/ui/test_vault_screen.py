@@ -215,7 +215,7 @@ def test_lock_after_idle_time_drops_keys_and_unlocks_with_master_password(setup)
     asyncio.run(run())
 
 
-def test_personal_vault_shows_only_own_items(setup):
+def test_S3_vault_screens_show_personal_items_to_their_owner_only(setup):
     db, admin, c = setup
     vault.create_item(db, c.user, type="note", name="Uma diary", personal=True, fields={"notes": "dear"})
 
@@ -224,10 +224,19 @@ def test_personal_vault_shows_only_own_items(setup):
         async with app.run_test(size=SIZE) as pilot:
             await _settle(pilot)
             assert _names(app) == ["Uma diary"]
-        app = Harness(db, admin, None)
+        app = Harness(db, admin, None)  # the admin's own vault
         async with app.run_test(size=SIZE) as pilot:
             await _settle(pilot)
             assert _names(app) == []
+        app = Harness(db, admin, c.organization_id)  # the client's vault, filtered for it
+        async with app.run_test(size=SIZE) as pilot:
+            await _settle(pilot)
+            assert "Uma diary" not in _names(app)
+            await pilot.press("slash", "u", "m", "a")
+            await pilot.pause()
+            assert _names(app) == []
+            labels = app.screen.query_one("#collections", OptionList)
+            assert str(labels.get_option_at_index(0).prompt) == "All items (3)"
 
     asyncio.run(run())
 
