@@ -261,3 +261,43 @@ def test_snapshot_lock_screen(setup, snap_compare):
         await pilot.pause()
 
     assert snap_compare(Harness(db, admin, c.organization_id), terminal_size=SIZE, run_before=lock)
+
+
+def test_vault_item_move_and_delete(setup):
+    from textual.widgets import Button, SelectionList
+
+    from msp_tui.screens.vault import ConfirmDelete, MoveForm
+
+    db, admin, c = setup
+
+    async def run():
+        app = Harness(db, admin, c.organization_id)
+        async with app.run_test(size=SIZE) as pilot:
+            await _settle(pilot)
+            assert _names(app)[0] == "Bank portal"
+            await pilot.press("m")
+            await pilot.pause()
+            assert isinstance(app.screen, MoveForm)
+            chooser = app.screen.query_one("#move-list", SelectionList)
+            chooser.deselect_all()
+            chooser.select(c.shared)
+            await pilot.press("ctrl+s")
+            await _settle(pilot)
+            bank = next(i for i in vault.list_items(db, admin, c.organization_id) if i.name == "Bank portal")
+            assert bank.collection_ids == (c.shared,)
+            # Delete asks first, with Cancel focused: enter cancels.
+            await pilot.press("d")
+            await pilot.pause()
+            assert isinstance(app.screen, ConfirmDelete)
+            assert app.screen.focused is app.screen.query_one("#confirm-cancel", Button)
+            await pilot.press("enter")
+            await _settle(pilot)
+            assert "Bank portal" in _names(app)
+            await pilot.press("d")
+            await pilot.pause()
+            await pilot.click("#confirm-delete")
+            await _settle(pilot)
+            assert "Bank portal" not in _names(app)
+            assert all(i.name != "Bank portal" for i in vault.list_items(db, admin, c.organization_id))
+
+    asyncio.run(run())
