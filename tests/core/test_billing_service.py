@@ -88,10 +88,11 @@ def test_consolidated_invoice_with_clients_below_and_above_the_minimums(db, admi
     billing.set_billing_mode(db, admin, "consolidated")
     billing.set_seat_minimum(db, admin, "teams-monthly", 50)
     billing.set_seat_minimum(db, admin, "enterprise", 10)
-    new_client(db, admin, "Alpha", "teams-monthly", 20)
+    alpha = new_client(db, admin, "Alpha", "teams-monthly", 20)
     new_client(db, admin, "Bravo", "teams-annually", 10)  # managed as Teams (Monthly)
     new_client(db, admin, "Charlie", "enterprise-monthly", 25)
     inv = billing.consolidated_invoice(db, admin, when=date(2026, 5, 7))
+    assert (inv.rows[0].id, inv.rows[-1].id) == (str(alpha.id), "")
     got = [(r.client, r.assigned, r.used, r.remaining, r.plan, r.total) for r in inv.rows]
     assert got == [
         ("Alpha", 20, 1, 19, PlanType.TEAMS_MONTHLY, Decimal("80.00")),

@@ -11,10 +11,11 @@ import random
 import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass
+from typing import NamedTuple
 from datetime import date
 from decimal import Decimal
 
-from sqlalchemy import delete, func, insert, select
+from sqlalchemy import String, cast, delete, exists, func, insert, select, type_coerce
 from sqlalchemy.orm import Session
 
 from msp_tui.core import billing, clock, events
@@ -134,12 +135,13 @@ class BillingSummary:
         return MODES[self.mode]
 
 
-@dataclass(frozen=True)
-class InvoiceRow:
-    """One row of the consolidated invoice (CSV: Client, Id, Assigned, Used, Remaining, Plan, Estimated total)."""
+class InvoiceRow(NamedTuple):
+    """One row of the consolidated invoice (CSV: Client, Id, Assigned, Used, Remaining, Plan, Estimated total).
+
+    A tuple, not a dataclass: a provider with 100,000 clients builds 100,000 of these per invoice."""
 
     client: str
-    id: uuid.UUID | None
+    id: str  # the client's id as text ('' for an "Unassigned seats" row)
     assigned: int
     used: int
     remaining: int
@@ -147,7 +149,7 @@ class InvoiceRow:
     total: Decimal
 
     def csv(self) -> dict:
-        return {"Client": self.client, "Id": self.id or "", "Assigned": self.assigned, "Used": self.used,
+        return {"Client": self.client, "Id": self.id, "Assigned": self.assigned, "Used": self.used,
                 "Remaining": self.remaining, "Plan": self.plan.label, "Estimated total": self.total}
 
 
@@ -330,9 +332,10 @@ def summary(db: Database, actor: Actor) -> BillingSummary:
     with db.read() as s:
         check(s, actor, Action.VIEW_PROVIDER_BILLING)
         provider = _provider(s, actor.provider_id)
-        sched = schedule(s, provider.id)
         consolidated = provider.billing_mode == "consolidated"
         groups = _seat_groups(s, provider.id)
+        tiers, is_default = _tiers(s, provider.id)
+        sched = TierSchedule(tiers, is_default, billing.tier_for(sum(g[1] * g[2] for g in groups), tiers))
         plans, total = _plan_totals(groups, sched.percent, _minimums(s, provider.id), consolidated)
         n_clients = sum(g[2] for g in groups)
         without = 0
@@ -355,9 +358,9 @@ def run_rate_page(db: Database, actor: Actor, *, after: tuple | None = None, lim
         stmt = (select(Organization.id, Organization.name, Organization.name_lower, Organization.plan_type,
                        Organization.seats, Organization.occupied_seats, Organization.is_internal,
                        PaymentMethod.kind, PaymentMethod.brand, PaymentMethod.last4, PaymentMethod.net_days)
-                .join(Client, Client.organization_id == Organization.id)
                 .outerjoin(PaymentMethod, PaymentMethod.organization_id == Organization.id)
-                .where(_clients_of(provider.id)))
+                # EXISTS, not a join: the database walks the name index and stops after one page.
+                .where(exists().where(Client.organization_id == Organization.id, _clients_of(provider.id))))
         if after is not None:
             stmt = stmt.where((Organization.name_lower > after[0]) | (
                 (Organization.name_lower == after[0]) & (Organization.id > after[1])))
@@ -366,7 +369,7 @@ def run_rate_page(db: Database, actor: Actor, *, after: tuple | None = None, lim
         for r in rows[:limit]:
             plan = MANAGED_PLAN[PlanType(r.plan_type)] if consolidated else PlanType(r.plan_type)
             unit = billing.unit_price(plan, pct)
-            out.append(RunRateRow(r.id, r.name, PlanType(r.plan_type), r.seats, r.occupied_seats, r.is_internal,
+            out.append(RunRateRow(r.id, r.name, plan, r.seats, r.occupied_seats, r.is_internal,
                                   unit, billing.to_cents(Decimal(r.seats) * unit),
                                   "provider pays" if consolidated else _payment_label(
                                       r.kind, r.brand, r.last4, r.net_days)))
@@ -374,38 +377,52 @@ def run_rate_page(db: Database, actor: Actor, *, after: tuple | None = None, lim
         return out, nxt
 
 
+def _id_as_text(db: Database):
+    """The client's id as 8-4-4-4-12 text, made by the database (no UUID objects for 100,000 rows)."""
+    if db.is_sqlite:  # stored as 32 hex digits
+        col = Organization.id
+        part = lambda a, n: func.substr(type_coerce(col, String), a, n)  # noqa: E731
+        return part(1, 8) + "-" + part(9, 4) + "-" + part(13, 4) + "-" + part(17, 4) + "-" + part(21, 12)
+    return cast(Organization.id, String)
+
+
 def consolidated_invoice(db: Database, actor: Actor, *, when: date | None = None) -> ConsolidatedInvoice:
-    """B1: one provider invoice for the month: a row per client plus an "Unassigned seats" row per
-    plan. One streaming query for the rows, one aggregate for the plans."""
+    """B1: one provider invoice for the month: a row per client (by name) plus an "Unassigned seats"
+    row per plan. ONE query streams every client's name, id, seats, members and plan; the
+    cumulative seats (for the discount tier), the plan totals and each row's total come from it."""
     when = when or clock.now().date()
     with db.read() as s:
         check(s, actor, Action.VIEW_PROVIDER_BILLING)
         provider = _provider(s, actor.provider_id)
-        pct = schedule(s, provider.id).percent
-        units = {p: billing.unit_price(p, pct) for p in CONSOLIDATED_PLANS}
-        plan_of = {int(p): MANAGED_PLAN[p] for p in PlanType}
-        cents = billing.to_cents
-        rows: list[InvoiceRow] = []
-        cache: dict[tuple[int, int], Decimal] = {}
-        result = s.execute(
-            select(Organization.name, Organization.id, Organization.seats, Organization.occupied_seats,
-                   Organization.plan_type)
-            .join(Client, Client.organization_id == Organization.id).where(_clients_of(provider.id))
-            .order_by(Organization.name_lower, Organization.id)
-            .execution_options(yield_per=10000))
-        for name, org_id, seats, used, plan_type in result:
-            key = (plan_type, seats)
-            total = cache.get(key)
-            if total is None:
-                total = cache[key] = cents(Decimal(seats) * units[plan_of[plan_type]])
-            rows.append(InvoiceRow(name, org_id, seats, used, seats - used, plan_of[plan_type], total))
-        plans, _ = _plan_totals(_seat_groups(s, provider.id), pct, _minimums(s, provider.id), True)
-        for p in plans:
-            if p.unassigned or p.minimum:
-                rows.append(InvoiceRow(UNASSIGNED, None, p.unassigned, 0, p.unassigned, p.plan,
-                                       cents(Decimal(p.unassigned) * p.unit_price)))
-        start = date(when.year, when.month, 1)
-        return ConsolidatedInvoice(start, billing.add_months(start, 1), pct, billing.CURRENCY, rows, plans)
+        tiers, _ = _tiers(s, provider.id)
+        minimums = _minimums(s, provider.id)
+        stmt = (select(Organization.name, _id_as_text(db), Organization.seats, Organization.occupied_seats,
+                       Organization.plan_type)
+                .select_from(Organization).join(Client, Client.organization_id == Organization.id)
+                .where(_clients_of(provider.id)).order_by(Organization.name_lower, Organization.id))
+        found = s.connection().execute(stmt).all()  # plain rows: no ORM objects, no UUID parsing
+    groups: dict[tuple[int, int], list[int]] = {}
+    for _name, _id, seats, used, plan_type in found:
+        g = groups.get((plan_type, seats))
+        if g is None:
+            g = groups[(plan_type, seats)] = [0, 0]
+        g[0] += 1
+        g[1] += used
+    pct = billing.tier_for(sum(st * g[0] for (_p, st), g in groups.items()), tiers).current.percent
+    plan_of = {int(p): MANAGED_PLAN[p] for p in PlanType}
+    units = {p: billing.unit_price(p, pct) for p in CONSOLIDATED_PLANS}
+    # Every client row's total is seats × unit rounded to the cent (the rule): one per (plan, seats).
+    totals = {key: billing.to_cents(Decimal(key[1]) * units[plan_of[key[0]]]) for key in groups}
+    new = tuple.__new__
+    rows = [new(InvoiceRow, (name, org_id, seats, used, seats - used, plan_of[p], totals[(p, seats)]))
+            for name, org_id, seats, used, p in found]
+    plans, _ = _plan_totals([(p, st, n, u) for (p, st), (n, u) in groups.items()], pct, minimums, True)
+    for p in plans:
+        if p.unassigned or p.minimum:
+            rows.append(InvoiceRow(UNASSIGNED, "", p.unassigned, 0, p.unassigned, p.plan,
+                                   billing.to_cents(Decimal(p.unassigned) * p.unit_price)))
+    start = date(when.year, when.month, 1)
+    return ConsolidatedInvoice(start, billing.add_months(start, 1), pct, billing.CURRENCY, rows, plans)
 
 
 def client_invoice(db: Database, actor: Actor, client: str | uuid.UUID, *, when: date | None = None
