@@ -6,7 +6,7 @@ import os
 
 import click
 
-from msp_tui.cli.output import emit, emit_one
+from msp_tui.cli.output import emit, emit_one, plain
 from msp_tui.cli.state import CliState, pass_state
 
 
@@ -72,9 +72,9 @@ def summary(state: CliState, per_client: bool) -> None:
            "tiers": "default schedule" if s.schedule.is_default else "custom schedule",
            "monthly_total": s.monthly_total, "clients_without_payment_method": s.without_payment}
     if state.fmt in ("json", "csv"):
-        row["plans"] = [{"plan": pl.plan, "clients": pl.clients, "assigned": pl.assigned, "minimum": pl.minimum,
-                         "billed_seats": pl.billed_seats, "unit_price": pl.unit_price, "total": pl.total}
-                        for pl in s.plans]
+        row["plans"] = [{k: plain(v) for k, v in dict(
+            plan=pl.plan, clients=pl.clients, assigned=pl.assigned, minimum=pl.minimum,
+            billed_seats=pl.billed_seats, unit_price=pl.unit_price, total=pl.total).items()} for pl in s.plans]
         if state.fmt == "csv":
             row.pop("plans")
             emit("csv", [row], list(row))
@@ -99,7 +99,7 @@ def invoice(state: CliState, client: str | None, period: str | None) -> None:
       msp-tui billing invoice --format csv > invoice.csv
       msp-tui billing invoice Contoso --period 2026-03
     """
-    from datetime import date
+    from datetime import date, timedelta
 
     from msp_tui.core.errors import BadInput
     from msp_tui.core.services import billing as svc
@@ -125,17 +125,20 @@ def invoice(state: CliState, client: str | None, period: str | None) -> None:
         return
     if client is not None:
         ci = svc.client_invoice(db, actor, client, when=when)
-        rows = [{"client": ci.name, "period": f"{ci.invoice.period_start}..{ci.invoice.period_end}",
-                 "plan": ln.plan, "seats": ln.seats, "from": ln.start, "until": ln.end, "days": ln.days,
+        last = ci.invoice.period_end - timedelta(days=1)
+        rows = [{"client": ci.name, "period": f"{ci.invoice.period_start} to {last}",
+                 "plan": ln.plan, "seats": ln.seats, "from": str(ln.start),
+                 "to": str(ln.end - timedelta(days=1)), "days": ln.days,
                  "period_days": ln.period_days, "unit_price": ln.unit_price, "amount": ln.amount}
                 for ln in ci.invoice.lines]
-        emit(state.fmt, rows, ["client", "period", "plan", "seats", "from", "until", "days", "period_days",
+        emit(state.fmt, rows, ["client", "period", "plan", "seats", "from", "to", "days", "period_days",
                                "unit_price", "amount"])
         if state.fmt == "table":
             click.echo(f"Total {ci.invoice.total} {ci.invoice.currency}, charged to {ci.payment}", err=True)
         return
     emit(state.fmt, ({"client": ci.name, "id": ci.client_id, "plan": ci.invoice.plan,
-                      "period_start": ci.invoice.period_start, "period_end": ci.invoice.period_end,
+                      "period_start": str(ci.invoice.period_start),
+                      "period_end": str(ci.invoice.period_end - timedelta(days=1)),
                       "total": ci.invoice.total, "payment": ci.payment}
                      for ci in svc.client_invoices(db, actor, when=when)),
          ["client", "id", "plan", "period_start", "period_end", "total", "payment"])
