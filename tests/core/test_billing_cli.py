@@ -55,7 +55,8 @@ def test_billing_invoice_consolidated_csv(run):
     assert rows[0] == ["Client", "Id", "Assigned", "Used", "Remaining", "Plan", "Estimated total"]
     assert [(r[0], r[2], r[5], r[6]) for r in rows[1:]] == [
         ("Alpha", "20", "Teams (Monthly)", "80.00"), ("Bravo", "25", "Enterprise (Monthly)", "150.00"),
-        ("Unassigned seats", "10", "Teams (Monthly)", "40.00")]
+        ("Unassigned seats", "10", "Teams (Monthly)", "40.00"),
+        ("Unassigned seats", "0", "Enterprise (Monthly)", "0.00")]
     one = run("billing", "invoice", "Bravo", "--format", "json")
     assert [r["Client"] for r in json.loads(one.output)] == ["Bravo"]
 

@@ -417,10 +417,9 @@ def consolidated_invoice(db: Database, actor: Actor, *, when: date | None = None
     rows = [new(InvoiceRow, (name, org_id, seats, used, seats - used, plan_of[p], totals[(p, seats)]))
             for name, org_id, seats, used, p in found]
     plans, _ = _plan_totals([(p, st, n, u) for (p, st), (n, u) in groups.items()], pct, minimums, True)
-    for p in plans:
-        if p.unassigned or p.minimum:
-            rows.append(InvoiceRow(UNASSIGNED, "", p.unassigned, 0, p.unassigned, p.plan,
-                                   billing.to_cents(Decimal(p.unassigned) * p.unit_price)))
+    for p in plans:  # every plan in use gets its "Unassigned seats" row, 0 when above the minimum
+        rows.append(InvoiceRow(UNASSIGNED, "", p.unassigned, 0, p.unassigned, p.plan,
+                               billing.to_cents(Decimal(p.unassigned) * p.unit_price)))
     start = date(when.year, when.month, 1)
     return ConsolidatedInvoice(start, billing.add_months(start, 1), pct, billing.CURRENCY, rows, plans)
 
