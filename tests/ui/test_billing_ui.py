@@ -111,7 +111,14 @@ async def test_billing_screen_shows_run_rate_tiers_and_switches_mode(world):
         await pilot.press("y")
         await settle(pilot)
         assert billing.summary(db, admin).mode == "consolidated"
-        assert app.screen.query_one("#plans", DataTable).border_title == "Consolidated invoice preview"
+        plans = app.screen.query_one("#plans", DataTable)
+        assert plans.border_title == "Consolidated invoice preview"
+        cells = [[c.plain for c in plans.get_row_at(i)] for i in range(plans.row_count)]
+        # Teams: 12 + 5 + 30 (annual, managed as monthly) = 47 seats × $3.80; Enterprise 60 × $5.70.
+        assert cells == [
+            ["Teams (Monthly)", "3", "47", "0", "0", "47", "$3.80", "$178.60"],
+            ["Enterprise (Monthly)", "1", "60", "0", "0", "60", "$5.70", "$342.00"],
+            ["Total", "4", "", "", "", "107", "", "$520.60"]]
         await pilot.press("t")
         await pilot.pause()
         box = app.screen.query_one("#tiers-input", Input)

@@ -4,6 +4,9 @@
                                                    # consolidated invoice preview (Provider Admins)
     ClientBillingPane(db, actor, organization_id)  # a client detail tab (any provider staff, S9)
     PaymentModal(client_name)                      # -> PaymentOnFile | None (the card number stops here)
+    PaymentForm()                                  # the same fields for the onboarding wizard's step:
+                                                   # form.collect() -> PaymentOnFile | None, then
+                                                   # clients.create_client(..., payment=it)
 
 Core decides everything: these only show what `core.services.billing` returns or refuses. Database
 work runs in thread workers; database text is shown as `rich.text.Text`, never as markup.
@@ -161,72 +164,58 @@ def render_client_billing(v) -> Table:
 # --- payment method modal ------------------------------------------------------------------------
 
 
-class PaymentModal(ModalScreen):
-    """Ask for a card, a bank account or invoice terms; dismiss with what may be kept (or None).
+class PaymentForm(Vertical):
+    """Card, bank account or invoice terms, for the payment modal and the onboarding wizard's step.
 
-    The card number is validated here through core and the input is cleared at once: only the
-    brand, last four digits, expiry and holder leave this modal."""
+    `collect()` returns what may be kept (core validates; BadInput otherwise) and clears the typed
+    card or account number at once: only brand, last four digits, expiry and holder leave it."""
 
     DEFAULT_CSS = """
-    PaymentModal { align: center middle; }
-    PaymentModal > Vertical { width: 64; height: auto; border: round $primary; padding: 1 2;
-                              background: $surface; }
-    PaymentModal > Vertical { max-height: 100%; }
-    PaymentModal RadioSet { layout: horizontal; width: 100%; margin-bottom: 1; }
-    PaymentModal Input { margin-bottom: 1; }
-    PaymentModal #payment-error { color: $error; height: auto; }
-    PaymentModal .hidden { display: none; }
-    PaymentModal Horizontal { height: auto; align-horizontal: right; }
+    PaymentForm { height: auto; }
+    PaymentForm RadioSet { layout: horizontal; width: 100%; margin-bottom: 1; }
+    PaymentForm Input { margin-bottom: 1; }
+    PaymentForm #payment-error { color: $error; height: auto; }
+    PaymentForm .hidden { display: none; }
     """
-    BINDINGS = [Binding("escape", "cancel", "Cancel")]
-
-    def __init__(self, client_name: str) -> None:
-        super().__init__()
-        self.client_name = client_name
 
     def compose(self) -> ComposeResult:
-        with Vertical():
-            yield Label(Text("Payment method for ") + Text(self.client_name, style="bold"))
-            with RadioSet(id="payment-kind"):
-                yield RadioButton("Card", value=True, id="kind-card")
-                yield RadioButton("Bank account", id="kind-bank")
-                yield RadioButton("Invoice (net 30)", id="kind-invoice")
-            yield Input(placeholder="Card number", password=True, compact=True, id="card-number", max_length=23)
-            yield Input(placeholder="Expiry MM/YYYY", compact=True, id="card-expiry", max_length=7)
-            yield Input(placeholder="Name on the card", compact=True, id="card-holder", max_length=100)
-            yield Input(placeholder="Account number (only the last four digits are kept)", password=True, compact=True,
-                        id="bank-account", max_length=40, classes="hidden")
-            yield Input(placeholder="Bank name", compact=True, id="bank-name", max_length=100, classes="hidden")
-            yield Static("", id="payment-error")
-            with Horizontal():
-                yield Button("Cancel", id="cancel")
-                yield Button("Save", id="save", variant="primary")
+        with RadioSet(id="payment-kind"):
+            yield RadioButton("Card", value=True, id="kind-card")
+            yield RadioButton("Bank account", id="kind-bank")
+            yield RadioButton("Invoice (net 30)", id="kind-invoice")
+        yield Input(placeholder="Card number", password=True, compact=True, id="card-number", max_length=23)
+        yield Input(placeholder="Expiry MM/YYYY", compact=True, id="card-expiry", max_length=7)
+        yield Input(placeholder="Name on the card", compact=True, id="card-holder", max_length=100)
+        yield Input(placeholder="Account number (only the last four digits are kept)", password=True,
+                    compact=True, id="bank-account", max_length=40, classes="hidden")
+        yield Input(placeholder="Bank name", compact=True, id="bank-name", max_length=100, classes="hidden")
+        yield Static("", id="payment-error")
 
-    def on_mount(self) -> None:
+    def focus_first(self) -> None:
         self.query_one("#card-number", Input).focus()
 
-    def _kind(self) -> str:
+    def kind(self) -> str:
         pressed = self.query_one("#payment-kind", RadioSet).pressed_button
         return (pressed.id or "kind-card").removeprefix("kind-") if pressed else "card"
 
     @on(RadioSet.Changed)
     def _kind_changed(self) -> None:
-        kind = self._kind()
+        kind = self.kind()
         for wid in ("card-number", "card-expiry", "card-holder"):
             self.query_one(f"#{wid}").set_class(kind != "card", "hidden")
         for wid in ("bank-account", "bank-name"):
             self.query_one(f"#{wid}").set_class(kind != "bank", "hidden")
 
-    @on(Input.Submitted)
-    def _submitted(self) -> None:
-        self.action_save()
+    def forget_numbers(self) -> None:
+        self.query_one("#card-number", Input).value = ""
+        self.query_one("#bank-account", Input).value = ""
 
-    @on(Button.Pressed, "#save")
-    def action_save(self) -> None:
+    def collect(self):
+        """The validated payment method (PaymentOnFile), or None with core's message shown."""
         from msp_tui.core.services import billing as svc
 
         value = lambda wid: self.query_one(f"#{wid}", Input).value  # noqa: E731
-        kind = self._kind()
+        kind = self.kind()
         if kind == "card":
             typed = {"kind": "card", "number": value("card-number"), "expiry": value("card-expiry"),
                      "holder": value("card-holder")}
@@ -238,17 +227,50 @@ class PaymentModal(ModalScreen):
             stored = svc.payment_input(typed)
         except BadInput as exc:
             self.query_one("#payment-error", Static).update(Text(exc.message))
-            return
+            return None
         finally:
             typed.clear()
-        self.query_one("#card-number", Input).value = ""
-        self.query_one("#bank-account", Input).value = ""
-        self.dismiss(stored)
+        self.forget_numbers()
+        self.query_one("#payment-error", Static).update("")
+        return stored
+
+
+class PaymentModal(ModalScreen):
+    """Ask for a payment method; dismiss with what may be kept (PaymentOnFile) or None."""
+
+    DEFAULT_CSS = """
+    PaymentModal { align: center middle; }
+    PaymentModal > Vertical { width: 64; height: auto; max-height: 100%; border: round $primary;
+                              padding: 1 2; background: $surface; }
+    PaymentModal Horizontal { height: auto; align-horizontal: right; }
+    """
+    BINDINGS = [Binding("escape", "cancel", "Cancel")]
+
+    def __init__(self, client_name: str) -> None:
+        super().__init__()
+        self.client_name = client_name
+
+    def compose(self) -> ComposeResult:
+        with Vertical():
+            yield Label(Text("Payment method for ") + Text(self.client_name, style="bold"))
+            yield PaymentForm(id="payment-form")
+            with Horizontal():
+                yield Button("Cancel", id="cancel")
+                yield Button("Save", id="save", variant="primary")
+
+    def on_mount(self) -> None:
+        self.query_one(PaymentForm).focus_first()
+
+    @on(Input.Submitted)
+    @on(Button.Pressed, "#save")
+    def action_save(self) -> None:
+        stored = self.query_one(PaymentForm).collect()
+        if stored is not None:
+            self.dismiss(stored)
 
     @on(Button.Pressed, "#cancel")
     def action_cancel(self) -> None:
-        self.query_one("#card-number", Input).value = ""
-        self.query_one("#bank-account", Input).value = ""
+        self.query_one(PaymentForm).forget_numbers()
         self.dismiss(None)
 
 
@@ -438,6 +460,11 @@ class BillingScreen(Screen):
                           Text(f"{pl.billed_seats:,}", justify="right"),
                           Text(money(pl.unit_price, exact=True), justify="right"),
                           Text(money(pl.total), justify="right"))
+        if s.plans:
+            blank = Text("")
+            plans.add_row(Text("Total", style="bold"), Text(f"{s.clients:,}", justify="right"), blank, blank,
+                          blank, Text(f"{sum(pl.billed_seats for pl in s.plans):,}", justify="right"), blank,
+                          Text(money(s.monthly_total), style="bold", justify="right"))
         plans.border_title = ("Consolidated invoice preview" if s.mode == "consolidated"
                               else "Run-rate per plan")
         table = self.query_one("#clients", DataTable)
