@@ -99,8 +99,9 @@ async def test_billing_screen_shows_run_rate_tiers_and_switches_mode(world):
         head = text_of(app, "#billing-head")
         assert "the default schedule" in head
         # 107 cumulative seats (internal org included): past the default 100-seat 5 % tier.
-        assert "5% off at 107 cumulative seats" in head
-        assert "Next tier 10% off at 250 seats — 143 seats away" in head
+        assert "5% at 107 seats under management" in head
+        assert "Next tier 10% at 250 seats — 143 seats away" in head
+        assert "$520.60 per month · 4 clients" in head
         table = app.screen.query_one("#clients", DataTable)
         assert table.row_count == 4
         # Markup in a client's name is shown as typed.
@@ -116,9 +117,9 @@ async def test_billing_screen_shows_run_rate_tiers_and_switches_mode(world):
         cells = [[c.plain for c in plans.get_row_at(i)] for i in range(plans.row_count)]
         # Teams: 12 + 5 + 30 (annual, managed as monthly) = 47 seats × $3.80; Enterprise 60 × $5.70.
         assert cells == [
-            ["Teams (Monthly)", "3", "47", "0", "0", "47", "$3.80", "$178.60"],
-            ["Enterprise (Monthly)", "1", "60", "0", "0", "60", "$5.70", "$342.00"],
-            ["Total", "4", "", "", "", "107", "", "$520.60"]]
+            ["Teams (Monthly)", "$178.60", "3", "47", "0", "0", "47", "$3.80"],
+            ["Enterprise (Monthly)", "$342.00", "1", "60", "0", "0", "60", "$5.70"],
+            ["Total", "$520.60", "4", "107", "", "0", "107", ""]]
         await pilot.press("t")
         await pilot.pause()
         box = app.screen.query_one("#tiers-input", Input)

@@ -407,10 +407,8 @@ class BillingScreen(Screen):
 
     def on_mount(self) -> None:
         plans = self.query_one("#plans", DataTable)
-        plans.add_columns("Plan", "Clients", "Assigned", "Minimum", "Unassigned", "Billed seats", "Seat price",
-                          "Monthly")
         clients = self.query_one("#clients", DataTable)
-        clients.add_columns("Client", "Plan", "Seats", "Used", "Seat price", "Monthly", "Payment")
+        clients.add_columns("Client", "Monthly", "Seats", "Used", "Price", "Plan", "Payment")
         clients.focus()
         self.action_reload()
 
@@ -426,22 +424,20 @@ class BillingScreen(Screen):
         self.can_edit = data["can_edit"]
         p = s.schedule.progress
         head = Text()
-        head.append("Mode ", style="bold").append(f"{s.mode_label}   ")
-        head.append("Monthly run-rate ", style="bold").append(f"{money(s.monthly_total)} {s.currency}")
-        head.append(f" across {s.clients:,} clients")
+        head.append(f"{money(s.monthly_total)} per month", style="bold")
+        head.append(f" · {s.clients:,} clients · billing {s.mode_label}")
         if s.mode == "per_client" and s.without_payment:
-            head.append(f"   {s.without_payment:,} without a payment method", style="bold yellow")
+            head.append(f" · {s.without_payment:,} without a payment method", style="bold yellow")
         head.append("\n")
         head.append("Discount ", style="bold").append(
-            f"{_pct(p.current.percent)} off at {p.seats:,} cumulative seats (internal org included)")
-        head.append("  ·  the default schedule" if s.schedule.is_default else "  ·  custom schedule",
-                    style="dim")
+            f"{_pct(p.current.percent)} at {p.seats:,} seats under management (internal org included)")
+        head.append(" · the default schedule" if s.schedule.is_default else " · custom schedule", style="dim")
         head.append("\n")
         if p.next is None:
             head.append("Top tier reached.")
         else:
             head.append("Next tier ", style="bold").append(
-                f"{_pct(p.next.percent)} off at {p.next.min_seats:,} seats — {p.seats_away:,} seats away")
+                f"{_pct(p.next.percent)} at {p.next.min_seats:,} seats — {p.seats_away:,} seats away")
         self.query_one("#billing-head", Static).update(head)
         bar = self.query_one("#tier-bar", ProgressBar)
         bar.display = True
@@ -451,20 +447,22 @@ class BillingScreen(Screen):
             span = p.next.min_seats - p.current.min_seats
             bar.update(total=span, progress=p.seats - p.current.min_seats)
         plans = self.query_one("#plans", DataTable)
-        plans.clear()
+        plans.clear(columns=True)
+        consolidated = s.mode == "consolidated"
+        plans.add_columns("Plan", "Monthly", "Clients", "Assigned",
+                          *(("Minimum", "Unassigned") if consolidated else ()), "Billed", "Price")
+        right = lambda v: Text(f"{v:,}", justify="right")  # noqa: E731
         for pl in s.plans:
-            plans.add_row(Text(pl.plan.label), Text(f"{pl.clients:,}", justify="right"),
-                          Text(f"{pl.assigned:,}", justify="right"),
-                          Text(f"{pl.minimum:,}" if s.mode == "consolidated" else "—", justify="right"),
-                          Text(f"{pl.unassigned:,}" if s.mode == "consolidated" else "—", justify="right"),
-                          Text(f"{pl.billed_seats:,}", justify="right"),
-                          Text(money(pl.unit_price, exact=True), justify="right"),
-                          Text(money(pl.total), justify="right"))
+            extra = (right(pl.minimum), right(pl.unassigned)) if consolidated else ()
+            plans.add_row(Text(pl.plan.label), Text(money(pl.total), justify="right"), right(pl.clients),
+                          right(pl.assigned), *extra, right(pl.billed_seats),
+                          Text(money(pl.unit_price, exact=True), justify="right"))
         if s.plans:
             blank = Text("")
-            plans.add_row(Text("Total", style="bold"), Text(f"{s.clients:,}", justify="right"), blank, blank,
-                          blank, Text(f"{sum(pl.billed_seats for pl in s.plans):,}", justify="right"), blank,
-                          Text(money(s.monthly_total), style="bold", justify="right"))
+            plans.add_row(Text("Total", style="bold"), Text(money(s.monthly_total), style="bold", justify="right"),
+                          right(s.clients), right(sum(pl.assigned for pl in s.plans)),
+                          *((blank, right(sum(pl.unassigned for pl in s.plans))) if consolidated else ()),
+                          right(sum(pl.billed_seats for pl in s.plans)), blank)
         plans.border_title = ("Consolidated invoice preview" if s.mode == "consolidated"
                               else "Run-rate per plan")
         table = self.query_one("#clients", DataTable)
@@ -476,10 +474,9 @@ class BillingScreen(Screen):
         table = self.query_one("#clients", DataTable)
         for r in rows:
             name = Text(r.name) + (Text(" (internal)", style="dim") if r.is_internal else Text(""))
-            table.add_row(name, Text(r.plan.label), Text(f"{r.seats:,}", justify="right"),
+            table.add_row(name, Text(money(r.monthly), justify="right"), Text(f"{r.seats:,}", justify="right"),
                           Text(f"{r.used:,}", justify="right"),
-                          Text(money(r.unit_price, exact=True), justify="right"),
-                          Text(money(r.monthly), justify="right"),
+                          Text(money(r.unit_price, exact=True), justify="right"), Text(r.plan.label),
                           Text(r.payment, style="bold yellow" if r.payment == "none" else ""),
                           key=str(r.client_id))
         self.cursor = cursor
