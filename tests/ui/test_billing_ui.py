@@ -1,6 +1,7 @@
 """The billing screen and a client's billing tab, in a tiny harness app over a real SQLite database."""
 
 from datetime import datetime
+from pathlib import Path
 from decimal import Decimal
 
 import pytest
@@ -184,13 +185,24 @@ async def test_payment_modal_sets_a_card_and_forgets_the_number(world):
         await pilot.press("enter")
         await pilot.pause()
         assert "Luhn" in text_of(app, "#payment-error")
-        app.screen.query_one("#card-number", Input).value = CARD
+        number = app.screen.query_one("#card-number", Input)
+        number.value = ""
+        number.focus()
+        await pilot.press(*CARD)  # typed key by key, as a person would
         await pilot.press("enter")
         await settle(pilot)
         assert not isinstance(app.screen, PaymentModal)
         view = billing.client_billing(db, admin, org)
         assert view.payment.label == "Visa ending 5556, expires 08/2031"
         assert CARD not in repr(app.screen.query_one("#pane", ClientBillingPane).view)
+        assert CARD not in rendered(app.screen.query_one("#billing-body", Static))
+    db.dispose()
+    path = Path(db.url.database)
+    for f in (path, Path(f"{path}-wal")):
+        if f.exists():
+            data = f.read_bytes()
+            for typed in (CARD, "4000 0566 5566 5557"):
+                assert typed.encode() not in data and typed.replace(" ", "").encode() not in data
 
 
 def test_billing_screen_snapshot(world, snap_compare):

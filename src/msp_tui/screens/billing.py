@@ -406,7 +406,6 @@ class BillingScreen(Screen):
         yield Footer()
 
     def on_mount(self) -> None:
-        plans = self.query_one("#plans", DataTable)
         clients = self.query_one("#clients", DataTable)
         clients.add_columns("Client", "Monthly", "Seats", "Used", "Price", "Plan", "Payment")
         clients.focus()
