@@ -119,3 +119,13 @@ def test_annual_plan_period_and_proration():
     # $48 per seat-year, created 12 June: 10 seats 264 of 365 days = 347.178… ; 12 seats 90 days = 142.027…
     assert [(ln.seats, ln.days, ln.amount) for ln in lines] == [
         (10, 264, Decimal("347.18")), (12, 90, Decimal("142.03"))]
+
+
+def test_billed_history_starts_when_the_client_came_under_management():
+    history = [(datetime(2025, 1, 10), 10, 17), (datetime(2026, 2, 3), 12, 17), (datetime(2026, 4, 25), 20, 17)]
+    billed = billing.billed_history(history, datetime(2026, 4, 21, 15, 0), (99, 17))
+    lines = billing.prorate(billed, date(2026, 4, 1), date(2026, 5, 1), Decimal("0"))
+    # Nothing before 21 April; 12 seats 21–24 April (4 of 30 days) = 6.40; 20 seats 6 days = 16.00
+    assert [(ln.seats, ln.start, ln.days, ln.amount) for ln in lines] == [
+        (12, date(2026, 4, 21), 4, Decimal("6.40")), (20, date(2026, 4, 25), 6, Decimal("16.00"))]
+    assert billing.billed_history([], date(2026, 4, 21), (7, 19))[1:] == [(date(2026, 4, 21), 7, 19)]

@@ -221,3 +221,26 @@ def test_run_rate_pages_cover_every_client(db, admin):
     assert [r.monthly for r in rows + more] == [Decimal(6 * (10 + i)).quantize(Decimal("0.01")) for i in range(5)]
     assert [r.payment for r in rows + more].count("none") == 4
     assert billing.summary(db, admin).without_payment == 4
+
+
+def test_existing_org_added_mid_month_is_billed_from_the_day_it_was_added(db, admin):
+    from msp_tui.core import crypto, keys
+    from msp_tui.core.enums import MemberRole, MemberStatus
+    from msp_tui.core.models import Account, Member, Organization
+
+    clock.freeze(datetime(2026, 1, 10, 9, 0))
+    with db.write() as s:  # an organization the admin owns that no provider manages yet
+        me = s.get(Account, admin.account_id)
+        org = Organization(name="Lovelace Labs", name_lower="lovelace labs", plan_type=17, seats=10,
+                           occupied_seats=1, seats_remaining=9, billing_email=me.email, status=1)
+        s.add(org)
+        s.flush()
+        s.add(Member(organization_id=org.id, account_id=me.id, email=me.email, role=int(MemberRole.OWNER),
+                     status=int(MemberStatus.CONFIRMED),
+                     key=keys.seal_org_key_for_member(crypto.random_key(), org.id, me.public_key)))
+    clock.freeze(datetime(2026, 4, 21, 11, 0))
+    clients.add_existing(db, admin, "Lovelace Labs")
+    inv = billing.client_invoice(db, admin, "Lovelace Labs", when=date(2026, 4, 28)).invoice
+    # 10 seats × $4 for 21–30 April: 10 of 30 days = 13.333… → 13.33
+    assert [(ln.seats, ln.start, ln.days, ln.amount) for ln in inv.lines] == [
+        (10, date(2026, 4, 21), 10, Decimal("13.33"))]

@@ -399,7 +399,7 @@ def prorate(history: list[tuple[datetime | date, int, int]], start: date, end: d
     period_days = (end - start).days
     state: tuple[int, int] | None = None
     changes: dict[date, tuple[int, int]] = {}
-    for when, seats, plan in sorted(history, key=lambda h: h[0]):
+    for when, seats, plan in sorted(history, key=lambda h: _day(h[0])):  # stable: same-day order kept
         day = _day(when)
         if day <= start:
             state = (seats, plan)
@@ -422,6 +422,17 @@ def prorate(history: list[tuple[datetime | date, int, int]], start: date, end: d
         amount = to_cents(Decimal(seats) * unit * Decimal((stop - day).days) / Decimal(period_days))
         lines.append(InvoiceLine(PlanType(plan), seats, day, stop, period_days, unit, amount))
     return tuple(lines)
+
+
+def billed_history(history: list[tuple], managed_since: datetime | date, fallback: tuple[int, int]
+                   ) -> list[tuple]:
+    """A client's seat history as billed: nothing before it came under management, then the seats it
+    had on that day (the last change at or before it; else the first known, else `fallback`)."""
+    since = _day(managed_since)
+    before = [h for h in history if _day(h[0]) <= since]
+    after = [h for h in history if _day(h[0]) > since]
+    seats, plan = (before[-1][1:] if before else after[0][1:] if after else fallback)
+    return [(date.min, 0, plan), (since, seats, plan), *after]
 
 
 def consolidated_unit(plan: PlanType | int, percent: Decimal) -> Decimal:

@@ -248,10 +248,11 @@ def _history(s: Session, org_id: uuid.UUID) -> list[tuple]:
 
 
 def _invoice_for(s: Session, org: Organization, percent: Decimal, when: date) -> Invoice:
-    history = _history(s, org.id)
-    if not history:  # a client from before seat history was kept: its current seats all along
-        history = [(org.created_at, org.seats, org.plan_type)]
-    start, end = billing.period_for(org.plan_type, org.created_at.date(), when)
+    """The invoice of the period holding `when`, billed from the day the client came under management."""
+    linked = s.execute(select(Client.created_at).where(Client.organization_id == org.id)).scalar()
+    since = max(linked or org.created_at, org.created_at)
+    history = billing.billed_history(_history(s, org.id), since, (org.seats, org.plan_type))
+    start, end = billing.period_for(org.plan_type, since.date(), when)
     return Invoice(start, end, PlanType(org.plan_type), percent, billing.prorate(history, start, end, percent))
 
 

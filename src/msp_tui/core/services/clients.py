@@ -248,6 +248,7 @@ def add_existing(db: Database, actor: Actor, ref: str | uuid.UUID) -> ClientView
         s.add(link)
         org.status = OrgStatus.MANAGED
         touch(org, actor)
+        s.add(SeatChange(organization_id=org.id, seats=org.seats, plan_type=org.plan_type))  # billing starts
         s.flush()
         events.record(s, actor, EventType.CLIENT_ADDED, provider_id=provider.id, organization_id=org.id,
                       provider_organization_id=link.id, detail={"name": org.name})
