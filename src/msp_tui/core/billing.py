@@ -399,8 +399,7 @@ def prorate(history: list[tuple[datetime | date, int, int]], start: date, end: d
     period_days = (end - start).days
     state: tuple[int, int] | None = None
     changes: dict[date, tuple[int, int]] = {}
-    for when, seats, plan in sorted(history, key=lambda h: _day(h[0])):  # stable: same-day order kept
-        day = _day(when)
+    for day, seats, plan in sorted(((_day(h[0]), h[1], h[2]) for h in history), key=lambda h: h[0]):
         if day <= start:
             state = (seats, plan)
         elif day < end:
