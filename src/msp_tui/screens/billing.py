@@ -126,7 +126,7 @@ class ClientBillingPane(VerticalScroll):
         self.action_reload()
 
     def _save_failed(self, exc: MspError) -> None:
-        self.app.notify(str(exc), severity="error")
+        self.app.notify(str(exc), severity="error", markup=False)
 
 
 def render_client_billing(v) -> Table:
@@ -499,7 +499,7 @@ class BillingScreen(Screen):
              on_done=lambda res: self._add_rows(*res), on_error=self._error)
 
     def _error(self, exc: MspError) -> None:
-        self.app.notify(str(exc), severity="error")
+        self.app.notify(str(exc), severity="error", markup=False)
 
     def action_back(self) -> None:
         if len(self.app.screen_stack) > 1:
@@ -540,5 +540,5 @@ class BillingScreen(Screen):
         self.app.push_screen(ConfirmModeModal(new), chosen)
 
     def _changed(self, message: str) -> None:
-        self.app.notify(message)
+        self.app.notify(message, markup=False)
         self.action_reload()
