@@ -10,10 +10,10 @@ from __future__ import annotations
 import random
 import uuid
 from dataclasses import dataclass
-from operator import itemgetter
-from typing import NamedTuple
 from datetime import date
 from decimal import Decimal
+from operator import itemgetter
+from typing import NamedTuple
 
 from sqlalchemy import String, cast, delete, exists, func, insert, select, type_coerce
 from sqlalchemy.orm import Session
