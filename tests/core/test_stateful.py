@@ -6,13 +6,16 @@ User, client Owner, client member, stranger), with the seed's invariants checked
   action that was refused changed nothing at all (no row, no event); the chain head counts every
   event, and the chain verifies at the end of every run.
 - Only people with a standing act: the stranger and the plain member never change anything.
-- S3 (no provider user reads a personal item) and S9 (no non-provider Owner sees billing): the vault
-  and billing services are not in this branch yet — see TODO below.
+- S3: no provider staff member ever gets back someone else's personal item: not by id, not in a
+  vault listing, not in an export, not in an event's detail; and a personal item's name and password
+  never appear in the database file in the clear.
+- S9: no one outside the provider staff (the client's Owner, a member, a stranger) ever reads billing.
 """
 
 from __future__ import annotations
 
 import hashlib
+import json
 import shutil
 import uuid
 from collections import Counter
@@ -28,8 +31,8 @@ from msp_tui.core import events
 from msp_tui.core.db import Database
 from msp_tui.core.errors import MspError
 from msp_tui.core.models import Base, Event, EventChainHead
-from msp_tui.core.services import clients, groups, members, staff
-from tests.conftest import make_provider
+from msp_tui.core.services import billing, clients, groups, members, staff, vault
+from tests.conftest import PASSWORD, make_provider
 from tests.world import join
 
 ACTORS = ["admin", "service", "owner", "member", "stranger"]
@@ -40,6 +43,12 @@ STAFF_EMAILS = ["ada@msp.example", "sam@msp.example", "acc@msp.example", "new1@m
                 "new2@msp.example"]
 CLIENT_NAMES = ["Contoso", "Fabrikam", "[bold]Evil[/] Corp", "Contoso"]
 SKIP_IN_FINGERPRINT = {Event.__tablename__, EventChainHead.__tablename__}
+STAFF = {"admin", "service"}
+OUTSIDERS = {"owner", "member", "stranger"}  # not provider staff: never see billing (S9)
+#: Written into every personal item's name and password; must never reach staff or the disk in clear.
+SECRET = "PERSONAL-" + uuid.uuid4().hex[:12]
+BILLING_READS = ["client_billing", "client_invoice", "summary", "consolidated_invoice", "tier_schedule",
+                 "client_invoices"]
 
 
 def build_template(path: Path) -> tuple[dict, uuid.UUID]:
@@ -98,18 +107,29 @@ class AccessMachine(RuleBasedStateMachine):
         for actor in self.actors.values():
             actor.key_cache.clear()
         self.changed_by: Counter = Counter()
+        self.personal: dict[uuid.UUID, str] = {}  # personal item id -> who owns it
+        self.org_items: list[uuid.UUID] = []
+        self.billing_seen_by: Counter = Counter()
+        self.personal_seen_by_staff: list = []
 
     def teardown(self) -> None:
         with self.db.read() as s:  # S8: the chain verifies (checked once per run: it only grows)
             result = events.verify_chain(s)
+            details = " ".join(d for d in s.execute(select(Event.detail)).scalars() if d)
         assert result.ok, result.problem
+        assert SECRET not in details  # S3: no event's detail carries a personal item's name
         self.db.dispose()
+        for suffix in ("", "-wal"):  # S3: nor does the database file, read directly
+            p = Path(str(self.path) + suffix)
+            if p.exists():
+                assert SECRET.encode() not in p.read_bytes()
         for suffix in ("", "-wal", "-shm", ".checkpoint"):
             Path(str(self.path) + suffix).unlink(missing_ok=True)
 
     # --- running one action -----------------------------------------------------------------
 
-    def attempt(self, who: str, fn, *args, **kwargs):
+    def attempt(self, who: str, fn, *args, own: bool = False, **kwargs):
+        """Run one action; `own` marks a change to the actor's own personal vault (anyone may)."""
         actor = self.actors[who]
         before, events_before = fingerprint(self.db), event_count(self.db)
         try:
@@ -124,7 +144,8 @@ class AccessMachine(RuleBasedStateMachine):
         written = event_count(self.db) - events_before
         if changed:  # S8: a change always comes with its event
             assert written >= 1, f"{fn.__name__} by {who} changed rows without an event"
-            self.changed_by[who] += 1
+            if not own:
+                self.changed_by[who] += 1
             self.tally["changed"] += 1
         else:
             self.tally["no-op"] += 1
@@ -196,7 +217,81 @@ class AccessMachine(RuleBasedStateMachine):
     def unlink_client(self, who, i):
         self.attempt(who, clients.unlink, self.client(i))
 
+    # --- the vault (S3) --------------------------------------------------------------------------
+
+    def _staff_got(self, who: str, found) -> None:
+        """Note any personal item (not the actor's own) that reached a provider staff member."""
+        if who not in STAFF or found is None:
+            return
+        text = json.dumps(found, default=lambda o: getattr(o, "__dict__", str(o)))
+        ids = {str(i) for i, owner in self.personal.items() if owner != who}
+        if any(i in text for i in ids) or any(
+                f"{SECRET} {owner}" in text for owner in set(self.personal.values()) if owner != who):
+            self.personal_seen_by_staff.append((who, text[:200]))
+
+    @rule(who=st.sampled_from(ACTORS))
+    def create_personal_item(self, who):
+        view = self.attempt(who, vault.create_item, type="login", name=f"{SECRET} {who}",
+                            fields={"username": who, "password": f"{SECRET}-pw"}, personal=True, own=True)
+        if view is not None:
+            self.personal[view.id] = who
+
+    @rule(who=st.sampled_from(ACTORS), i=st.integers(0, 5))
+    def create_client_item(self, who, i):
+        view = self.attempt(who, vault.create_item, type="login", name="Router admin",
+                            fields={"username": "admin", "password": "client-pw"}, client=self.client(i))
+        if view is not None:
+            self.org_items.append(view.id)
+
+    @rule(who=st.sampled_from(ACTORS), k=st.integers(0, 20), how=st.sampled_from(["view", "reveal", "edit"]))
+    def use_an_item(self, who, k, how):
+        ids = list(self.personal) + self.org_items
+        if not ids:
+            return
+        ref = ids[k % len(ids)]
+        if how == "view":
+            found = self.attempt(who, vault.view_item, ref)
+        elif how == "reveal":
+            found = self.attempt(who, vault.reveal, ref, "password", master_password=PASSWORD)
+            if found is not None and ref in self.personal:
+                found = f"{SECRET} {self.personal[ref]}" if self.personal[ref] != who else None
+        else:
+            found = self.attempt(who, vault.edit_item, ref, name="Renamed item",
+                                 own=self.personal.get(ref) == who)
+        if found is not None and ref in self.personal and self.personal[ref] != who:
+            self.personal_seen_by_staff.append((who, f"{how} of someone else's personal item {ref}"))
+        self._staff_got(who, found)
+
+    @rule(who=st.sampled_from(ACTORS), i=st.integers(0, 5), how=st.sampled_from(["open", "export", "personal"]))
+    def list_a_vault(self, who, i, how):
+        if how == "open":
+            found = self.attempt(who, vault.open_vault, self.client(i))
+        elif how == "export":
+            found = self.attempt(who, vault.export_items, self.client(i), master_password=PASSWORD)
+        else:
+            found = self.attempt(who, vault.list_personal)
+            if found is not None:
+                assert {v.id for v in found} <= {i for i, o in self.personal.items() if o == who}
+        self._staff_got(who, found)
+
+    # --- billing (S9) --------------------------------------------------------------------------
+
+    @rule(who=st.sampled_from(ACTORS), i=st.integers(0, 5), what=st.sampled_from(BILLING_READS))
+    def read_billing(self, who, i, what):
+        fn = getattr(billing, what)
+        args = (self.client(i),) if what in ("client_billing", "client_invoice") else ()
+        if self.attempt(who, fn, *args) is not None:
+            self.billing_seen_by[who] += 1
+
     # --- invariants ---------------------------------------------------------------------------
+
+    @invariant()
+    def S3_no_staff_member_reads_a_personal_item(self):
+        assert self.personal_seen_by_staff == []
+
+    @invariant()
+    def S9_no_one_outside_the_provider_sees_billing(self):
+        assert not any(self.billing_seen_by[w] for w in OUTSIDERS), dict(self.billing_seen_by)
 
     @invariant()
     def S5_a_confirmed_provider_admin_remains(self):
@@ -210,13 +305,10 @@ class AccessMachine(RuleBasedStateMachine):
             assert s.get(EventChainHead, 1).count == event_count(self.db)
 
     @invariant()
-    def no_standing_no_change(self):
+    def no_standing_no_change(self):  # beyond their own personal vault
         assert self.changed_by["stranger"] == 0
         assert self.changed_by["member"] == 0
 
-    # TODO(S3, S9): when core/services/vault.py and core/services/billing.py land, add rules that
-    # create personal and organization items and read billing, and invariants that no provider
-    # staff ever gets a personal item back (S3) and that the client Owner never sees billing (S9).
 
 
 @pytest.fixture(scope="module")
@@ -239,13 +331,13 @@ def _run(machine_world, examples: int, steps: int) -> Counter:
     return tally
 
 
-def test_S5_S8_access_holds_under_random_use(machine_world):
+def test_S3_S5_S8_S9_access_holds_under_random_use(machine_world):
     tally = _run(machine_world, examples=10, steps=15)
     print("\nFIGURES", dict(tally))
     assert tally["changed"] > 0 and sum(v for k, v in tally.items() if k.startswith("refused")) > 0
 
 
 @pytest.mark.slow
-def test_S5_S8_access_holds_under_long_random_use(machine_world):
+def test_S3_S5_S8_S9_access_holds_under_long_random_use(machine_world):
     tally = _run(machine_world, examples=20, steps=20)
     print("\nFIGURES", dict(tally))
