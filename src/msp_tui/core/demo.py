@@ -23,7 +23,7 @@ from msp_tui.core.enums import (PROVIDER_LOG_TYPES, CollectionAccess, EventType,
                                 OrgStatus, PlanType, StaffRole, StaffStatus)
 from msp_tui.core.models import (Account, Client, Collection, CollectionMember, Event, EventChainHead, Group,
                                  GroupMember, Member, Organization, Provider, SeatChange, Staff)
-from msp_tui.core.services import accounts
+from msp_tui.core.services import accounts, policies
 
 DEMO_EMAIL = "ada@northwind.example"
 DEMO_PASSWORD = "northwind-demo-2026"
@@ -78,6 +78,7 @@ def build(db: Database, *, clients: int = 40, events: int | None = None, seed: i
     _say(progress, f"{len(staff_accounts)} staff, {len(people)} people")
     org_ids = _clients(db, rng, admin, pkey, provider.key_generation, clients, people, start, progress)
     _owned_unmanaged(db, rng, admin, people)
+    policies.seed_demo(db, admin, org_ids)
     n_events = events if events is not None else max(clients * 60, 2000)
     _events(db, rng, admin, staff_accounts, org_ids, people, n_events, start, real_now, progress)
     return DemoResult(DEMO_EMAIL, DEMO_PASSWORD, admin, clients, n_events)
