@@ -62,6 +62,10 @@ class ClientTemplate(Base):
         ForeignKey("policy_template.id", ondelete="CASCADE"), index=True)
     applied_at: Mapped[datetime] = mapped_column(default=clock.now)
     applied_by_id: Mapped[uuid.UUID | None] = mapped_column(default=None)
+    #: True while a policy differs from the template (accepted deviations apart). Kept by
+    #: core.services.policies whenever a policy, the template or a deviation changes, so the
+    #: clients home and the health view read it through an index instead of joining every policy.
+    drifted: Mapped[bool] = mapped_column(Boolean, default=False, index=True)
 
 
 class PolicyDeviation(Base):

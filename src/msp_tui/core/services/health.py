@@ -11,7 +11,7 @@ import uuid
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import and_, exists, func, select
+from sqlalchemy import exists, func, select
 from sqlalchemy.orm import Session
 
 from msp_tui.core import clock
@@ -19,7 +19,7 @@ from msp_tui.core.access import Action, check
 from msp_tui.core.context import Actor
 from msp_tui.core.db import Database
 from msp_tui.core.enums import MemberStatus, PlanType, PolicyType, StaffRole, StaffStatus
-from msp_tui.core.models import Client, Member, Organization, Policy, Staff
+from msp_tui.core.models import Client, ClientTemplate, Member, Organization, Policy, Staff
 from msp_tui.core.services.common import INVITATION_LIFETIME
 from msp_tui.core.services.policies import _drift_select
 
@@ -73,18 +73,23 @@ class HealthReport:
         return len(self.findings) < self.total
 
 
-def _clients(provider_id):
-    return (select(Organization.id, Organization.name)
-            .join(Client, Client.organization_id == Organization.id)
-            .where(Client.provider_id == provider_id))
+def _is_client(provider_id, org_id_col):
+    return exists().where(Client.organization_id == org_id_col, Client.provider_id == provider_id)
 
 
 def _limited(stmt, limit):
     return stmt.limit(limit) if limit is not None else stmt
 
 
-def _count(s: Session, stmt) -> int:
-    return s.execute(select(func.count()).select_from(stmt.order_by(None).subquery())).scalar_one()
+def _paged(s: Session, stmt, limit) -> tuple[list, int]:
+    """Rows of a listing (at most `limit`) and how many there are in all, in one query."""
+    total = func.count().over().label("total")
+    rows = s.execute(_limited(stmt.add_columns(total), limit)).all()
+    if rows and (limit is None or len(rows) < limit):
+        return [r[:-1] for r in rows], len(rows)
+    if rows:
+        return [r[:-1] for r in rows], rows[0][-1]
+    return [], 0
 
 
 def _failover(s, provider_id) -> tuple[list[Finding], int]:
@@ -100,59 +105,66 @@ def _failover(s, provider_id) -> tuple[list[Finding], int]:
 
 def _seats(s, provider_id, limit):
     stmt = (select(Organization.id, Organization.name, Organization.seats, Organization.occupied_seats)
-            .join(Client, Client.organization_id == Organization.id)
-            .where(Client.provider_id == provider_id, Organization.seats_remaining <= 0)
+            .where(Organization.seats_remaining <= 0, _is_client(provider_id, Organization.id))
             .order_by(Organization.seats_remaining, Organization.name_lower))
-    out = [Finding("seats", "high", f"{name} is out of seats ({used} of {seats} used)",
-                   f"Clients › {name} › Overview (seats)", ("client", oid, "overview"), oid, name, used)
-           for oid, name, seats, used in s.execute(_limited(stmt, limit))]
-    return out, _count(s, stmt)
+    rows, total = _paged(s, stmt, limit)
+    return [Finding("seats", "high", f"{name} is out of seats ({used} of {seats} used)",
+                    f"Clients › {name} › Overview (seats)", ("client", oid, "overview"), oid, name, used)
+            for oid, name, seats, used in rows], total
 
 
 def _two_factor(s, provider_id, limit):
     required = exists().where(Policy.organization_id == Organization.id,
                               Policy.type == int(PolicyType.TWO_FACTOR_AUTHENTICATION),
                               Policy.enabled.is_(True))
-    stmt = (_clients(provider_id).where(Organization.plan_type.in_(ENTERPRISE), ~required)
+    stmt = (select(Organization.id, Organization.name)
+            .where(Organization.plan_type.in_(ENTERPRISE), _is_client(provider_id, Organization.id), ~required)
             .order_by(Organization.name_lower))
-    out = [Finding("two-factor", "high", f"{name} (Enterprise) does not require two-step login",
-                   f"Clients › {name} › Policies", ("client", oid, "policies"), oid, name)
-           for oid, name in s.execute(_limited(stmt, limit))]
-    return out, _count(s, stmt)
+    rows, total = _paged(s, stmt, limit)
+    return [Finding("two-factor", "high", f"{name} (Enterprise) does not require two-step login",
+                    f"Clients › {name} › Policies", ("client", oid, "policies"), oid, name)
+            for oid, name in rows], total
 
 
 def _drift(s, provider_id, limit):
-    sub = _drift_select(provider_id).subquery()
-    n = func.count().label("n")
-    stmt = (select(sub.c.organization_id, Organization.name, n)
-            .join(Organization, Organization.id == sub.c.organization_id)
-            .group_by(sub.c.organization_id, Organization.name, Organization.name_lower)
-            .order_by(n.desc(), Organization.name_lower))
-    out = [Finding("drift", "medium",
-                   f"{name} differs from its policy template in {k} polic{'y' if k == 1 else 'ies'}",
-                   f"Clients › {name} › Policies", ("client", oid, "policies"), oid, name, k)
-           for oid, name, k in s.execute(_limited(stmt, limit))]
-    total = s.execute(select(func.count(func.distinct(sub.c.organization_id)))).scalar_one()
+    stmt = (select(Organization.id, Organization.name)
+            .join(ClientTemplate, ClientTemplate.organization_id == Organization.id)
+            .where(ClientTemplate.drifted.is_(True), _is_client(provider_id, Organization.id))
+            .order_by(Organization.name_lower))
+    rows, total = _paged(s, stmt, limit)
+    counts: dict = {}
+    ids = [r[0] for r in rows]
+    for lo in range(0, len(ids), 500):
+        sub = _drift_select(provider_id).where(ClientTemplate.organization_id.in_(ids[lo:lo + 500])).subquery()
+        counts.update(s.execute(select(sub.c.organization_id, func.count()).group_by(sub.c.organization_id)).all())
+    out = []
+    for oid, name in rows:
+        k = counts.get(oid, 0)
+        out.append(Finding("drift", "medium",
+                           f"{name} differs from its policy template in {k} polic{'y' if k == 1 else 'ies'}",
+                           f"Clients › {name} › Policies", ("client", oid, "policies"), oid, name, k))
     return out, total
 
 
 def _members(s, provider_id, limit, kind, where):
     n = func.count().label("n")
-    stmt = (select(Organization.id, Organization.name, n)
-            .join(Client, Client.organization_id == Organization.id)
-            .join(Member, Member.organization_id == Organization.id)
-            .where(Client.provider_id == provider_id, *where)
-            .group_by(Organization.id, Organization.name, Organization.name_lower)
-            .order_by(n.desc(), Organization.name_lower))
+    grouped = (select(Member.organization_id, n)
+               .where(*where, _is_client(provider_id, Member.organization_id))
+               .group_by(Member.organization_id)
+               .order_by(n.desc(), Member.organization_id))
+    rows, total = _paged(s, grouped, limit)
+    names = dict(s.execute(select(Organization.id, Organization.name).where(
+        Organization.id.in_([r[0] for r in rows]))).all()) if rows else {}
     out = []
-    for oid, name, k in s.execute(_limited(stmt, limit)):
+    for oid, k in rows:
+        name = names.get(oid, "?")
         if kind == "unconfirmed":
             title = f"{name}: {k} member{'s' if k != 1 else ''} accepted but not confirmed"
         else:
             title = f"{name}: {k} invitation{'s' if k != 1 else ''} pending over 5 days"
         out.append(Finding(kind, SEVERITY[kind], title, f"Clients › {name} › Members",
                            ("client", oid, "members"), oid, name, k))
-    return out, _count(s, stmt)
+    return out, total
 
 
 def _staff_invites(s, provider_id, cutoff):

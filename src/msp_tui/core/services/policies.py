@@ -340,7 +340,8 @@ def set_policy(db: Database, actor: Actor, client, type_, *, enabled: bool | Non
         data = _merged(t, row, options)
         new_enabled = bool(row and row.enabled) if enabled is None else bool(enabled)
         changed, revoked, text = _save(s, actor, org, rows, t, new_enabled, data)
-        s.flush()
+        if changed:
+            refresh_drift(s, org_ids=[org.id])
         _, states = _template_states(s, org.id, rows)
         return PolicyChange(_policy_view(org.id, t, rows.get(int(t)), states.get(int(t))), changed, revoked, text)
 
@@ -501,7 +502,7 @@ def set_template_policy(db: Database, actor: Actor, template, type_, *, enabled:
             current.enabled, current.data = after
         touch(t, actor)
         t.revision_date = clock.now()  # a change to its items is a change to the template
-        s.flush()
+        refresh_drift(s, template_id=t.id)
         events.record(s, actor, EventType.POLICY_UPDATED, provider_id=actor.provider_id,
                       detail={"name": t.name, "template": "updated", "changes": text})
         return _template_view(s, t)
@@ -706,6 +707,7 @@ def _apply_one(db: Database, actor: Actor, template_id: uuid.UUID, items, org_id
                                      applied_by_id=actor.account_id))
             else:
                 link.template_id, link.applied_at, link.applied_by_id = template_id, clock.now(), actor.account_id
+            refresh_drift(s, org_ids=[org_id])
             plan.applied = True
             return plan
     except (Refused, BadInput) as exc:
@@ -759,6 +761,27 @@ def _drift_select(provider_id: uuid.UUID):
             .where(d.organization_id.is_(None), ~same))
 
 
+def refresh_drift(s: Session, *, org_ids: Iterable[uuid.UUID] | None = None,
+                  template_id: uuid.UUID | None = None) -> None:
+    """Recompute the stored drift flag of some clients (after their policies, deviations or template changed)."""
+    ct, ti, p, d = ClientTemplate, PolicyTemplateItem, Policy, PolicyDeviation
+    s.flush()
+    same = and_(func.coalesce(p.enabled, false()) == ti.enabled,
+                or_(ti.enabled == false(), func.coalesce(p.data, "") == func.coalesce(ti.data, "")))
+    differs = (select(ti.type).select_from(ti)
+               .outerjoin(p, and_(p.organization_id == ct.organization_id, p.type == ti.type))
+               .outerjoin(d, and_(d.organization_id == ct.organization_id, d.type == ti.type))
+               .where(ti.template_id == ct.template_id, d.organization_id.is_(None), ~same)
+               .correlate(ct).exists())
+    stmt = update(ct).values(drifted=differs).execution_options(synchronize_session=False)
+    if template_id is not None:
+        s.execute(stmt.where(ct.template_id == template_id))
+    if org_ids is not None:
+        ids = list(org_ids)
+        for lo in range(0, len(ids), 500):
+            s.execute(stmt.where(ct.organization_id.in_(ids[lo:lo + 500])))
+
+
 def drifted_client_ids(db: Database, actor: Actor, org_ids: Iterable[uuid.UUID]) -> set[uuid.UUID]:
     """Which of these clients (a page of the clients home) differ from their template."""
     ids = list(org_ids)
@@ -766,13 +789,8 @@ def drifted_client_ids(db: Database, actor: Actor, org_ids: Iterable[uuid.UUID])
         return set()
     with db.read() as s:
         check(s, actor, Action.VIEW_CLIENTS)
-        sub = _drift_select(actor.provider_id).where(ClientTemplate.organization_id.in_(ids)).subquery()
-        return set(s.execute(select(sub.c.organization_id).distinct()).scalars())
-
-
-def drift_count(s: Session, provider_id: uuid.UUID) -> int:
-    sub = _drift_select(provider_id).subquery()
-    return s.execute(select(func.count(func.distinct(sub.c.organization_id)))).scalar_one()
+        return set(s.execute(select(ClientTemplate.organization_id).where(
+            ClientTemplate.organization_id.in_(ids), ClientTemplate.drifted.is_(True))).scalars())
 
 
 def drift_report(db: Database, actor: Actor, *, template=None, include_clean: bool = False,
@@ -791,8 +809,7 @@ def drift_report(db: Database, actor: Actor, *, template=None, include_clean: bo
         if tmpl is not None:
             q = q.where(ClientTemplate.template_id == tmpl.id)
         if not include_clean:
-            drifted = _drift_select(actor.provider_id).subquery()
-            q = q.where(ClientTemplate.organization_id.in_(select(drifted.c.organization_id)))
+            q = q.where(ClientTemplate.drifted.is_(True))
         if limit is not None:
             q = q.limit(limit)
         rows = s.execute(q).all()
@@ -835,6 +852,7 @@ def accept_deviation(db: Database, actor: Actor, client, type_, reason: str) -> 
                                   accepted_by_id=actor.account_id))
         else:
             existing.reason, existing.accepted_by_id, existing.accepted_at = reason, actor.account_id, clock.now()
+        refresh_drift(s, org_ids=[org.id])
         events.record(s, actor, EventType.POLICY_UPDATED, organization_id=org.id,
                       detail={"policy": catalogue.SPECS[t].name, "type": int(t), "deviation": "accepted",
                               "reason": reason})
@@ -850,6 +868,7 @@ def withdraw_deviation(db: Database, actor: Actor, client, type_) -> None:
         if d is None:
             raise NotFound(f"{org.name} has no accepted deviation for {catalogue.SPECS[t].name}.", "type")
         s.delete(d)
+        refresh_drift(s, org_ids=[org.id])
         events.record(s, actor, EventType.POLICY_UPDATED, organization_id=org.id,
                       detail={"policy": catalogue.SPECS[t].name, "type": int(t), "deviation": "withdrawn"})
 
@@ -912,6 +931,8 @@ def seed_demo(db: Database, actor: Actor, org_ids: list[uuid.UUID]) -> None:
             s.execute(insert(Policy), policies[lo:lo + 5000])
         if deviations:
             s.execute(insert(PolicyDeviation), deviations)
+        refresh_drift(s, template_id=base.id)
+        refresh_drift(s, template_id=relaxed.id)
         with_2fa = [r["organization_id"] for r in policies
                     if r["type"] == int(P.TWO_FACTOR_AUTHENTICATION) and r["enabled"]]
         no_2fa = select(Account.id).where(Account.two_factor_enabled.is_(False))

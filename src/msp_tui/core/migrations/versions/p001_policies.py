@@ -2,7 +2,7 @@
 
 Revision ID: p001
 Revises: 0001
-Create Date: 2026-11-25 08:52:16.967331
+Create Date: 2026-11-25 09:01:54.111477
 """
 from alembic import op
 import sqlalchemy as sa
@@ -47,11 +47,13 @@ def upgrade() -> None:
     sa.Column('template_id', sa.Uuid(), nullable=False),
     sa.Column('applied_at', sa.DateTime(), nullable=False),
     sa.Column('applied_by_id', sa.Uuid(), nullable=True),
+    sa.Column('drifted', sa.Boolean(), nullable=False),
     sa.ForeignKeyConstraint(['organization_id'], ['organization.id'], name=op.f('fk_client_policy_template_organization_id_organization'), ondelete='CASCADE'),
     sa.ForeignKeyConstraint(['template_id'], ['policy_template.id'], name=op.f('fk_client_policy_template_template_id_policy_template'), ondelete='CASCADE'),
     sa.PrimaryKeyConstraint('organization_id', name=op.f('pk_client_policy_template'))
     )
     with op.batch_alter_table('client_policy_template', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_client_policy_template_drifted'), ['drifted'], unique=False)
         batch_op.create_index(batch_op.f('ix_client_policy_template_template_id'), ['template_id'], unique=False)
 
     op.create_table('policy_template_item',
@@ -70,6 +72,7 @@ def downgrade() -> None:
     op.drop_table('policy_template_item')
     with op.batch_alter_table('client_policy_template', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_client_policy_template_template_id'))
+        batch_op.drop_index(batch_op.f('ix_client_policy_template_drifted'))
 
     op.drop_table('client_policy_template')
     with op.batch_alter_table('policy_template', schema=None) as batch_op:
