@@ -98,8 +98,8 @@ def _failover(s, provider_id) -> tuple[list[Finding], int]:
         Staff.status == int(StaffStatus.CONFIRMED))).scalar_one()
     if admins >= 2:
         return [], 0
-    title = (f"Only {admins} confirmed Provider Admin: if their master password is forgotten nobody can "
-             "reset it. Invite and confirm a second admin.")
+    title = (f"Only {admins} confirmed Provider Admin: confirm a second one, or nobody can recover "
+             "from a forgotten master password")
     return [Finding("failover", "critical", title, "Provider staff", ("staff",), count=admins)], 1
 
 

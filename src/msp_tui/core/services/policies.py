@@ -144,6 +144,18 @@ def _state_text(enabled: bool, type_: int, data: str | None) -> str:
     return f"on ({summary})" if summary else "on"
 
 
+def _difference(type_: int, t_enabled: bool, t_data: str | None, p_enabled: bool,
+                p_data: str | None) -> tuple[str, str]:
+    """(template says, client has): when both are on, only the options that differ."""
+    if not (t_enabled and p_enabled):
+        return _state_text(t_enabled, type_, t_data), _state_text(p_enabled, type_, p_data)
+    want = catalogue.load_options(type_, t_data).model_dump(by_alias=True)
+    have = catalogue.load_options(type_, p_data).model_dump(by_alias=True)
+    keys = [k for k in want if want[k] != have.get(k)]
+    return (", ".join(f"{k} {want[k]}" for k in keys) or "on",
+            ", ".join(f"{k} {have.get(k)}" for k in keys) or "on")
+
+
 def _same(p_enabled: bool, p_data: str | None, t_enabled: bool, t_data: str | None) -> bool:
     """What drift compares: on/off, and the options when on."""
     if bool(p_enabled) != bool(t_enabled):
@@ -822,7 +834,7 @@ def drift_report(db: Database, actor: Actor, *, template=None, include_clean: bo
             for oid, ty, p_en, p_data, t_en, t_data in s.execute(stmt.order_by(PolicyTemplateItem.type)):
                 t = PolicyType(ty)
                 diffs.setdefault(oid, []).append(PolicyDifference(
-                    t, catalogue.SPECS[t].name, _state_text(t_en, t, t_data), _state_text(bool(p_en), t, p_data)))
+                    t, catalogue.SPECS[t].name, *_difference(t, t_en, t_data, bool(p_en), p_data)))
             for d in s.execute(select(PolicyDeviation).where(
                     PolicyDeviation.organization_id.in_(chunk)).order_by(PolicyDeviation.type)).scalars():
                 t = PolicyType(d.type)
