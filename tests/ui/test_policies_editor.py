@@ -6,7 +6,7 @@ import asyncio
 
 import pytest
 from textual.app import App
-from textual.widgets import Button, DataTable, Input, Static, Switch
+from textual.widgets import Button, DataTable, Checkbox, Input, Static
 
 from msp_tui.core.enums import MemberStatus
 from msp_tui.core.services import policies as pol
@@ -74,12 +74,12 @@ def test_dependency_error_inline_before_saving(setup):
         async with app.run_test(size=(120, 36)) as pilot:
             await settle(pilot)
             form = await open_form(pilot, 9)
-            form.query_one("#enabled", Switch).value = True
+            form.query_one("#enabled", Checkbox).value = True
             await pilot.pause()
             assert "Turn on the Single organization policy because it is required for the Vault timeout policy." \
                 in errors(form)
             assert form.query_one("#save", Button).disabled
-            form.query_one("#enabled", Switch).value = False
+            form.query_one("#enabled", Checkbox).value = False
             await pilot.pause()
             assert errors(form) == "" and not form.query_one("#save", Button).disabled
     asyncio.run(go())
@@ -92,7 +92,7 @@ def test_bounds_enforced_as_you_type_then_saved(setup):
         async with app.run_test(size=(120, 36)) as pilot:
             await settle(pilot)
             form = await open_form(pilot, 1)
-            form.query_one("#enabled", Switch).value = True
+            form.query_one("#enabled", Checkbox).value = True
             box = form.query_one("#opt-min_length", Input)
             box.focus()
             box.value = ""
@@ -138,7 +138,7 @@ def test_two_step_login_asks_before_revoking(setup):
         async with app.run_test(size=(120, 36)) as pilot:
             await settle(pilot)
             form = await open_form(pilot, 0)
-            form.query_one("#enabled", Switch).value = True
+            form.query_one("#enabled", Checkbox).value = True
             await pilot.press("ctrl+s")
             await settle(pilot)
             assert isinstance(app.screen, RevokeConfirmScreen)

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from textual.app import App
-from textual.widgets import DataTable, Input, Switch
+from textual.widgets import Checkbox, DataTable, Input
 
 from msp_tui.core.services import policies as pol
 from msp_tui.screens.drift import DriftScreen
@@ -65,7 +65,7 @@ def test_policy_form_with_inline_errors_snapshot(snap_compare, sqlite_db):
         await pilot.press("enter")
         await pilot.pause()
         form = pilot.app.screen
-        form.query_one("#enabled", Switch).value = True
+        form.query_one("#enabled", Checkbox).value = True
         form.query_one("#opt-minutes", Input).value = "0"
         await pilot.pause()
 

@@ -16,7 +16,7 @@ from textual.binding import Binding
 from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.screen import ModalScreen, Screen
 from textual.validation import Integer
-from textual.widgets import Button, Checkbox, DataTable, Footer, Input, Label, Select, Static, Switch
+from textual.widgets import Button, Checkbox, DataTable, Footer, Input, Label, Select, Static
 
 from msp_tui.core import policies as catalogue
 from msp_tui.core.errors import MspError, StaleEdit
@@ -53,6 +53,7 @@ class PolicyEditorScreen(Screen):
         super().__init__(**kwargs)
         self.db, self.actor, self.client_id = db, actor, client_id
         self.view: svc.ClientPolicies | None = None
+        self.narrow = False
 
     def compose(self) -> ComposeResult:
         yield Static("Policies", id="title")
@@ -62,11 +63,17 @@ class PolicyEditorScreen(Screen):
 
     def on_mount(self) -> None:
         table = self.query_one(DataTable)
+        width = self.app.size.width
+        self.narrow = width < 100
+        fixed = 3 + 5 + 9 + (0 if self.narrow else 10)
+        free = max(30, width - fixed - 2 * (5 if self.narrow else 6) - 2)
+        name_w = min(42, free * 11 // 20)
         table.add_column("#", key="type", width=3)
-        table.add_column("Policy", key="name", width=44)
+        table.add_column("Policy", key="name", width=name_w)
         table.add_column("State", key="state", width=5)
-        table.add_column("Options", key="options", width=max(20, self.app.size.width - 3 - 44 - 5 - 10 - 9 - 14))
-        table.add_column("Needs", key="needs", width=10)
+        table.add_column("Options", key="options", width=free - name_w)
+        if not self.narrow:
+            table.add_column("Needs", key="needs", width=10)
         table.add_column("Template", key="template", width=9)
         table.border_title = "Policies"
         self.action_reload()
@@ -99,9 +106,10 @@ class PolicyEditorScreen(Screen):
             state = _cell("on", "bold green") if p.enabled else _cell("off", "dim")
             tmpl = {"matches": _cell("matches", "green"), "differs": _cell("differs", "bold yellow"),
                     "accepted": _cell("accepted", "cyan")}.get(p.template_state or "", _cell(""))
-            table.add_row(_cell(str(int(p.type))), _cell(p.name), state,
-                          _cell(p.summary if p.enabled else ""), _cell("Single org" if p.requires_single_org else ""),
-                          tmpl, key=str(int(p.type)))
+            cells = [_cell(str(int(p.type))), _cell(p.name), state, _cell(p.summary if p.enabled else "")]
+            if not self.narrow:
+                cells.append(_cell("Single org" if p.requires_single_org else ""))
+            table.add_row(*cells, tmpl, key=str(int(p.type)))
         table.loading = False
         table.move_cursor(row=min(max(row, 0), len(view.policies) - 1))
         title = Text.assemble(("Policies · ", "bold"), (view.client_name, "bold"),
@@ -179,17 +187,21 @@ class PolicyFormScreen(ModalScreen[bool]):
 
     DEFAULT_CSS = """
     PolicyFormScreen { align: center middle; }
-    PolicyFormScreen > #form { width: 76; height: auto; max-height: 90%; border: round $primary;
+    PolicyFormScreen > #form { width: 76; height: auto; max-height: 100%; border: round $primary;
                                background: $surface; padding: 0 1; }
-    PolicyFormScreen #fields { height: auto; max-height: 20; }
-    PolicyFormScreen .row { height: auto; }
-    PolicyFormScreen .row Label { width: 26; padding: 1 1 0 0; }
+    PolicyFormScreen #fields { height: auto; max-height: 12; overflow-y: auto; }
+    PolicyFormScreen .row Input { background: $boost; }
+    PolicyFormScreen .row Input:focus, PolicyFormScreen .row Select:focus > SelectCurrent,
+    PolicyFormScreen .row Checkbox:focus { background: $primary 40%; }
+    PolicyFormScreen .row { height: 1; margin-bottom: 0; }
+    PolicyFormScreen .row Label { width: 26; padding: 0 1 0 0; }
     PolicyFormScreen .row Input, PolicyFormScreen .row Select { width: 1fr; }
-    PolicyFormScreen .hint { color: $text-muted; padding: 1 0 0 1; width: 12; }
+    PolicyFormScreen .row Checkbox { width: auto; }
+    PolicyFormScreen .hint { color: $text-muted; padding: 0 0 0 1; width: 12; }
     PolicyFormScreen #description { color: $text-muted; padding: 0 0 1 0; }
     PolicyFormScreen #errors { color: $error; height: auto; padding: 1 0 0 0; }
     PolicyFormScreen #buttons { height: auto; align: right middle; padding-top: 1; }
-    PolicyFormScreen #buttons Button { margin-left: 1; }
+    PolicyFormScreen #buttons Button { margin-left: 2; }
     """
     BINDINGS = [
         Binding("escape", "cancel", "Cancel", id="policy-form.cancel"),
@@ -212,35 +224,35 @@ class PolicyFormScreen(ModalScreen[bool]):
             form.border_title = Text(f"{int(p.type)} · {p.name}")
             yield Static(Text(catalogue.SPECS[p.type].description), id="description")
             with Horizontal(classes="row"):
-                yield Label("Turned on")
-                yield Switch(value=self.start_on, id="enabled")
-            with VerticalScroll(id="fields"):
+                yield Label("Policy")
+                yield Checkbox("on", value=self.start_on, id="enabled", compact=True)
+            with Vertical(id="fields"):
                 for f in self.fields:
                     yield from self._field(f)
             yield Static("", id="errors")
             with Horizontal(id="buttons"):
-                yield Button("Cancel", id="cancel")
-                yield Button("Save", id="save", variant="primary")
+                yield Button("Cancel", id="cancel", compact=True)
+                yield Button("Save", id="save", variant="primary", compact=True)
 
     def _field(self, f: catalogue.OptionField):
         value = self.policy.options.get(f.key, f.default)
         with Horizontal(classes="row"):
             yield Label(f.label)
             if f.kind == "bool":
-                yield Checkbox("", value=bool(value), id=f"opt-{f.key}")
+                yield Checkbox("", value=bool(value), id=f"opt-{f.key}", compact=True)
             elif f.kind == "choice":
                 options = [(CHOICE_LABELS.get(c, c), c) for c in f.choices]
                 yield Select(options, value=value if value in f.choices else Select.NULL,
-                             allow_blank=f.optional, prompt="(not set)", id=f"opt-{f.key}")
+                             allow_blank=f.optional, prompt="(not set)", id=f"opt-{f.key}", compact=True)
             elif f.kind == "int":
                 validators = [Integer(minimum=f.minimum, maximum=f.maximum)]
                 yield Input("" if value is None else str(value), restrict=r"-?[0-9]*", max_length=7,
                             validators=validators, valid_empty=f.optional, id=f"opt-{f.key}",
-                            placeholder="(not set)" if f.optional else "")
+                            placeholder="(not set)" if f.optional else "", compact=True)
                 yield Label(f.bounds_text(), classes="hint")
             else:
                 yield Input("" if value is None else str(value), max_length=f.max_length or 0,
-                            id=f"opt-{f.key}")
+                            id=f"opt-{f.key}", compact=True)
 
     def on_mount(self) -> None:
         self._check()
@@ -263,7 +275,7 @@ class PolicyFormScreen(ModalScreen[bool]):
         return values, errors
 
     def _turn_on(self) -> bool:
-        return self.query_one("#enabled", Switch).value
+        return self.query_one("#enabled", Checkbox).value
 
     def _check(self) -> list[str]:
         _, errors = self._values()
@@ -277,7 +289,6 @@ class PolicyFormScreen(ModalScreen[bool]):
         return errors
 
     @on(Input.Changed)
-    @on(Switch.Changed)
     @on(Checkbox.Changed)
     @on(Select.Changed)
     def _changed(self) -> None:
