@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import uuid
 from dataclasses import dataclass
-from datetime import datetime
 
 from sqlalchemy import exists, func, select
 from sqlalchemy.orm import Session
