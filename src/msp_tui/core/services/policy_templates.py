@@ -499,9 +499,9 @@ BASELINE = {
     P.TWO_FACTOR_AUTHENTICATION: (True, None),
     P.MASTER_PASSWORD: (True, {"min_length": 14, "min_complexity": 3, "require_upper": True,
                                "require_lower": True, "require_numbers": True}),
-    P.SINGLE_ORG: (True, None),
-    P.MAXIMUM_VAULT_TIMEOUT: (True, {"minutes": 240, "action": "lock"}),
+    P.PASSWORD_GENERATOR: (True, {"min_length": 16, "use_numbers": True, "use_special": True}),
     P.DISABLE_PERSONAL_VAULT_EXPORT: (True, None),
+    P.REMOVE_UNLOCK_WITH_PIN: (True, None),
 }
 
 
@@ -510,8 +510,8 @@ def seed_demo(db: Database, actor: Actor, org_ids: list[uuid.UUID]) -> None:
 
     Bulk inserts (fast for 100,000 clients); members the baseline's two-step login would revoke
     are revoked the same way the policy does."""
-    base = create_template(db, actor, "Baseline", dict(BASELINE),
-                           description="Two-step login, strong master passwords, 4 h lock, single org.")
+    base = create_template(db, actor, "Baseline", dict(BASELINE), description=(
+        "Two-step login, strong master passwords and generator, no vault export, no PIN."))
     relaxed = create_template(db, actor, "Relaxed", {P.MASTER_PASSWORD: (True, {"min_length": 12})},
                               description="For small offices that are not ready for the baseline.")
     with db.write() as s:
@@ -534,8 +534,9 @@ def seed_demo(db: Database, actor: Actor, org_ids: list[uuid.UUID]) -> None:
                 P.MASTER_PASSWORD: (True, catalogue.dump_options(catalogue.parse_options(
                     P.MASTER_PASSWORD, {"min_length": 12})))}
             for t, (enabled, data) in chosen.items():
-                if i % 7 == 3 and t == P.MAXIMUM_VAULT_TIMEOUT:
-                    data = catalogue.dump_options(catalogue.parse_options(t, {"minutes": 720, "action": "lock"}))
+                if i % 7 == 3 and t == P.PASSWORD_GENERATOR:
+                    data = catalogue.dump_options(catalogue.parse_options(t, {"min_length": 12, "use_numbers": True,
+                                                                              "use_special": True}))
                 if i % 11 == 5 and t == P.DISABLE_PERSONAL_VAULT_EXPORT:
                     enabled = False
                     if i % 22 == 5:
