@@ -12,8 +12,9 @@ from msp_tui.core.services.common import refresh_seats
 
 
 def client(db, admin, name="Contoso", plan="enterprise-monthly", seats=20):
+    domain = "".join(ch for ch in name.lower() if ch.isalnum())
     return clients.create_client(db, admin, name=name, plan=plan, seats=seats,
-                                 owner_email=f"owner@{name.lower().replace(' ', '')}.example")
+                                 owner_email=f"owner@{domain}.example")
 
 
 def account(db, email: str, two_factor: bool = False) -> uuid.UUID:

@@ -39,7 +39,7 @@ def test_health_screen_lists_worst_first_and_opens_the_fix(sqlite_db):
 
     async def go():
         app = Harness(lambda: HealthScreen(db, admin))
-        async with app.run_test(size=(120, 36)) as pilot:
+        async with app.run_test(size=(120, 36), notifications=True) as pilot:
             await settle(pilot)
             table = app.screen.query_one(DataTable)
             severities = [str(table.get_row_at(i)[0]) for i in range(table.row_count)]

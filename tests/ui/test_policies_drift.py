@@ -36,14 +36,14 @@ async def settle(pilot) -> None:
 def test_accept_deviation_from_the_drift_report(sqlite_db):
     db = sqlite_db
     admin = make_provider(db)
-    a = client(db, admin, "Contoso")
+    a = client(db, admin, "Contoso [b]Ltd[/b]")
     pol.create_template(db, admin, "Baseline", {"two-factor": True, "remove-pin": True})
     pol.apply_template(db, admin, "Baseline", [a.id], dry_run=False)
     pol.set_policy(db, admin, a.id, "remove-pin", enabled=False)
 
     async def go():
         app = Harness(lambda: DriftScreen(db, admin))
-        async with app.run_test(size=(120, 36)) as pilot:
+        async with app.run_test(size=(120, 36), notifications=True) as pilot:
             await settle(pilot)
             table = app.screen.query_one(DataTable)
             assert table.row_count == 1
@@ -60,6 +60,9 @@ def test_accept_deviation_from_the_drift_report(sqlite_db):
             await settle(pilot)
             assert isinstance(app.screen, DriftScreen)
             assert app.screen.query_one(DataTable).row_count == 0
+            # Names from the database are shown as text, never as markup.
+            assert [n.message for n in app._notifications] == [
+                "Contoso [b]Ltd[/b]: Remove unlock with PIN accepted as a deviation"]
 
     asyncio.run(go())
     assert pol.drift_report(db, admin) == []

@@ -59,7 +59,7 @@ def test_editor_lists_every_policy_with_state(setup):
         db, admin, c = setup
         pol.set_policy(db, admin, c.id, "remove-pin", enabled=True)
         app = editor_app(db, admin, c)
-        async with app.run_test(size=(120, 36)) as pilot:
+        async with app.run_test(size=(120, 36), notifications=True) as pilot:
             await settle(pilot)
             table = app.screen.query_one(DataTable)
             assert table.row_count == 17
@@ -71,7 +71,7 @@ def test_dependency_error_inline_before_saving(setup):
     async def go():
         db, admin, c = setup
         app = editor_app(db, admin, c)
-        async with app.run_test(size=(120, 36)) as pilot:
+        async with app.run_test(size=(120, 36), notifications=True) as pilot:
             await settle(pilot)
             form = await open_form(pilot, 9)
             form.query_one("#enabled", Checkbox).value = True
@@ -89,7 +89,7 @@ def test_bounds_enforced_as_you_type_then_saved(setup):
     async def go():
         db, admin, c = setup
         app = editor_app(db, admin, c)
-        async with app.run_test(size=(120, 36)) as pilot:
+        async with app.run_test(size=(120, 36), notifications=True) as pilot:
             await settle(pilot)
             form = await open_form(pilot, 1)
             form.query_one("#enabled", Checkbox).value = True
@@ -106,6 +106,7 @@ def test_bounds_enforced_as_you_type_then_saved(setup):
             await settle(pilot)
             assert isinstance(app.screen, PolicyEditorScreen)
             assert str(app.screen.query_one(DataTable).get_cell("1", "options")).startswith("minLength 16")
+        assert [n.message for n in app._notifications] == ["Master password requirements: off → on; minLength 12 → 16"]
         assert pol.list_policies(db, admin, c.id).by_type(1).options["min_length"] == 16
     asyncio.run(go())
 
@@ -115,7 +116,7 @@ def test_stale_edit_refused_with_a_message(setup):
         db, admin, c = setup
         pol.set_policy(db, admin, c.id, "master-password", enabled=True, options={"min_length": 14})
         app = editor_app(db, admin, c)
-        async with app.run_test(size=(120, 36)) as pilot:
+        async with app.run_test(size=(120, 36), notifications=True) as pilot:
             await settle(pilot)
             form = await open_form(pilot, 1)
             # Someone else saves first.
@@ -135,7 +136,7 @@ def test_two_step_login_asks_before_revoking(setup):
         db, admin, c = setup
         m = member(db, c.id, "nofa@contoso.example")
         app = editor_app(db, admin, c)
-        async with app.run_test(size=(120, 36)) as pilot:
+        async with app.run_test(size=(120, 36), notifications=True) as pilot:
             await settle(pilot)
             form = await open_form(pilot, 0)
             form.query_one("#enabled", Checkbox).value = True
@@ -161,7 +162,7 @@ def test_teams_client_is_read_only_with_the_reason(sqlite_db):
         admin = make_provider(sqlite_db)
         c = client(sqlite_db, admin, "Teams Co", plan="teams-monthly")
         app = editor_app(sqlite_db, admin, c)
-        async with app.run_test(size=(120, 36)) as pilot:
+        async with app.run_test(size=(120, 36), notifications=True) as pilot:
             await settle(pilot)
             assert "Enterprise" in str(app.screen.query_one("#status", Static).render())
             await pilot.press("enter")

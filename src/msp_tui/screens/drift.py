@@ -147,10 +147,11 @@ class DriftScreen(Screen):
         try:
             svc.accept_deviation(self.db, self.actor, line.client.organization_id, line.difference.type, reason)
         except MspError as exc:
-            self.app.call_from_thread(self.app.notify, Text(exc.message), severity="error", title="Not accepted")
+            self.app.call_from_thread(self.app.notify, exc.message, severity="error", title="Not accepted",
+                                      markup=False)
             return
-        self.app.call_from_thread(self.app.notify, Text(f"{line.client.client_name}: {line.difference.name} "
-                                                        "accepted as a deviation"), title="Accepted")
+        self.app.call_from_thread(self.app.notify, f"{line.client.client_name}: {line.difference.name} "
+                                  "accepted as a deviation", title="Accepted", markup=False)
         self.app.call_from_thread(self.action_reload)
 
     def action_cursor_down(self) -> None:

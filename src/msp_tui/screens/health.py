@@ -56,7 +56,7 @@ class HealthScreen(Screen):
 
     def on_mount(self) -> None:
         table = self.query_one(DataTable)
-        where = 34
+        where = 16
         title = max(30, self.app.size.width - 8 - where - 8)
         table.add_column("Severity", key="severity", width=8)
         table.add_column("What needs attention", key="title", width=title)
@@ -86,8 +86,9 @@ class HealthScreen(Screen):
         table = self.query_one(DataTable)
         table.clear()
         for i, f in enumerate(rep.findings):
-            table.add_row(Text(f.severity, style=SEVERITY_STYLE[f.severity]), Text(f.title), Text(f.where),
-                          key=str(i))
+            # The client is named in the title; the column says where in it (the footer line has all).
+            table.add_row(Text(f.severity, style=SEVERITY_STYLE[f.severity]), Text(f.title),
+                          Text(f.where.split(" › ")[-1]), key=str(i))
         table.loading = False
         table.border_title = f"Health ({rep.total:,} finding{'s' if rep.total != 1 else ''})"
         parts = []

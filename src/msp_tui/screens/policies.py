@@ -349,13 +349,13 @@ class PolicyFormScreen(ModalScreen[bool]):
     def _refused(self, message: str) -> None:
         self.server_error = message
         self._check()
-        self.app.notify(Text(message), severity="error", title="Not saved")
+        self.app.notify(message, severity="error", title="Not saved", markup=False)
 
     def _saved(self, res: svc.PolicyChange) -> None:
         msg = f"{res.policy.name}: {res.changes}" if res.changed else f"{res.policy.name}: unchanged"
         if res.revoked:
             msg += f" · revoked {len(res.revoked)} member{'s' if len(res.revoked) != 1 else ''}"
-        self.app.notify(Text(msg), title="Saved")
+        self.app.notify(msg, title="Saved", markup=False)
         self.dismiss(True)
 
 

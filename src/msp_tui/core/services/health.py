@@ -97,8 +97,7 @@ def _failover(s, provider_id) -> tuple[list[Finding], int]:
         Staff.status == int(StaffStatus.CONFIRMED))).scalar_one()
     if admins >= 2:
         return [], 0
-    title = (f"Only {admins} confirmed Provider Admin: confirm a second one, or nobody can recover "
-             "from a forgotten master password")
+    title = f"Only {admins} confirmed Provider Admin: no failover if their master password is forgotten"
     return [Finding("failover", "critical", title, "Provider staff", ("staff",), count=admins)], 1
 
 
