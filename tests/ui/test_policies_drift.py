@@ -67,3 +67,41 @@ def test_accept_deviation_from_the_drift_report(sqlite_db):
     asyncio.run(go())
     assert pol.drift_report(db, admin) == []
     assert pol.drift_report(db, admin, include_clean=True)[0].accepted[0].reason == "Kiosks"
+
+
+def test_template_apply_screen_dry_run_then_for_real(sqlite_db):
+    from msp_tui.core.enums import MemberStatus
+    from msp_tui.screens.drift import ConfirmScreen, TemplateApplyScreen
+    from tests.core._policy_support import get_member, member
+
+    db = sqlite_db
+    admin = make_provider(db)
+    a = client(db, admin, "Contoso")
+    b = client(db, admin, "Fabrikam")
+    client(db, admin, "Teams Co", plan="teams-monthly")
+    nofa = member(db, a.id, "nofa@contoso.example")
+    pol.create_template(db, admin, "Baseline", {"two-factor": True, "remove-pin": True})
+
+    async def go():
+        app = Harness(lambda: TemplateApplyScreen(db, admin, [a.id, b.id]))
+        async with app.run_test(size=(120, 36), notifications=True) as pilot:
+            await settle(pilot)
+            await settle(pilot)
+            screen = app.screen
+            table = screen.query_one(DataTable)
+            assert table.row_count == 2 and screen.result.dry_run
+            assert str(table.get_cell("0", "revokes")) == "1"
+            assert "dry run" in str(screen.query_one("#summary").render())
+            assert get_member(db, nofa).status == MemberStatus.CONFIRMED
+            await pilot.press("A")
+            await pilot.pause()
+            assert isinstance(app.screen, ConfirmScreen) and app.screen.focused.id == "cancel"
+            await pilot.press("tab", "enter")
+            await settle(pilot)
+            await settle(pilot)
+            assert not screen.result.dry_run and screen.result.changed == 2
+            assert str(screen.query_one(DataTable).get_cell("1", "status")) == "changed"
+
+    asyncio.run(go())
+    assert get_member(db, nofa).status == MemberStatus.REVOKED
+    assert pol.list_policies(db, admin, b.id).template == "Baseline"

@@ -342,11 +342,20 @@ def apply_template(db: Database, actor: Actor, template, clients: Iterable | Non
                                            simulate=True)
                     plans.append(plan)
         else:
-            for oid in chunk:
+            for i, oid in enumerate(chunk):
                 plans.append(_apply_one(db, actor, template_id, items, oid))
+                if progress and i % 10 == 9:
+                    progress(chunk_start + i + 1, len(org_ids))
         if progress:
             progress(min(len(org_ids), chunk_start + len(chunk)), len(org_ids))
-    return ApplyResult(template_name, dry_run, plans)
+    result = ApplyResult(template_name, dry_run, plans)
+    if not dry_run:
+        with db.write() as s:  # one line in the provider's timeline for the whole run
+            events.record(s, actor, EventType.POLICY_UPDATED, provider_id=actor.provider_id,
+                          detail={"name": template_name, "template": "applied",
+                                  "changes": f"{result.changed} clients changed, {result.revoked} members "
+                                             f"revoked, {result.failed} failed"})
+    return result
 
 
 def _apply_one(db: Database, actor: Actor, template_id: uuid.UUID, items, org_id: uuid.UUID) -> ClientPlan:
