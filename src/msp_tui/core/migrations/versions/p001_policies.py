@@ -1,7 +1,7 @@
 """policies
 
 Revision ID: p001
-Revises: 0001
+Revises: b001
 Create Date: 2026-11-25 09:11:22.233341
 """
 from alembic import op
@@ -9,7 +9,7 @@ import sqlalchemy as sa
 
 
 revision = 'p001'
-down_revision = '0001'
+down_revision = 'b001'
 branch_labels = None
 depends_on = None
 
