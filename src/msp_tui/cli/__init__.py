@@ -51,6 +51,8 @@ GROUPS = [
     "db",
     "vault",
     "billing",
+    "policies",
+    "health",
 ]
 
 
