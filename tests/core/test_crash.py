@@ -142,6 +142,86 @@ def run_bulk_invite_kills(tmp_path, template, kills: int, seed: int = 1, pg_serv
                 batches_landed=len(batches), events=count)
 
 
+# --- a policy template applied to many clients (one transaction per client) --------------------------
+
+TEMPLATES = {
+    "Strict": {"single-org": True, "master-password": (True, {"min_length": 16}),
+               "vault-timeout": (True, {"minutes": 60, "action": "lock"})},
+    "Relaxed": {"single-org": True, "master-password": (True, {"min_length": 12}),
+                "vault-timeout": (True, {"minutes": 480, "action": "logOut"})},
+}
+
+
+def _apply_templates_child(path: str, actor, progress: str) -> None:
+    from msp_tui.core.services import policy_templates as pt
+
+    db = Database(path)
+    with open(progress, "a", encoding="utf-8") as log:
+        while True:
+            for name in TEMPLATES:
+                log.write(f"begin {name}\n")
+                log.flush()
+                pt.apply_template(db, actor, name, all_clients=True, dry_run=False)
+
+
+def _check_templates(path) -> Counter:
+    """Each client holds exactly one template's policies (whole), matching its template link."""
+    from msp_tui.core.models import ClientTemplate, Policy, PolicyTemplate, PolicyTemplateItem
+
+    db = Database(path)
+    states = Counter()
+    try:
+        with db.read() as s:
+            items: dict = {}
+            for it in s.execute(select(PolicyTemplateItem)).scalars():
+                items.setdefault(it.template_id, {})[it.type] = (it.enabled, it.data)
+            links = dict(s.execute(select(ClientTemplate.organization_id, ClientTemplate.template_id)).all())
+            names = dict(s.execute(select(PolicyTemplate.id, PolicyTemplate.name)).all())
+            rows: dict = {}
+            for p in s.execute(select(Policy)).scalars():
+                rows.setdefault(p.organization_id, {})[p.type] = (p.enabled, p.data)
+            for org_id in s.execute(select(Client.organization_id)).scalars():
+                template = links.get(org_id)
+                if template is None:
+                    assert rows.get(org_id, {}) == {}, "policies without the template that set them"
+                    states["untouched"] += 1
+                else:
+                    assert rows.get(org_id) == items[template], "a client holds half of a template"
+                    states[names[template]] += 1
+    finally:
+        db.dispose()
+    return states
+
+
+def run_template_kills(tmp_path, template, kills: int, clients_n: int = 30, seed: int = 3) -> dict:
+    from msp_tui.core.services import policy_templates as pt
+
+    path = tmp_path / "templates.db"
+    shutil.copy(template, path)
+    db = Database(path)
+    admin = make_provider(db)
+    for i in range(clients_n):
+        clients.create_client(db, admin, name=f"Client {i:02d}", plan="enterprise-monthly", seats=5,
+                              owner_email=f"owner{i}@client.example")
+    for name, spec in TEMPLATES.items():
+        pt.create_template(db, admin, name, spec)
+    db.dispose()
+    rng = random.Random(seed)
+    mixed = 0
+    for k in range(kills):
+        progress = tmp_path / f"templates-{k}.log"
+        proc = FORK.Process(target=_apply_templates_child, args=(str(path), admin, str(progress)))
+        proc.start()
+        _wait_for(progress)
+        _kill(proc, rng.uniform(0.0, 1.2))
+        integrity_and_chain(path)
+        states = _check_templates(path)
+        if len([v for k_, v in states.items() if k_ != "untouched"]) > 1:
+            mixed += 1  # killed part-way through a run: some clients have the new template, some the old
+    return dict(operation=f"policy template applied to {clients_n} clients", kills=kills,
+                killed_part_way_through_a_run=mixed, final_state=dict(states))
+
+
 # --- demo generation -----------------------------------------------------------------------------------
 
 
@@ -213,6 +293,18 @@ def test_crash_during_bulk_invite_loses_no_half_transaction(tmp_path, sqlite_tem
 def test_crash_during_demo_generation_leaves_whole_transactions(tmp_path, sqlite_template):
     figures = run_demo_kills(tmp_path, sqlite_template, kills=3)
     print("\nFIGURES", json.dumps(figures))
+
+
+def test_crash_while_applying_a_template_to_many_clients(tmp_path, sqlite_template):
+    figures = run_template_kills(tmp_path, sqlite_template, kills=3)
+    print("\nFIGURES", json.dumps(figures))
+
+
+@pytest.mark.slow
+def test_crash_twenty_kills_while_applying_templates(tmp_path, sqlite_template):
+    figures = run_template_kills(tmp_path, sqlite_template, kills=20, seed=13)
+    print("\nFIGURES", json.dumps(figures))
+    assert figures["killed_part_way_through_a_run"] > 0
 
 
 @pytest.mark.postgres
