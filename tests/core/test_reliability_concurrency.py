@@ -15,6 +15,7 @@ import re
 import subprocess
 import sys
 import time
+import uuid
 from collections import Counter
 from pathlib import Path
 
@@ -24,7 +25,7 @@ from sqlalchemy import func, select
 from msp_tui.core import checkpoint, events
 from msp_tui.core.enums import EventType
 from msp_tui.core.errors import StaleEdit
-from msp_tui.core.models import Event, Member, Organization, Staff
+from msp_tui.core.models import Event, Member, Organization, Policy, Staff
 from msp_tui.core.services import accounts, clients, staff
 from tests.conftest import PASSWORD, make_provider
 
@@ -43,15 +44,20 @@ def _worker(url: str, tag: str, email: str, n: int, seed: int, ids: list[str]) -
     from msp_tui.core.db import Database
     from msp_tui.core.errors import MspError
     from msp_tui.core.errors import StaleEdit as Stale
-    from msp_tui.core.services import accounts, clients as cl, members, staff as st
+    from sqlalchemy import select as sel
+
+    from msp_tui.core.models import Policy
+    from msp_tui.core.services import accounts, clients as cl, members, policies as pol, staff as st
 
     rng = random.Random(seed)
     db = Database(url)
     actor = accounts.sign_in(db, email, PASSWORD)
-    out = {"attempted": 0, "landed": Counter(), "stale": 0, "refused": Counter(), "errors": [],
+    out = {"attempted": 0, "landed": Counter(), "stale": 0, "refused": Counter(), "errors": [], "noop": 0,
+           "policies": [],
            "invites": [], "staff_invites": [], "edits": [], "roles": [], "stale_messages": []}
     for i in range(n):
-        kind = rng.choices(["invite", "seats", "rename", "staff_invite", "role"], [35, 20, 20, 10, 15])[0]
+        kind = rng.choices(["invite", "seats", "rename", "staff_invite", "role", "policy"],
+                           [30, 15, 15, 10, 15, 15])[0]
         cid = rng.choice(ids)
         think = rng.random() < 0.5
         out["attempted"] += 1
@@ -72,6 +78,19 @@ def _worker(url: str, tag: str, email: str, n: int, seed: int, ids: list[str]) -
                     new = f"{CLIENTS[ids.index(cid)]} {tag}-{i}"
                     view = cl.rename(db, actor, cid, new, expected_version=seen.version)
                     out["edits"].append([cid, view.version, "name", new])
+            elif kind == "policy":
+                with db.read() as s:
+                    version = s.execute(sel(Policy.version).where(
+                        Policy.organization_id == uuid.UUID(cid), Policy.type == 1)).scalar() or 0
+                if think:
+                    time.sleep(rng.random() * 0.02)
+                length = 12 + (i * 7 + seed) % 100  # differs from the last value this worker wrote
+                change = pol.set_policy(db, actor, cid, "master-password", enabled=True,
+                                        options={"min_length": length}, expected_version=version)
+                if not change.changed:
+                    out["noop"] += 1
+                    continue
+                out["policies"].append([cid, change.policy.version, length])
             elif kind == "staff_invite":
                 e = f"staff-{tag}-{i}@msp.example"
                 st.invite(db, actor, [e], "service")
@@ -113,7 +132,7 @@ def setup_provider(db):
     accounts.accept_invitations(db, email="grace@msp.example", password=PASSWORD, name="Grace Hopper")
     staff.confirm(db, admin, "grace@msp.example")
     for name in CLIENTS:
-        clients.create_client(db, admin, name=name, plan="teams-monthly", seats=2000,
+        clients.create_client(db, admin, name=name, plan="enterprise-monthly", seats=2000,
                               owner_email=f"owner@{name.split()[0].lower()}.example")
     staff.invite(db, admin, POOL, "service")
     return admin
@@ -162,7 +181,8 @@ def check_run(db, run: dict, processes: int, changes: int) -> dict:
     stale = sum(r["stale"] for r in results)
     refused = sum(sum(r["refused"].values()) for r in results)
     assert attempted == processes * changes
-    assert attempted == sum(landed.values()) + stale + refused
+    noop = sum(r["noop"] for r in results)  # a policy saved with the value it already had: no change
+    assert attempted == sum(landed.values()) + stale + refused + noop
 
     # Exactly one event per landed change (sign-ins add one USER_LOGGED_IN per process).
     delta = run["after"] - run["before"]
@@ -170,6 +190,7 @@ def check_run(db, run: dict, processes: int, changes: int) -> dict:
     assert delta[int(EventType.ORGANIZATION_UPDATED)] == landed["seats"] + landed["rename"]
     assert delta[int(EventType.STAFF_INVITED)] == landed["staff_invite"]
     assert delta[int(EventType.STAFF_UPDATED)] == landed["role"]
+    assert delta[int(EventType.POLICY_UPDATED)] == landed["policy"]
     assert delta[int(EventType.USER_LOGGED_IN)] == processes
     assert sum(delta.values()) == sum(landed.values()) + processes
 
@@ -206,6 +227,12 @@ def check_run(db, run: dict, processes: int, changes: int) -> dict:
             members = s.execute(select(func.count()).select_from(Member).where(
                 Member.organization_id == org.id)).scalar_one()
             assert org.occupied_seats == members  # the seat counter kept up with every invite
+        for org_id in {e[0] for r in results for e in r["policies"]}:
+            saved = sorted((e for r in results for e in r["policies"] if e[0] == org_id), key=lambda e: e[1])
+            row = s.execute(select(Policy).where(Policy.organization_id == uuid.UUID(org_id),
+                                                 Policy.type == 1)).scalar_one()
+            assert [e[1] for e in saved] == list(range(1, 1 + len(saved)))  # no two saves on one version
+            assert row.version == saved[-1][1] and json.loads(row.data)["minLength"] == saved[-1][2]
         for who in POOL:
             changes_ = sorted((e for r in results for e in r["roles"] if e[0] == who), key=lambda e: e[1])
             row = s.execute(select(Staff).where(Staff.email == who)).scalar_one()
