@@ -109,3 +109,42 @@ def test_hangup_handler_rolls_back_an_open_transaction(sqlite_db):
         assert events.verify_chain(s).ok
     assert after == before
     assert clients.get_client(sqlite_db, admin, "Contoso").used == 1
+
+
+APP_SCRIPT = """
+import signal, sys
+from msp_tui.cli import _hang_up
+from msp_tui.core.db import Database
+from msp_tui.core.services import accounts
+db = Database(sys.argv[1])
+actor = accounts.sign_in(db, sys.argv[2], sys.argv[3])
+signal.signal(signal.SIGHUP, _hang_up)  # what `msp-tui` installs before it opens the UI
+from msp_tui.app import MspApp
+app = MspApp(db, actor=actor)
+open(sys.argv[4], "w").write("go")
+app.run(headless=True)
+"""
+
+
+def test_hangup_ends_the_app_cleanly(sqlite_db, tmp_path):
+    """The terminal UI, signed in and running, gets SIGHUP: exit 129, no traceback, database whole."""
+    import pytest
+
+    pytest.importorskip("msp_tui.app")
+    from tests.conftest import PASSWORD, make_provider
+
+    admin = make_provider(sqlite_db)
+    path = sqlite_db.url.database
+    started = tmp_path / "started"
+    import msp_tui
+
+    env = {**os.environ, "PYTHONPATH": str(Path(msp_tui.__file__).parents[1]), "MSP_TUI_IDLE_LOCK": "0"}
+    proc = subprocess.Popen([sys.executable, "-c", APP_SCRIPT, path, admin.email, PASSWORD, str(started)],
+                            cwd=tmp_path, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    _wait_for_file(started, proc)
+    time.sleep(2.0)  # the app is up and has loaded its first screen
+    proc.send_signal(signal.SIGHUP)
+    out, err = proc.communicate(timeout=60)
+    assert proc.returncode == 128 + signal.SIGHUP, err
+    assert "Traceback" not in err, err
+    integrity_and_chain(Path(path))
