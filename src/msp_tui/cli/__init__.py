@@ -41,9 +41,9 @@ def cli(ctx: click.Context, db_url, email, passwordenv, passwordfile, fmt) -> No
 
 
 def _register() -> None:
-    from msp_tui.cli import clients, db, demo, events, members, people, staff
+    from msp_tui.cli import clients, db, demo, events, members, people, serve, staff
 
-    for module in (people, demo, clients, staff, members, events, db):
+    for module in (people, demo, clients, staff, members, events, db, serve):
         for command in module.COMMANDS:
             cli.add_command(command)
 
@@ -52,9 +52,14 @@ _register()
 
 
 def main(argv: list[str] | None = None) -> None:
-    """Entry point: maps refusals, bad input and failed sign-in to exit codes 1, 2 and 3."""
+    """Entry point: exit 0 done, 1 refused by a rule, 2 bad input, 3 sign-in failed (docs/cli.md)."""
+    from msp_tui.core.errors import Refused
+
     try:
         cli.main(args=argv, prog_name="msp-tui", standalone_mode=False)
+    except Refused as exc:
+        click.echo(f"refused by rule {exc.rule}: {exc.message}", err=True)
+        sys.exit(exc.exit_code)
     except MspError as exc:
         click.echo(f"error: {exc}", err=True)
         sys.exit(exc.exit_code)
@@ -64,6 +69,12 @@ def main(argv: list[str] | None = None) -> None:
     except click.ClickException as exc:
         exc.show()
         sys.exit(2)
+    except BrokenPipeError:
+        # The reader (`| head`) went away: stop quietly, without a second error while flushing.
+        import os
+
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        sys.exit(1)
     except KeyboardInterrupt:
         sys.exit(130)
     sys.exit(0)
