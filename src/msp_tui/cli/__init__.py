@@ -51,17 +51,21 @@ def _register() -> None:
 _register()
 
 
-def main(argv: list[str] | None = None) -> None:
-    """Entry point: exit 0 done, 1 refused by a rule, 2 bad input, 3 sign-in failed (docs/cli.md)."""
+def error_text(exc: MspError) -> str:
+    """The one line a refusal, bad input or failed sign-in prints on stderr."""
     from msp_tui.core.errors import Refused
 
+    if isinstance(exc, Refused):
+        return f"refused by rule {exc.rule}: {exc.message}"
+    return f"error: {exc.message}"
+
+
+def main(argv: list[str] | None = None) -> None:
+    """Entry point: exit 0 done, 1 refused by a rule, 2 bad input, 3 sign-in failed (docs/cli.md)."""
     try:
         cli.main(args=argv, prog_name="msp-tui", standalone_mode=False)
-    except Refused as exc:
-        click.echo(f"refused by rule {exc.rule}: {exc.message}", err=True)
-        sys.exit(exc.exit_code)
     except MspError as exc:
-        click.echo(f"error: {exc}", err=True)
+        click.echo(error_text(exc), err=True)
         sys.exit(exc.exit_code)
     except click.exceptions.Abort:
         click.echo("aborted", err=True)

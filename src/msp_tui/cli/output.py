@@ -77,7 +77,7 @@ def _table_text(value) -> str:
     if value is None:
         return ""
     if isinstance(value, list):
-        return ", ".join(str(v) for v in value)
+        return "; ".join(str(v) for v in value)
     if isinstance(value, bool):
         return "yes" if value else "no"
     return inert(str(value))
