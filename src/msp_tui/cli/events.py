@@ -207,7 +207,9 @@ def write_csv(rows, out, progress: Progress) -> int:
     def ident(value):
         t = ids.get(value)
         if t is None:
-            t = ids[value] = str(value)
+            t = str(value)
+            if len(ids) < 100_000:
+                ids[value] = t
         return t
 
     buf = []
