@@ -202,10 +202,11 @@ def _select_rows():
     def raw(col):
         return type_coerce(col, String)
 
-    # Plain columns in EventRow's order, ids read raw (no ORM entities, no per-row UUID parsing):
+    # Plain columns in EventRow's order, ids and times read raw (no ORM entities, no per-row type
+    # processing; ids are parsed once each):
     # several times faster for exports of a million events.
     return (
-        select(Event.id, Event.type, Event.date, raw(Event.provider_id), raw(Event.organization_id),
+        select(Event.id, Event.type, raw(Event.date), raw(Event.provider_id), raw(Event.organization_id),
                Organization.name, raw(Event.acting_account_id), actor.name, actor.email,
                raw(Event.account_id), raw(Event.provider_user_id), raw(Event.organization_user_id),
                raw(Event.group_id), raw(Event.collection_id), raw(Event.item_id), raw(Event.policy_id),
@@ -215,12 +216,23 @@ def _select_rows():
     )
 
 
+def _when(value) -> datetime:
+    """A timestamp read raw: SQLite gives ISO text, PostgreSQL a datetime."""
+    return value if isinstance(value, datetime) else datetime.fromisoformat(value)
+
+
 def _to_row(r) -> EventRow:
+    (id_, type_, date, provider_id, organization_id, client_name, acting_account_id, actor_name, actor_email,
+     account_id, provider_user_id, organization_user_id, group_id, collection_id, item_id, policy_id, device,
+     ip_address, detail) = r
     u = _uuid
-    return EventRow(r[0], r[1], r[2], r[3] and u(r[3]), r[4] and u(r[4]), r[5], r[6] and u(r[6]), r[7], r[8],
-                    r[9] and u(r[9]), r[10] and u(r[10]), r[11] and u(r[11]), r[12] and u(r[12]),
-                    r[13] and u(r[13]), r[14] and u(r[14]), r[15] and u(r[15]), r[16], r[17],
-                    json.loads(r[18]) if r[18] else {})
+    return EventRow(
+        id_, type_, _when(date), provider_id and u(provider_id), organization_id and u(organization_id),
+        client_name, acting_account_id and u(acting_account_id), actor_name, actor_email,
+        account_id and u(account_id), provider_user_id and u(provider_user_id),
+        organization_user_id and u(organization_user_id), group_id and u(group_id),
+        collection_id and u(collection_id), item_id and u(item_id), policy_id and u(policy_id), device,
+        ip_address, json.loads(detail) if detail else {})
 
 
 def query_page(session: Session, scope: EventScope, flt: EventFilter = EventFilter(), *,
