@@ -88,3 +88,14 @@ def test_password_from_a_file(cli, tmp_path):
     r = subprocess.run([MSP_TUI, "--passwordfile", str(pw), "--format", "json", "staff", "list"],
                        capture_output=True, text=True, env=cli.env(), timeout=60)
     assert r.returncode == 0 and r.stdout.startswith("[")
+
+
+def test_docs_cover_every_command():
+    from pathlib import Path
+
+    from msp_tui.cli import cli
+
+    text = (Path(__file__).parents[2] / "docs" / "cli.md").read_text()
+    own = {"init", "accept", "demo", "clients", "staff", "members", "events", "db", "serve"}
+    missing = [" ".join(p) for p, _ in _commands(cli) if p[0] in own and f"`{' '.join(p)}" not in text]
+    assert not missing, f"docs/cli.md does not document: {missing}"
