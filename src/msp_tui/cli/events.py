@@ -183,57 +183,54 @@ def write_csv(rows, out, progress: Progress) -> int:
     """The reference's columns; names, emails and messages neutralised so no cell runs as a formula."""
     import csv
 
-    from msp_tui.cli.output import FORMULA_STARTS
+    from msp_tui.cli.output import neutral
     from msp_tui.core.event_text import describe, type_name
 
-    danger = frozenset(s for s in FORMULA_STARTS)
     writer = csv.writer(out, lineterminator="\n")
     writer.writerow(EXPORT_COLUMNS)
-    # The same clients, people, types and devices repeat across millions of rows: format each once.
-    ids: dict = {None: ""}
-    texts: dict = {None: ""}
-    types: dict = {}
+    # The same clients, people, types and devices repeat across millions of rows: their cells are
+    # formatted once (each cache is bounded, so memory stays flat whatever the count).
+    people: dict = {}
+    clients: dict = {}
+    kinds: dict = {}
     apps: dict = {}
-    plain_messages: dict = {}
+    ips: dict = {None: ""}
 
-    def text(value):
-        t = texts.get(value)
-        if t is None:
-            t = "'" + value if value[:1] in danger else value
-            if len(texts) < 100_000:
-                texts[value] = t
-        return t
-
-    def ident(value):
-        t = ids.get(value)
-        if t is None:
-            t = str(value)
-            if len(ids) < 100_000:
-                ids[value] = t
-        return t
+    def cells(cache: dict, key, make):
+        value = cache.get(key)
+        if value is None:
+            value = make()
+            if len(cache) < 50_000:
+                cache[key] = value
+        return value
 
     buf = []
     n = 0
     for r in rows:
-        if r.detail:
-            message = text(describe(r.type, r.detail))
-        else:
-            message = plain_messages.get(r.type)
-            if message is None:
-                message = plain_messages[r.type] = text(describe(r.type, None))
-        kind = types.get(r.type)
+        kind = kinds.get(r.type)
         if kind is None:
-            kind = types[r.type] = type_name(r.type)
+            kind = kinds[r.type] = (type_name(r.type), neutral(describe(r.type, None)))
+        message = neutral(describe(r.type, r.detail)) if r.detail else kind[1]
+        person = people.get((r.acting_account_id, r.actor_name, r.actor_email))
+        if person is None:
+            person = cells(people, (r.acting_account_id, r.actor_name, r.actor_email), lambda: (
+                str(r.acting_account_id or ""), neutral(r.actor_name or ""), neutral(r.actor_email or "")))
+        client = clients.get((r.organization_id, r.client_name))
+        if client is None:
+            client = cells(clients, (r.organization_id, r.client_name), lambda: (
+                neutral(r.client_name or ""), str(r.organization_id or "")))
         app = apps.get(r.device)
         if app is None:
             icon, name = APPS.get(r.device, ("", r.device or ""))
-            app = apps[r.device] = (icon, text(name))
-        buf.append((message, app[0], app[1], ident(r.acting_account_id), text(r.actor_name),
-                    text(r.actor_email), r.date.isoformat(timespec="microseconds") + "Z", text(r.ip_address),
-                    kind, "", text(r.client_name), ident(r.organization_id), r.id))
+            app = apps[r.device] = (icon, neutral(name))
+        ip = ips.get(r.ip_address)
+        if ip is None:
+            ip = cells(ips, r.ip_address, lambda: neutral(r.ip_address))
+        buf.append((message, app[0], app[1], person[0], person[1], person[2],
+                    r.date.isoformat(timespec="microseconds") + "Z", ip, kind[0], "", client[0], client[1], r.id))
         if len(buf) == 2000:
             writer.writerows(buf)
-            n += len(buf)
+            n += 2000
             buf.clear()
             progress.advance(2000)
     writer.writerows(buf)
