@@ -99,3 +99,15 @@ def test_docs_cover_every_command():
     own = {"init", "accept", "demo", "clients", "staff", "members", "events", "db", "serve"}
     missing = [" ".join(p) for p, _ in _commands(cli) if p[0] in own and f"`{' '.join(p)}" not in text]
     assert not missing, f"docs/cli.md does not document: {missing}"
+
+
+def test_a_member_who_is_not_staff_is_refused_the_client_list_and_stdout_stays_empty(cli):
+    client = cli.json("clients", "list")[0]
+    cli.ok("clients", "seats", client["id"], str(client["seats"] + 1))
+    cli.ok("members", "invite", client["id"], "pat@client.example")
+    pat = type(cli)(cli.url, email="pat@client.example", password="pat's long master password")
+    r = pat.run("accept", "--name", "Pat")
+    assert r.returncode == 0 and client["name"] in r.stderr
+    for fmt in ("json", "csv", "table"):
+        r = pat.run("--format", fmt, "clients", "list")
+        assert r.returncode == 1 and r.stdout == "" and "refused by rule" in r.stderr

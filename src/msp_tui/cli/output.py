@@ -84,16 +84,24 @@ def _table_text(value) -> str:
 
 
 def emit(fmt: str, rows: Iterable[dict], columns: Sequence[str]) -> None:
-    """A listing: JSON array, JSON lines and CSV stream row by row; a table is measured first."""
+    """A listing: JSON array, JSON lines and CSV stream row by row; a table is measured first.
+
+    Nothing reaches stdout before the first row exists, so a refusal while fetching it leaves stdout empty.
+    """
+    import itertools
+
     out = sys.stdout
+    it = iter(rows)
+    first = next(it, None)
+    rows = it if first is None else itertools.chain([first], it)
     if fmt == "json":
         out.write("[")
-        first = True
+        empty = True
         for r in rows:
-            out.write("\n  " if first else ",\n  ")
+            out.write("\n  " if empty else ",\n  ")
             out.write(json.dumps({k: plain(r.get(k)) for k in columns}, ensure_ascii=False))
-            first = False
-        out.write("]\n" if first else "\n]\n")
+            empty = False
+        out.write("]\n" if empty else "\n]\n")
     elif fmt == "jsonl":
         for r in rows:
             out.write(json.dumps({k: plain(r.get(k)) for k in columns}, ensure_ascii=False) + "\n")
