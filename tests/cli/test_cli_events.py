@@ -104,6 +104,7 @@ def test_export_to_a_file_shows_progress_on_a_terminal(cli, tmp_path):
     assert proc.returncode == 0 and proc.stdout == b""
     assert b"exported:" in shown and b"events" in shown
     assert len(out.read_text().splitlines()) == len(_provider_events(cli, 100)) + 1
+    assert (out.stat().st_mode & 0o777) == 0o600
 
 
 def test_verify_ok_then_a_changed_event_is_found(cli):

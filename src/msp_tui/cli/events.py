@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import sys
 from datetime import datetime, timedelta
 
@@ -154,6 +155,7 @@ def export(state: CliState, clients, actors, types, since, until, fmt, output) -
     """Export every matching event, newest first, as CSV or JSON lines, in constant memory.
 
     CSV cells that a spreadsheet would run as a formula (=, +, -, @, tab, CR) get a leading '.
+    A file written with -o is created readable by its owner only.
 
     \b
     Example:
@@ -166,7 +168,9 @@ def export(state: CliState, clients, actors, types, since, until, fmt, output) -
     db, scope, flt = build_filter(state, clients, actors, types, since, until)
     shown = _shown()
     progress = Progress("exported")
-    out = open(output, "w", encoding="utf-8", newline="") if output else sys.stdout
+    # A file of its own is readable by its owner only: it names people and addresses.
+    out = (os.fdopen(os.open(output, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600), "w", encoding="utf-8",
+                     newline="") if output else sys.stdout)
     try:
         with db.read() as s:
             rows = core_events.iterate(s, scope, flt, batch=5000)
