@@ -242,20 +242,48 @@ def write_csv(rows, out, progress: Progress) -> int:
 
 
 def write_jsonl(rows, out, progress: Progress) -> int:
-    """One JSON object a line, with the fields of `events list --format json`."""
+    """One JSON object a line, with the fields (and values) of `events list --format json`."""
     import json
 
-    from msp_tui.cli.output import plain
+    from msp_tui.core.event_text import describe, type_name
 
+    encode = json.JSONEncoder(ensure_ascii=False, check_circular=False).encode
+    people: dict = {}
+    clients: dict = {}
+    kinds: dict = {}
+    buf = []
     n = 0
-    dumps = json.dumps
     for r in rows:
-        out.write(dumps({k: plain(v) for k, v in row_of(r).items()}, ensure_ascii=False))
-        out.write("\n")
-        n += 1
-        if n % 2000 == 0:
+        kind = kinds.get(r.type)
+        if kind is None:
+            kind = kinds[r.type] = (type_name(r.type), describe(r.type, None))
+        key = (r.acting_account_id, r.actor_name, r.actor_email)
+        person = people.get(key)
+        if person is None:
+            person = (r.actor_name, r.actor_email, str(r.acting_account_id) if r.acting_account_id else None)
+            if len(people) < 50_000:
+                people[key] = person
+        key = (r.organization_id, r.client_name)
+        client = clients.get(key)
+        if client is None:
+            client = (r.client_name, str(r.organization_id) if r.organization_id else None)
+            if len(clients) < 50_000:
+                clients[key] = client
+        buf.append(encode({
+            "id": str(r.id), "date": r.date.isoformat(timespec="microseconds") + "Z", "type": r.type,
+            "type_name": kind[0], "message": describe(r.type, r.detail) if r.detail else kind[1],
+            "client": client[0], "client_id": client[1], "actor_name": person[0], "actor_email": person[1],
+            "actor_id": person[2], "device": r.device, "ip": r.ip_address}))
+        if len(buf) == 2000:
+            buf.append("")
+            out.write("\n".join(buf))
+            n += 2000
+            buf.clear()
             progress.advance(2000)
-    return n
+    if buf:
+        buf.append("")
+        out.write("\n".join(buf))
+    return n + max(len(buf) - 1, 0)
 
 
 @events.command("verify")
