@@ -148,3 +148,23 @@ def test_verify_is_for_provider_admins_only(cli):
     assert bob.run("--format", "json", "clients", "list").returncode == 0
     r = bob.run("events", "verify")
     assert r.returncode == 1 and "S4" in r.stderr and r.stdout == ""
+
+
+def test_export_pages_skip_and_repeat_nothing_at_equal_timestamps(db, admin):
+    """The export's keyset pages (core.events.iterate) at page edges inside runs of equal timestamps."""
+    from msp_tui.core import events
+    from msp_tui.core.enums import EventType
+    from msp_tui.core.events import EventFilter, EventScope
+
+    now = clock.now()
+    with db.write() as s:
+        for i in range(45):
+            at = now - timedelta(minutes=i // 10)  # runs of ten events sharing one timestamp
+            events.record(s, admin, EventType.STAFF_UPDATED, provider_id=admin.provider_id, date=at,
+                          detail={"n": i})
+    scope = EventScope(provider_id=admin.provider_id, include_provider_log=True)
+    with db.read() as s:
+        got = [r.id for r in events.iterate(s, scope, EventFilter(), batch=7)]
+        expected = list(s.execute(select(Event.id).where(Event.provider_id == admin.provider_id)
+                                  .order_by(Event.date.desc(), Event.id.desc())).scalars())
+    assert got == expected and len(got) == len(set(got)) >= 45
