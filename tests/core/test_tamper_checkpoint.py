@@ -102,3 +102,31 @@ def test_B4_checkpoint_of_a_replaced_database_is_detected(tmp_path, sqlite_templ
     assert not result.ok and "removed from the end" in result.problem
     db.dispose()
     assert os.path.exists(str(path) + ".checkpoint")
+
+
+def test_B4_events_verify_uses_the_programs_own_checkpoint(sqlite_db, monkeypatch):
+    """`msp-tui events verify` with no flag checks against the checkpoint written after each change,
+    so a cut tail with the head rewound is reported without anyone having saved a checkpoint."""
+    from click.testing import CliRunner
+    from sqlalchemy import delete, select, update
+
+    from msp_tui.cli import cli
+    from msp_tui.core.models import Event, EventChainHead
+    from tests.conftest import PASSWORD
+
+    admin = make_provider(sqlite_db)
+    for name in ("Contoso", "Fabrikam"):
+        clients.create_client(sqlite_db, admin, name=name, plan="teams-monthly", seats=3,
+                              owner_email=f"o@{name.lower()}.example")
+    monkeypatch.setenv("MSP_TUI_TEST_PW", PASSWORD)
+    args = ["--db", sqlite_db.url.database, "--email", admin.email, "--passwordenv", "MSP_TUI_TEST_PW",
+            "events", "verify"]
+    ok = CliRunner().invoke(cli, args)
+    assert ok.exit_code == 0 and "checking against" in ok.output and "\nOK " in ok.output
+    with sqlite_db.engine.begin() as conn:  # the intruder cuts the last 4 events and rewinds the head
+        count = conn.execute(select(EventChainHead.count)).scalar_one()
+        keep = conn.execute(select(Event.hash).where(Event.id == count - 4)).scalar_one()
+        conn.execute(delete(Event).where(Event.id > count - 4))
+        conn.execute(update(EventChainHead).values(count=count - 4, last_event_id=count - 4, last_hash=keep))
+    broken = CliRunner().invoke(cli, args)
+    assert broken.exit_code == 1 and "BROKEN" in broken.output and "checkpoint recorded" in broken.output

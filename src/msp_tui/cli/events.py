@@ -308,17 +308,21 @@ def verify(state: CliState, checkpoint, write_checkpoint, no_signatures) -> None
     import json
     from pathlib import Path
 
+    from msp_tui.core import checkpoint as checkpoints
     from msp_tui.core import clock
     from msp_tui.core import events as core_events
     from msp_tui.core.access import Action, check
     cp = None
     if checkpoint:
         try:
-            data = json.loads(Path(checkpoint).read_text(encoding="utf-8"))
-            cp = (int(data["count"]), bytes.fromhex(data["head"]))
-        except (ValueError, KeyError, TypeError, OSError) as exc:
-            raise BadInput(f"{checkpoint} is not an msp-tui checkpoint ({exc}).", "checkpoint") from None
+            cp = checkpoints.read_checkpoint(checkpoint)
+        except BadInput as exc:
+            raise BadInput(f"{checkpoint} is not an msp-tui checkpoint ({exc.message}).", "checkpoint") from None
     db, actor = state.db(), state.actor()
+    own = checkpoints.default_path(db)
+    if cp is None and own is not None and own.exists():  # the one the program writes after each change
+        cp = checkpoints.read_checkpoint(own)
+        click.echo(f"checking against {own}", err=True)
     with db.read() as s:
         check(s, actor, Action.VIEW_PROVIDER_EVENTS)
         result = core_events.verify_chain(s, check_signatures=not no_signatures, checkpoint=cp)

@@ -77,11 +77,24 @@ def parse_line(line: str) -> Checkpoint | None:
     return found[-1] if found else None
 
 
+def _parse_json(line: str) -> list[Checkpoint]:
+    """A checkpoint saved as JSON (`{"count": .., "head": ..}`, as `events verify --write-checkpoint`
+    wrote them at first)."""
+    import json
+
+    try:
+        data = json.loads(line)
+        return [Checkpoint(int(data["count"]), bytes.fromhex(data["head"]), str(data.get("written_at", "")))]
+    except (ValueError, KeyError, TypeError, AttributeError):
+        return []
+
+
 def read_checkpoints(path: str | os.PathLike) -> list[Checkpoint]:
     """Every well-formed checkpoint in the file, in file order."""
     try:
         with open(path, encoding="utf-8", errors="replace") as f:
-            return [cp for line in f for cp in parse_records(line)]
+            return [cp for line in f
+                    for cp in (_parse_json(line) if line.lstrip().startswith("{") else parse_records(line))]
     except FileNotFoundError:
         raise BadInput(f"No checkpoint file {os.fspath(path)!r}.", "checkpoint") from None
     except OSError as exc:
