@@ -225,6 +225,7 @@ def run_template_kills(tmp_path, template, kills: int, clients_n: int = 30, seed
 # --- demo generation -----------------------------------------------------------------------------------
 
 
+DEMO_CLIENTS = 12
 STAGE_TABLES = (Provider, Staff, Account, Organization, Client, Member, Collection, SeatChange, Event)
 
 
@@ -245,7 +246,7 @@ class _StageRecorder:
 
 def _demo_child(path: str, started: str) -> None:
     Path(started).write_text("go")
-    demo.build(Database(path), clients=40)
+    demo.build(Database(path), clients=DEMO_CLIENTS)
 
 
 def demo_stages(tmp_path, template) -> tuple[list, float]:
@@ -256,7 +257,7 @@ def demo_stages(tmp_path, template) -> tuple[list, float]:
     recorder = _StageRecorder(db)
     db.checkpointer = recorder
     started = time.monotonic()
-    demo.build(db, clients=40)
+    demo.build(db, clients=DEMO_CLIENTS)
     took = time.monotonic() - started
     stages = [(0,) * len(STAGE_TABLES), *recorder.stages]
     db.dispose()
@@ -281,7 +282,7 @@ def run_demo_kills(tmp_path, template, kills: int, seed: int = 2) -> dict:
         db.dispose()
         assert state in stages, f"a half-written transaction: {state} is not one of {stages}"
         seen[stages.index(state)] += 1
-    return dict(operation="demo generation (40 clients)", kills=kills, transactions=len(stages) - 1,
+    return dict(operation=f"demo generation ({DEMO_CLIENTS} clients)", kills=kills, transactions=len(stages) - 1,
                 stopped_after_transaction=dict(sorted(seen.items())), build_seconds=round(took, 2))
 
 

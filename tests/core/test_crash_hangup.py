@@ -18,7 +18,7 @@ from collections import Counter
 from pathlib import Path
 
 from msp_tui.core.db import Database
-from tests.core.test_crash import _counts, demo_stages, integrity_and_chain
+from tests.core.test_crash import DEMO_CLIENTS, _counts, demo_stages, integrity_and_chain
 
 ROOT = Path(__file__).resolve().parents[2]
 RUNS = 3
@@ -41,7 +41,8 @@ def test_hangup_mid_demo_ends_cleanly_with_whole_transactions(tmp_path, sqlite_t
         path = tmp_path / f"hup-{k}.db"
         env = {**os.environ, "PYTHONPATH": str(ROOT / "src")}
         env.pop("MSP_TUI_CHECKPOINT", None)
-        proc = subprocess.Popen([sys.executable, "-m", "msp_tui", "--db", str(path), "demo", "--no-ui"],
+        proc = subprocess.Popen([sys.executable, "-m", "msp_tui", "--db", str(path), "demo", "--no-ui",
+                                 "--clients", str(DEMO_CLIENTS)],
                                 cwd=tmp_path, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
                                 text=True)
         _wait_for_file(path, proc)
