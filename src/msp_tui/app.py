@@ -22,6 +22,7 @@ from msp_tui.core.db import Database
 from msp_tui.core.errors import BadInput, MspError, Refused
 from msp_tui.screens.areas import AREAS, CLIENT_SCREENS
 from msp_tui.widgets.header import SessionInfo
+from msp_tui.widgets.text import inert_str
 
 
 def load_session(db: Database, actor: Actor) -> tuple[SessionInfo, dict[Action, Decision]]:
@@ -164,7 +165,7 @@ class MspApp(App):
         return await super().run_action(action, default_namespace, namespaces)
 
     def show_refusal(self, decision: Decision) -> None:
-        self.notify(decision.reason, title=f"Not allowed [{decision.rule}]", severity="warning", markup=False)
+        self.notify(inert_str(decision.reason), title=f"Not allowed [{decision.rule}]", severity="warning", markup=False)
 
     def show_error(self, exc: MspError) -> None:
         if isinstance(exc, Refused):
@@ -173,8 +174,8 @@ class MspApp(App):
             title = "Bad input"
         else:
             title = "Failed"
-        self.notify(exc.message, title=title, severity="error", markup=False, timeout=8)
+        self.notify(inert_str(exc.message), title=title, severity="error", markup=False, timeout=8)
 
     def say(self, message: str | Text) -> None:
         """A result toast; database text is passed literally."""
-        self.notify(str(message), markup=False)
+        self.notify(inert_str(message.plain if isinstance(message, Text) else message), markup=False)

@@ -11,7 +11,6 @@ with `app.open_client(org_id, tab="vault")`, on top of that client's detail scre
 from __future__ import annotations
 
 import importlib
-import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field
 

@@ -19,6 +19,7 @@ from msp_tui.core.services import clients as client_service
 from msp_tui.screens.base import MspScreen
 from msp_tui.screens.confirm import AskModal, TypeNameModal
 from msp_tui.widgets.paged_table import Column, Page, PagedTable, list_fetcher
+from msp_tui.widgets.text import plain
 
 TABS = ["overview", "members", "groups", "collections", "events"]
 RECENT_EVENTS = 8
@@ -58,22 +59,22 @@ def event_fetcher(db, actor, org_id: uuid.UUID):
 
 EVENT_COLUMNS = [
     Column("date", "When (UTC)", 16, lambda e: e.date.strftime("%Y-%m-%d %H:%M")),
-    Column("actor", "Who", 24, lambda e: Text(e.actor_name or e.actor_email or "—")),
-    Column("what", "What", 0, lambda e: Text(event_text.describe(e.type, e.detail))),
+    Column("actor", "Who", 24, lambda e: plain(e.actor_name or e.actor_email or "—")),
+    Column("what", "What", 0, lambda e: plain(event_text.describe(e.type, e.detail))),
 ]
 MEMBER_COLUMNS = [
-    Column("email", "Email", 0, lambda m: Text(m.email)),
-    Column("name", "Name", 20, lambda m: Text(m.name)),
+    Column("email", "Email", 0, lambda m: plain(m.email)),
+    Column("name", "Name", 20, lambda m: plain(m.name)),
     Column("role", "Role", 8, lambda m: m.role.label),
     Column("status", "Status", 9, lambda m: m.status.label),
-    Column("groups", "Groups", 24, lambda m: Text(", ".join(m.groups))),
+    Column("groups", "Groups", 24, lambda m: plain(", ".join(m.groups))),
 ]
 GROUP_COLUMNS = [
-    Column("name", "Group", 0, lambda g: Text(g.name)),
+    Column("name", "Group", 0, lambda g: plain(g.name)),
     Column("members", "Members", 8, lambda g: str(g.members), align="right"),
 ]
 COLLECTION_COLUMNS = [
-    Column("name", "Collection", 0, lambda c: Text(c.name)),
+    Column("name", "Collection", 0, lambda c: plain(c.name)),
     Column("members", "Members", 8, lambda c: str(len(c.members)), align="right"),
     Column("groups", "Groups", 7, lambda c: str(len(c.groups)), align="right"),
 ]
@@ -87,7 +88,7 @@ def ask_unlink(screen: MspScreen, org_id: uuid.UUID, name: str, after=None) -> N
             return
 
         def finished(_result) -> None:
-            screen.app.say(Text(f"Unlinked {name}."))
+            screen.app.say(f"Unlinked {name}.")
             if after:
                 after()
 
@@ -157,7 +158,7 @@ class ClientDetailScreen(MspScreen):
     def _show_overview(self, data: dict) -> None:
         c = data["client"]
         self.client = c
-        title = Text.assemble((c.name, "bold"), "  ", (c.plan.label, ""), "  ",
+        title = Text.assemble(plain(c.name, "bold"), "  ", (c.plan.label, ""), "  ",
                               Text(", ".join(c.flags + (("internal",) if c.is_internal else ())), style="bold"))
         self.query_one("#client-title", Static).update(title)
         grid = Table.grid(padding=(0, 2))
@@ -166,8 +167,8 @@ class ClientDetailScreen(MspScreen):
         grid.add_row("Plan", c.plan.label)
         grid.add_row("Seats", f"{c.seats} assigned · {c.used} used · {c.remaining} remaining")
         grid.add_row("Status", c.status.name.capitalize())
-        grid.add_row("Billing email", Text(c.billing_email))
-        owners = Text(", ".join(f"{o.email} ({o.status.label})" for o in data["owners"]) or "none")
+        grid.add_row("Billing email", plain(c.billing_email))
+        owners = plain(", ".join(f"{o.email} ({o.status.label})" for o in data["owners"]) or "none")
         grid.add_row("Owners", owners)
         grid.add_row("Policies", "Enterprise: policies can be set" if c.plan.is_enterprise
                      else "Teams plan: policies need Enterprise")
@@ -176,7 +177,7 @@ class ClientDetailScreen(MspScreen):
         grid.add_row("Recent events", "")
         for e in data["recent"]:
             grid.add_row(Text(e.date.strftime("%Y-%m-%d %H:%M"), style="dim"),
-                         Text(f"{e.actor_name or e.actor_email or '—'}: {event_text.describe(e.type, e.detail)}"))
+                         plain(f"{e.actor_name or e.actor_email or '—'}: {event_text.describe(e.type, e.detail)}"))
         if not data["recent"]:
             grid.add_row("", Text("none in the last 90 days", style="dim"))
         self.query_one("#overview-body", Static).update(grid)
@@ -231,7 +232,7 @@ class ClientDetailScreen(MspScreen):
                                       check=check), done)
 
     def _changed(self, view) -> None:
-        self.app.say(Text(f"Saved {view.name}: {view.seats} seats."))
+        self.app.say(f"Saved {view.name}: {view.seats} seats.")
         self.action_reload()
 
     def _edit_failed(self, exc) -> None:

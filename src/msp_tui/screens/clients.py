@@ -9,10 +9,12 @@ from textual.binding import Binding
 from textual.widgets import Input, Static
 
 from msp_tui.core.access import Action
+from msp_tui.core.enums import PlanType
 from msp_tui.core.services import clients as client_service
 from msp_tui.core.services.clients import ClientView
 from msp_tui.screens.base import MspScreen
 from msp_tui.widgets.paged_table import Column, Page, PagedTable
+from msp_tui.widgets.text import plain
 
 EMPTY = Text.assemble("No clients yet. Press ", ("n", "bold"), " to onboard a new client or add an "
                       "organization you own, or ", ("ctrl+p", "bold"), " for every command.")
@@ -26,14 +28,18 @@ def _flags(c: ClientView) -> Text:
     return Text(", ".join(parts), style="bold" if c.seats_full or c.stale_invites else "")
 
 
+def plan_short(plan: PlanType) -> str:
+    return f"{'Enterprise' if plan.is_enterprise else 'Teams'} {'annual' if plan.is_annual else 'monthly'}"
+
+
 CLIENT_COLUMNS = [
-    Column("name", "Client", 0, lambda c: Text(c.name), sortable=True),
-    Column("plan", "Plan", 20, lambda c: c.plan.label, sortable=True),
+    Column("name", "Client", 0, lambda c: plain(c.name), sortable=True, ratio=3),
+    Column("plan", "Plan", 18, lambda c: plan_short(c.plan), sortable=True),
     Column("seats", "Seats", 7, lambda c: str(c.seats), align="right", sortable=True),
     Column("used", "Used", 6, lambda c: str(c.used), align="right", sortable=True),
     Column("remaining", "Left", 6, lambda c: str(c.remaining), align="right", sortable=True),
-    Column("status", "Status", 8, lambda c: c.status.name.capitalize()),
-    Column("flags", "Flags", 22, _flags),
+    Column("status", "Status", 7, lambda c: c.status.name.capitalize()),
+    Column("flags", "Flags", 0, _flags, ratio=2),
 ]
 SORT_KEYS = {"1": "name", "2": "plan", "3": "seats", "4": "used", "5": "remaining"}
 

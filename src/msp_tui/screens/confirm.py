@@ -18,10 +18,13 @@ from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
 from textual.screen import ModalScreen
 from textual.widgets import Button, Input, Label, Static
+from msp_tui.widgets.text import inert_str, plain
 
 
 def _text(value: str | Text) -> Text:
-    return value if isinstance(value, Text) else Text(value)
+    if isinstance(value, Text):
+        return value if inert_str(value.plain) == value.plain else plain(value.plain, str(value.style))
+    return plain(value)
 
 
 class ConfirmModal(ModalScreen[bool]):
@@ -79,7 +82,7 @@ class TypeNameModal(ModalScreen[bool]):
             yield Label(Text(self.title_text), classes="modal-title")
             if self.message:
                 yield Static(_text(self.message), classes="modal-body")
-            yield Static(Text.assemble("Type ", (self.expected, "bold"), " to confirm:"), classes="modal-body")
+            yield Static(Text.assemble("Type ", plain(self.expected, "bold"), " to confirm:"), classes="modal-body")
             yield Input(id="typed", placeholder=self.expected)
             with Horizontal(classes="modal-buttons"):
                 yield Button("Cancel", id="cancel")

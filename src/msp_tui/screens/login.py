@@ -12,6 +12,7 @@ from textual.widgets import Footer, Input, Label, Static
 
 from msp_tui.core.errors import AuthFailed, MspError
 from msp_tui.widgets.header import AppHeader
+from msp_tui.widgets.text import plain
 
 FAILED = "Sign-in failed."
 
@@ -59,7 +60,7 @@ class LoginScreen(Screen):
         self._message("")
 
     def _message(self, text: str) -> None:
-        self.query_one("#login-message", Static).update(Text(text))
+        self.query_one("#login-message", Static).update(plain(text))
 
     def action_toggle_accept(self) -> None:
         self.accepting = not self.accepting

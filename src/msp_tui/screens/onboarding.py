@@ -31,6 +31,7 @@ from msp_tui.core.errors import BadInput
 from msp_tui.core.schemas import NewClient, parse
 from msp_tui.core.services import clients as client_service
 from msp_tui.screens.base import MspScreen
+from msp_tui.widgets.text import plain
 
 #: Values that pass NewClient's validation, so one field can be checked on its own.
 _VALID = dict(name="Client", plan=PlanType.TEAMS_MONTHLY, seats=1, owner_email="owner@client.example",
@@ -211,7 +212,7 @@ class ExistingOrgStep(Step):
         ol = self.query_one(OptionList)
         ol.clear_options()
         for o in orgs:
-            ol.add_option(Option(Text.assemble(Text(o.name), f"  {o.plan.label} · {o.seats} seats"), id=str(o.id)))
+            ol.add_option(Option(Text.assemble(plain(o.name), f"  {o.plan.label} · {o.seats} seats"), id=str(o.id)))
         self.names = {str(o.id): o.name for o in orgs}
         self.query_one("#error", Static).update(
             "" if orgs else Text("You own no organization that is free to add."))
@@ -238,7 +239,7 @@ class ConfirmStep(Step):
         grid.add_column(style="bold")
         grid.add_column()
         for label, value in self.screen.summary():
-            grid.add_row(label, Text(value))
+            grid.add_row(label, plain(value))
         yield Static(grid)
         yield Static(Text("Press enter to create it, esc to go back. Nothing is saved before that."
                           if self.data.mode == "new" else "Press enter to add it, esc to go back."),
@@ -385,7 +386,7 @@ class OnboardingScreen(MspScreen):
     def _done(self, client) -> None:
         self.busy = False
         verb = "Added" if self.data.mode == "existing" else "Created"
-        self.app.say(Text(f"{verb} client {client.name}."))
+        self.app.say(f"{verb} client {client.name}.")
         self.app.pop_screen()
         self.app.open_client(client.id)
 

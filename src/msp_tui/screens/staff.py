@@ -18,6 +18,7 @@ from msp_tui.core.services import staff as staff_service
 from msp_tui.screens.base import MspScreen
 from msp_tui.screens.confirm import ConfirmModal
 from msp_tui.widgets.paged_table import Column, PagedTable, list_fetcher
+from msp_tui.widgets.text import plain
 
 
 def _status(s) -> Text:
@@ -27,8 +28,8 @@ def _status(s) -> Text:
 
 
 STAFF_COLUMNS = [
-    Column("email", "Email", 0, lambda s: Text(s.email)),
-    Column("name", "Name", 24, lambda s: Text(s.name)),
+    Column("email", "Email", 0, lambda s: plain(s.email)),
+    Column("name", "Name", 24, lambda s: plain(s.name)),
     Column("role", "Role", 15, lambda s: s.role.label),
     Column("status", "Status", 18, _status),
     Column("invited", "Invited (UTC)", 16, lambda s: s.invited_at.strftime("%Y-%m-%d %H:%M")),
@@ -148,7 +149,7 @@ class StaffScreen(MspScreen):
 
     def _done(self, message: str):
         def after(_result) -> None:
-            self.app.say(Text(message))
+            self.app.say(message)
             self.action_reload()
 
         return after
@@ -167,7 +168,7 @@ class StaffScreen(MspScreen):
                 msg = f"Invited {len(res.invited)} as {role.label}"
                 if res.skipped:
                     msg += f"; already staff: {', '.join(res.skipped)}"
-                self.app.say(Text(msg + "."))
+                self.app.say(msg + ".")
                 self.action_reload()
 
             self.run_db(staff_service.invite, self.db, self.actor, emails, role, on_done=invited,
@@ -189,7 +190,7 @@ class StaffScreen(MspScreen):
                 self.run_db(work, on_done=lambda done: self._done(f"Confirmed {', '.join(done)}.")(None),
                             on_error=self._failed)
 
-        self.app.push_screen(ConfirmModal("Confirm staff", Text(
+        self.app.push_screen(ConfirmModal("Confirm staff", plain(
             "Confirm " + ", ".join(r.email for r in rows) + "? They get the provider key and access to "
             "every client."), confirm_label="Confirm"), ask)
 
@@ -213,7 +214,7 @@ class StaffScreen(MspScreen):
                             expected_version=row.version, on_done=self._done(f"{row.email} is now {new.label}."),
                             on_error=self._failed)
 
-        self.app.push_screen(ConfirmModal("Change role", Text(f"Make {row.email} a {new.label}?"),
+        self.app.push_screen(ConfirmModal("Change role", plain(f"Make {row.email} a {new.label}?"),
                                           confirm_label="Change"), ask)
 
     def action_remove(self) -> None:
@@ -226,6 +227,6 @@ class StaffScreen(MspScreen):
                 self.run_db(staff_service.remove, self.db, self.actor, row.id,
                             on_done=self._done(f"Removed {row.email}."), on_error=self._failed)
 
-        self.app.push_screen(ConfirmModal("Remove staff", Text(
+        self.app.push_screen(ConfirmModal("Remove staff", plain(
             f"Remove {row.email} from the provider? The provider key is rotated so their copy opens nothing new."),
             confirm_label="Remove", danger=True), ask)

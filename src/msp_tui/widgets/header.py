@@ -6,6 +6,7 @@ from dataclasses import dataclass
 
 from rich.text import Text
 from textual.widget import Widget
+from msp_tui.widgets.text import plain
 
 
 @dataclass(frozen=True)
@@ -37,7 +38,7 @@ class AppHeader(Widget):
         if info is None:
             right = Text("not signed in ")
         else:
-            right = Text.assemble(Text(info.provider), " · ", Text(info.person), " · ",
+            right = Text.assemble(plain(info.provider), " · ", plain(info.person), " · ",
                                   (info.role, "bold"), " ")
         room = self.size.width - left.cell_len
         if right.cell_len > room - 2:

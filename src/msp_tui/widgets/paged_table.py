@@ -34,6 +34,7 @@ from textual.strip import Strip
 from textual.widget import Widget
 
 from msp_tui.core.errors import MspError
+from msp_tui.widgets.text import inert_str, plain
 
 
 @dataclass(frozen=True)
@@ -42,10 +43,11 @@ class Column:
 
     key: str
     label: str
-    width: int = 0  # 0 = take the remaining width
+    width: int = 0  # 0 = share the remaining width (by `ratio`)
     value: Callable[[Any], str | Text] = str
     align: str = "left"  # "left" | "right"
     sortable: bool = False
+    ratio: int = 1
 
 
 @dataclass
@@ -337,14 +339,15 @@ class PagedTable(Widget, can_focus=True):
     def _widths(self, total: int) -> list[int]:
         fixed = sum(c.width + 1 for c in self.columns if c.width)
         flex = [c for c in self.columns if not c.width]
-        spare = max(8, total - fixed - len(flex)) // max(1, len(flex)) if flex else 0
-        return [c.width or spare for c in self.columns]
+        spare = max(8 * len(flex), total - fixed - len(flex))
+        parts = sum(c.ratio for c in flex) or 1
+        return [c.width or max(4, spare * c.ratio // parts) for c in self.columns]
 
-    def _cells(self, values: list[Text], width: int, style: Style) -> Strip:
-        widths = self._widths(width)
-        line = Text(no_wrap=True, overflow="ellipsis")
+    def _cells(self, prefix: str, values: list[Text], width: int, style: Style) -> Strip:
+        widths = self._widths(width - len(prefix))
+        line = Text(prefix, no_wrap=True, overflow="ellipsis")
         for i, (col, text, w) in enumerate(zip(self.columns, values, widths)):
-            cell = text.copy()
+            cell = text.copy() if inert_str(text.plain) == text.plain else plain(text.plain, str(text.style))
             cell.truncate(w, overflow="ellipsis", pad=False)
             pad = w - cell.cell_len
             if col.align == "right":
@@ -367,21 +370,20 @@ class PagedTable(Widget, can_focus=True):
             if col.sortable and col.key == self.sort_key:
                 label += " ▼" if self.descending else " ▲"
             out.append(Text(label))
-        out[0] = Text("  ") + out[0]
         return out
 
     def render_line(self, y: int) -> Strip:
         width = self.size.width
         base = self.rich_style
         if y == 0:
-            return self._cells(self._header_values(), width,
+            return self._cells("  ", self._header_values(), width,
                                base + self.get_component_rich_style("paged-table--header"))
         st = self._state
         index = self._top + y - 1
         if not st.rows:
             if y == 2:
                 msg = st.error or (self.empty_text if st.loaded else "Loading…")
-                text = msg if isinstance(msg, Text) else Text(str(msg))
+                text = msg if isinstance(msg, Text) else plain(msg)
                 style = base + self.get_component_rich_style("paged-table--empty")
                 return Strip(list(Text("  ").append_text(text).render(self.app.console)),
                              ).apply_style(style).extend_cell_length(width, style).crop(0, width)
@@ -395,13 +397,11 @@ class PagedTable(Widget, can_focus=True):
         values = []
         for col in self.columns:
             v = col.value(row)
-            values.append(v if isinstance(v, Text) else Text(str(v)))
+            values.append(v if isinstance(v, Text) else plain(v))
         marked = self.row_key(row) in self.marked
         style = base
         if marked:
             style = style + self.get_component_rich_style("paged-table--marked")
         if index == self.cursor:
             style = style + self.get_component_rich_style("paged-table--cursor")
-        prefix = Text("● " if marked else "  ")
-        values[0] = prefix + values[0]
-        return self._cells(values, width, style)
+        return self._cells("● " if marked else "  ", values, width, style)
