@@ -6,6 +6,7 @@ from rich.text import Text
 from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding
+from textual.containers import Horizontal
 from textual.widgets import Input, Static
 
 from msp_tui.core.access import Action
@@ -78,7 +79,9 @@ class ClientsScreen(MspScreen):
     def compose(self) -> ComposeResult:
         yield from self.compose_header()
         yield Static("", id="failover", classes="banner")
-        yield Input(placeholder="filter clients by name…", id="filter")
+        with Horizontal(id="filter-bar"):
+            yield Static(Text("Filter /", style="bold"), id="filter-label")
+            yield Input(placeholder="part of a client's name (esc clears)", id="filter")
         yield PagedTable(columns=CLIENT_COLUMNS, fetch=self._fetcher(), row_key=lambda c: c.id,
                          empty_text=EMPTY, sort_key=self.sort, id="clients")
         yield Static("", id="status-line", classes="status-line")
@@ -93,7 +96,7 @@ class ClientsScreen(MspScreen):
 
     def on_mount(self) -> None:
         super().on_mount()
-        self.query_one("#filter", Input).display = False
+        self.query_one("#filter-bar").display = False
         self.query_one("#failover", Static).display = False
         if not self.app.allowed(Action.CREATE_CLIENT):
             self.table.empty_text = EMPTY_SERVICE_USER
@@ -120,9 +123,8 @@ class ClientsScreen(MspScreen):
     # --- filter and sort --------------------------------------------------------------------------
 
     def action_filter(self) -> None:
-        box = self.query_one("#filter", Input)
-        box.display = True
-        box.focus()
+        self.query_one("#filter-bar").display = True
+        self.query_one("#filter", Input).focus()
 
     @on(Input.Changed, "#filter")
     def _filter_changed(self, event: Input.Changed) -> None:
@@ -137,7 +139,7 @@ class ClientsScreen(MspScreen):
         box = self.query_one("#filter", Input)
         if box.value:
             box.value = ""
-        box.display = False
+        self.query_one("#filter-bar").display = False
         self.table.focus()
 
     def action_sort(self, key: str) -> None:
@@ -155,7 +157,7 @@ class ClientsScreen(MspScreen):
         table = self.table
         table.fetch = self._fetcher()
         table.sort_key, table.descending = self.sort, self.descending
-        table.reload()
+        table.reload(keep_marks=True)
 
     def action_reload(self) -> None:
         self.table.reload(keep_marks=True)

@@ -83,7 +83,7 @@ class TypeNameModal(ModalScreen[bool]):
             if self.message:
                 yield Static(_text(self.message), classes="modal-body")
             yield Static(Text.assemble("Type ", plain(self.expected, "bold"), " to confirm:"), classes="modal-body")
-            yield Input(id="typed", placeholder=self.expected)
+            yield Input(id="typed", placeholder=inert_str(f"tab here, then type {self.expected}"))
             with Horizontal(classes="modal-buttons"):
                 yield Button("Cancel", id="cancel")
                 yield Button(self.confirm_label, id="confirm", variant="error", disabled=True)

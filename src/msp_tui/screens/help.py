@@ -37,6 +37,7 @@ def help_table(app, screen) -> Table:
         note = Text(refusal.reason, style="italic") if refusal else Text("")
         style = "dim" if refusal else ""
         table.add_row(Text(", ".join(keys), style=("bold " + style).strip()), Text(desc, style=style), note)
+    table.add_row(Text("ctrl+p", style="bold"), Text("Command palette (\"area: verb\")"), Text(""))
     return table
 
 

@@ -20,7 +20,7 @@ from rich.text import Text
 from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding
-from textual.containers import Vertical
+from textual.containers import Horizontal, Vertical
 from textual.widget import Widget
 from textual.widgets import Input, Label, OptionList, Static
 from textual.widgets.option_list import Option
@@ -288,9 +288,13 @@ class OnboardingScreen(MspScreen):
 
     def compose(self) -> ComposeResult:
         yield from self.compose_header()
-        with Vertical(id="wizard", classes="card"):
-            yield Label("", id="step-title", classes="card-title")
-            yield Vertical(id="step")
+        with Horizontal(id="wizard-wrap"):
+            yield Static("", id="step-list")
+            with Vertical(id="wizard", classes="card"):
+                yield Label("", id="step-title", classes="card-title")
+                yield Vertical(id="step")
+                yield Static(Text("enter next · esc previous step · nothing is saved before the last step"),
+                             classes="modal-hint")
         yield from self.compose_footer()
 
     def on_mount(self) -> None:
@@ -321,6 +325,15 @@ class OnboardingScreen(MspScreen):
         applicable = [s for s in steps if self._applies(s)]
         n = applicable.index(cls) + 1
         self.query_one("#step-title", Label).update(Text(f"Step {n} of {len(applicable)}: {step.title}"))
+        steps_text = Text()
+        for i, s in enumerate(applicable):
+            if s is cls:
+                steps_text.append(f"› {s.title}\n", style="bold")
+            elif i < n - 1:
+                steps_text.append(f"✓ {s.title}\n")
+            else:
+                steps_text.append(f"  {s.title}\n", style="dim")
+        self.query_one("#step-list", Static).update(steps_text)
         self.call_after_refresh(step.focus_first)
 
     def summary(self) -> list[tuple[str, str]]:
