@@ -153,7 +153,7 @@ class ClientDetailScreen(MspScreen):
         self.run_db(load_overview, self.db, self.actor, self.client_id, on_done=self._show_overview,
                     group="overview", exclusive=True)
         for table in self.query(PagedTable):
-            table.reload()
+            table.reload(keep_position=True)
 
     def _show_overview(self, data: dict) -> None:
         c = data["client"]

@@ -104,9 +104,16 @@ class ClientsScreen(MspScreen):
         self.table.reload()
         self._load_failover()
 
+    def on_screen_suspend(self) -> None:
+        from textual.screen import ModalScreen
+
+        # Another full screen (a client, onboarding, staff) may change what the list shows.
+        self._stale = not isinstance(self.app.screen, ModalScreen)
+
     def on_screen_resume(self) -> None:
-        if self.is_mounted and self.table.rows is not None:
-            self.table.reload(keep_marks=True)
+        if getattr(self, "_stale", False):
+            self._stale = False
+            self.table.reload(keep_marks=True, keep_position=True)
             self._load_failover()
 
     def _load_failover(self) -> None:
@@ -160,7 +167,7 @@ class ClientsScreen(MspScreen):
         table.reload(keep_marks=True)
 
     def action_reload(self) -> None:
-        self.table.reload(keep_marks=True)
+        self.table.reload(keep_marks=True, keep_position=True)
         self._load_failover()
 
     @on(PagedTable.Loaded, "#clients")
@@ -206,4 +213,4 @@ class ClientsScreen(MspScreen):
         if row is not None:
             from msp_tui.screens.client_detail import ask_unlink
 
-            ask_unlink(self, row.id, row.name, after=lambda: self.table.reload())
+            ask_unlink(self, row.id, row.name, after=lambda: self.table.reload(keep_marks=True))

@@ -135,7 +135,7 @@ class StaffScreen(MspScreen):
             self.call_after_refresh(self.action_invite)
 
     def action_reload(self) -> None:
-        self.table.reload(keep_marks=False)
+        self.table.reload(keep_position=True)
         self.run_db(staff_service.failover_warning, self.db, self.actor.provider_id, on_done=self._failover,
                     group="failover")
 

@@ -175,6 +175,7 @@ class PagedTable(Widget, can_focus=True):
         self._top = 0
         self._generation = 0
         self._busy = False
+        self._return_to: Hashable | None = None
 
     # --- data ---------------------------------------------------------------------------------
 
@@ -195,10 +196,14 @@ class PagedTable(Widget, can_focus=True):
             return picked
         return [self.current_row] if self.current_row is not None else []
 
-    def reload(self, *, keep_marks: bool = False, from_end: bool = False) -> None:
-        """Drop the loaded rows and fetch the first (or last) page again."""
+    def reload(self, *, keep_marks: bool = False, from_end: bool = False, keep_position: bool = False) -> None:
+        """Drop the loaded rows and fetch the first (or last) page again.
+
+        keep_position: put the cursor back on the same row if it is in the new first page."""
         if not keep_marks:
             self.marked.clear()
+        current = self.current_row
+        self._return_to = self.row_key(current) if keep_position and current is not None else None
         self._generation += 1
         gen = self._generation
         self._request(gen, None, from_end, replace=True)
@@ -232,10 +237,14 @@ class PagedTable(Widget, can_focus=True):
                 st.head, st.tail = None, page.next_cursor
             self._top = 0
             self.set_reactive(PagedTable.cursor, 0)
+            keys = [self.row_key(r) for r in rows] if self._return_to is not None else []
             if backward and rows:
                 self.cursor = len(rows) - 1
+            elif self._return_to in keys:
+                self.cursor = keys.index(self._return_to)
             else:
                 self._after_move()
+            self._return_to = None
         elif backward:
             st.rows[:0] = rows
             st.head = page.next_cursor
