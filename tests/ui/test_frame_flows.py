@@ -209,7 +209,7 @@ async def test_service_user_is_refused_admin_only_actions(db, admin):
         assert "Service User" in str(screen.query_one("AppHeader").render())
         # Greyed out (None), and pressing them shows core's reason.
         assert screen.check_action("new_client", ()) is None
-        assert screen.check_action("staff", ()) is None
+        assert screen.check_action("staff", ()) is False  # hidden: a Service User sees no staff management
         await pilot.press("n")
         await pilot.press("s")
         await settle(pilot)
@@ -226,7 +226,7 @@ async def test_service_user_is_refused_admin_only_actions(db, admin):
         await pilot.press("enter")
         await settle(pilot)
         assert isinstance(app.screen, ClientDetailScreen)
-        assert app.screen.check_action("unlink", ()) is None
+        assert app.screen.check_action("unlink", ()) is False
         assert app.screen.check_action("rename", ()) is True
         await pilot.press("u")
         await settle(pilot)

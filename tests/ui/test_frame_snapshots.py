@@ -121,3 +121,15 @@ def test_snapshot_unlink_asks_for_the_name(snap_compare, demo_db):
 
 def test_snapshot_help(snap_compare, demo_db):
     assert snap_compare(MspApp(demo_db, actor=_ada(demo_db)), terminal_size=BIG, run_before=_run("question_mark"))
+
+
+def test_snapshot_help_service_user(snap_compare, demo_db):
+    from tests.ui.frame_support import make_service_user
+
+    sam = make_service_user(demo_db, _ada(demo_db), "night@northwind.example")
+    assert snap_compare(MspApp(demo_db, actor=sam), terminal_size=BIG, run_before=_run("question_mark"))
+
+
+def test_snapshot_login_accepting_an_invitation(snap_compare, sqlite_db):
+    clock.freeze(NOW)
+    assert snap_compare(MspApp(sqlite_db), terminal_size=BIG, run_before=_run("ctrl+n", *"new@msp.example"))

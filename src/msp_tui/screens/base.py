@@ -41,6 +41,9 @@ class MspScreen(Screen):
     TITLE_TEXT = "msp-tui"
     #: action name → core Action; greyed out unless core allows it.
     GUARDED: dict[str, Action] = {}
+    #: Guarded actions hidden (not just greyed) when refused: a Service User sees no staff management,
+    #: no "add existing", no unlink. Help still lists them with core's reason; pressing them says why.
+    HIDDEN_WHEN_REFUSED: frozenset[str] = frozenset()
 
     def __init__(self) -> None:
         super().__init__()
@@ -80,7 +83,9 @@ class MspScreen(Screen):
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         if action in self.GUARDED:
             d = self.decisions.get(action)
-            return True if d is not None and d.allowed else None
+            if d is not None and d.allowed:
+                return True
+            return False if d is not None and action in self.HIDDEN_WHEN_REFUSED else None
         return True
 
     def refusal_for(self, action: str) -> Decision | None:

@@ -102,6 +102,7 @@ def ask_unlink(screen: MspScreen, org_id: uuid.UUID, name: str, after=None) -> N
 class ClientDetailScreen(MspScreen):
     TITLE_TEXT = "Client"
     GUARDED = {"rename": Action.RENAME_CLIENT, "seats": Action.CHANGE_SEATS, "unlink": Action.UNLINK_CLIENT}
+    HIDDEN_WHEN_REFUSED = frozenset({"unlink"})
     BINDINGS = [
         Binding("escape", "back", "Back", id="back"),
         Binding("r", "rename", "Rename", id="rename"),

@@ -59,6 +59,7 @@ def client_fetcher(db, actor, text: str, sort: str, descending: bool):
 class ClientsScreen(MspScreen):
     TITLE_TEXT = "Clients"
     GUARDED = {"new_client": Action.CREATE_CLIENT, "staff": Action.VIEW_STAFF, "unlink": Action.UNLINK_CLIENT}
+    HIDDEN_WHEN_REFUSED = frozenset({"staff", "unlink"})
     BINDINGS = [
         Binding("slash", "filter", "Filter", id="filter"),
         Binding("n", "new_client", "New client", id="new-client"),

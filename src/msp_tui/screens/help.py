@@ -34,10 +34,9 @@ def help_table(app, screen) -> Table:
         action = binding.action
         desc = binding.description or binding.tooltip or action.replace("_", " ")
         refusal = getattr(namespace, "refusal_for", lambda _a: None)(action)
-        note = Text(refusal.reason, style="italic") if refusal else Text("")
-        style = "dim" if refusal else ""
+        note = Text(refusal.reason, style="italic") if refusal is not None else Text("")
+        style = "dim" if refusal is not None else ""
         table.add_row(Text(", ".join(keys), style=("bold " + style).strip()), Text(desc, style=style), note)
-    table.add_row(Text("ctrl+p", style="bold"), Text("Command palette (\"area: verb\")"), Text(""))
     return table
 
 

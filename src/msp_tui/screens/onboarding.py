@@ -96,13 +96,14 @@ class ChooseStep(Step):
     key, title, mode = "choose", "What are you onboarding?", "both"
 
     def compose(self) -> ComposeResult:
-        allowed = self.app.allowed(Action.ADD_EXISTING_CLIENT)
-        yield OptionList(Option("A new client organization", id="new"),
-                         Option("An existing organization I own", id="existing", disabled=not allowed),
-                         id="choice")
+        options = [Option("A new client organization", id="new")]
+        if self.app.allowed(Action.ADD_EXISTING_CLIENT):
+            options.append(Option("An existing organization I own (not managed by any provider)", id="existing"))
+        yield OptionList(*options, id="choice")
 
     def on_mount(self) -> None:
-        self.query_one(OptionList).highlighted = 1 if self.data.mode == "existing" else 0
+        ol = self.query_one(OptionList)
+        ol.highlighted = 1 if self.data.mode == "existing" and ol.option_count > 1 else 0
 
     def accept(self) -> str | None:
         ol = self.query_one(OptionList)

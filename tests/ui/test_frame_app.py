@@ -1,0 +1,99 @@
+"""The frame: start areas, help listing every key with core's reasons, the palette, the header."""
+
+from __future__ import annotations
+
+from msp_tui.app import MspApp
+from msp_tui.core.services import clients as client_service
+from msp_tui.screens.clients import ClientsScreen
+from msp_tui.screens.help import HelpScreen, help_table
+from msp_tui.screens.staff import StaffScreen
+from msp_tui.widgets.paged_table import PagedTable
+from tests.conftest import make_provider
+from tests.ui.frame_support import make_service_user, settle, sync
+
+
+def _table_text(app, screen) -> str:
+    from rich.console import Console
+
+    console = Console(width=140, record=True)
+    console.print(help_table(app, screen))
+    return console.export_text()
+
+
+@sync
+async def test_unknown_start_area_opens_the_clients_home(sqlite_db):
+    admin = make_provider(sqlite_db)
+    app = MspApp(sqlite_db, actor=admin, start="timeline", start_args={"filter": None})
+    async with app.run_test(size=(120, 36)) as pilot:
+        await settle(pilot)
+        assert isinstance(app.screen, ClientsScreen)
+
+
+@sync
+async def test_start_area_opens_on_top_of_the_home(sqlite_db):
+    admin = make_provider(sqlite_db)
+    app = MspApp(sqlite_db, actor=admin, start="staff")
+    async with app.run_test(size=(120, 36)) as pilot:
+        await settle(pilot)
+        assert isinstance(app.screen, StaffScreen)
+        await pilot.press("escape")
+        await settle(pilot)
+        assert isinstance(app.screen, ClientsScreen)
+
+
+@sync
+async def test_help_lists_every_key_and_the_reason_for_refused_ones(sqlite_db):
+    admin = make_provider(sqlite_db)
+    sam = make_service_user(sqlite_db, admin)
+    app = MspApp(sqlite_db, actor=sam)
+    async with app.run_test(size=(120, 36)) as pilot:
+        await settle(pilot)
+        home = app.screen
+        text = _table_text(app, home)
+        for binding in home.BINDINGS:
+            assert binding.description in text
+        for binding in PagedTable.BINDINGS:
+            assert binding.description in text
+        assert "Only Provider Admins can create a client." in text
+        assert "Only Provider Admins can view provider staff." in text
+        await pilot.press("question_mark")
+        await settle(pilot)
+        assert isinstance(app.screen, HelpScreen)
+        await pilot.press("escape")
+        assert app.screen is home
+
+
+@sync
+async def test_closing_a_modal_keeps_the_cursor_where_it_was(sqlite_db):
+    admin = make_provider(sqlite_db)
+    for i in range(5):
+        client_service.create_client(sqlite_db, admin, name=f"Client {i}", plan="teams-monthly", seats=3,
+                                     owner_email=f"o{i}@c.example")
+    app = MspApp(sqlite_db, actor=admin)
+    async with app.run_test(size=(120, 36)) as pilot:
+        await settle(pilot)
+        table = app.screen.query_one(PagedTable)
+        await pilot.press("j", "j", "question_mark")
+        await settle(pilot)
+        await pilot.press("escape")
+        await settle(pilot)
+        assert table.current_row.name == "Client 2"
+        await pilot.press("enter")
+        await settle(pilot)
+        await pilot.press("escape")
+        await settle(pilot)
+        assert app.screen.query_one(PagedTable).current_row.name == "Client 2"
+
+
+@sync
+async def test_sign_out_locks_the_keys_and_shows_the_login(sqlite_db):
+    from msp_tui.screens.login import LoginScreen
+
+    admin = make_provider(sqlite_db)
+    app = MspApp(sqlite_db, actor=admin)
+    async with app.run_test(size=(120, 36)) as pilot:
+        await settle(pilot)
+        app.sign_out()
+        await settle(pilot)
+        assert isinstance(app.screen, LoginScreen)
+        assert admin.secrets is None and app.actor is None
