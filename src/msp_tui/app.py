@@ -8,10 +8,13 @@ area of screens/areas.py to open on top of the home (unknown names open just the
 
 from __future__ import annotations
 
+import os
+import time
 import uuid
 from typing import Any
 
 from rich.text import Text
+from textual import events
 from textual.app import App
 from textual.binding import Binding
 
@@ -47,9 +50,14 @@ class MspApp(App):
         Binding("ctrl+q", "quit", "Quit", id="quit", priority=True, show=False),
     ]
 
+    #: Seconds without a key press before the session locks (env MSP_TUI_IDLE_LOCK; 0 = never).
+    IDLE_LOCK_SECONDS = int(os.environ.get("MSP_TUI_IDLE_LOCK", "900") or 0)
+
     def __init__(self, db: Database, actor: Actor | None = None, start: str | None = None,
                  start_args: dict | None = None) -> None:
         super().__init__()
+        self.idle_lock_seconds = self.IDLE_LOCK_SECONDS
+        self._last_input = time.monotonic()
         self.db = db
         self.actor: Actor | None = None
         self.session_info: SessionInfo | None = None
@@ -61,6 +69,7 @@ class MspApp(App):
     # --- signing in and out -----------------------------------------------------------------------
 
     def on_mount(self) -> None:
+        self.set_interval(5, self._check_idle)
         if self._initial_actor is None:
             from msp_tui.screens.login import LoginScreen
 
@@ -103,6 +112,27 @@ class MspApp(App):
         self.provider_decisions = {}
         self._reset_stack()
         self.push_screen(LoginScreen())
+
+    # --- the idle lock -----------------------------------------------------------------------------
+
+    async def on_event(self, event: events.Event) -> None:
+        if isinstance(event, (events.Key, events.MouseDown)):
+            self._last_input = time.monotonic()
+        await super().on_event(event)
+
+    def _check_idle(self) -> None:
+        if (self.idle_lock_seconds and self.actor is not None and self.actor.secrets is not None
+                and time.monotonic() - self._last_input > self.idle_lock_seconds):
+            self.lock()
+
+    def lock(self) -> None:
+        """Drop the keys and hide everything until the master password is typed again."""
+        from msp_tui.screens.lock import LockScreen
+
+        if self.actor is None or isinstance(self.screen, LockScreen):
+            return
+        self.actor.lock()
+        self.push_screen(LockScreen())
 
     def allowed(self, action: Action) -> bool:
         d = self.provider_decisions.get(action)

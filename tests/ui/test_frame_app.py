@@ -97,3 +97,27 @@ async def test_sign_out_locks_the_keys_and_shows_the_login(sqlite_db):
         await settle(pilot)
         assert isinstance(app.screen, LoginScreen)
         assert admin.secrets is None and app.actor is None
+
+
+@sync
+async def test_idle_lock_drops_the_keys_until_the_master_password(sqlite_db):
+    from msp_tui.screens.lock import LockScreen
+    from tests.conftest import PASSWORD
+
+    admin = make_provider(sqlite_db)
+    app = MspApp(sqlite_db, actor=admin)
+    async with app.run_test(size=(120, 36)) as pilot:
+        await settle(pilot)
+        app.idle_lock_seconds = 60
+        app._last_input -= 61
+        app._check_idle()
+        await settle(pilot)
+        assert isinstance(app.screen, LockScreen)
+        assert admin.secrets is None and admin.key_cache == {}
+        await pilot.press(*"wrong password", "enter")
+        await settle(pilot)
+        assert str(app.screen.query_one("#lock-message").render()) == "Sign-in failed."
+        await pilot.press(*PASSWORD, "enter")
+        await settle(pilot)
+        assert isinstance(app.screen, ClientsScreen)
+        assert admin.secrets is not None

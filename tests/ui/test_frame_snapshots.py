@@ -133,3 +133,12 @@ def test_snapshot_help_service_user(snap_compare, demo_db):
 def test_snapshot_login_accepting_an_invitation(snap_compare, sqlite_db):
     clock.freeze(NOW)
     assert snap_compare(MspApp(sqlite_db), terminal_size=BIG, run_before=_run("ctrl+n", *"new@msp.example"))
+
+
+def test_snapshot_lock(snap_compare, demo_db):
+    async def run_before(pilot) -> None:
+        await settle(pilot)
+        pilot.app.lock()
+        await settle(pilot)
+
+    assert snap_compare(MspApp(demo_db, actor=_ada(demo_db)), terminal_size=BIG, run_before=run_before)

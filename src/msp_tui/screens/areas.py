@@ -90,5 +90,7 @@ COMMANDS: list[Command] = [
     Command("events: this client", "The event log of the client on screen", _on_screen("action_tab_events"),
             Action.VIEW_CLIENTS, needs="client_id"),
     Command("app: keys (help)", "Every key of the current screen", lambda app: app.action_help()),
+    Command("app: lock", "Drop the keys and hide the screen until the master password is typed",
+            lambda app: app.lock()),
     Command("app: sign out", "Lock the keys and go back to the sign-in screen", lambda app: app.sign_out()),
 ]
