@@ -12,7 +12,8 @@ from msp_tui.screens.areas import COMMANDS, Command
 class MspCommands(Provider):
     def _available(self) -> list[Command]:
         app = self.app
-        if getattr(app, "actor", None) is None:
+        actor = getattr(app, "actor", None)
+        if actor is None or actor.secrets is None:  # signed out or locked
             return []
         screen = self.screen
         out = []

@@ -17,7 +17,6 @@ from msp_tui.widgets.text import plain
 
 class LockScreen(ModalScreen[None]):
     BINDINGS = [Binding("ctrl+o", "sign_out", "Sign out")]
-    DEFAULT_CSS = "LockScreen { background: $background; }"
 
     def compose(self) -> ComposeResult:
         with Vertical(classes="modal"):
