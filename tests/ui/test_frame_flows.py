@@ -263,9 +263,9 @@ async def test_rename_and_seats_from_client_detail_and_stale_edit_refused(db, ad
 
 
 @sync
-async def test_unlink_asks_for_the_name(db, admin):
-    view = client_service.create_client(db, admin, name="Contoso Dental", plan="teams-monthly", seats=5,
-                                        owner_email="owner@contoso.example")
+async def test_unlink_asks_for_the_name_and_core_keeps_a_non_staff_owner(db, admin):
+    client_service.create_client(db, admin, name="Contoso Dental", plan="teams-monthly", seats=5,
+                                 owner_email="owner@contoso.example")
     app = MspApp(db, actor=admin)
     async with app.run_test(size=SIZE) as pilot:
         await settle(pilot)
@@ -273,18 +273,40 @@ async def test_unlink_asks_for_the_name(db, admin):
         await settle(pilot)
         assert isinstance(app.screen, TypeNameModal)
         assert app.screen.focused.id == "cancel"
-        assert app.screen.query_one("#confirm").disabled
-        await pilot.press("tab")
-        await pilot.press("shift+tab", "shift+tab")  # to the name field
-        app.screen.query_one("#typed").focus()
+        await pilot.press("tab")  # past the disabled Unlink button, to the name field
+        assert app.screen.focused.id == "typed"
         await pilot.press(*"Contoso Denta")
         assert app.screen.query_one("#confirm").disabled
-        await pilot.press("escape")
+        await pilot.press("l")
+        assert not app.screen.query_one("#confirm").disabled
+        await pilot.press("enter")
         await settle(pilot)
-    # Core refuses anyway: the only owner is invited, not confirmed.
+        # Core refuses: the only Owner is still invited, so nobody would be left to run the org.
+        assert any("must keep a confirmed Owner" in n for n in _notes(app))
     assert client_names(db) == ["Contoso Dental"]
     assert event_types(db, EventType.CLIENT_REMOVED) == []
-    assert view
+
+
+@sync
+async def test_unlink_a_client_with_a_confirmed_owner(tmp_path):
+    from msp_tui.core import demo
+    from msp_tui.core.db import Database
+
+    db = Database(tmp_path / "demo.db")
+    result = demo.build(db, clients=3, events=0)
+    first = client_service.list_clients(db, result.actor, limit=1).rows[0]
+    app = MspApp(db, actor=result.actor)
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        await pilot.press("enter")
+        await settle(pilot)
+        await pilot.press("u", "tab", *first.name, "enter")
+        await settle(pilot)
+        assert isinstance(app.screen, ClientsScreen)
+        assert first.name not in [r.name for r in app.screen.query_one(PagedTable).rows]
+    assert first.name not in client_names(db)
+    assert event_types(db, EventType.CLIENT_REMOVED) == [EventType.CLIENT_REMOVED]
+    db.dispose()
 
 
 @sync
