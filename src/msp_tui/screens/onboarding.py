@@ -93,7 +93,7 @@ class Step(Widget):
 
 
 class ChooseStep(Step):
-    key, title, mode = "choose", "What are you onboarding?", "both"
+    key, title, mode = "choose", "New or existing", "both"
 
     def compose(self) -> ComposeResult:
         options = [Option("A new client organization", id="new")]
@@ -120,7 +120,7 @@ class FieldStep(Step):
     placeholder = ""
 
     def compose(self) -> ComposeResult:
-        yield Label(Text(self.prompt))
+        yield Static(Text(self.prompt))
         yield Input(value=self.initial(), placeholder=self.placeholder, id=f"f-{self.field_name}")
         yield Static("", classes="field-error", id="error")
 
@@ -157,7 +157,7 @@ class PlanStep(Step):
     key, title = "plan", "Plan"
 
     def compose(self) -> ComposeResult:
-        yield Label(Text("Choose the plan (Enterprise allows policies)"))
+        yield Static(Text("Choose the plan (Enterprise allows policies)"))
         yield OptionList(*[Option(p.label, id=str(p.value)) for p in PlanType], id="plans")
 
     def on_mount(self) -> None:
@@ -202,7 +202,7 @@ class ExistingOrgStep(Step):
     key, title, mode = "existing", "Organization", "existing"
 
     def compose(self) -> ComposeResult:
-        yield Label(Text("Organizations you own that no provider manages"))
+        yield Static(Text("Organizations you own that no provider manages"))
         yield OptionList(id="orgs")
         yield Static(Text("Loading…"), classes="field-error", id="error")
 
@@ -295,14 +295,14 @@ class OnboardingScreen(MspScreen):
                 yield Label("", id="step-title", classes="card-title")
                 yield Vertical(id="step")
                 yield Static(Text("enter next · esc previous step · nothing is saved before the last step"),
-                             classes="modal-hint")
+                             classes="modal-hint", id="wizard-hint")
         yield from self.compose_footer()
 
-    def on_mount(self) -> None:
+    async def on_mount(self) -> None:
         super().on_mount()
         self.index = 1 if self.data.mode == "existing" else 0
         self._advance_to_applicable(+1)
-        self._show()
+        await self._show()
 
     def _steps(self) -> list[type[Step]]:
         return list(STEPS)
@@ -315,14 +315,15 @@ class OnboardingScreen(MspScreen):
         while 0 <= self.index < len(steps) and not self._applies(steps[self.index]):
             self.index += direction
 
-    def _show(self) -> None:
+    async def _show(self) -> None:
         steps = self._steps()
         cls = steps[self.index]
         holder = self.query_one("#step", Vertical)
-        holder.remove_children()
+        await holder.remove_children()
         step = cls(self.data)
         self.current = step
-        holder.mount(step)
+        await holder.mount(step)
+        self.query_one("#wizard-hint").display = cls is not ConfirmStep
         applicable = [s for s in steps if self._applies(s)]
         n = applicable.index(cls) + 1
         self.query_one("#step-title", Label).update(Text(f"Step {n} of {len(applicable)}: {step.title}"))
@@ -335,7 +336,7 @@ class OnboardingScreen(MspScreen):
             else:
                 steps_text.append(f"  {s.title}\n", style="dim")
         self.query_one("#step-list", Static).update(steps_text)
-        self.call_after_refresh(step.focus_first)
+        step.focus_first()
 
     def summary(self) -> list[tuple[str, str]]:
         d = self.data
@@ -349,15 +350,15 @@ class OnboardingScreen(MspScreen):
 
     @on(Input.Submitted)
     @on(OptionList.OptionSelected)
-    def _enter(self, event) -> None:
+    async def _enter(self, event) -> None:
         event.stop()
         refusal = self.refusal_for("next")
         if refusal is not None:
             self.app.show_refusal(refusal)
             return
-        self.action_next()
+        await self.action_next()
 
-    def action_next(self) -> None:
+    async def action_next(self) -> None:
         if self.busy:
             return
         step = self.current
@@ -376,9 +377,9 @@ class OnboardingScreen(MspScreen):
             self.load_decisions()
         self.index += 1
         self._advance_to_applicable(+1)
-        self._show()
+        await self._show()
 
-    def action_back(self) -> None:
+    async def action_back(self) -> None:
         if self.busy:
             return
         if self.index == 0:
@@ -389,7 +390,7 @@ class OnboardingScreen(MspScreen):
         if self.index < 0:
             self.app.pop_screen()
             return
-        self._show()
+        await self._show()
 
     def _commit(self) -> None:
         self.busy = True
@@ -407,4 +408,4 @@ class OnboardingScreen(MspScreen):
     def _failed(self, exc) -> None:
         self.busy = False
         self.app.show_error(exc)
-        self._show()
+        self.run_worker(self._show())
