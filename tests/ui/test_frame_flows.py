@@ -401,3 +401,49 @@ async def test_text_from_the_database_is_inert(sqlite_db):
         await pilot.press("enter")
         await settle(pilot)
         assert "\x1b" not in str(app.screen.query_one("#client-title").render())
+
+
+@sync
+async def test_staff_reinvite_change_role_and_remove(db, admin):
+    staff_service.invite(db, admin, ["bo@msp.example", "cy@msp.example"], "service")
+    accounts.accept_invitations(db, email="cy@msp.example", password=PASSWORD)
+    staff_service.confirm(db, admin, "cy@msp.example")
+    app = MspApp(db, actor=admin, start="staff")
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        table = app.screen.query_one(PagedTable)
+        emails = [r.email for r in table.rows]
+
+        async def go(email: str) -> None:
+            table.cursor = [r.email for r in table.rows].index(email)
+            await pilot.pause()
+
+        await go("bo@msp.example")
+        await pilot.press("v")  # re-invite the pending invitation
+        await settle(pilot)
+        await go("cy@msp.example")
+        await pilot.press("t")
+        await settle(pilot)
+        await pilot.press("y")  # Service User -> Provider Admin
+        await settle(pilot)
+        assert staff_row(db, "cy@msp.example").role == StaffRole.PROVIDER_ADMIN
+        await go("cy@msp.example")
+        await pilot.press("d")
+        await settle(pilot)
+        assert isinstance(app.screen, ConfirmModal) and app.screen.focused.id == "cancel"
+        await pilot.press("enter")  # Cancel: nothing happens
+        await settle(pilot)
+        assert "cy@msp.example" in [r.email for r in table.rows]
+        await go("cy@msp.example")
+        await pilot.press("d", "y")
+        await settle(pilot)
+        assert "cy@msp.example" not in [r.email for r in table.rows]
+        # The last confirmed admin cannot remove themselves: core's reason is shown.
+        await go(admin.email)
+        await pilot.press("d", "y")
+        await settle(pilot)
+        assert any("cannot remove yourself" in n for n in _notes(app))
+        assert sorted(emails) == sorted(["ada@msp.example", "bo@msp.example", "cy@msp.example"])
+    assert event_types(db, EventType.STAFF_INVITED).count(EventType.STAFF_INVITED) == 4  # 1st admin, 2, re-invite
+    assert EventType.STAFF_UPDATED in event_types(db, EventType.STAFF_UPDATED)
+    assert event_types(db, EventType.STAFF_REMOVED) == [EventType.STAFF_REMOVED]
