@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import time
 
 import pytest
@@ -66,11 +67,12 @@ async def test_filtering_100k_clients_fetches_one_page_per_keystroke(big, monkey
 
     monkeypatch.setattr(clients_screen.client_service, "list_clients", timed)
     app = MspApp(db, actor=actor)
+    started = time.perf_counter()
     async with app.run_test(size=(120, 36)) as pilot:
-        started = time.perf_counter()
+        while not (isinstance(app.screen, ClientsScreen) and app.screen.query_one(PagedTable).rows):
+            await asyncio.sleep(0.005)
+        first_screen = time.perf_counter() - started  # app start to the first rows on screen
         await settle(pilot)
-        first_screen = time.perf_counter() - started
-        assert isinstance(app.screen, ClientsScreen)
         table = app.screen.query_one(PagedTable)
         assert len(table.rows) == table.page_size  # one page, not 100,000 rows
         await pilot.press("slash")
