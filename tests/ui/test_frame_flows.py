@@ -193,6 +193,11 @@ async def test_filter_and_open_client(db, admin):
         await pilot.press("1", "1")  # ...then by name descending
         await settle(pilot)
         assert [r.name for r in app.screen.query_one(PagedTable).rows] == ["Fabrikam Legal", "Contoso Legal"]
+        await pilot.press("slash", *"zzz")
+        await settle(pilot)
+        table = app.screen.query_one(PagedTable)
+        assert table.rows == []
+        assert "No client's name contains “legalzzz”" in table.render_line(2).text
 
 
 @sync

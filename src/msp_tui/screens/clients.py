@@ -99,8 +99,7 @@ class ClientsScreen(MspScreen):
         super().on_mount()
         self.query_one("#filter-bar").display = False
         self.query_one("#failover", Static).display = False
-        if not self.app.allowed(Action.CREATE_CLIENT):
-            self.table.empty_text = EMPTY_SERVICE_USER
+        self.table.empty_text = self._empty_text()
         self.table.focus()
         self.table.reload()
         self._load_failover()
@@ -129,6 +128,12 @@ class ClientsScreen(MspScreen):
         banner.update(Text(f"⚠ {warning}" if warning else ""))
 
     # --- filter and sort --------------------------------------------------------------------------
+
+    def _empty_text(self) -> Text:
+        if self.filter_text.strip():
+            return Text.assemble("No client's name contains “", plain(self.filter_text.strip()), "”. ",
+                                 ("esc", "bold"), " clears the filter.")
+        return EMPTY if self.app.allowed(Action.CREATE_CLIENT) else EMPTY_SERVICE_USER
 
     def action_filter(self) -> None:
         self.query_one("#filter-bar").display = True
@@ -165,6 +170,7 @@ class ClientsScreen(MspScreen):
         table = self.table
         table.fetch = self._fetcher()
         table.sort_key, table.descending = self.sort, self.descending
+        table.empty_text = self._empty_text()
         table.reload(keep_marks=True)
 
     def action_reload(self) -> None:
