@@ -131,19 +131,19 @@ class ClientDetailScreen(MspScreen):
             with TabPane("2 Members", id="members"):
                 yield PagedTable(columns=MEMBER_COLUMNS, fetch=list_fetcher(
                     lambda: members.list_members(db, actor, org)), row_key=lambda m: m.id,
-                    empty_text="No members.", id="members-table")
+                    empty_text="No members.", openable=False, id="members-table")
             with TabPane("3 Groups", id="groups"):
                 yield PagedTable(columns=GROUP_COLUMNS, fetch=list_fetcher(
                     lambda: groups.list_groups(db, actor, org)), row_key=lambda g: g.id,
-                    empty_text="No groups.", id="groups-table")
+                    empty_text="No groups.", openable=False, id="groups-table")
             with TabPane("4 Collections", id="collections"):
                 yield PagedTable(columns=COLLECTION_COLUMNS, fetch=list_fetcher(
                     lambda: collections.list_collections(db, actor, org)), row_key=lambda c: c.id,
-                    empty_text="No collections.", id="collections-table")
+                    empty_text="No collections.", openable=False, id="collections-table")
             with TabPane("5 Events", id="events"):
                 yield PagedTable(columns=EVENT_COLUMNS, fetch=event_fetcher(db, actor, org), row_key=lambda e: e.id,
                                  empty_text="No events in the last 90 days.", can_fetch_backward=False,
-                                 id="events-table")
+                                 openable=False, id="events-table")
         yield from self.compose_footer()
 
     def on_mount(self) -> None:

@@ -117,7 +117,7 @@ class StaffScreen(MspScreen):
         yield Static("", id="failover", classes="banner")
         yield PagedTable(columns=STAFF_COLUMNS, fetch=list_fetcher(
             lambda: staff_service.list_staff(self.db, self.actor)), row_key=lambda s: s.id,
-            empty_text="No staff.", id="staff")
+            empty_text="No staff.", openable=False, id="staff")
         yield Static(Text("space marks several: confirm and re-invite apply to the marked rows"),
                      classes="status-line")
         yield from self.compose_footer()

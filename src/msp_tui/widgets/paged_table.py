@@ -156,7 +156,7 @@ class PagedTable(Widget, can_focus=True):
     def __init__(self, *, columns: list[Column], fetch: FetchPage, row_key: Callable[[Any], Hashable] = id,
                  empty_text: str | Text = "Nothing to show.", page_size: int = 50,
                  sort_key: str | None = None, descending: bool = False, can_fetch_backward: bool = True,
-                 name: str | None = None,
+                 openable: bool = True, name: str | None = None,
                  id: str | None = None, classes: str | None = None) -> None:
         super().__init__(name=name, id=id, classes=classes)
         self.columns = columns
@@ -168,6 +168,8 @@ class PagedTable(Widget, can_focus=True):
         self.descending = descending
         #: False when the callback cannot fetch from the end (G then walks forward page by page).
         self.can_fetch_backward = can_fetch_backward
+        #: False when enter opens nothing here (the key then leaves the footer).
+        self.openable = openable
         self.marked: set[Hashable] = set()
         #: Rows handed to the table by the fetch callback since it was created (tests read it).
         self.rows_fetched = 0
@@ -323,6 +325,11 @@ class PagedTable(Widget, can_focus=True):
         self.marked.symmetric_difference_update({key})
         self.cursor += 1
         self.refresh()
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        if action == "open" and not self.openable:
+            return False
+        return True
 
     def action_open(self) -> None:
         if self.current_row is not None:
