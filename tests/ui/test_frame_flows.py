@@ -197,7 +197,7 @@ async def test_filter_and_open_client(db, admin):
         await settle(pilot)
         table = app.screen.query_one(PagedTable)
         assert table.rows == []
-        assert "No client's name contains “legalzzz”" in table.render_line(2).text
+        assert "No client's name contains “zzz”" in table.render_line(2).text  # / selects the old filter
 
 
 @sync

@@ -238,15 +238,16 @@ class PagedTable(Widget, can_focus=True):
             else:
                 st.head, st.tail = None, page.next_cursor
             self._top = 0
-            self.set_reactive(PagedTable.cursor, 0)
             keys = [self.row_key(r) for r in rows] if self._return_to is not None else []
             if backward and rows:
-                self.cursor = len(rows) - 1
+                target = len(rows) - 1
             elif self._return_to in keys:
-                self.cursor = keys.index(self._return_to)
+                target = keys.index(self._return_to)
             else:
-                self._after_move()
+                target = 0
             self._return_to = None
+            self.set_reactive(PagedTable.cursor, target)
+            self._after_move()
         elif backward:
             st.rows[:0] = rows
             st.head = page.next_cursor
