@@ -20,10 +20,14 @@ NOW = datetime(2026, 11, 20, 9, 30)
 
 async def main(out: Path) -> None:
     with tempfile.TemporaryDirectory() as tmp:
-        clock.freeze(NOW)
-        db = Database(Path(tmp) / "demo.db")
-        result = demo.build(db, seed=7)
-        clock.freeze(NOW)
+        real_freeze = clock.freeze
+        clock.freeze = lambda at: real_freeze(at or NOW)  # the builder releases the clock; keep it on NOW
+        try:
+            clock.freeze(NOW)
+            db = Database(Path(tmp) / "demo.db")
+            result = demo.build(db, seed=7)
+        finally:
+            clock.freeze = real_freeze
         app = MspApp(db, actor=result.actor)
         async with app.run_test(size=(120, 36)) as pilot:
             await settle(pilot)

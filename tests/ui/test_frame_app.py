@@ -121,3 +121,73 @@ async def test_idle_lock_drops_the_keys_until_the_master_password(sqlite_db):
         await settle(pilot)
         assert isinstance(app.screen, ClientsScreen)
         assert admin.secrets is not None
+
+
+@sync
+async def test_other_screens_plug_in_with_one_line(sqlite_db, monkeypatch):
+    """CLIENT_SCREENS and insert_step are the hooks the members, vault, billing and policy screens use."""
+    from textual.screen import Screen
+    from textual.widgets import Static
+
+    from msp_tui.screens import areas, onboarding
+    from msp_tui.screens.client_detail import ClientDetailScreen
+    from msp_tui.screens.onboarding import Step
+
+    class VaultStub(Screen):
+        def __init__(self, organization_id) -> None:
+            super().__init__()
+            self.organization_id = organization_id
+
+        def compose(self):
+            yield Static("vault")
+
+    committed = []
+
+    class PaymentStep(Step):
+        key, title = "payment", "Payment method"
+
+        def compose(self):
+            yield Static("card on file")
+
+        def summary(self):
+            return [("Payment", "card on file")]
+
+        def commit(self, db, actor, data, client):
+            committed.append(client.name)
+
+    monkeypatch.setitem(areas.CLIENT_SCREENS, "vault", lambda app, org_id: VaultStub(org_id))
+    monkeypatch.setattr(onboarding, "STEPS", list(onboarding.STEPS))
+    onboarding.insert_step(PaymentStep, before="confirm")
+
+    admin = make_provider(sqlite_db)
+    view = client_service.create_client(sqlite_db, admin, name="Contoso", plan="teams-monthly", seats=3,
+                                        owner_email="o@contoso.example")
+    app = MspApp(sqlite_db, actor=admin)
+    async with app.run_test(size=(120, 36)) as pilot:
+        await settle(pilot)
+        app.open_client(view.id, tab="vault")
+        await settle(pilot)
+        assert isinstance(app.screen, VaultStub) and app.screen.organization_id == view.id
+        app.pop_screen()
+        await settle(pilot)
+        assert isinstance(app.screen, ClientDetailScreen)
+        app.pop_screen()
+        app.open_client(view.id, tab="events")
+        await settle(pilot)
+        assert app.screen.query_one("#tabs").active == "events"
+        app.pop_screen()
+        await settle(pilot)
+        app.open_area("onboarding")
+        await settle(pilot)
+        keys = ["enter", *"Fabrikam", "enter", "enter", "ctrl+u", "4", "enter", *"b@fabrikam.example", "enter",
+                "enter"]
+        for key in keys:
+            await pilot.press(key)
+            await settle(pilot, rounds=1)
+        assert app.screen.current.key == "payment"
+        await pilot.press("enter")
+        await settle(pilot)
+        assert ("Payment", "card on file") in app.screen.summary()
+        await pilot.press("enter")
+        await settle(pilot)
+    assert committed == ["Fabrikam"]
