@@ -13,9 +13,11 @@ from tests.ui.frame_support import make_service_user, settle, sync
 
 
 def _table_text(app, screen) -> str:
+    import io
+
     from rich.console import Console
 
-    console = Console(width=140, record=True)
+    console = Console(width=140, record=True, file=io.StringIO())
     console.print(help_table(app, screen))
     return console.export_text()
 
