@@ -21,6 +21,10 @@ MemberDialog > VerticalScroll {
     border: thick $accent; background: $surface; padding: 0 1;
 }
 MemberDialog Label.field { margin-top: 1; }
+MemberDialog Input { border: none; height: 1; background: $boost; padding: 0 1; }
+MemberDialog Input:focus { background: $primary-muted; border: none; }
+MemberDialog RadioSet:focus { border: none; background: $boost; }
+MemberDialog RadioSet { border: none; padding: 0; }
 MemberDialog .error { color: $error; height: auto; }
 MemberDialog .hint { color: $text-muted; height: auto; }
 MemberDialog Horizontal.buttons { height: auto; margin-top: 1; align-horizontal: right; }

@@ -11,7 +11,7 @@ from rich.text import Text
 from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding
-from textual.containers import Horizontal, Vertical, VerticalScroll
+from textual.containers import Horizontal, VerticalScroll
 from textual.screen import ModalScreen
 from textual.widgets import Button, Input, Label, RadioButton, RadioSet, Static
 
@@ -26,11 +26,15 @@ from msp_tui.widgets.timeline_table import inert, who_text
 
 DIALOG_CSS = """
 TimelineDialog { align: center middle; }
-TimelineDialog > Vertical {
+TimelineDialog > VerticalScroll {
     width: 76; max-width: 100%; height: auto; max-height: 100%;
     border: thick $accent; background: $surface; padding: 0 1;
 }
 TimelineDialog Label.field { margin-top: 1; }
+TimelineDialog Input { border: none; height: 1; background: $boost; padding: 0 1; }
+TimelineDialog Input:focus { background: $primary-muted; border: none; }
+TimelineDialog RadioSet:focus { border: none; background: $boost; }
+TimelineDialog RadioSet { border: none; padding: 0; }
 TimelineDialog .error { color: $error; height: auto; }
 TimelineDialog .hint { color: $text-muted; height: auto; }
 TimelineDialog Horizontal.buttons { height: auto; margin-top: 1; align-horizontal: right; }
@@ -58,7 +62,7 @@ class FilterChoice:
     texts: dict
 
 
-RANGES = [("1h", "Last hour"), ("24h", "24 hours"), ("7d", "7 days"), ("30d", "30 days"), ("custom", "From–to")]
+RANGES = [("1h", "1 hour"), ("24h", "24 hours"), ("7d", "7 days"), ("30d", "30 days"), ("custom", "From–to")]
 
 
 class TimelineFilterDialog(TimelineDialog):
@@ -71,7 +75,7 @@ class TimelineFilterDialog(TimelineDialog):
         self.range_label = range_label
 
     def compose(self) -> ComposeResult:
-        with Vertical():
+        with VerticalScroll():
             yield Static(Text("Filter the timeline", style="bold"))
             yield Label("Client (name or id; empty = all)", classes="field")
             yield Input(self.texts.get("client", ""), id="f-client", placeholder="all clients")
@@ -142,7 +146,7 @@ class TimelineExportDialog(TimelineDialog):
         self.db, self.scope, self.flt, self.summary = db, scope, flt, summary
 
     def compose(self) -> ComposeResult:
-        with Vertical():
+        with VerticalScroll():
             yield Static(Text("Export events", style="bold"))
             yield Static(Text(self.summary), classes="hint")
             yield Label("Format", classes="field")
@@ -223,13 +227,12 @@ class TimelineEventDialog(TimelineDialog):
         subject = timeline.subject_of(r)
         if subject.kind != "none":
             lines.append(("About", f"{subject.kind} {subject.target_id}"))
-        with Vertical():
+        with VerticalScroll():
             yield Static(Text("Event", style="bold"))
-            with VerticalScroll():
-                for key, value in lines:
-                    t = Text(f"{key:<8} ", style="bold")
-                    t.append(inert(value))
-                    yield Static(t)
+            for key, value in lines:
+                t = Text(f"{key:<8} ", style="bold")
+                t.append(inert(value))
+                yield Static(t)
             with Horizontal(classes="buttons"):
                 yield Button("Close", id="close", variant="primary")
 
@@ -241,7 +244,7 @@ class TimelineEventDialog(TimelineDialog):
 def range_summary(flt: EventFilter, range_label: str) -> str:
     labels = dict(RANGES)
     if range_label in labels and range_label != "custom":
-        return f"last {labels[range_label].lower()}" if range_label != "1h" else "last hour"
+        return "last hour" if range_label == "1h" else f"last {labels[range_label]}"
     since, until = flt.since, flt.until
 
     def fmt(d: datetime | None) -> str:

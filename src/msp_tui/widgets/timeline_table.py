@@ -41,22 +41,22 @@ class Column:
 
 
 def layout(width: int) -> list[Column]:
-    """The columns that fit: device and address drop out on narrow terminals."""
+    """The columns that fit; on narrower terminals device and address share one column, then drop."""
     if width >= 150:
         return [Column("time", "Time", 19), Column("client", "Client", 22), Column("who", "Who", 34),
                 Column("what", "What", 0), Column("device", "Device", 8), Column("address", "Address", 15)]
     if width >= 110:
-        return [Column("time", "Time", 19), Column("client", "Client", 16), Column("who", "Who", 24),
-                Column("what", "What", 0), Column("device", "Device", 8), Column("address", "Address", 15)]
-    return [Column("time", "Time", 14), Column("client", "Client", 14), Column("who", "Who", 20),
+        return [Column("time", "Time", 14), Column("client", "Client", 16), Column("who", "Who", 28),
+                Column("what", "What", 0), Column("from", "Device, address", 22)]
+    return [Column("time", "Time", 11), Column("client", "Client", 13), Column("who", "Who", 16),
             Column("what", "What", 0)]
 
 
-def time_text(row: EventRow, utc: bool, short: bool) -> str:
+def time_text(row: EventRow, utc: bool, width: int) -> str:
     when = row.date.replace(tzinfo=UTC)
     if not utc:
         when = when.astimezone()
-    fmt = "%m-%d %H:%M:%S" if short else "%Y-%m-%d %H:%M:%S"
+    fmt = {11: "%m-%d %H:%M", 14: "%m-%d %H:%M:%S"}.get(width, "%Y-%m-%d %H:%M:%S")
     return when.strftime(fmt)
 
 
@@ -66,13 +66,16 @@ def who_text(row: EventRow) -> str:
     return "system"
 
 
-def cell_values(row: EventRow, *, utc: bool, show_type: bool, short: bool) -> dict[str, str]:
+def cell_values(row: EventRow, *, utc: bool, show_type: bool, columns: list[Column]) -> dict[str, str]:
     what = describe(row.type, row.detail)
     if show_type:
         what = f"{row.type} {what}"
-    return {"time": time_text(row, utc, short), "client": inert(row.client_name or "(provider)"),
-            "who": inert(who_text(row)), "what": inert(what), "device": inert(row.device or ""),
-            "address": inert(row.ip_address or "")}
+    narrow = columns[0].width == 11
+    who = (row.actor_name or row.actor_email or "system") if narrow else who_text(row)
+    return {"time": time_text(row, utc, columns[0].width), "client": inert(row.client_name or "(provider)"),
+            "who": inert(who), "what": inert(what), "device": inert(row.device or ""),
+            "address": inert(row.ip_address or ""),
+            "from": inert(" ".join(x for x in (row.device, row.ip_address) if x))}
 
 
 class TimelineTable(ScrollView, can_focus=True):
@@ -224,7 +227,7 @@ class TimelineTable(ScrollView, can_focus=True):
         for i, col in enumerate(columns):
             w = col.width or flex
             text = set_cell_size(values.get(col.key, ""), w)
-            seg_style = dim if (dim is not None and col.key in ("time", "device", "address")) else style
+            seg_style = dim if (dim is not None and col.key in ("time", "device", "address", "from")) else style
             segments.append(Segment(text, seg_style))
             if i < len(columns) - 1:
                 segments.append(Segment(" ", style))
@@ -245,7 +248,7 @@ class TimelineTable(ScrollView, can_focus=True):
         if index >= len(self.rows):
             return Strip.blank(width, base)
         row = self.rows[index]
-        values = cell_values(row, utc=self.utc, show_type=self.show_type, short=width < 100)
+        values = cell_values(row, utc=self.utc, show_type=self.show_type, columns=columns)
         if index == self.cursor:
             style = base + (Style(reverse=True, bold=True) if self.has_focus else Style(reverse=True))
             return self._line(values, columns, width, style)
