@@ -91,8 +91,13 @@ async def _member_flows(db, admin):
         await pilot.press(*"c@contoso.example d@contoso.example")
         await pilot.press("enter")
         await settle(pilot)
-        assert "Contoso has 4 seats and 3 are taken" in _why(screen)
+        dialog = app.screen
+        assert dialog is not screen, "a refused invitation keeps the dialog open with core's message"
+        assert "Contoso has 4 seats and 3 are taken" in str(dialog.query_one("#m-error", Static).content)
         assert "c@contoso.example" not in _statuses(db, c.id)
+        await pilot.press("escape")
+        await settle(pilot)
+        assert app.screen is screen
 
         # Bulk revoke of two marked members; the confirmation starts on Cancel.
         _move_to(screen, "ana@contoso.example")

@@ -247,16 +247,15 @@ class MembersScreen(Screen):
         return chosen[0].email if len(chosen) == 1 else f"{len(chosen)} members"
 
     def action_invite(self) -> None:
-        if self.panel is None:
+        if self.panel is None or self.refusal("invite"):
             return
 
-        def done(result) -> None:
-            if result:
-                emails, role, flags = result
-                self.run_core("invite", lambda: member_service.invite(
-                    self.db, self.actor, self.organization_id, emails, role, flags))
+        def submit(emails, role, flags) -> str:
+            result = member_service.invite(self.db, self.actor, self.organization_id, emails, role, flags)
+            done = f"Invited {len(result.invited)}"
+            return done + (f"; already members: {', '.join(result.skipped)}" if result.skipped else "")
 
-        self.app.push_screen(MemberInviteDialog(self.panel), done)
+        self.app.push_screen(MemberInviteDialog(self.panel, submit), self._done)
 
     def _simple(self, action: str, fn) -> None:
         chosen = self.targets()
@@ -301,40 +300,36 @@ class MembersScreen(Screen):
         version = first.version if len(chosen) == 1 else None
         refs = [m.id for m in chosen]
 
-        def done(result) -> None:
-            if result:
-                role, flags = result
-                self.run_core("role", lambda: member_service.change_role(
-                    self.db, self.actor, self.organization_id, refs, role, flags, expected_version=version),
-                    len(refs))
+        def submit(role, flags) -> str:
+            member_service.change_role(self.db, self.actor, self.organization_id, refs, role, flags,
+                                       expected_version=version)
+            return f"Updated {self._who(chosen)}"
 
-        self.app.push_screen(MemberRoleDialog(self.panel, self._who(chosen), first.role, first.permissions), done)
+        self.app.push_screen(MemberRoleDialog(self.panel, self._who(chosen), first.role, first.permissions,
+                                              submit), self._done)
 
     @work(thread=True, group="members-write")
     def run_core(self, action: str, call, count: int | None = None) -> None:
         """Run one use case off the UI thread; show core's message when it refuses."""
         try:
-            result = call()
+            call()
         except MspError as exc:
             message = exc.message
             self.app.call_from_thread(self._refused, message)
             return
-        if action == "invite":
-            done = f"Invited {len(result.invited)}" + (f"; already members: {', '.join(result.skipped)}"
-                                                        if result.skipped else "")
-        else:
-            done = f"{VERBS[action]} {count} member{'s' if count != 1 else ''}"
-        self.app.call_from_thread(self._done, done, action)
+        done = f"{VERBS[action]} {count} member{'s' if count != 1 else ''}"
+        self.app.call_from_thread(self._done, done, action == "remove")
 
     def _refused(self, message: str) -> None:
         self.notify(message, title="Refused", severity="error", timeout=8)
         self.query_one("#m-why", Static).update(Text(message))
 
-    def _done(self, message: str, action: str) -> None:
-        if action in ("remove",):
+    def _done(self, message: str | None, unmark: bool = False) -> None:
+        if unmark:
             self.marked.clear()
-        self.notify(message)
-        self.reload()
+        if message:
+            self.notify(message)
+            self.reload()
 
     def action_back(self) -> None:
         if len(self.app.screen_stack) > 1:

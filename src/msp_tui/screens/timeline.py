@@ -19,7 +19,7 @@ from msp_tui.core.errors import MspError
 from msp_tui.core.events import PAGE_SIZE, EventFilter, EventRow, EventScope
 from msp_tui.core.services import timeline
 from msp_tui.widgets.timeline_dialogs import (FilterChoice, TimelineEventDialog, TimelineExportDialog,
-                                              TimelineFilterDialog, range_summary)
+                                              TimelineFilterDialog, TimelineHelpDialog, range_summary)
 from msp_tui.widgets.timeline_table import TimelineTable
 
 #: Follow mode asks for new events this often (seconds).
@@ -50,7 +50,22 @@ class TimelineScreen(Screen):
         Binding("2", "preset('24h')", "24 hours", show=False),
         Binding("3", "preset('7d')", "7 days", show=False),
         Binding("4", "preset('30d')", "30 days", show=False),
+        Binding("question_mark", "help", "Keys", show=False, id="timeline.help"),
         Binding("escape", "back", "Back", id="timeline.back"),
+    ]
+
+    HELP = [
+        ("j k ↑ ↓", "Move; page up/down; g first; G last loaded (loads the next page)"),
+        ("enter", "Open what the event is about: the member, the staff member or the client"),
+        ("d", "The event in full (type number and name, time in UTC and local)"),
+        ("f", "Follow: new events from other staff appear within 2 seconds; your place is kept"),
+        ("/", "Filter: client, acting person, type or category, time range (preset or from–to)"),
+        ("1 2 3 4", "Time range: last hour, 24 hours, 7 days, 30 days"),
+        ("u", "Times in UTC or local"),
+        ("t", "Show the type number before each message"),
+        ("x", "Export every event of this filter to CSV or JSON lines"),
+        ("r", "Reload the newest events"),
+        ("esc", "Back"),
     ]
 
     class OpenSubject(Message):
@@ -127,10 +142,23 @@ class TimelineScreen(Screen):
         self.table.set_rows([])
         self._status()
 
+    def _scope_text(self) -> str:
+        sc = self.scope
+        if sc is None:
+            return ""
+        if sc.organization_id is not None:
+            return "one client's events"
+        if sc.include_provider_log:
+            return "the provider's log and every client"
+        return "every client (the provider's own log is for Provider Admins)"
+
     def _apply_first(self, gen: int, rows: list[EventRow], names: dict) -> None:
         if gen != self.generation:
             return
         self.error = None
+        title = Text("Event timeline", style="bold")
+        title.append(f" — {self._scope_text()}", style="")
+        self.query_one("#tl-title", Static).update(title)
         self.exhausted = len(rows) < TIMELINE_PAGE
         self.table.empty_text = "No events match this filter. Press / to change it, or 4 for 30 days."
         self.table.set_rows(rows)
@@ -182,7 +210,7 @@ class TimelineScreen(Screen):
         if self._polling or self.scope is None or self.error:
             return
         self._polling = True
-        self.poll_newer(self.generation, self.table.newest_cursor, list(self.table.ids)[-5000:])
+        self.poll_newer(self.generation, self.table.newest_cursor, self.table.top_ids(2 * timeline.FOLLOW_LIMIT))
 
     @work(thread=True, group="tl-follow")
     def poll_newer(self, gen: int, newest, known: list[int]) -> None:
@@ -231,6 +259,9 @@ class TimelineScreen(Screen):
         self._status()
 
     # --- the person's actions ---------------------------------------------------------------
+
+    def action_help(self) -> None:
+        self.app.push_screen(TimelineHelpDialog(self.HELP))
 
     def action_reload(self) -> None:
         self.load_first()

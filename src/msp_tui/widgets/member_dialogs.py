@@ -2,15 +2,19 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from rich.text import Text
-from textual import on
+from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.screen import ModalScreen
+from textual.worker import Worker, WorkerState
 from textual.widgets import Button, Checkbox, Input, Label, RadioButton, RadioSet, Static
 
 from msp_tui.core.enums import MemberRole
+from msp_tui.core.errors import MspError
 from msp_tui.core.permissions import CUSTOM_FLAGS
 from msp_tui.core.services.member_actions import MemberPanel
 
@@ -52,6 +56,20 @@ class MemberDialog(ModalScreen):
     def show_error(self, message: str) -> None:
         self.query_one("#m-error", Static).update(Text(message))
 
+    @work(thread=True, exclusive=True, group="member-dialog", exit_on_error=False)
+    def run_submit(self, submit: Callable[..., str], *args) -> str | None:
+        """Run the use case off the UI thread; stay open with core's message when it refuses."""
+        try:
+            return submit(*args)
+        except MspError as exc:
+            message = exc.message
+            self.app.call_from_thread(self.show_error, message)
+            return None
+
+    def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
+        if event.worker.group == "member-dialog" and event.state == WorkerState.SUCCESS and event.worker.result:
+            self.dismiss(event.worker.result)
+
 
 def role_picker(panel: MemberPanel, current: MemberRole, flags: frozenset[str]) -> ComposeResult:
     """Roles the person may not grant are greyed out with core's reason; each flag explained."""
@@ -78,9 +96,10 @@ def picked_role(screen: ModalScreen) -> tuple[MemberRole | None, frozenset[str]]
 class MemberInviteDialog(MemberDialog):
     """Invite several emails at once; the seat count is shown and core refuses past it."""
 
-    def __init__(self, panel: MemberPanel) -> None:
+    def __init__(self, panel: MemberPanel, submit: Callable[..., str]) -> None:
         super().__init__()
         self.panel = panel
+        self.submit = submit
 
     def compose(self) -> ComposeResult:
         p = self.panel
@@ -115,15 +134,18 @@ class MemberInviteDialog(MemberDialog):
         if role is None:
             self.show_error("Choose a role.")
             return
-        self.dismiss((emails, role, flags if role == MemberRole.CUSTOM else frozenset()))
+        self.show_error("")
+        self.run_submit(self.submit, emails, role, flags if role == MemberRole.CUSTOM else frozenset())
 
 
 class MemberRoleDialog(MemberDialog):
     """Change the role (and the Custom role's flags) of one or several members."""
 
-    def __init__(self, panel: MemberPanel, who: str, role: MemberRole, flags: frozenset[str]) -> None:
+    def __init__(self, panel: MemberPanel, who: str, role: MemberRole, flags: frozenset[str],
+                 submit: Callable[..., str]) -> None:
         super().__init__()
         self.panel, self.who, self.role, self.flags = panel, who, role, flags
+        self.submit = submit
 
     def compose(self) -> ComposeResult:
         with VerticalScroll(classes="" if self.role == MemberRole.CUSTOM else "no-flags"):
@@ -147,7 +169,8 @@ class MemberRoleDialog(MemberDialog):
         if role is None:
             self.show_error("Choose a role.")
             return
-        self.dismiss((role, flags if role == MemberRole.CUSTOM else frozenset()))
+        self.show_error("")
+        self.run_submit(self.submit, role, flags if role == MemberRole.CUSTOM else frozenset())
 
 
 class MemberConfirmDialog(MemberDialog):

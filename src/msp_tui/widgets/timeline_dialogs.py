@@ -241,6 +241,24 @@ class TimelineEventDialog(TimelineDialog):
         self.dismiss(None)
 
 
+class TimelineHelpDialog(TimelineDialog):
+    """Every key of the timeline."""
+
+    BINDINGS = [Binding("escape,question_mark,enter", "cancel", "Close")]
+
+    def __init__(self, keys: list[tuple[str, str]]) -> None:
+        super().__init__()
+        self.keys = keys
+
+    def compose(self) -> ComposeResult:
+        with VerticalScroll():
+            yield Static(Text("Timeline keys", style="bold"))
+            for key, what in self.keys:
+                t = Text(f"{key:<9} ", style="bold")
+                t.append(what)
+                yield Static(t)
+
+
 def range_summary(flt: EventFilter, range_label: str) -> str:
     labels = dict(RANGES)
     if range_label in labels and range_label != "custom":

@@ -134,20 +134,26 @@ class TimelineTable(ScrollView, can_focus=True):
         self._resize()
 
     def prepend(self, rows: list[EventRow]) -> None:
-        """New events on top. At the top (cursor 0, not scrolled) the view shows the newest;
-        elsewhere the highlighted event stays highlighted at the same place on screen."""
-        fresh = [r for r in rows if r.id not in self.ids]
+        """New events into their place (newest first). At the top (cursor 0, not scrolled) the view
+        shows the newest; elsewhere the highlighted event stays highlighted at its place on screen."""
+        oldest = self.rows[-1].cursor if self.rows else None
+        fresh = [r for r in rows if r.id not in self.ids and (oldest is None or r.cursor > oldest)]
         if not fresh:
             return
-        fresh.sort(key=lambda r: (r.date, r.id), reverse=True)
         at_top = self.cursor == 0 and self.scroll_offset.y == 0
-        self.rows[:0] = fresh
+        current = self.current
+        self.rows = sorted(self.rows + fresh, key=lambda r: r.cursor, reverse=True)
         self.ids.update(r.id for r in fresh)
         self._resize()
-        if not at_top:
-            self.cursor += len(fresh)
-            self.scroll_to(y=self.scroll_offset.y + len(fresh), animate=False, immediate=True)
+        if current is not None and not at_top:
+            above = sum(1 for r in fresh if r.cursor > current.cursor)
+            self.cursor += above
+            self.scroll_to(y=self.scroll_offset.y + above, animate=False, immediate=True)
+        self.refresh()
         self._highlight()
+
+    def top_ids(self, n: int) -> list[int]:
+        return [r.id for r in self.rows[:n]]
 
     @property
     def current(self) -> EventRow | None:
