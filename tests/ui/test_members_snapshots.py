@@ -43,7 +43,7 @@ def test_members_role_dialog_snapshot_120x36(sqlite_db, utc, snap_compare):  # n
 
     async def run_before(pilot):
         await settle(pilot)
-        await pilot.press("end", "e")
+        await pilot.press("down", "down", "down", "down", "e")
         await settle(pilot)
 
     assert snap_compare(Harness(lambda: MembersScreen(sqlite_db, admin, c.id)), terminal_size=(120, 36),

@@ -12,7 +12,7 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
-from sqlalchemy import and_, false, or_, select, tuple_
+from sqlalchemy import and_, false, or_, select
 from sqlalchemy.orm import Session, aliased
 
 from msp_tui.core import clock, crypto
@@ -150,9 +150,19 @@ class EventRow:
         return (self.date, self.id)
 
 
-def _conditions(scope: EventScope, flt: EventFilter) -> list:
+def _conditions(scope: EventScope, flt: EventFilter, before=None, after=None) -> list:
     since, until = flt.time_range()
+    # Keyset bounds go into the one date range the index seeks on (SQLite does not seek on a row
+    # value next to another range), then the id breaks ties within the same date.
+    if before is not None:
+        until = min(until, before[0])
+    if after is not None:
+        since = max(since, after[0])
     conds = [Event.date >= since, Event.date <= until]
+    if before is not None:
+        conds.append(or_(Event.date < before[0], Event.id < before[1]))
+    if after is not None:
+        conds.append(or_(Event.date > after[0], Event.id > after[1]))
     if scope.organization_id is not None:
         conds.append(Event.organization_id == scope.organization_id)
         if scope.provider_id is not None and not scope.include_provider_log:
@@ -213,12 +223,8 @@ def query_page(session: Session, scope: EventScope, flt: EventFilter = EventFilt
                before: tuple[datetime, int] | None = None, after: tuple[datetime, int] | None = None,
                limit: int = PAGE_SIZE) -> list[EventRow]:
     """One page newest first. `before` continues downwards; `after` fetches what arrived since."""
-    conds = _conditions(scope, flt)
-    if before is not None:
-        conds.append(tuple_(Event.date, Event.id) < tuple_(*before))
+    conds = _conditions(scope, flt, before, after)
     stmt = _select_rows().where(and_(*conds))
-    if after is not None:
-        stmt = stmt.where(tuple_(Event.date, Event.id) > tuple_(*after))
     stmt = stmt.order_by(Event.date.desc(), Event.id.desc()).limit(limit)
     return [_to_row(*r) for r in session.execute(stmt)]
 

@@ -91,7 +91,7 @@ class MembersScreen(Screen):
     def _columns(self) -> None:
         """Column widths for the terminal's width (80 columns up to wide screens)."""
         wide = self.size.width >= 110
-        widths = ((30, 20, 10, 18, 20, 8) if wide else (24, 12, 9, 10, 6, 4))
+        widths = ((30, 20, 11, 14, 18, 8) if wide else (22, 12, 10, 10, 6, 3))
         labels = ("Email", "Name", "Role", "Status", "Groups", "Two-step" if wide else "2FA")
         t = self.table
         t.add_column("", key="mark", width=1)
