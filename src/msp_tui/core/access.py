@@ -11,7 +11,7 @@ import uuid
 from dataclasses import dataclass
 from enum import Enum
 
-from sqlalchemy import select
+from sqlalchemy import and_, or_, select
 from sqlalchemy.orm import Session
 
 from msp_tui.core import permissions
@@ -194,9 +194,12 @@ _MEMBER_KINDS = {MemberRole.OWNER: Kind.OWNER, MemberRole.ADMIN: Kind.ADMIN,
 def staff_row(session: Session, actor: Actor, provider_id: uuid.UUID | None) -> Staff | None:
     if provider_id is None:
         return None
+    # An invitation not yet accepted carries only the email.
     return session.execute(
-        select(Staff).where(Staff.provider_id == provider_id, Staff.account_id == actor.account_id)
-    ).scalar_one_or_none()
+        select(Staff).where(Staff.provider_id == provider_id,
+                            or_(Staff.account_id == actor.account_id,
+                                and_(Staff.account_id.is_(None), Staff.email == actor.email)))
+    ).scalars().first()
 
 
 def standing_for(session: Session, actor: Actor, *, organization_id: uuid.UUID | None = None,
@@ -259,3 +262,7 @@ def table_markdown() -> str:
                 cells.append(f"no ({cell[0]})")  # type: ignore[index]
         lines.append(f"| {action.value} | " + " | ".join(cells) + " |")
     return "\n".join(lines) + "\n"
+
+
+if __name__ == "__main__":  # print the table for docs/access.md
+    print(table_markdown(), end="")

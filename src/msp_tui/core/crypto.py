@@ -120,6 +120,11 @@ def sign(private_key: bytes, message: bytes) -> bytes:
     return Ed25519PrivateKey.from_private_bytes(private_key).sign(message)
 
 
+def signer(private_key: bytes):
+    """A signing function holding the parsed key, for signing many messages."""
+    return Ed25519PrivateKey.from_private_bytes(private_key).sign
+
+
 def verify_signature(public_key: bytes, signature: bytes, message: bytes) -> bool:
     from cryptography.exceptions import InvalidSignature
     try:

@@ -108,7 +108,7 @@ def _staff(s, rng, admin, provider, pkey, start) -> dict[uuid.UUID, bytes]:
         rows.append(row)
         signing[row["id"]] = secrets.signing_key
         plan.append((role, status, row))
-    s.execute(insert(Account), rows)
+    s.execute(insert(Account.__table__), rows)
     for role, status, row in plan:
         st = Staff(provider_id=provider.id, account_id=row["id"], email=row["email"], role=role, status=status,
                    invited_at=start + timedelta(days=rng.randint(0, 3)), invited_by_id=admin.account_id)
@@ -136,7 +136,7 @@ def _people(s, rng, n: int) -> list[dict]:
         row, _ = _sealed_account(email, f"{first} {last}")
         row["two_factor_enabled"] = rng.random() < 0.6
         rows.append(row)
-    s.execute(insert(Account), rows)
+    s.execute(insert(Account.__table__), rows)
     return rows
 
 
@@ -230,18 +230,18 @@ def _clients(db, rng, admin, pkey, generation, n, people, start, progress) -> li
                         gmembers.append(dict(group_id=gid, member_id=m["id"]))
             org_ids.append(org_id)
         with db.write() as s:
-            s.execute(insert(Organization), orgs)
-            s.execute(insert(Client), links)
+            s.execute(insert(Organization.__table__), orgs)
+            s.execute(insert(Client.__table__), links)
             if members:
-                s.execute(insert(Member), members)
-            s.execute(insert(Collection), colls)
+                s.execute(insert(Member.__table__), members)
+            s.execute(insert(Collection.__table__), colls)
             if cmembers:
-                s.execute(insert(CollectionMember), cmembers)
+                s.execute(insert(CollectionMember.__table__), cmembers)
             if groups:
-                s.execute(insert(Group), groups)
+                s.execute(insert(Group.__table__), groups)
             if gmembers:
-                s.execute(insert(GroupMember), gmembers)
-            s.execute(insert(SeatChange), seat_rows)
+                s.execute(insert(GroupMember.__table__), gmembers)
+            s.execute(insert(SeatChange.__table__), seat_rows)
         _say(progress, f"clients: {len(org_ids):,} of {n:,}")
     return org_ids
 
@@ -297,6 +297,7 @@ def _events(db, rng, admin, staff_accounts, org_ids, people, n, start, end, prog
     offsets = sorted(rng.random() * span for _ in range(n))
     ips = [f"203.0.113.{i}" for i in range(1, 30)] + [None]
     staff_ids = list(staff_accounts)
+    signers = {k: crypto.signer(v) for k, v in staff_accounts.items() if v}
     batch = 20000
     with db.read() as s:
         head = s.get(EventChainHead, 1)
@@ -329,14 +330,14 @@ def _events(db, rng, admin, staff_accounts, org_ids, people, n, start, end, prog
                 values["acting_account_id"] = None
                 values["detail"] = json.dumps({"email": rng.choice(people)["email"]})
             digest = events.chain_hash(prev, values)
-            signing_key = staff_accounts.get(values["acting_account_id"])
-            signature = crypto.sign(signing_key, digest) if signing_key else None
+            signer = signers.get(values["acting_account_id"])
+            signature = signer(digest) if signer else None
             values.update(prev_hash=prev, hash=digest, signature=signature)
             rows.append(values)
             prev = digest
             next_id += 1
         with db.write() as s:
-            s.execute(insert(Event), rows)
+            s.execute(insert(Event.__table__), rows)
             head = s.get(EventChainHead, 1)
             head.last_event_id = next_id - 1
             head.last_hash = prev

@@ -41,16 +41,23 @@ def lock_chain_head(session: Session) -> EventChainHead:
     return head
 
 
-def _canonical(values: dict) -> bytes:
-    def enc(v):
-        if isinstance(v, uuid.UUID):
-            return v.hex
-        if isinstance(v, datetime):
-            return v.isoformat(timespec="microseconds")
-        return v
+def _encode(v) -> str:
+    if v is None:
+        return "~"
+    if v is True or v is False:
+        return "1" if v else "0"
+    if isinstance(v, int):
+        return str(v)
+    if isinstance(v, uuid.UUID):
+        return v.hex
+    if isinstance(v, datetime):
+        return v.isoformat(timespec="microseconds")
+    return json.dumps(v, ensure_ascii=False)  # strings: quoted and escaped, so ',' cannot be forged
 
-    return json.dumps([enc(values.get(f)) for f in CHAINED_FIELDS], separators=(",", ":"),
-                      ensure_ascii=False).encode("utf-8")
+
+def _canonical(values: dict) -> bytes:
+    """An unambiguous encoding of the chained fields, in CHAINED_FIELDS order."""
+    return ",".join([_encode(values.get(f)) for f in CHAINED_FIELDS]).encode("utf-8")
 
 
 def chain_hash(prev_hash: bytes, values: dict) -> bytes:
