@@ -58,23 +58,29 @@ def _why(fn) -> str | None:
 
 
 def member_refusals(standing, actor: Actor, m: MemberView, manage_refusal: str | None) -> dict[str, str | None]:
-    """Why each action on one member would be refused (mirrors the checks in services/members.py)."""
-    role_guard = _why(lambda: guard_role(standing, m.role, None)) if manage_refusal is None else None
-    base = manage_refusal or role_guard
+    """Why each action on one member would be refused: the checks of services/members.py, in the
+    order those use cases make them, so the first reason is the one core would give."""
+    if manage_refusal is not None:
+        return {a: manage_refusal for a in ACTIONS}
+    guard = _why(lambda: guard_role(standing, m.role, None))
     is_self = m.account_id is not None and m.account_id == actor.account_id
     status = m.status
-    out: dict[str, str | None] = {}
-    out["reinvite"] = base or (None if status == MemberStatus.INVITED else
-                               f"{m.email}: only invitations still pending can be sent again.")
-    out["confirm"] = base or (None if status == MemberStatus.ACCEPTED else
-                              f"{m.email} is {status.label.lower()}: only members who accepted their "
-                              "invitation can be confirmed.")
-    out["role"] = base
-    out["revoke"] = base or ("You cannot revoke yourself." if is_self else
-                             f"{m.email} is already revoked." if status == MemberStatus.REVOKED else None)
-    out["restore"] = base or (None if status == MemberStatus.REVOKED else f"{m.email} is not revoked.")
-    out["remove"] = base or ("You cannot remove yourself." if is_self else None)
-    return out
+
+    def first(*reasons: str | None) -> str | None:
+        return next((r for r in reasons if r), None)
+
+    return {
+        "reinvite": first(None if status == MemberStatus.INVITED else
+                          f"{m.email}: only invitations still pending can be sent again.", guard),
+        "confirm": first(None if status == MemberStatus.ACCEPTED else
+                         f"{m.email} is {status.label.lower()}: only members who accepted their "
+                         "invitation can be confirmed.", guard),
+        "role": guard,
+        "revoke": first("You cannot revoke yourself." if is_self else None,
+                        f"{m.email} is already revoked." if status == MemberStatus.REVOKED else None, guard),
+        "restore": first(None if status == MemberStatus.REVOKED else f"{m.email} is not revoked.", guard),
+        "remove": first("You cannot remove yourself." if is_self else None, guard),
+    }
 
 
 def load(db: Database, actor: Actor, client: str | uuid.UUID) -> MemberPanel:
