@@ -121,7 +121,8 @@ async def _pages_filters_follows(db, admin, a, b, tmp_path):
         assert arrived is not None, "the other process's event did not arrive within 2 seconds"
         assert table.current == before and table.cursor == 6
         assert table.rows[0].detail.get("email") == "late@alpha.example"
-        assert "Following" in str(screen.query_one("#tl-status").content)
+        status = str(screen.query_one("#tl-status").content)
+        assert "Following" in status and "1 new above" in status
         await pilot.press("f")
 
         # Export the current filter (every matching event, not just the loaded ones).

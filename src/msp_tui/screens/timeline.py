@@ -235,9 +235,9 @@ class TimelineScreen(Screen):
             return
         if rows:
             self.table.prepend(rows)
-            self._status(new=len(rows))
+            self._status()
 
-    def _status(self, new: int = 0) -> None:
+    def _status(self) -> None:
         status = self.query_one("#tl-status", Static)
         t = self.table
         if self.error:
@@ -245,7 +245,8 @@ class TimelineScreen(Screen):
             return
         parts = []
         if self.following:
-            parts.append("● Following live" + (f" — {new} new" if new else ""))
+            parts.append("● Following live" + (f" — {t.unseen} new above (g: go to the newest)"
+                                                if t.unseen else ""))
         n = len(t.rows)
         parts.append(f"{n:,} event{'s' if n != 1 else ''} loaded" + ("" if self.exhausted else ", more below"))
         parts.append("times in UTC" if t.utc else "local times")

@@ -116,6 +116,8 @@ class TimelineTable(ScrollView, can_focus=True):
         self.utc = False
         self.show_type = False
         self.empty_text = "No events."
+        #: New events that arrived above the person's place since they were last at the top.
+        self.unseen = 0
 
     # --- data -----------------------------------------------------------------------------
 
@@ -123,6 +125,7 @@ class TimelineTable(ScrollView, can_focus=True):
         self.rows = list(rows)
         self.ids = {r.id for r in rows}
         self.cursor = 0
+        self.unseen = 0
         self.scroll_to(y=0, animate=False)
         self._resize()
         self._highlight()
@@ -148,6 +151,7 @@ class TimelineTable(ScrollView, can_focus=True):
         if current is not None and not at_top:
             above = sum(1 for r in fresh if r.cursor > current.cursor)
             self.cursor += above
+            self.unseen += above
             self.scroll_to(y=self.scroll_offset.y + above, animate=False, immediate=True)
         self.refresh()
         self._highlight()
@@ -184,6 +188,8 @@ class TimelineTable(ScrollView, can_focus=True):
         if not self.rows:
             return
         self.cursor = max(0, min(len(self.rows) - 1, index))
+        if self.cursor == 0:
+            self.unseen = 0
         top = int(self.scroll_offset.y)
         if self.cursor < top:
             self.scroll_to(y=self.cursor, animate=False, immediate=True)
@@ -240,7 +246,7 @@ class TimelineTable(ScrollView, can_focus=True):
         return Strip(segments).crop(0, width).extend_cell_length(width, style)
 
     def render_line(self, y: int) -> Strip:
-        width = self.size.width
+        width = self.scrollable_content_region.width
         columns = layout(width)
         base = self.rich_style
         if y == 0:
