@@ -42,15 +42,15 @@ class TimelineScreen(Screen):
         Binding("f", "follow", "Follow", id="timeline.follow"),
         Binding("slash", "filter", "Filter", id="timeline.filter"),
         Binding("x", "export", "Export", id="timeline.export"),
-        Binding("u", "utc", "UTC/local", id="timeline.utc"),
-        Binding("t", "types", "Type no.", id="timeline.types"),
-        Binding("d", "detail", "Detail", id="timeline.detail"),
+        Binding("u", "utc", "UTC", id="timeline.utc"),
+        Binding("t", "types", "Type no.", show=False, id="timeline.types"),
+        Binding("d", "detail", "Detail", show=False, id="timeline.detail"),
         Binding("r", "reload", "Reload", show=False, id="timeline.reload"),
         Binding("1", "preset('1h')", "Last hour", show=False),
         Binding("2", "preset('24h')", "24 hours", show=False),
         Binding("3", "preset('7d')", "7 days", show=False),
         Binding("4", "preset('30d')", "30 days", show=False),
-        Binding("question_mark", "help", "Keys", show=False, id="timeline.help"),
+        Binding("question_mark", "help", "Keys", id="timeline.help"),
         Binding("escape", "back", "Back", id="timeline.back"),
     ]
 
@@ -115,7 +115,7 @@ class TimelineScreen(Screen):
         kinds = [*f.categories, *(str(t) for t in f.types)]
         parts.append(", ".join(kinds) if kinds else "all types")
         parts.append(range_summary(f, self.range_label))
-        return "Showing " + " · ".join(parts) + "   (/ filter, 1–4 time range)"
+        return "Showing " + " · ".join(parts) + "   (/ to filter)"
 
     def load_first(self) -> None:
         """(Re)load the newest page; any page or poll still in flight for the old filter is ignored."""
