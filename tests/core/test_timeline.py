@@ -163,3 +163,19 @@ def test_subject_of_event_points_at_member_staff_or_client(db, admin):
     assert kinds[EventType.MEMBER_INVITED].organization_id == c.id
     assert kinds[EventType.STAFF_INVITED].kind == "staff"
     assert kinds[EventType.COLLECTION_CREATED].kind == "client"
+
+
+def test_time_fields_accept_iso_or_spans_and_refuse_nonsense():
+    clock.freeze(datetime(2026, 11, 25, 12, 0))
+    assert timeline.parse_time("2026-11-24 08:00") == datetime(2026, 11, 24, 8, 0)
+    assert timeline.parse_time("2026-11-24T08:00+01:00") == datetime(2026, 11, 24, 7, 0)
+    assert timeline.parse_time("2d") == datetime(2026, 11, 23, 12, 0)
+    assert timeline.parse_time("") is None
+    with pytest.raises(BadInput):
+        timeline.parse_time("yesterday-ish")
+    flt = timeline.with_preset(EventFilter(), "7d")
+    assert flt.since == datetime(2026, 11, 18, 12, 0) and flt.until is None
+    with pytest.raises(BadInput):
+        timeline.with_preset(EventFilter(), "2w")
+    with pytest.raises(BadInput):
+        EventFilter(since=datetime(2020, 1, 1)).time_range()

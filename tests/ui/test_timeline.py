@@ -180,3 +180,27 @@ def test_S4_service_user_timeline_has_no_provider_log(busy):
             assert rows and all(not (1800 <= r.type < 2000) for r in rows)
 
     asyncio.run(go())
+
+
+def test_S4_client_owner_sees_only_their_client_and_is_told_otherwise(busy):
+    db, admin, a, b = busy
+    from msp_tui.core.events import EventFilter
+    from msp_tui.core.services import accounts
+
+    owner, _ = accounts.accept_invitations(db, email="owner@alpha.example", password=PASSWORD, name="Olga")
+    members.confirm(db, admin, a.id, ["owner@alpha.example"])
+
+    async def go():
+        app = Harness(lambda: TimelineScreen(db, owner))
+        async with app.run_test(size=(120, 36)) as pilot:
+            await settle(pilot)
+            assert app.screen.table.rows == []
+            assert "cannot see this provider's events" in app.screen.table.empty_text
+        app = Harness(lambda: TimelineScreen(db, owner, EventFilter(client_ids=(a.id,))))
+        async with app.run_test(size=(120, 36)) as pilot:
+            await settle(pilot)
+            rows = app.screen.table.rows
+            assert rows and {r.organization_id for r in rows} == {a.id}
+            assert "one client" in str(app.screen.query_one("#tl-title").content)
+
+    asyncio.run(go())

@@ -127,16 +127,20 @@ class TimelineScreen(Screen):
     def _fetch_first(self, gen: int) -> None:
         try:
             # Who may see what is decided again for every filter (one client can narrow it).
-            self.scope = timeline.scope_for_filter(self.db, self.actor, self.flt)
-            rows = timeline.page(self.db, self.scope, self.flt, limit=TIMELINE_PAGE)
-            names = timeline.names_for(self.db, self.flt)
+            flt = self.flt
+            scope = timeline.scope_for_filter(self.db, self.actor, flt)
+            rows = timeline.page(self.db, scope, flt, limit=TIMELINE_PAGE)
+            names = timeline.names_for(self.db, flt)
         except MspError as exc:
             message = exc.message
-            self.app.call_from_thread(self._show_error, message)
+            self.app.call_from_thread(self._show_error, gen, message)
             return
-        self.app.call_from_thread(self._apply_first, gen, rows, names)
+        self.app.call_from_thread(self._apply_first, gen, scope, rows, names)
 
-    def _show_error(self, message: str) -> None:
+    def _show_error(self, gen: int, message: str) -> None:
+        if gen != self.generation:
+            return
+        self.scope = None
         self.error = message
         self.table.empty_text = message
         self.table.set_rows([])
@@ -152,9 +156,10 @@ class TimelineScreen(Screen):
             return "the provider's log and every client"
         return "every client (the provider's own log is for Provider Admins)"
 
-    def _apply_first(self, gen: int, rows: list[EventRow], names: dict) -> None:
+    def _apply_first(self, gen: int, scope: EventScope, rows: list[EventRow], names: dict) -> None:
         if gen != self.generation:
             return
+        self.scope = scope
         self.error = None
         title = Text("Event timeline", style="bold")
         title.append(f" — {self._scope_text()}", style="")
