@@ -61,8 +61,8 @@ def scope_for(db: Database, actor: Actor, client: str | uuid.UUID | None = None)
             return EventScope(provider_id=actor.provider_id, include_provider_log=True)
         if standing.kind == Kind.SERVICE_USER:
             return EventScope(provider_id=actor.provider_id, include_provider_log=False)
-        check(s, actor, Action.VIEW_CLIENTS)
-        raise Refused("S4", "You cannot see this provider's events.")
+        raise Refused("S4", "Only provider staff see the timeline across all clients; open it for one "
+                            "client you own or administer (msp-tui events --client NAME).")
 
 
 def scope_for_filter(db: Database, actor: Actor, flt: EventFilter | None) -> EventScope:
