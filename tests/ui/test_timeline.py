@@ -204,3 +204,46 @@ def test_S4_client_owner_sees_only_their_client_and_is_told_otherwise(busy):
             assert "one client" in str(app.screen.query_one("#tl-title").content)
 
     asyncio.run(go())
+
+
+def test_time_range_keys_narrow_the_timeline(busy):
+    db, admin, a, b = busy
+    from datetime import timedelta
+
+    from msp_tui.core import clock
+
+    clock.freeze(clock.now() + timedelta(hours=2))
+
+    async def go():
+        app = Harness(lambda: TimelineScreen(db, admin))
+        async with app.run_test(size=(80, 24)) as pilot:
+            await settle(pilot)
+            assert app.screen.table.rows
+            await pilot.press("1")  # last hour: everything happened two hours ago
+            await settle(pilot)
+            assert app.screen.table.rows == []
+            assert "last hour" in str(app.screen.query_one("#tl-filter").content)
+            await pilot.press("3")
+            await settle(pilot)
+            assert len(app.screen.table.rows) == TIMELINE_PAGE
+
+    asyncio.run(go())
+
+
+def test_database_text_is_shown_inert():
+    from datetime import datetime
+
+    from msp_tui.core.events import EventRow
+    from msp_tui.widgets.timeline_table import cell_values, layout
+
+    row = EventRow(id=1, type=int(EventType.CLIENT_CREATED), date=datetime(2026, 11, 25, 8, 0),
+                   provider_id=None, organization_id=None, client_name="[red]Evil\x1b[2J Corp",
+                   acting_account_id=None, actor_name="[b]Mallory[/b]", actor_email="m@x.example",
+                   account_id=None, provider_user_id=None, organization_user_id=None, group_id=None,
+                   collection_id=None, item_id=None, policy_id=None, device="term\x07", ip_address=None,
+                   detail={"name": "[link=http://x]y[/link]"})
+    values = cell_values(row, utc=True, show_type=False, columns=layout(120))
+    assert values["client"] == "[red]Evil?[2J Corp"
+    assert values["who"] == "[b]Mallory[/b] <m@x.example>"
+    assert "[link=http://x]y[/link]" in values["what"]
+    assert values["device"] == "term?"

@@ -321,14 +321,14 @@ class MembersScreen(Screen):
         self.app.call_from_thread(self._done, done, action == "remove")
 
     def _refused(self, message: str) -> None:
-        self.notify(message, title="Refused", severity="error", timeout=8)
+        self.notify(message, title="Refused", severity="error", timeout=8, markup=False)
         self.query_one("#m-why", Static).update(Text(message))
 
     def _done(self, message: str | None, unmark: bool = False) -> None:
         if unmark:
             self.marked.clear()
         if message:
-            self.notify(message)
+            self.notify(message, markup=False)
             self.reload()
 
     def action_back(self) -> None:

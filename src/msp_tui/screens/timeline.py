@@ -189,7 +189,7 @@ class TimelineScreen(Screen):
 
     def _more_failed(self, message: str) -> None:
         self.loading_more = False
-        self.notify(message, severity="error")
+        self.notify(message, severity="error", markup=False)
 
     def _apply_more(self, gen: int, rows: list[EventRow]) -> None:
         self.loading_more = False
@@ -229,7 +229,7 @@ class TimelineScreen(Screen):
 
     def _poll_failed(self, message: str) -> None:
         self._polling = False
-        self.notify(message, severity="error")
+        self.notify(message, severity="error", markup=False)
 
     def _apply_newer(self, gen: int, rows: list[EventRow], complete: bool) -> None:
         self._polling = False
@@ -306,7 +306,7 @@ class TimelineScreen(Screen):
     def _exported(self, result) -> None:
         if result:
             n, path = result
-            self.notify(f"Exported {n:,} events to {path}", title="Export")
+            self.notify(f"Exported {n:,} events to {path}", title="Export", markup=False)
 
     def action_detail(self) -> None:
         row = self.table.current
