@@ -215,6 +215,14 @@ class MembersScreen(Screen):
     def _moved(self) -> None:
         self._explain()
 
+    @on(DataTable.RowSelected)
+    def _opened(self) -> None:
+        """enter on a member: their role and Custom permissions (when the person may change them)."""
+        if self.refusal("role") is None:
+            self.action_role()
+        else:
+            self.action_why()
+
     # --- actions ----------------------------------------------------------------------------
 
     def action_mark(self) -> None:
