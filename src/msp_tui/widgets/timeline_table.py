@@ -8,7 +8,7 @@ highlighted event and its place on screen unless the person is at the very top, 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import UTC
+from datetime import UTC, datetime
 
 from rich.cells import set_cell_size
 from rich.segment import Segment
@@ -250,7 +250,8 @@ class TimelineTable(ScrollView, can_focus=True):
         columns = layout(width)
         base = self.rich_style
         if y == 0:
-            labels = {c.key: c.label + (" (UTC)" if c.key == "time" and self.utc else "") for c in columns}
+            zone = "UTC" if self.utc else (datetime.now().astimezone().tzname() or "local")
+            labels = {c.key: c.label + (f" ({zone})" if c.key == "time" else "") for c in columns}
             return self._line(labels, columns, width, base + Style(bold=True, underline=True))
         index = int(self.scroll_offset.y) + y - 1
         if not self.rows:
