@@ -226,6 +226,16 @@ def test_time_range_keys_narrow_the_timeline(busy):
             await pilot.press("3")
             await settle(pilot)
             assert len(app.screen.table.rows) == TIMELINE_PAGE
+            # c narrows to the highlighted event's client, c again widens; p does the same for people.
+            org = app.screen.table.current.organization_id
+            await pilot.press("c")
+            await settle(pilot)
+            assert {r.organization_id for r in app.screen.table.rows} == {org}
+            await pilot.press("c", "p")
+            await settle(pilot)
+            rows = app.screen.table.rows
+            assert len({r.organization_id for r in rows}) > 1
+            assert {r.acting_account_id for r in rows} == {admin.account_id}
 
     asyncio.run(go())
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 
 from rich.text import Text
 from textual import on, work
@@ -45,6 +46,8 @@ class TimelineScreen(Screen):
         Binding("t", "types", "Type no.", show=False, id="timeline.types"),
         Binding("d", "detail", "Detail", show=False, id="timeline.detail"),
         Binding("r", "reload", "Reload", show=False, id="timeline.reload"),
+        Binding("c", "only_client", "This client", show=False, id="timeline.only_client"),
+        Binding("p", "only_person", "This person", show=False, id="timeline.only_person"),
         Binding("1", "preset('1h')", "Last hour", show=False),
         Binding("2", "preset('24h')", "24 hours", show=False),
         Binding("3", "preset('7d')", "7 days", show=False),
@@ -60,6 +63,8 @@ class TimelineScreen(Screen):
         ("f", "Follow: new events from other staff appear within 2 seconds; your place is kept"),
         ("/", "Filter: client, acting person, type or category, time range (preset or from–to)"),
         ("1 2 3 4", "Time range: last hour, 24 hours, 7 days, 30 days"),
+        ("c", "Only the highlighted event's client (again: every client)"),
+        ("p", "Only the highlighted event's acting person (again: anyone)"),
         ("u", "Times in UTC or local"),
         ("t", "Show the type number before each message"),
         ("x", "Export every event of this filter to CSV or JSON lines"),
@@ -264,6 +269,30 @@ class TimelineScreen(Screen):
         self._status()
 
     # --- the person's actions ---------------------------------------------------------------
+
+    def action_only_client(self) -> None:
+        row = self.table.current
+        if self.flt.client_ids:
+            self.flt = dataclasses.replace(self.flt, client_ids=())
+            self.texts["client"] = ""
+        elif row is not None and row.organization_id is not None:
+            self.flt = dataclasses.replace(self.flt, client_ids=(row.organization_id,))
+            self.texts["client"] = str(row.organization_id)
+        else:
+            return
+        self.load_first()
+
+    def action_only_person(self) -> None:
+        row = self.table.current
+        if self.flt.actor_ids:
+            self.flt = dataclasses.replace(self.flt, actor_ids=())
+            self.texts["actor"] = ""
+        elif row is not None and row.acting_account_id is not None:
+            self.flt = dataclasses.replace(self.flt, actor_ids=(row.acting_account_id,))
+            self.texts["actor"] = row.actor_email or ""
+        else:
+            return
+        self.load_first()
 
     def action_help(self) -> None:
         self.app.push_screen(TimelineHelpDialog(self.HELP))
