@@ -58,8 +58,8 @@ def _move_to(screen, email: str) -> None:
     t.move_cursor(row=t.get_row_index(str(mid)))
 
 
-def test_member_flows_land_in_the_database_with_events(sqlite_db, admin_sqlite):
-    asyncio.run(_member_flows(sqlite_db, admin_sqlite))
+def test_member_flows_land_in_the_database_with_events(db, admin):
+    asyncio.run(_member_flows(db, admin))
 
 
 async def _member_flows(db, admin):

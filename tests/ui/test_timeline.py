@@ -46,17 +46,17 @@ async def settle(pilot, rounds: int = 4) -> None:
 
 
 @pytest.fixture
-def busy(sqlite_db):
-    """A provider with two clients and more events than one page."""
-    admin = make_provider(sqlite_db)
-    a = clients.create_client(sqlite_db, admin, name="Alpha", plan="enterprise-monthly", seats=200,
+def busy(db):
+    """A provider with two clients and more events than one page (on SQLite and PostgreSQL)."""
+    admin = make_provider(db)
+    a = clients.create_client(db, admin, name="Alpha", plan="enterprise-monthly", seats=200,
                               owner_email="owner@alpha.example")
-    b = clients.create_client(sqlite_db, admin, name="Beta", plan="teams-monthly", seats=50,
+    b = clients.create_client(db, admin, name="Beta", plan="teams-monthly", seats=50,
                               owner_email="owner@beta.example")
     for batch in range(7):
-        members.invite(sqlite_db, admin, a.id, [f"a{batch}-{i}@alpha.example" for i in range(20)])
-    members.invite(sqlite_db, admin, b.id, [f"b{i}@beta.example" for i in range(10)])
-    return sqlite_db, admin, a, b
+        members.invite(db, admin, a.id, [f"a{batch}-{i}@alpha.example" for i in range(20)])
+    members.invite(db, admin, b.id, [f"b{i}@beta.example" for i in range(10)])
+    return db, admin, a, b
 
 
 WRITER = """
@@ -108,7 +108,8 @@ async def _pages_filters_follows(db, admin, a, b, tmp_path):
         before = table.current
         assert before is not None and table.cursor == 5
         proc = await asyncio.to_thread(subprocess.run, [
-            sys.executable, "-c", WRITER, str(db.url.database), admin.email, PASSWORD, str(a.id),
+            sys.executable, "-c", WRITER, db.url.render_as_string(hide_password=False), admin.email, PASSWORD,
+            str(a.id),
             "late@alpha.example"], capture_output=True, text=True, timeout=120)
         assert proc.returncode == 0, proc.stderr
         written = time.monotonic()
