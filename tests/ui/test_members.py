@@ -193,6 +193,8 @@ async def _custom_greyed(db, admin):
         assert screen.check_action("revoke", ()) is None
         assert screen.check_action("remove", ()) is None
         assert members.CUSTOM_NO_ADMINS in _why(screen)
+        refusal = screen.refusal_for("revoke")
+        assert refusal is not None and refusal.rule == "roles" and refusal.reason == members.CUSTOM_NO_ADMINS
         await pilot.press("x")
         await settle(pilot)
         assert _statuses(db, c.id)["adam@contoso.example"][1] == MemberStatus.INVITED

@@ -13,6 +13,7 @@ from textual.binding import Binding
 from textual.screen import Screen
 from textual.widgets import DataTable, Footer, Static
 
+from msp_tui.core.access import Decision
 from msp_tui.core.context import Actor
 from msp_tui.core.db import Database
 from msp_tui.core.enums import MemberRole, MemberStatus
@@ -184,6 +185,17 @@ class MembersScreen(Screen):
             if why:
                 return why
         return None
+
+    def refusal_for(self, action: str) -> Decision | None:
+        """Core's reason a greyed-out key is refused (the app shows it when the key is pressed)."""
+        if action not in MEMBER_ACTIONS and action != "invite":
+            return None
+        why = self.refusal(action)
+        if why is None:
+            return None
+        rule = "roles" if why in (member_service.ONLY_OWNER, member_service.CUSTOM_NO_ADMINS,
+                                  member_service.CUSTOM_SAME_FLAGS) else "members"
+        return Decision(False, rule, why)
 
     def check_action(self, action: str, parameters: tuple) -> bool | None:
         if action in MEMBER_ACTIONS or action == "invite":
