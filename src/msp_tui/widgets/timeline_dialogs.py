@@ -14,6 +14,7 @@ from textual.binding import Binding
 from textual.containers import Horizontal, VerticalScroll
 from textual.screen import ModalScreen
 from textual.widgets import Button, Input, Label, RadioButton, RadioSet, Static
+from textual.worker import Worker, WorkerState
 
 from msp_tui.core import clock
 from msp_tui.core.context import Actor
@@ -51,6 +52,12 @@ class TimelineDialog(ModalScreen):
 
     def action_cancel(self) -> None:
         self.dismiss(None)
+
+    def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
+        """A dialog's database work finished: close with its result (errors stay shown)."""
+        if event.worker.group == "tl-dialog" and event.state == WorkerState.SUCCESS \
+                and event.worker.result is not None:
+            self.dismiss(event.worker.result)
 
 
 @dataclasses.dataclass(frozen=True)
@@ -113,8 +120,8 @@ class TimelineFilterDialog(TimelineDialog):
         texts = {k: self.query_one(f"#f-{k}", Input).value for k in ("client", "actor", "types", "since", "until")}
         self.resolve(texts, self._range_key())
 
-    @work(thread=True, exclusive=True, group="tl-filter")
-    def resolve(self, texts: dict, range_key: str) -> None:
+    @work(thread=True, exclusive=True, group="tl-dialog", exit_on_error=False)
+    def resolve(self, texts: dict, range_key: str) -> FilterChoice | None:
         try:
             numbers, cats = timeline.parse_types(texts["types"])
             flt = EventFilter(client_ids=timeline.find_client_ids(self.db, self.actor, texts["client"]),
@@ -129,8 +136,8 @@ class TimelineFilterDialog(TimelineDialog):
         except MspError as exc:
             message = exc.message
             self.app.call_from_thread(lambda: self.query_one("#f-error", Static).update(Text(message)))
-            return
-        self.app.call_from_thread(self.dismiss, FilterChoice(flt, range_key, texts))
+            return None
+        return FilterChoice(flt, range_key, texts)
 
 
 def default_export_path(fmt: str) -> str:
@@ -180,16 +187,22 @@ class TimelineExportDialog(TimelineDialog):
     def _export(self) -> None:
         pressed = self.query_one("#x-format", RadioSet).pressed_button
         fmt = "jsonl" if pressed is not None and pressed.id == "x-jsonl" else "csv"
+        self.query_one("#x-error", Static).update(Text("Exporting… every matching event, newest first."))
+        self.query_one("#export", Button).disabled = True
         self.write(self.query_one("#x-path", Input).value.strip(), fmt)
 
-    @work(thread=True, exclusive=True, group="tl-export")
-    def write(self, path: str, fmt: str) -> None:
+    @work(thread=True, exclusive=True, group="tl-dialog", exit_on_error=False)
+    def write(self, path: str, fmt: str) -> tuple[int, str] | None:
         def error(text: str) -> None:
-            self.app.call_from_thread(lambda: self.query_one("#x-error", Static).update(Text(text)))
+            def show() -> None:
+                self.query_one("#x-error", Static).update(Text(text))
+                self.query_one("#export", Button).disabled = False
+
+            self.app.call_from_thread(show)
 
         if not path:
             error("Give a file name.")
-            return
+            return None
         target = Path(path).expanduser()
         try:
             fd = os.open(target, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
@@ -197,8 +210,8 @@ class TimelineExportDialog(TimelineDialog):
                 n = timeline.export(self.db, self.scope, self.flt, out, fmt)
         except (OSError, MspError) as exc:
             error(f"Could not export: {exc}")
-            return
-        self.app.call_from_thread(self.dismiss, (n, str(target)))
+            return None
+        return n, str(target)
 
 
 class TimelineEventDialog(TimelineDialog):
