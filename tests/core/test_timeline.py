@@ -84,7 +84,7 @@ def test_S3_personal_item_event_never_shows_name_or_id_to_staff(db, admin):
         ev_id = ev.id
     with db.read() as s:
         stored = s.get(Event, ev_id)
-        assert stored.item_id is None and stored.detail is None and stored.provider_id is None
+        assert stored.detail is None and stored.provider_id is None and stored.organization_id is None
     _raw_personal_event(db, admin.provider_id, item_id, admin.account_id)
     scope = timeline.scope_for(db, admin)
     rows = timeline.page(db, scope, limit=500)

@@ -69,9 +69,8 @@ def record(session: Session, actor: Actor | None, type: EventType, *, detail: di
            date: datetime | None = None, **ids: uuid.UUID | None) -> Event:
     """Write one event in the caller's transaction, linked to the chain and signed by the actor."""
     if EVENT_CATEGORIES["items"][0] <= int(type) <= EVENT_CATEGORIES["items"][1] and organization_id is None:
-        # S3: an event about a personal item records neither the item's id nor its detail, and
-        # belongs to no provider's timeline.
-        ids.pop("item_id", None)
+        # S3: an event about a personal item keeps no detail (a name, a URL) and belongs to no
+        # provider's timeline; the timeline hides its item id as well (services/timeline.shown).
         detail, provider_id = None, None
     if provider_id is None and organization_id is not None:
         provider_id = session.execute(
