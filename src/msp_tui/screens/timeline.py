@@ -95,6 +95,8 @@ class TimelineScreen(Screen):
         self.error: str | None = None
         self._timer: Timer | None = None
         self._polling = False
+        self.loading_first = False
+        self._last_poll_error: str | None = None
 
     def compose(self) -> ComposeResult:
         yield Static(Text("Event timeline", style="bold"), id="tl-title")
@@ -125,6 +127,7 @@ class TimelineScreen(Screen):
         """(Re)load the newest page; any page or poll still in flight for the old filter is ignored."""
         self.generation += 1
         self.loading_more = False
+        self.loading_first = True
         self._fetch_first(self.generation)
 
     @work(thread=True, exclusive=True, group="tl-load")
@@ -145,6 +148,7 @@ class TimelineScreen(Screen):
         if gen != self.generation:
             return
         self.scope = None
+        self.loading_first = False
         self.error = message
         self.table.empty_text = message
         self.table.set_rows([])
@@ -164,6 +168,7 @@ class TimelineScreen(Screen):
         if gen != self.generation:
             return
         self.scope = scope
+        self.loading_first = False
         self.error = None
         title = Text("Event timeline", style="bold")
         title.append(f" — {self._scope_text()}", style="")
@@ -216,7 +221,7 @@ class TimelineScreen(Screen):
         self._status()
 
     def _poll(self) -> None:
-        if self._polling or self.scope is None or self.error:
+        if self._polling or self.loading_first or self.scope is None or self.error:
             return
         self._polling = True
         self.poll_newer(self.generation, self.table.newest_cursor, self.table.top_ids(2 * timeline.FOLLOW_LIMIT))
@@ -229,14 +234,21 @@ class TimelineScreen(Screen):
             message = exc.message
             self.app.call_from_thread(self._poll_failed, message)
             return
+        except Exception as exc:  # noqa: BLE001 - a lost connection must not stop following for good
+            message = f"Could not read new events: {exc}"
+            self.app.call_from_thread(self._poll_failed, message)
+            return
         self.app.call_from_thread(self._apply_newer, gen, rows, complete)
 
     def _poll_failed(self, message: str) -> None:
         self._polling = False
-        self.notify(message, severity="error", markup=False)
+        if message != self._last_poll_error:  # once, not every second while the database is away
+            self.notify(message, severity="error", markup=False)
+        self._last_poll_error = message
 
     def _apply_newer(self, gen: int, rows: list[EventRow], complete: bool) -> None:
         self._polling = False
+        self._last_poll_error = None
         if gen != self.generation or not self.following:
             return
         if not complete:
