@@ -145,7 +145,7 @@ def _one_type(s, scope: EventScope, flt: EventFilter, type_: int, before, after,
         conds.append(or_(Event.date > after[0], Event.id > after[1]))
     stmt = (events._select_rows().where(and_(*conds))
             .order_by(Event.date.desc(), Event.id.desc()).limit(limit))
-    return [events._to_row(*r) for r in s.execute(stmt)]
+    return [events._to_row(r) for r in s.connection().execute(stmt).all()]
 
 
 def page(db: Database, scope: EventScope, flt: EventFilter = EventFilter(), *, before=None, after=None,
