@@ -1,13 +1,13 @@
 """timeline: an event index by type, so a timeline filtered on a rare type reads a bounded page
 
 Revision ID: t001
-Revises: p001
+Revises: u001
 """
 from alembic import op
 
 
 revision = 't001'
-down_revision = 'p001'
+down_revision = 'u001'
 branch_labels = None
 depends_on = None
 
