@@ -21,8 +21,8 @@ from msp_tui.core.errors import MspError
 from msp_tui.core.services import members as member_service
 from msp_tui.core.services.member_actions import MemberPanel, load
 from msp_tui.core.services.members import MemberView
-from msp_tui.widgets.member_dialogs import (MemberConfirmDialog, MemberInviteDialog, MemberReasonsDialog,
-                                            MemberRoleDialog)
+from msp_tui.screens.confirm import ConfirmModal
+from msp_tui.widgets.member_dialogs import MemberInviteDialog, MemberReasonsDialog, MemberRoleDialog
 from msp_tui.widgets.timeline_table import inert
 
 #: Screen actions that act on members, with the key and what the reasons dialog calls them.
@@ -294,6 +294,7 @@ class MembersScreen(Screen):
         self._simple("restore", member_service.restore)
 
     def _ask(self, action: str, question: str, verb: str, fn) -> None:
+        """A destructive action asks first (the app's confirm modal: Cancel focused, y confirms)."""
         chosen = self.targets()
         if not chosen or self.refusal(action):
             return
@@ -302,7 +303,8 @@ class MembersScreen(Screen):
             if yes:
                 self._simple(action, fn)
 
-        self.app.push_screen(MemberConfirmDialog(question.format(who=self._who(chosen)), verb), done)
+        self.app.push_screen(ConfirmModal(f"{verb} members", Text(question.format(who=self._who(chosen))),
+                                          confirm_label=verb, danger=True), done)
 
     def action_revoke(self) -> None:
         self._ask("revoke", "Revoke {who}? They keep their membership but lose access until restored.",

@@ -1,4 +1,5 @@
-"""The member roles screen's dialogs: invite, change role and Custom flags, confirm, reasons."""
+"""The member roles screen's dialogs: invite, change role and Custom flags, reasons (confirming uses
+the app's ConfirmModal)."""
 
 from __future__ import annotations
 
@@ -171,37 +172,6 @@ class MemberRoleDialog(MemberDialog):
             return
         self.show_error("")
         self.run_submit(self.submit, role, flags if role == MemberRole.CUSTOM else frozenset())
-
-
-class MemberConfirmDialog(MemberDialog):
-    """A destructive action asks first, with Cancel focused."""
-
-    BINDINGS = [Binding("escape,n", "cancel", "Cancel"), Binding("y", "yes", "Yes", show=False)]
-
-    def __init__(self, question: str, verb: str) -> None:
-        super().__init__()
-        self.question, self.verb = question, verb
-
-    def compose(self) -> ComposeResult:
-        with VerticalScroll(classes="no-flags"):
-            yield Static(Text(self.question))
-            with Horizontal(classes="buttons"):
-                yield Button("Cancel", id="cancel")
-                yield Button(self.verb, id="ok", variant="error")
-
-    def on_mount(self) -> None:
-        self.query_one("#cancel", Button).focus()
-
-    def action_yes(self) -> None:
-        self.dismiss(True)
-
-    @on(Button.Pressed, "#cancel")
-    def _cancel(self) -> None:
-        self.dismiss(False)
-
-    @on(Button.Pressed, "#ok")
-    def _ok(self) -> None:
-        self.dismiss(True)
 
 
 class MemberReasonsDialog(MemberDialog):
