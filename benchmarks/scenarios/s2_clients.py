@@ -1,0 +1,97 @@
+"""2. One filter keystroke on the clients home, and one page down — beside the raw SQL for that page."""
+
+from __future__ import annotations
+
+import time
+
+from benchmarks import ui
+from benchmarks.common import Row, Samples, measured, require, run_async, timed_pair
+
+TITLE = "2 clients keys"
+TYPED = "contoso dental 1"
+PAGE = 50
+
+
+def page_sql(provider_id, text: str, after=None):
+    """The SQL for one page of the home, written by hand: name filter, name order, keyset, LIMIT."""
+    from sqlalchemy import and_, or_, select
+
+    from msp_tui.core.models import Client, Organization
+
+    o, c = Organization.__table__.c, Client.__table__.c
+    stmt = (select(o.id, o.name, o.name_lower, o.plan_type, o.seats, o.occupied_seats, o.seats_remaining,
+                   o.status, o.billing_email, o.is_internal)
+            .join(Client.__table__, c.organization_id == o.id).where(c.provider_id == provider_id))
+    if text.strip():
+        stmt = stmt.where(o.name_lower.like(f"%{text.strip().lower()}%"))
+    if after is not None:
+        stmt = stmt.where(or_(o.name_lower > after[0], and_(o.name_lower == after[0], o.id > after[1])))
+    return stmt.order_by(o.name_lower, o.id).limit(PAGE + 1)
+
+
+def baseline(db, provider_id, repeat: int) -> tuple[list[float], list[float]]:
+    """(each keystroke's page, each next page) by raw SQL on one connection."""
+    keys, pages = [], []
+    with db.engine.connect() as conn:
+        for _ in range(max(1, repeat // 3)):
+            for i in range(1, len(TYPED) + 1):
+                stmt = page_sql(provider_id, TYPED[:i])
+                t = time.perf_counter()
+                conn.execute(stmt).all()
+                keys.append(time.perf_counter() - t)
+            after = None
+            for _ in range(10):
+                stmt = page_sql(provider_id, "", after)
+                t = time.perf_counter()
+                got = conn.execute(stmt).all()
+                pages.append(time.perf_counter() - t)
+                after = (got[PAGE - 1].name_lower, got[PAGE - 1].id)
+    return keys, pages
+
+
+async def _session(db, actor) -> tuple[Samples, Samples]:
+    from msp_tui.app import MspApp
+
+    app = MspApp(db, actor=actor)
+    async with app.run_test(size=ui.SIZE) as pilot:
+        await ui.until(pilot, lambda: ui.clients_home_loaded(app))
+        table = ui.clients_table(app)
+        pages = Samples()
+        for _ in range(10):
+            await ui.timed_press(pilot, "pagedown", pages)
+        assert len(table.rows) > PAGE, "page down did not load the next page"
+        await pilot.press("slash")
+        await ui.settle(pilot)
+        keys = Samples()
+        for ch in TYPED:
+            await ui.timed_press(pilot, "space" if ch == " " else ch, keys)
+        assert table.rows and all(TYPED in r.name.lower() for r in table.rows)
+    return keys, pages
+
+
+def run(ctx) -> list[Row]:
+    require("msp_tui.app", "MspApp", branch="ui")
+    out = []
+    for backend, data, actor in ctx.backends():
+        db = data.db
+        run_async(_session(db, actor))  # warm
+        keys, pages = Samples(), Samples()
+        for _ in range(max(1, ctx.repeat // 3)):
+            k, p = run_async(_session(db, actor))
+            keys += k
+            pages += p
+        bk, bp = baseline(db, actor.provider_id, ctx.repeat)
+        for what, samples, base in [(f"filter keystroke ({len(TYPED)} keys typed)", keys, bk),
+                                    ("page down (10 presses)", pages, bp)]:
+            row = measured(TITLE, what, samples, backend=backend, base=base, baseline="raw SQL for the page")
+            out.append(row.check(50))
+        # The use case alone, beside the same SQL: the share of the key press that is the query.
+        from msp_tui.core.services import clients
+
+        with db.engine.connect() as conn:
+            stmt = page_sql(actor.provider_id, TYPED[:3])
+            q, b = timed_pair(lambda: clients.list_clients(db, actor, text=TYPED[:3]),
+                              lambda: conn.execute(stmt).all(), ctx.repeat * 2)
+        out.append(measured(TITLE, "list_clients page (core), 3-letter filter", q, backend=backend, base=b,
+                            baseline="raw SQL for the page"))
+    return out
