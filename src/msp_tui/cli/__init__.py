@@ -41,9 +41,9 @@ def cli(ctx: click.Context, db_url, email, passwordenv, passwordfile, fmt) -> No
 
 
 def _register() -> None:
-    from msp_tui.cli import clients, db, demo, events, members, people, staff
+    from msp_tui.cli import clients, db, demo, events, members, people, staff, vault
 
-    for module in (people, demo, clients, staff, members, events, db):
+    for module in (people, demo, clients, staff, members, events, db, vault):
         for command in module.COMMANDS:
             cli.add_command(command)
 

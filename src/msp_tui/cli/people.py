@@ -52,7 +52,7 @@ def accept(state: CliState, name: str) -> None:
         exists = s.execute(select(Account.id).where(Account.email == state.email.strip().lower())).first()
     password = state.password("Master password" if exists else "Choose a master password",
                               confirm=not exists)
-    _, result = accounts.accept_invitations(db, email=state.email, password=password, name=name)
+    actor, result = accounts.accept_invitations(db, email=state.email, password=password, name=name)
     if result.account_created:
         click.echo(f"Created the account {state.email}.", err=True)
     for p in result.staff:
@@ -61,6 +61,8 @@ def accept(state: CliState, name: str) -> None:
         click.echo(f"Accepted the invitation to {o}; an admin must now confirm you.", err=True)
     for e in result.expired:
         click.echo(f"The invitation from {e} expired; ask for a new one.", err=True)
+    click.echo(f"Your fingerprint phrase (check it with the admin who confirms you): "
+               f"{accounts.fingerprint_of(db, actor.account_id)}", err=True)
 
 
 COMMANDS = [init, accept]

@@ -82,7 +82,19 @@ def confirm(state: CliState, email) -> None:
     """
     from msp_tui.core.services import staff as svc
 
-    emit_one(state.fmt, _row(svc.confirm(state.db(), state.actor(), email)))
+    view = svc.confirm(state.db(), state.actor(), email)
+    emit_one(state.fmt, {**_row(view), "fingerprint": _fingerprint(state, view)})
+
+
+def _fingerprint(state: CliState, view) -> str | None:
+    """The confirmed person's fingerprint phrase, to compare with the one they see on their side."""
+    from msp_tui.core.services.accounts import fingerprint_of
+
+    if view.account_id is None:
+        return None
+    phrase = fingerprint_of(state.db(), view.account_id)
+    click.echo(f"Check this fingerprint phrase with {view.email} (it must match theirs): {phrase}", err=True)
+    return phrase
 
 
 @staff.command("role")

@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import uuid
 from dataclasses import dataclass, field
+from datetime import datetime
 
 from msp_tui.core.crypto import AccountSecrets
 
@@ -31,10 +32,14 @@ class Actor:
     ip_address: str | None = field(default_factory=ssh_client_address)
     #: Keys opened during this session (provider key, org keys), dropped with `lock()`.
     key_cache: dict = field(default_factory=dict, repr=False)
+    #: When the master password last opened the keys (sign-in or unlock); core.services.accounts
+    #: asks for it again before revealing a password when this is older than 5 minutes.
+    unlocked_at: datetime | None = None
 
     def lock(self) -> None:
         self.secrets = None
         self.key_cache.clear()
+        self.unlocked_at = None
 
     @property
     def label(self) -> str:

@@ -42,16 +42,27 @@ class KdfParams:
     parallelism: int = 4
 
     def check(self) -> None:
-        floor = MINIMUM_KDF
+        """Refuse settings below the floor (a downgrade planted in the database) or absurdly high
+        ones (a planted setting that would exhaust memory or hang every sign-in)."""
+        floor, ceiling = MINIMUM_KDF, MAXIMUM_KDF
         if (self.memory_kib < floor.memory_kib or self.iterations < floor.iterations
                 or self.parallelism < floor.parallelism):
             raise DecryptionError(
                 "The account's key-derivation settings are below the minimum this program accepts "
                 f"({floor.memory_kib // 1024} MiB, {floor.iterations} passes, {floor.parallelism} lanes); "
                 "refusing to use them.")
+        if (self.memory_kib > ceiling.memory_kib or self.iterations > ceiling.iterations
+                or self.parallelism > ceiling.parallelism):
+            raise DecryptionError(
+                "The account's key-derivation settings are above the maximum this program accepts "
+                f"({ceiling.memory_kib // 1024} MiB, {ceiling.iterations} passes, {ceiling.parallelism} "
+                "lanes); refusing to use them.")
 
 
+#: The floor: OWASP's and the reference clients' Argon2id defaults (64 MiB, 3 passes, 4 lanes).
 MINIMUM_KDF = KdfParams()
+#: The ceiling: the reference's upper ranges (1 GiB, 10 passes, 16 lanes).
+MAXIMUM_KDF = KdfParams(memory_kib=1024 * 1024, iterations=10, parallelism=16)
 DEFAULT_KDF = KdfParams()
 
 
@@ -72,41 +83,50 @@ def encrypt(key: bytes, plaintext: bytes, aad: bytes) -> bytes:
 
 
 def decrypt(key: bytes, blob: bytes, aad: bytes) -> bytes:
+    if blob is None or len(blob) < NONCE_BYTES + 16:
+        raise DecryptionError("decryption failed")
     try:
         return AESGCM(key).decrypt(blob[:NONCE_BYTES], blob[NONCE_BYTES:], aad)
     except (InvalidTag, ValueError) as exc:
         raise DecryptionError("decryption failed") from exc
 
 
-def _seal_key(shared: bytes, ephemeral_public: bytes, aad: bytes) -> bytes:
-    return HKDF(algorithm=hashes.SHA256(), length=KEY_BYTES, salt=ephemeral_public,
-                info=b"msp-tui seal v1|" + aad).derive(shared)
+def _seal_key(shared: bytes, ephemeral_public: bytes, recipient_public: bytes, aad: bytes) -> bytes:
+    # Both public keys go into the derivation (as in HPKE), so a sealed blob is bound to its recipient.
+    return HKDF(algorithm=hashes.SHA256(), length=KEY_BYTES, salt=ephemeral_public + recipient_public,
+                info=b"msp-tui seal v2|" + aad).derive(shared)
+
+
+def _raw_public(key: X25519PrivateKey) -> bytes:
+    return key.public_key().public_bytes(serialization.Encoding.Raw, serialization.PublicFormat.Raw)
 
 
 def seal(public_key: bytes, plaintext: bytes, aad: bytes) -> bytes:
     """Encrypt to the holder of the X25519 private key matching `public_key`."""
     ephemeral = X25519PrivateKey.generate()
-    epub = ephemeral.public_key().public_bytes(serialization.Encoding.Raw, serialization.PublicFormat.Raw)
-    shared = ephemeral.exchange(X25519PublicKey.from_public_bytes(public_key))
-    return epub + encrypt(_seal_key(shared, epub, aad), plaintext, aad)
+    epub = _raw_public(ephemeral)
+    try:
+        shared = ephemeral.exchange(X25519PublicKey.from_public_bytes(public_key))
+    except ValueError as exc:  # a malformed or low-order public key
+        raise DecryptionError("cannot seal to this public key") from exc
+    return epub + encrypt(_seal_key(shared, epub, bytes(public_key), aad), plaintext, aad)
 
 
 def unseal(private_key: bytes, blob: bytes, aad: bytes) -> bytes:
     epub, rest = blob[:32], blob[32:]
     try:
-        shared = X25519PrivateKey.from_private_bytes(private_key).exchange(
-            X25519PublicKey.from_public_bytes(epub))
+        own = X25519PrivateKey.from_private_bytes(private_key)
+        shared = own.exchange(X25519PublicKey.from_public_bytes(epub))
     except ValueError as exc:
         raise DecryptionError("unsealing failed") from exc
-    return decrypt(_seal_key(shared, epub, aad), rest, aad)
+    return decrypt(_seal_key(shared, epub, _raw_public(own), aad), rest, aad)
 
 
 def new_x25519() -> tuple[bytes, bytes]:
     """(private, public) raw bytes."""
     key = X25519PrivateKey.generate()
     return (key.private_bytes(serialization.Encoding.Raw, serialization.PrivateFormat.Raw,
-                              serialization.NoEncryption()),
-            key.public_key().public_bytes(serialization.Encoding.Raw, serialization.PublicFormat.Raw))
+                              serialization.NoEncryption()), _raw_public(key))
 
 
 def new_ed25519() -> tuple[bytes, bytes]:
@@ -135,8 +155,11 @@ def verify_signature(public_key: bytes, signature: bytes, message: bytes) -> boo
 
 
 def aad(*parts: object) -> bytes:
-    """Associated data naming what a blob belongs to, e.g. aad('user-key', account_id)."""
-    return "|".join(str(p) for p in parts).encode("utf-8")
+    """Associated data naming what a blob belongs to, e.g. aad('user-key', account_id).
+
+    Parts are labels and ids; a '|' inside a part is escaped so two different lists never give
+    the same bytes."""
+    return "|".join(str(p).replace("\\", "\\\\").replace("|", "\\|") for p in parts).encode("utf-8")
 
 
 def sha256(data: bytes) -> bytes:

@@ -109,6 +109,7 @@ def build(db: Database, *, clients: int = 40, events: int | None = None, seed: i
     _say(progress, f"{len(staff_accounts)} staff, {len(people)} people")
     org_ids = _clients(db, rng, admin, pkey, provider.key_generation, clients, people, start, progress)
     _owned_unmanaged(db, rng, admin, people)
+    from msp_tui.core.demo_vault import add_vault_items; add_vault_items(db, admin, org_ids, seed)  # noqa: E702
     n_events = events if events is not None else max(clients * 60, 2000)
     _events(db, rng, admin, staff_accounts, org_ids, people, n_events, start, real_now, progress)
     return DemoResult(DEMO_EMAIL, DEMO_PASSWORD, admin, clients, n_events)

@@ -1,17 +1,27 @@
-"""People and sign-in: creating the provider, accounts, accepting invitations, signing in (S1, S11)."""
+"""People and sign-in: creating the provider, accounts, accepting invitations, signing in (S1, S11).
+
+Every attempt to open an account's keys with a master password (sign-in, unlock, accepting
+invitations with an existing account) goes through `_open_keys`: a failure is recorded (event 1005,
+a per-account failure counter) and then waits `LoginThrottle.delay(failures)` — a fixed step per
+consecutive failure, bounded — before answering. An attempt made while the account is still inside
+its waiting time (another terminal guessing in parallel) first waits out the rest.
+"""
 
 from __future__ import annotations
 
+import time
 import uuid
-from dataclasses import dataclass
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import timedelta
 
 from sqlalchemy import select
 
-from msp_tui.core import clock, crypto, events, keys
+from msp_tui.core import clock, crypto, events, fingerprint, keys
 from msp_tui.core.context import Actor
 from msp_tui.core.db import Database
 from msp_tui.core.enums import EventType, MemberStatus, StaffRole, StaffStatus
-from msp_tui.core.errors import AuthFailed, BadInput, Refused
+from msp_tui.core.errors import AuthFailed, BadInput, NotFound, Refused
 from msp_tui.core.models import Account, Member, Organization, Provider, Staff
 from msp_tui.core.schemas import NewAccount, NewProvider, parse
 from msp_tui.core.services.common import invitation_expired, refresh_seats, touch
@@ -27,7 +37,107 @@ def _new_account(session, email: str, name: str, password: str) -> tuple[Account
 
 def _actor(account: Account, secrets: crypto.AccountSecrets, provider_id: uuid.UUID | None) -> Actor:
     return Actor(account_id=account.id, email=account.email, name=account.name,
-                 provider_id=provider_id, secrets=secrets)
+                 provider_id=provider_id, secrets=secrets, unlocked_at=clock.now())
+
+
+# --- throttling, re-prompt, idle lock -----------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class LoginThrottle:
+    """How long a failed attempt waits: `step_seconds` per consecutive failure, at most `max_seconds`.
+
+    `sleep` is injectable so tests record the waits instead of sleeping."""
+
+    step_seconds: float = 2.0
+    max_seconds: float = 30.0
+    sleep: Callable[[float], None] = field(default=time.sleep, compare=False)
+
+    def delay(self, failures: int) -> float:
+        return min(self.step_seconds * max(failures, 1), self.max_seconds)
+
+
+#: The throttle sign-in uses unless a caller passes its own.
+THROTTLE = LoginThrottle()
+
+#: Revealing or copying a password asks for the master password again after this long.
+REPROMPT_AFTER = timedelta(minutes=5)
+DEFAULT_IDLE_LOCK_MINUTES = 15
+
+
+def _record_failure(db: Database, account_id: uuid.UUID, provider_id: uuid.UUID | None) -> int:
+    with db.write() as s:
+        acc = s.get(Account, account_id)
+        acc.failed_login_count += 1
+        acc.last_failed_login_at = clock.now()
+        events.record(s, None, EventType.USER_FAILED_LOGIN, provider_id=provider_id,
+                      account_id=account_id, detail={"email": acc.email, "failures": acc.failed_login_count})
+        return acc.failed_login_count
+
+
+def _open_keys(db: Database, account: Account, password: str, provider_id: uuid.UUID | None,
+               throttle: LoginThrottle) -> crypto.AccountSecrets:
+    """The account's keys, or AuthFailed after recording the failure and waiting.
+
+    KDF settings outside the accepted range (a downgrade planted in the database) are refused
+    before the password is used at all, saying so."""
+    try:
+        crypto.KdfParams(account.kdf_memory_kib, account.kdf_iterations, account.kdf_parallelism).check()
+    except crypto.DecryptionError as exc:
+        raise Refused("kdf", str(exc)) from None
+    if account.failed_login_count and account.last_failed_login_at is not None:
+        ready_at = account.last_failed_login_at + timedelta(
+            seconds=throttle.delay(account.failed_login_count))
+        remaining = (ready_at - clock.now()).total_seconds()
+        if remaining > 0:
+            throttle.sleep(min(remaining, throttle.max_seconds))
+    try:
+        return crypto.unlock_account(account, password or "")
+    except crypto.DecryptionError:
+        failures = _record_failure(db, account.id, provider_id)
+        throttle.sleep(throttle.delay(failures))
+        raise AuthFailed() from None
+
+
+def _reset_failures(s, account_id: uuid.UUID) -> None:
+    acc = s.get(Account, account_id)
+    if acc.failed_login_count:
+        acc.failed_login_count = 0
+
+
+def needs_master_password(actor: Actor) -> bool:
+    """True when a password may be revealed or copied only after the master password is typed again:
+    the session is locked, or its last unlock is older than REPROMPT_AFTER (5 minutes)."""
+    return (actor.secrets is None or actor.unlocked_at is None
+            or clock.now() - actor.unlocked_at > REPROMPT_AFTER)
+
+
+def idle_lock_minutes(db: Database, provider_id: uuid.UUID | None) -> int:
+    """Minutes of inactivity after which the app locks (the provider's setting; 15 by default)."""
+    if provider_id is None:
+        return DEFAULT_IDLE_LOCK_MINUTES
+    with db.read() as s:
+        value = s.execute(select(Provider.idle_lock_minutes).where(Provider.id == provider_id)).scalar()
+    return value if value and value > 0 else DEFAULT_IDLE_LOCK_MINUTES
+
+
+def idle_expired(last_activity, minutes: int) -> bool:
+    """Whether a session idle since `last_activity` must lock now."""
+    return clock.now() - last_activity >= timedelta(minutes=minutes)
+
+
+def fingerprint_of(db: Database, account_id: uuid.UUID) -> str:
+    """The fingerprint phrase of an account's public key, to check with the person before confirming."""
+    with db.read() as s:
+        public_key = s.execute(select(Account.public_key).where(Account.id == account_id)).scalar()
+    if public_key is None:
+        raise NotFound("No such account.", "account")
+    return fingerprint.fingerprint_phrase(public_key, account_id)
+
+
+def own_fingerprint(actor: Actor, db: Database) -> str:
+    """The signed-in person's own phrase, to read out to the admin who confirms them."""
+    return fingerprint_of(db, actor.account_id)
 
 
 def init_provider(db: Database, *, provider: str, email: str, name: str, password: str) -> Actor:
@@ -64,42 +174,41 @@ def provider_of(session, account_id: uuid.UUID) -> uuid.UUID | None:
     return rows[0][0] if rows else None
 
 
-def sign_in(db: Database, email: str, password: str) -> Actor:
-    """Open the account's keys with the master password. A failure says only that it failed."""
+def sign_in(db: Database, email: str, password: str, *, throttle: LoginThrottle | None = None) -> Actor:
+    """Open the account's keys with the master password (event 1000). A failure says only that it
+    failed, is recorded (event 1005) and waits longer each time for that account."""
+    throttle = throttle or THROTTLE
     email = (email or "").strip().lower()
     with db.read() as s:
         account = s.execute(select(Account).where(Account.email == email)).scalar_one_or_none()
         provider_id = provider_of(s, account.id) if account else None
     if account is None:
-        # Spend the same effort as a real attempt, so timing does not tell which emails exist.
+        # Spend the same effort and wait as a real attempt, so neither tells which emails exist.
         crypto.derive_master_key(password or "", bytes(16), crypto.DEFAULT_KDF)
+        throttle.sleep(throttle.delay(1))
         raise AuthFailed()
-    try:
-        secrets = crypto.unlock_account(account, password or "")
-    except crypto.DecryptionError:
-        with db.write() as s:
-            acc = s.get(Account, account.id)
-            acc.failed_login_count += 1
-            acc.last_failed_login_at = clock.now()
-            events.record(s, None, EventType.USER_FAILED_LOGIN, provider_id=provider_id,
-                          account_id=account.id, detail={"email": account.email})
-        raise AuthFailed() from None
+    secrets = _open_keys(db, account, password, provider_id, throttle)
     actor = _actor(account, secrets, provider_id)
     with db.write() as s:
-        acc = s.get(Account, account.id)
-        acc.failed_login_count = 0
+        _reset_failures(s, account.id)
         events.record(s, actor, EventType.USER_LOGGED_IN, provider_id=provider_id, account_id=account.id)
     return actor
 
 
-def unlock(db: Database, actor: Actor, password: str) -> None:
-    """Re-open a locked session's keys; AuthFailed if the password is wrong."""
+def unlock(db: Database, actor: Actor, password: str, *, throttle: LoginThrottle | None = None) -> None:
+    """Re-open a locked session's keys (or confirm the master password before revealing a secret);
+    AuthFailed, recorded and delayed like a failed sign-in, if the password is wrong."""
     with db.read() as s:
         account = s.get(Account, actor.account_id)
-    try:
-        actor.secrets = crypto.unlock_account(account, password or "")
-    except crypto.DecryptionError:
-        raise AuthFailed() from None
+        if account is None:
+            raise AuthFailed()
+        provider_id = provider_of(s, account.id)
+    secrets = _open_keys(db, account, password, provider_id, throttle or THROTTLE)
+    if account.failed_login_count:
+        with db.write() as s:
+            _reset_failures(s, account.id)
+    actor.secrets = secrets
+    actor.unlocked_at = clock.now()
 
 
 @dataclass(frozen=True)
@@ -122,15 +231,15 @@ def pending_invitations(db: Database, email: str) -> tuple[int, int]:
     return len(staff), len(members)
 
 
-def accept_invitations(db: Database, *, email: str, password: str, name: str = "") -> tuple[Actor, Acceptance]:
+def accept_invitations(db: Database, *, email: str, password: str, name: str = "",
+                       throttle: LoginThrottle | None = None) -> tuple[Actor, Acceptance]:
     """An invited person creates their account (choosing a master password) and accepts invitations."""
     with db.read() as s:
-        existing = s.execute(select(Account).where(Account.email == email.strip().lower())).scalar_one_or_none()
+        existing = s.execute(select(Account).where(
+            Account.email == (email or "").strip().lower())).scalar_one_or_none()
+        existing_provider = provider_of(s, existing.id) if existing else None
     if existing is not None:
-        try:
-            secrets = crypto.unlock_account(existing, password)
-        except crypto.DecryptionError:
-            raise AuthFailed() from None
+        secrets = _open_keys(db, existing, password, existing_provider, throttle or THROTTLE)
     else:
         data = parse(NewAccount, email=email, name=name, password=password)
     with db.write() as s:

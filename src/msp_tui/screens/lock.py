@@ -1,0 +1,134 @@
+"""The lock screen: asks the master password again (after the idle time, or before revealing a secret).
+
+`LockScreen(db, actor)` covers the whole terminal (nothing unlocked shows behind it) and dismisses
+with True once the master password opened the keys again. With `cancellable=True` (the re-prompt
+before revealing a password) `esc` dismisses it with False.
+
+`IdleLock` is a small App mixin: it notes every key and mouse press, and `check_idle()` (run every
+10 seconds) locks the actor — core drops the keys — and pushes a LockScreen once the provider's idle
+time (core.services.accounts.idle_lock_minutes) has passed.
+"""
+
+from __future__ import annotations
+
+from rich.text import Text
+from textual import events, on, work
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Vertical
+from textual.screen import Screen
+from textual.widgets import Footer, Input, Label, Static
+
+from msp_tui.core import clock
+from msp_tui.core.errors import AuthFailed, MspError
+
+NO_RECOVERY = ("No one can reset or recover a master password — not your provider, not another admin. "
+               "If it is lost, a second Provider Admin can remove you and invite you again.")
+
+
+class LockScreen(Screen[bool]):
+    """Type the master password to unlock."""
+
+    DEFAULT_CSS = """
+    LockScreen { align: center middle; }
+    LockScreen #lock-box { width: 64; height: auto; border: round $primary; padding: 1 2; }
+    LockScreen #lock-title { text-style: bold; }
+    LockScreen #lock-status { color: $error; height: auto; }
+    LockScreen #lock-note { color: $text-muted; margin-top: 1; }
+    """
+    BINDINGS = [Binding("escape", "cancel", "Cancel", id="lock.cancel")]
+
+    def __init__(self, db, actor, *, reason: str | None = None, cancellable: bool = False) -> None:
+        super().__init__()
+        self.db = db
+        self.actor = actor
+        self.reason = reason or "msp-tui is locked. Your keys were dropped from memory."
+        self.cancellable = cancellable
+
+    def compose(self) -> ComposeResult:
+        with Vertical(id="lock-box"):
+            yield Label(Text("Master password"), id="lock-title")
+            yield Static(Text(self.reason), id="lock-reason")
+            yield Static(Text(f"Signed in as {self.actor.label}"), id="lock-who")
+            yield Input(password=True, placeholder="master password", id="lock-password")
+            yield Static("", id="lock-status")
+            yield Static(Text(NO_RECOVERY), id="lock-note")
+        yield Footer()
+
+    def on_mount(self) -> None:
+        self.query_one("#lock-password", Input).focus()
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        if action == "cancel":
+            return self.cancellable
+        return True
+
+    def action_cancel(self) -> None:
+        if self.cancellable:
+            self.dismiss(False)
+
+    @on(Input.Submitted, "#lock-password")
+    def _submit(self, event: Input.Submitted) -> None:
+        if not event.value:
+            return
+        field = self.query_one("#lock-password", Input)
+        field.disabled = True
+        self.query_one("#lock-status", Static).update(Text("Checking…"))
+        self._unlock(event.value)
+        field.value = ""
+
+    @work(thread=True, exclusive=True, group="unlock")
+    def _unlock(self, password: str) -> None:
+        from msp_tui.core.services import accounts
+
+        try:
+            accounts.unlock(self.db, self.actor, password)
+        except AuthFailed:
+            self.app.call_from_thread(self._failed, "Wrong master password. Each wrong try waits longer.")
+            return
+        except MspError as exc:
+            self.app.call_from_thread(self._failed, str(exc))
+            return
+        self.app.call_from_thread(self.dismiss, True)
+
+    def _failed(self, message: str) -> None:
+        self.query_one("#lock-status", Static).update(Text(message))
+        field = self.query_one("#lock-password", Input)
+        field.disabled = False
+        field.focus()
+
+
+class IdleLock:
+    """App mixin: lock after the provider's idle time. The App sets `self.db` and `self.actor`."""
+
+    IDLE_CHECK_SECONDS = 10
+    _last_activity = None
+    _idle_minutes: int | None = None
+
+    def start_idle_lock(self) -> None:
+        from msp_tui.core.services import accounts
+
+        self._last_activity = clock.now()
+        self._idle_minutes = accounts.idle_lock_minutes(self.db, self.actor.provider_id)
+        self.set_interval(self.IDLE_CHECK_SECONDS, self.check_idle)
+
+    async def on_event(self, event: events.Event) -> None:
+        if isinstance(event, (events.Key, events.MouseDown)):
+            self._last_activity = clock.now()
+        await super().on_event(event)
+
+    def check_idle(self) -> bool:
+        """Lock now if the idle time has passed; True when it locked."""
+        from msp_tui.core.services import accounts
+
+        if self._last_activity is None or self.actor.secrets is None:
+            return False
+        if not accounts.idle_expired(self._last_activity, self._idle_minutes or 15):
+            return False
+        self.actor.lock()
+        minutes = self._idle_minutes or 15
+        self.push_screen(LockScreen(self.db, self.actor,
+                                    reason=f"msp-tui locked after {minutes} minutes without activity; "
+                                    "your keys were dropped from memory."),
+                         callback=lambda _ok: setattr(self, "_last_activity", clock.now()))
+        return True

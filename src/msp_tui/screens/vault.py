@@ -1,0 +1,632 @@
+"""The client vault screen: collections on the left, items in the middle, the item on the right.
+
+`VaultScreen(db, actor, organization_id)` — or organization_id=None for the person's own (personal)
+vault. Opening a client's vault as provider staff is recorded by core (events 1903 and 1603).
+Passwords and other protected fields stay hidden until `r`; revealing or copying asks the master
+password again when the last unlock is older than 5 minutes (core decides). Every action the person
+may not take is greyed out in the footer and refused by core.
+"""
+
+from __future__ import annotations
+
+import uuid
+
+from rich.table import Table
+from rich.text import Text
+from textual import on, work
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Horizontal, Vertical, VerticalScroll
+from textual.screen import ModalScreen, Screen
+from textual.widgets import (Button, DataTable, Footer, Input, Label, OptionList, Select, SelectionList, Static,
+                             TextArea)
+from textual.widgets.option_list import Option
+
+from msp_tui.core.errors import MspError
+from msp_tui.screens.lock import LockScreen
+
+HIDDEN = "••••••••"
+ALL = "all"
+
+
+def _item_service():
+    from msp_tui.core.services import vault
+
+    return vault
+
+
+class VaultScreen(Screen):
+    DEFAULT_CSS = """
+    VaultScreen #vault-title { height: auto; padding: 0 1; background: $boost; }
+    VaultScreen #vault-body { height: 1fr; }
+    VaultScreen #collections { width: 22%; max-width: 30; min-width: 16; height: 1fr; border: round $panel; }
+    VaultScreen #items-pane { width: 1fr; min-width: 30; }
+    VaultScreen #filter { display: none; }
+    VaultScreen #filter.-shown { display: block; }
+    VaultScreen #items { height: 1fr; border: round $panel; }
+    VaultScreen #detail { width: 35%; max-width: 60; border: round $panel; padding: 0 1; }
+    VaultScreen .pane-title { text-style: bold; }
+    """
+    BINDINGS = [
+        Binding("escape", "back", "Back", id="vault.back"),
+        Binding("slash", "filter", "Filter", id="vault.filter"),
+        Binding("n", "new_item", "New", id="vault.new"),
+        Binding("e", "edit_item", "Edit", id="vault.edit"),
+        Binding("r", "reveal", "Reveal", id="vault.reveal"),
+        Binding("c", "copy", "Copy", id="vault.copy"),
+        Binding("m", "move", "Move", id="vault.move"),
+        Binding("d", "delete", "Delete", id="vault.delete"),
+        Binding("j", "cursor(1)", "Down", show=False),
+        Binding("k", "cursor(-1)", "Up", show=False),
+    ]
+
+    def __init__(self, db, actor, organization_id: uuid.UUID | None) -> None:
+        super().__init__()
+        self.db = db
+        self.actor = actor
+        self.organization_id = organization_id
+        self.view = None
+        self.collection = ALL
+        self.filter_text = ""
+        self.shown: list = []
+        self.detail = None
+        self.revealed: dict[str, str] = {}
+
+    @property
+    def personal(self) -> bool:
+        return self.organization_id is None
+
+    # --- layout -------------------------------------------------------------------------------
+
+    def compose(self) -> ComposeResult:
+        yield Static(Text("Vault — loading…"), id="vault-title")
+        with Horizontal(id="vault-body"):
+            yield OptionList(id="collections")
+            with Vertical(id="items-pane"):
+                yield Input(placeholder="filter items by name", id="filter")
+                table = DataTable(id="items", cursor_type="row", zebra_stripes=True)
+                table.add_columns("Name", "Type", "Details")
+                yield table
+            with VerticalScroll(id="detail"):
+                yield Static(Text("No item selected."), id="detail-body")
+        yield Footer()
+
+    def on_mount(self) -> None:
+        self.query_one("#collections", OptionList).border_title = "Collections"
+        self.query_one("#items", DataTable).border_title = "Items"
+        self.query_one("#detail", VerticalScroll).border_title = "Item"
+        self.query_one("#items", DataTable).focus()
+        self._load(record=True)
+
+    # --- loading ------------------------------------------------------------------------------
+
+    @work(thread=True, exclusive=True, group="vault-load")
+    def _load(self, record: bool = False, select: uuid.UUID | None = None) -> None:
+        svc = _item_service()
+        try:
+            if self.personal:
+                view = None
+                items = svc.list_personal(self.db, self.actor)
+            else:
+                view = svc.open_vault(self.db, self.actor, self.organization_id, record_access=record)
+                items = list(view.items)
+        except MspError as exc:
+            self.app.call_from_thread(self._error, exc)
+            return
+        self.app.call_from_thread(self._show, view, items, select)
+
+    def _error(self, exc: Exception) -> None:
+        self.notify(str(exc), severity="error", timeout=6)
+
+    def _show(self, view, items, select) -> None:
+        self.view = view
+        self.all_items = items
+        title = self.query_one("#vault-title", Static)
+        if self.personal:
+            title.update(Text.assemble(("My vault", "bold"), " — personal items: only you can ever see them"))
+        else:
+            note = (" — all items" if view.all_items else " — the items of your collections")
+            title.update(Text.assemble(("Vault · ", "bold"), (view.client_name, "bold"), note,
+                                       ("   opening it is recorded in the event log", "dim")))
+        options = self.query_one("#collections", OptionList)
+        options.clear_options()
+        options.add_option(Option(Text(f"All items ({len(items)})"), id=ALL))
+        for c in (view.collections if view else ()):
+            options.add_option(Option(Text.assemble(c.name, (f" ({c.items})", "dim")), id=str(c.id)))
+        ids = [ALL] + [str(c.id) for c in (view.collections if view else ())]
+        if self.collection not in ids:
+            self.collection = ALL
+        options.highlighted = ids.index(self.collection)
+        self._fill(select)
+
+    def _fill(self, select: uuid.UUID | None = None) -> None:
+        table = self.query_one("#items", DataTable)
+        text = self.filter_text.strip().lower()
+        self.shown = [i for i in self.all_items
+                      if (self.collection == ALL or uuid.UUID(self.collection) in i.collection_ids)
+                      and (not text or text in i.name.lower() or text in i.subtitle.lower())]
+        table.clear()
+        for item in self.shown:
+            table.add_row(Text(item.name), Text(item.type_label), Text(item.subtitle), key=str(item.id))
+        if select is not None:
+            for row, item in enumerate(self.shown):
+                if item.id == select:
+                    table.move_cursor(row=row)
+        if not self.shown:
+            empty = "No items here. Press n to add one." if not text else "No item matches the filter."
+            self.query_one("#detail-body", Static).update(Text(empty))
+            self.detail = None
+        self.refresh_bindings()
+        self._summary()
+
+    # --- selection ----------------------------------------------------------------------------
+
+    @property
+    def current(self):
+        tables = self.query("#items")
+        if not tables:
+            return None
+        table = tables.first(DataTable)
+        if not self.shown or table.cursor_row < 0 or table.cursor_row >= len(self.shown):
+            return None
+        return self.shown[table.cursor_row]
+
+    @on(OptionList.OptionHighlighted, "#collections")
+    def _collection_changed(self, event: OptionList.OptionHighlighted) -> None:
+        if event.option_id and event.option_id != self.collection:
+            self.collection = event.option_id
+            self._fill()
+
+    @on(DataTable.RowHighlighted, "#items")
+    def _row_changed(self, _event) -> None:
+        self._summary()
+
+    def _summary(self) -> None:
+        item = self.current
+        if self.detail is not None and item is not None and self.detail.id == item.id:
+            return
+        self.detail, self.revealed = None, {}
+        self.refresh_bindings()
+        if item is None:
+            return
+        grid = _grid()
+        grid.add_row(Text("Name"), Text(item.name))
+        grid.add_row(Text("Type"), Text(item.type_label))
+        if item.subtitle:
+            grid.add_row(Text("Details"), Text(item.subtitle))
+        names = {c.id: c.name for c in (self.view.collections if self.view else ())}
+        if not item.personal:
+            grid.add_row(Text("Collections"), Text(", ".join(sorted(names.get(c, "?") for c in item.collection_ids))
+                                                   or "none"))
+            grid.add_row(Text("Your access"), Text(_access(item)))
+        body = Table.grid()
+        body.add_row(grid)
+        body.add_row(Text("\nenter: open the item", style="dim"))
+        self.query_one("#detail-body", Static).update(body)
+
+    @on(DataTable.RowSelected, "#items")
+    def _row_selected(self, _event) -> None:
+        if self.current is not None:
+            self._open(self.current.id)
+
+    @work(thread=True, exclusive=True, group="vault-item")
+    def _open(self, item_id: uuid.UUID, then: str | None = None) -> None:
+        try:
+            detail = _item_service().view_item(self.db, self.actor, item_id)
+        except MspError as exc:
+            self.app.call_from_thread(self._error, exc)
+            return
+        self.app.call_from_thread(self._show_detail, detail, {}, then)
+
+    def _show_detail(self, detail, revealed: dict, then: str | None = None) -> None:
+        self.detail, self.revealed = detail, revealed
+        grid = _grid()
+        grid.add_row(Text("Name"), Text(detail.name, style="bold"))
+        grid.add_row(Text("Type"), Text(detail.type_label))
+        for f in detail.fields:
+            if not f.has_value:
+                continue
+            if f.protected:
+                if detail.hide_passwords:
+                    value = Text("hidden (your access is except passwords)", style="italic dim")
+                elif f.key in revealed:
+                    value = Text(revealed[f.key], style="bold")
+                else:
+                    value = Text(HIDDEN)
+            else:
+                value = Text(f.value or "")
+            grid.add_row(Text(f.label), value)
+        if not detail.personal:
+            grid.add_row(Text("Your access"), Text(_access(detail)))
+        self.query_one("#detail-body", Static).update(grid)
+        self.refresh_bindings()
+        if then == "edit":
+            self._edit_form(detail)
+
+    # --- actions ------------------------------------------------------------------------------
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        item = self.current
+        if action == "new_item":
+            return True if self.personal or (self.view is not None and self.view.can_create) else None
+        if action in ("edit_item", "move", "delete", "reveal", "copy"):
+            if item is None:
+                return None
+            if action == "edit_item":
+                return True if item.can_edit else None
+            if action == "move":
+                return True if item.can_edit and not item.personal else None
+            if action == "delete":
+                return True if item.can_delete else None
+            if item.hide_passwords or not _primary_secret(item.type):
+                return None
+        return True
+
+    def action_back(self) -> None:
+        filt = self.query_one("#filter", Input)
+        if filt.has_class("-shown"):
+            filt.remove_class("-shown")
+            filt.value = ""
+            self.filter_text = ""
+            self._fill()
+            self.query_one("#items", DataTable).focus()
+            return
+        if len(self.app.screen_stack) > 1:
+            self.app.pop_screen()
+
+    def action_cursor(self, step: int) -> None:
+        table = self.query_one("#items", DataTable)
+        if self.shown:
+            table.move_cursor(row=max(0, min(len(self.shown) - 1, table.cursor_row + step)))
+
+    def action_filter(self) -> None:
+        filt = self.query_one("#filter", Input)
+        filt.add_class("-shown")
+        filt.focus()
+
+    @on(Input.Changed, "#filter")
+    def _filter_changed(self, event: Input.Changed) -> None:
+        self.filter_text = event.value
+        self._fill()
+
+    @on(Input.Submitted, "#filter")
+    def _filter_done(self, _event) -> None:
+        self.query_one("#items", DataTable).focus()
+
+    def _with_master_password(self, then) -> None:
+        """Run `then` now, or after the master password when core says it must be asked again."""
+        from msp_tui.core.services import accounts
+
+        if not accounts.needs_master_password(self.actor):
+            then()
+            return
+        self.app.push_screen(LockScreen(self.db, self.actor, cancellable=True,
+                                        reason="Type your master password again to see or copy a secret "
+                                               "(your last unlock was more than 5 minutes ago)."),
+                             callback=lambda ok: then() if ok else None)
+
+    def action_reveal(self) -> None:
+        item = self.current
+        if item is None:
+            return
+        if self.detail is not None and self.detail.id == item.id and self.revealed:
+            self._show_detail(self.detail, {})  # hide again
+            return
+        self._with_master_password(lambda: self._reveal(item.id))
+
+    @work(thread=True, exclusive=True, group="vault-item")
+    def _reveal(self, item_id: uuid.UUID) -> None:
+        svc = _item_service()
+        try:
+            detail = svc.view_item(self.db, self.actor, item_id)
+            revealed = {f.key: svc.reveal(self.db, self.actor, item_id, f.key)
+                        for f in detail.fields if f.protected and f.has_value}
+        except MspError as exc:
+            self.app.call_from_thread(self._error, exc)
+            return
+        self.app.call_from_thread(self._show_detail, detail, revealed)
+
+    def action_copy(self) -> None:
+        item = self.current
+        if item is not None:
+            self._with_master_password(lambda: self._copy(item.id, _primary_secret(item.type)))
+
+    @work(thread=True, exclusive=True, group="vault-item")
+    def _copy(self, item_id: uuid.UUID, field: str) -> None:
+        try:
+            value = _item_service().reveal(self.db, self.actor, item_id, field, copy=True)
+        except MspError as exc:
+            self.app.call_from_thread(self._error, exc)
+            return
+        self.app.call_from_thread(self.app.copy_to_clipboard, value)
+        self.app.call_from_thread(self.notify, "Copied to the clipboard.", timeout=3)
+
+    def action_new_item(self) -> None:
+        svc = _item_service()
+        collections = [(c.name, c.id) for c in (self.view.collections if self.view else ()) if c.can_add]
+        preselect = {uuid.UUID(self.collection)} if self.collection != ALL else set()
+
+        def save(result: dict):
+            return svc.create_item(self.db, self.actor, type=result["type"], name=result["name"],
+                                   fields=result["fields"], client=self.organization_id,
+                                   collection_ids=result["collections"], personal=self.personal)
+
+        self.app.push_screen(ItemForm(save, collections=None if self.personal else collections,
+                                      preselect=preselect), callback=self._saved)
+
+    def action_edit_item(self) -> None:
+        item = self.current
+        if item is None:
+            return
+        if self.detail is not None and self.detail.id == item.id:
+            self._edit_form(self.detail)
+        else:
+            self._open(item.id, then="edit")
+
+    def _edit_form(self, detail) -> None:
+        svc = _item_service()
+
+        def save(result: dict):
+            return svc.edit_item(self.db, self.actor, detail.id, name=result["name"], fields=result["fields"],
+                                 expected_version=detail.version)
+
+        self.app.push_screen(ItemForm(save, item=detail), callback=self._saved)
+
+    def _saved(self, item) -> None:
+        if item is not None:
+            self.notify(Text(f"Saved {item.name}."), timeout=3)
+            self.detail = None
+            self._load(select=item.id)
+
+    def action_move(self) -> None:
+        item = self.current
+        if item is None or self.view is None:
+            return
+        svc = _item_service()
+        choices = [(c.name, c.id) for c in self.view.collections if c.can_add]
+
+        def save(ids: list):
+            return svc.move_item(self.db, self.actor, item.id, ids, expected_version=item.version)
+
+        self.app.push_screen(MoveForm(save, item.name, choices, set(item.collection_ids)), callback=self._saved)
+
+    def action_delete(self) -> None:
+        item = self.current
+        if item is None:
+            return
+        svc = _item_service()
+
+        def go():
+            svc.delete_item(self.db, self.actor, item.id, expected_version=item.version)
+            return item
+
+        def done(result) -> None:
+            if result is not None:
+                self.notify(Text(f"Deleted {item.name}."), timeout=3)
+                self._load()
+
+        self.app.push_screen(ConfirmDelete(go, item.name), callback=done)
+
+
+def _grid() -> Table:
+    grid = Table.grid(padding=(0, 1))
+    grid.add_column(style="dim", no_wrap=True)
+    grid.add_column(overflow="fold")
+    return grid
+
+
+def _access(item) -> str:
+    text = "Can manage" if item.can_delete else ("Can edit" if item.can_edit else "Can view")
+    return text + (", except passwords" if item.hide_passwords else "")
+
+
+def _primary_secret(item_type) -> str | None:
+    from msp_tui.core.enums import ItemType
+
+    return {ItemType.LOGIN: "password", ItemType.CARD: "number", ItemType.SSH_KEY: "private_key"}.get(item_type)
+
+
+# --- modals -------------------------------------------------------------------------------------
+
+
+class _SavingModal(ModalScreen):
+    """A modal whose save runs core in a worker; core's refusal stays on the form as a message."""
+
+    def _run_save(self, fn, *args) -> None:
+        self.query_one(".form-status", Static).update(Text("Saving…"))
+        self._save_worker(fn, *args)
+
+    @work(thread=True, exclusive=True, group="vault-save")
+    def _save_worker(self, fn, *args) -> None:
+        try:
+            result = fn(*args)
+        except MspError as exc:
+            self.app.call_from_thread(self.query_one(".form-status", Static).update, Text(str(exc)))
+            return
+        self.app.call_from_thread(self.dismiss, result)
+
+    def action_cancel(self) -> None:
+        self.dismiss(None)
+
+
+class ItemForm(_SavingModal):
+    """Create an item (type, name, fields, collections) or edit one (name and fields)."""
+
+    DEFAULT_CSS = """
+    ItemForm { align: center middle; }
+    ItemForm #form { width: 72; height: 90%; border: round $primary; padding: 0 1; background: $surface; }
+    ItemForm #form-body { height: 1fr; }
+    ItemForm #form-fields { height: auto; }
+    ItemForm Input { border: none; height: 1; margin-bottom: 1; background: $boost; }
+    ItemForm Input:focus { border: none; background: $primary 30%; }
+    ItemForm TextArea { height: 4; margin-bottom: 1; }
+    ItemForm Select { margin-bottom: 1; }
+    ItemForm SelectionList { height: auto; max-height: 6; }
+    ItemForm .form-status { color: $error; height: auto; }
+    ItemForm #form-buttons { height: auto; align-horizontal: right; }
+    ItemForm Label { color: $text-muted; }
+    """
+    BINDINGS = [Binding("escape", "cancel", "Cancel"), Binding("ctrl+s", "save", "Save")]
+
+    def __init__(self, save, *, item=None, collections=None, preselect=frozenset()) -> None:
+        super().__init__()
+        self.save_fn = save
+        self.item = item
+        self.collections = collections
+        self.preselect = preselect
+
+    def compose(self) -> ComposeResult:
+        from msp_tui.core.enums import ItemType
+        from msp_tui.core.services.vault import TYPE_LABELS
+
+        with Vertical(id="form"):
+            yield Label(Text("Edit item" if self.item else "New item", style="bold"))
+            with VerticalScroll(id="form-body"):
+                if self.item is None:
+                    yield Select([(TYPE_LABELS[t], t) for t in ItemType], value=ItemType.LOGIN,
+                                 allow_blank=False, id="form-type")
+                yield Label(Text("Name"))
+                yield Input(value=self.item.name if self.item else "", placeholder="name", id="form-name")
+                yield Vertical(id="form-fields")
+                if self.item is None and self.collections is not None:
+                    yield Label(Text("Collections"))
+                    yield SelectionList(*[(Text(name), cid, cid in self.preselect)
+                                          for name, cid in self.collections], id="form-collections")
+            yield Static("", classes="form-status")
+            with Horizontal(id="form-buttons"):
+                yield Button("Cancel", id="form-cancel")
+                yield Button("Save", variant="primary", id="form-save")
+
+    item_type = None
+
+    async def on_mount(self) -> None:
+        from msp_tui.core.enums import ItemType
+
+        await self._show_fields(self.item.type if self.item else ItemType.LOGIN)
+        self.query_one("#form-name", Input).focus()
+
+    @on(Select.Changed, "#form-type")
+    async def _type_changed(self, event: Select.Changed) -> None:
+        if event.value != self.item_type:
+            await self._show_fields(event.value)
+
+    async def _show_fields(self, item_type) -> None:
+        from msp_tui.core.services.vault import FIELDS
+
+        self.item_type = item_type
+        box = self.query_one("#form-fields", Vertical)
+        await box.remove_children()
+        current = {f.key: f for f in self.item.fields} if self.item else {}
+        widgets = []
+        for f in FIELDS[item_type]:
+            widgets.append(Label(Text(f.label)))
+            if f.protected:
+                hidden = self.item is not None and self.item.hide_passwords
+                placeholder = ("hidden: your access is except passwords" if hidden else
+                               "unchanged — type a new value to replace it" if self.item else "")
+                widgets.append(Input(password=not f.multiline, placeholder=placeholder, disabled=hidden,
+                                     id=f"field-{f.key}", classes="protected"))
+            elif f.multiline:
+                widgets.append(TextArea(current[f.key].value or "" if f.key in current else "", id=f"field-{f.key}"))
+            else:
+                widgets.append(Input(value=current[f.key].value or "" if f.key in current else "",
+                                     id=f"field-{f.key}"))
+        await box.mount_all(widgets)
+
+    def _result(self) -> dict:
+        from msp_tui.core.services.vault import FIELDS
+
+        fields = {}
+        for f in FIELDS[self.item_type]:
+            widget = self.query_one(f"#field-{f.key}")
+            value = widget.text if isinstance(widget, TextArea) else widget.value
+            if f.protected and self.item is not None and not value:
+                continue  # unchanged
+            fields[f.key] = value
+        collections = []
+        if self.item is None and self.collections is not None:
+            collections = list(self.query_one("#form-collections", SelectionList).selected)
+        return {"type": self.item_type, "name": self.query_one("#form-name", Input).value,
+                "fields": fields, "collections": collections}
+
+    def action_save(self) -> None:
+        self._run_save(self.save_fn, self._result())
+
+    @on(Button.Pressed, "#form-save")
+    def _save_pressed(self, _event) -> None:
+        self.action_save()
+
+    @on(Button.Pressed, "#form-cancel")
+    def _cancel_pressed(self, _event) -> None:
+        self.dismiss(None)
+
+
+class MoveForm(_SavingModal):
+    DEFAULT_CSS = """
+    MoveForm { align: center middle; }
+    MoveForm #move { width: 60; height: auto; border: round $primary; padding: 0 1; background: $surface; }
+    MoveForm SelectionList { height: auto; max-height: 12; }
+    MoveForm .form-status { color: $error; height: auto; }
+    MoveForm Horizontal { height: auto; align-horizontal: right; }
+    """
+    BINDINGS = [Binding("escape", "cancel", "Cancel"), Binding("ctrl+s", "save", "Save")]
+
+    def __init__(self, save, name: str, choices, current: set) -> None:
+        super().__init__()
+        self.save_fn, self.name_, self.choices, self.current = save, name, choices, current
+
+    def compose(self) -> ComposeResult:
+        with Vertical(id="move"):
+            yield Label(Text.assemble("Collections of ", (self.name_, "bold")))
+            yield SelectionList(*[(Text(n), cid, cid in self.current) for n, cid in self.choices], id="move-list")
+            yield Static("", classes="form-status")
+            with Horizontal():
+                yield Button("Cancel", id="move-cancel")
+                yield Button("Save", variant="primary", id="move-save")
+
+    def on_mount(self) -> None:
+        self.query_one("#move-list", SelectionList).focus()
+
+    def action_save(self) -> None:
+        self._run_save(self.save_fn, list(self.query_one("#move-list", SelectionList).selected))
+
+    @on(Button.Pressed, "#move-save")
+    def _save_pressed(self, _event) -> None:
+        self.action_save()
+
+    @on(Button.Pressed, "#move-cancel")
+    def _cancel_pressed(self, _event) -> None:
+        self.dismiss(None)
+
+
+class ConfirmDelete(_SavingModal):
+    DEFAULT_CSS = """
+    ConfirmDelete { align: center middle; }
+    ConfirmDelete #confirm { width: 60; height: auto; border: round $error; padding: 1 2; background: $surface; }
+    ConfirmDelete .form-status { color: $error; height: auto; }
+    ConfirmDelete Horizontal { height: auto; align-horizontal: right; margin-top: 1; }
+    """
+    BINDINGS = [Binding("escape", "cancel", "Cancel")]
+
+    def __init__(self, go, name: str) -> None:
+        super().__init__()
+        self.go, self.name_ = go, name
+
+    def compose(self) -> ComposeResult:
+        with Vertical(id="confirm"):
+            yield Static(Text.assemble("Delete ", (self.name_, "bold"), " for good? This cannot be undone."))
+            yield Static("", classes="form-status")
+            with Horizontal():
+                yield Button("Cancel", id="confirm-cancel")
+                yield Button("Delete", variant="error", id="confirm-delete")
+
+    def on_mount(self) -> None:
+        self.query_one("#confirm-cancel", Button).focus()
+
+    @on(Button.Pressed, "#confirm-delete")
+    def _delete(self, _event) -> None:
+        self._run_save(self.go)
+
+    @on(Button.Pressed, "#confirm-cancel")
+    def _cancel(self, _event) -> None:
+        self.dismiss(None)
