@@ -4,7 +4,7 @@
 
 Prints one JSON line: seconds from the process's start (MSP_BENCH_T0, set by the parent just before it
 started us) until the clients home was painted, and how long the sign-in's password hashing took.
-The parent reads this process's peak memory from wait4.
+Its peak memory goes to $MSP_BENCH_PEAK_FILE at exit (benchmarks.peak).
 """
 
 from __future__ import annotations
@@ -63,6 +63,9 @@ async def _app(args) -> dict:
 
 
 def main() -> None:
+    from benchmarks.peak import record_peak_at_exit
+
+    record_peak_at_exit()
     p = argparse.ArgumentParser()
     p.add_argument("--db")
     p.add_argument("--email")

@@ -22,7 +22,7 @@ class Skip(Exception):
 
 
 def require(module: str, attr: str | None = None, *, branch: str = "") -> Any:
-    """Import `module` (and take `attr`), or Skip naming the branch that brings it."""
+    """Import `module` (checking it has `attr`), or Skip naming the branch that brings it."""
     import importlib
 
     why = f"{module}{'.' + attr if attr else ''} is not here yet" + (f" (branch {branch})" if branch else "")
@@ -32,11 +32,9 @@ def require(module: str, attr: str | None = None, *, branch: str = "") -> Any:
         if exc.name and module.startswith(exc.name):
             raise Skip(why) from None
         raise
-    if attr is None:
-        return mod
-    if not hasattr(mod, attr):
+    if attr is not None and not hasattr(mod, attr):
         raise Skip(why)
-    return getattr(mod, attr)
+    return mod
 
 
 def p95(samples: list[float]) -> float:
@@ -194,7 +192,10 @@ def python() -> str:
     return sys.executable
 
 
-def msp_tui_cmd() -> list[str]:
+def msp_tui_cmd(*, peak: bool = False) -> list[str]:
+    """The installed `msp-tui`; with peak=True through benchmarks.peak, which reports its peak memory."""
+    if peak:
+        return [sys.executable, "-m", "benchmarks.peak"]
     exe = Path(sys.executable).with_name("msp-tui")
     return [str(exe)] if exe.exists() else [sys.executable, "-m", "msp_tui"]
 
@@ -203,7 +204,8 @@ def msp_tui_cmd() -> list[str]:
 class ChildResult:
     seconds: float
     cpu: float
-    peak_mb: float
+    #: From the child's own VmHWM (benchmarks.peak / child_app write it); None if it did not.
+    peak_mb: float | None
     returncode: int
     stdout: str
     stderr: str
@@ -211,11 +213,12 @@ class ChildResult:
 
 def run_child(cmd: list[str], *, env: dict | None = None, stdin: str | None = None,
               timeout: float = 300) -> ChildResult:
-    """Run a process to its end: wall seconds and its own peak resident memory (wait4's ru_maxrss)."""
+    """Run a process to its end: wall and CPU seconds (wait4), and the peak memory it reports."""
     import tempfile
 
-    with tempfile.TemporaryFile("w+") as out, tempfile.TemporaryFile("w+") as err:
-        env = {**os.environ, **(env or {}), "MSP_BENCH_T0": repr(time.time())}
+    with tempfile.TemporaryFile("w+") as out, tempfile.TemporaryFile("w+") as err, \
+            tempfile.NamedTemporaryFile("r", suffix=".peak") as peak:
+        env = {**os.environ, **(env or {}), "MSP_BENCH_PEAK_FILE": peak.name, "MSP_BENCH_T0": repr(time.time())}
         t = time.perf_counter()
         p = subprocess.Popen(cmd, stdout=out, stderr=err, stdin=subprocess.PIPE if stdin else subprocess.DEVNULL,
                              env=env, text=True, cwd=ROOT)
@@ -234,4 +237,6 @@ def run_child(cmd: list[str], *, env: dict | None = None, stdin: str | None = No
         p.returncode = os.waitstatus_to_exitcode(status)
         out.seek(0)
         err.seek(0)
-        return ChildResult(seconds, usage.ru_utime + usage.ru_stime, usage.ru_maxrss / 1024, p.returncode, out.read(), err.read())
+        text = peak.read().strip()
+        return ChildResult(seconds, usage.ru_utime + usage.ru_stime, int(text) / 1024 if text else None,
+                           p.returncode, out.read(), err.read())

@@ -40,7 +40,7 @@ class Dataset:
 def code_version() -> str:
     """A hash of the sources that decide what the generated database contains."""
     core = Path(msp_tui.__file__).resolve().parent / "core"
-    files = [core / "demo.py", *sorted((core / "models").glob("*.py")),
+    files = [*sorted(core.glob("demo*.py")), *sorted((core / "models").glob("*.py")),
              *sorted((core / "migrations" / "versions").glob("*.py"))]
     h = hashlib.sha256()
     for f in files:

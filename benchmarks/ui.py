@@ -42,10 +42,15 @@ async def timed_press(pilot, key: str, into) -> None:
 def clients_home_loaded(app) -> bool:
     from msp_tui.screens.clients import ClientsScreen
 
+    from textual.css.query import NoMatches
+
     screen = app.screen
     if not isinstance(screen, ClientsScreen):
         return False
-    table = screen.query_one("#clients")
+    try:
+        table = screen.query_one("#clients")
+    except NoMatches:  # pushed, not composed yet
+        return False
     return bool(table._state.loaded) and not table._busy
 
 
@@ -54,7 +59,12 @@ def clients_table(app):
 
 
 def timeline_loaded(screen) -> bool:
-    return bool(screen.table.rows) and not screen.loading_more
+    from textual.css.query import NoMatches
+
+    try:
+        return bool(screen.table.rows) and not screen.loading_more
+    except NoMatches:  # pushed, not composed yet
+        return False
 
 
 def harness(make_screen):

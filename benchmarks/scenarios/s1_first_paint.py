@@ -63,7 +63,7 @@ def _from_process(ctx) -> tuple[float, float, float]:
     res = run_child([python(), "-m", "benchmarks.child_app", "--db", ctx.data.url, "--email", ctx.data.email],
                     env={"MSP_BENCH_PASSWORD": ctx.data.password}, timeout=180)
     if res.returncode != 0:
-        raise RuntimeError(f"child_app failed: {res.stderr.strip()[-300:]}")
+        raise RuntimeError(f"child_app failed: {(res.stderr.strip().splitlines() or [''])[-1]}")
     report = json.loads(res.stdout.strip().splitlines()[-1])
     return report["painted_since_start"], report["sign_in"], res.cpu
 

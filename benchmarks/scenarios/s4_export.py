@@ -29,7 +29,7 @@ def _window(data):
 
 
 def _export(data, since, until, out_path) -> tuple[float, float, int]:
-    cmd = [*msp_tui_cmd(), "--db", data.url, "--email", data.email, "--passwordenv", "MSP_BENCH_PASSWORD",
+    cmd = [*msp_tui_cmd(peak=True), "--db", data.url, "--email", data.email, "--passwordenv", "MSP_BENCH_PASSWORD",
            "events", "export", "--since", since.isoformat(), "--until", until.isoformat(),
            "--format", "csv", "-o", str(out_path)]
     res = run_child(cmd, env={"MSP_BENCH_PASSWORD": data.password}, timeout=900)

@@ -9,7 +9,6 @@ import uuid
 from benchmarks.common import Row, Samples, Stopwatch, measured
 
 TITLE = "5 writes"
-INVITES = 1000
 PER_CALL = 20  # members.invite takes at most 20 addresses at a time
 
 
@@ -65,17 +64,17 @@ def _raw_invite(db, org_id, emails: list[str]) -> None:
         s.execute(update(o).where(o.c.id == org_id).values(occupied_seats=used))
 
 
-def _new_client(db, actor, tag: str):
+def _new_client(db, actor, tag: str, invites: int):
     from msp_tui.core.services import clients
 
     return clients.create_client(db, actor, name=f"Bench {tag} {uuid.uuid4().hex[:8]}",
-                                 plan="enterprise-monthly", seats=INVITES + 10,
+                                 plan="enterprise-monthly", seats=invites + 10,
                                  owner_email=f"owner-{uuid.uuid4().hex[:8]}@bench.example")
 
 
-def _batches(tag: str):
-    emails = [f"{tag}-{i}@bench.example" for i in range(INVITES)]
-    return [emails[i:i + PER_CALL] for i in range(0, INVITES, PER_CALL)]
+def _batches(tag: str, invites: int):
+    emails = [f"{tag}-{i}@bench.example" for i in range(invites)]
+    return [emails[i:i + PER_CALL] for i in range(0, invites, PER_CALL)]
 
 
 def run(ctx) -> list[Row]:
@@ -107,18 +106,18 @@ def run(ctx) -> list[Row]:
         out.append(row)
         bulk, raw = Samples(), Samples()
         for r in range(max(1, ctx.repeat // 3)):
-            org = _new_client(db, actor, f"invite {backend} {r}")
+            org = _new_client(db, actor, f"invite {backend} {r}", ctx.invites)
             tag = uuid.uuid4().hex[:8]
             with Stopwatch() as sw:
-                for batch in _batches(tag):
+                for batch in _batches(tag, ctx.invites):
                     members.invite(db, actor, org.id, batch)
             bulk.add(sw.wall, sw.cpu)
-            org2 = _new_client(db, actor, f"raw invite {backend} {r}")
+            org2 = _new_client(db, actor, f"raw invite {backend} {r}", ctx.invites)
             with Stopwatch() as sw:
-                for batch in _batches(tag):
+                for batch in _batches(tag, ctx.invites):
                     _raw_invite(db, org2.id, batch)
             raw.add(sw.wall, sw.cpu)
-        row = measured(TITLE, f"bulk invite of {INVITES:,} members ({INVITES // PER_CALL} × {PER_CALL})", bulk,
+        row = measured(TITLE, f"bulk invite of {ctx.invites:,} members ({ctx.invites // PER_CALL} × {PER_CALL})", bulk,
                        unit="s", backend=backend, base=raw, baseline="same inserts + chained events in Core")
         out.append(row)
     return out

@@ -20,7 +20,7 @@ def run(ctx) -> list[Row]:
                          ctx.data.email, "--timeline"], env={"MSP_BENCH_PASSWORD": ctx.data.password},
                         timeout=180)
         if res.returncode != 0:
-            raise RuntimeError(f"child_app failed: {res.stderr.strip()[-300:]}")
+            raise RuntimeError(f"child_app failed: {(res.stderr.strip().splitlines() or [''])[-1]}")
         rows = json.loads(res.stdout.strip().splitlines()[-1]).get("timeline_rows", 0)
         peaks.append(res.peak_mb)
         bare.append(run_child([python(), "-m", "benchmarks.child_app", "--bare"], timeout=60).peak_mb)
