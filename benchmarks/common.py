@@ -139,6 +139,8 @@ class Row:
     note: str | None = None
     cpu_median: float | None = None
     cpu_p95: float | None = None
+    #: The ratio of CPU medians (this process's CPU time only), steadier than wall time on a busy machine.
+    cpu_ratio: float | None = None
     extra: dict = field(default_factory=dict)
 
     def as_dict(self) -> dict:
@@ -154,6 +156,18 @@ class Row:
         elif cpu is not None and cpu < limit and machine_busy():
             self.passed = True
             self._add_note(f"met on CPU time ({cpu:.0f} {self.unit}); wall time waited for a busy CPU")
+        else:
+            self.passed = False
+        return self
+
+    def check_ratio(self, limit: float, text: str | None = None) -> "Row":
+        """Budget: at most `limit` × the baseline (wall; or CPU time when the machine is busy)."""
+        self.budget = text or f"≤ {limit:g}× baseline"
+        if self.ratio is not None and self.ratio <= limit:
+            self.passed = True
+        elif self.cpu_ratio is not None and self.cpu_ratio <= limit and machine_busy():
+            self.passed = True
+            self._add_note(f"met on CPU time ({self.cpu_ratio:.1f}×); wall time waited for a busy CPU")
         else:
             self.passed = False
         return self
@@ -178,6 +192,9 @@ def measured(scenario: str, what: str, samples: list[float], *, unit: str = "ms"
         row.base_median, row.base_p95 = median(base) * k, p95(base) * k
         if row.base_median and row.median:
             row.ratio = (row.base_median / row.median) if unit == "ev/s" else row.median / row.base_median
+        base_cpu = getattr(base, "cpu", None)
+        if cpu and base_cpu and median(base_cpu) > 0:
+            row.cpu_ratio = median(cpu) / median(base_cpu)
     return row
 
 

@@ -70,7 +70,8 @@ def table(rows: list[Row]) -> str:
             result += f" ({r.note})"
         lines.append([r.scenario, r.what, r.backend, _fmt(r.median, r.unit), _fmt(r.p95, r.unit),
                       _fmt(r.cpu_p95, r.unit), r.baseline or "", _fmt(r.base_median, r.unit),
-                      "" if r.ratio is None else f"{r.ratio:.1f}×", r.budget or "", result])
+                      "" if r.ratio is None else f"{r.ratio:.1f}×" + (
+                          "" if r.cpu_ratio is None else f" (cpu {r.cpu_ratio:.1f}×)"), r.budget or "", result])
     widths = [max(len(h), *(len(l[i]) for l in lines)) if lines else len(h) for i, h in enumerate(head)]
     fmt = "| " + " | ".join("{:<%d}" % w for w in widths) + " |"
     out = [fmt.format(*head), "|" + "|".join("-" * (w + 2) for w in widths) + "|"]
@@ -79,13 +80,14 @@ def table(rows: list[Row]) -> str:
 
 
 def _start_pg(args, say):
-    """A throwaway PostgreSQL server (tests/pg.py) loaded by the demo builder at a smaller size."""
+    """A PostgreSQL server (tests/pg.py's, keeping its data for the next run) for the smaller load."""
     if args.no_pg:
         return None, None, "PostgreSQL not requested (--no-pg)"
     try:
-        from tests.pg import PostgresServer
+        from benchmarks import dataset
+        from benchmarks.pgserver import PersistentPostgres
 
-        server = PostgresServer().start()
+        server = PersistentPostgres(f"{args.pg_clients}-{args.pg_events}-{dataset.code_version()}").start()
     except Exception as exc:  # noqa: BLE001 - no server binaries, not root, ...
         return None, None, f"PostgreSQL not available: {exc}"
     return server, None, None

@@ -13,19 +13,20 @@ PAGE = 50
 
 
 def page_sql(provider_id, text: str, after=None):
-    """The SQL for one page of the home, written by hand: name filter, name order, keyset, LIMIT."""
-    from sqlalchemy import and_, or_, select
+    """The SQL for one page of the home, by hand: walk the name index, keep the provider's clients
+    (EXISTS on the link), filter on the name, keyset after the last row, LIMIT one more than a page."""
+    from sqlalchemy import exists, select, tuple_
 
     from msp_tui.core.models import Client, Organization
 
     o, c = Organization.__table__.c, Client.__table__.c
-    stmt = (select(o.id, o.name, o.name_lower, o.plan_type, o.seats, o.occupied_seats, o.seats_remaining,
-                   o.status, o.billing_email, o.is_internal)
-            .join(Client.__table__, c.organization_id == o.id).where(c.provider_id == provider_id))
+    linked = exists().where(c.organization_id == o.id, c.provider_id == provider_id)
+    stmt = select(o.id, o.name, o.name_lower, o.plan_type, o.seats, o.occupied_seats, o.seats_remaining,
+                  o.status, o.billing_email, o.is_internal).where(linked)
     if text.strip():
         stmt = stmt.where(o.name_lower.like(f"%{text.strip().lower()}%"))
     if after is not None:
-        stmt = stmt.where(or_(o.name_lower > after[0], and_(o.name_lower == after[0], o.id > after[1])))
+        stmt = stmt.where(tuple_(o.name_lower, o.id) > tuple_(*after))
     return stmt.order_by(o.name_lower, o.id).limit(PAGE + 1)
 
 

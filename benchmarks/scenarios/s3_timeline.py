@@ -71,8 +71,7 @@ def _core(ctx, backend, db, actor) -> list[Row]:
             ours, base = timed_pair(fn, lambda: conn.execute(stmt).all(), n)
             row = measured(TITLE, f"{what} (core)", ours, backend=backend, base=base,
                            baseline="raw SQL for the page")
-            row.budget, row.passed = "≤ 3× raw SQL", row.ratio is not None and row.ratio <= 3
-            out.append(row)
+            out.append(row.check_ratio(3, "≤ 3× raw SQL"))
     return out
 
 
