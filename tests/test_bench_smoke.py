@@ -46,3 +46,22 @@ def test_benchmark_suite_runs_every_scenario_at_a_small_size(tmp_path, capsys):
         assert r["scenario"] in printed
         if r["baseline"]:
             assert r["baseline"] in printed
+
+
+def test_opening_a_database_at_head_does_not_import_alembic(tmp_path):
+    """Found by the benchmark: importing Alembic to learn the database is up to date cost every start
+    of the program (the app and each CLI command) about a tenth of a second."""
+    import subprocess
+    import sys
+
+    from msp_tui.core.db import Database
+
+    path = tmp_path / "at-head.db"
+    db = Database(path)  # a new file: migrated by Alembic
+    assert db.current_revision() == db.head_revision()
+    db.dispose()
+    probe = ("import sys\nfrom msp_tui.core.db import Database\n"
+             f"db = Database({str(path)!r})\nassert db.upgrade() is False\n"
+             "print('alembic' in sys.modules)")
+    out = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, check=True).stdout
+    assert out.strip() == "False"
