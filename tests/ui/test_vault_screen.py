@@ -34,8 +34,13 @@ def setup(sqlite_db, monkeypatch):
 
 
 async def _settle(pilot) -> None:
+    from textual.worker import WorkerCancelled
+
     for _ in range(3):
-        await pilot.app.workers.wait_for_complete()
+        try:
+            await pilot.app.workers.wait_for_complete()
+        except WorkerCancelled:  # a screen's loader cancelled by the screen that covered it
+            pass
         await pilot.pause()
 
 

@@ -40,10 +40,25 @@ def cli(ctx: click.Context, db_url, email, passwordenv, passwordfile, fmt) -> No
         open_ui(ctx.obj)
 
 
-def _register() -> None:
-    from msp_tui.cli import clients, db, demo, events, members, people, staff, vault
+#: Command modules, each with COMMANDS; one line per area.
+GROUPS = [
+    "people",
+    "demo",
+    "clients",
+    "staff",
+    "members",
+    "events",
+    "db",
+    "vault",
+    "billing",
+]
 
-    for module in (people, demo, clients, staff, members, events, db, vault):
+
+def _register() -> None:
+    import importlib
+
+    for name in GROUPS:
+        module = importlib.import_module(f"msp_tui.cli.{name}")
         for command in module.COMMANDS:
             cli.add_command(command)
 

@@ -23,7 +23,8 @@ from msp_tui.core.enums import (PROVIDER_LOG_TYPES, CollectionAccess, EventType,
                                 OrgStatus, PlanType, StaffRole, StaffStatus)
 from msp_tui.core.models import (Account, Client, Collection, CollectionMember, Event, EventChainHead, Group,
                                  GroupMember, Member, Organization, Provider, SeatChange, Staff)
-from msp_tui.core.services import accounts
+from msp_tui.core.demo_vault import add_vault_items
+from msp_tui.core.services import accounts, billing
 
 DEMO_EMAIL = "ada@northwind.example"
 DEMO_PASSWORD = "northwind-demo-2026"
@@ -108,8 +109,9 @@ def build(db: Database, *, clients: int = 40, events: int | None = None, seed: i
         s.flush()
     _say(progress, f"{len(staff_accounts)} staff, {len(people)} people")
     org_ids = _clients(db, rng, admin, pkey, provider.key_generation, clients, people, start, progress)
+    billing.add_demo_payment_methods(db, org_ids, seed)
     _owned_unmanaged(db, rng, admin, people)
-    from msp_tui.core.demo_vault import add_vault_items; add_vault_items(db, admin, org_ids, seed)  # noqa: E702
+    add_vault_items(db, admin, org_ids, seed)
     n_events = events if events is not None else max(clients * 60, 2000)
     _events(db, rng, admin, staff_accounts, org_ids, people, n_events, start, real_now, progress)
     return DemoResult(DEMO_EMAIL, DEMO_PASSWORD, admin, clients, n_events)

@@ -237,6 +237,12 @@ class EventType(IntEnum):
     CLIENT_REMOVED = 1902
     CLIENT_VAULT_ACCESSED = 1903
 
+    # msp-tui's own billing events (not the reference's numbers); in the provider log (S9).
+    BILLING_MODE_CHANGED = 1990
+    DISCOUNT_TIERS_CHANGED = 1991
+    SEAT_MINIMUM_CHANGED = 1992
+    CLIENT_PAYMENT_METHOD_CHANGED = 1993
+
 
 #: Event types that belong to the provider's own log (S4: Provider Admins only).
 PROVIDER_LOG_TYPES = frozenset(t for t in EventType if 1800 <= t.value < 2000)

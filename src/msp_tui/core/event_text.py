@@ -46,11 +46,16 @@ MESSAGES: dict[int, str] = {
     E.CLIENT_ADDED: "Added existing organization as a client",
     E.CLIENT_REMOVED: "Unlinked client organization",
     E.CLIENT_VAULT_ACCESSED: "Accessed the client's vault",
+    E.BILLING_MODE_CHANGED: "Changed the billing mode",
+    E.DISCOUNT_TIERS_CHANGED: "Changed the discount tiers",
+    E.SEAT_MINIMUM_CHANGED: "Changed a plan's seat minimum",
+    E.CLIENT_PAYMENT_METHOD_CHANGED: "Changed the client's payment method",
 }
 
 #: Detail keys safe to show next to the message (never item names or secrets).
 SHOWN_DETAIL = ("email", "name", "role", "status", "seats", "plan", "reason", "member", "group", "access",
-                "policy", "internal", "permissions", "groups", "changes")
+                "policy", "internal", "permissions", "groups", "changes", "mode", "tiers", "minimum",
+                "payment")
 
 
 def type_name(type_: int) -> str:

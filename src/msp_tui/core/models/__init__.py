@@ -1,6 +1,7 @@
 """All tables. Import models from here; each area keeps its tables in its own module."""
 
 from msp_tui.core.models.base import Base, new_id
+from msp_tui.core.models.billing import DiscountTier, PaymentMethod, ProviderPlan
 from msp_tui.core.models.events import Event, EventChainHead
 from msp_tui.core.models.orgs import (Client, Collection, CollectionGroup, CollectionMember, Group,
                                       GroupMember, Member, Organization, SeatChange)
@@ -10,6 +11,7 @@ from msp_tui.core.models.vault import CollectionItem, VaultItem
 
 __all__ = [
     "Account", "Base", "Client", "Collection", "CollectionGroup", "CollectionItem", "CollectionMember",
+    "DiscountTier", "PaymentMethod", "ProviderPlan",
     "Event", "EventChainHead", "Group", "GroupMember", "Member", "Organization", "Policy", "Provider",
     "SeatChange", "Staff", "VaultItem", "new_id",
 ]

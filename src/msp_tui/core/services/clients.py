@@ -153,10 +153,15 @@ def _new_org(s: Session, actor: Actor, data: NewClient, provider_id: uuid.UUID) 
 
 
 def create_client(db: Database, actor: Actor, *, name: str, plan: str | PlanType, seats: int,
-                  owner_email: str, billing_email: str | None = None) -> ClientView:
-    """Create a client organization with its owner invited and a default collection (event 1900)."""
+                  owner_email: str, billing_email: str | None = None, payment=None) -> ClientView:
+    """Create a client organization with its owner invited and a default collection (event 1900),
+    and, given `payment` (see services.billing.payment_input), its payment method in the same transaction."""
     data = parse(NewClient, name=name, plan=plan, seats=seats, owner_email=owner_email,
                  billing_email=billing_email or owner_email)
+    if payment is not None:
+        from msp_tui.core.services import billing
+
+        payment = billing.payment_input(payment)
     with db.write() as s:
         check(s, actor, Action.CREATE_CLIENT)
         provider = s.get(Provider, actor.provider_id)
@@ -180,6 +185,8 @@ def create_client(db: Database, actor: Actor, *, name: str, plan: str | PlanType
         events.record(s, actor, EventType.CLIENT_CREATED, provider_id=provider.id, organization_id=org.id,
                       provider_organization_id=link.id,
                       detail={"name": org.name, "plan": data.plan.label, "seats": data.seats})
+        if payment is not None:
+            billing.attach_payment(s, actor, org, payment)
         events.record(s, actor, EventType.MEMBER_INVITED, provider_id=provider.id, organization_id=org.id,
                       organization_user_id=owner.id, detail={"email": owner.email, "role": "Owner"})
         events.record(s, actor, EventType.COLLECTION_CREATED, provider_id=provider.id, organization_id=org.id,
@@ -241,6 +248,7 @@ def add_existing(db: Database, actor: Actor, ref: str | uuid.UUID) -> ClientView
         s.add(link)
         org.status = OrgStatus.MANAGED
         touch(org, actor)
+        s.add(SeatChange(organization_id=org.id, seats=org.seats, plan_type=org.plan_type))  # billing starts
         s.flush()
         events.record(s, actor, EventType.CLIENT_ADDED, provider_id=provider.id, organization_id=org.id,
                       provider_organization_id=link.id, detail={"name": org.name})

@@ -1,0 +1,544 @@
+"""Billing in the UI: the provider billing screen and a client's billing tab.
+
+    BillingScreen(db, actor)                       # run-rate per client and in total, tier progress,
+                                                   # consolidated invoice preview (Provider Admins)
+    ClientBillingPane(db, actor, organization_id)  # a client detail tab (any provider staff, S9)
+    PaymentModal(client_name)                      # -> PaymentOnFile | None (the card number stops here)
+    PaymentForm()                                  # the same fields for the onboarding wizard's step:
+                                                   # form.collect() -> PaymentOnFile | None, then
+                                                   # clients.create_client(..., payment=it)
+
+Core decides everything: these only show what `core.services.billing` returns or refuses. Database
+work runs in thread workers; database text is shown as `rich.text.Text`, never as markup.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Callable
+from datetime import timedelta
+from typing import Any
+
+from rich.table import Table
+from rich.text import Text
+from textual import on
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Horizontal, Vertical, VerticalScroll
+from textual.screen import ModalScreen, Screen
+from textual.widget import Widget
+from textual.widgets import Button, DataTable, Footer, Input, Label, ProgressBar, RadioButton, RadioSet, Static
+
+from msp_tui.core.billing import money
+from msp_tui.core.errors import BadInput, MspError
+
+PAGE = 200
+
+
+def _run(node: Widget | Screen, fn: Callable, *args, on_done: Callable[[Any], None],
+         on_error: Callable[[MspError], None], group: str = "billing", **kwargs) -> None:
+    """Run core work in a thread and hand back its result (or core's refusal) on the UI thread."""
+
+    def job() -> None:
+        try:
+            result = fn(*args, **kwargs)
+        except MspError as exc:
+            node.app.call_from_thread(on_error, exc)
+            return
+        node.app.call_from_thread(on_done, result)
+
+    node.run_worker(job, thread=True, group=group, exclusive=True)
+
+
+def _pct(value) -> str:
+    return f"{value.normalize():f}%"
+
+
+def _refusal(exc: MspError) -> Text:
+    return Text(str(exc), style="bold red")
+
+
+# --- a client's billing tab ------------------------------------------------------------------------
+
+
+class ClientBillingPane(VerticalScroll):
+    """A client's billing: plan, seats, seat prices, run-rate; for Provider Admins also the payment
+    method and this period's invoice. `p` changes the payment method (Provider Admins, per-client)."""
+
+    DEFAULT_CSS = """
+    ClientBillingPane { height: 1fr; padding: 0 1; }
+    ClientBillingPane > #billing-body { height: auto; }
+    """
+    BINDINGS = [Binding("p", "payment", "Payment method", id="billing-payment"),
+                Binding("ctrl+r", "reload", "Reload", show=False)]
+    can_focus = True
+
+    def __init__(self, db, actor, organization_id: uuid.UUID, *, id: str | None = None) -> None:
+        super().__init__(id=id)
+        self.db, self.actor, self.organization_id = db, actor, organization_id
+        self.view = None
+
+    def compose(self) -> ComposeResult:
+        yield Static(Text("Loading billing…", style="dim"), id="billing-body")
+
+    def on_mount(self) -> None:
+        self.action_reload()
+
+    def action_reload(self) -> None:
+        from msp_tui.core.services import billing as svc
+
+        _run(self, svc.client_billing, self.db, self.actor, self.organization_id,
+             on_done=self._show, on_error=self._refused)
+
+    def _refused(self, exc: MspError) -> None:
+        self.view = None
+        self.query_one("#billing-body", Static).update(_refusal(exc))
+        self.refresh_bindings()
+
+    def _show(self, view) -> None:
+        self.view = view
+        self.query_one("#billing-body", Static).update(render_client_billing(view))
+        self.refresh_bindings()
+
+    def check_action(self, action: str, parameters) -> bool | None:
+        if action == "payment":
+            v = self.view
+            return True if v is not None and v.admin_view and v.mode == "per_client" else None
+        return True
+
+    def action_payment(self) -> None:
+        if self.view is None:
+            return
+
+        def chosen(method) -> None:
+            if method is None:
+                return
+            from msp_tui.core.services import billing as svc
+
+            expected = self.view.payment.version if self.view and self.view.payment else None
+            _run(self, svc.set_payment_method, self.db, self.actor, self.organization_id, method,
+                 expected_version=expected, on_done=lambda _v: self._saved(), on_error=self._save_failed)
+
+        self.app.push_screen(PaymentModal(self.view.name), chosen)
+
+    def _saved(self) -> None:
+        self.app.notify("Payment method saved.")
+        self.action_reload()
+
+    def _save_failed(self, exc: MspError) -> None:
+        self.app.notify(str(exc), severity="error", markup=False)
+
+
+def render_client_billing(v) -> Table:
+    t = Table.grid(padding=(0, 2))
+    t.add_column(style="bold", no_wrap=True)
+    t.add_column()
+    t.add_row("Client", Text(v.name) + (Text("  (internal organization)", style="dim") if v.is_internal else ""))
+    t.add_row("Plan", Text(f"{v.plan.label} · billed {v.cadence}"))
+    t.add_row("Seats", Text(f"{v.seats} assigned · {v.used} used · {v.seats - v.used} remaining"))
+    price = f"list {money(v.list_monthly)} · provider rate {money(v.portal_monthly)}"
+    if v.percent is not None:
+        price += f" · after the {_pct(v.percent)} reseller discount {money(v.unit_price, exact=True)}"
+    else:
+        price += f" · your price {money(v.unit_price, exact=True)}"
+    t.add_row("Seat price", Text(price + " per seat per month"))
+    t.add_row("Run-rate", Text(f"{money(v.monthly)} per month"))
+    if v.mode == "consolidated":
+        t.add_row("Billing", Text("Consolidated: the provider pays for this client on its one invoice."))
+    if not v.admin_view:
+        t.add_row("", Text("Payment method and invoices are shown to Provider Admins only.", style="dim"))
+        return t
+    if v.mode == "per_client":
+        t.add_row("Payment", Text(v.payment.label) if v.payment else Text("none — press p to add one",
+                                                                                  style="bold yellow"))
+    if v.invoice is not None:
+        inv = v.invoice
+        last = inv.period_end - timedelta(days=1)
+        t.add_row("This period", Text(f"{inv.period_start:%Y-%m-%d} to {last:%Y-%m-%d}"))
+        for line in inv.lines:
+            t.add_row("", Text(f"{line.text}  =  {money(line.amount)}"))
+        t.add_row("Invoice total", Text(money(inv.total), style="bold"))
+    return t
+
+
+# --- payment method modal ------------------------------------------------------------------------
+
+
+class PaymentForm(Vertical):
+    """Card, bank account or invoice terms, for the payment modal and the onboarding wizard's step.
+
+    `collect()` returns what may be kept (core validates; BadInput otherwise) and clears the typed
+    card or account number at once: only brand, last four digits, expiry and holder leave it."""
+
+    DEFAULT_CSS = """
+    PaymentForm { height: auto; }
+    PaymentForm RadioSet { layout: horizontal; width: 100%; margin-bottom: 1; }
+    PaymentForm Input { margin-bottom: 1; }
+    PaymentForm #payment-error { color: $error; height: auto; }
+    PaymentForm .hidden { display: none; }
+    """
+
+    def compose(self) -> ComposeResult:
+        with RadioSet(id="payment-kind"):
+            yield RadioButton("Card", value=True, id="kind-card")
+            yield RadioButton("Bank account", id="kind-bank")
+            yield RadioButton("Invoice (net 30)", id="kind-invoice")
+        yield Input(placeholder="Card number", password=True, compact=True, id="card-number", max_length=23)
+        yield Input(placeholder="Expiry MM/YYYY", compact=True, id="card-expiry", max_length=7)
+        yield Input(placeholder="Name on the card", compact=True, id="card-holder", max_length=100)
+        yield Input(placeholder="Account number (only the last four digits are kept)", password=True,
+                    compact=True, id="bank-account", max_length=40, classes="hidden")
+        yield Input(placeholder="Bank name", compact=True, id="bank-name", max_length=100, classes="hidden")
+        yield Static("", id="payment-error")
+
+    def focus_first(self) -> None:
+        self.query_one("#card-number", Input).focus()
+
+    def kind(self) -> str:
+        pressed = self.query_one("#payment-kind", RadioSet).pressed_button
+        return (pressed.id or "kind-card").removeprefix("kind-") if pressed else "card"
+
+    @on(RadioSet.Changed)
+    def _kind_changed(self) -> None:
+        kind = self.kind()
+        for wid in ("card-number", "card-expiry", "card-holder"):
+            self.query_one(f"#{wid}").set_class(kind != "card", "hidden")
+        for wid in ("bank-account", "bank-name"):
+            self.query_one(f"#{wid}").set_class(kind != "bank", "hidden")
+
+    def forget_numbers(self) -> None:
+        self.query_one("#card-number", Input).value = ""
+        self.query_one("#bank-account", Input).value = ""
+
+    def collect(self):
+        """The validated payment method (PaymentOnFile), or None with core's message shown."""
+        from msp_tui.core.services import billing as svc
+
+        value = lambda wid: self.query_one(f"#{wid}", Input).value  # noqa: E731
+        kind = self.kind()
+        if kind == "card":
+            typed = {"kind": "card", "number": value("card-number"), "expiry": value("card-expiry"),
+                     "holder": value("card-holder")}
+        elif kind == "bank":
+            typed = {"kind": "bank", "account": value("bank-account"), "bank_name": value("bank-name")}
+        else:
+            typed = {"kind": "invoice"}
+        try:
+            stored = svc.payment_input(typed)
+        except BadInput as exc:
+            self.query_one("#payment-error", Static).update(Text(exc.message))
+            return None
+        finally:
+            typed.clear()
+        self.forget_numbers()
+        self.query_one("#payment-error", Static).update("")
+        return stored
+
+
+class PaymentModal(ModalScreen):
+    """Ask for a payment method; dismiss with what may be kept (PaymentOnFile) or None."""
+
+    DEFAULT_CSS = """
+    PaymentModal { align: center middle; }
+    PaymentModal > Vertical { width: 64; height: auto; max-height: 100%; border: round $primary;
+                              padding: 1 2; background: $surface; }
+    PaymentModal Horizontal { height: auto; align-horizontal: right; }
+    """
+    BINDINGS = [Binding("escape", "cancel", "Cancel")]
+
+    def __init__(self, client_name: str) -> None:
+        super().__init__()
+        self.client_name = client_name
+
+    def compose(self) -> ComposeResult:
+        with Vertical():
+            yield Label(Text("Payment method for ") + Text(self.client_name, style="bold"))
+            yield PaymentForm(id="payment-form")
+            with Horizontal():
+                yield Button("Cancel", id="cancel")
+                yield Button("Save", id="save", variant="primary")
+
+    def on_mount(self) -> None:
+        self.query_one(PaymentForm).focus_first()
+
+    @on(Input.Submitted)
+    @on(Button.Pressed, "#save")
+    def action_save(self) -> None:
+        stored = self.query_one(PaymentForm).collect()
+        if stored is not None:
+            self.dismiss(stored)
+
+    @on(Button.Pressed, "#cancel")
+    def action_cancel(self) -> None:
+        self.query_one(PaymentForm).forget_numbers()
+        self.dismiss(None)
+
+
+class TiersModal(ModalScreen):
+    """Edit the discount schedule as 'seats:percent, …'; an empty line restores the default."""
+
+    DEFAULT_CSS = """
+    TiersModal { align: center middle; }
+    TiersModal > Vertical { width: 72; height: auto; border: round $primary; padding: 1 2;
+                            background: $surface; }
+    TiersModal #tiers-error { color: $error; height: auto; }
+    TiersModal Horizontal { height: auto; align-horizontal: right; }
+    """
+    BINDINGS = [Binding("escape", "cancel", "Cancel")]
+
+    def __init__(self, current: str, is_default: bool) -> None:
+        super().__init__()
+        self.current, self.is_default = current, is_default
+
+    def compose(self) -> ComposeResult:
+        with Vertical():
+            yield Label("Reseller discount tiers" + (" (the shipped default)" if self.is_default else ""))
+            yield Static(Text("Minimum cumulative seats : percent off, e.g. 0:0, 100:5, 250:10. "
+                              "Leave empty for the shipped default schedule.", style="dim"))
+            yield Input(value=self.current, id="tiers-input")
+            yield Static("", id="tiers-error")
+            with Horizontal():
+                yield Button("Cancel", id="cancel")
+                yield Button("Save", id="save", variant="primary")
+
+    @on(Input.Submitted)
+    @on(Button.Pressed, "#save")
+    def action_save(self) -> None:
+        from msp_tui.core.billing import parse_tiers
+
+        text = self.query_one("#tiers-input", Input).value.strip()
+        if text:
+            try:
+                parse_tiers(text)
+            except BadInput as exc:
+                self.query_one("#tiers-error", Static).update(Text(exc.message))
+                return
+        self.dismiss(text)
+
+    @on(Button.Pressed, "#cancel")
+    def action_cancel(self) -> None:
+        self.dismiss(None)
+
+
+class ConfirmModeModal(ModalScreen):
+    DEFAULT_CSS = """
+    ConfirmModeModal { align: center middle; }
+    ConfirmModeModal > Vertical { width: 64; height: auto; border: round $warning; padding: 1 2;
+                                  background: $surface; }
+    ConfirmModeModal Horizontal { height: auto; align-horizontal: right; }
+    """
+    BINDINGS = [Binding("escape,n", "cancel", "Cancel"), Binding("y", "confirm", "Switch")]
+
+    def __init__(self, new_mode: str) -> None:
+        super().__init__()
+        self.new_mode = new_mode
+
+    def compose(self) -> ComposeResult:
+        what = ("one consolidated provider invoice, with seat minimums per plan; clients carry no payment "
+                "method" if self.new_mode == "consolidated" else
+                "each client billed on its own payment method")
+        with Vertical():
+            yield Label(f"Switch to {self.new_mode.replace('_', '-')} billing?")
+            yield Static(Text(f"From now on: {what}."))
+            with Horizontal():
+                yield Button("Cancel", id="cancel")
+                yield Button("Switch", id="confirm", variant="warning")
+
+    def on_mount(self) -> None:
+        self.query_one("#cancel", Button).focus()
+
+    @on(Button.Pressed, "#confirm")
+    def action_confirm(self) -> None:
+        self.dismiss(True)
+
+    @on(Button.Pressed, "#cancel")
+    def action_cancel(self) -> None:
+        self.dismiss(False)
+
+
+# --- the provider billing screen ------------------------------------------------------------------
+
+
+def load_overview(db, actor) -> dict:
+    from msp_tui.core.services import billing as svc
+
+    out = {"summary": svc.summary(db, actor), "can_edit": svc.can_edit(db, actor)}
+    out["rows"], out["cursor"] = svc.run_rate_page(db, actor, limit=PAGE)
+    return out
+
+
+class BillingScreen(Screen):
+    """Provider-wide billing (Provider Admins): mode, tier progress, run-rate per plan, per client and
+    in total; in consolidated mode the invoice preview with its "Unassigned seats" rows."""
+
+    DEFAULT_CSS = """
+    BillingScreen { layout: vertical; }
+    BillingScreen #billing-title { height: 1; background: $primary; color: $text; padding: 0 1; }
+    BillingScreen #billing-head { height: auto; padding: 0 1; }
+    BillingScreen #tier-bar { height: 1; padding: 0 1; }
+    BillingScreen #plans { height: auto; max-height: 9; border: round $primary-darken-2; }
+    BillingScreen #clients { height: 1fr; border: round $primary-darken-2; }
+    BillingScreen #clients:focus { border: round $primary; }
+    """
+    BINDINGS = [
+        Binding("escape", "back", "Back", id="billing-back"),
+        Binding("t", "tiers", "Tiers", id="billing-tiers"),
+        Binding("m", "mode", "Mode", id="billing-mode"),
+        Binding("n", "more", "More rows", id="billing-more"),
+        Binding("ctrl+r", "reload", "Reload", id="billing-reload"),
+        Binding("j", "cursor_down", "Down", show=False),
+        Binding("k", "cursor_up", "Up", show=False),
+    ]
+
+    def __init__(self, db, actor) -> None:
+        super().__init__()
+        self.db, self.actor = db, actor
+        self.summary = None
+        self.can_edit = False
+        self.cursor = None
+
+    def compose(self) -> ComposeResult:
+        yield Static(Text("Billing"), id="billing-title")
+        yield Static(Text("Loading…", style="dim"), id="billing-head")
+        yield ProgressBar(total=100, show_eta=False, show_percentage=False, id="tier-bar")
+        yield DataTable(id="plans", cursor_type="none", zebra_stripes=False)
+        yield DataTable(id="clients", cursor_type="row", zebra_stripes=True)
+        yield Footer()
+
+    def on_mount(self) -> None:
+        clients = self.query_one("#clients", DataTable)
+        clients.add_columns("Client", "Monthly", "Seats", "Used", "Price", "Plan", "Payment")
+        clients.focus()
+        self.action_reload()
+
+    def action_reload(self) -> None:
+        _run(self, load_overview, self.db, self.actor, on_done=self._loaded, on_error=self._refused)
+
+    def _refused(self, exc: MspError) -> None:
+        self.query_one("#billing-head", Static).update(_refusal(exc))
+        self.query_one("#tier-bar").display = False
+
+    def _loaded(self, data: dict) -> None:
+        s = self.summary = data["summary"]
+        self.can_edit = data["can_edit"]
+        p = s.schedule.progress
+        head = Text()
+        head.append(f"{money(s.monthly_total)} per month", style="bold")
+        head.append(f" · {s.clients:,} clients · billing {s.mode_label}")
+        if s.mode == "per_client" and s.without_payment:
+            head.append(f" · {s.without_payment:,} without a payment method", style="bold yellow")
+        head.append("\n")
+        head.append("Discount ", style="bold").append(
+            f"{_pct(p.current.percent)} at {p.seats:,} seats under management (internal org included)")
+        head.append(" · the default schedule" if s.schedule.is_default else " · custom schedule", style="dim")
+        head.append("\n")
+        if p.next is None:
+            head.append("Top tier reached.")
+        else:
+            head.append("Next tier ", style="bold").append(
+                f"{_pct(p.next.percent)} at {p.next.min_seats:,} seats — {p.seats_away:,} seats away")
+        self.query_one("#billing-head", Static).update(head)
+        bar = self.query_one("#tier-bar", ProgressBar)
+        bar.display = True
+        if p.next is None:
+            bar.update(total=1, progress=1)
+        else:
+            span = p.next.min_seats - p.current.min_seats
+            bar.update(total=span, progress=p.seats - p.current.min_seats)
+        plans = self.query_one("#plans", DataTable)
+        plans.clear(columns=True)
+        consolidated = s.mode == "consolidated"
+        plans.add_columns("Plan", "Monthly", "Clients", "Assigned",
+                          *(("Minimum", "Unassigned") if consolidated else ()), "Billed", "Price")
+        right = lambda v: Text(f"{v:,}", justify="right")  # noqa: E731
+        for pl in s.plans:
+            extra = (right(pl.minimum), right(pl.unassigned)) if consolidated else ()
+            plans.add_row(Text(pl.plan.label), Text(money(pl.total), justify="right"), right(pl.clients),
+                          right(pl.assigned), *extra, right(pl.billed_seats),
+                          Text(money(pl.unit_price, exact=True), justify="right"))
+        if s.plans:
+            blank = Text("")
+            plans.add_row(Text("Total", style="bold"), Text(money(s.monthly_total), style="bold", justify="right"),
+                          right(s.clients), right(sum(pl.assigned for pl in s.plans)),
+                          *((blank, right(sum(pl.unassigned for pl in s.plans))) if consolidated else ()),
+                          right(sum(pl.billed_seats for pl in s.plans)), blank)
+        plans.border_title = ("Consolidated invoice preview" if s.mode == "consolidated"
+                              else "Run-rate per plan")
+        table = self.query_one("#clients", DataTable)
+        table.clear()
+        self._add_rows(data["rows"], data["cursor"])
+        self.refresh_bindings()
+
+    def _add_rows(self, rows, cursor) -> None:
+        table = self.query_one("#clients", DataTable)
+        for r in rows:
+            name = Text(r.name) + (Text(" (internal)", style="dim") if r.is_internal else Text(""))
+            table.add_row(name, Text(money(r.monthly), justify="right"), Text(f"{r.seats:,}", justify="right"),
+                          Text(f"{r.used:,}", justify="right"),
+                          Text(money(r.unit_price, exact=True), justify="right"), Text(r.plan.label),
+                          Text(r.payment, style="bold yellow" if r.payment == "none" else ""),
+                          key=str(r.client_id))
+        self.cursor = cursor
+        shown = table.row_count
+        total = self.summary.clients if self.summary else shown
+        table.border_title = f"Clients ({shown:,} of {total:,} shown)" + (" · n for more" if cursor else "")
+
+    def check_action(self, action: str, parameters) -> bool | None:
+        if action in ("tiers", "mode"):
+            return True if self.can_edit else None
+        if action == "more":
+            return True if self.cursor is not None else None
+        return True
+
+    def action_more(self) -> None:
+        if self.cursor is None:
+            return
+        from msp_tui.core.services import billing as svc
+
+        _run(self, svc.run_rate_page, self.db, self.actor, after=self.cursor, limit=PAGE,
+             on_done=lambda res: self._add_rows(*res), on_error=self._error)
+
+    def _error(self, exc: MspError) -> None:
+        self.app.notify(str(exc), severity="error", markup=False)
+
+    def action_back(self) -> None:
+        if len(self.app.screen_stack) > 1:
+            self.app.pop_screen()
+
+    def action_cursor_down(self) -> None:
+        self.query_one("#clients", DataTable).action_cursor_down()
+
+    def action_cursor_up(self) -> None:
+        self.query_one("#clients", DataTable).action_cursor_up()
+
+    def action_tiers(self) -> None:
+        if self.summary is None:
+            return
+        sched = self.summary.schedule
+        current = ", ".join(f"{t.min_seats}:{t.percent.normalize():f}" for t in sched.tiers)
+        from msp_tui.core.services import billing as svc
+
+        def chosen(text) -> None:
+            if text is None:
+                return
+            _run(self, svc.set_tiers, self.db, self.actor, text or None,
+                 on_done=lambda _s: self._changed("Discount tiers saved."), on_error=self._error)
+
+        self.app.push_screen(TiersModal(current, sched.is_default), chosen)
+
+    def action_mode(self) -> None:
+        if self.summary is None:
+            return
+        new = "per_client" if self.summary.mode == "consolidated" else "consolidated"
+        from msp_tui.core.services import billing as svc
+
+        def chosen(ok) -> None:
+            if ok:
+                _run(self, svc.set_billing_mode, self.db, self.actor, new,
+                     on_done=lambda _m: self._changed(f"Billing is now {svc.MODES[new]}."), on_error=self._error)
+
+        self.app.push_screen(ConfirmModeModal(new), chosen)
+
+    def _changed(self, message: str) -> None:
+        self.app.notify(message, markup=False)
+        self.action_reload()
