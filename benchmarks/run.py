@@ -55,6 +55,12 @@ def _fmt(v: float | None, unit: str) -> str:
     return f"{v:.1f} ms" if v < 100 else f"{v:.0f} ms"
 
 
+def _ratio(r: float | None) -> str:
+    if r is None:
+        return ""
+    return f"{r:.1f}×" if r >= 0.1 else f"{r:.2g}×"
+
+
 def table(rows: list[Row]) -> str:
     head = ["#", "what", "db", "median", "p95", "cpu p95", "baseline", "baseline median", "ratio", "budget",
             "result"]
@@ -70,8 +76,8 @@ def table(rows: list[Row]) -> str:
             result += f" ({r.note})"
         lines.append([r.scenario, r.what, r.backend, _fmt(r.median, r.unit), _fmt(r.p95, r.unit),
                       _fmt(r.cpu_p95, r.unit), r.baseline or "", _fmt(r.base_median, r.unit),
-                      "" if r.ratio is None else f"{r.ratio:.1f}×" + (
-                          "" if r.cpu_ratio is None else f" (cpu {r.cpu_ratio:.1f}×)"), r.budget or "", result])
+                      _ratio(r.ratio) + ("" if r.cpu_ratio is None else f" (cpu {_ratio(r.cpu_ratio)})"),
+                      r.budget or "", result])
     widths = [max(len(h), *(len(l[i]) for l in lines)) if lines else len(h) for i, h in enumerate(head)]
     fmt = "| " + " | ".join("{:<%d}" % w for w in widths) + " |"
     out = [fmt.format(*head), "|" + "|".join("-" * (w + 2) for w in widths) + "|"]
@@ -93,6 +99,18 @@ def _start_pg(args, say):
     return server, None, None
 
 
+def _profiler(folder: Path | None):
+    """A started pyinstrument profiler (the `test` extra installs it), or None."""
+    if folder is None:
+        return None
+    from pyinstrument import Profiler
+
+    folder.mkdir(parents=True, exist_ok=True)
+    profiler = Profiler(interval=0.0005)
+    profiler.start()
+    return profiler
+
+
 def main(argv: list[str] | None = None) -> int:
     p = argparse.ArgumentParser(prog="python -m benchmarks.run", description=__doc__.split("\n")[0])
     p.add_argument("--clients", type=int, default=100_000)
@@ -106,6 +124,8 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--data-dir", type=Path, default=None, help="where the cached database lives")
     p.add_argument("--json", type=Path, default=HERE / "latest.json")
     p.add_argument("--rebuild", action="store_true", help="build the database even if a cached one fits")
+    p.add_argument("--profile", type=Path, default=None, metavar="DIR",
+                   help="profile each scenario with pyinstrument into DIR/<scenario>.txt (main thread only)")
     args = p.parse_args(argv)
 
     from benchmarks import dataset
@@ -145,6 +165,7 @@ def main(argv: list[str] | None = None) -> int:
             for mod in scenarios:
                 t = time.perf_counter()
                 say(f"scenario {mod.TITLE} …")
+                profiler = _profiler(args.profile)
                 try:
                     got = mod.run(ctx)
                 except Skip as why:
@@ -153,6 +174,12 @@ def main(argv: list[str] | None = None) -> int:
                     traceback.print_exc()
                     msg = " ".join(f"{type(exc).__name__}: {exc}".split())
                     got = [Row(mod.TITLE, "(did not finish)", "", passed=False, note=f"error: {msg}"[:160])]
+                finally:
+                    if profiler is not None:
+                        profiler.stop()
+                        out = args.profile / f"{mod.TITLE.replace(' ', '-')}.txt"
+                        out.write_text(profiler.output_text(unicode=True, color=False))
+                        say(f"  profile: {out}")
                 rows += got
                 say(f"  {time.perf_counter() - t:.0f} s")
     finally:
