@@ -3,13 +3,14 @@ made persistent), so the loaded database is reused while the code that shapes it
 
 from __future__ import annotations
 
+import os
 import shutil
 from pathlib import Path
 
 from tests.pg import PostgresServer, _free_port
 
 #: Outside the repository: the server runs as the `postgres` user, which must reach the folder.
-ROOT = Path("/var/tmp/msp-tui-bench-pg")
+ROOT = Path(os.environ.get("MSP_BENCH_PG_ROOT", "/var/tmp/msp-tui-bench-pg"))
 
 
 class PersistentPostgres(PostgresServer):
