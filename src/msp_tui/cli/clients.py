@@ -4,27 +4,35 @@ from __future__ import annotations
 
 import click
 
-from msp_tui.cli.output import emit, emit_one
+from msp_tui.cli.output import emit, emit_one, format_option
 from msp_tui.cli.state import CliState, pass_state
 
-COLUMNS = ["id", "name", "plan", "seats", "used", "remaining", "status", "internal", "billing_email", "flags"]
+COLUMNS = ["id", "name", "plan", "seats", "used", "remaining", "status", "internal", "billing_email", "flags",
+           "created_at", "version"]
 
 
 def _row(v) -> dict:
     return {"id": v.id, "name": v.name, "plan": v.plan, "seats": v.seats, "used": v.used,
             "remaining": v.remaining, "status": v.status, "internal": v.is_internal,
-            "billing_email": v.billing_email, "flags": list(v.flags), "version": v.version}
+            "billing_email": v.billing_email, "flags": list(v.flags), "created_at": v.created_at,
+            "version": v.version}
 
 
 @click.group("clients")
 def clients() -> None:
-    """The provider's clients (CLIENT is a client's name or id)."""
+    """The provider's clients (CLIENT is a client's name or id).
+
+    \b
+    Example:
+      msp-tui clients list --format json
+    """
 
 
 @clients.command("list")
 @click.option("--filter", "text", default="", help="Only names containing this text.")
 @click.option("--sort", default="name", type=click.Choice(["name", "plan", "seats", "used", "remaining"]))
 @click.option("--desc", is_flag=True, help="Sort descending.")
+@format_option()
 @pass_state
 def list_(state: CliState, text: str, sort: str, desc: bool) -> None:
     """List every client.
@@ -51,6 +59,7 @@ def list_(state: CliState, text: str, sort: str, desc: bool) -> None:
 
 @clients.command("show")
 @click.argument("client")
+@format_option()
 @pass_state
 def show(state: CliState, client: str) -> None:
     """Show one client.
@@ -70,6 +79,7 @@ def show(state: CliState, client: str) -> None:
 @click.option("--seats", required=True, type=int)
 @click.option("--owner", "owner_email", required=True, help="The client owner's email (invited as Owner).")
 @click.option("--billing-email", default=None)
+@format_option()
 @pass_state
 def create(state: CliState, name, plan, seats, owner_email, billing_email) -> None:
     """Create a client organization and invite its owner.
@@ -85,8 +95,26 @@ def create(state: CliState, name, plan, seats, owner_email, billing_email) -> No
     emit_one(state.fmt, _row(v))
 
 
+@clients.command("addable")
+@format_option()
+@pass_state
+def addable(state: CliState) -> None:
+    """List organizations you own that no provider manages yet (what `add-existing` accepts).
+
+    \b
+    Example:
+      msp-tui clients addable --format json
+    """
+    from msp_tui.core.services import clients as svc
+
+    emit(state.fmt, ({"id": o.id, "name": o.name, "plan": o.plan, "seats": o.seats, "used": o.used}
+                     for o in svc.addable_orgs(state.db(), state.actor())),
+         ["id", "name", "plan", "seats", "used"])
+
+
 @clients.command("add-existing")
 @click.argument("org")
+@format_option()
 @pass_state
 def add_existing(state: CliState, org: str) -> None:
     """Add an organization you own as a client.
@@ -120,6 +148,7 @@ def unlink(state: CliState, client: str, confirm_name) -> None:
 @clients.command("rename")
 @click.argument("client")
 @click.argument("name")
+@format_option()
 @pass_state
 def rename(state: CliState, client: str, name: str) -> None:
     """Rename a client.
@@ -136,6 +165,7 @@ def rename(state: CliState, client: str, name: str) -> None:
 @clients.command("seats")
 @click.argument("client")
 @click.argument("seats", type=int)
+@format_option()
 @pass_state
 def seats(state: CliState, client: str, seats: int) -> None:
     """Change a client's seat count.
@@ -152,6 +182,7 @@ def seats(state: CliState, client: str, seats: int) -> None:
 @clients.command("internal")
 @click.argument("client")
 @click.option("--off", is_flag=True, help="Unmark it.")
+@format_option()
 @pass_state
 def internal(state: CliState, client: str, off: bool) -> None:
     """Mark the MSP's own internal organization.

@@ -1,15 +1,21 @@
-"""`db`: migrations and checks."""
+"""`db`: migrations, checks and backups."""
 
 from __future__ import annotations
 
 import click
 
+from msp_tui.cli.output import Progress
 from msp_tui.cli.state import CliState, pass_state
-
+from msp_tui.core.errors import BadInput
 
 @click.group("db")
 def db() -> None:
-    """The database: upgrade, check."""
+    """The database: upgrade, check, backup (no sign-in needed: these work on the file itself).
+
+    \b
+    Example:
+      msp-tui --db ~/msp.db db check
+    """
 
 
 @db.command("upgrade")
@@ -21,29 +27,129 @@ def upgrade(state: CliState) -> None:
     Example:
       msp-tui --db postgresql://msp@db.internal/msp db upgrade
     """
+    from sqlalchemy.exc import DBAPIError
+
     from msp_tui.core.db import open_database
 
-    database = open_database(state.db_url, migrate=False)
-    ran = database.upgrade()
-    click.echo(f"{database.display}: {'upgraded to' if ran else 'already at'} {database.head_revision()}",
-               err=True)
+    try:
+        database = open_database(state.db_url, migrate=False)
+        before = database.current_revision()
+        ran = database.upgrade()
+    except DBAPIError as exc:
+        raise BadInput(f"Cannot open the database: {str(exc.orig).strip().splitlines()[0]}", "db") from None
+    head = database.head_revision()
+    if ran:
+        click.echo(f"{database.display}: upgraded from {before or 'empty'} to {head}")
+    else:
+        click.echo(f"{database.display}: already at {head}")
 
 
 @db.command("check")
 @pass_state
 def check(state: CliState) -> None:
-    """Check integrity and foreign keys; exit 1 if anything is wrong.
+    """Check integrity and foreign keys (and the schema revision); exit 1 if anything is wrong.
 
     \b
     Example:
       msp-tui db check
     """
-    problems = state.db().check()
+    database = state.db()
+    problems = database.check()
+    current, head = database.current_revision(), database.head_revision()
+    if current != head:
+        problems.append(f"schema at revision {current}, expected {head}: run `msp-tui db upgrade`")
     for p in problems:
-        click.echo(p, err=True)
+        click.echo(p)
     if problems:
         raise SystemExit(1)
-    click.echo("ok")
+    click.echo(f"ok: {database.display} (revision {head})")
+
+
+@db.command("backup")
+@click.argument("file", type=click.Path(dir_okay=False))
+@click.option("--force", is_flag=True, help="Replace FILE if it exists.")
+@pass_state
+def backup(state: CliState, file: str, force: bool) -> None:
+    """Copy a SQLite database with SQLite's online backup, then check the copy's integrity.
+
+    Safe while other msp-tui processes write: the copy is one consistent moment of the database.
+    The copy is created readable by its owner only. For PostgreSQL use pg_dump.
+
+    \b
+    Example:
+      msp-tui --db ~/msp.db db backup ~/backups/msp-$(date +%F).db
+    """
+    import os
+    from pathlib import Path
+
+    database = state.db()
+    if not database.is_sqlite:
+        raise BadInput("db backup copies SQLite files; for PostgreSQL use pg_dump "
+                       f"(e.g. pg_dump -Fc -f msp.dump '{database.display}').", "db")
+    target = Path(file).expanduser().resolve()
+    source = Path(database.url.database or "")
+    if target == source.resolve():
+        raise BadInput("The backup file must not be the database itself.", "file")
+    if target.exists():
+        if not force:
+            raise BadInput(f"{target} exists; pass --force to replace it.", "file")
+        for suffix in ("", "-wal", "-shm"):
+            Path(str(target) + suffix).unlink(missing_ok=True)
+    target.parent.mkdir(parents=True, exist_ok=True)
+    os.close(os.open(target, os.O_CREAT | os.O_WRONLY | os.O_EXCL, 0o600))
+    progress = Progress("backup")
+    pages = _online_backup(database, target, progress)
+    problems = _check_copy(target)
+    if problems:
+        for p in problems:
+            click.echo(f"backup copy: {p}", err=True)
+        raise SystemExit(1)
+    progress.done(f"{pages:,} pages")
+    click.echo(f"backup written to {target} ({target.stat().st_size:,} bytes), integrity ok")
+
+
+def _online_backup(database, target, progress: Progress) -> int:
+    """sqlite3's backup API over the same pysqlite3 module the app uses.
+
+    One step copies the whole file inside one read transaction: in WAL mode writers go on meanwhile,
+    and the copy is the database as of the step's start. (Copying a few pages per step would restart
+    whenever another process writes, and might never finish under a steady writer.)"""
+    from msp_tui.core.db import BUSY_TIMEOUT_MS, _sqlite_module
+
+    raw = database.engine.raw_connection()
+    try:
+        source = raw.driver_connection
+        pages = source.execute("PRAGMA page_count").fetchone()[0]
+        progress(f"copying {pages:,} pages")
+        dest = _sqlite_module().connect(str(target))
+        try:
+            source.backup(dest, pages=-1)
+            dest.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
+            # The copy of a WAL database is in WAL mode too; make it one self-contained file.
+            dest.execute("PRAGMA journal_mode = DELETE")
+            dest.commit()
+            return dest.execute("PRAGMA page_count").fetchone()[0]
+        finally:
+            dest.close()
+    finally:
+        raw.close()
+
+
+def _check_copy(target) -> list[str]:
+    """Open the copy on its own and run SQLite's integrity and foreign key checks on it."""
+    from msp_tui.core.db import _sqlite_module
+
+    conn = _sqlite_module().connect(str(target))
+    try:
+        rows = [r[0] for r in conn.execute("PRAGMA integrity_check")]
+        problems = [] if rows == ["ok"] else [f"integrity: {r}" for r in rows]
+        problems += [f"foreign key: table {r[0]} row {r[1]} -> {r[2]}"
+                     for r in conn.execute("PRAGMA foreign_key_check")]
+        if not conn.execute("SELECT count(*) FROM alembic_version").fetchone()[0]:
+            problems.append("no schema revision in the copy")
+        return problems
+    finally:
+        conn.close()
 
 
 COMMANDS = [db]

@@ -12,31 +12,41 @@ from msp_tui.cli.state import CliState, pass_state
 @click.option("--events", "n_events", default=None, type=int, help="How many events (default: 90 days' worth).")
 @click.option("--no-ui", is_flag=True, help="Only build the database.")
 @click.option("--seed", default=7, show_default=True, help="Random seed, for the same demo twice.")
+@click.option("--force", is_flag=True, help="Replace an existing SQLite file that is not a demo database.")
 @pass_state
-def demo(state: CliState, n_clients: int, n_events: int | None, no_ui: bool, seed: int) -> None:
+def demo(state: CliState, n_clients: int, n_events: int | None, no_ui: bool, seed: int, force: bool) -> None:
     """Build a demo database, print its sign-in, and open the UI signed in.
+
+    Without --db it uses demo.db next to the default database. An existing demo file is replaced;
+    any other existing file only with --force.
 
     \b
     Example:
       msp-tui --db /tmp/demo.db demo --clients 40
       msp-tui --db /tmp/big.db demo --no-ui --clients 100000 --events 1000000
     """
-    import sys
+    from pathlib import Path
 
+    from msp_tui.cli.output import Progress
     from msp_tui.core import demo as builder
     from msp_tui.core.db import default_path, resolve_url
+    from msp_tui.core.errors import BadInput
 
+    if n_clients < 1 or (n_events is not None and n_events < 0):
+        raise BadInput("--clients must be at least 1 and --events at least 0.", "clients")
     if state.db_url is None:
         state.db_url = str(default_path().with_name("demo.db"))
     url = resolve_url(state.db_url)
     if url.get_backend_name() == "sqlite":
-        from pathlib import Path
-
+        path = Path(url.database)
+        if path.exists() and path.stat().st_size and not force and not _is_demo(path):
+            raise BadInput(f"{path} exists and is not a demo database; pass --force to replace it.", "db")
         for suffix in ("", "-wal", "-shm"):
-            Path(str(url.database) + suffix).unlink(missing_ok=True)
-    progress = sys.stderr.isatty()
+            Path(str(path) + suffix).unlink(missing_ok=True)
+    progress = Progress("demo")
     result = builder.build(state.db(), clients=n_clients, events=n_events, seed=seed,
-                           progress=(lambda msg: click.echo(msg, err=True)) if progress else None)
+                           progress=progress if progress.enabled else None)
+    progress.done(f"{result.clients:,} clients, {result.events:,} events")
     click.echo(f"email: {result.email}")
     click.echo(f"password: {result.password}")
     click.echo(f"database: {state.db().display}", err=True)
@@ -44,6 +54,21 @@ def demo(state: CliState, n_clients: int, n_events: int | None, no_ui: bool, see
         from msp_tui.cli.ui import open_ui
 
         open_ui(state, actor=result.actor)
+
+
+def _is_demo(path) -> bool:
+    """True for a database the demo built (its first admin is the demo's)."""
+    from msp_tui.core import demo as builder
+    from msp_tui.core.db import _sqlite_module
+
+    try:
+        conn = _sqlite_module().connect(f"file:{path}?mode=ro", uri=True)
+        try:
+            return conn.execute("SELECT 1 FROM account WHERE email = ?", (builder.DEMO_EMAIL,)).fetchone() is not None
+        finally:
+            conn.close()
+    except Exception:  # noqa: BLE001 - not a database, or not ours: not a demo
+        return False
 
 
 COMMANDS = [demo]

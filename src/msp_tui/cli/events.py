@@ -2,33 +2,41 @@
 
 from __future__ import annotations
 
+import os
+import sys
 from datetime import datetime, timedelta
 
 import click
 
-from msp_tui.cli.output import emit
+from msp_tui.cli.output import Progress, emit, format_option
 from msp_tui.cli.state import CliState, pass_state
 from msp_tui.core.errors import BadInput
 
+#: `events list` (every format) and `events export --format jsonl`.
 COLUMNS = ["id", "date", "type", "type_name", "message", "client", "client_id", "actor_name", "actor_email",
            "actor_id", "device", "ip"]
+#: `events export --format csv`: the reference's event export columns, then the client and event id.
+EXPORT_COLUMNS = ["message", "appIcon", "appName", "userId", "userName", "userEmail", "date", "ip", "type",
+                  "installationId", "client", "clientId", "eventId"]
+#: The device an event came from, as the reference's (appIcon, appName).
+APPS = {"terminal": ("bwi-terminal", "msp-tui (terminal)"), "browser": ("bwi-globe", "msp-tui (browser)")}
 
 
-def parse_time(text: str | None) -> datetime | None:
-    """ISO 8601 (taken as UTC) or a span back from now: 15m, 24h, 7d."""
+def parse_time(text: str | None, field: str = "since") -> datetime | None:
+    """ISO 8601 (taken as UTC when it has no offset) or a span back from now: 15m, 24h, 7d."""
     if not text:
         return None
     from msp_tui.core import clock
 
     t = text.strip()
     units = {"m": "minutes", "h": "hours", "d": "days"}
-    if t[:-1].isdigit() and t[-1] in units:
+    if t[:-1].isdigit() and t[-1:] in units:
         return clock.now() - timedelta(**{units[t[-1]]: int(t[:-1])})
     try:
         dt = datetime.fromisoformat(t.replace("Z", "+00:00"))
     except ValueError:
-        raise BadInput(f"{text!r} is not a time: use ISO 8601 (2026-11-25T08:00) or 15m, 24h, 7d.",
-                       "since") from None
+        raise BadInput(f"--{field} {text!r} is not a time: use ISO 8601 (2026-11-25T08:00Z) or 15m, 24h, 7d.",
+                       field) from None
     if dt.tzinfo is not None:
         from datetime import UTC
 
@@ -50,9 +58,11 @@ def filter_options(f):
     f = click.option("--actor", "actors", multiple=True, help="Email of the acting person (repeatable).")(f)
     f = click.option("--type", "types", multiple=True,
                      help="An event type number or a category (staff, clients, members, groups, collections, "
-                          "items, policies, vault-access, users, organization).")(f)
-    f = click.option("--since", default=None, help="ISO 8601 time or 15m / 24h / 7d ago (default 30 days).")(f)
-    f = click.option("--until", default=None, help="ISO 8601 time (default now).")(f)
+                          "items, policies, vault-access, users, organization); repeatable.")(f)
+    f = click.option("--since", default=None,
+                     help="ISO 8601 time (UTC unless it has an offset) or 15m / 24h / 7d ago; default 30 days "
+                          "before --until; at most 367 days before it.")(f)
+    f = click.option("--until", default=None, help="ISO 8601 time or 15m / 24h / 7d ago (default now).")(f)
     return f
 
 
@@ -76,13 +86,23 @@ def build_filter(state: CliState, clients, actors, types, since, until):
             if acc is None:
                 raise BadInput(f"No person {a!r}.", "actor")
             actor_ids.append(acc)
-    numbers = [int(t) for t in types if t.isdigit()]
-    categories = [t for t in types if not t.isdigit()]
+    bad = [t for t in types if not t.strip()]
+    if bad:
+        raise BadInput("--type needs a number or a category.", "type")
+    numbers = [int(t) for t in types if t.strip().isdigit()]
+    categories = [t.strip() for t in types if not t.strip().isdigit()]
     flt = EventFilter(client_ids=tuple(client_ids), actor_ids=tuple(actor_ids),
                       types=event_types_in(numbers), categories=tuple(categories),
-                      since=parse_time(since), until=parse_time(until))
+                      since=parse_time(since, "since"), until=parse_time(until, "until"))
     flt.time_range()
     return db, scope, flt
+
+
+def _shown():
+    """The timeline's row redaction (S3: personal items) when core has one; rows pass as they are otherwise."""
+    from msp_tui.core.services import timeline
+
+    return getattr(timeline, "shown", None)
 
 
 @click.group("events", invoke_without_command=True)
@@ -107,7 +127,9 @@ def events(ctx, state: CliState, clients, actors, types, since, until) -> None:
 
 @events.command("list")
 @filter_options
-@click.option("--limit", default=50, show_default=True, help="How many events, newest first.")
+@click.option("--limit", default=50, show_default=True, type=click.IntRange(1, 10_000),
+              help="How many events, newest first (use `events export` for more).")
+@format_option("table", "json", "csv", "jsonl")
 @pass_state
 def list_(state: CliState, clients, actors, types, since, until, limit) -> None:
     """List events newest first.
@@ -120,6 +142,196 @@ def list_(state: CliState, clients, actors, types, since, until, limit) -> None:
 
     db, scope, flt = build_filter(state, clients, actors, types, since, until)
     emit(state.fmt, (row_of(r) for r in timeline.page(db, scope, flt, limit=limit)), COLUMNS)
+
+
+@events.command("export")
+@filter_options
+@click.option("--format", "fmt", type=click.Choice(["csv", "jsonl"]), default=None,
+              help="csv (the reference's columns; default) or jsonl (the fields of `events list`).")
+@click.option("-o", "--output", type=click.Path(dir_okay=False, writable=True), default=None,
+              help="Write to this file instead of stdout.")
+@pass_state
+def export(state: CliState, clients, actors, types, since, until, fmt, output) -> None:
+    """Export every matching event, newest first, as CSV or JSON lines, in constant memory.
+
+    CSV cells that a spreadsheet would run as a formula (=, +, -, @, tab, CR) get a leading '.
+    A file written with -o is created readable by its owner only.
+
+    \b
+    Example:
+      msp-tui events export --since 2026-01-01 --until 2026-06-30 -o h1.csv
+      msp-tui events export --client Contoso --since 24h --format jsonl | siem-forwarder
+    """
+    from msp_tui.core import events as core_events
+
+    fmt = fmt or ("jsonl" if state.fmt in ("json", "jsonl") else "csv")
+    db, scope, flt = build_filter(state, clients, actors, types, since, until)
+    shown = _shown()
+    progress = Progress("exported")
+    # A file of its own is readable by its owner only: it names people and addresses.
+    out = (os.fdopen(os.open(output, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600), "w", encoding="utf-8",
+                     newline="") if output else sys.stdout)
+    try:
+        with db.read() as s:
+            rows = core_events.iterate(s, scope, flt, batch=5000)
+            if shown is not None:
+                rows = map(shown, rows)
+            n = (write_csv if fmt == "csv" else write_jsonl)(rows, out, progress)
+    finally:
+        if output:
+            out.close()
+    progress.done(f"{n:,} events")
+
+
+def write_csv(rows, out, progress: Progress) -> int:
+    """The reference's columns; names, emails and messages neutralised so no cell runs as a formula."""
+    import csv
+
+    from msp_tui.cli.output import neutral
+    from msp_tui.core.event_text import describe, type_name
+
+    writer = csv.writer(out, lineterminator="\n")
+    writer.writerow(EXPORT_COLUMNS)
+    # The same clients, people, types and devices repeat across millions of rows: their cells are
+    # formatted once (each cache is bounded, so memory stays flat whatever the count).
+    people: dict = {}
+    clients: dict = {}
+    kinds: dict = {}
+    apps: dict = {}
+    ips: dict = {None: ""}
+
+    def cells(cache: dict, key, make):
+        value = cache.get(key)
+        if value is None:
+            value = make()
+            if len(cache) < 50_000:
+                cache[key] = value
+        return value
+
+    buf = []
+    n = 0
+    for r in rows:
+        kind = kinds.get(r.type)
+        if kind is None:
+            kind = kinds[r.type] = (type_name(r.type), neutral(describe(r.type, None)))
+        message = neutral(describe(r.type, r.detail)) if r.detail else kind[1]
+        person = people.get((r.acting_account_id, r.actor_name, r.actor_email))
+        if person is None:
+            person = cells(people, (r.acting_account_id, r.actor_name, r.actor_email), lambda: (
+                str(r.acting_account_id or ""), neutral(r.actor_name or ""), neutral(r.actor_email or "")))
+        client = clients.get((r.organization_id, r.client_name))
+        if client is None:
+            client = cells(clients, (r.organization_id, r.client_name), lambda: (
+                neutral(r.client_name or ""), str(r.organization_id or "")))
+        app = apps.get(r.device)
+        if app is None:
+            icon, name = APPS.get(r.device, ("", r.device or ""))
+            app = apps[r.device] = (icon, neutral(name))
+        ip = ips.get(r.ip_address)
+        if ip is None:
+            ip = cells(ips, r.ip_address, lambda: neutral(r.ip_address))
+        buf.append((message, app[0], app[1], person[0], person[1], person[2],
+                    r.date.isoformat(timespec="microseconds") + "Z", ip, kind[0], "", client[0], client[1], r.id))
+        if len(buf) == 2000:
+            writer.writerows(buf)
+            n += 2000
+            buf.clear()
+            progress.advance(2000)
+    writer.writerows(buf)
+    return n + len(buf)
+
+
+def write_jsonl(rows, out, progress: Progress) -> int:
+    """One JSON object a line, with the fields (and values) of `events list --format json`."""
+    import json
+
+    from msp_tui.core.event_text import describe, type_name
+
+    encode = json.JSONEncoder(ensure_ascii=False, check_circular=False).encode
+    people: dict = {}
+    clients: dict = {}
+    kinds: dict = {}
+    buf = []
+    n = 0
+    for r in rows:
+        kind = kinds.get(r.type)
+        if kind is None:
+            kind = kinds[r.type] = (type_name(r.type), describe(r.type, None))
+        key = (r.acting_account_id, r.actor_name, r.actor_email)
+        person = people.get(key)
+        if person is None:
+            person = (r.actor_name, r.actor_email, str(r.acting_account_id) if r.acting_account_id else None)
+            if len(people) < 50_000:
+                people[key] = person
+        key = (r.organization_id, r.client_name)
+        client = clients.get(key)
+        if client is None:
+            client = (r.client_name, str(r.organization_id) if r.organization_id else None)
+            if len(clients) < 50_000:
+                clients[key] = client
+        buf.append(encode({
+            "id": str(r.id), "date": r.date.isoformat(timespec="microseconds") + "Z", "type": r.type,
+            "type_name": kind[0], "message": describe(r.type, r.detail) if r.detail else kind[1],
+            "client": client[0], "client_id": client[1], "actor_name": person[0], "actor_email": person[1],
+            "actor_id": person[2], "device": r.device, "ip": r.ip_address}))
+        if len(buf) == 2000:
+            buf.append("")
+            out.write("\n".join(buf))
+            n += 2000
+            buf.clear()
+            progress.advance(2000)
+    if buf:
+        buf.append("")
+        out.write("\n".join(buf))
+    return n + max(len(buf) - 1, 0)
+
+
+@events.command("verify")
+@click.option("--checkpoint", type=click.Path(exists=True, dir_okay=False), default=None,
+              help="A checkpoint written earlier: the log must still contain it unchanged.")
+@click.option("--write-checkpoint", type=click.Path(dir_okay=False), default=None,
+              help="After a clean check, save the chain's head here (keep it somewhere the database's "
+                   "writers cannot change it).")
+@click.option("--no-signatures", is_flag=True, help="Check links and hashes only (faster).")
+@pass_state
+def verify(state: CliState, checkpoint, write_checkpoint, no_signatures) -> None:
+    """Check the hash chain of the whole event log; exit 1 at the first broken link.
+
+    Prints `OK <count> events, head <hash>` or the first broken link. A checkpoint also catches
+    events removed from the end of the log. Provider Admins only.
+
+    \b
+    Example:
+      msp-tui events verify --write-checkpoint /secure/msp-events.checkpoint
+      msp-tui events verify --checkpoint /secure/msp-events.checkpoint
+    """
+    import json
+    from pathlib import Path
+
+    from msp_tui.core import clock
+    from msp_tui.core import events as core_events
+    from msp_tui.core.access import Action, check
+    cp = None
+    if checkpoint:
+        try:
+            data = json.loads(Path(checkpoint).read_text(encoding="utf-8"))
+            cp = (int(data["count"]), bytes.fromhex(data["head"]))
+        except (ValueError, KeyError, TypeError, OSError) as exc:
+            raise BadInput(f"{checkpoint} is not an msp-tui checkpoint ({exc}).", "checkpoint") from None
+    db, actor = state.db(), state.actor()
+    with db.read() as s:
+        check(s, actor, Action.VIEW_PROVIDER_EVENTS)
+        result = core_events.verify_chain(s, check_signatures=not no_signatures, checkpoint=cp)
+    if not result.ok:
+        where = f" at event {result.event_id}" if result.event_id is not None else ""
+        click.echo(f"BROKEN{where} after {result.count} good events: {result.problem}")
+        raise SystemExit(1)
+    click.echo(f"OK {result.count} events, head {result.head_hash.hex()}")
+    if write_checkpoint:
+        Path(write_checkpoint).write_text(json.dumps(
+            {"count": result.count, "head": result.head_hash.hex(), "written_at": clock.iso(clock.now())})
+            + "\n", encoding="utf-8")
+        click.echo(f"checkpoint written to {write_checkpoint}", err=True)
 
 
 COMMANDS = [events]

@@ -1,28 +1,37 @@
-"""`members`: a client's members."""
+"""`members`: a client's members, and its groups and collections (`members groups …`, `members collections …`)."""
 
 from __future__ import annotations
 
 import click
 
-from msp_tui.cli.output import emit
+from msp_tui.cli.output import emit, format_option
 from msp_tui.cli.state import CliState, pass_state
 
-COLUMNS = ["id", "email", "name", "role", "status", "permissions", "two_factor", "groups", "invited_at"]
+COLUMNS = ["id", "email", "name", "role", "status", "permissions", "two_factor", "groups", "invited_at",
+           "invitation_expired", "version"]
+ROLES = ["owner", "admin", "user", "custom"]
 
 
 def _row(v) -> dict:
     return {"id": v.id, "email": v.email, "name": v.name, "role": v.role, "status": v.status,
             "permissions": sorted(v.permissions), "two_factor": v.two_factor_enabled,
-            "groups": list(v.groups), "invited_at": v.invited_at}
+            "groups": list(v.groups), "invited_at": v.invited_at, "invitation_expired": v.invitation_expired,
+            "version": v.version}
 
 
 @click.group("members")
 def members() -> None:
-    """A client's members (CLIENT is a name or id; EMAIL names a member)."""
+    """A client's members, groups and collections (CLIENT is a name or id; EMAIL names a member).
+
+    \b
+    Example:
+      msp-tui members list Contoso
+    """
 
 
 @members.command("list")
 @click.argument("client")
+@format_option()
 @pass_state
 def list_(state: CliState, client) -> None:
     """List a client's members.
@@ -39,11 +48,14 @@ def list_(state: CliState, client) -> None:
 @members.command("invite")
 @click.argument("client")
 @click.argument("emails", nargs=-1, required=True)
-@click.option("--role", default="user", type=click.Choice(["owner", "admin", "user", "custom"]))
+@click.option("--role", default="user", show_default=True, type=click.Choice(ROLES))
 @click.option("--permission", "perms", multiple=True, help="A Custom role flag (repeatable).")
+@format_option()
 @pass_state
 def invite(state: CliState, client, emails, role, perms) -> None:
-    """Invite people to a client (refused past its seat count).
+    """Invite up to 20 people to a client (refused past its seat count; existing members skipped).
+
+    Prints one row per email: `email`, `result` (invited or skipped).
 
     \b
     Example:
@@ -52,44 +64,62 @@ def invite(state: CliState, client, emails, role, perms) -> None:
     from msp_tui.core.services import members as svc
 
     res = svc.invite(state.db(), state.actor(), client, list(emails), role, frozenset(perms))
-    for e in res.invited:
-        click.echo(f"invited {e}", err=True)
-    for e in res.skipped:
-        click.echo(f"skipped {e} (already a member)", err=True)
+    emit(state.fmt, [{"email": e, "result": "invited"} for e in res.invited]
+         + [{"email": e, "result": "skipped"} for e in res.skipped], ["email", "result"])
 
 
 def _bulk(name: str, fn_name: str, doc: str):
-    @members.command(name)
+    @members.command(name, help=doc)
     @click.argument("client")
     @click.argument("emails", nargs=-1, required=True)
+    @format_option()
     @pass_state
     def command(state: CliState, client, emails) -> None:
         from msp_tui.core.services import members as svc
 
         out = getattr(svc, fn_name)(state.db(), state.actor(), client, list(emails))
-        emit(state.fmt, (_row(v) for v in out), COLUMNS) if isinstance(out, list) else None
-        if not isinstance(out, list):
-            click.echo(f"removed {out}", err=True)
+        emit(state.fmt, (_row(v) for v in out), COLUMNS)
 
-    command.__doc__ = doc
     return command
 
 
-_bulk("reinvite", "reinvite", "Send pending invitations again.\n\n\b\nExample:\n  msp-tui members reinvite Contoso a@contoso.example")
-_bulk("confirm", "confirm", "Confirm members who accepted.\n\n\b\nExample:\n  msp-tui members confirm Contoso a@contoso.example")
-_bulk("revoke", "revoke", "Revoke members' access (they keep their seat free).\n\n\b\nExample:\n  msp-tui members revoke Contoso a@contoso.example")
-_bulk("restore", "restore", "Restore revoked members.\n\n\b\nExample:\n  msp-tui members restore Contoso a@contoso.example")
-_bulk("remove", "remove", "Remove members.\n\n\b\nExample:\n  msp-tui members remove Contoso a@contoso.example")
+def _doc(what: str, name: str) -> str:
+    return (f"{what} All or nothing: one refusal and none of them change.\n\n\b\nExample:\n"
+            f"  msp-tui members {name} Contoso a@contoso.example b@contoso.example")
+
+
+_bulk("reinvite", "reinvite", _doc("Send pending invitations again (they last 5 more days).", "reinvite"))
+_bulk("confirm", "confirm", _doc("Confirm members who accepted (seals the client's key to each).", "confirm"))
+_bulk("revoke", "revoke", _doc("Revoke members' access; they keep their place but free their seat.", "revoke"))
+_bulk("restore", "restore", _doc("Restore revoked members (refused past the seat count).", "restore"))
+
+
+@members.command("remove")
+@click.argument("client")
+@click.argument("emails", nargs=-1, required=True)
+@pass_state
+def remove(state: CliState, client, emails) -> None:
+    """Remove members from a client. All or nothing.
+
+    \b
+    Example:
+      msp-tui members remove Contoso a@contoso.example
+    """
+    from msp_tui.core.services import members as svc
+
+    n = svc.remove(state.db(), state.actor(), client, list(emails))
+    click.echo(f"removed {n} member{'s' if n != 1 else ''} from {client}", err=True)
 
 
 @members.command("role")
 @click.argument("client")
 @click.argument("email")
-@click.argument("role", type=click.Choice(["owner", "admin", "user", "custom"]))
+@click.argument("role", type=click.Choice(ROLES))
 @click.option("--permission", "perms", multiple=True, help="A Custom role flag (repeatable).")
+@format_option()
 @pass_state
 def role(state: CliState, client, email, role, perms) -> None:
-    """Change a member's role (and Custom flags).
+    """Change a member's role (and the Custom role's flags).
 
     \b
     Example:
@@ -100,5 +130,36 @@ def role(state: CliState, client, email, role, perms) -> None:
     emit(state.fmt, (_row(v) for v in svc.change_role(state.db(), state.actor(), client, [email], role,
                                                          frozenset(perms))), COLUMNS)
 
+
+@members.command("set-groups")
+@click.argument("client")
+@click.argument("email")
+@click.argument("groups", nargs=-1)
+@format_option()
+@pass_state
+def set_groups(state: CliState, client, email, groups) -> None:
+    """Put a member in exactly these groups (names or ids; none at all takes them out of every group).
+
+    \b
+    Example:
+      msp-tui members set-groups Contoso a@contoso.example Finance "Front desk"
+    """
+    from msp_tui.cli.groups import group_ids
+    from msp_tui.core.services import members as svc
+
+    db, actor = state.db(), state.actor()
+    v = svc.set_groups(db, actor, client, email, group_ids(db, actor, client, groups))
+    emit(state.fmt, [_row(v)], COLUMNS)
+
+
+def _attach() -> None:
+    from msp_tui.cli.collections import collections
+    from msp_tui.cli.groups import groups
+
+    members.add_command(groups)
+    members.add_command(collections)
+
+
+_attach()
 
 COMMANDS = [members]

@@ -1,4 +1,9 @@
-"""Listings as a table, JSON, CSV or JSON lines. Ids are strings, times ISO 8601 UTC."""
+"""Listings as a table, JSON, CSV or JSON lines, and progress on a terminal.
+
+The JSON contract (docs/cli.md): ids are strings, times ISO 8601 UTC with a `Z`, enums by their
+label ("Provider Admin", "Teams (Monthly)"), sets as sorted lists. Results go to stdout, messages to
+stderr.
+"""
 
 from __future__ import annotations
 
@@ -6,8 +11,9 @@ import csv
 import enum
 import json
 import sys
+import time
 import uuid
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from datetime import datetime
 from decimal import Decimal
 
@@ -17,6 +23,7 @@ from msp_tui.core.clock import iso
 
 #: A spreadsheet runs a cell that starts with one of these; such cells get a leading quote.
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+FORMATS = ("table", "json", "csv", "jsonl")
 
 
 def plain(value):
@@ -30,19 +37,31 @@ def plain(value):
     if isinstance(value, Decimal):
         return str(value)
     if isinstance(value, (set, frozenset)):
-        return sorted(value)
-    if isinstance(value, tuple):
+        return sorted(plain(v) for v in value)
+    if isinstance(value, (tuple, list)):
         return [plain(v) for v in value]
+    if isinstance(value, dict):
+        return {str(k): plain(v) for k, v in value.items()}
     return value
 
 
+def neutral(text: str) -> str:
+    """A cell a spreadsheet will show as text, never run as a formula."""
+    return "'" + text if text.startswith(FORMULA_STARTS) else text
+
+
 def safe_cell(value) -> str:
-    text = "" if value is None else str(plain(value) if not isinstance(value, str) else value)
+    """One CSV cell: plain text, lists joined with '; ', formulas neutralised."""
+    value = plain(value)
+    if value is None:
+        return ""
     if isinstance(value, list):
-        text = "; ".join(str(v) for v in value)
-    if text.startswith(FORMULA_STARTS):
-        return "'" + text
-    return text
+        text = "; ".join("" if v is None else str(v) for v in value)
+    elif isinstance(value, bool):
+        text = "true" if value else "false"
+    else:
+        text = str(value)
+    return neutral(text)
 
 
 def inert(text: str) -> str:
@@ -53,33 +72,120 @@ def inert(text: str) -> str:
                    else f"\\u{ord(ch):04x}" for ch in text)
 
 
+def _table_text(value) -> str:
+    value = plain(value)
+    if value is None:
+        return ""
+    if isinstance(value, list):
+        return "; ".join(str(v) for v in value)
+    if isinstance(value, bool):
+        return "yes" if value else "no"
+    return inert(str(value))
+
+
 def emit(fmt: str, rows: Iterable[dict], columns: Sequence[str]) -> None:
+    """A listing: JSON array, JSON lines and CSV stream row by row; a table is measured first.
+
+    Nothing reaches stdout before the first row exists, so a refusal while fetching it leaves stdout empty.
+    """
+    import itertools
+
     out = sys.stdout
+    it = iter(rows)
+    first = next(it, None)
+    rows = it if first is None else itertools.chain([first], it)
     if fmt == "json":
-        json.dump([{k: plain(r.get(k)) for k in columns} for r in rows], out, indent=2, ensure_ascii=False)
-        out.write("\n")
+        out.write("[")
+        empty = True
+        for r in rows:
+            out.write("\n  " if empty else ",\n  ")
+            out.write(json.dumps({k: plain(r.get(k)) for k in columns}, ensure_ascii=False))
+            empty = False
+        out.write("]\n" if empty else "\n]\n")
     elif fmt == "jsonl":
         for r in rows:
             out.write(json.dumps({k: plain(r.get(k)) for k in columns}, ensure_ascii=False) + "\n")
     elif fmt == "csv":
-        w = csv.writer(out)
+        w = csv.writer(out, lineterminator="\n")
         w.writerow(columns)
         for r in rows:
-            w.writerow([safe_cell(plain(r.get(k))) for k in columns])
+            w.writerow([safe_cell(r.get(k)) for k in columns])
     else:
-        rows = list(rows)
-        cells = [[inert(str(plain(r.get(k)) if r.get(k) is not None else "")) for k in columns] for r in rows]
+        cells = [[_table_text(r.get(k)) for k in columns] for r in rows]
+        if not cells:
+            click.echo("(none)", err=True)
+            return
         widths = [max([len(c)] + [len(row[i]) for row in cells]) for i, c in enumerate(columns)]
         click.echo("  ".join(c.upper().ljust(w) for c, w in zip(columns, widths)).rstrip())
         for row in cells:
             click.echo("  ".join(v.ljust(w) for v, w in zip(row, widths)).rstrip())
 
 
-def emit_one(fmt: str, row: dict) -> None:
+def emit_one(fmt: str, row: dict, columns: Sequence[str] | None = None) -> None:
+    """One record: a JSON object, a one-row CSV, or `key  value` lines."""
+    columns = list(columns or row.keys())
     if fmt in ("json", "jsonl"):
-        click.echo(json.dumps({k: plain(v) for k, v in row.items()}, indent=2 if fmt == "json" else None,
+        click.echo(json.dumps({k: plain(row.get(k)) for k in columns}, indent=2 if fmt == "json" else None,
                               ensure_ascii=False))
+    elif fmt == "csv":
+        emit("csv", [row], columns)
     else:
-        width = max(len(k) for k in row) if row else 0
-        for k, v in row.items():
-            click.echo(f"{k.ljust(width)}  {inert(str(plain(v)) if v is not None else '')}")
+        width = max((len(k) for k in columns), default=0)
+        for k in columns:
+            click.echo(f"{k.ljust(width)}  {_table_text(row.get(k))}")
+
+
+def format_option(*choices: str):
+    """`--format` on a command too (`msp-tui clients list --format json`), overriding the global one."""
+    choices = choices or ("table", "json", "csv")
+
+    def set_fmt(ctx: click.Context, _param, value):
+        if value:
+            from msp_tui.cli.state import CliState
+
+            ctx.find_object(CliState).fmt = value
+        return value
+
+    def decorate(fn):
+        return click.option("--format", "fmt", type=click.Choice(list(choices)), default=None,
+                            expose_value=False, callback=set_fmt,
+                            help="Output format (overrides the global --format).")(fn)
+
+    return decorate
+
+
+class Progress:
+    """A one-line counter on stderr while it is a terminal; silent when piped or redirected."""
+
+    def __init__(self, label: str, total: int | None = None, *, every: float = 0.25,
+                 enabled: bool | None = None) -> None:
+        self.label, self.total, self.every = label, total, every
+        self.enabled = sys.stderr.isatty() if enabled is None else enabled
+        self.count = 0
+        self._last = 0.0
+        self._started = time.monotonic()
+
+    def __call__(self, message: str) -> None:
+        """A step of a long operation (what core's `progress` callbacks call)."""
+        if self.enabled:
+            click.echo(f"\r\x1b[2K{self.label}: {message}", err=True, nl=False)
+
+    def advance(self, n: int = 1) -> None:
+        self.count += n
+        if self.enabled:
+            now = time.monotonic()
+            if now - self._last >= self.every:
+                self._last = now
+                of = f" of {self.total:,}" if self.total else ""
+                self(f"{self.count:,}{of}")
+
+    def done(self, message: str | None = None) -> None:
+        if self.enabled:
+            elapsed = time.monotonic() - self._started
+            click.echo(f"\r\x1b[2K{self.label}: {message or f'{self.count:,}'} ({elapsed:.1f} s)", err=True)
+
+
+def progress_callback(label: str) -> Callable[[str], None] | None:
+    """A `progress=` callback for core, or None when stderr is not a terminal."""
+    p = Progress(label)
+    return p if p.enabled else None

@@ -4,23 +4,30 @@ from __future__ import annotations
 
 import click
 
-from msp_tui.cli.output import emit, emit_one
+from msp_tui.cli.output import emit, emit_one, format_option
 from msp_tui.cli.state import CliState, pass_state
 
-COLUMNS = ["id", "email", "name", "role", "status", "invited_at", "invitation_expired"]
+COLUMNS = ["id", "email", "name", "role", "status", "invited_at", "invitation_expired", "account_id", "version"]
 
 
 def _row(v) -> dict:
     return {"id": v.id, "email": v.email, "name": v.name, "role": v.role, "status": v.status,
-            "invited_at": v.invited_at, "invitation_expired": v.invitation_expired}
+            "invited_at": v.invited_at, "invitation_expired": v.invitation_expired,
+            "account_id": v.account_id, "version": v.version}
 
 
 @click.group("staff")
 def staff() -> None:
-    """Provider staff (Provider Admins only)."""
+    """Provider staff (Provider Admins only).
+
+    \b
+    Example:
+      msp-tui staff list
+    """
 
 
 @staff.command("list")
+@format_option()
 @pass_state
 def list_(state: CliState) -> None:
     """List the staff.
@@ -37,9 +44,12 @@ def list_(state: CliState) -> None:
 @staff.command("invite")
 @click.argument("emails", nargs=-1, required=True)
 @click.option("--role", type=click.Choice(["admin", "service"]), required=True)
+@format_option()
 @pass_state
 def invite(state: CliState, emails, role) -> None:
-    """Invite up to 20 people at once.
+    """Invite up to 20 people at once (invitations expire after 5 days; staff already there are skipped).
+
+    Prints one row per email: `email`, `result` (invited or skipped).
 
     \b
     Example:
@@ -48,10 +58,8 @@ def invite(state: CliState, emails, role) -> None:
     from msp_tui.core.services import staff as svc
 
     res = svc.invite(state.db(), state.actor(), list(emails), role)
-    for e in res.invited:
-        click.echo(f"invited {e}", err=True)
-    for e in res.skipped:
-        click.echo(f"skipped {e} (already on the staff)", err=True)
+    emit(state.fmt, [{"email": e, "result": "invited"} for e in res.invited]
+         + [{"email": e, "result": "skipped"} for e in res.skipped], ["email", "result"])
 
 
 @staff.command("reinvite")
@@ -71,19 +79,52 @@ def reinvite(state: CliState, emails) -> None:
 
 
 @staff.command("confirm")
-@click.argument("email")
+@click.argument("emails", nargs=-1)
+@click.option("--all", "all_accepted", is_flag=True, help="Confirm everyone who accepted.")
+@format_option()
 @pass_state
-def confirm(state: CliState, email) -> None:
-    """Confirm a staff member who accepted.
+def confirm(state: CliState, emails, all_accepted) -> None:
+    """Confirm staff who accepted (seals the provider key to each); one or many at once.
+
+    Each is confirmed on its own: one refusal does not stop the others. The exit code is that of
+    the first refusal (1) or bad email (2); the rows confirmed are printed either way.
 
     \b
     Example:
-      msp-tui staff confirm bob@msp.example
+      msp-tui staff confirm bob@msp.example carol@msp.example
+      msp-tui staff confirm --all
     """
+    from msp_tui.core.enums import StaffStatus
+    from msp_tui.core.errors import BadInput, MspError
     from msp_tui.core.services import staff as svc
 
-    view = svc.confirm(state.db(), state.actor(), email)
-    emit_one(state.fmt, {**_row(view), "fingerprint": _fingerprint(state, view)})
+    db, actor = state.db(), state.actor()
+    targets = list(emails)
+    if all_accepted:
+        targets += [v.email for v in svc.list_staff(db, actor)
+                    if v.status == StaffStatus.ACCEPTED and v.email not in targets]
+    if not targets:
+        if all_accepted:
+            click.echo("no one is waiting to be confirmed", err=True)
+            return
+        raise BadInput("Name the staff to confirm (EMAIL…) or pass --all.", "email")
+    done, failures = [], []
+    for email in targets:
+        try:
+            done.append(_confirmed_row(state, svc.confirm(db, actor, email)))
+        except MspError as exc:
+            failures.append(exc)
+            from msp_tui.cli import error_text
+
+            click.echo(f"{email}: {error_text(exc)}", err=True)
+    emit(state.fmt, done, [*COLUMNS, "fingerprint"])
+    if failures:
+        raise SystemExit(failures[0].exit_code)
+
+
+def _confirmed_row(state: CliState, view) -> dict:
+    """The row printed for each staff member confirmed, with their fingerprint phrase."""
+    return {**_row(view), "fingerprint": _fingerprint(state, view)}
 
 
 def _fingerprint(state: CliState, view) -> str | None:
@@ -100,9 +141,10 @@ def _fingerprint(state: CliState, view) -> str | None:
 @staff.command("role")
 @click.argument("email")
 @click.argument("role", type=click.Choice(["admin", "service"]))
+@format_option()
 @pass_state
 def role(state: CliState, email, role) -> None:
-    """Change a staff member's role.
+    """Change a staff member's role (the last confirmed Provider Admin stays one).
 
     \b
     Example:
@@ -117,7 +159,7 @@ def role(state: CliState, email, role) -> None:
 @click.argument("email")
 @pass_state
 def remove(state: CliState, email) -> None:
-    """Remove a staff member (the provider key is rotated).
+    """Remove a staff member (the provider key is rotated; you cannot remove yourself or the last admin).
 
     \b
     Example:

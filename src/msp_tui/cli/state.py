@@ -23,9 +23,16 @@ class CliState:
 
     def db(self):
         if self._db is None:
+            from sqlalchemy.exc import DBAPIError
+
             from msp_tui.core.db import open_database
 
-            self._db = open_database(self.db_url)
+            try:
+                self._db = open_database(self.db_url)
+            except DBAPIError as exc:
+                # An unreachable server, a wrong password in the URL, a file that is not a database.
+                raise BadInput(f"Cannot open the database: {str(exc.orig).strip().splitlines()[0]}",
+                               "db") from None
         return self._db
 
     def password(self, prompt: str = "Master password", confirm: bool = False) -> str:

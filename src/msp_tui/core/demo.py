@@ -24,7 +24,7 @@ from msp_tui.core.enums import (PROVIDER_LOG_TYPES, CollectionAccess, EventType,
 from msp_tui.core.models import (Account, Client, Collection, CollectionMember, Event, EventChainHead, Group,
                                  GroupMember, Member, Organization, Provider, SeatChange, Staff)
 from msp_tui.core.demo_vault import add_vault_items
-from msp_tui.core.services import accounts, billing
+from msp_tui.core.services import accounts, billing, policies
 
 DEMO_EMAIL = "ada@northwind.example"
 DEMO_PASSWORD = "northwind-demo-2026"
@@ -112,6 +112,7 @@ def build(db: Database, *, clients: int = 40, events: int | None = None, seed: i
     billing.add_demo_payment_methods(db, org_ids, seed)
     _owned_unmanaged(db, rng, admin, people)
     add_vault_items(db, admin, org_ids, seed)
+    policies.seed_demo(db, admin, org_ids)
     n_events = events if events is not None else max(clients * 60, 2000)
     _events(db, rng, admin, staff_accounts, org_ids, people, n_events, start, real_now, progress)
     return DemoResult(DEMO_EMAIL, DEMO_PASSWORD, admin, clients, n_events)

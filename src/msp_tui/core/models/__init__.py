@@ -6,12 +6,14 @@ from msp_tui.core.models.events import Event, EventChainHead
 from msp_tui.core.models.orgs import (Client, Collection, CollectionGroup, CollectionMember, Group,
                                       GroupMember, Member, Organization, SeatChange)
 from msp_tui.core.models.people import Account, Provider, Staff
-from msp_tui.core.models.policies import Policy
+from msp_tui.core.models.policies import (ClientTemplate, Policy, PolicyDeviation, PolicyTemplate,
+                                          PolicyTemplateItem)
 from msp_tui.core.models.vault import CollectionItem, VaultItem
 
 __all__ = [
-    "Account", "Base", "Client", "Collection", "CollectionGroup", "CollectionItem", "CollectionMember",
+    "Account", "Base", "Client", "ClientTemplate", "Collection", "CollectionGroup", "CollectionItem", "CollectionMember",
     "DiscountTier", "PaymentMethod", "ProviderPlan",
-    "Event", "EventChainHead", "Group", "GroupMember", "Member", "Organization", "Policy", "Provider",
+    "Event", "EventChainHead", "Group", "GroupMember", "Member", "Organization", "Policy", "PolicyDeviation",
+    "PolicyTemplate", "PolicyTemplateItem", "Provider",
     "SeatChange", "Staff", "VaultItem", "new_id",
 ]

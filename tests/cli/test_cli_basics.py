@@ -1,0 +1,113 @@
+"""The program itself: help with an example on every command, a fast start, the exit codes."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+
+import click
+import pytest
+
+from tests.cli.conftest import MSP_TUI
+
+
+def _commands(group: click.Group, prefix=()):
+    for name, cmd in sorted(group.commands.items()):
+        yield (*prefix, name), cmd
+        if isinstance(cmd, click.Group):
+            yield from _commands(cmd, (*prefix, name))
+
+
+def test_every_command_has_help_with_an_example():
+    from msp_tui.cli import cli
+
+    paths = [p for p, _ in _commands(cli)]
+    assert ("events", "export") in paths and ("db", "backup") in paths and ("serve",) in paths
+    for path, cmd in _commands(cli):
+        assert cmd.help and "Example" in cmd.help, f"`msp-tui {' '.join(path)}` has no example in its help"
+
+
+@pytest.mark.parametrize("path", [(), ("events", "export"), ("members", "collections", "grant"), ("db", "backup")])
+def test_help_runs_in_the_installed_program(path):
+    r = subprocess.run([MSP_TUI, *path, "--help"], capture_output=True, text=True, timeout=60)
+    assert r.returncode == 0 and "Example" in r.stdout and r.stderr == ""
+
+
+def test_help_imports_neither_textual_nor_sqlalchemy():
+    code = ("import sys\nfrom msp_tui.cli import cli\n"
+            "cli.main(['--help'], prog_name='msp-tui', standalone_mode=False)\n"
+            "heavy = sorted({m.split('.')[0] for m in sys.modules} & {'textual', 'sqlalchemy', 'alembic', "
+            "'pydantic', 'cryptography', 'argon2'})\n"
+            "print('HEAVY', heavy, file=sys.stderr)")
+    r = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
+    assert r.returncode == 0
+    assert "HEAVY []" in r.stderr
+
+
+def test_exit_1_refused_by_a_rule_names_the_rule(cli):
+    r = cli.run("staff", "remove", "ada@northwind.example")
+    assert r.returncode == 1
+    assert "S5" in r.stderr and r.stdout == ""
+
+
+def test_exit_2_bad_input_writes_nothing(cli):
+    before = cli.json("clients", "list")
+    r = cli.run("clients", "create", "--name", "Contoso", "--plan", "teams-monthly", "--seats", "5",
+                "--owner", "not-an-email")
+    assert r.returncode == 2 and "error:" in r.stderr and r.stdout == ""
+    assert cli.json("clients", "list") == before
+
+
+def test_exit_2_unknown_option_and_unknown_client(cli):
+    assert cli.run("clients", "list", "--no-such-flag").returncode == 2
+    r = cli.run("clients", "show", "No Such Client")
+    assert r.returncode == 2 and "No Such Client" in r.stderr
+
+
+def test_exit_3_wrong_password(cli):
+    r = cli.run("clients", "list", env=cli.env(MSP_TUI_TEST_PASSWORD="not the password"))
+    assert r.returncode == 3 and r.stdout == ""
+    assert "Sign-in failed" in r.stderr
+
+
+def test_exit_3_without_an_email(cli):
+    r = cli.run("staff", "list", env=cli.env(MSP_TUI_EMAIL=""))
+    assert r.returncode == 3 and "--email" in r.stderr
+
+
+def test_exit_2_database_that_cannot_be_opened(cli, tmp_path):
+    junk = tmp_path / "junk.db"
+    junk.write_bytes(b"this is not a database" * 100)
+    r = cli.run("clients", "list", env=cli.env(MSP_TUI_DB=str(junk)))
+    assert r.returncode == 2 and "Cannot open the database" in r.stderr
+
+
+def test_password_from_a_file(cli, tmp_path):
+    pw = tmp_path / "pw"
+    pw.write_text(cli.password + "\n")
+    r = subprocess.run([MSP_TUI, "--passwordfile", str(pw), "--format", "json", "staff", "list"],
+                       capture_output=True, text=True, env=cli.env(), timeout=60)
+    assert r.returncode == 0 and r.stdout.startswith("[")
+
+
+def test_docs_cover_every_command():
+    from pathlib import Path
+
+    from msp_tui.cli import cli
+
+    text = (Path(__file__).parents[2] / "docs" / "cli.md").read_text()
+    own = {"init", "accept", "demo", "clients", "staff", "members", "events", "db", "serve"}
+    missing = [" ".join(p) for p, _ in _commands(cli) if p[0] in own and f"`{' '.join(p)}" not in text]
+    assert not missing, f"docs/cli.md does not document: {missing}"
+
+
+def test_a_member_who_is_not_staff_is_refused_the_client_list_and_stdout_stays_empty(cli):
+    client = cli.json("clients", "list")[0]
+    cli.ok("clients", "seats", client["id"], str(client["seats"] + 1))
+    cli.ok("members", "invite", client["id"], "pat@client.example")
+    pat = type(cli)(cli.url, email="pat@client.example", password="pat's long master password")
+    r = pat.run("accept", "--name", "Pat")
+    assert r.returncode == 0 and client["name"] in r.stderr
+    for fmt in ("json", "csv", "table"):
+        r = pat.run("--format", fmt, "clients", "list")
+        assert r.returncode == 1 and r.stdout == "" and "refused by rule" in r.stderr

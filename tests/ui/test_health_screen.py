@@ -1,0 +1,70 @@
+"""The health screen: findings worst first; enter asks the app to open where it is fixed."""
+
+from __future__ import annotations
+
+import asyncio
+
+from textual.app import App
+from textual.widgets import DataTable, Static
+
+from msp_tui.core.services import policies as pol
+from msp_tui.screens.health import HealthScreen, OpenTarget
+from tests.conftest import make_provider
+from tests.core._policy_support import client
+
+
+class Harness(App):
+    def __init__(self, make_screen) -> None:
+        super().__init__()
+        self.make_screen = make_screen
+        self.opened: list[tuple] = []
+
+    def on_mount(self) -> None:
+        self.push_screen(self.make_screen())
+
+    def on_open_target(self, message: OpenTarget) -> None:
+        self.opened.append(message.target)
+
+
+async def settle(pilot) -> None:
+    await pilot.pause()
+    await pilot.app.workers.wait_for_complete()
+    await pilot.pause()
+
+
+def test_health_screen_lists_worst_first_and_opens_the_fix(sqlite_db):
+    db = sqlite_db
+    admin = make_provider(db)
+    c = client(db, admin, "Contoso", seats=1)
+
+    async def go():
+        app = Harness(lambda: HealthScreen(db, admin))
+        async with app.run_test(size=(120, 36), notifications=True) as pilot:
+            await settle(pilot)
+            table = app.screen.query_one(DataTable)
+            severities = [str(table.get_row_at(i)[0]) for i in range(table.row_count)]
+            assert severities == ["critical", "high", "high"]
+            assert "Contoso is out of seats" in str(table.get_row_at(2)[1])
+            await pilot.press("enter")
+            await pilot.press("j", "j", "enter")
+            await pilot.pause()
+            assert app.opened == [("staff",), ("client", c.id, "overview")]
+            pol.set_policy(db, admin, c.id, "two-factor", enabled=True)
+            await pilot.press("r")
+            await settle(pilot)
+            assert app.screen.query_one(DataTable).row_count == 2
+            assert "seats" in str(app.screen.query_one("#summary", Static).render())
+
+    asyncio.run(go())
+
+
+def test_health_screen_snapshot(snap_compare, sqlite_db):
+    admin = make_provider(sqlite_db)
+    client(sqlite_db, admin, "Contoso Dental", seats=1)
+    client(sqlite_db, admin, "Fabrikam Legal", plan="teams-monthly", seats=5)
+
+    async def run_before(pilot):
+        await settle(pilot)
+
+    assert snap_compare(Harness(lambda: HealthScreen(sqlite_db, admin)), terminal_size=(120, 36),
+                        run_before=run_before)
