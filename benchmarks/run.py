@@ -12,6 +12,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import signal
 import sys
 import tempfile
 import time
@@ -150,8 +151,8 @@ def main(argv: list[str] | None = None) -> int:
             try:
                 pg = dataset.postgres_dataset(server, args.pg_clients, args.pg_events, say=say)
                 pg_actor = pg.sign_in()
-                pg_note = (f"PostgreSQL: {args.pg_clients:,} clients, {args.pg_events:,} events "
-                           f"(loaded in {pg.build_seconds:.0f} s)")
+                loaded = "reused" if pg.build_seconds is None else f"loaded in {pg.build_seconds:.0f} s"
+                pg_note = f"PostgreSQL: {args.pg_clients:,} clients, {args.pg_events:,} events ({loaded})"
             except Exception as exc:  # noqa: BLE001
                 traceback.print_exc()
                 pg_note = f"PostgreSQL load failed: {exc}"
@@ -215,4 +216,6 @@ def main(argv: list[str] | None = None) -> int:
 
 
 if __name__ == "__main__":
+    # A terminated run still stops its PostgreSQL server and closes its databases.
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
     sys.exit(main())
