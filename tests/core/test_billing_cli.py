@@ -81,7 +81,7 @@ def test_billing_exit_codes(run, capsys, monkeypatch):
     with pytest.raises(SystemExit) as exc:
         main([*base, "--email", "sam@msp.example", "billing", "summary"])
     assert exc.value.code == 1
-    assert "[S4]" in capsys.readouterr().err
+    assert "refused by rule S4" in capsys.readouterr().err
     with pytest.raises(SystemExit) as exc:
         main([*base, "--email", "ada@msp.example", "billing", "tiers", "--set", "10:5"])
     assert exc.value.code == 2

@@ -85,5 +85,5 @@ def test_staff_confirm_prints_the_fingerprint_phrase_the_new_person_sees(sqlite_
     assert len(bob_side.split("-")) == 8
     confirmed = _run(db, admin.email, PASSWORD, "--format", "json", "staff", "confirm", "bob@msp.example")
     assert confirmed.exit_code == 0, confirmed.output
-    assert json.loads(confirmed.stdout)["fingerprint"] == bob_side
+    assert json.loads(confirmed.stdout)[0]["fingerprint"] == bob_side  # one row per person confirmed
     assert bob_side in confirmed.stderr

@@ -29,7 +29,13 @@ def _tier_rows(tiers) -> list[dict]:
 
 @click.group("billing")
 def billing() -> None:
-    """Billing: run-rate, reseller discount tiers, invoices, payment methods (Provider Admins)."""
+    """Billing: run-rate, reseller discount tiers, invoices, payment methods (Provider Admins).
+
+    \b
+    Example:
+      msp-tui billing summary --format json
+      msp-tui billing invoice Contoso --period 2026-11
+    """
 
 
 @billing.command("summary")

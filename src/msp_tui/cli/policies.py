@@ -32,7 +32,13 @@ def _effect(e) -> str:
 @click.group("policies")
 def policies() -> None:
     """A client's policies, policy templates and drift (CLIENT is a name or id; TYPE a number 0–16
-    or a name like two-factor, master-password, single-org, vault-timeout)."""
+    or a name like two-factor, master-password, single-org, vault-timeout).
+
+    \b
+    Example:
+      msp-tui policies list Contoso
+      msp-tui policies drift --format json
+    """
 
 
 @policies.command("list")
@@ -104,7 +110,12 @@ def set_(state: CliState, client, type_, enabled, opts, expected_version, yes) -
 
 @policies.group("template")
 def template() -> None:
-    """Named policy templates applied to many clients at once (Provider Admins)."""
+    """Named policy templates applied to many clients at once (Provider Admins).
+
+    \b
+    Example:
+      msp-tui policies template apply Baseline --all --dry-run
+    """
 
 
 def _template_rows(state, view):

@@ -59,7 +59,13 @@ def _collection_ids(state: CliState, client, refs: tuple[str, ...]) -> list:
 @click.group("vault")
 def vault() -> None:
     """Vault items of a client (staff, Owners and Admins see all; others their collections' items),
-    or your own personal items with --personal, which no one else can ever see."""
+    or your own personal items with --personal, which no one else can ever see.
+
+    \b
+    Example:
+      msp-tui vault list Contoso
+      msp-tui vault list --personal
+    """
 
 
 @vault.command("list")

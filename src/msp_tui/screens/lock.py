@@ -36,7 +36,8 @@ class LockScreen(Screen[bool]):
     LockScreen #lock-status { color: $error; height: auto; }
     LockScreen #lock-note { color: $text-muted; margin-top: 1; }
     """
-    BINDINGS = [Binding("escape", "cancel", "Cancel", id="lock.cancel")]
+    BINDINGS = [Binding("escape", "cancel", "Cancel", id="lock.cancel"),
+                Binding("ctrl+o", "sign_out", "Sign out", id="lock.sign-out")]
 
     def __init__(self, db, actor, *, reason: str | None = None, cancellable: bool = False) -> None:
         super().__init__()
@@ -66,6 +67,11 @@ class LockScreen(Screen[bool]):
     def action_cancel(self) -> None:
         if self.cancellable:
             self.dismiss(False)
+
+    def action_sign_out(self) -> None:
+        self.dismiss(False)
+        if hasattr(self.app, "sign_out"):
+            self.app.sign_out()
 
     @on(Input.Submitted, "#lock-password")
     def _submit(self, event: Input.Submitted) -> None:
@@ -104,13 +110,15 @@ class IdleLock:
     IDLE_CHECK_SECONDS = 10
     _last_activity = None
     _idle_minutes: int | None = None
+    _idle_timer = None
 
     def start_idle_lock(self) -> None:
         from msp_tui.core.services import accounts
 
         self._last_activity = clock.now()
         self._idle_minutes = accounts.idle_lock_minutes(self.db, self.actor.provider_id)
-        self.set_interval(self.IDLE_CHECK_SECONDS, self.check_idle)
+        if self._idle_timer is None:
+            self._idle_timer = self.set_interval(self.IDLE_CHECK_SECONDS, self.check_idle)
 
     async def on_event(self, event: events.Event) -> None:
         if isinstance(event, (events.Key, events.MouseDown)):
@@ -121,14 +129,20 @@ class IdleLock:
         """Lock now if the idle time has passed; True when it locked."""
         from msp_tui.core.services import accounts
 
-        if self._last_activity is None or self.actor.secrets is None:
+        actor = getattr(self, "actor", None)
+        if self._last_activity is None or actor is None or actor.secrets is None:
             return False
-        if not accounts.idle_expired(self._last_activity, self._idle_minutes or 15):
-            return False
-        self.actor.lock()
         minutes = self._idle_minutes or 15
-        self.push_screen(LockScreen(self.db, self.actor,
-                                    reason=f"msp-tui locked after {minutes} minutes without activity; "
-                                    "your keys were dropped from memory."),
-                         callback=lambda _ok: setattr(self, "_last_activity", clock.now()))
+        if not accounts.idle_expired(self._last_activity, minutes):
+            return False
+        self.lock(reason=f"msp-tui locked after {minutes} minutes without activity; "
+                         "your keys were dropped from memory.")
         return True
+
+    def lock(self, reason: str | None = None) -> None:
+        """Drop the keys (core) and cover everything until the master password is typed again."""
+        if getattr(self, "actor", None) is None or isinstance(self.screen, LockScreen):
+            return
+        self.actor.lock()
+        self.push_screen(LockScreen(self.db, self.actor, reason=reason),
+                         callback=lambda _ok: setattr(self, "_last_activity", clock.now()))

@@ -78,8 +78,10 @@ class ClientPage:
 
 
 def _filtered(provider_id: uuid.UUID, text: str):
-    stmt = (select(Organization).join(Client, Client.organization_id == Organization.id)
-            .where(Client.provider_id == provider_id))
+    # Walk the organization's sort index and check the provider link row by row: a join driven from
+    # provider_organization made SQLite read and sort every link (0.4 s for one page of 100,000).
+    linked = exists().where(Client.organization_id == Organization.id, Client.provider_id == provider_id)
+    stmt = select(Organization).where(linked)
     text = text.strip().lower()
     if text:
         escaped = text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")

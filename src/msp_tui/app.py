@@ -1,0 +1,183 @@
+"""The msp-tui Textual app: sign-in, then the clients home; screens are pushed and popped.
+
+    MspApp(db, actor=None, start=None, start_args={})
+
+actor=None opens the sign-in screen; with an Actor the clients home opens signed in. `start` names an
+area of screens/areas.py to open on top of the home (unknown names open just the home).
+"""
+
+from __future__ import annotations
+
+import uuid
+from typing import Any
+
+from rich.text import Text
+from textual.app import App
+from textual.binding import Binding
+
+from msp_tui.commands import MspCommands
+from msp_tui.core.access import PROVIDER_ACTIONS, Action, Decision, decide, standing_for
+from msp_tui.core.context import Actor
+from msp_tui.core.db import Database
+from msp_tui.core.errors import BadInput, MspError, Refused
+from msp_tui.screens.areas import AREAS, CLIENT_SCREENS
+from msp_tui.screens.lock import IdleLock
+from msp_tui.widgets.header import SessionInfo
+from msp_tui.widgets.text import inert_str
+
+
+def load_session(db: Database, actor: Actor) -> tuple[SessionInfo, dict[Action, Decision]]:
+    """The header's provider / person / role, and core's decisions on every provider-level action."""
+    from msp_tui.core.models import Provider
+
+    with db.read() as s:
+        standing = standing_for(s, actor)
+        provider = s.get(Provider, actor.provider_id) if actor.provider_id else None
+        provider_name = provider.name if provider else "no provider"
+    info = SessionInfo(provider=provider_name, person=actor.label, role=standing.kind.value)
+    return info, {a: decide(standing, a) for a in PROVIDER_ACTIONS}
+
+
+class MspApp(IdleLock, App):
+    CSS_PATH = "app.tcss"
+    TITLE = "msp-tui"
+    COMMANDS = App.COMMANDS | {MspCommands}
+    COMMAND_PALETTE_BINDING = "ctrl+p"
+    BINDINGS = [
+        Binding("question_mark,f1", "help", "Help", id="help"),
+        Binding("ctrl+q", "quit", "Quit", id="quit", priority=True, show=False),
+    ]
+
+    def __init__(self, db: Database, actor: Actor | None = None, start: str | None = None,
+                 start_args: dict | None = None) -> None:
+        super().__init__()
+        self.db = db
+        self.actor: Actor | None = None
+        self.session_info: SessionInfo | None = None
+        self.provider_decisions: dict[Action, Decision] = {}
+        self._initial_actor = actor
+        self._start = start
+        self._start_args = dict(start_args or {})
+
+    # --- signing in and out -----------------------------------------------------------------------
+
+    def on_mount(self) -> None:
+        if self._initial_actor is None:
+            from msp_tui.screens.login import LoginScreen
+
+            self.push_screen(LoginScreen())
+        else:
+            self.signed_in(self._initial_actor)
+
+    def signed_in(self, actor: Actor) -> None:
+        """Called by the sign-in screen (or at start with an Actor): load the session, open the home."""
+        self.actor = actor
+
+        def work() -> None:
+            info, decisions = load_session(self.db, actor)
+            self.call_from_thread(self._session_ready, info, decisions)
+
+        self.run_worker(work, thread=True, group="session")
+
+    def _session_ready(self, info: SessionInfo, decisions: dict[Action, Decision]) -> None:
+        from msp_tui.screens.clients import ClientsScreen
+
+        self.session_info = info
+        self.provider_decisions = decisions
+        self.start_idle_lock()
+        self._reset_stack()
+        self.push_screen(ClientsScreen())
+        start, self._start = self._start, None
+        if start and start != "clients":
+            self.open_area(start, **self._start_args)
+
+    def _reset_stack(self) -> None:
+        while len(self.screen_stack) > 1:
+            self.pop_screen()
+
+    def sign_out(self) -> None:
+        from msp_tui.screens.login import LoginScreen
+
+        if self.actor is not None:
+            self.actor.lock()
+        self.actor = None
+        self.session_info = None
+        self.provider_decisions = {}
+        self._reset_stack()
+        self.push_screen(LoginScreen())
+
+    def allowed(self, action: Action) -> bool:
+        d = self.provider_decisions.get(action)
+        return bool(d and d.allowed) if action in PROVIDER_ACTIONS else self.actor is not None
+
+    # --- opening places (one line per screen, see screens/areas.py) --------------------------------
+
+    def open_area(self, name: str, **kwargs: Any) -> None:
+        """Open an area by name ("clients", "onboarding", "staff", later "timeline", …)."""
+        area = AREAS.get(name)
+        if area is None or name == "clients":
+            self._to_home(**kwargs)
+            return
+        if area.action is not None and not self.allowed(area.action):
+            d = self.provider_decisions.get(area.action)
+            self.show_refusal(d or Decision(False, "access", "You cannot open this."))
+            return
+        self.push_screen(area.make(self, **kwargs))
+
+    def _to_home(self, **kwargs: Any) -> None:
+        from msp_tui.screens.clients import ClientsScreen
+
+        while len(self.screen_stack) > 2 and not isinstance(self.screen, ClientsScreen):
+            self.pop_screen()
+        if isinstance(self.screen, ClientsScreen) and kwargs.get("filter"):
+            self.screen.action_filter()
+
+    def open_client(self, organization_id: uuid.UUID, tab: str | None = None) -> None:
+        """Open a client's detail screen (on `tab`), or a registered client screen on top of it."""
+        from msp_tui.screens.client_detail import ClientDetailScreen
+
+        if tab in CLIENT_SCREENS:
+            self.push_screen(ClientDetailScreen(organization_id))
+            self.push_screen(CLIENT_SCREENS[tab](self, organization_id))
+            return
+        self.push_screen(ClientDetailScreen(organization_id, tab=tab))
+
+    # --- keys and feedback ------------------------------------------------------------------------
+
+    def action_help(self) -> None:
+        from textual.screen import ModalScreen
+
+        from msp_tui.screens.help import HelpScreen
+
+        if isinstance(self.screen, ModalScreen):
+            return
+        self.push_screen(HelpScreen(self.screen))
+
+    async def run_action(self, action, default_namespace=None, namespaces=None) -> bool:
+        """A greyed-out action still answers a key press: with core's reason it is refused."""
+        if isinstance(action, str):
+            target, name, _params = self._parse_action(
+                action, self if default_namespace is None else default_namespace, namespaces)
+            refusal_for = getattr(target, "refusal_for", None)
+            if refusal_for is not None:
+                refusal = refusal_for(name)
+                if refusal is not None:
+                    self.show_refusal(refusal)
+                    return True
+        return await super().run_action(action, default_namespace, namespaces)
+
+    def show_refusal(self, decision: Decision) -> None:
+        self.notify(inert_str(decision.reason), title=f"Not allowed [{decision.rule}]", severity="warning", markup=False)
+
+    def show_error(self, exc: MspError) -> None:
+        if isinstance(exc, Refused):
+            title = f"Refused [{exc.rule}]"
+        elif isinstance(exc, BadInput):
+            title = "Bad input"
+        else:
+            title = "Failed"
+        self.notify(inert_str(exc.message), title=title, severity="error", markup=False, timeout=8)
+
+    def say(self, message: str | Text) -> None:
+        """A result toast; database text is passed literally."""
+        self.notify(inert_str(message.plain if isinstance(message, Text) else message), markup=False)

@@ -1,0 +1,96 @@
+"""The one list of places the app can open and of commands the palette offers ("area: verb").
+
+Wiring in another screen is one line here. An area's factory gets the app and keyword arguments:
+
+    Area("timeline", "Event timeline", _lazy("msp_tui.screens.timeline", "TimelineScreen", db_actor=True)),
+
+Screens that belong to one client (members, vault, billing, policies) go in CLIENT_SCREENS; they open
+with `app.open_client(org_id, tab="vault")`, on top of that client's detail screen.
+"""
+
+from __future__ import annotations
+
+import importlib
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+from textual.screen import Screen
+
+from msp_tui.core.access import Action
+
+
+def _lazy(module: str, cls: str, *, db_actor: bool = False) -> Callable[..., Screen]:
+    """A factory that imports the screen only when it is opened. With db_actor=True the screen is
+    built as `Cls(app.db, app.actor, **kwargs)`, otherwise as `Cls(**kwargs)`."""
+
+    def make(app, **kwargs) -> Screen:
+        screen_cls = getattr(importlib.import_module(module), cls)
+        return screen_cls(app.db, app.actor, **kwargs) if db_actor else screen_cls(**kwargs)
+
+    return make
+
+
+@dataclass(frozen=True)
+class Area:
+    name: str
+    title: str
+    make: Callable[..., Screen]
+    #: The core action a person needs to open it (the palette hides it otherwise).
+    action: Action | None = None
+
+
+AREAS: dict[str, Area] = {a.name: a for a in [
+    Area("clients", "Clients", _lazy("msp_tui.screens.clients", "ClientsScreen"), Action.VIEW_CLIENTS),
+    Area("onboarding", "Onboarding wizard", _lazy("msp_tui.screens.onboarding", "OnboardingScreen"),
+         Action.CREATE_CLIENT),
+    Area("staff", "Provider staff", _lazy("msp_tui.screens.staff", "StaffScreen"), Action.VIEW_STAFF),
+]}
+
+#: Full screens of one client: name → factory(app, organization_id) (members, vault, billing, policies…).
+CLIENT_SCREENS: dict[str, Callable[..., Screen]] = {}
+
+
+@dataclass(frozen=True)
+class Command:
+    title: str  # "area: verb"
+    help: str
+    run: Callable  # run(app)
+    action: Action | None = None
+    #: Only offered when the current screen has this attribute (e.g. "client_id" on client detail).
+    needs: str | None = None
+    keywords: tuple[str, ...] = field(default=())
+
+
+def _on_screen(method: str) -> Callable:
+    def run(app) -> None:
+        getattr(app.screen, method)()
+
+    return run
+
+
+COMMANDS: list[Command] = [
+    Command("clients: open", "All clients, the home screen", lambda app: app.open_area("clients"),
+            Action.VIEW_CLIENTS),
+    Command("clients: filter", "Filter the clients by name", lambda app: app.open_area("clients", filter=True),
+            Action.VIEW_CLIENTS),
+    Command("onboarding: new client", "Create a client organization step by step",
+            lambda app: app.open_area("onboarding"), Action.CREATE_CLIENT),
+    Command("onboarding: add existing organization", "Bring an organization you own under management",
+            lambda app: app.open_area("onboarding", mode="existing"), Action.ADD_EXISTING_CLIENT),
+    Command("staff: open", "Provider staff, their roles and status", lambda app: app.open_area("staff"),
+            Action.VIEW_STAFF),
+    Command("staff: invite", "Invite people to the provider's staff",
+            lambda app: app.open_area("staff", invite=True), Action.MANAGE_STAFF),
+    Command("client: rename", "Rename the client on screen", _on_screen("action_rename"), Action.RENAME_CLIENT,
+            needs="client_id"),
+    Command("client: change seats", "Change the seats of the client on screen", _on_screen("action_seats"),
+            Action.CHANGE_SEATS, needs="client_id"),
+    Command("client: unlink", "Stop managing the client on screen", _on_screen("action_unlink"),
+            Action.UNLINK_CLIENT, needs="client_id"),
+    Command("events: this client", "The event log of the client on screen", _on_screen("action_tab_events"),
+            Action.VIEW_CLIENTS, needs="client_id"),
+    Command("app: keys (help)", "Every key of the current screen", lambda app: app.action_help()),
+    Command("app: lock", "Drop the keys and hide the screen until the master password is typed",
+            lambda app: app.lock()),
+    Command("app: sign out", "Lock the keys and go back to the sign-in screen", lambda app: app.sign_out()),
+]

@@ -1,0 +1,246 @@
+"""One client: overview, members, groups, collections and events; rename and change seats here."""
+
+from __future__ import annotations
+
+import uuid
+
+from rich.table import Table
+from rich.text import Text
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.widgets import Static, TabbedContent, TabPane
+
+from msp_tui.core import event_text
+from msp_tui.core.access import Action
+from msp_tui.core.enums import MemberRole
+from msp_tui.core.errors import BadInput
+from msp_tui.core.schemas import Rename, Seats, parse
+from msp_tui.core.services import clients as client_service
+from msp_tui.screens.base import MspScreen
+from msp_tui.screens.confirm import AskModal, TypeNameModal
+from msp_tui.widgets.paged_table import Column, Page, PagedTable, list_fetcher
+from msp_tui.widgets.text import plain
+
+TABS = ["overview", "members", "groups", "collections", "events"]
+RECENT_EVENTS = 8
+
+
+def _field_error(model, **value) -> str | None:
+    try:
+        parse(model, **value)
+    except BadInput as exc:
+        return exc.message
+    return None
+
+
+def load_overview(db, actor, org_id: uuid.UUID) -> dict:
+    from msp_tui.core.services import members, timeline
+
+    client = client_service.get_client(db, actor, org_id)
+    owners = [m for m in members.list_members(db, actor, org_id) if m.role == MemberRole.OWNER]
+    scope = timeline.scope_for(db, actor, org_id)
+    recent = timeline.page(db, scope, limit=RECENT_EVENTS)
+    return {"client": client, "owners": owners, "recent": recent}
+
+
+def event_fetcher(db, actor, org_id: uuid.UUID):
+    from msp_tui.core.services import timeline
+
+    scope_box: dict = {}
+
+    def fetch(cursor, limit, backward) -> Page:
+        if "scope" not in scope_box:
+            scope_box["scope"] = timeline.scope_for(db, actor, org_id)
+        rows = timeline.page(db, scope_box["scope"], before=cursor, limit=limit)
+        return Page(rows, rows[-1].cursor if len(rows) == limit else None)
+
+    return fetch
+
+
+EVENT_COLUMNS = [
+    Column("date", "When (UTC)", 16, lambda e: e.date.strftime("%Y-%m-%d %H:%M")),
+    Column("actor", "Who", 24, lambda e: plain(e.actor_name or e.actor_email or "—")),
+    Column("what", "What", 0, lambda e: plain(event_text.describe(e.type, e.detail))),
+]
+MEMBER_COLUMNS = [
+    Column("email", "Email", 0, lambda m: plain(m.email)),
+    Column("name", "Name", 20, lambda m: plain(m.name)),
+    Column("role", "Role", 8, lambda m: m.role.label),
+    Column("status", "Status", 9, lambda m: m.status.label),
+    Column("groups", "Groups", 24, lambda m: plain(", ".join(m.groups))),
+]
+GROUP_COLUMNS = [
+    Column("name", "Group", 0, lambda g: plain(g.name)),
+    Column("members", "Members", 8, lambda g: str(g.members), align="right"),
+]
+COLLECTION_COLUMNS = [
+    Column("name", "Collection", 0, lambda c: plain(c.name)),
+    Column("members", "Members", 8, lambda c: str(len(c.members)), align="right"),
+    Column("groups", "Groups", 7, lambda c: str(len(c.groups)), align="right"),
+]
+
+
+def ask_unlink(screen: MspScreen, org_id: uuid.UUID, name: str, after=None) -> None:
+    """Unlinking asks for the client's name, then core decides (it must keep a non-staff Owner)."""
+
+    def done(ok: bool | None) -> None:
+        if not ok:
+            return
+
+        def finished(_result) -> None:
+            screen.app.say(f"Unlinked {name}.")
+            if after:
+                after()
+
+        screen.run_db(client_service.unlink, screen.db, screen.actor, org_id, confirm_name=name, on_done=finished)
+
+    screen.app.push_screen(TypeNameModal("Unlink client", name, Text(
+        "The organization stays, with its members and vault; this provider stops managing it."),
+        confirm_label="Unlink"), done)
+
+
+class ClientDetailScreen(MspScreen):
+    TITLE_TEXT = "Client"
+    GUARDED = {"rename": Action.RENAME_CLIENT, "seats": Action.CHANGE_SEATS, "unlink": Action.UNLINK_CLIENT}
+    HIDDEN_WHEN_REFUSED = frozenset({"unlink"})
+    BINDINGS = [
+        Binding("escape", "back", "Back", id="back"),
+        Binding("r", "rename", "Rename", id="rename"),
+        Binding("e", "seats", "Seats", id="seats"),
+        Binding("u", "unlink", "Unlink", id="unlink"),
+        Binding("ctrl+r", "reload", "Reload", show=False, id="reload"),
+        *[Binding(str(i + 1), f"tab('{t}')", f"{t.capitalize()} tab", show=False) for i, t in enumerate(TABS)],
+    ]
+
+    def __init__(self, organization_id: uuid.UUID, tab: str | None = None) -> None:
+        super().__init__()
+        self.client_id = organization_id
+        self.guard_organization_id = organization_id
+        self.initial_tab = tab if tab in TABS else "overview"
+        self.client = None
+
+    def compose(self) -> ComposeResult:
+        from msp_tui.core.services import collections, groups, members
+
+        db, actor, org = self.db, self.actor, self.client_id
+        yield from self.compose_header()
+        yield Static(Text("Loading…"), id="client-title", classes="title-line")
+        with TabbedContent(initial=self.initial_tab, id="tabs"):
+            with TabPane("1 Overview", id="overview"):
+                yield Static(id="overview-body")
+            with TabPane("2 Members", id="members"):
+                yield PagedTable(columns=MEMBER_COLUMNS, fetch=list_fetcher(
+                    lambda: members.list_members(db, actor, org)), row_key=lambda m: m.id,
+                    empty_text="No members.", openable=False, id="members-table")
+            with TabPane("3 Groups", id="groups"):
+                yield PagedTable(columns=GROUP_COLUMNS, fetch=list_fetcher(
+                    lambda: groups.list_groups(db, actor, org)), row_key=lambda g: g.id,
+                    empty_text="No groups.", openable=False, id="groups-table")
+            with TabPane("4 Collections", id="collections"):
+                yield PagedTable(columns=COLLECTION_COLUMNS, fetch=list_fetcher(
+                    lambda: collections.list_collections(db, actor, org)), row_key=lambda c: c.id,
+                    empty_text="No collections.", openable=False, id="collections-table")
+            with TabPane("5 Events", id="events"):
+                yield PagedTable(columns=EVENT_COLUMNS, fetch=event_fetcher(db, actor, org), row_key=lambda e: e.id,
+                                 empty_text="No events in the last 90 days.", can_fetch_backward=False,
+                                 openable=False, id="events-table")
+        yield from self.compose_footer()
+
+    def on_mount(self) -> None:
+        super().on_mount()
+        self.action_reload()
+
+    def action_reload(self) -> None:
+        self.run_db(load_overview, self.db, self.actor, self.client_id, on_done=self._show_overview,
+                    group="overview", exclusive=True)
+        for table in self.query(PagedTable):
+            table.reload(keep_position=True)
+
+    def _show_overview(self, data: dict) -> None:
+        c = data["client"]
+        self.client = c
+        title = Text.assemble(plain(c.name, "bold"), "  ", (c.plan.label, ""), "  ",
+                              Text(", ".join(c.flags + (("internal",) if c.is_internal else ())), style="bold"))
+        self.query_one("#client-title", Static).update(title)
+        grid = Table.grid(padding=(0, 2))
+        grid.add_column(style="bold", no_wrap=True)
+        grid.add_column()
+        grid.add_row("Plan", c.plan.label)
+        grid.add_row("Seats", f"{c.seats} assigned · {c.used} used · {c.remaining} remaining")
+        grid.add_row("Status", c.status.name.capitalize())
+        grid.add_row("Billing email", plain(c.billing_email))
+        owners = plain(", ".join(f"{o.email} ({o.status.label})" for o in data["owners"]) or "none")
+        grid.add_row("Owners", owners)
+        grid.add_row("Policies", "Enterprise: policies can be set" if c.plan.is_enterprise
+                     else "Teams plan: policies need Enterprise")
+        grid.add_row("Created", c.created_at.strftime("%Y-%m-%d"))
+        grid.add_row("", "")
+        grid.add_row("Recent events", "")
+        for e in data["recent"]:
+            grid.add_row(Text(e.date.strftime("%Y-%m-%d %H:%M"), style="dim"),
+                         plain(f"{e.actor_name or e.actor_email or '—'}: {event_text.describe(e.type, e.detail)}"))
+        if not data["recent"]:
+            grid.add_row("", Text("none in the last 90 days", style="dim"))
+        self.query_one("#overview-body", Static).update(grid)
+
+    def action_back(self) -> None:
+        self.app.pop_screen()
+
+    def action_tab(self, tab: str) -> None:
+        self.query_one("#tabs", TabbedContent).active = tab
+        pane = self.query_one(f"#{tab}", TabPane)
+        tables = pane.query(PagedTable)
+        if tables:
+            tables.first().focus()
+
+    def action_tab_events(self) -> None:
+        self.action_tab("events")
+
+    # --- edits ------------------------------------------------------------------------------------
+
+    def action_rename(self) -> None:
+        c = self.client
+        if c is None:
+            return
+
+        def done(name: str | None) -> None:
+            if name is None or name.strip() == c.name:
+                return
+            self.run_db(client_service.rename, self.db, self.actor, c.id, name, expected_version=c.version,
+                        on_done=self._changed, on_error=self._edit_failed)
+
+        self.app.push_screen(AskModal("Rename client", "New name", value=c.name,
+                                      check=lambda v: _field_error(Rename, name=v)), done)
+
+    def action_seats(self) -> None:
+        c = self.client
+        if c is None:
+            return
+
+        def done(value: str | None) -> None:
+            if value is None:
+                return
+            self.run_db(client_service.change_seats, self.db, self.actor, c.id, int(value.strip()),
+                        expected_version=c.version, on_done=self._changed, on_error=self._edit_failed)
+
+        def check(v: str) -> str | None:
+            v = v.strip()
+            if not v.isdigit():
+                return "seats: a whole number, e.g. 25"
+            return _field_error(Seats, seats=int(v))
+
+        self.app.push_screen(AskModal("Change seats", f"Seats ({c.used} in use now)", value=str(c.seats),
+                                      check=check), done)
+
+    def _changed(self, view) -> None:
+        self.app.say(f"Saved {view.name}: {view.seats} seats.")
+        self.action_reload()
+
+    def _edit_failed(self, exc) -> None:
+        self.app.show_error(exc)
+        self.action_reload()
+
+    def action_unlink(self) -> None:
+        c = self.client
+        if c is not None:
+            ask_unlink(self, c.id, c.name, after=self.app.pop_screen)

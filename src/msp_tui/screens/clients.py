@@ -1,0 +1,223 @@
+"""The home: every client with plan, seats, status and health flags, from SQL pages."""
+
+from __future__ import annotations
+
+from rich.text import Text
+from textual import on
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Horizontal
+from textual.widgets import Input, Static
+
+from msp_tui.core.access import Action
+from msp_tui.core.enums import PlanType
+from msp_tui.core.services import clients as client_service
+from msp_tui.core.services.clients import ClientView
+from msp_tui.screens.base import MspScreen
+from msp_tui.widgets.paged_table import Column, Page, PagedTable
+from msp_tui.widgets.text import plain
+
+EMPTY = Text.assemble("No clients yet. Press ", ("n", "bold"), " to onboard a new client or add an "
+                      "organization you own, or ", ("ctrl+p", "bold"), " for every command.")
+EMPTY_SERVICE_USER = Text("No clients yet. A Provider Admin onboards clients (press ? for keys).")
+
+
+def _flags(c: ClientView) -> Text:
+    parts = list(c.flags)
+    if c.is_internal:
+        parts.append("internal")
+    return Text(", ".join(parts), style="bold" if c.seats_full or c.stale_invites else "")
+
+
+def plan_short(plan: PlanType) -> str:
+    return f"{'Enterprise' if plan.is_enterprise else 'Teams'} {'annual' if plan.is_annual else 'monthly'}"
+
+
+CLIENT_COLUMNS = [
+    Column("name", "Client", 0, lambda c: plain(c.name), sortable=True, ratio=3),
+    Column("plan", "Plan", 18, lambda c: plan_short(c.plan), sortable=True),
+    Column("seats", "Seats", 7, lambda c: str(c.seats), align="right", sortable=True),
+    Column("used", "Used", 6, lambda c: str(c.used), align="right", sortable=True),
+    Column("remaining", "Left", 6, lambda c: str(c.remaining), align="right", sortable=True),
+    Column("status", "Status", 7, lambda c: c.status.name.capitalize()),
+    Column("flags", "Flags", 0, _flags, ratio=2),
+]
+SORT_KEYS = {"1": "name", "2": "plan", "3": "seats", "4": "used", "5": "remaining"}
+
+
+def client_fetcher(db, actor, text: str, sort: str, descending: bool):
+    """Keyset pages of `services.clients.list_clients` for the PagedTable."""
+
+    def fetch(cursor, limit, backward) -> Page:
+        page = client_service.list_clients(db, actor, text=text, sort=sort, descending=descending != backward,
+                                           after=cursor, limit=limit)
+        return Page(page.rows, page.next_cursor)
+
+    return fetch
+
+
+class ClientsScreen(MspScreen):
+    TITLE_TEXT = "Clients"
+    GUARDED = {"new_client": Action.CREATE_CLIENT, "staff": Action.VIEW_STAFF, "unlink": Action.UNLINK_CLIENT}
+    HIDDEN_WHEN_REFUSED = frozenset({"staff", "unlink"})
+    BINDINGS = [
+        Binding("slash", "filter", "Filter", id="filter"),
+        Binding("n", "new_client", "New client", id="new-client"),
+        Binding("s", "staff", "Staff", id="staff"),
+        Binding("o", "cycle_sort", "Sort", id="sort"),
+        Binding("u", "unlink", "Unlink", show=False, id="unlink"),
+        Binding("r", "reload", "Reload", show=False, id="reload"),
+        Binding("escape", "clear_filter", "Clear filter", show=False),
+        *[Binding(k, f"sort('{v}')", f"Sort by {v} (again: reverse)", show=False) for k, v in SORT_KEYS.items()],
+    ]
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.filter_text = ""
+        self.sort = "name"
+        self.descending = False
+
+    def compose(self) -> ComposeResult:
+        yield from self.compose_header()
+        yield Static("", id="failover", classes="banner")
+        with Horizontal(id="filter-bar"):
+            yield Static(Text("Filter /", style="bold"), id="filter-label")
+            yield Input(placeholder="part of a client's name (esc clears)", id="filter")
+        yield PagedTable(columns=CLIENT_COLUMNS, fetch=self._fetcher(), row_key=lambda c: c.id,
+                         empty_text=EMPTY, sort_key=self.sort, id="clients")
+        yield Static("", id="status-line", classes="status-line")
+        yield from self.compose_footer()
+
+    @property
+    def table(self) -> PagedTable:
+        return self.query_one("#clients", PagedTable)
+
+    def _fetcher(self):
+        return client_fetcher(self.db, self.actor, self.filter_text, self.sort, self.descending)
+
+    def on_mount(self) -> None:
+        super().on_mount()
+        self.query_one("#filter-bar").display = False
+        self.query_one("#failover", Static).display = False
+        self.table.empty_text = self._empty_text()
+        self.table.focus()
+        self.table.reload()
+        self._load_failover()
+
+    def on_screen_suspend(self) -> None:
+        from textual.screen import ModalScreen
+
+        # Another full screen (a client, onboarding, staff) may change what the list shows.
+        self._stale = not isinstance(self.app.screen, ModalScreen)
+
+    def on_screen_resume(self) -> None:
+        if getattr(self, "_stale", False):
+            self._stale = False
+            self.table.reload(keep_marks=True, keep_position=True)
+            self._load_failover()
+
+    def _load_failover(self) -> None:
+        from msp_tui.core.services.staff import failover_warning
+
+        self.run_db(failover_warning, self.db, self.actor.provider_id, on_done=self._show_failover,
+                    group="failover")
+
+    def _show_failover(self, warning: str | None) -> None:
+        banner = self.query_one("#failover", Static)
+        banner.display = bool(warning)
+        banner.update(Text(f"⚠ {warning}" if warning else ""))
+
+    # --- filter and sort --------------------------------------------------------------------------
+
+    def _empty_text(self) -> Text:
+        if self.filter_text.strip():
+            return Text.assemble("No client's name contains “", plain(self.filter_text.strip()), "”. ",
+                                 ("esc", "bold"), " clears the filter.")
+        return EMPTY if self.app.allowed(Action.CREATE_CLIENT) else EMPTY_SERVICE_USER
+
+    def action_filter(self) -> None:
+        self.query_one("#filter-bar").display = True
+        self.query_one("#filter", Input).focus()
+
+    @on(Input.Changed, "#filter")
+    def _filter_changed(self, event: Input.Changed) -> None:
+        self.filter_text = event.value
+        self._refetch()
+
+    @on(Input.Submitted, "#filter")
+    def _filter_done(self) -> None:
+        self.table.focus()
+
+    def action_clear_filter(self) -> None:
+        box = self.query_one("#filter", Input)
+        if box.value:
+            box.value = ""
+        self.query_one("#filter-bar").display = False
+        self.table.focus()
+
+    def action_sort(self, key: str) -> None:
+        if key == self.sort:
+            self.descending = not self.descending
+        else:
+            self.sort, self.descending = key, False
+        self._refetch()
+
+    def action_cycle_sort(self) -> None:
+        keys = list(SORT_KEYS.values())
+        self.action_sort(keys[(keys.index(self.sort) + 1) % len(keys)])
+
+    def _refetch(self) -> None:
+        table = self.table
+        table.fetch = self._fetcher()
+        table.sort_key, table.descending = self.sort, self.descending
+        table.empty_text = self._empty_text()
+        table.reload(keep_marks=True)
+
+    def action_reload(self) -> None:
+        self.table.reload(keep_marks=True, keep_position=True)
+        self._load_failover()
+
+    @on(PagedTable.Loaded, "#clients")
+    @on(PagedTable.Highlighted, "#clients")
+    def _loaded(self) -> None:
+        self._update_status()
+
+    def _update_status(self) -> None:
+        table = self.table
+        shown = len(table.rows)
+        more = "+" if table._state.tail is not None else ""
+        parts = [f"{shown}{more} shown", f"sorted by {self.sort} {'▼' if self.descending else '▲'}"]
+        if self.filter_text.strip():
+            parts.append(f"filter “{self.filter_text.strip()}”")
+        if table.marked:
+            parts.append(f"{len(table.marked)} marked")
+        self.query_one("#status-line", Static).update(Text(" · ".join(parts)))
+
+    # --- actions ----------------------------------------------------------------------------------
+
+    def action_mark(self) -> None:
+        self.table.action_toggle_mark()
+        self._update_status()
+
+    def action_open(self) -> None:
+        row = self.table.current_row
+        if row is not None:
+            self.app.open_client(row.id)
+
+    @on(PagedTable.Opened, "#clients")
+    def _opened(self, event: PagedTable.Opened) -> None:
+        event.stop()
+        self.app.open_client(event.row.id)
+
+    def action_new_client(self) -> None:
+        self.app.open_area("onboarding")
+
+    def action_staff(self) -> None:
+        self.app.open_area("staff")
+
+    def action_unlink(self) -> None:
+        row = self.table.current_row
+        if row is not None:
+            from msp_tui.screens.client_detail import ask_unlink
+
+            ask_unlink(self, row.id, row.name, after=lambda: self.table.reload(keep_marks=True))

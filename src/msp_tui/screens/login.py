@@ -1,0 +1,148 @@
+"""Sign in with email and master password, or accept an invitation by choosing one (typed twice)."""
+
+from __future__ import annotations
+
+from rich.text import Text
+from textual import on
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Center, Vertical
+from textual.screen import Screen
+from textual.widgets import Footer, Input, Label, Static
+
+from msp_tui.core.errors import AuthFailed, MspError
+from msp_tui.widgets.header import AppHeader
+from msp_tui.widgets.text import plain
+
+FAILED = "Sign-in failed."
+
+
+class LoginScreen(Screen):
+    TITLE_TEXT = "Sign in"
+    BINDINGS = [
+        Binding("ctrl+n", "toggle_accept", "Accept an invitation", id="accept"),
+        Binding("escape", "sign_in_mode", "Back to sign-in", show=False),
+    ]
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.accepting = False
+        self.busy = False
+
+    def compose(self) -> ComposeResult:
+        yield AppHeader(self.TITLE_TEXT)
+        with Center():
+            with Vertical(id="login-box", classes="card"):
+                yield Label(Text("Sign in to the Provider Portal"), id="login-title", classes="card-title")
+                yield Input(placeholder="email", id="email")
+                yield Input(placeholder="your name (optional)", id="name", classes="accept-only")
+                yield Input(placeholder="master password", password=True, id="password")
+                yield Input(placeholder="master password again", password=True, id="password2",
+                            classes="accept-only")
+                yield Static("", id="login-message", classes="field-error")
+                yield Static(Text("enter sign in · ctrl+n accept an invitation · ctrl+q quit"), id="login-hint",
+                             classes="modal-hint")
+        yield Footer()
+
+    def on_mount(self) -> None:
+        self._apply_mode()
+        self.query_one("#email", Input).focus()
+
+    def _apply_mode(self) -> None:
+        for w in self.query(".accept-only"):
+            w.display = self.accepting
+        self.query_one("#login-title", Label).update(Text(
+            "Accept your invitation: choose a master password" if self.accepting
+            else "Sign in to the Provider Portal"))
+        self.query_one("#login-hint", Static).update(Text(
+            "enter accept · esc back to sign-in · ctrl+q quit" if self.accepting
+            else "enter sign in · ctrl+n accept an invitation · ctrl+q quit"))
+        self._message("")
+
+    def _message(self, text: str) -> None:
+        self.query_one("#login-message", Static).update(plain(text))
+
+    def action_toggle_accept(self) -> None:
+        self.accepting = not self.accepting
+        self._apply_mode()
+
+    def action_sign_in_mode(self) -> None:
+        if self.accepting:
+            self.accepting = False
+            self._apply_mode()
+
+    @on(Input.Submitted)
+    def _submitted(self, event: Input.Submitted) -> None:
+        order = ["email", "name", "password", "password2"] if self.accepting else ["email", "password"]
+        current = event.input.id
+        values = {k: self.query_one(f"#{k}", Input).value for k in order}
+        if current in order and current != order[-1] and not values[order[order.index(current) + 1]]:
+            self.query_one(f"#{order[order.index(current) + 1]}", Input).focus()
+            return
+        if self.accepting:
+            self._accept(values)
+        else:
+            self._sign_in(values["email"], values["password"])
+
+    def _sign_in(self, email: str, password: str) -> None:
+        if self.busy:
+            return
+        self.busy = True
+        self._message("Signing in…")
+        db = self.app.db
+
+        def work() -> None:
+            from msp_tui.core.services import accounts
+
+            try:
+                actor = accounts.sign_in(db, email, password)
+            except MspError:
+                self.app.call_from_thread(self._failed, FAILED)
+                return
+            self.app.call_from_thread(self.app.signed_in, actor)
+
+        self.run_worker(work, thread=True, group="sign-in")
+
+    def _failed(self, text: str) -> None:
+        self.busy = False
+        self._message(text)
+        pw = self.query_one("#password", Input)
+        pw.value = ""
+        pw.focus()
+
+    def _accept(self, values: dict[str, str]) -> None:
+        if self.busy:
+            return
+        if values["password"] != values["password2"]:
+            self._message("The two passwords differ; type the same master password twice.")
+            return
+        self.busy = True
+        self._message("Creating your account…")
+        db = self.app.db
+
+        def work() -> None:
+            from msp_tui.core.services import accounts
+
+            try:
+                actor, result = accounts.accept_invitations(db, email=values["email"], password=values["password"],
+                                                            name=values["name"])
+            except AuthFailed:
+                self.app.call_from_thread(self._failed, FAILED)
+                return
+            except MspError as exc:
+                self.app.call_from_thread(self._failed, exc.message)
+                return
+            self.app.call_from_thread(self._accepted, actor, result)
+
+        self.run_worker(work, thread=True, group="accept")
+
+    def _accepted(self, actor, result) -> None:
+        self.busy = False
+        joined = result.staff + result.memberships
+        where = ", ".join(joined)
+        self.accepting = False
+        self._apply_mode()
+        self._message(f"Invitation accepted ({where}). A Provider Admin must confirm you before you can "
+                      "sign in to their clients." if result.staff else f"Invitation accepted ({where}).")
+        self.query_one("#password", Input).value = ""
+        self.query_one("#password2", Input).value = ""

@@ -1,0 +1,411 @@
+"""The onboarding wizard: a new client step by step, or an existing organization the admin owns.
+
+`enter` moves on (after the core's validation), `esc` goes back a step; nothing is written until the
+last step confirms. Other issues add steps with one call each, e.g. before the confirmation:
+
+    from msp_tui.screens.onboarding import insert_step
+    insert_step(PaymentStep, before="confirm")      # a Step subclass; see Step below
+
+A step may keep values in `data.extras` and write its own rows in `commit()`, which runs in the same
+worker right after the client is created (inside core use cases, each with its own event).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from rich.table import Table
+from rich.text import Text
+from textual import on
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Horizontal, Vertical
+from textual.widget import Widget
+from textual.widgets import Input, Label, OptionList, Static
+from textual.widgets.option_list import Option
+
+from msp_tui.core.access import Action
+from msp_tui.core.enums import PlanType
+from msp_tui.core.errors import BadInput
+from msp_tui.core.schemas import NewClient, parse
+from msp_tui.core.services import clients as client_service
+from msp_tui.screens.base import MspScreen
+from msp_tui.widgets.text import plain
+
+#: Values that pass NewClient's validation, so one field can be checked on its own.
+_VALID = dict(name="Client", plan=PlanType.TEAMS_MONTHLY, seats=1, owner_email="owner@client.example",
+              billing_email="billing@client.example")
+
+
+def field_error(name: str, value: Any) -> str | None:
+    """Core's message for one NewClient field (`schemas.parse(NewClient, ...)`), or None when valid."""
+    try:
+        parse(NewClient, **{**_VALID, name: value})
+    except BadInput as exc:
+        return exc.message
+    return None
+
+
+@dataclass
+class WizardData:
+    mode: str = "new"  # "new" or "existing"
+    name: str = ""
+    plan: PlanType | None = None
+    seats: int | None = None
+    billing_email: str = ""
+    owner_email: str = ""
+    org_id: Any = None
+    org_name: str = ""
+    extras: dict = field(default_factory=dict)
+
+
+class Step(Widget):
+    """One page of the wizard."""
+
+    DEFAULT_CSS = "Step { height: auto; }"
+    key = "step"
+    title = "Step"
+    #: "new", "existing" or "both".
+    mode = "new"
+
+    def __init__(self, data: WizardData) -> None:
+        super().__init__()
+        self.data = data
+
+    def applies(self) -> bool:
+        return self.mode in ("both", self.data.mode)
+
+    def focus_first(self) -> None:
+        for w in self.query("Input, OptionList"):
+            w.focus()
+            return
+
+    def accept(self) -> str | None:
+        """Store this step's value into `data`; return core's message if it is not valid."""
+        return None
+
+    def summary(self) -> list[tuple[str, str]]:
+        return []
+
+    def commit(self, db, actor, data: WizardData, client) -> None:
+        """After the client exists (worker thread): write this step's own rows through core."""
+
+
+class ChooseStep(Step):
+    key, title, mode = "choose", "New or existing", "both"
+
+    def compose(self) -> ComposeResult:
+        options = [Option("A new client organization", id="new")]
+        if self.app.allowed(Action.ADD_EXISTING_CLIENT):
+            options.append(Option("An existing organization I own (not managed by any provider)", id="existing"))
+        yield OptionList(*options, id="choice")
+
+    def on_mount(self) -> None:
+        ol = self.query_one(OptionList)
+        ol.highlighted = 1 if self.data.mode == "existing" and ol.option_count > 1 else 0
+
+    def accept(self) -> str | None:
+        ol = self.query_one(OptionList)
+        option = ol.get_option_at_index(ol.highlighted or 0)
+        self.data.mode = option.id
+        return None
+
+
+class FieldStep(Step):
+    """A text field checked against NewClient as you type."""
+
+    field_name = ""
+    prompt = ""
+    placeholder = ""
+
+    def compose(self) -> ComposeResult:
+        yield Static(Text(self.prompt))
+        yield Input(value=self.initial(), placeholder=self.placeholder, id=f"f-{self.field_name}")
+        yield Static("", classes="field-error", id="error")
+
+    def initial(self) -> str:
+        value = getattr(self.data, self.field_name)
+        return "" if value is None else str(value)
+
+    def convert(self, text: str) -> Any:
+        return text
+
+    def error_for(self, text: str) -> str | None:
+        return field_error(self.field_name, self.convert(text))
+
+    @on(Input.Changed)
+    def _changed(self, event: Input.Changed) -> None:
+        self.query_one("#error", Static).update(Text(self.error_for(event.value) or "") if event.value else "")
+
+    def accept(self) -> str | None:
+        text = self.query_one(Input).value
+        error = self.error_for(text)
+        self.query_one("#error", Static).update(Text(error or ""))
+        if error is None:
+            parsed = parse(NewClient, **{**_VALID, self.field_name: self.convert(text)})
+            setattr(self.data, self.field_name, getattr(parsed, self.field_name))
+        return error
+
+
+class NameStep(FieldStep):
+    key, title = "name", "Client name"
+    field_name, prompt, placeholder = "name", "The organization's name (up to 50 characters)", "e.g. Contoso Dental"
+
+
+class PlanStep(Step):
+    key, title = "plan", "Plan"
+
+    def compose(self) -> ComposeResult:
+        yield Static(Text("Choose the plan (Enterprise allows policies)"))
+        yield OptionList(*[Option(p.label, id=str(p.value)) for p in PlanType], id="plans")
+
+    def on_mount(self) -> None:
+        plans = list(PlanType)
+        self.query_one(OptionList).highlighted = plans.index(self.data.plan) if self.data.plan else 0
+
+    def accept(self) -> str | None:
+        ol = self.query_one(OptionList)
+        self.data.plan = PlanType(int(ol.get_option_at_index(ol.highlighted or 0).id))
+        return None
+
+
+class SeatsStep(FieldStep):
+    key, title = "seats", "Seats"
+    field_name, prompt, placeholder = "seats", "How many seats (members who can be invited)", "e.g. 25"
+
+    def convert(self, text: str) -> Any:
+        text = text.strip()
+        return int(text) if text.isdigit() else text
+
+    def error_for(self, text: str) -> str | None:
+        if not text.strip().isdigit():
+            return "seats: a whole number, e.g. 25"
+        return super().error_for(text)
+
+
+class BillingEmailStep(FieldStep):
+    key, title = "billing", "Billing email"
+    field_name, prompt, placeholder = "billing_email", "Where the client's invoices go", "billing@client.example"
+
+
+class OwnerEmailStep(FieldStep):
+    key, title = "owner", "Owner"
+    field_name, prompt, placeholder = ("owner_email", "The client's Owner: they get an invitation",
+                                       "owner@client.example")
+
+    def initial(self) -> str:
+        return self.data.owner_email or self.data.billing_email
+
+
+class ExistingOrgStep(Step):
+    key, title, mode = "existing", "Organization", "existing"
+
+    def compose(self) -> ComposeResult:
+        yield Static(Text("Organizations you own that no provider manages"))
+        yield OptionList(id="orgs")
+        yield Static(Text("Loading…"), classes="field-error", id="error")
+
+    def on_mount(self) -> None:
+        self.screen.run_db(client_service.addable_orgs, self.app.db, self.app.actor, on_done=self._loaded)
+
+    def _loaded(self, orgs) -> None:
+        ol = self.query_one(OptionList)
+        ol.clear_options()
+        for o in orgs:
+            ol.add_option(Option(Text.assemble(plain(o.name), f"  {o.plan.label} · {o.seats} seats"), id=str(o.id)))
+        self.names = {str(o.id): o.name for o in orgs}
+        self.query_one("#error", Static).update(
+            "" if orgs else Text("You own no organization that is free to add."))
+        if orgs:
+            ol.highlighted = 0
+            ol.focus()
+
+    def accept(self) -> str | None:
+        ol = self.query_one(OptionList)
+        if ol.option_count == 0 or ol.highlighted is None:
+            return "Choose an organization, or esc to go back."
+        option = ol.get_option_at_index(ol.highlighted)
+        import uuid
+
+        self.data.org_id, self.data.org_name = uuid.UUID(option.id), self.names[option.id]
+        return None
+
+
+class ConfirmStep(Step):
+    key, title, mode = "confirm", "Confirm", "both"
+
+    def compose(self) -> ComposeResult:
+        grid = Table.grid(padding=(0, 2))
+        grid.add_column(style="bold")
+        grid.add_column()
+        for label, value in self.screen.summary():
+            grid.add_row(label, plain(value))
+        yield Static(grid)
+        yield Static(Text("Press enter to create it, esc to go back. Nothing is saved before that."
+                          if self.data.mode == "new" else "Press enter to add it, esc to go back."),
+                     classes="modal-hint")
+
+
+#: The wizard's steps in order; other issues insert theirs with insert_step().
+STEPS: list[type[Step]] = [ChooseStep, NameStep, PlanStep, SeatsStep, BillingEmailStep, OwnerEmailStep,
+                           ExistingOrgStep, ConfirmStep]
+
+
+def insert_step(step: type[Step], *, before: str = "confirm") -> None:
+    keys = [s.key for s in STEPS]
+    if step.key not in keys:
+        STEPS.insert(keys.index(before), step)
+
+
+def onboard(db, actor, data: WizardData, steps: list[Step]):
+    """The only write of the wizard: create (or add) the client, then each step's own commit."""
+    if data.mode == "existing":
+        client = client_service.add_existing(db, actor, data.org_id)
+    else:
+        client = client_service.create_client(db, actor, name=data.name, plan=data.plan, seats=data.seats,
+                                              owner_email=data.owner_email, billing_email=data.billing_email)
+    for step in steps:
+        step.commit(db, actor, data, client)
+    return client
+
+
+class OnboardingScreen(MspScreen):
+    TITLE_TEXT = "Onboarding"
+    GUARDED = {"next": Action.CREATE_CLIENT}
+    BINDINGS = [
+        Binding("enter", "next", "Next", id="next", priority=False),
+        Binding("escape", "back", "Back", id="back"),
+    ]
+
+    def __init__(self, mode: str = "new") -> None:
+        super().__init__()
+        self.data = WizardData(mode=mode if mode in ("new", "existing") else "new")
+        self.index = 0
+        self.visited: list[Step] = []
+        self.busy = False
+        if mode == "existing":
+            self.GUARDED = {"next": Action.ADD_EXISTING_CLIENT}
+
+    def compose(self) -> ComposeResult:
+        yield from self.compose_header()
+        with Horizontal(id="wizard-wrap"):
+            yield Static("", id="step-list")
+            with Vertical(id="wizard", classes="card"):
+                yield Label("", id="step-title", classes="card-title")
+                yield Vertical(id="step")
+                yield Static(Text("enter next · esc previous step · nothing is saved before the last step"),
+                             classes="modal-hint", id="wizard-hint")
+        yield from self.compose_footer()
+
+    async def on_mount(self) -> None:
+        super().on_mount()
+        self.index = 1 if self.data.mode == "existing" else 0
+        self._advance_to_applicable(+1)
+        await self._show()
+
+    def _steps(self) -> list[type[Step]]:
+        return list(STEPS)
+
+    def _applies(self, cls: type[Step]) -> bool:
+        return cls.mode in ("both", self.data.mode)
+
+    def _advance_to_applicable(self, direction: int) -> None:
+        steps = self._steps()
+        while 0 <= self.index < len(steps) and not self._applies(steps[self.index]):
+            self.index += direction
+
+    async def _show(self) -> None:
+        steps = self._steps()
+        cls = steps[self.index]
+        holder = self.query_one("#step", Vertical)
+        await holder.remove_children()
+        step = cls(self.data)
+        self.current = step
+        await holder.mount(step)
+        self.query_one("#wizard-hint").display = cls is not ConfirmStep
+        applicable = [s for s in steps if self._applies(s)]
+        n = applicable.index(cls) + 1
+        self.query_one("#step-title", Label).update(Text(f"Step {n} of {len(applicable)}: {step.title}"))
+        steps_text = Text()
+        for i, s in enumerate(applicable):
+            if s is cls:
+                steps_text.append(f"› {s.title}\n", style="bold")
+            elif i < n - 1:
+                steps_text.append(f"✓ {s.title}\n")
+            else:
+                steps_text.append(f"  {s.title}\n", style="dim")
+        self.query_one("#step-list", Static).update(steps_text)
+        step.focus_first()
+
+    def summary(self) -> list[tuple[str, str]]:
+        d = self.data
+        if d.mode == "existing":
+            return [("Add existing", d.org_name)]
+        rows = [("Name", d.name), ("Plan", d.plan.label if d.plan else ""), ("Seats", str(d.seats)),
+                ("Billing email", d.billing_email), ("Owner", f"{d.owner_email} (invited as Owner)")]
+        for step in self.visited:
+            rows.extend(step.summary())
+        return rows
+
+    @on(Input.Submitted)
+    @on(OptionList.OptionSelected)
+    async def _enter(self, event) -> None:
+        event.stop()
+        refusal = self.refusal_for("next")
+        if refusal is not None:
+            self.app.show_refusal(refusal)
+            return
+        await self.action_next()
+
+    async def action_next(self) -> None:
+        if self.busy:
+            return
+        step = self.current
+        error = step.accept()
+        if error:
+            self.app.bell()
+            return
+        self.visited = [s for s in self.visited if s.key != step.key] + [step]
+        steps = self._steps()
+        if steps[self.index] is ConfirmStep:
+            self._commit()
+            return
+        if step.key == "choose":
+            self.GUARDED = {"next": Action.ADD_EXISTING_CLIENT if self.data.mode == "existing"
+                            else Action.CREATE_CLIENT}
+            self.load_decisions()
+        self.index += 1
+        self._advance_to_applicable(+1)
+        await self._show()
+
+    async def action_back(self) -> None:
+        if self.busy:
+            return
+        if self.index == 0:
+            self.app.pop_screen()
+            return
+        self.index -= 1
+        self._advance_to_applicable(-1)
+        if self.index < 0:
+            self.app.pop_screen()
+            return
+        await self._show()
+
+    def _commit(self) -> None:
+        self.busy = True
+        self.query_one("#step-title", Label).update(Text("Saving…"))
+        self.run_db(onboard, self.db, self.actor, self.data, list(self.visited), on_done=self._done,
+                    on_error=self._failed)
+
+    def _done(self, client) -> None:
+        self.busy = False
+        verb = "Added" if self.data.mode == "existing" else "Created"
+        self.app.say(f"{verb} client {client.name}.")
+        self.app.pop_screen()
+        self.app.open_client(client.id)
+
+    def _failed(self, exc) -> None:
+        self.busy = False
+        self.app.show_error(exc)
+        self.run_worker(self._show())

@@ -1,0 +1,232 @@
+"""Provider staff: role and status; invite several, confirm, change role, remove; bulk re-invite/confirm."""
+
+from __future__ import annotations
+
+from rich.text import Text
+from textual import on
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Horizontal, Vertical
+from textual.screen import ModalScreen
+from textual.widgets import Button, Input, Label, RadioButton, RadioSet, Static
+
+from msp_tui.core.access import Action
+from msp_tui.core.enums import StaffRole, StaffStatus
+from msp_tui.core.errors import BadInput
+from msp_tui.core.schemas import StaffInvite, parse
+from msp_tui.core.services import staff as staff_service
+from msp_tui.screens.base import MspScreen
+from msp_tui.screens.confirm import ConfirmModal
+from msp_tui.widgets.paged_table import Column, PagedTable, list_fetcher
+from msp_tui.widgets.text import plain
+
+
+def _status(s) -> Text:
+    if s.invitation_expired:
+        return Text("Invited (expired)", style="bold")
+    return Text(s.status.label)
+
+
+STAFF_COLUMNS = [
+    Column("email", "Email", 0, lambda s: plain(s.email)),
+    Column("name", "Name", 24, lambda s: plain(s.name)),
+    Column("role", "Role", 15, lambda s: s.role.label),
+    Column("status", "Status", 18, _status),
+    Column("invited", "Invited (UTC)", 16, lambda s: s.invited_at.strftime("%Y-%m-%d %H:%M")),
+]
+
+
+def split_emails(text: str) -> list[str]:
+    return [e for e in text.replace(",", " ").replace(";", " ").split() if e]
+
+
+def invite_error(text: str) -> str | None:
+    emails = split_emails(text)
+    if not emails:
+        return "Type one or more email addresses, separated by spaces or commas."
+    try:
+        parse(StaffInvite, emails=emails, role=StaffRole.SERVICE_USER)
+    except BadInput as exc:
+        return exc.message
+    return None
+
+
+class InviteModal(ModalScreen[tuple[list[str], StaffRole] | None]):
+    """Several emails at once and one role; checked by core's StaffInvite as you type."""
+
+    BINDINGS = [Binding("escape", "cancel", "Cancel")]
+
+    def compose(self) -> ComposeResult:
+        with Vertical(classes="modal"):
+            yield Label(Text("Invite staff"), classes="modal-title")
+            yield Static(Text("Emails (up to 20, separated by spaces or commas)"), classes="modal-body")
+            yield Input(id="emails", placeholder="a@msp.example, b@msp.example")
+            yield Static("", id="error", classes="field-error")
+            with RadioSet(id="role"):
+                yield RadioButton("Service User", value=True, id="service")
+                yield RadioButton("Provider Admin", id="admin")
+            with Horizontal(classes="modal-buttons"):
+                yield Button("Cancel", id="cancel")
+                yield Button("Invite", id="invite", variant="primary")
+
+    def on_mount(self) -> None:
+        self.query_one("#emails", Input).focus()
+
+    @on(Input.Changed, "#emails")
+    def _changed(self, event: Input.Changed) -> None:
+        self.query_one("#error", Static).update(Text(invite_error(event.value) or "") if event.value else "")
+
+    def _role(self) -> StaffRole:
+        pressed = self.query_one(RadioSet).pressed_button
+        return StaffRole.PROVIDER_ADMIN if pressed is not None and pressed.id == "admin" else StaffRole.SERVICE_USER
+
+    @on(Input.Submitted, "#emails")
+    @on(Button.Pressed, "#invite")
+    def _invite(self) -> None:
+        text = self.query_one("#emails", Input).value
+        error = invite_error(text)
+        if error:
+            self.query_one("#error", Static).update(Text(error))
+            return
+        self.dismiss((split_emails(text), self._role()))
+
+    @on(Button.Pressed, "#cancel")
+    def action_cancel(self) -> None:
+        self.dismiss(None)
+
+
+class StaffScreen(MspScreen):
+    TITLE_TEXT = "Provider staff"
+    GUARDED = {name: Action.MANAGE_STAFF for name in ("invite", "confirm", "reinvite", "role", "remove")}
+    BINDINGS = [
+        Binding("escape", "back", "Back", id="back"),
+        Binding("i", "invite", "Invite", id="invite"),
+        Binding("c", "confirm", "Confirm", id="confirm"),
+        Binding("v", "reinvite", "Re-invite", id="reinvite"),
+        Binding("t", "role", "Role", id="role"),
+        Binding("d", "remove", "Remove", id="remove"),
+        Binding("r", "reload", "Reload", show=False, id="reload"),
+    ]
+
+    def __init__(self, invite: bool = False) -> None:
+        super().__init__()
+        self.open_invite = invite
+
+    def compose(self) -> ComposeResult:
+        yield from self.compose_header()
+        yield Static("", id="failover", classes="banner")
+        yield PagedTable(columns=STAFF_COLUMNS, fetch=list_fetcher(
+            lambda: staff_service.list_staff(self.db, self.actor)), row_key=lambda s: s.id,
+            empty_text="No staff.", openable=False, id="staff")
+        yield Static(Text("space marks several: confirm and re-invite apply to the marked rows"),
+                     classes="status-line")
+        yield from self.compose_footer()
+
+    @property
+    def table(self) -> PagedTable:
+        return self.query_one("#staff", PagedTable)
+
+    def on_mount(self) -> None:
+        super().on_mount()
+        self.query_one("#failover", Static).display = False
+        self.table.focus()
+        self.action_reload()
+        if self.open_invite:
+            self.call_after_refresh(self.action_invite)
+
+    def action_reload(self) -> None:
+        self.table.reload(keep_position=True)
+        self.run_db(staff_service.failover_warning, self.db, self.actor.provider_id, on_done=self._failover,
+                    group="failover")
+
+    def _failover(self, warning: str | None) -> None:
+        banner = self.query_one("#failover", Static)
+        banner.display = bool(warning)
+        banner.update(Text(f"⚠ {warning}" if warning else ""))
+
+    def action_back(self) -> None:
+        self.app.pop_screen()
+
+    def _done(self, message: str):
+        def after(_result) -> None:
+            self.app.say(message)
+            self.action_reload()
+
+        return after
+
+    def _failed(self, exc) -> None:
+        self.app.show_error(exc)
+        self.action_reload()
+
+    def action_invite(self) -> None:
+        def done(result) -> None:
+            if not result:
+                return
+            emails, role = result
+
+            def invited(res) -> None:
+                msg = f"Invited {len(res.invited)} as {role.label}"
+                if res.skipped:
+                    msg += f"; already staff: {', '.join(res.skipped)}"
+                self.app.say(msg + ".")
+                self.action_reload()
+
+            self.run_db(staff_service.invite, self.db, self.actor, emails, role, on_done=invited,
+                        on_error=self._failed)
+
+        self.app.push_screen(InviteModal(), done)
+
+    def action_confirm(self) -> None:
+        rows = [r for r in self.table.marked_rows if r.status == StaffStatus.ACCEPTED]
+        if not rows:
+            self.app.notify("Only staff who accepted their invitation can be confirmed.", severity="warning")
+            return
+
+        def work():
+            return [staff_service.confirm(self.db, self.actor, r.id).email for r in rows]
+
+        def ask(ok: bool | None) -> None:
+            if ok:
+                self.run_db(work, on_done=lambda done: self._done(f"Confirmed {', '.join(done)}.")(None),
+                            on_error=self._failed)
+
+        self.app.push_screen(ConfirmModal("Confirm staff", plain(
+            "Confirm " + ", ".join(r.email for r in rows) + "? They get the provider key and access to "
+            "every client."), confirm_label="Confirm"), ask)
+
+    def action_reinvite(self) -> None:
+        rows = [r for r in self.table.marked_rows if r.status == StaffStatus.INVITED]
+        if not rows:
+            self.app.notify("Only pending invitations can be sent again.", severity="warning")
+            return
+        self.run_db(staff_service.reinvite, self.db, self.actor, [r.id for r in rows],
+                    on_done=lambda done: self._done(f"Re-invited {', '.join(done)}.")(None), on_error=self._failed)
+
+    def action_role(self) -> None:
+        row = self.table.current_row
+        if row is None:
+            return
+        new = StaffRole.SERVICE_USER if row.role == StaffRole.PROVIDER_ADMIN else StaffRole.PROVIDER_ADMIN
+
+        def ask(ok: bool | None) -> None:
+            if ok:
+                self.run_db(staff_service.change_role, self.db, self.actor, row.id, new,
+                            expected_version=row.version, on_done=self._done(f"{row.email} is now {new.label}."),
+                            on_error=self._failed)
+
+        self.app.push_screen(ConfirmModal("Change role", plain(f"Make {row.email} a {new.label}?"),
+                                          confirm_label="Change"), ask)
+
+    def action_remove(self) -> None:
+        row = self.table.current_row
+        if row is None:
+            return
+
+        def ask(ok: bool | None) -> None:
+            if ok:
+                self.run_db(staff_service.remove, self.db, self.actor, row.id,
+                            on_done=self._done(f"Removed {row.email}."), on_error=self._failed)
+
+        self.app.push_screen(ConfirmModal("Remove staff", plain(
+            f"Remove {row.email} from the provider? The provider key is rotated so their copy opens nothing new."),
+            confirm_label="Remove", danger=True), ask)

@@ -1,0 +1,1 @@
+"""Reusable widgets: the SQL-paged table, the header line, banners."""

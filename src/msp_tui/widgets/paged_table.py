@@ -1,0 +1,424 @@
+"""A table over SQL pages: it renders only the rows on screen and fetches pages by keyset.
+
+Give it column definitions and a fetch callback; it never holds more than the pages the person has
+scrolled through, so 100,000 clients cost one page per keystroke, not 100,000 rows.
+
+    def fetch(cursor, limit, backward) -> Page:
+        # cursor None + backward False: the first page; None + backward True: the last page.
+        # backward pages are returned nearest-first (the table reverses them).
+        ...
+
+    table = PagedTable(columns=[Column("name", "Name", width=30, value=lambda r: r.name)],
+                       fetch=fetch, row_key=lambda r: r.id, empty_text="Nothing here yet.")
+    table.reload()           # after changing the filter/sort the callback closes over
+
+Keys: j/k or arrows move, g/G first/last, pgup/pgdn, space marks, enter posts `PagedTable.Opened`.
+All fetching happens in a thread worker; only the newest request's result is applied.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Hashable, Iterable
+from dataclasses import dataclass, field
+from typing import Any
+
+from rich.segment import Segment
+from rich.style import Style
+from rich.text import Text
+from textual import events
+from textual.binding import Binding
+from textual.geometry import Size
+from textual.message import Message
+from textual.reactive import reactive
+from textual.strip import Strip
+from textual.widget import Widget
+
+from msp_tui.core.errors import MspError
+from msp_tui.widgets.text import inert_str, plain
+
+
+@dataclass(frozen=True)
+class Column:
+    """One column: `value(row)` gives the cell (str or rich Text; strings are shown literally)."""
+
+    key: str
+    label: str
+    width: int = 0  # 0 = share the remaining width (by `ratio`)
+    value: Callable[[Any], str | Text] = str
+    align: str = "left"  # "left" | "right"
+    sortable: bool = False
+    ratio: int = 1
+
+
+@dataclass
+class Page:
+    rows: list
+    #: Where to continue in the same direction; None when there is nothing more that way.
+    next_cursor: Any = None
+
+
+FetchPage = Callable[[Any, int, bool], Page]
+
+
+def list_fetcher(load: Callable[[], Iterable]) -> FetchPage:
+    """A fetch callback over a short list a use case returns whole (staff, groups, ...)."""
+    cache: dict[str, list] = {}
+
+    def fetch(cursor, limit, backward):
+        if cursor is None:
+            cache["rows"] = list(load())
+        rows = cache["rows"]
+        if backward:
+            end = len(rows) if cursor is None else cursor
+            start = max(0, end - limit)
+            return Page(list(reversed(rows[start:end])), start if start > 0 else None)
+        start = cursor or 0
+        end = start + limit
+        return Page(rows[start:end], end if end < len(rows) else None)
+
+    return fetch
+
+
+@dataclass
+class _State:
+    rows: list = field(default_factory=list)
+    head: Any = None  # cursor to fetch before rows[0]; None = rows[0] is the first row
+    tail: Any = None  # cursor to fetch after rows[-1]; None = rows[-1] is the last row
+    loaded: bool = False
+    error: str | None = None
+
+
+class PagedTable(Widget, can_focus=True):
+    """Rows from SQL pages, drawn line by line (Line API)."""
+
+    DEFAULT_CSS = """
+    PagedTable {
+        height: 1fr;
+        background: $surface;
+    }
+    PagedTable > .paged-table--header { text-style: bold; color: $text-accent; background: $panel; }
+    PagedTable > .paged-table--cursor { background: $block-cursor-background; color: $block-cursor-foreground; text-style: bold; }
+    PagedTable:blur > .paged-table--cursor { background: $block-cursor-blurred-background; text-style: none; }
+    PagedTable > .paged-table--marked { color: $text-warning; text-style: bold; }
+    PagedTable > .paged-table--empty { color: $text-muted; }
+    """
+    COMPONENT_CLASSES = {"paged-table--header", "paged-table--cursor", "paged-table--marked",
+                         "paged-table--empty"}
+
+    BINDINGS = [
+        Binding("j,down", "cursor_down", "Down", show=False),
+        Binding("k,up", "cursor_up", "Up", show=False),
+        Binding("g,home", "first", "First row", show=False),
+        Binding("G,end", "last", "Last row", show=False),
+        Binding("pagedown,ctrl+f", "page_down", "Page down", show=False),
+        Binding("pageup,ctrl+b", "page_up", "Page up", show=False),
+        Binding("enter", "open", "Open"),
+        Binding("space", "toggle_mark", "Mark"),
+    ]
+
+    cursor = reactive(0, init=False)
+
+    class Opened(Message):
+        """Enter on a row."""
+
+        def __init__(self, table: PagedTable, row: Any) -> None:
+            super().__init__()
+            self.table = table
+            self.row = row
+
+        @property
+        def control(self) -> PagedTable:
+            return self.table
+
+    class Highlighted(Message):
+        def __init__(self, table: PagedTable, row: Any) -> None:
+            super().__init__()
+            self.table = table
+            self.row = row
+
+        @property
+        def control(self) -> PagedTable:
+            return self.table
+
+    class Loaded(Message):
+        """A page arrived (or failed: `error` holds the core's message)."""
+
+        def __init__(self, table: PagedTable, count: int, error: str | None) -> None:
+            super().__init__()
+            self.table = table
+            self.count = count
+            self.error = error
+
+        @property
+        def control(self) -> PagedTable:
+            return self.table
+
+    def __init__(self, *, columns: list[Column], fetch: FetchPage, row_key: Callable[[Any], Hashable] = id,
+                 empty_text: str | Text = "Nothing to show.", page_size: int = 50,
+                 sort_key: str | None = None, descending: bool = False, can_fetch_backward: bool = True,
+                 openable: bool = True, name: str | None = None,
+                 id: str | None = None, classes: str | None = None) -> None:
+        super().__init__(name=name, id=id, classes=classes)
+        self.columns = columns
+        self.fetch = fetch
+        self.row_key = row_key
+        self.empty_text = empty_text
+        self.page_size = page_size
+        self.sort_key = sort_key
+        self.descending = descending
+        #: False when the callback cannot fetch from the end (G then walks forward page by page).
+        self.can_fetch_backward = can_fetch_backward
+        #: False when enter opens nothing here (the key then leaves the footer).
+        self.openable = openable
+        self.marked: set[Hashable] = set()
+        #: Rows handed to the table by the fetch callback since it was created (tests read it).
+        self.rows_fetched = 0
+        self._state = _State()
+        self._top = 0
+        self._generation = 0
+        self._busy = False
+        self._return_to: Hashable | None = None
+
+    # --- data ---------------------------------------------------------------------------------
+
+    @property
+    def rows(self) -> list:
+        return self._state.rows
+
+    @property
+    def current_row(self) -> Any | None:
+        rows = self._state.rows
+        return rows[self.cursor] if 0 <= self.cursor < len(rows) else None
+
+    @property
+    def marked_rows(self) -> list:
+        """Marked rows among those loaded, or the cursor row when nothing is marked."""
+        picked = [r for r in self._state.rows if self.row_key(r) in self.marked]
+        if picked:
+            return picked
+        return [self.current_row] if self.current_row is not None else []
+
+    def reload(self, *, keep_marks: bool = False, from_end: bool = False, keep_position: bool = False) -> None:
+        """Drop the loaded rows and fetch the first (or last) page again.
+
+        keep_position: put the cursor back on the same row if it is in the new first page."""
+        if not keep_marks:
+            self.marked.clear()
+        current = self.current_row
+        self._return_to = self.row_key(current) if keep_position and current is not None else None
+        self._generation += 1
+        gen = self._generation
+        self._request(gen, None, from_end, replace=True)
+
+    def _request(self, gen: int, cursor, backward: bool, *, replace: bool = False) -> None:
+        self._busy = True
+        limit = self.page_size
+
+        def work() -> None:
+            try:
+                page = self.fetch(cursor, limit, backward)
+                error = None
+            except MspError as exc:
+                page, error = Page([], None), exc.message
+            self.app.call_from_thread(self._apply, gen, page, backward, replace, error)
+
+        self.run_worker(work, thread=True, group=f"paged-{id(self)}", exit_on_error=True)
+
+    def _apply(self, gen: int, page: Page, backward: bool, replace: bool, error: str | None) -> None:
+        if gen != self._generation:
+            return
+        self._busy = False
+        self.rows_fetched += len(page.rows)
+        st = self._state
+        rows = list(reversed(page.rows)) if backward else list(page.rows)
+        if replace:
+            self._state = st = _State(rows=rows, loaded=True, error=error)
+            if backward:
+                st.head, st.tail = page.next_cursor, None
+            else:
+                st.head, st.tail = None, page.next_cursor
+            self._top = 0
+            keys = [self.row_key(r) for r in rows] if self._return_to is not None else []
+            if backward and rows:
+                target = len(rows) - 1
+            elif self._return_to in keys:
+                target = keys.index(self._return_to)
+            else:
+                target = 0
+            self._return_to = None
+            self.set_reactive(PagedTable.cursor, target)
+            self._after_move()
+        elif backward:
+            st.rows[:0] = rows
+            st.head = page.next_cursor
+            self._top += len(rows)
+            self.set_reactive(PagedTable.cursor, self.cursor + len(rows))
+            self._after_move()
+        else:
+            st.rows.extend(rows)
+            st.tail = page.next_cursor
+        self.virtual_size = Size(self.size.width, len(st.rows) + 1)
+        self.refresh()
+        self.post_message(self.Loaded(self, len(st.rows), error))
+
+    def _maybe_extend(self) -> None:
+        if self._busy:
+            return
+        st = self._state
+        margin = max(self._body_height(), 5)
+        if st.tail is not None and self.cursor >= len(st.rows) - margin:
+            self._request(self._generation, st.tail, False)
+        elif st.head is not None and self.cursor < margin:
+            self._request(self._generation, st.head, True)
+
+    # --- cursor -------------------------------------------------------------------------------
+
+    def _body_height(self) -> int:
+        return max(1, self.size.height - 1)
+
+    def validate_cursor(self, value: int) -> int:
+        return max(0, min(value, len(self._state.rows) - 1)) if self._state.rows else 0
+
+    def watch_cursor(self) -> None:
+        self._after_move()
+
+    def _after_move(self) -> None:
+        h = self._body_height()
+        if self.cursor < self._top:
+            self._top = self.cursor
+        elif self.cursor >= self._top + h:
+            self._top = self.cursor - h + 1
+        self.refresh()
+        row = self.current_row
+        if row is not None:
+            self.post_message(self.Highlighted(self, row))
+        self._maybe_extend()
+
+    def action_cursor_down(self) -> None:
+        self.cursor += 1
+
+    def action_cursor_up(self) -> None:
+        self.cursor -= 1
+
+    def action_page_down(self) -> None:
+        self.cursor += self._body_height()
+
+    def action_page_up(self) -> None:
+        self.cursor -= self._body_height()
+
+    def action_first(self) -> None:
+        if self._state.head is None:
+            self.cursor = 0
+        else:
+            self.reload(keep_marks=True)
+
+    def action_last(self) -> None:
+        if self._state.tail is None or not self.can_fetch_backward:
+            self.cursor = len(self._state.rows) - 1
+        else:
+            self.reload(keep_marks=True, from_end=True)
+
+    def action_toggle_mark(self) -> None:
+        row = self.current_row
+        if row is None:
+            return
+        key = self.row_key(row)
+        self.marked.symmetric_difference_update({key})
+        self.cursor += 1
+        self.refresh()
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        if action == "open" and not self.openable:
+            return False
+        return True
+
+    def action_open(self) -> None:
+        if self.current_row is not None:
+            self.post_message(self.Opened(self, self.current_row))
+
+    def on_mouse_scroll_down(self, event: events.MouseScrollDown) -> None:
+        event.stop()
+        self.cursor += 3
+
+    def on_mouse_scroll_up(self, event: events.MouseScrollUp) -> None:
+        event.stop()
+        self.cursor -= 3
+
+    def on_click(self, event: events.Click) -> None:
+        if event.y >= 1:
+            self.cursor = self._top + event.y - 1
+
+    def on_resize(self) -> None:
+        self._after_move()
+
+    # --- drawing ------------------------------------------------------------------------------
+
+    def _widths(self, total: int) -> list[int]:
+        fixed = sum(c.width + 1 for c in self.columns if c.width)
+        flex = [c for c in self.columns if not c.width]
+        spare = max(8 * len(flex), total - fixed - len(flex))
+        parts = sum(c.ratio for c in flex) or 1
+        return [c.width or max(4, spare * c.ratio // parts) for c in self.columns]
+
+    def _cells(self, prefix: str, values: list[Text], width: int, style: Style) -> Strip:
+        widths = self._widths(width - len(prefix))
+        line = Text(prefix, no_wrap=True, overflow="ellipsis")
+        for i, (col, text, w) in enumerate(zip(self.columns, values, widths)):
+            cell = text.copy() if inert_str(text.plain) == text.plain else plain(text.plain, str(text.style))
+            cell.truncate(w, overflow="ellipsis", pad=False)
+            pad = w - cell.cell_len
+            if col.align == "right":
+                line.append(" " * pad)
+                line.append_text(cell)
+            else:
+                line.append_text(cell)
+                line.append(" " * pad)
+            if i < len(self.columns) - 1:
+                line.append(" ")
+        line.truncate(width, pad=True)
+        segments = [Segment(seg.text, style + seg.style if seg.style else style)
+                    for seg in line.render(self.app.console)]
+        return Strip(segments, width).crop(0, width)
+
+    def _header_values(self) -> list[Text]:
+        out = []
+        for col in self.columns:
+            label = col.label
+            if col.sortable and col.key == self.sort_key:
+                label += " ▼" if self.descending else " ▲"
+            out.append(Text(label))
+        return out
+
+    def render_line(self, y: int) -> Strip:
+        width = self.size.width
+        base = self.rich_style
+        if y == 0:
+            return self._cells("  ", self._header_values(), width,
+                               base + self.get_component_rich_style("paged-table--header"))
+        st = self._state
+        index = self._top + y - 1
+        if not st.rows:
+            if y == 2:
+                msg = st.error or (self.empty_text if st.loaded else "Loading…")
+                text = msg if isinstance(msg, Text) else plain(msg)
+                style = base + self.get_component_rich_style("paged-table--empty")
+                return Strip(list(Text("  ").append_text(text).render(self.app.console)),
+                             ).apply_style(style).extend_cell_length(width, style).crop(0, width)
+            return Strip.blank(width, base)
+        if index >= len(st.rows):
+            if index == len(st.rows) and st.tail is not None:
+                style = base + self.get_component_rich_style("paged-table--empty")
+                return Strip([Segment("  more…", style)]).extend_cell_length(width, style)
+            return Strip.blank(width, base)
+        row = st.rows[index]
+        values = []
+        for col in self.columns:
+            v = col.value(row)
+            values.append(v if isinstance(v, Text) else plain(v))
+        marked = self.row_key(row) in self.marked
+        style = base
+        if marked:
+            style = style + self.get_component_rich_style("paged-table--marked")
+        if index == self.cursor:
+            style = style + self.get_component_rich_style("paged-table--cursor")
+        return self._cells("● " if marked else "  ", values, width, style)
