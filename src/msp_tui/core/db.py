@@ -182,13 +182,28 @@ class Database:
 
     def upgrade(self) -> bool:
         """Apply pending migrations; True if any ran."""
-        if self.current_revision() == self.head_revision():
+        if self._at_script_head() or self.current_revision() == self.head_revision():
             return False
         from alembic import command
 
         with self._writer.begin() as conn:
             command.upgrade(self._alembic_config(conn), "head")
         return True
+
+    def _at_script_head(self) -> bool:
+        """True when the database is at the one head of the migration scripts, found without importing
+        Alembic (a tenth of a second at every start of the program); False means: ask Alembic."""
+        from sqlalchemy.exc import DBAPIError
+
+        heads = _script_heads()
+        if len(heads) != 1:
+            return False
+        try:
+            with self.engine.connect() as conn:
+                stored = list(conn.exec_driver_sql("SELECT version_num FROM alembic_version").scalars())
+        except DBAPIError:  # a new database: no version table yet
+            return False
+        return stored == list(heads)
 
     # --- health ---------------------------------------------------------------------------
 
@@ -205,6 +220,22 @@ class Database:
             else:
                 conn.execute(text("SELECT 1"))
         return problems
+
+
+def _script_heads() -> set[str]:
+    """The revisions no other migration script names as its down_revision, read from the scripts' text."""
+    import re
+
+    revisions, downs = set(), set()
+    for script in (Path(__file__).parent / "migrations" / "versions").glob("*.py"):
+        source = script.read_text(encoding="utf-8")
+        rev = re.search(r"^revision\s*(?::[^=]*)?=\s*['\"]([^'\"]+)['\"]", source, re.M)
+        down = re.search(r"^down_revision\s*(?::[^=]*)?=\s*(.+)$", source, re.M)
+        if rev is None or down is None:
+            return set()  # a script this reader does not understand: let Alembic decide
+        revisions.add(rev.group(1))
+        downs.update(re.findall(r"['\"]([^'\"]+)['\"]", down.group(1)))
+    return revisions - downs
 
 
 def _install_sqlite_events(engine: Engine) -> None:

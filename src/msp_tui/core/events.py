@@ -212,6 +212,7 @@ def _uuid(value) -> uuid.UUID:
     return value if isinstance(value, uuid.UUID) else uuid.UUID(value)
 
 
+@functools.cache  # built once: constructing it took a third of a timeline page's time (issue 9)
 def _select_rows():
     actor = aliased(Account)
 

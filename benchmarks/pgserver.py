@@ -1,0 +1,52 @@
+"""A PostgreSQL server for the benchmark that keeps its data between runs (tests/pg.py's server,
+made persistent), so the loaded database is reused while the code that shapes it is unchanged."""
+
+from __future__ import annotations
+
+import os
+import shutil
+from pathlib import Path
+
+from tests.pg import PostgresServer, _free_port
+
+#: Outside the repository: the server runs as the `postgres` user, which must reach the folder.
+ROOT = Path(os.environ.get("MSP_BENCH_PG_ROOT", "/var/tmp/msp-tui-bench-pg"))
+
+
+class PersistentPostgres(PostgresServer):
+    def __init__(self, key: str) -> None:
+        super().__init__()
+        shutil.rmtree(self.root, ignore_errors=True)  # the parent's temporary folder: not needed
+        self.root = ROOT
+        self.data = self.root / "data"
+        self.marker = self.root / "loaded"  # holds the key of the database loaded into it
+        self.port = _free_port()
+        self.key = key
+
+    def start(self) -> "PersistentPostgres":
+        if (self.data / "PG_VERSION").exists():
+            # Start the existing cluster (after stopping one a killed run left behind).
+            import subprocess
+
+            running = subprocess.run(["runuser", "-u", "postgres", "--", self.pg_ctl, "-D", str(self.data),
+                                      "status"] if self.as_root else [self.pg_ctl, "-D", str(self.data), "status"],
+                                     stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL).returncode == 0
+            if running:
+                self.stop()
+            opts = f"-p {self.port} -k {self.root} -c listen_addresses=127.0.0.1 -c fsync=off " \
+                   "-c synchronous_commit=off -c full_page_writes=off -c max_connections=200"
+            self._run(self.pg_ctl, "-D", str(self.data), "-o", opts, "-l", str(self.root / "log"), "-w",
+                      "start")
+            return self
+        shutil.rmtree(self.root, ignore_errors=True)
+        self.root.mkdir(mode=0o700, parents=True)
+        return super().start()
+
+    def loaded(self) -> bool:
+        return self.marker.exists() and self.marker.read_text() == self.key
+
+    def mark_loaded(self) -> None:
+        self.marker.write_text(self.key)
+
+    def stop(self) -> None:
+        self._run(self.pg_ctl, "-D", str(self.data), "-m", "fast", "stop")

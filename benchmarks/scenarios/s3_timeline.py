@@ -1,0 +1,126 @@
+"""3. The event timeline on 1,000,000 events: opened, one page further, one filter change —
+each beside the raw SQL query for the same page."""
+
+from __future__ import annotations
+
+import time
+from datetime import timedelta
+
+from benchmarks import ui
+from benchmarks.common import Row, Samples, Skip, Stopwatch, measured, require, run_async, timed_pair
+
+TITLE = "3 timeline"
+PAGE = 100
+DEEP = 10  # "one page further" is measured from this many pages down
+
+
+def page_sql(scope, since, until, before=None, type_range=None):
+    """The timeline page by hand: the event's columns, the client's name, the actor's name and email."""
+    from sqlalchemy import and_, or_, select
+
+    from msp_tui.core.models import Account, Event, Organization
+
+    e, o, a = Event.__table__, Organization.__table__, Account.__table__.alias("actor")
+    stmt = (select(e, o.c.name, a.c.name, a.c.email)
+            .outerjoin(o, o.c.id == e.c.organization_id).outerjoin(a, a.c.id == e.c.acting_account_id)
+            .where(e.c.provider_id == scope.provider_id, e.c.date >= since, e.c.date <= until))
+    if not scope.include_provider_log:
+        stmt = stmt.where(e.c.provider_log.is_(False))
+    if before is not None:
+        stmt = stmt.where(e.c.date <= before[0],
+                          or_(e.c.date < before[0], and_(e.c.date == before[0], e.c.id < before[1])))
+    if type_range is not None:
+        stmt = stmt.where(e.c.type.between(*type_range))
+    return stmt.order_by(e.c.date.desc(), e.c.id.desc()).limit(PAGE)
+
+
+def _core(ctx, backend, db, actor) -> list[Row]:
+    from msp_tui.core import clock
+    from msp_tui.core.enums import EVENT_CATEGORIES
+    from msp_tui.core.events import EventFilter
+    from msp_tui.core.services import timeline
+
+    scope = timeline.scope_for(db, actor)
+    now = clock.now()
+    flt = EventFilter(until=now)
+    since, until = flt.time_range()
+    first = timeline.page(db, scope, flt, limit=PAGE)
+    if len(first) < PAGE:
+        raise Skip(f"only {len(first)} events in the last 30 days: rebuild the benchmark database")
+    cursor = first[-1].cursor
+    for _ in range(DEEP - 1):
+        cursor = timeline.page(db, scope, flt, before=cursor, limit=PAGE)[-1].cursor
+    members = EventFilter(categories=("members",), since=now - timedelta(days=7), until=now)
+    m_since, m_until = members.time_range()
+    cases = [
+        ("first page (30 days, newest first)", lambda: timeline.page(db, scope, flt, limit=PAGE),
+         page_sql(scope, since, until)),
+        (f"one page further ({DEEP} pages down)",
+         lambda: timeline.page(db, scope, flt, before=cursor, limit=PAGE),
+         page_sql(scope, since, until, before=cursor)),
+        ("filter change (members, 7 days)", lambda: timeline.page(db, scope, members, limit=PAGE),
+         page_sql(scope, m_since, m_until, type_range=EVENT_CATEGORIES["members"])),
+    ]
+    out = []
+    n = ctx.repeat * 3
+    with db.engine.connect() as conn:
+        for what, fn, stmt in cases:
+            got = fn()
+            raw = conn.execute(stmt).all()
+            assert [r.id for r in got] == [r.id for r in raw], f"{what}: the raw SQL differs from the timeline"
+            ours, base = timed_pair(fn, lambda: conn.execute(stmt).all(), n)
+            row = measured(TITLE, f"{what} (core)", ours, backend=backend, base=base,
+                           baseline="raw SQL for the page")
+            out.append(row.check_ratio(3, "≤ 3× raw SQL"))
+    return out
+
+
+async def _screen(db, actor, repeat: int) -> tuple[Samples, Samples, Samples]:
+    from textual.app import App
+    from textual.widgets import Static
+
+    from msp_tui.screens.timeline import TimelineScreen
+
+    class Base(App):
+        def compose(self):
+            yield Static("base")
+
+    app = Base()
+    opens, pages, filters = Samples(), Samples(), Samples()
+    async with app.run_test(size=ui.SIZE) as pilot:
+        for i in range(repeat + 1):
+            with Stopwatch() as sw:
+                screen = TimelineScreen(db, actor)
+                app.push_screen(screen)
+                await ui.until(pilot, lambda: ui.timeline_loaded(screen))
+                await pilot.pause()
+            if i:
+                opens.add(sw.wall, sw.cpu)
+            if i < repeat:
+                app.pop_screen()
+                await pilot.pause()
+        for _ in range(repeat):
+            before = len(screen.table.rows)
+            await ui.timed_press(pilot, "G", pages)
+            if len(screen.table.rows) <= before:
+                raise RuntimeError("G did not load the next timeline page")
+        for i in range(repeat):
+            await ui.timed_press(pilot, "3" if i % 2 == 0 else "4", filters)
+    return opens, pages, filters
+
+
+def run(ctx) -> list[Row]:
+    out = []
+    for backend, data, actor in ctx.backends():
+        out += _core(ctx, backend, data.db, actor)
+        try:
+            require("msp_tui.screens.timeline", "TimelineScreen", branch="timeline")
+        except Skip as why:
+            out.append(Row(TITLE, "timeline screen: open, next page, filter", backend, skipped=str(why)))
+            continue
+        opens, pages, filters = run_async(_screen(data.db, actor, ctx.repeat))
+        for what, samples, budget_ms in [("screen opened, first page painted", opens, 500),
+                                         ("screen: G loads the next page, painted", pages, 50),
+                                         ("screen: filter change (key 3/4), painted", filters, 50)]:
+            out.append(measured(TITLE, what, samples, backend=backend).check(budget_ms))
+    return out
