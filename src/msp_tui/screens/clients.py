@@ -28,7 +28,7 @@ def _flags(c: ClientView, drifted: bool = False) -> Text:
     if c.is_internal:
         parts.append("internal")
     if drifted:
-        parts.append("policy drift")
+        parts.append("drift")
     return Text(", ".join(parts), style="bold" if c.seats_full or c.stale_invites or drifted else "")
 
 

@@ -300,7 +300,7 @@ class PaymentStep(Step):
 class TemplateStep(Step):
     """A policy template for the new client, or none (services.policy_templates)."""
 
-    key, title, mode = "template", "Policy template", "both"
+    key, title, mode = "template", "Policy template", "new"
 
     def compose(self) -> ComposeResult:
         yield Static(Text("Apply a policy template (Enterprise plans only), or none"))
