@@ -65,17 +65,33 @@ def type_name(type_: int) -> str:
         return str(type_)
 
 
+def _flags_change(value) -> str:
+    old, new = (set(value[0] or ()), set(value[1] or ())) if isinstance(value, list) and len(value) == 2 else (set(), set())
+    parts = []
+    if new - old:
+        parts.append("added " + ", ".join(sorted(new - old)))
+    if old - new:
+        parts.append("removed " + ", ".join(sorted(old - new)))
+    return "permissions " + ("; ".join(parts) if parts else "unchanged")
+
+
 def describe(type_: int, detail: dict | None = None) -> str:
     """'Invited member a@x.example (role User)' — the message plus the safe parts of the detail."""
     text = MESSAGES.get(type_, f"Event {type_}")
     if not detail:
         return text
+    if type_ == EventType.MEMBER_INVITED and detail.get("reinvite"):
+        text = "Sent the invitation again"
     parts = []
     for key in SHOWN_DETAIL:
         if key not in detail or detail[key] is None:
             continue
         value = detail[key]
-        if isinstance(value, list) and len(value) == 2 and key not in ("permissions",):
+        if key == "permissions":
+            parts.append(_flags_change(value))
+        elif key == "groups" and isinstance(value, int):
+            parts.append(f"now in {value} group{'s' if value != 1 else ''}")
+        elif isinstance(value, list) and len(value) == 2:
             parts.append(f"{key} {value[0]} → {value[1]}")
         elif key in ("email", "name", "member"):
             parts.append(str(value))

@@ -69,6 +69,10 @@ def record(session: Session, actor: Actor | None, type: EventType, *, detail: di
            provider_id: uuid.UUID | None = None, organization_id: uuid.UUID | None = None,
            date: datetime | None = None, **ids: uuid.UUID | None) -> Event:
     """Write one event in the caller's transaction, linked to the chain and signed by the actor."""
+    if EVENT_CATEGORIES["items"][0] <= int(type) <= EVENT_CATEGORIES["items"][1] and organization_id is None:
+        # S3: an event about a personal item keeps no detail (a name, a URL) and belongs to no
+        # provider's timeline; the timeline hides its item id as well (services/timeline.shown).
+        detail, provider_id = None, None
     if provider_id is None and organization_id is not None:
         provider_id = session.execute(
             select(Client.provider_id).where(Client.organization_id == organization_id)).scalar()
@@ -156,12 +160,17 @@ class EventRow:
         return (self.date, self.id)
 
 
-def _conditions(scope: EventScope, flt: EventFilter, below: datetime | None = None) -> list:
+def _conditions(scope: EventScope, flt: EventFilter, below: datetime | None = None,
+                above: datetime | None = None) -> list:
     since, until = flt.time_range()
     if below is not None and below < until:
         # A keyset page's own upper bound: SQLite then seeks the index there instead of
         # walking down from `until` past every event already returned.
         until = below
+    if above is not None and above > since:
+        # Follow mode's `after`: the lower bound, so a poll seeks to the newest events instead
+        # of walking the whole range down to `since`.
+        since = above
     conds = [Event.date >= since, Event.date <= until]
     if scope.organization_id is not None:
         conds.append(Event.organization_id == scope.organization_id)
@@ -246,7 +255,8 @@ def query_page(session: Session, scope: EventScope, flt: EventFilter = EventFilt
                before: tuple[datetime, int] | None = None, after: tuple[datetime, int] | None = None,
                limit: int = PAGE_SIZE) -> list[EventRow]:
     """One page newest first. `before` continues downwards; `after` fetches what arrived since."""
-    conds = _conditions(scope, flt, below=before[0] if before is not None else None)
+    conds = _conditions(scope, flt, below=before[0] if before is not None else None,
+                        above=after[0] if after is not None else None)
     if before is not None:
         conds.append(tuple_(Event.date, Event.id) < tuple_(*before))
     stmt = _select_rows().where(and_(*conds))

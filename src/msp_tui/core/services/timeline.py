@@ -1,16 +1,47 @@
-"""Which events a person may see (S4), and the pages of the timeline across all clients (B3)."""
+"""Which events a person may see (S4), and the pages of the timeline across all clients (B3).
+
+Every row a screen or an export shows goes through `shown()`, which hides what S3 forbids: an event
+about a personal vault item never shows the item's id or name to provider staff.
+"""
 
 from __future__ import annotations
 
+import csv
+import dataclasses
+import json
 import uuid
+from collections.abc import Iterable
+from datetime import datetime, timedelta
+from typing import IO
 
-from msp_tui.core import events
+from sqlalchemy import and_, false, func, or_, select
+
+from msp_tui.core import clock, events
 from msp_tui.core.access import Action, Kind, check, standing_for
 from msp_tui.core.context import Actor
 from msp_tui.core.db import Database
-from msp_tui.core.errors import Refused
+from msp_tui.core.enums import EVENT_CATEGORIES, VAULT_ACCESS_TYPES, EventType
+from msp_tui.core.errors import BadInput, NotFound, Refused
+from msp_tui.core.event_text import describe, type_name
 from msp_tui.core.events import EventFilter, EventRow, EventScope
+from msp_tui.core.models import Account, Client, Event, Organization
 from msp_tui.core.services.members import _org_for
+
+#: Time range presets the timeline offers (the label is what the filter shows).
+PRESETS: dict[str, timedelta] = {
+    "1h": timedelta(hours=1),
+    "24h": timedelta(hours=24),
+    "7d": timedelta(days=7),
+    "30d": timedelta(days=30),
+}
+#: Categories a person can filter on, in the order the screen lists them.
+CATEGORIES: tuple[str, ...] = (*EVENT_CATEGORIES, "vault-access")
+#: Follow mode re-reads this far behind the newest event it has, so an event written by a
+#: transaction that took its time still appears (ids already shown are skipped).
+FOLLOW_SLACK = timedelta(seconds=10)
+FOLLOW_LIMIT = 200
+
+ITEM_RANGE = EVENT_CATEGORIES["items"]
 
 
 def scope_for(db: Database, actor: Actor, client: str | uuid.UUID | None = None) -> EventScope:
@@ -30,11 +61,275 @@ def scope_for(db: Database, actor: Actor, client: str | uuid.UUID | None = None)
             return EventScope(provider_id=actor.provider_id, include_provider_log=True)
         if standing.kind == Kind.SERVICE_USER:
             return EventScope(provider_id=actor.provider_id, include_provider_log=False)
-        check(s, actor, Action.VIEW_CLIENTS)
-        raise Refused("S4", "You cannot see this provider's events.")
+        raise Refused("S4", "Only provider staff see the timeline across all clients; open it for one "
+                            "client you own or administer (msp-tui events --client NAME).")
+
+
+def scope_for_filter(db: Database, actor: Actor, flt: EventFilter | None) -> EventScope:
+    """The scope for a timeline opened with a filter: one named client narrows it to that client."""
+    if flt is not None and len(flt.client_ids) == 1:
+        return scope_for(db, actor, flt.client_ids[0])
+    return scope_for(db, actor)
+
+
+# --- S3: what a row may show ---------------------------------------------------------------------
+
+
+def is_personal_item_event(row: EventRow) -> bool:
+    lo, hi = ITEM_RANGE
+    return lo <= row.type <= hi and row.organization_id is None
+
+
+def shown(row: EventRow) -> EventRow:
+    """The row as a timeline may show it. S3: an event about a personal item keeps neither the
+    item's id nor anything of its detail (a name, a URL) — whoever reads the timeline."""
+    if is_personal_item_event(row):
+        return dataclasses.replace(row, item_id=None, detail={})
+    return row
+
+
+# --- pages -------------------------------------------------------------------------------------
+
+
+def _narrowed(s, scope: EventScope, flt: EventFilter) -> EventScope:
+    """A provider-wide scope filtered on one client reads through that client's index instead
+    (after checking the client is the provider's), so a quiet client among thousands does not make
+    a page walk every other client's events."""
+    if scope.organization_id is not None or len(flt.client_ids) != 1 or scope.provider_id is None:
+        return scope
+    org_id = flt.client_ids[0]
+    linked = s.execute(select(Client.id).where(Client.organization_id == org_id,
+                                               Client.provider_id == scope.provider_id)).first()
+    if linked is None:
+        return scope  # not this provider's client: the provider-wide conditions match nothing
+    return dataclasses.replace(scope, organization_id=org_id)
+
+
+#: A type filter naming at most this many types is read one type at a time (each a bounded seek).
+SPLIT_TYPES_UP_TO = 16
+
+
+def filter_types(flt: EventFilter) -> list[int]:
+    """Every known event type number a filter's types and categories name."""
+    wanted = set(flt.types)
+    for cat in flt.categories:
+        if cat == "vault-access":
+            wanted |= {int(t) for t in VAULT_ACCESS_TYPES}
+        elif cat in EVENT_CATEGORIES:
+            lo, hi = EVENT_CATEGORIES[cat]
+            wanted |= {int(t) for t in EventType if lo <= t <= hi}
+    return sorted(wanted)
+
+
+def _one_type(s, scope: EventScope, flt: EventFilter, type_: int, before, after, limit: int) -> list[EventRow]:
+    """One type's newest events in a provider's timeline, through ix_event_type_date.
+
+    The provider is compared through coalesce() so no planner prefers the provider's date index
+    (which would walk every event of the range looking for a rare type)."""
+    since, until = flt.time_range()
+    if before is not None:
+        until = min(until, before[0])
+    if after is not None:
+        since = max(since, after[0])
+    conds = [Event.type == type_, Event.date >= since, Event.date <= until,
+             func.coalesce(Event.provider_id, Event.provider_id) == scope.provider_id]
+    if not scope.include_provider_log:
+        conds.append(Event.provider_log == false())
+    if flt.client_ids:
+        conds.append(Event.organization_id.in_(flt.client_ids))
+    if flt.actor_ids:
+        conds.append(Event.acting_account_id.in_(flt.actor_ids))
+    if before is not None:
+        conds.append(or_(Event.date < before[0], Event.id < before[1]))
+    if after is not None:
+        conds.append(or_(Event.date > after[0], Event.id > after[1]))
+    stmt = (events._select_rows().where(and_(*conds))
+            .order_by(Event.date.desc(), Event.id.desc()).limit(limit))
+    return [events._to_row(r) for r in s.connection().execute(stmt).all()]
 
 
 def page(db: Database, scope: EventScope, flt: EventFilter = EventFilter(), *, before=None, after=None,
          limit: int = events.PAGE_SIZE) -> list[EventRow]:
+    """One page newest first. A provider's timeline filtered on a few types reads each type through
+    its own index seek and merges them, so a type that is rare among a million events costs a page."""
     with db.read() as s:
-        return events.query_page(s, scope, flt, before=before, after=after, limit=limit)
+        scope = _narrowed(s, scope, flt)
+        types = filter_types(flt) if (flt.types or flt.categories) else []
+        if (not types or len(types) > SPLIT_TYPES_UP_TO or scope.organization_id is not None
+                or scope.provider_id is None):
+            rows = events.query_page(s, scope, flt, before=before, after=after, limit=limit)
+        else:
+            rows = []
+            for t in types:
+                rows += _one_type(s, scope, flt, t, before, after, limit)
+            rows.sort(key=lambda r: r.cursor, reverse=True)
+            rows = rows[:limit]
+        return [shown(r) for r in rows]
+
+
+def newer(db: Database, scope: EventScope, flt: EventFilter, newest: tuple[datetime, int] | None,
+          known_ids: Iterable[int] = (), *, limit: int = FOLLOW_LIMIT) -> tuple[list[EventRow], bool]:
+    """Events that arrived since `newest` (the top row's cursor), newest first, minus those already
+    shown. Returns (rows, complete); complete is False when more arrived than `limit` — reload the top."""
+    if newest is None:
+        rows = page(db, scope, flt, limit=limit)
+        return rows, len(rows) < limit
+    after = (newest[0] - FOLLOW_SLACK, 0)
+    rows = page(db, scope, flt, after=after, limit=limit)
+    known = set(known_ids)
+    fresh = [r for r in rows if r.id not in known]
+    return fresh, len(rows) < limit
+
+
+def with_preset(flt: EventFilter, preset: str) -> EventFilter:
+    """The filter with its time range set to a preset (last hour, 24 hours, 7 or 30 days)."""
+    if preset not in PRESETS:
+        raise BadInput(f"Unknown time range {preset!r}; use one of {', '.join(PRESETS)}.", "range")
+    return dataclasses.replace(flt, since=clock.now() - PRESETS[preset], until=None)
+
+
+def parse_types(text: str) -> tuple[tuple[int, ...], tuple[str, ...]]:
+    """'1500, members, vault-access' → type numbers and categories (BadInput on anything else)."""
+    numbers: list[int] = []
+    cats: list[str] = []
+    for part in text.replace(",", " ").split():
+        p = part.strip().lower()
+        if p.isdigit():
+            numbers.append(int(p))
+        elif p in CATEGORIES:
+            cats.append(p)
+        else:
+            raise BadInput(f"{part!r} is neither an event type number nor a category "
+                           f"({', '.join(CATEGORIES)}).", "type")
+    return events.event_types_in(numbers), tuple(cats)
+
+
+def parse_time(text: str) -> datetime | None:
+    """A from/to field: '' (open), ISO 8601 (UTC), or a span back from now: 15m, 24h, 7d."""
+    t = (text or "").strip()
+    if not t:
+        return None
+    units = {"m": "minutes", "h": "hours", "d": "days"}
+    if t[:-1].isdigit() and t[-1:] in units:
+        return clock.now() - timedelta(**{units[t[-1]]: int(t[:-1])})
+    try:
+        dt = datetime.fromisoformat(t.replace("Z", "+00:00"))
+    except ValueError:
+        raise BadInput(f"{text!r} is not a time: use 2026-11-25 08:00, or 15m, 24h, 7d.", "since") from None
+    if dt.tzinfo is not None:
+        from datetime import UTC
+
+        dt = dt.astimezone(UTC).replace(tzinfo=None)
+    return dt
+
+
+def find_client_ids(db: Database, actor: Actor, text: str) -> tuple[uuid.UUID, ...]:
+    """A client filter typed by name (or id): exactly one client, looked up through an index."""
+    text = (text or "").strip()
+    if not text:
+        return ()
+    with db.read() as s:
+        return (_org_for(s, actor, text).id,)
+
+
+def find_account_ids(db: Database, actor: Actor, text: str) -> tuple[uuid.UUID, ...]:
+    """An acting-person filter typed as an email (exact, case-insensitive)."""
+    email = (text or "").strip().lower()
+    if not email:
+        return ()
+    with db.read() as s:
+        acc = s.execute(select(Account.id).where(Account.email == email)).scalar()
+    if acc is None:
+        raise NotFound(f"No person with the email {email!r}.", "actor")
+    return (acc,)
+
+
+def names_for(db: Database, flt: EventFilter) -> dict[str, str]:
+    """What the filter summary line shows for the ids in a filter (client name, person email)."""
+    out: dict[str, str] = {}
+    with db.read() as s:
+        if flt.client_ids:
+            rows = s.execute(select(Organization.name).where(Organization.id.in_(flt.client_ids))).scalars()
+            out["client"] = ", ".join(rows)
+        if flt.actor_ids:
+            rows = s.execute(select(Account.email).where(Account.id.in_(flt.actor_ids))).scalars()
+            out["actor"] = ", ".join(rows)
+    return out
+
+
+def is_client(db: Database, organization_id: uuid.UUID) -> bool:
+    with db.read() as s:
+        return s.execute(select(Client.id).where(Client.organization_id == organization_id)).first() is not None
+
+
+# --- what an event is about ----------------------------------------------------------------------
+
+
+@dataclasses.dataclass(frozen=True)
+class Subject:
+    """What `enter` on an event opens: a member, a staff member, a group, a client, or nothing."""
+
+    kind: str  # "member" | "staff" | "client" | "none"
+    organization_id: uuid.UUID | None = None
+    target_id: uuid.UUID | None = None
+
+
+def subject_of(row: EventRow) -> Subject:
+    if row.organization_user_id is not None and row.organization_id is not None:
+        return Subject("member", row.organization_id, row.organization_user_id)
+    if row.provider_user_id is not None:
+        return Subject("staff", None, row.provider_user_id)
+    if row.organization_id is not None:
+        return Subject("client", row.organization_id, row.organization_id)
+    return Subject("none")
+
+
+# --- export --------------------------------------------------------------------------------------
+
+EXPORT_COLUMNS = ["id", "date", "type", "type_name", "message", "client", "client_id", "actor_name",
+                  "actor_email", "actor_id", "device", "ip"]
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+
+
+def export_row(r: EventRow) -> dict:
+    return {"id": r.id, "date": clock.iso(r.date), "type": r.type, "type_name": type_name(r.type),
+            "message": describe(r.type, r.detail), "client": r.client_name,
+            "client_id": str(r.organization_id) if r.organization_id else None,
+            "actor_name": r.actor_name, "actor_email": r.actor_email,
+            "actor_id": str(r.acting_account_id) if r.acting_account_id else None,
+            "device": r.device, "ip": r.ip_address}
+
+
+def neutral_cell(value) -> str:
+    """A CSV cell a spreadsheet will not run as a formula."""
+    if value is None:
+        return ""
+    text = str(value)
+    return "'" + text if text.startswith(FORMULA_STARTS) else text
+
+
+def export(db: Database, scope: EventScope, flt: EventFilter, out: IO[str], fmt: str = "csv") -> int:
+    """Write every event the filter matches, newest first, as CSV or JSON lines; constant memory."""
+    if fmt not in ("csv", "jsonl"):
+        raise BadInput("Export as csv or jsonl.", "format")
+    n = 0
+    with db.read() as s:
+        writer = None
+        if fmt == "csv":
+            writer = csv.writer(out)
+            writer.writerow(EXPORT_COLUMNS)
+        for r in events.iterate(s, scope, flt):
+            row = export_row(shown(r))
+            if writer is not None:
+                writer.writerow([neutral_cell(row[c]) for c in EXPORT_COLUMNS])
+            else:
+                out.write(json.dumps(row, ensure_ascii=False) + "\n")
+            n += 1
+    return n
+
+
+def type_choices() -> list[tuple[str, str]]:
+    """(value, label) pairs for a type picker: categories first, then every type number."""
+    out = [(c, f"category: {c}") for c in CATEGORIES]
+    out += [(str(int(t)), f"{int(t)} {t.name.lower()}") for t in EventType]
+    return out

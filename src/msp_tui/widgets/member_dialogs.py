@@ -1,0 +1,200 @@
+"""The member roles screen's dialogs: invite, change role and Custom flags, reasons (confirming uses
+the app's ConfirmModal)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from rich.text import Text
+from textual import on, work
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Horizontal, Vertical, VerticalScroll
+from textual.screen import ModalScreen
+from textual.widgets import Button, Checkbox, Input, Label, RadioButton, RadioSet, Static
+from textual.worker import Worker, WorkerState
+
+from msp_tui.core.enums import MemberRole
+from msp_tui.core.errors import MspError
+from msp_tui.core.permissions import CUSTOM_FLAGS
+from msp_tui.core.services.member_actions import MemberPanel
+
+DIALOG_CSS = """
+MemberDialog { align: center middle; }
+MemberDialog > VerticalScroll {
+    width: 84; max-width: 100%; height: auto; max-height: 100%;
+    border: thick $accent; background: $surface; padding: 0 1;
+}
+MemberDialog Label.field { margin-top: 1; }
+MemberDialog Input { border: none; height: 1; background: $boost; padding: 0 1; }
+MemberDialog Input:focus { background: $primary-muted; border: none; }
+MemberDialog RadioSet:focus { border: none; background: $boost; }
+MemberDialog RadioSet { border: none; padding: 0; }
+MemberDialog .error { color: $error; height: auto; }
+MemberDialog .hint { color: $text-muted; height: auto; }
+MemberDialog Horizontal.buttons { height: auto; margin-top: 1; align-horizontal: right; }
+MemberDialog Horizontal.buttons Button { margin-left: 1; }
+MemberDialog RadioSet { layout: horizontal; width: 100%; height: auto; }
+MemberDialog #flags { height: auto; }
+MemberDialog .no-flags #flags, MemberDialog .no-flags #flags-label { display: none; }
+MemberDialog Checkbox { width: 100%; padding: 0; border: none; height: 1; }
+"""
+
+
+class MemberDialog(ModalScreen):
+    DEFAULT_CSS = DIALOG_CSS
+    BINDINGS = [Binding("escape", "cancel", "Cancel")]
+
+    @on(RadioSet.Changed, "#m-role")
+    def _role_changed(self, event: RadioSet.Changed) -> None:
+        """The Custom flags show only while the Custom role is chosen."""
+        custom = event.pressed is not None and event.pressed.id == "role-custom"
+        self.query_one(VerticalScroll).set_class(not custom, "no-flags")
+
+    def action_cancel(self) -> None:
+        self.dismiss(None)
+
+    def show_error(self, message: str) -> None:
+        self.query_one("#m-error", Static).update(Text(message))
+
+    @work(thread=True, exclusive=True, group="member-dialog", exit_on_error=False)
+    def run_submit(self, submit: Callable[..., str], *args) -> str | None:
+        """Run the use case off the UI thread; stay open with core's message when it refuses."""
+        try:
+            return submit(*args)
+        except MspError as exc:
+            message = exc.message
+            self.app.call_from_thread(self.show_error, message)
+            return None
+
+    def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
+        if event.worker.group == "member-dialog" and event.state == WorkerState.SUCCESS and event.worker.result:
+            self.dismiss(event.worker.result)
+
+
+def role_picker(panel: MemberPanel, current: MemberRole, flags: frozenset[str]) -> ComposeResult:
+    """Roles the person may not grant are greyed out with core's reason; each flag explained."""
+    with RadioSet(id="m-role"):
+        for role in (MemberRole.OWNER, MemberRole.ADMIN, MemberRole.USER, MemberRole.CUSTOM):
+            yield RadioButton(role.label, value=role == current, id=f"role-{role.name.lower()}",
+                              disabled=panel.role_refusals.get(role) is not None)
+    reasons = [f"{r.label}: {why}" for r, why in panel.role_refusals.items()
+               if why and r in (MemberRole.OWNER, MemberRole.CUSTOM)]
+    yield Static(Text("\n".join(dict.fromkeys(reasons))), classes="hint", id="m-role-why")
+    yield Label("Custom permissions", classes="field", id="flags-label")
+    with Vertical(id="flags"):
+        for key, line in CUSTOM_FLAGS.items():
+            yield Checkbox(line, value=key in flags, id=f"flag-{key}", disabled=key not in panel.grantable_flags)
+
+
+def picked_role(screen: ModalScreen) -> tuple[MemberRole | None, frozenset[str]]:
+    pressed = screen.query_one("#m-role", RadioSet).pressed_button
+    role = MemberRole[pressed.id.removeprefix("role-").upper()] if pressed is not None and pressed.id else None
+    flags = frozenset(k for k in CUSTOM_FLAGS if screen.query_one(f"#flag-{k}", Checkbox).value)
+    return role, flags
+
+
+class MemberInviteDialog(MemberDialog):
+    """Invite several emails at once; the seat count is shown and core refuses past it."""
+
+    def __init__(self, panel: MemberPanel, submit: Callable[..., str]) -> None:
+        super().__init__()
+        self.panel = panel
+        self.submit = submit
+
+    def compose(self) -> ComposeResult:
+        p = self.panel
+        with VerticalScroll(classes="no-flags"):
+            yield Static(Text(f"Invite members to {p.client_name}", style="bold"))
+            yield Static(Text(f"Seats: {p.used} of {p.seats} used, {max(0, p.free)} free"), id="m-seats",
+                         classes="hint")
+            yield Label("Emails (up to 20, separated by commas or spaces)", classes="field")
+            yield Input(id="m-emails", placeholder="ana@client.example, ben@client.example")
+            yield Label("Role", classes="field")
+            yield from role_picker(p, MemberRole.USER, frozenset())
+            yield Static("", id="m-error", classes="error")
+            with Horizontal(classes="buttons"):
+                yield Button("Cancel", id="cancel")
+                yield Button("Invite", id="ok", variant="primary")
+
+    def on_mount(self) -> None:
+        self.query_one("#m-emails", Input).focus()
+
+    @on(Button.Pressed, "#cancel")
+    def _cancel(self) -> None:
+        self.dismiss(None)
+
+    @on(Input.Submitted)
+    @on(Button.Pressed, "#ok")
+    def _ok(self) -> None:
+        emails = [e for e in self.query_one("#m-emails", Input).value.replace(",", " ").split() if e]
+        if not emails:
+            self.show_error("Type at least one email.")
+            return
+        role, flags = picked_role(self)
+        if role is None:
+            self.show_error("Choose a role.")
+            return
+        self.show_error("")
+        self.run_submit(self.submit, emails, role, flags if role == MemberRole.CUSTOM else frozenset())
+
+
+class MemberRoleDialog(MemberDialog):
+    """Change the role (and the Custom role's flags) of one or several members."""
+
+    def __init__(self, panel: MemberPanel, who: str, role: MemberRole, flags: frozenset[str],
+                 submit: Callable[..., str]) -> None:
+        super().__init__()
+        self.panel, self.who, self.role, self.flags = panel, who, role, flags
+        self.submit = submit
+
+    def compose(self) -> ComposeResult:
+        with VerticalScroll(classes="" if self.role == MemberRole.CUSTOM else "no-flags"):
+            yield Static(Text(f"Role of {self.who}", style="bold"))
+            yield from role_picker(self.panel, self.role, self.flags)
+            yield Static("", id="m-error", classes="error")
+            with Horizontal(classes="buttons"):
+                yield Button("Cancel", id="cancel")
+                yield Button("Save", id="ok", variant="primary")
+
+    def on_mount(self) -> None:
+        self.query_one("#m-role", RadioSet).focus()
+
+    @on(Button.Pressed, "#cancel")
+    def _cancel(self) -> None:
+        self.dismiss(None)
+
+    @on(Button.Pressed, "#ok")
+    def _ok(self) -> None:
+        role, flags = picked_role(self)
+        if role is None:
+            self.show_error("Choose a role.")
+            return
+        self.show_error("")
+        self.run_submit(self.submit, role, flags if role == MemberRole.CUSTOM else frozenset())
+
+
+class MemberReasonsDialog(MemberDialog):
+    """Every key of the screen, and for the chosen members why each greyed-out action is refused."""
+
+    BINDINGS = [Binding("escape,question_mark,enter", "cancel", "Close")]
+
+    def __init__(self, title: str, lines: list[tuple[str, str, str | None]]) -> None:
+        super().__init__()
+        self.title_text, self.lines = title, lines
+
+    def compose(self) -> ComposeResult:
+        with VerticalScroll():
+            yield Static(Text(self.title_text, style="bold"))
+            for key, what, why in self.lines:
+                t = Text(f"{key:<7} ", style="bold")
+                t.append(what)
+                if why:
+                    t.append(f" — not available: {why}", style="dim")
+                yield Static(t)
+            with Horizontal(classes="buttons"):
+                yield Button("Close", id="close", variant="primary")
+
+    @on(Button.Pressed, "#close")
+    def _close(self) -> None:
+        self.dismiss(None)

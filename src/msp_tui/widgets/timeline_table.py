@@ -1,0 +1,268 @@
+"""The timeline's grid: a Line-API scroll view that draws only the rows on screen.
+
+Rows arrive a page at a time (keyset pages newest first); the view asks for more when the cursor
+nears the end (`NearEnd`). New events from follow mode go on top with `prepend()`, which keeps the
+highlighted event and its place on screen unless the person is at the very top, following.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import UTC, datetime
+
+from rich.cells import set_cell_size
+from rich.segment import Segment
+from rich.style import Style
+from textual.binding import Binding
+from textual.geometry import Size
+from textual.message import Message
+from textual.scroll_view import ScrollView
+from textual.strip import Strip
+
+from msp_tui.core.event_text import describe
+from msp_tui.core.events import EventRow
+
+#: Ask for the next page when the cursor is this close to the last loaded row.
+NEAR_END = 25
+
+
+def inert(value: object) -> str:
+    """Database text as plain characters: control characters (terminal escapes) become '?'."""
+    if value is None:
+        return ""
+    return "".join(ch if ch >= " " and ch != "\x7f" else "?" for ch in str(value))
+
+
+@dataclass(frozen=True)
+class Column:
+    key: str
+    label: str
+    width: int  # 0 = takes what is left
+
+
+def layout(width: int) -> list[Column]:
+    """The columns that fit; on narrower terminals device and address share one column, then drop."""
+    if width >= 150:
+        return [Column("time", "Time", 19), Column("client", "Client", 22), Column("who", "Who", 34),
+                Column("what", "What", 0), Column("device", "Device", 8), Column("address", "Address", 15)]
+    if width >= 110:
+        return [Column("time", "Time", 14), Column("client", "Client", 16), Column("who", "Who", 28),
+                Column("what", "What", 0), Column("from", "Device, address", 22)]
+    return [Column("time", "Time", 11), Column("client", "Client", 13), Column("who", "Who", 16),
+            Column("what", "What", 0)]
+
+
+def time_text(row: EventRow, utc: bool, width: int) -> str:
+    when = row.date.replace(tzinfo=UTC)
+    if not utc:
+        when = when.astimezone()
+    fmt = {11: "%m-%d %H:%M", 14: "%m-%d %H:%M:%S"}.get(width, "%Y-%m-%d %H:%M:%S")
+    return when.strftime(fmt)
+
+
+def who_text(row: EventRow) -> str:
+    if row.actor_email:
+        return f"{row.actor_name} <{row.actor_email}>" if row.actor_name else row.actor_email
+    return "system"
+
+
+def cell_values(row: EventRow, *, utc: bool, show_type: bool, columns: list[Column]) -> dict[str, str]:
+    what = describe(row.type, row.detail)
+    if show_type:
+        what = f"{row.type} {what}"
+    narrow = columns[0].width == 11
+    who = (row.actor_name or row.actor_email or "system") if narrow else who_text(row)
+    return {"time": time_text(row, utc, columns[0].width), "client": inert(row.client_name or "(provider)"),
+            "who": inert(who), "what": inert(what), "device": inert(row.device or ""),
+            "address": inert(row.ip_address or ""),
+            "from": inert(" ".join(x for x in (row.device, row.ip_address) if x))}
+
+
+class TimelineTable(ScrollView, can_focus=True):
+    """Events newest first; j/k, page up/down, g/G move; enter opens the highlighted event."""
+
+    DEFAULT_CSS = """
+    TimelineTable { height: 1fr; overflow-x: hidden; }
+    """
+
+    BINDINGS = [
+        Binding("up,k", "cursor(-1)", "Up", show=False),
+        Binding("down,j", "cursor(1)", "Down", show=False),
+        Binding("pageup", "page(-1)", "Page up", show=False),
+        Binding("pagedown", "page(1)", "Page down", show=False),
+        Binding("home,g", "first", "First", show=False),
+        Binding("end,G", "last", "Last loaded", show=False),
+        Binding("enter", "select", "Open", show=True),
+    ]
+
+    class Highlighted(Message):
+        def __init__(self, row: EventRow | None) -> None:
+            super().__init__()
+            self.row = row
+
+    class Selected(Message):
+        def __init__(self, row: EventRow) -> None:
+            super().__init__()
+            self.row = row
+
+    class NearEnd(Message):
+        """The cursor is close to the last loaded row: load the next page (if there is one)."""
+
+    def __init__(self, **kwargs) -> None:
+        super().__init__(**kwargs)
+        self.rows: list[EventRow] = []
+        self.ids: set[int] = set()
+        self.cursor = 0
+        self.utc = False
+        self.show_type = False
+        self.empty_text = "No events."
+        #: New events that arrived above the person's place since they were last at the top.
+        self.unseen = 0
+
+    # --- data -----------------------------------------------------------------------------
+
+    def set_rows(self, rows: list[EventRow]) -> None:
+        self.rows = list(rows)
+        self.ids = {r.id for r in rows}
+        self.cursor = 0
+        self.unseen = 0
+        self.scroll_to(y=0, animate=False)
+        self._resize()
+        self._highlight()
+
+    def append(self, rows: list[EventRow]) -> None:
+        fresh = [r for r in rows if r.id not in self.ids]
+        self.rows.extend(fresh)
+        self.ids.update(r.id for r in fresh)
+        self._resize()
+
+    def prepend(self, rows: list[EventRow]) -> None:
+        """New events into their place (newest first). At the top (cursor 0, not scrolled) the view
+        shows the newest; elsewhere the highlighted event stays highlighted at its place on screen."""
+        oldest = self.rows[-1].cursor if self.rows else None
+        fresh = [r for r in rows if r.id not in self.ids and (oldest is None or r.cursor > oldest)]
+        if not fresh:
+            return
+        at_top = self.cursor == 0 and self.scroll_offset.y == 0
+        current = self.current
+        self.rows = sorted(self.rows + fresh, key=lambda r: r.cursor, reverse=True)
+        self.ids.update(r.id for r in fresh)
+        self._resize()
+        if current is not None and not at_top:
+            above = sum(1 for r in fresh if r.cursor > current.cursor)
+            self.cursor += above
+            self.unseen += above
+            self.scroll_to(y=self.scroll_offset.y + above, animate=False, immediate=True)
+        self.refresh()
+        self._highlight()
+
+    def top_ids(self, n: int) -> list[int]:
+        return [r.id for r in self.rows[:n]]
+
+    @property
+    def current(self) -> EventRow | None:
+        return self.rows[self.cursor] if 0 <= self.cursor < len(self.rows) else None
+
+    @property
+    def newest_cursor(self):
+        return self.rows[0].cursor if self.rows else None
+
+    @property
+    def oldest_cursor(self):
+        return self.rows[-1].cursor if self.rows else None
+
+    def _resize(self) -> None:
+        self.virtual_size = Size(self.size.width, len(self.rows) + 1)
+        self.refresh()
+
+    def on_resize(self) -> None:
+        self._resize()
+
+    # --- moving ---------------------------------------------------------------------------
+
+    @property
+    def _body_height(self) -> int:
+        return max(1, self.size.height - 1)
+
+    def _move_to(self, index: int) -> None:
+        if not self.rows:
+            return
+        self.cursor = max(0, min(len(self.rows) - 1, index))
+        if self.cursor == 0:
+            self.unseen = 0
+        top = int(self.scroll_offset.y)
+        if self.cursor < top:
+            self.scroll_to(y=self.cursor, animate=False, immediate=True)
+        elif self.cursor >= top + self._body_height:
+            self.scroll_to(y=self.cursor - self._body_height + 1, animate=False, immediate=True)
+        self.refresh()
+        self._highlight()
+        if len(self.rows) - self.cursor <= NEAR_END:
+            self.post_message(self.NearEnd())
+
+    def _highlight(self) -> None:
+        self.post_message(self.Highlighted(self.current))
+
+    def action_cursor(self, delta: int) -> None:
+        self._move_to(self.cursor + delta)
+
+    def action_page(self, direction: int) -> None:
+        self._move_to(self.cursor + direction * self._body_height)
+
+    def action_first(self) -> None:
+        self._move_to(0)
+
+    def action_last(self) -> None:
+        self._move_to(len(self.rows) - 1)
+
+    def action_select(self) -> None:
+        if self.current is not None:
+            self.post_message(self.Selected(self.current))
+
+    def on_click(self, event) -> None:
+        index = int(self.scroll_offset.y) + event.y - 1
+        if event.y >= 1 and 0 <= index < len(self.rows):
+            self._move_to(index)
+
+    def watch_scroll_y(self, old_value: float, new_value: float) -> None:
+        super().watch_scroll_y(old_value, new_value)
+        if self.rows and int(new_value) + self._body_height >= len(self.rows) - NEAR_END:
+            self.post_message(self.NearEnd())
+
+    # --- drawing --------------------------------------------------------------------------
+
+    def _line(self, values: dict[str, str], columns: list[Column], width: int, style: Style,
+              dim: Style | None = None) -> Strip:
+        fixed = sum(c.width for c in columns if c.width) + len(columns) - 1
+        flex = max(8, width - fixed)
+        segments = []
+        for i, col in enumerate(columns):
+            w = col.width or flex
+            text = set_cell_size(values.get(col.key, ""), w)
+            seg_style = dim if (dim is not None and col.key in ("time", "device", "address", "from")) else style
+            segments.append(Segment(text, seg_style))
+            if i < len(columns) - 1:
+                segments.append(Segment(" ", style))
+        return Strip(segments).crop(0, width).extend_cell_length(width, style)
+
+    def render_line(self, y: int) -> Strip:
+        width = self.scrollable_content_region.width
+        columns = layout(width)
+        base = self.rich_style
+        if y == 0:
+            zone = "UTC" if self.utc else (datetime.now().astimezone().tzname() or "local")
+            labels = {c.key: c.label + (f" ({zone})" if c.key == "time" else "") for c in columns}
+            return self._line(labels, columns, width, base + Style(bold=True, underline=True))
+        index = int(self.scroll_offset.y) + y - 1
+        if not self.rows:
+            if y == 1:
+                return Strip([Segment(set_cell_size(self.empty_text, width), base + Style(italic=True))])
+            return Strip.blank(width, base)
+        if index >= len(self.rows):
+            return Strip.blank(width, base)
+        row = self.rows[index]
+        values = cell_values(row, utc=self.utc, show_type=self.show_type, columns=columns)
+        if index == self.cursor:
+            style = base + (Style(reverse=True, bold=True) if self.has_focus else Style(reverse=True))
+            return self._line(values, columns, width, style)
+        return self._line(values, columns, width, base, base + Style(dim=True))

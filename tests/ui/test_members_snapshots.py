@@ -1,0 +1,50 @@
+"""Snapshots of member roles at 120×36 and 80×24 (clock frozen)."""
+
+from __future__ import annotations
+
+from textual.app import App
+
+from msp_tui.screens.members import MembersScreen
+from tests.ui.test_timeline_snapshots import build_world, settle, utc  # noqa: F401 - fixture
+
+
+class Harness(App):
+    def __init__(self, make) -> None:
+        super().__init__()
+        self.make = make
+
+    def on_mount(self) -> None:
+        self.push_screen(self.make())
+
+
+def test_members_snapshot_120x36(sqlite_db, utc, snap_compare):  # noqa: F811
+    admin, c, _ = build_world(sqlite_db)
+
+    async def run_before(pilot):
+        await settle(pilot)
+        await pilot.press("down", "space")
+
+    assert snap_compare(Harness(lambda: MembersScreen(sqlite_db, admin, c.id)), terminal_size=(120, 36),
+                        run_before=run_before)
+
+
+def test_members_snapshot_80x24(sqlite_db, utc, snap_compare):  # noqa: F811
+    admin, c, _ = build_world(sqlite_db)
+
+    async def run_before(pilot):
+        await settle(pilot)
+
+    assert snap_compare(Harness(lambda: MembersScreen(sqlite_db, admin, c.id)), terminal_size=(80, 24),
+                        run_before=run_before)
+
+
+def test_members_role_dialog_snapshot_120x36(sqlite_db, utc, snap_compare):  # noqa: F811
+    admin, c, _ = build_world(sqlite_db)
+
+    async def run_before(pilot):
+        await settle(pilot)
+        await pilot.press("down", "down", "down", "down", "e")
+        await settle(pilot)
+
+    assert snap_compare(Harness(lambda: MembersScreen(sqlite_db, admin, c.id)), terminal_size=(120, 36),
+                        run_before=run_before)
