@@ -44,7 +44,10 @@ async def test_home_keys_and_palette_reach_every_area(sqlite_db):
     app = MspApp(sqlite_db, actor=admin)
     async with app.run_test(size=SIZE) as pilot:
         await settle(pilot)
-        for key, screen in [("h", HealthScreen), ("b", BillingScreen), ("d", DriftScreen), ("v", VaultScreen)]:
+        from msp_tui.screens.timeline import TimelineScreen
+
+        for key, screen in [("h", HealthScreen), ("b", BillingScreen), ("d", DriftScreen), ("v", VaultScreen),
+                            ("t", TimelineScreen)]:
             await pilot.press(key)
             await settle(pilot)
             assert isinstance(app.screen, screen), key
@@ -54,7 +57,7 @@ async def test_home_keys_and_palette_reach_every_area(sqlite_db):
         for title, screen in [("health: open", HealthScreen), ("billing: open", BillingScreen),
                               ("policies: drift report", DriftScreen),
                               ("policies: apply template", TemplateApplyScreen),
-                              ("vault: my personal items", VaultScreen)]:
+                              ("vault: my personal items", VaultScreen), ("timeline: open", TimelineScreen)]:
             await _palette(pilot, title)
             assert isinstance(app.screen, screen), title
             if isinstance(app.screen, VaultScreen):
@@ -88,7 +91,12 @@ async def test_client_detail_keys_open_vault_policies_members_and_billing(sqlite
         await settle(pilot)
         await pilot.press("m")
         await settle(pilot)
-        assert app.screen.query_one("#tabs").active == "members"
+        from msp_tui.screens.members import MembersScreen
+
+        assert isinstance(app.screen, MembersScreen) and app.screen.organization_id == view.id
+        await pilot.press("escape")
+        await settle(pilot)
+        assert isinstance(app.screen, ClientDetailScreen)
         await pilot.press("6")
         await settle(pilot)
         assert app.screen.query_one("#tabs").active == "billing"

@@ -51,6 +51,8 @@ AREAS: dict[str, Area] = {a.name: a for a in [
     Area("templates", "Apply a policy template", _lazy("msp_tui.screens.drift", "TemplateApplyScreen", db_actor=True),
          Action.MANAGE_TEMPLATES),
     Area("vault", "My personal items", lambda app, **_kw: CLIENT_SCREENS["vault"](app, None)),
+    Area("timeline", "Event timeline", _lazy("msp_tui.screens.timeline", "TimelineScreen", db_actor=True),
+         Action.VIEW_CLIENTS),
 ]}
 
 
@@ -68,6 +70,7 @@ def _client(module: str, cls: str) -> Callable[..., Screen]:
 CLIENT_SCREENS: dict[str, Callable[..., Screen]] = {
     "vault": _client("msp_tui.screens.vault", "VaultScreen"),
     "policies": _client("msp_tui.screens.policies", "PolicyEditorScreen"),
+    "members": _client("msp_tui.screens.members", "MembersScreen"),
 }
 
 
@@ -109,6 +112,8 @@ COMMANDS: list[Command] = [
             Action.VIEW_STAFF),
     Command("staff: invite", "Invite people to the provider's staff",
             lambda app: app.open_area("staff", invite=True), Action.MANAGE_STAFF),
+    Command("timeline: open", "Every event you may see, newest first", lambda app: app.open_area("timeline"),
+            Action.VIEW_CLIENTS),
     Command("billing: open", "Run-rate, discount tier and invoices of the provider",
             lambda app: app.open_area("billing"), Action.VIEW_PROVIDER_BILLING),
     Command("health: open", "What needs attention across every client, worst first",

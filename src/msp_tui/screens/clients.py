@@ -76,6 +76,7 @@ class ClientsScreen(MspScreen):
         Binding("o", "cycle_sort", "Sort", id="sort"),
         Binding("d", "drift", "Policy drift", show=False, id="drift"),
         Binding("v", "vault", "My personal items", show=False, id="vault"),
+        Binding("t", "timeline", "Event timeline", show=False, id="timeline"),
         Binding("u", "unlink", "Unlink", show=False, id="unlink"),
         Binding("r", "reload", "Reload", show=False, id="reload"),
         Binding("escape", "clear_filter", "Clear filter", show=False),
@@ -270,6 +271,9 @@ class ClientsScreen(MspScreen):
 
     def action_vault(self) -> None:
         self.app.open_area("vault")
+
+    def action_timeline(self) -> None:
+        self.app.open_area("timeline")
 
     def action_unlink(self) -> None:
         row = self.table.current_row
