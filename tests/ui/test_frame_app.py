@@ -25,7 +25,7 @@ def _table_text(app, screen) -> str:
 @sync
 async def test_unknown_start_area_opens_the_clients_home(sqlite_db):
     admin = make_provider(sqlite_db)
-    app = MspApp(sqlite_db, actor=admin, start="timeline", start_args={"filter": None})
+    app = MspApp(sqlite_db, actor=admin, start="nowhere", start_args={"filter": None})
     async with app.run_test(size=(120, 36)) as pilot:
         await settle(pilot)
         assert isinstance(app.screen, ClientsScreen)
