@@ -142,6 +142,18 @@ class MspApp(IdleLock, App):
             return
         self.push_screen(ClientDetailScreen(organization_id, tab=tab))
 
+    def on_open_target(self, message) -> None:
+        """Health and drift say where a finding is fixed: ("staff",) or ("client", org_id, place)."""
+        target = tuple(message.target or ())
+        message.stop()
+        if not target:
+            return
+        if target[0] == "client" and len(target) >= 2:
+            place = target[2] if len(target) > 2 else None
+            self.open_client(target[1], tab=place if place in CLIENT_SCREENS else (place or "overview"))
+        elif target[0] in AREAS:
+            self.open_area(target[0], **(target[1] if len(target) > 1 and isinstance(target[1], dict) else {}))
+
     # --- keys and feedback ------------------------------------------------------------------------
 
     def action_help(self) -> None:

@@ -48,6 +48,10 @@ async def test_onboard_new_client_end_to_end(db, admin):
         await settle(pilot)
         await pilot.press("ctrl+u", *"owner@contoso.example", "enter")
         await settle(pilot)
+        await pilot.press("shift+tab", "right", "right", "enter", "tab", "enter")  # payment: invoice (net 30)
+        await settle(pilot)
+        await pilot.press("enter")  # no policy template
+        await settle(pilot)
         # On the confirmation step: nothing written yet.
         assert app.screen.current.key == "confirm"
         assert client_names(db) == []

@@ -44,10 +44,34 @@ AREAS: dict[str, Area] = {a.name: a for a in [
     Area("onboarding", "Onboarding wizard", _lazy("msp_tui.screens.onboarding", "OnboardingScreen"),
          Action.CREATE_CLIENT),
     Area("staff", "Provider staff", _lazy("msp_tui.screens.staff", "StaffScreen"), Action.VIEW_STAFF),
+    Area("billing", "Billing", _lazy("msp_tui.screens.billing", "BillingScreen", db_actor=True),
+         Action.VIEW_PROVIDER_BILLING),
+    Area("health", "Health", _lazy("msp_tui.screens.health", "HealthScreen", db_actor=True), Action.VIEW_CLIENTS),
+    Area("drift", "Policy drift", _lazy("msp_tui.screens.drift", "DriftScreen", db_actor=True), Action.VIEW_CLIENTS),
+    Area("templates", "Apply a policy template", _lazy("msp_tui.screens.drift", "TemplateApplyScreen", db_actor=True),
+         Action.MANAGE_TEMPLATES),
+    Area("vault", "My personal items", lambda app, **_kw: CLIENT_SCREENS["vault"](app, None)),
+    Area("timeline", "Event timeline", _lazy("msp_tui.screens.timeline", "TimelineScreen", db_actor=True),
+         Action.VIEW_CLIENTS),
 ]}
 
+
+def _client(module: str, cls: str) -> Callable[..., Screen]:
+    """A client screen built as `Cls(app.db, app.actor, organization_id)`."""
+
+    def make(app, organization_id) -> Screen:
+        return getattr(importlib.import_module(module), cls)(app.db, app.actor, organization_id)
+
+    return make
+
+
 #: Full screens of one client: name → factory(app, organization_id) (members, vault, billing, policies…).
-CLIENT_SCREENS: dict[str, Callable[..., Screen]] = {}
+#: Billing is a tab of the client detail screen (ClientBillingPane), not a screen of its own.
+CLIENT_SCREENS: dict[str, Callable[..., Screen]] = {
+    "vault": _client("msp_tui.screens.vault", "VaultScreen"),
+    "policies": _client("msp_tui.screens.policies", "PolicyEditorScreen"),
+    "members": _client("msp_tui.screens.members", "MembersScreen"),
+}
 
 
 @dataclass(frozen=True)
@@ -68,6 +92,13 @@ def _on_screen(method: str) -> Callable:
     return run
 
 
+def _marked(app) -> dict:
+    """The clients marked on the clients home (client_ids), or nothing (every client)."""
+    table = getattr(app.screen, "table", None)
+    marked = list(getattr(table, "marked", None) or ()) if getattr(app.screen, "marks_clients", False) else []
+    return {"client_ids": marked} if marked else {}
+
+
 COMMANDS: list[Command] = [
     Command("clients: open", "All clients, the home screen", lambda app: app.open_area("clients"),
             Action.VIEW_CLIENTS),
@@ -81,6 +112,25 @@ COMMANDS: list[Command] = [
             Action.VIEW_STAFF),
     Command("staff: invite", "Invite people to the provider's staff",
             lambda app: app.open_area("staff", invite=True), Action.MANAGE_STAFF),
+    Command("timeline: open", "Every event you may see, newest first", lambda app: app.open_area("timeline"),
+            Action.VIEW_CLIENTS),
+    Command("billing: open", "Run-rate, discount tier and invoices of the provider",
+            lambda app: app.open_area("billing"), Action.VIEW_PROVIDER_BILLING),
+    Command("health: open", "What needs attention across every client, worst first",
+            lambda app: app.open_area("health"), Action.VIEW_CLIENTS),
+    Command("policies: drift report", "Clients whose policies differ from their template",
+            lambda app: app.open_area("drift"), Action.VIEW_CLIENTS),
+    Command("policies: apply template", "Apply a policy template to the marked clients (or all)",
+            lambda app: app.open_area("templates", **_marked(app)), Action.MANAGE_TEMPLATES),
+    Command("vault: my personal items", "Your own personal vault", lambda app: app.open_area("vault")),
+    Command("vault: open this client's vault", "The items of the client on screen",
+            _on_screen("action_vault"), Action.ACCESS_ASSIGNED_ITEMS, needs="client_id"),
+    Command("client: policies", "The policies of the client on screen", _on_screen("action_policies"),
+            Action.MANAGE_POLICIES, needs="client_id"),
+    Command("client: billing", "The billing tab of the client on screen", _on_screen("action_tab_billing"),
+            Action.VIEW_CLIENT_BILLING, needs="client_id"),
+    Command("client: members", "The members of the client on screen", _on_screen("action_members"),
+            Action.VIEW_MEMBERS, needs="client_id"),
     Command("client: rename", "Rename the client on screen", _on_screen("action_rename"), Action.RENAME_CLIENT,
             needs="client_id"),
     Command("client: change seats", "Change the seats of the client on screen", _on_screen("action_seats"),

@@ -1,4 +1,5 @@
-"""One client: overview, members, groups, collections and events; rename and change seats here."""
+"""One client: overview, members, groups, collections, events and billing; rename and change seats here;
+v, p and m open the client's vault, policies and members."""
 
 from __future__ import annotations
 
@@ -21,7 +22,7 @@ from msp_tui.screens.confirm import AskModal, TypeNameModal
 from msp_tui.widgets.paged_table import Column, Page, PagedTable, list_fetcher
 from msp_tui.widgets.text import plain
 
-TABS = ["overview", "members", "groups", "collections", "events"]
+TABS = ["overview", "members", "groups", "collections", "events", "billing"]
 RECENT_EVENTS = 8
 
 
@@ -101,13 +102,18 @@ def ask_unlink(screen: MspScreen, org_id: uuid.UUID, name: str, after=None) -> N
 
 class ClientDetailScreen(MspScreen):
     TITLE_TEXT = "Client"
-    GUARDED = {"rename": Action.RENAME_CLIENT, "seats": Action.CHANGE_SEATS, "unlink": Action.UNLINK_CLIENT}
+    GUARDED = {"rename": Action.RENAME_CLIENT, "seats": Action.CHANGE_SEATS, "unlink": Action.UNLINK_CLIENT,
+               "vault": Action.ACCESS_ASSIGNED_ITEMS, "policies": Action.VIEW_CLIENT,
+               "members": Action.VIEW_MEMBERS, "tab_billing": Action.VIEW_CLIENT_BILLING}
     HIDDEN_WHEN_REFUSED = frozenset({"unlink"})
     BINDINGS = [
         Binding("escape", "back", "Back", id="back"),
         Binding("r", "rename", "Rename", id="rename"),
         Binding("e", "seats", "Seats", id="seats"),
         Binding("u", "unlink", "Unlink", id="unlink"),
+        Binding("v", "vault", "Vault", id="vault"),
+        Binding("p", "policies", "Policies", id="policies"),
+        Binding("m", "members", "Members", id="members"),
         Binding("ctrl+r", "reload", "Reload", show=False, id="reload"),
         *[Binding(str(i + 1), f"tab('{t}')", f"{t.capitalize()} tab", show=False) for i, t in enumerate(TABS)],
     ]
@@ -144,6 +150,9 @@ class ClientDetailScreen(MspScreen):
                 yield PagedTable(columns=EVENT_COLUMNS, fetch=event_fetcher(db, actor, org), row_key=lambda e: e.id,
                                  empty_text="No events in the last 90 days.", can_fetch_backward=False,
                                  openable=False, id="events-table")
+            with TabPane("6 Billing", id="billing"):
+                yield Static(Text("Checking whether you may see this client's billing…", style="dim"),
+                             id="billing-reason")
         yield from self.compose_footer()
 
     def on_mount(self) -> None:
@@ -183,13 +192,52 @@ class ClientDetailScreen(MspScreen):
             grid.add_row("", Text("none in the last 90 days", style="dim"))
         self.query_one("#overview-body", Static).update(grid)
 
+    def _got_decisions(self, decisions) -> None:
+        super()._got_decisions(decisions)
+        d = decisions.get("tab_billing")
+        reason = self.query("#billing-reason")
+        if d is None or not reason:
+            return
+        if d.allowed:
+            from msp_tui.screens.billing import ClientBillingPane
+
+            reason.first().remove()
+            self.query_one("#billing", TabPane).mount(
+                ClientBillingPane(self.db, self.actor, self.client_id, id="billing-pane"))
+        else:
+            reason.first().update(Text(f"{d.reason} [{d.rule}]"))
+
     def action_back(self) -> None:
         self.app.pop_screen()
+
+    # --- this client's other screens (screens/areas.py CLIENT_SCREENS) ------------------------------
+
+    def _open(self, name: str) -> None:
+        from msp_tui.screens.areas import CLIENT_SCREENS
+
+        self.app.push_screen(CLIENT_SCREENS[name](self.app, self.client_id))
+
+    def action_vault(self) -> None:
+        self._open("vault")
+
+    def action_policies(self) -> None:
+        self._open("policies")
+
+    def action_members(self) -> None:
+        from msp_tui.screens.areas import CLIENT_SCREENS
+
+        if "members" in CLIENT_SCREENS:
+            self._open("members")
+        else:
+            self.action_tab("members")
+
+    def action_tab_billing(self) -> None:
+        self.action_tab("billing")
 
     def action_tab(self, tab: str) -> None:
         self.query_one("#tabs", TabbedContent).active = tab
         pane = self.query_one(f"#{tab}", TabPane)
-        tables = pane.query(PagedTable)
+        tables = pane.query("PagedTable, ClientBillingPane")
         if tables:
             tables.first().focus()
 

@@ -1,4 +1,5 @@
-"""The home: every client with plan, seats, status and health flags, from SQL pages."""
+"""The home: every client with plan, seats, status and health flags (policy drift too), from SQL pages;
+keys to health, billing, staff and the drift report."""
 
 from __future__ import annotations
 
@@ -22,11 +23,13 @@ EMPTY = Text.assemble("No clients yet. Press ", ("n", "bold"), " to onboard a ne
 EMPTY_SERVICE_USER = Text("No clients yet. A Provider Admin onboards clients (press ? for keys).")
 
 
-def _flags(c: ClientView) -> Text:
+def _flags(c: ClientView, drifted: bool = False) -> Text:
     parts = list(c.flags)
     if c.is_internal:
         parts.append("internal")
-    return Text(", ".join(parts), style="bold" if c.seats_full or c.stale_invites else "")
+    if drifted:
+        parts.append("drift")
+    return Text(", ".join(parts), style="bold" if c.seats_full or c.stale_invites or drifted else "")
 
 
 def plan_short(plan: PlanType) -> str:
@@ -58,13 +61,22 @@ def client_fetcher(db, actor, text: str, sort: str, descending: bool):
 
 class ClientsScreen(MspScreen):
     TITLE_TEXT = "Clients"
-    GUARDED = {"new_client": Action.CREATE_CLIENT, "staff": Action.VIEW_STAFF, "unlink": Action.UNLINK_CLIENT}
-    HIDDEN_WHEN_REFUSED = frozenset({"staff", "unlink"})
+    GUARDED = {"new_client": Action.CREATE_CLIENT, "staff": Action.VIEW_STAFF, "unlink": Action.UNLINK_CLIENT,
+               "billing": Action.VIEW_PROVIDER_BILLING, "health": Action.VIEW_CLIENTS,
+               "drift": Action.VIEW_CLIENTS}
+    HIDDEN_WHEN_REFUSED = frozenset({"staff", "unlink", "billing"})
+    #: The palette's "policies: apply template" takes the clients marked here.
+    marks_clients = True
     BINDINGS = [
         Binding("slash", "filter", "Filter", id="filter"),
         Binding("n", "new_client", "New client", id="new-client"),
         Binding("s", "staff", "Staff", id="staff"),
+        Binding("h", "health", "Health", show=False, id="health"),
+        Binding("b", "billing", "Billing", show=False, id="billing"),
         Binding("o", "cycle_sort", "Sort", id="sort"),
+        Binding("d", "drift", "Policy drift", show=False, id="drift"),
+        Binding("v", "vault", "My personal items", show=False, id="vault"),
+        Binding("t", "timeline", "Event timeline", show=False, id="timeline"),
         Binding("u", "unlink", "Unlink", show=False, id="unlink"),
         Binding("r", "reload", "Reload", show=False, id="reload"),
         Binding("escape", "clear_filter", "Clear filter", show=False),
@@ -76,6 +88,9 @@ class ClientsScreen(MspScreen):
         self.filter_text = ""
         self.sort = "name"
         self.descending = False
+        #: Drift flags from core, asked for once per page of rows (services.policies.drifted_client_ids).
+        self.drifted: set = set()
+        self.drift_known: set = set()
 
     def compose(self) -> ComposeResult:
         yield from self.compose_header()
@@ -83,7 +98,8 @@ class ClientsScreen(MspScreen):
         with Horizontal(id="filter-bar"):
             yield Static(Text("Filter /", style="bold"), id="filter-label")
             yield Input(placeholder="part of a client's name (esc clears)", id="filter")
-        yield PagedTable(columns=CLIENT_COLUMNS, fetch=self._fetcher(), row_key=lambda c: c.id,
+        columns = [*CLIENT_COLUMNS[:-1], Column("flags", "Flags", 0, self._flags_of, ratio=2)]
+        yield PagedTable(columns=columns, fetch=self._fetcher(), row_key=lambda c: c.id,
                          empty_text=EMPTY, sort_key=self.sort, id="clients")
         yield Static("", id="status-line", classes="status-line")
         yield from self.compose_footer()
@@ -113,6 +129,7 @@ class ClientsScreen(MspScreen):
     def on_screen_resume(self) -> None:
         if getattr(self, "_stale", False):
             self._stale = False
+            self.drift_known.clear()
             self.table.reload(keep_marks=True, keep_position=True)
             self._load_failover()
 
@@ -147,6 +164,7 @@ class ClientsScreen(MspScreen):
     @on(Input.Submitted, "#filter")
     def _filter_done(self) -> None:
         self.table.focus()
+        self._load_drift()
 
     def action_clear_filter(self) -> None:
         box = self.query_one("#filter", Input)
@@ -154,6 +172,7 @@ class ClientsScreen(MspScreen):
             box.value = ""
         self.query_one("#filter-bar").display = False
         self.table.focus()
+        self._load_drift()
 
     def action_sort(self, key: str) -> None:
         if key == self.sort:
@@ -174,13 +193,39 @@ class ClientsScreen(MspScreen):
         table.reload(keep_marks=True)
 
     def action_reload(self) -> None:
+        self.drift_known.clear()
         self.table.reload(keep_marks=True, keep_position=True)
         self._load_failover()
+
+    @on(PagedTable.Loaded, "#clients")
+    def _page_loaded(self) -> None:
+        # Not while the filter is being typed: each keystroke stays one page query (test_frame_scale).
+        if not self.query_one("#filter", Input).has_focus:
+            self._load_drift()
 
     @on(PagedTable.Loaded, "#clients")
     @on(PagedTable.Highlighted, "#clients")
     def _loaded(self) -> None:
         self._update_status()
+
+    # --- drift flags: one core query for the rows not asked about yet (a page), never one per row ---
+
+    def _flags_of(self, c: ClientView) -> Text:
+        return _flags(c, c.id in self.drifted)
+
+    def _load_drift(self) -> None:
+        from msp_tui.core.services.policies import drifted_client_ids
+
+        ids = [r.id for r in self.table.rows if r.id not in self.drift_known]
+        if ids:
+            self.run_db(drifted_client_ids, self.db, self.actor, ids, on_done=lambda found: self._got_drift(ids, found),
+                        group="drift")
+
+    def _got_drift(self, ids: list, found: set) -> None:
+        self.drift_known.update(ids)
+        self.drifted.difference_update(ids)
+        self.drifted.update(found)
+        self.table.refresh()
 
     def _update_status(self) -> None:
         table = self.table
@@ -214,6 +259,21 @@ class ClientsScreen(MspScreen):
 
     def action_staff(self) -> None:
         self.app.open_area("staff")
+
+    def action_health(self) -> None:
+        self.app.open_area("health")
+
+    def action_billing(self) -> None:
+        self.app.open_area("billing")
+
+    def action_drift(self) -> None:
+        self.app.open_area("drift")
+
+    def action_vault(self) -> None:
+        self.app.open_area("vault")
+
+    def action_timeline(self) -> None:
+        self.app.open_area("timeline")
 
     def action_unlink(self) -> None:
         row = self.table.current_row

@@ -76,6 +76,11 @@ class Step(Widget):
     def applies(self) -> bool:
         return self.mode in ("both", self.data.mode)
 
+    @classmethod
+    def skipped(cls, data: WizardData) -> bool:
+        """True when this step does not apply to what was chosen so far (e.g. payment when consolidated)."""
+        return False
+
     def focus_first(self) -> None:
         for w in self.query("Input, OptionList"):
             w.focus()
@@ -247,9 +252,109 @@ class ConfirmStep(Step):
                      classes="modal-hint")
 
 
+class PaymentStep(Step):
+    """Card, bank account or invoice (billing.PaymentForm); skipped when billing is consolidated. The typed
+    number goes only into core's payment_input, which keeps brand, last four digits, expiry and holder."""
+
+    key, title, mode = "payment", "Payment method", "new"
+
+    @classmethod
+    def skipped(cls, data: WizardData) -> bool:
+        return data.extras.get("billing_mode") == "consolidated"
+
+    def compose(self) -> ComposeResult:
+        from textual.widgets import Button
+
+        from msp_tui.screens.billing import PaymentForm
+
+        yield Static(Text("How this client pays (tab between fields; enter on the last one goes on)"))
+        yield PaymentForm(id="payment-form")
+        yield Button("Next", id="payment-next", compact=True)
+
+    def focus_first(self) -> None:
+        self.query_one("#payment-form").focus_first()
+
+    @on(Input.Submitted)
+    def _field_done(self, event: Input.Submitted) -> None:
+        fields = [w for w in self.query(Input) if w.display and w.parent.display and "hidden" not in w.classes]
+        if fields and event.input is not fields[-1]:
+            event.stop()
+            fields[fields.index(event.input) + 1].focus()
+
+    def on_button_pressed(self, event) -> None:
+        event.stop()
+        self.screen.run_worker(self.screen.action_next())
+
+    def accept(self) -> str | None:
+        stored = self.query_one("#payment-form").collect()
+        if stored is None:
+            return "payment"
+        self.data.extras["payment"] = stored
+        return None
+
+    def summary(self) -> list[tuple[str, str]]:
+        payment = self.data.extras.get("payment")
+        return [("Payment", payment.label)] if payment is not None else []
+
+
+class TemplateStep(Step):
+    """A policy template for the new client, or none (services.policy_templates)."""
+
+    key, title, mode = "template", "Policy template", "new"
+
+    def compose(self) -> ComposeResult:
+        yield Static(Text("Apply a policy template (Enterprise plans only), or none"))
+        yield OptionList(Option("No template", id="none"), id="templates")
+        yield Static("", classes="field-error", id="error")
+
+    def on_mount(self) -> None:
+        from msp_tui.core.services import policy_templates
+
+        self.screen.run_db(policy_templates.list_templates, self.app.db, self.app.actor, on_done=self._loaded,
+                           on_error=lambda exc: self.query_one("#error", Static).update(Text(exc.message)))
+
+    def _loaded(self, templates) -> None:
+        ol = self.query_one(OptionList)
+        self.names = {str(t.id): t.name for t in templates}
+        for t in templates:
+            ol.add_option(Option(Text.assemble(plain(t.name), "  ", plain(t.description, "dim")), id=str(t.id)))
+        chosen = self.data.extras.get("template")
+        ids = ["none", *self.names]
+        ol.highlighted = ids.index(str(chosen[0])) if chosen and str(chosen[0]) in ids else 0
+
+    def accept(self) -> str | None:
+        ol = self.query_one(OptionList)
+        option = ol.get_option_at_index(ol.highlighted or 0)
+        if option.id == "none":
+            self.data.extras.pop("template", None)
+        else:
+            import uuid
+
+            self.data.extras["template"] = (uuid.UUID(option.id), self.names[option.id])
+        return None
+
+    def summary(self) -> list[tuple[str, str]]:
+        chosen = self.data.extras.get("template")
+        return [("Policy template", f"{chosen[1]} (applied right after the client is created)" if chosen
+                 else "none")]
+
+    def commit(self, db, actor, data: WizardData, client) -> None:
+        """Core applies templates one client per transaction (apply_template); there is no way to apply
+        one inside create_client's transaction, so it runs right after, and a refusal is reported."""
+        chosen = data.extras.get("template")
+        if not chosen:
+            return
+        from msp_tui.core.services import policy_templates
+
+        result = policy_templates.apply_template(db, actor, chosen[0], [client.id], dry_run=False)
+        errors = [c.error for c in result.clients if c.error]
+        data.extras["template_result"] = (f"Template {chosen[1]} not applied: {errors[0]}" if errors
+                                          else f"Template {chosen[1]} applied.")
+
+
 #: The wizard's steps in order; other issues insert theirs with insert_step().
 STEPS: list[type[Step]] = [ChooseStep, NameStep, PlanStep, SeatsStep, BillingEmailStep, OwnerEmailStep,
-                           ExistingOrgStep, ConfirmStep]
+                           ExistingOrgStep, PaymentStep, TemplateStep, ConfirmStep]
 
 
 def insert_step(step: type[Step], *, before: str = "confirm") -> None:
@@ -263,11 +368,20 @@ def onboard(db, actor, data: WizardData, steps: list[Step]):
     if data.mode == "existing":
         client = client_service.add_existing(db, actor, data.org_id)
     else:
+        # The payment method (if any) is written in create_client's own transaction.
         client = client_service.create_client(db, actor, name=data.name, plan=data.plan, seats=data.seats,
-                                              owner_email=data.owner_email, billing_email=data.billing_email)
+                                              owner_email=data.owner_email, billing_email=data.billing_email,
+                                              payment=data.extras.get("payment"))
     for step in steps:
         step.commit(db, actor, data, client)
     return client
+
+
+def _billing_mode(db, actor) -> str:
+    """"per_client" or "consolidated", from core (the payment step is skipped when consolidated)."""
+    from msp_tui.core.services import billing
+
+    return billing.summary(db, actor).mode
 
 
 class OnboardingScreen(MspScreen):
@@ -300,15 +414,20 @@ class OnboardingScreen(MspScreen):
 
     async def on_mount(self) -> None:
         super().on_mount()
+        self.run_db(_billing_mode, self.db, self.actor, on_done=self._got_billing_mode, on_error=lambda _e: None,
+                    group="billing-mode")
         self.index = 1 if self.data.mode == "existing" else 0
         self._advance_to_applicable(+1)
         await self._show()
+
+    def _got_billing_mode(self, mode: str) -> None:
+        self.data.extras["billing_mode"] = mode
 
     def _steps(self) -> list[type[Step]]:
         return list(STEPS)
 
     def _applies(self, cls: type[Step]) -> bool:
-        return cls.mode in ("both", self.data.mode)
+        return cls.mode in ("both", self.data.mode) and not cls.skipped(self.data)
 
     def _advance_to_applicable(self, direction: int) -> None:
         steps = self._steps()
@@ -402,6 +521,8 @@ class OnboardingScreen(MspScreen):
         self.busy = False
         verb = "Added" if self.data.mode == "existing" else "Created"
         self.app.say(f"{verb} client {client.name}.")
+        if "template_result" in self.data.extras:
+            self.app.say(self.data.extras.pop("template_result"))
         self.app.pop_screen()
         self.app.open_client(client.id)
 

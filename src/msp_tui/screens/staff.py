@@ -51,6 +51,16 @@ def invite_error(text: str) -> str | None:
     return None
 
 
+def fingerprint_message(found: list[tuple[str, str]]) -> Text:
+    """Each person's fingerprint phrase, to compare with the phrase they read out before confirming."""
+    text = Text("Ask each person for their fingerprint phrase (shown when they sign in) and compare it "
+                "word by word. Confirm only if it matches:\n\n")
+    for email, phrase in found:
+        text.append_text(plain(email, "bold")).append("\n  ").append_text(plain(phrase)).append("\n")
+    text.append("\nThey get the provider key and access to every client.")
+    return text
+
+
 class InviteModal(ModalScreen[tuple[list[str], StaffRole] | None]):
     """Several emails at once and one role; checked by core's StaffInvite as you type."""
 
@@ -190,9 +200,16 @@ class StaffScreen(MspScreen):
                 self.run_db(work, on_done=lambda done: self._done(f"Confirmed {', '.join(done)}.")(None),
                             on_error=self._failed)
 
-        self.app.push_screen(ConfirmModal("Confirm staff", plain(
-            "Confirm " + ", ".join(r.email for r in rows) + "? They get the provider key and access to "
-            "every client."), confirm_label="Confirm"), ask)
+        def phrases():
+            from msp_tui.core.services.accounts import fingerprint_of
+
+            return [(r.email, fingerprint_of(self.db, r.account_id)) for r in rows]
+
+        def show(found) -> None:
+            self.app.push_screen(ConfirmModal("Confirm staff", fingerprint_message(found),
+                                              confirm_label="Confirm"), ask)
+
+        self.run_db(phrases, on_done=show, on_error=self._failed)
 
     def action_reinvite(self) -> None:
         rows = [r for r in self.table.marked_rows if r.status == StaffStatus.INVITED]
