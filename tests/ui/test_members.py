@@ -144,6 +144,15 @@ async def _member_flows(db, admin):
         assert screen.check_action("confirm", ()) is True
         await pilot.press("c")
         await settle(pilot)
+        # Confirming hands over the org key: the dialog shows Ana's fingerprint phrase first.
+        with db.read() as s:
+            ana_account = s.execute(select(Member.account_id).where(
+                Member.email == "ana@contoso.example")).scalar_one()
+        phrase = accounts.fingerprint_of(db, ana_account)
+        assert phrase in "".join(str(w.render()) for w in pilot.app.screen.query("Static"))
+        assert _statuses(db, c.id)["ana@contoso.example"][1] == MemberStatus.ACCEPTED
+        await pilot.press("y")
+        await settle(pilot)
         assert _statuses(db, c.id)["ana@contoso.example"][1] == MemberStatus.CONFIRMED
         assert len(_events(db, c.id, EventType.MEMBER_CONFIRMED)) == 1
         _move_to(screen, "ana@contoso.example")

@@ -288,7 +288,29 @@ class MembersScreen(Screen):
         self._simple("reinvite", member_service.reinvite)
 
     def action_confirm(self) -> None:
-        self._simple("confirm", member_service.confirm)
+        """Confirming hands over the org key: first compare each person's fingerprint phrase."""
+        chosen = self.targets()
+        if not chosen or self.refusal("confirm"):
+            return
+        db = self.db
+
+        def phrases() -> None:
+            from msp_tui.core.services.accounts import fingerprint_of
+
+            found = [(m.email, fingerprint_of(db, m.account_id)) for m in chosen if m.account_id]
+            self.app.call_from_thread(show, found)
+
+        def show(found) -> None:
+            from msp_tui.screens.staff import fingerprint_message
+
+            def done(yes: bool | None) -> None:
+                if yes:
+                    self._simple("confirm", member_service.confirm)
+
+            self.app.push_screen(ConfirmModal("Confirm members", fingerprint_message(found),
+                                              confirm_label="Confirm"), done)
+
+        self.run_worker(phrases, thread=True, group="fingerprints")
 
     def action_restore(self) -> None:
         self._simple("restore", member_service.restore)
