@@ -18,23 +18,9 @@ from msp_tui.core.enums import MemberRole
 from msp_tui.core.errors import MspError
 from msp_tui.core.permissions import CUSTOM_FLAGS
 from msp_tui.core.services.member_actions import MemberPanel
+from msp_tui.widgets.dialog_css import form_dialog_css
 
-DIALOG_CSS = """
-MemberDialog { align: center middle; }
-MemberDialog > VerticalScroll {
-    width: 84; max-width: 100%; height: auto; max-height: 100%;
-    border: thick $accent; background: $surface; padding: 0 1;
-}
-MemberDialog Label.field { margin-top: 1; }
-MemberDialog Input { border: none; height: 1; background: $boost; padding: 0 1; }
-MemberDialog Input:focus { background: $primary-muted; border: none; }
-MemberDialog RadioSet:focus { border: none; background: $boost; }
-MemberDialog RadioSet { border: none; padding: 0; }
-MemberDialog .error { color: $error; height: auto; }
-MemberDialog .hint { color: $text-muted; height: auto; }
-MemberDialog Horizontal.buttons { height: auto; margin-top: 1; align-horizontal: right; }
-MemberDialog Horizontal.buttons Button { margin-left: 1; }
-MemberDialog RadioSet { layout: horizontal; width: 100%; height: auto; }
+DIALOG_CSS = form_dialog_css("MemberDialog", 84) + """
 MemberDialog #flags { height: auto; }
 MemberDialog .no-flags #flags, MemberDialog .no-flags #flags-label { display: none; }
 MemberDialog Checkbox { width: 100%; padding: 0; border: none; height: 1; }

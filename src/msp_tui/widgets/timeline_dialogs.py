@@ -24,23 +24,9 @@ from msp_tui.core.event_text import describe, type_name
 from msp_tui.core.events import EventFilter, EventRow, EventScope
 from msp_tui.core.services import timeline
 from msp_tui.widgets.timeline_table import inert, who_text
+from msp_tui.widgets.dialog_css import form_dialog_css
 
-DIALOG_CSS = """
-TimelineDialog { align: center middle; }
-TimelineDialog > VerticalScroll {
-    width: 76; max-width: 100%; height: auto; max-height: 100%;
-    border: thick $accent; background: $surface; padding: 0 1;
-}
-TimelineDialog Label.field { margin-top: 1; }
-TimelineDialog Input { border: none; height: 1; background: $boost; padding: 0 1; }
-TimelineDialog Input:focus { background: $primary-muted; border: none; }
-TimelineDialog RadioSet:focus { border: none; background: $boost; }
-TimelineDialog RadioSet { border: none; padding: 0; }
-TimelineDialog .error { color: $error; height: auto; }
-TimelineDialog .hint { color: $text-muted; height: auto; }
-TimelineDialog Horizontal.buttons { height: auto; margin-top: 1; align-horizontal: right; }
-TimelineDialog Horizontal.buttons Button { margin-left: 1; }
-TimelineDialog RadioSet { layout: horizontal; width: 100%; height: auto; }
+DIALOG_CSS = form_dialog_css("TimelineDialog", 76) + """
 TimelineDialog Horizontal.range { height: auto; }
 TimelineDialog Horizontal.range Input { width: 1fr; }
 """
