@@ -19,7 +19,7 @@ from msp_tui.core.errors import BadInput, NotFound, Refused
 from msp_tui.core.models import (Client, Collection, CollectionMember, Member, Organization, Provider,
                                  SeatChange, Staff)
 from msp_tui.core.schemas import NewClient, Rename, Seats, parse
-from msp_tui.core.services.common import (INVITATION_LIFETIME, check_version, find_client, get_org,
+from msp_tui.core.services.common import (INVITATION_LIFETIME, as_uuid, check_version, find_client, get_org,
                                           refresh_seats, touch)
 
 DEFAULT_COLLECTION = "Default collection"
@@ -222,8 +222,6 @@ def add_existing(db: Database, actor: Actor, ref: str | uuid.UUID) -> ClientView
     """Bring an organization the admin owns under management (event 1901)."""
     with db.write() as s:
         check(s, actor, Action.ADD_EXISTING_CLIENT)
-        from msp_tui.core.services.common import as_uuid
-
         ident = as_uuid(ref)
         stmt = select(Organization)
         stmt = stmt.where(Organization.id == ident) if ident else stmt.where(
