@@ -7,7 +7,7 @@ import time
 from datetime import timedelta
 
 from benchmarks import ui
-from benchmarks.common import Row, Samples, Skip, Stopwatch, measured, require, run_async, timed_pair
+from benchmarks.common import Row, Samples, Skip, measured, require, run_async, timed_pair
 
 TITLE = "3 timeline"
 PAGE = 100
@@ -89,16 +89,12 @@ async def _screen(db, actor, repeat: int) -> tuple[Samples, Samples, Samples]:
     opens, pages, filters = Samples(), Samples(), Samples()
     async with app.run_test(size=ui.SIZE) as pilot:
         for i in range(repeat + 1):
-            with Stopwatch() as sw:
-                screen = TimelineScreen(db, actor)
-                app.push_screen(screen)
-                await ui.until(pilot, lambda: ui.timeline_loaded(screen))
-                await pilot.pause()
-            if i:
-                opens.add(sw.wall, sw.cpu)
+            screen = TimelineScreen(db, actor)
+            await ui.timed_until(pilot, lambda: app.push_screen(screen), lambda: ui.timeline_loaded(screen),
+                                 opens if i else Samples())
             if i < repeat:
                 app.pop_screen()
-                await pilot.pause()
+                await ui.settle(pilot)
         for _ in range(repeat):
             before = len(screen.table.rows)
             await ui.timed_press(pilot, "G", pages)
