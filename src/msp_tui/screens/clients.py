@@ -222,10 +222,11 @@ class ClientsScreen(MspScreen):
                         group="drift")
 
     def _got_drift(self, ids: list, found: set) -> None:
+        changed = (self.drifted & set(ids)) ^ set(found)  # rows whose flag appears or goes
         self.drift_known.update(ids)
         self.drifted.difference_update(ids)
         self.drifted.update(found)
-        self.table.refresh()
+        self.table.refresh_rows(changed)
 
     def _update_status(self) -> None:
         table = self.table
@@ -236,7 +237,10 @@ class ClientsScreen(MspScreen):
             parts.append(f"filter “{self.filter_text.strip()}”")
         if table.marked:
             parts.append(f"{len(table.marked)} marked")
-        self.query_one("#status-line", Static).update(Text(" · ".join(parts)))
+        text = " · ".join(parts)
+        if text != getattr(self, "_status_text", None):  # a cursor move changes nothing here
+            self._status_text = text
+            self.query_one("#status-line", Static).update(Text(text), layout=False)  # one fixed line
 
     # --- actions ----------------------------------------------------------------------------------
 

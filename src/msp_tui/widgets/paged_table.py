@@ -27,7 +27,7 @@ from rich.style import Style
 from rich.text import Text
 from textual import events
 from textual.binding import Binding
-from textual.geometry import Size
+from textual.geometry import Region
 from textual.message import Message
 from textual.reactive import reactive
 from textual.strip import Strip
@@ -116,7 +116,7 @@ class PagedTable(Widget, can_focus=True):
         Binding("space", "toggle_mark", "Mark"),
     ]
 
-    cursor = reactive(0, init=False)
+    cursor = reactive(0, init=False, repaint=False)  # watch_cursor repaints what the move changed
 
     class Opened(Message):
         """Enter on a row."""
@@ -178,6 +178,11 @@ class PagedTable(Widget, can_focus=True):
         self._generation = 0
         self._busy = False
         self._return_to: Hashable | None = None
+        #: Drawn rows by (row key, width, style): a key press that moves the cursor or a page that
+        #: arrives redraws only what changed. `refresh_rows` drops entries when a row's look changes.
+        self._line_cache: dict[tuple, Strip] = {}
+        self._drawn_cursor: int | None = None
+        self._paint_style: Style | None = None
 
     # --- data ---------------------------------------------------------------------------------
 
@@ -210,6 +215,26 @@ class PagedTable(Widget, can_focus=True):
         gen = self._generation
         self._request(gen, None, from_end, replace=True)
 
+    def refresh_rows(self, keys: Iterable[Hashable] | None = None) -> None:
+        """Redraw rows whose look changed outside the table (a flag the screen learned later);
+        None: every row. Only rows on screen are repainted."""
+        if keys is None:
+            self._line_cache.clear()
+            self.refresh()
+            return
+        keys = set(keys)
+        if not keys:
+            return
+        self._line_cache = {k: v for k, v in self._line_cache.items() if k[0] not in keys}
+        rows = self._state.rows
+        for y in range(1, self._body_height() + 1):
+            index = self._top + y - 1
+            if index < len(rows) and self.row_key(rows[index]) in keys:
+                self._refresh_line(y)
+
+    def _refresh_line(self, y: int) -> None:
+        self.refresh(Region(0, y, max(1, self.size.width), 1))
+
     def _request(self, gen: int, cursor, backward: bool, *, replace: bool = False) -> None:
         self._busy = True
         limit = self.page_size
@@ -231,7 +256,9 @@ class PagedTable(Widget, can_focus=True):
         self.rows_fetched += len(page.rows)
         st = self._state
         rows = list(reversed(page.rows)) if backward else list(page.rows)
+        visible_before = self._shows_end()
         if replace:
+            self._line_cache.clear()
             self._state = st = _State(rows=rows, loaded=True, error=error)
             if backward:
                 st.head, st.tail = page.next_cursor, None
@@ -248,18 +275,26 @@ class PagedTable(Widget, can_focus=True):
             self._return_to = None
             self.set_reactive(PagedTable.cursor, target)
             self._after_move()
+            self.refresh()
         elif backward:
+            # Rows arrive above the view, which moves down with the cursor: nothing on screen changes.
             st.rows[:0] = rows
             st.head = page.next_cursor
             self._top += len(rows)
+            if self._drawn_cursor is not None:
+                self._drawn_cursor += len(rows)
             self.set_reactive(PagedTable.cursor, self.cursor + len(rows))
             self._after_move()
         else:
             st.rows.extend(rows)
             st.tail = page.next_cursor
-        self.virtual_size = Size(self.size.width, len(st.rows) + 1)
-        self.refresh()
+            if visible_before:  # the "more…" line (or blank space) below the last row was on screen
+                self.refresh()
         self.post_message(self.Loaded(self, len(st.rows), error))
+
+    def _shows_end(self) -> bool:
+        """Whether the line after the last loaded row is inside the view."""
+        return len(self._state.rows) < self._top + self._body_height()
 
     def _maybe_extend(self) -> None:
         if self._busy:
@@ -284,11 +319,19 @@ class PagedTable(Widget, can_focus=True):
 
     def _after_move(self) -> None:
         h = self._body_height()
+        top = self._top
         if self.cursor < self._top:
             self._top = self.cursor
         elif self.cursor >= self._top + h:
             self._top = self.cursor - h + 1
-        self.refresh()
+        if self._top == top and self._drawn_cursor is not None:
+            # The view stayed: repaint the two lines the cursor left and reached.
+            for index in {self._drawn_cursor, self.cursor}:
+                if top <= index < top + h:
+                    self._refresh_line(index - top + 1)
+        else:
+            self.refresh()
+        self._drawn_cursor = self.cursor
         row = self.current_row
         if row is not None:
             self.post_message(self.Highlighted(self, row))
@@ -361,24 +404,42 @@ class PagedTable(Widget, can_focus=True):
         return [c.width or max(4, spare * c.ratio // parts) for c in self.columns]
 
     def _cells(self, prefix: str, values: list[Text], width: int, style: Style) -> Strip:
+        """One line of cells as segments: plain cells (most) become one segment each, styled cells
+        go through rich; long cells end in an ellipsis."""
+        console = self.app.console
         widths = self._widths(width - len(prefix))
-        line = Text(prefix, no_wrap=True, overflow="ellipsis")
+        segments = [Segment(prefix, style)]
+        last = len(self.columns) - 1
         for i, (col, text, w) in enumerate(zip(self.columns, values, widths)):
-            cell = text.copy() if inert_str(text.plain) == text.plain else plain(text.plain, str(text.style))
-            cell.truncate(w, overflow="ellipsis", pad=False)
-            pad = w - cell.cell_len
-            if col.align == "right":
-                line.append(" " * pad)
-                line.append_text(cell)
+            if inert_str(text.plain) != text.plain:
+                text = plain(text.plain, str(text.style))
+            if text.cell_len > w:
+                text = text.copy()
+                text.truncate(w, overflow="ellipsis")
+            cell_style = style + console.get_style(text.style) if text.style else style
+            if text.spans:
+                cell = [Segment(seg.text, cell_style + seg.style if seg.style else cell_style)
+                        for seg in text.render(console)]
             else:
-                line.append_text(cell)
-                line.append(" " * pad)
-            if i < len(self.columns) - 1:
-                line.append(" ")
-        line.truncate(width, pad=True)
-        segments = [Segment(seg.text, style + seg.style if seg.style else style)
-                    for seg in line.render(self.app.console)]
-        return Strip(segments, width).crop(0, width)
+                cell = [Segment(text.plain, cell_style)]
+            pad = Segment(" " * (w - text.cell_len), style)
+            if col.align == "right":
+                segments.append(pad)
+                segments += cell
+            else:
+                segments += cell
+                segments.append(pad)
+            if i < last:
+                segments.append(Segment(" ", style))
+        return Strip(segments).adjust_cell_length(width, style)
+
+    def render_lines(self, crop):
+        # The widget's base style is the same for every line of one paint: look it up once.
+        self._paint_style = self.rich_style
+        try:
+            return super().render_lines(crop)
+        finally:
+            self._paint_style = None
 
     def _header_values(self) -> list[Text]:
         out = []
@@ -391,7 +452,7 @@ class PagedTable(Widget, can_focus=True):
 
     def render_line(self, y: int) -> Strip:
         width = self.size.width
-        base = self.rich_style
+        base = self._paint_style or self.rich_style
         if y == 0:
             return self._cells("  ", self._header_values(), width,
                                base + self.get_component_rich_style("paged-table--header"))
@@ -411,14 +472,21 @@ class PagedTable(Widget, can_focus=True):
                 return Strip([Segment("  more…", style)]).extend_cell_length(width, style)
             return Strip.blank(width, base)
         row = st.rows[index]
-        values = []
-        for col in self.columns:
-            v = col.value(row)
-            values.append(v if isinstance(v, Text) else plain(v))
-        marked = self.row_key(row) in self.marked
+        key = self.row_key(row)
+        marked = key in self.marked
         style = base
         if marked:
             style = style + self.get_component_rich_style("paged-table--marked")
         if index == self.cursor:
             style = style + self.get_component_rich_style("paged-table--cursor")
-        return self._cells("● " if marked else "  ", values, width, style)
+        cache_key = (key, width, style, marked)
+        strip = self._line_cache.get(cache_key)
+        if strip is None:
+            if len(self._line_cache) > 4000:  # a long scroll: keep memory flat
+                self._line_cache.clear()
+            values = []
+            for col in self.columns:
+                v = col.value(row)
+                values.append(v if isinstance(v, Text) else plain(v))
+            strip = self._line_cache[cache_key] = self._cells("● " if marked else "  ", values, width, style)
+        return strip

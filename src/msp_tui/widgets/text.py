@@ -13,6 +13,8 @@ from rich.text import Text
 
 def inert_str(value: object) -> str:
     text = "" if value is None else str(value)
+    if text.isprintable():  # the common case, in C: printable text holds no Cc/Cf character
+        return text
     if not any(unicodedata.category(ch) in ("Cc", "Cf") for ch in text):
         return text
     out = []

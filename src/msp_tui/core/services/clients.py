@@ -46,7 +46,8 @@ class ClientView:
         return self.remaining <= 0
 
 
-def _view(org: Organization, stale_invites: bool = False) -> ClientView:
+def _view(org, stale_invites: bool = False) -> ClientView:
+    """A client as listings show it, from an Organization or a row of its `_LISTED` columns."""
     flags = []
     if org.seats_remaining <= 0:
         flags.append("seats full")
@@ -77,11 +78,17 @@ class ClientPage:
     next_cursor: tuple | None
 
 
+#: The columns a listing reads (not the whole entity: its keys and blobs would be loaded for nothing).
+_LISTED = (Organization.id, Organization.name, Organization.name_lower, Organization.plan_type, Organization.seats,
+           Organization.occupied_seats, Organization.seats_remaining, Organization.status,
+           Organization.billing_email, Organization.is_internal, Organization.created_at, Organization.version)
+
+
 def _filtered(provider_id: uuid.UUID, text: str):
     # Walk the organization's sort index and check the provider link row by row: a join driven from
     # provider_organization made SQLite read and sort every link (0.4 s for one page of 100,000).
     linked = exists().where(Client.organization_id == Organization.id, Client.provider_id == provider_id)
-    stmt = select(Organization).where(linked)
+    stmt = select(*_LISTED).where(linked)
     text = text.strip().lower()
     if text:
         escaped = text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
@@ -102,7 +109,7 @@ def list_clients(db: Database, actor: Actor, *, text: str = "", sort: str = "nam
             cmp = tuple_(col, Organization.id)
             stmt = stmt.where(cmp < tuple_(*after) if descending else cmp > tuple_(*after))
         order = (col.desc(), Organization.id.desc()) if descending else (col, Organization.id)
-        orgs = s.execute(stmt.order_by(*order).limit(limit + 1)).scalars().all()
+        orgs = s.execute(stmt.order_by(*order).limit(limit + 1)).all()
         more = len(orgs) > limit
         orgs = orgs[:limit]
         stale = _orgs_with_stale_invites(s, [o.id for o in orgs])
@@ -122,9 +129,13 @@ def _orgs_with_stale_invites(s: Session, org_ids: list[uuid.UUID]) -> set[uuid.U
     if not org_ids:
         return set()
     cutoff = clock.now() - INVITATION_LIFETIME
-    return set(s.execute(select(Member.organization_id).where(
-        Member.organization_id.in_(org_ids), Member.status == MemberStatus.INVITED,
-        Member.invited_at < cutoff).distinct()).scalars())
+    # `status + 0`: no index on status may drive this query. SQLite would otherwise walk the
+    # (status, invited_at) index over every stale invitation of every client to find the page's
+    # fifty (5 ms at 100,000 clients); this way it seeks each client's members (0.3 ms).
+    stmt = select(Member.organization_id).where(
+        Member.organization_id.in_(org_ids), (Member.status + 0) == int(MemberStatus.INVITED),
+        Member.invited_at < cutoff).distinct()
+    return set(s.execute(stmt).scalars())
 
 
 def get_client(db: Database, actor: Actor, ref: str | uuid.UUID) -> ClientView:
