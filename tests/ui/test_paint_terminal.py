@@ -5,6 +5,9 @@ repaint of the screen would show — a line left stale on a person's terminal fa
 
 from __future__ import annotations
 
+import asyncio
+import time
+
 import pyte
 
 from msp_tui.app import MspApp
@@ -37,6 +40,12 @@ class Terminal:
                 for y in range(screen.lines)]
 
     def full_repaint(self) -> pyte.Screen:
+        """The screen drawn from scratch: every widget's drawn lines (Textual's and our tables') are
+        dropped first, so nothing an incremental paint left behind can leak into the reference."""
+        for widget in self.app.screen.walk_children(with_self=True):
+            widget._styles_cache.clear()
+            if hasattr(widget, "_line_cache"):
+                widget._line_cache.clear()
         fresh = pyte.Screen(*self.size)
         pyte.Stream(fresh).feed(self.app.screen._compositor.render_full_update().render_segments(self.app.console))
         return fresh
@@ -63,6 +72,26 @@ async def test_cursor_moves_pages_and_marks_leave_no_stale_line():
             assert term.paints > before, f"{keys} painted nothing"
             term.assert_shows_the_full_repaint()
         assert table.current_row == ROWS[0]
+
+
+@sync
+async def test_a_page_arriving_inside_a_tall_view_is_drawn():
+    first_page = keyset_fetch([])
+
+    def slow_second_page(cursor, limit, backward):
+        if cursor is not None:
+            time.sleep(0.3)  # the first page is on the terminal before the second arrives
+        return first_page(cursor, limit, backward)
+
+    app = TableApp(slow_second_page)  # pages of 20 rows in a view of 28: the next page shows at once
+    term = Terminal(app, (40, 30))
+    async with app.run_test(size=(40, 30)) as pilot:
+        await settle(pilot)
+        await asyncio.sleep(0.4)
+        await settle(pilot)
+        assert len(app.query_one(PagedTable).rows) > 20
+        assert ROWS[25] in "\n".join(term.screen.display)
+        term.assert_shows_the_full_repaint()
 
 
 @sync
@@ -111,3 +140,42 @@ async def test_drift_flags_arriving_after_the_rows_reach_the_terminal(tmp_path):
         await settle(pilot)
         term.assert_shows_the_full_repaint()
     db.dispose()
+
+
+def test_timeline_moves_pages_and_new_events_leave_no_stale_line(sqlite_db):
+    asyncio.run(_timeline_terminal(sqlite_db))
+
+
+async def _timeline_terminal(db):
+    from msp_tui.core.services import clients, members
+    from msp_tui.screens.timeline import TIMELINE_PAGE, TimelineScreen
+    from tests.conftest import make_provider
+    from tests.ui.test_timeline import Harness
+
+    admin = make_provider(db)
+    alpha = clients.create_client(db, admin, name="Alpha", plan="enterprise-monthly", seats=300,
+                                  owner_email="owner@alpha.example")
+    for batch in range(6):
+        members.invite(db, admin, alpha.id, [f"a{batch}-{i}@alpha.example" for i in range(20)])
+    app = Harness(lambda: TimelineScreen(db, admin))
+    term = Terminal(app, (120, 36))
+    async with app.run_test(size=(120, 36)) as pilot:
+        await settle(pilot)
+        table = app.screen.table
+        assert len(table.rows) == TIMELINE_PAGE
+        for keys in (["j"], ["j", "j", "k"], ["pagedown"], ["j"] * 5, ["G"], ["k"] * 3, ["g"], ["u"], ["t"], ["u"], ["t"]):
+            await pilot.press(*keys)
+            await settle(pilot)
+            term.assert_shows_the_full_repaint()
+        assert len(table.rows) > TIMELINE_PAGE  # G fetched the next page
+        # Follow mode: new events arrive on top while the person is further down.
+        await pilot.press("f", "j", "j")
+        await settle(pilot)
+        members.invite(db, admin, alpha.id, ["late@alpha.example"])
+        for _ in range(40):
+            await asyncio.sleep(0.1)
+            if table.unseen:
+                break
+        await settle(pilot)
+        assert table.unseen
+        term.assert_shows_the_full_repaint()

@@ -262,6 +262,7 @@ class TimelineScreen(Screen):
         status = self.query_one("#tl-status", Static)
         t = self.table
         if self.error:
+            self._status_text = None
             status.update(Text(self.error))
             return
         parts = []
@@ -273,7 +274,10 @@ class TimelineScreen(Screen):
         parts.append("times in UTC" if t.utc else "local times")
         if t.current is not None:
             parts.append(f"#{t.current.id} type {t.current.type}")
-        status.update(Text(" · ".join(parts)))
+        text = " · ".join(parts)
+        if text != getattr(self, "_status_text", None):  # most cursor moves change nothing here
+            self._status_text = text
+            status.update(Text(text), layout=False)  # one fixed line
         status.set_class(self.following, "following")
 
     @on(TimelineTable.Highlighted)

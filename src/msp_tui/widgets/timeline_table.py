@@ -14,7 +14,7 @@ from rich.cells import set_cell_size
 from rich.segment import Segment
 from rich.style import Style
 from textual.binding import Binding
-from textual.geometry import Size
+from textual.geometry import Region, Size
 from textual.message import Message
 from textual.scroll_view import ScrollView
 from textual.strip import Strip
@@ -82,7 +82,7 @@ class TimelineTable(ScrollView, can_focus=True):
     """Events newest first; j/k, page up/down, g/G move; enter opens the highlighted event."""
 
     DEFAULT_CSS = """
-    TimelineTable { height: 1fr; overflow-x: hidden; }
+    TimelineTable { height: 1fr; overflow-x: hidden; scrollbar-size-vertical: 0; }
     """
 
     BINDINGS = [
@@ -118,13 +118,19 @@ class TimelineTable(ScrollView, can_focus=True):
         self.empty_text = "No events."
         #: New events that arrived above the person's place since they were last at the top.
         self.unseen = 0
+        #: Drawn event lines by (event id, width, how it is shown): moving the cursor or a page
+        #: arriving redraws what changed only. Events never change, so nothing invalidates them.
+        self._line_cache: dict[tuple, Strip] = {}
+        self._drawn_cursor: int | None = None
 
     # --- data -----------------------------------------------------------------------------
 
     def set_rows(self, rows: list[EventRow]) -> None:
+        if len(self._line_cache) > 2000:
+            self._line_cache.clear()
         self.rows = list(rows)
         self.ids = {r.id for r in rows}
-        self.cursor = 0
+        self.cursor = self._drawn_cursor = 0
         self.unseen = 0
         self.scroll_to(y=0, animate=False)
         self._resize()
@@ -132,9 +138,12 @@ class TimelineTable(ScrollView, can_focus=True):
 
     def append(self, rows: list[EventRow]) -> None:
         fresh = [r for r in rows if r.id not in self.ids]
+        end_in_view = len(self.rows) < int(self.scroll_offset.y) + self._body_height
         self.rows.extend(fresh)
         self.ids.update(r.id for r in fresh)
-        self._resize()
+        self.virtual_size = Size(self.size.width, len(self.rows) + 1)  # the scrollbar grows
+        if end_in_view:  # rows below the view change nothing on screen
+            self.refresh()
 
     def prepend(self, rows: list[EventRow]) -> None:
         """New events into their place (newest first). At the top (cursor 0, not scrolled) the view
@@ -153,6 +162,7 @@ class TimelineTable(ScrollView, can_focus=True):
             self.cursor += above
             self.unseen += above
             self.scroll_to(y=self.scroll_offset.y + above, animate=False, immediate=True)
+        self._drawn_cursor = self.cursor
         self.refresh()
         self._highlight()
 
@@ -178,6 +188,12 @@ class TimelineTable(ScrollView, can_focus=True):
     def on_resize(self) -> None:
         self._resize()
 
+    def on_focus(self) -> None:
+        self.refresh()  # the cursor line is drawn bolder while the table has focus
+
+    def on_blur(self) -> None:
+        self.refresh()
+
     # --- moving ---------------------------------------------------------------------------
 
     @property
@@ -195,7 +211,14 @@ class TimelineTable(ScrollView, can_focus=True):
             self.scroll_to(y=self.cursor, animate=False, immediate=True)
         elif self.cursor >= top + self._body_height:
             self.scroll_to(y=self.cursor - self._body_height + 1, animate=False, immediate=True)
-        self.refresh()
+        if int(self.scroll_offset.y) == top and self._drawn_cursor is not None:
+            # The view stayed: repaint the line the cursor left and the one it reached.
+            for index in {self._drawn_cursor, self.cursor}:
+                if top <= index < top + self._body_height:
+                    self.refresh(Region(0, index - top + 1, self.size.width, 1))
+        else:
+            self.refresh()
+        self._drawn_cursor = self.cursor
         self._highlight()
         if len(self.rows) - self.cursor <= NEAR_END:
             self.post_message(self.NearEnd())
@@ -245,10 +268,18 @@ class TimelineTable(ScrollView, can_focus=True):
                 segments.append(Segment(" ", style))
         return Strip(segments).crop(0, width).extend_cell_length(width, style)
 
+    def render_lines(self, crop):
+        # The widget's base style is the same for every line of one paint: look it up once.
+        self._paint_style = self.rich_style
+        try:
+            return super().render_lines(crop)
+        finally:
+            self._paint_style = None
+
     def render_line(self, y: int) -> Strip:
         width = self.scrollable_content_region.width
         columns = layout(width)
-        base = self.rich_style
+        base = getattr(self, "_paint_style", None) or self.rich_style
         if y == 0:
             zone = "UTC" if self.utc else (datetime.now().astimezone().tzname() or "local")
             labels = {c.key: c.label + (f" ({zone})" if c.key == "time" else "") for c in columns}
@@ -261,8 +292,17 @@ class TimelineTable(ScrollView, can_focus=True):
         if index >= len(self.rows):
             return Strip.blank(width, base)
         row = self.rows[index]
-        values = cell_values(row, utc=self.utc, show_type=self.show_type, columns=columns)
-        if index == self.cursor:
-            style = base + (Style(reverse=True, bold=True) if self.has_focus else Style(reverse=True))
-            return self._line(values, columns, width, style)
-        return self._line(values, columns, width, base, base + Style(dim=True))
+        shown = 0 if index != self.cursor else (1 if self.has_focus else 2)
+        key = (row.id, width, self.utc, self.show_type, shown, base)
+        strip = self._line_cache.get(key)
+        if strip is None:
+            if len(self._line_cache) > 4000:  # a long scroll: keep memory flat
+                self._line_cache.clear()
+            values = cell_values(row, utc=self.utc, show_type=self.show_type, columns=columns)
+            if shown:
+                style = base + (Style(reverse=True, bold=True) if shown == 1 else Style(reverse=True))
+                strip = self._line(values, columns, width, style)
+            else:
+                strip = self._line(values, columns, width, base, base + Style(dim=True))
+            self._line_cache[key] = strip
+        return strip
