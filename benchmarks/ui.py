@@ -75,8 +75,10 @@ def post_key(app, key: str) -> None:
     app._driver.send_message(event)
 
 
-async def timed_press(pilot, key: str, into) -> None:
-    """Press a key; add (wall, cpu) from posting it to the last paint of its result to `into`."""
+async def timed_press(pilot, key: str, into, *, may_paint_nothing: bool = False) -> bool:
+    """Press a key; add (wall, cpu) from posting it to the last paint of its result to `into`.
+    A key that painted nothing (page down on the last row) is an error, or with may_paint_nothing
+    not counted: returns False."""
     app = pilot.app
     clock = paint_clock(app)
     await settle(pilot)  # nothing of the previous key may paint inside this one's time
@@ -85,9 +87,12 @@ async def timed_press(pilot, key: str, into) -> None:
     post_key(app, key)
     await settle(pilot)
     if clock.count == painted:
+        if may_paint_nothing:
+            return False
         raise RuntimeError(f"the key {key!r} painted nothing")
     wall, cpu = clock.last
     into.add(wall - t, cpu - c)
+    return True
 
 
 async def timed_until(pilot, start: Callable[[], None], cond: Callable[[], bool], into) -> None:

@@ -13,11 +13,11 @@ from collections.abc import Callable
 from typing import Any
 
 from textual.screen import Screen
-from textual.widgets import Footer
 
 from msp_tui.core.access import Action, Decision, decide, standing_for
 from msp_tui.core.errors import MspError
 from msp_tui.widgets.header import AppHeader
+from msp_tui.widgets.keybar import KeyBar
 
 
 def decisions_for(db, actor, actions: dict[str, Action], organization_id: uuid.UUID | None = None
@@ -64,7 +64,7 @@ class MspScreen(Screen):
         yield AppHeader(self.TITLE_TEXT)
 
     def compose_footer(self):
-        yield Footer()
+        yield KeyBar()
 
     def on_mount(self) -> None:
         self.load_decisions()

@@ -27,10 +27,11 @@ from textual.binding import Binding
 from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.screen import ModalScreen, Screen
 from textual.widget import Widget
-from textual.widgets import Button, DataTable, Footer, Input, Label, ProgressBar, RadioButton, RadioSet, Static
+from textual.widgets import Button, DataTable, Input, Label, ProgressBar, RadioButton, RadioSet, Static
 
 from msp_tui.core.billing import money
 from msp_tui.core.errors import BadInput, MspError
+from msp_tui.widgets.keybar import KeyBar
 
 PAGE = 200
 
@@ -403,7 +404,7 @@ class BillingScreen(Screen):
         yield ProgressBar(total=100, show_eta=False, show_percentage=False, id="tier-bar")
         yield DataTable(id="plans", cursor_type="none", zebra_stripes=False)
         yield DataTable(id="clients", cursor_type="row", zebra_stripes=True)
-        yield Footer()
+        yield KeyBar()
 
     def on_mount(self) -> None:
         clients = self.query_one("#clients", DataTable)

@@ -17,12 +17,13 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
 from textual.screen import ModalScreen, Screen
-from textual.widgets import Button, DataTable, Footer, Input, Select, Static
+from textual.widgets import Button, DataTable, Input, Select, Static
 
 from msp_tui.core.access import Action, decide, standing_for
 from msp_tui.core.errors import MspError
 from msp_tui.core.services import policies as svc
 from msp_tui.screens.health import OpenTarget
+from msp_tui.widgets.keybar import KeyBar
 
 
 @dataclass(frozen=True)
@@ -55,7 +56,7 @@ class DriftScreen(Screen):
     def compose(self) -> ComposeResult:
         yield Static("", id="summary")
         yield DataTable(id="drift", cursor_type="row", zebra_stripes=True)
-        yield Footer()
+        yield KeyBar()
 
     def on_mount(self) -> None:
         table = self.query_one(DataTable)
@@ -278,7 +279,7 @@ class TemplateApplyScreen(Screen):
         yield Static("", id="summary")
         yield DataTable(id="plan", cursor_type="row", zebra_stripes=True)
         yield Static("", id="detail")
-        yield Footer()
+        yield KeyBar()
 
     def on_mount(self) -> None:
         table = self.query_one(DataTable)

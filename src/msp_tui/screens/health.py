@@ -8,10 +8,11 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.message import Message
 from textual.screen import Screen
-from textual.widgets import DataTable, Footer, Static
+from textual.widgets import DataTable, Static
 
 from msp_tui.core.errors import MspError
 from msp_tui.core.services import health as svc
+from msp_tui.widgets.keybar import KeyBar
 
 SHORT = {"failover": "failover admin missing", "two-factor": "without two-step login",
          "seats": "out of seats", "drift": "drifted from template", "unconfirmed": "with unconfirmed members",
@@ -52,7 +53,7 @@ class HealthScreen(Screen):
         yield Static("", id="summary")
         yield DataTable(id="findings", cursor_type="row", zebra_stripes=True)
         yield Static("", id="where")
-        yield Footer()
+        yield KeyBar()
 
     def on_mount(self) -> None:
         table = self.query_one(DataTable)

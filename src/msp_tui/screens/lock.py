@@ -17,10 +17,11 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Vertical
 from textual.screen import Screen
-from textual.widgets import Footer, Input, Label, Static
+from textual.widgets import Input, Label, Static
 
 from msp_tui.core import clock
 from msp_tui.core.errors import AuthFailed, MspError
+from msp_tui.widgets.keybar import KeyBar
 
 NO_RECOVERY = ("No one can reset or recover a master password — not your provider, not another admin. "
                "If it is lost, a second Provider Admin can remove you and invite you again.")
@@ -54,7 +55,7 @@ class LockScreen(Screen[bool]):
             yield Input(password=True, placeholder="master password", id="lock-password")
             yield Static("", id="lock-status")
             yield Static(Text(NO_RECOVERY), id="lock-note")
-        yield Footer()
+        yield KeyBar()
 
     def on_mount(self) -> None:
         self.query_one("#lock-password", Input).focus()

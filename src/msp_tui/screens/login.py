@@ -8,11 +8,12 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Center, Vertical
 from textual.screen import Screen
-from textual.widgets import Footer, Input, Label, Static
+from textual.widgets import Input, Label, Static
 
 from msp_tui.core.errors import AuthFailed, MspError
 from msp_tui.widgets.header import AppHeader
 from msp_tui.widgets.text import plain
+from msp_tui.widgets.keybar import KeyBar
 
 FAILED = "Sign-in failed."
 
@@ -42,7 +43,7 @@ class LoginScreen(Screen):
                 yield Static("", id="login-message", classes="field-error")
                 yield Static(Text("enter sign in · ctrl+n accept an invitation · ctrl+q quit"), id="login-hint",
                              classes="modal-hint")
-        yield Footer()
+        yield KeyBar()
 
     def on_mount(self) -> None:
         self._apply_mode()

@@ -11,7 +11,7 @@ from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.screen import Screen
-from textual.widgets import DataTable, Footer, Static
+from textual.widgets import DataTable, Static
 
 from msp_tui.core.access import Decision
 from msp_tui.core.context import Actor
@@ -24,6 +24,7 @@ from msp_tui.core.services.members import MemberView
 from msp_tui.screens.confirm import ConfirmModal
 from msp_tui.widgets.member_dialogs import MemberInviteDialog, MemberReasonsDialog, MemberRoleDialog
 from msp_tui.widgets.timeline_table import inert
+from msp_tui.widgets.keybar import KeyBar
 
 #: Screen actions that act on members, with the key and what the reasons dialog calls them.
 MEMBER_ACTIONS = {
@@ -79,7 +80,7 @@ class MembersScreen(Screen):
         table = DataTable(id="m-table", cursor_type="row", zebra_stripes=True)
         yield table
         yield Static("", id="m-why")
-        yield Footer()
+        yield KeyBar()
 
     @property
     def table(self) -> DataTable:

@@ -16,11 +16,12 @@ from textual.binding import Binding
 from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.screen import ModalScreen, Screen
 from textual.validation import Integer
-from textual.widgets import Button, Checkbox, DataTable, Footer, Input, Label, Select, Static
+from textual.widgets import Button, Checkbox, DataTable, Input, Label, Select, Static
 
 from msp_tui.core import policies as catalogue
 from msp_tui.core.errors import MspError, StaleEdit
 from msp_tui.core.services import policies as svc
+from msp_tui.widgets.keybar import KeyBar
 
 CHOICE_LABELS = {"lock": "Lock", "logOut": "Log out", "password": "Password", "passphrase": "Passphrase"}
 
@@ -59,7 +60,7 @@ class PolicyEditorScreen(Screen):
         yield Static("Policies", id="title")
         yield DataTable(id="policies", cursor_type="row", zebra_stripes=True)
         yield Static("", id="status")
-        yield Footer()
+        yield KeyBar()
 
     def on_mount(self) -> None:
         table = self.query_one(DataTable)

@@ -11,7 +11,7 @@ from textual.binding import Binding
 from textual.message import Message
 from textual.screen import Screen
 from textual.timer import Timer
-from textual.widgets import Footer, Static
+from textual.widgets import Static
 
 from msp_tui.core.context import Actor
 from msp_tui.core.db import Database
@@ -21,6 +21,7 @@ from msp_tui.core.services import timeline
 from msp_tui.widgets.timeline_dialogs import (FilterChoice, TimelineEventDialog, TimelineExportDialog,
                                               TimelineFilterDialog, TimelineHelpDialog, range_summary)
 from msp_tui.widgets.timeline_table import TimelineTable
+from msp_tui.widgets.keybar import KeyBar
 
 #: Follow mode asks for new events this often (seconds).
 FOLLOW_INTERVAL = 0.8
@@ -103,7 +104,7 @@ class TimelineScreen(Screen):
         yield Static("", id="tl-filter")
         yield TimelineTable(id="tl-table")
         yield Static("Loading…", id="tl-status")
-        yield Footer()
+        yield KeyBar()
 
     @property
     def table(self) -> TimelineTable:

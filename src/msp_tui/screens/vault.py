@@ -18,12 +18,13 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.screen import ModalScreen, Screen
-from textual.widgets import (Button, DataTable, Footer, Input, Label, OptionList, Select, SelectionList, Static,
+from textual.widgets import (Button, DataTable, Input, Label, OptionList, Select, SelectionList, Static,
                              TextArea)
 from textual.widgets.option_list import Option
 
 from msp_tui.core.errors import MspError
 from msp_tui.screens.lock import LockScreen
+from msp_tui.widgets.keybar import KeyBar
 
 HIDDEN = "••••••••"
 ALL = "all"
@@ -89,7 +90,7 @@ class VaultScreen(Screen):
                 yield table
             with VerticalScroll(id="detail"):
                 yield Static(Text("No item selected."), id="detail-body")
-        yield Footer()
+        yield KeyBar()
 
     def on_mount(self) -> None:
         self.query_one("#collections", OptionList).border_title = "Collections"
