@@ -182,18 +182,25 @@ def test_time_fields_accept_iso_or_spans_and_refuse_nonsense():
 
 
 def test_type_filtered_pages_read_per_type_and_match_the_single_query(db, admin):
-    """The per-type reading of a provider's timeline returns exactly what one query would."""
+    """The per-type reading of a provider's timeline returns exactly what one query would: pages
+    down (`before`), pages up and follow mode (`after`), for Provider Admins and Service Users."""
     c = _client(db, admin, seats=60)
+    d = _client(db, admin, name="Fabrikam", seats=20)
     for i in range(5):
         members.invite(db, admin, c.id, [f"p{i}-{j}@c.example" for j in range(8)])
         members.revoke(db, admin, c.id, [f"p{i}-0@c.example"])
+        members.invite(db, admin, d.id, [f"q{i}@d.example"])
     sam = _service_user(db, admin)
     for who in (admin, sam):
         scope = timeline.scope_for(db, who)
         for flt in (EventFilter(categories=("members",)), EventFilter(types=(1511, 1900)),
                     EventFilter(categories=("staff", "clients")), EventFilter(types=(1803,)),
+                    EventFilter(categories=("members", "vault-access", "organization")),
                     EventFilter(categories=("members",), client_ids=(c.id,)),
-                    EventFilter(categories=("members",), actor_ids=(admin.account_id,))):
+                    EventFilter(categories=("members",), client_ids=(c.id, d.id)),
+                    EventFilter(categories=("members",), actor_ids=(admin.account_id,)),
+                    EventFilter(categories=("members",), client_ids=(c.id, d.id),
+                                actor_ids=(admin.account_id,))):
             cursor, seen = None, []
             while True:
                 got = timeline.page(db, scope, flt, before=cursor, limit=7)
@@ -205,3 +212,10 @@ def test_type_filtered_pages_read_per_type_and_match_the_single_query(db, admin)
                     break
                 cursor = got[-1].cursor
             assert len({r.id for r in seen}) == len(seen)
+            for row in seen[::5]:
+                got = timeline.page(db, scope, flt, after=row.cursor, limit=4)
+                with db.read() as s:
+                    want = events.query_page(s, scope, flt, after=row.cursor, limit=4)
+                assert [r.id for r in got] == [r.id for r in want], flt
+                fresh, complete = timeline.newer(db, scope, flt, row.cursor, [r.id for r in seen])
+                assert fresh == [] and complete

@@ -8,19 +8,20 @@ from __future__ import annotations
 
 import csv
 import dataclasses
+import functools
 import json
 import uuid
 from collections.abc import Iterable
 from datetime import datetime, timedelta
 from typing import IO
 
-from sqlalchemy import and_, false, func, or_, select
+from sqlalchemy import Integer, bindparam, false, func, or_, select, union_all
 
 from msp_tui.core import clock, events
 from msp_tui.core.access import Action, Kind, check, standing_for
 from msp_tui.core.context import Actor
 from msp_tui.core.db import Database
-from msp_tui.core.enums import EVENT_CATEGORIES, VAULT_ACCESS_TYPES, EventType
+from msp_tui.core.enums import EVENT_CATEGORIES, PROVIDER_LOG_TYPES, VAULT_ACCESS_TYPES, EventType
 from msp_tui.core.errors import BadInput, NotFound, Refused
 from msp_tui.core.event_text import describe, type_name
 from msp_tui.core.events import EventFilter, EventRow, EventScope
@@ -105,7 +106,7 @@ def _narrowed(s, scope: EventScope, flt: EventFilter) -> EventScope:
     return dataclasses.replace(scope, organization_id=org_id)
 
 
-#: A type filter naming at most this many types is read one type at a time (each a bounded seek).
+#: A type filter naming at most this many types is read as one merge of per-type index seeks.
 SPLIT_TYPES_UP_TO = 16
 
 
@@ -121,37 +122,75 @@ def filter_types(flt: EventFilter) -> list[int]:
     return sorted(wanted)
 
 
-def _one_type(s, scope: EventScope, flt: EventFilter, type_: int, before, after, limit: int) -> list[EventRow]:
-    """One type's newest events in a provider's timeline, through ix_event_type_date.
+@functools.cache
+def _merged_types(dialect: str, n_types: int, provider_log: bool, clients: bool, actors: bool,
+                  before: bool, after: bool):
+    """One statement for a provider's page filtered on `n_types` types: each type read through
+    ix_event_type_date newest first, the seeks merged in (date, id) order and cut at the page's
+    limit; only (date, id) go through the merge, the page's rows are then read with their joins by id.
+    SQLite's MERGE (UNION ALL) pulls each seek only as far as the page needs (about limit + n_types
+    index entries in all); PostgreSQL merges (Merge Append) only seeks that are ordered and cut at
+    the limit themselves, so each is. Either way a rare type costs a page, and so does a common one.
 
-    The provider is compared through coalesce() so no planner prefers the provider's date index
-    (which would walk every event of the range looking for a rare type)."""
-    since, until = flt.time_range()
-    if before is not None:
-        until = min(until, before[0])
-    if after is not None:
-        since = max(since, after[0])
-    conds = [Event.type == type_, Event.date >= since, Event.date <= until,
-             func.coalesce(Event.provider_id, Event.provider_id) == scope.provider_id]
-    if not scope.include_provider_log:
+    On SQLite the provider is compared through coalesce(), so its planner, which has no statistics,
+    does not take the provider's date index instead (walking every event of the range looking for a
+    rare type). PostgreSQL compares it plainly: it picks ix_event_type_date by cost, while an
+    expression it cannot estimate (coalesce) makes it expect a handful of rows per seek and read
+    and sort all of them instead of merging. Built once per shape, with bind parameters:
+    constructing (and hashing) a statement of nine selects cost more than running it."""
+    provider = (func.coalesce(Event.provider_id, Event.provider_id) if dialect == "sqlite"
+                else Event.provider_id)
+    conds = [Event.date >= bindparam("since"), Event.date <= bindparam("until"),
+             provider == bindparam("provider_id")]
+    if not provider_log:
         conds.append(Event.provider_log == false())
-    if flt.client_ids:
-        conds.append(Event.organization_id.in_(flt.client_ids))
-    if flt.actor_ids:
-        conds.append(Event.acting_account_id.in_(flt.actor_ids))
+    if clients:
+        conds.append(Event.organization_id.in_(bindparam("client_ids", expanding=True)))
+    if actors:
+        conds.append(Event.acting_account_id.in_(bindparam("actor_ids", expanding=True)))
+    if before:
+        conds.append(or_(Event.date < bindparam("before_date"), Event.id < bindparam("before_id")))
+    if after:
+        conds.append(or_(Event.date > bindparam("after_date"), Event.id > bindparam("after_id")))
+    limit = bindparam("limit", type_=Integer)
+    seeks = [select(Event.date, Event.id).where(Event.type == bindparam(f"type_{i}"), *conds)
+             for i in range(n_types)]
+    if n_types == 1 or dialect != "sqlite":
+        seeks = [q.order_by(Event.date.desc(), Event.id.desc()).limit(limit) for q in seeks]
+    if n_types == 1:
+        picked = seeks[0].subquery("picked")
+    else:
+        merged = union_all(*seeks)
+        cols = merged.selected_columns
+        picked = merged.order_by(cols.date.desc(), cols.id.desc()).limit(limit).subquery("picked")
+    return (events._select_rows().join(picked, picked.c.id == Event.id)
+            .order_by(Event.date.desc(), Event.id.desc()))
+
+
+def _by_types(s, scope: EventScope, flt: EventFilter, types: list[int], before, after,
+              limit: int) -> list[EventRow]:
+    """A provider's page filtered on a few types, through `_merged_types`."""
+    since, until = flt.time_range()
+    params = {"since": since, "until": until, "provider_id": scope.provider_id, "limit": limit}
     if before is not None:
-        conds.append(or_(Event.date < before[0], Event.id < before[1]))
+        params.update(until=min(until, before[0]), before_date=before[0], before_id=before[1])
     if after is not None:
-        conds.append(or_(Event.date > after[0], Event.id > after[1]))
-    stmt = (events._select_rows().where(and_(*conds))
-            .order_by(Event.date.desc(), Event.id.desc()).limit(limit))
-    return [events._to_row(r) for r in s.connection().execute(stmt).all()]
+        params.update(since=max(since, after[0]), after_date=after[0], after_id=after[1])
+    if flt.client_ids:
+        params["client_ids"] = list(flt.client_ids)
+    if flt.actor_ids:
+        params["actor_ids"] = list(flt.actor_ids)
+    params.update({f"type_{i}": t for i, t in enumerate(types)})
+    conn = s.connection()
+    stmt = _merged_types(conn.dialect.name, len(types), scope.include_provider_log, bool(flt.client_ids),
+                         bool(flt.actor_ids), before is not None, after is not None)
+    return [events._to_row(r) for r in conn.execute(stmt, params).all()]
 
 
 def page(db: Database, scope: EventScope, flt: EventFilter = EventFilter(), *, before=None, after=None,
          limit: int = events.PAGE_SIZE) -> list[EventRow]:
-    """One page newest first. A provider's timeline filtered on a few types reads each type through
-    its own index seek and merges them, so a type that is rare among a million events costs a page."""
+    """One page newest first. A provider's timeline filtered on a few types merges one index seek
+    per type, so a type that is rare among a million events costs a page, and so does a common one."""
     with db.read() as s:
         scope = _narrowed(s, scope, flt)
         types = filter_types(flt) if (flt.types or flt.categories) else []
@@ -159,11 +198,11 @@ def page(db: Database, scope: EventScope, flt: EventFilter = EventFilter(), *, b
                 or scope.provider_id is None):
             rows = events.query_page(s, scope, flt, before=before, after=after, limit=limit)
         else:
-            rows = []
-            for t in types:
-                rows += _one_type(s, scope, flt, t, before, after, limit)
-            rows.sort(key=lambda r: r.cursor, reverse=True)
-            rows = rows[:limit]
+            if not scope.include_provider_log:
+                # provider_log is set from the type (events.record): a type of the provider's log
+                # matches nothing here, and its seek would walk every one of its events in range.
+                types = [t for t in types if t not in PROVIDER_LOG_TYPES]
+            rows = _by_types(s, scope, flt, types, before, after, limit) if types else []
         return [shown(r) for r in rows]
 
 
