@@ -18,14 +18,18 @@ def _has_export() -> bool:
 
 
 def _window(data):
-    """--since/--until covering every event of the generated database (it spans 90 days)."""
+    """--since/--until covering every event of the generated database (it spans 90 days).
+
+    --until is the newest event itself (inclusive, to the microsecond), not a second after it: the
+    export's own sign-in, recorded less than a second after an earlier one, would otherwise fall in
+    the window and make the count one more than `n`."""
     from sqlalchemy import func, select
 
     from msp_tui.core.models import Event
 
     with data.db.read() as s:
         lo, hi, n = s.execute(select(func.min(Event.date), func.max(Event.date), func.count())).one()
-    return lo - timedelta(seconds=1), hi + timedelta(seconds=1), n
+    return lo - timedelta(seconds=1), hi, n
 
 
 def _export(data, since, until, out_path) -> tuple[float, float, int]:

@@ -98,13 +98,6 @@ def build_filter(state: CliState, clients, actors, types, since, until):
     return db, scope, flt
 
 
-def _shown():
-    """The timeline's row redaction (S3: personal items) when core has one; rows pass as they are otherwise."""
-    from msp_tui.core.services import timeline
-
-    return getattr(timeline, "shown", None)
-
-
 @click.group("events", invoke_without_command=True)
 @filter_options
 @pass_state
@@ -162,128 +155,189 @@ def export(state: CliState, clients, actors, types, since, until, fmt, output) -
       msp-tui events export --since 2026-01-01 --until 2026-06-30 -o h1.csv
       msp-tui events export --client Contoso --since 24h --format jsonl | siem-forwarder
     """
-    from msp_tui.core import events as core_events
+    from msp_tui.core.services import timeline
 
     fmt = fmt or ("jsonl" if state.fmt in ("json", "jsonl") else "csv")
     db, scope, flt = build_filter(state, clients, actors, types, since, until)
-    shown = _shown()
     progress = Progress("exported")
     # A file of its own is readable by its owner only: it names people and addresses.
     out = (os.fdopen(os.open(output, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600), "w", encoding="utf-8",
                      newline="") if output else sys.stdout)
     try:
         with db.read() as s:
-            rows = core_events.iterate(s, scope, flt, batch=5000)
-            if shown is not None:
-                rows = map(shown, rows)
-            n = (write_csv if fmt == "csv" else write_jsonl)(rows, out, progress)
+            # Plain tuples straight from one streamed query, S3 applied by core (timeline.stream_shown).
+            batches = timeline.stream_shown(s, scope, flt, batch=5000)
+            n = (write_csv if fmt == "csv" else write_jsonl)(batches, out, progress)
     finally:
         if output:
             out.close()
     progress.done(f"{n:,} events")
 
 
-def write_csv(rows, out, progress: Progress) -> int:
-    """The reference's columns; names, emails and messages neutralised so no cell runs as a formula."""
+#: Each cache of formatted cells holds at most this many values, then starts again (flat memory; a
+#: provider's clients are the largest set, and a cache that holds them all is what keeps exports fast).
+CELL_CACHE = 200_000
+
+
+class _Cells:
+    """The cells an export writes for the values that repeat across millions of rows (types, messages,
+    people, clients, devices, addresses), each formatted once. `text` turns a text into its output
+    form (neutralised and quoted for CSV, JSON-encoded for JSON lines)."""
+
+    def __init__(self, text) -> None:
+        self.text = text
+        self.kinds: dict = {}
+        self.people: dict = {}
+        self.clients: dict = {}
+        self.devices: dict = {}
+        self.ips: dict = {}
+
+    def trim(self) -> None:
+        for cache in (self.people, self.clients, self.ips):
+            if len(cache) > CELL_CACHE:
+                cache.clear()
+        for kind in self.kinds.values():
+            if len(kind[2]) > CELL_CACHE:
+                kind[2].clear()
+
+    def kind(self, type_):
+        """(type name, the message without detail, {detail JSON: message}) for an event type."""
+        from msp_tui.core.event_text import describe, type_name
+
+        kind = self.kinds[type_] = (self.text(type_name(type_)), self.text(describe(type_, None)), {})
+        return kind
+
+    def message(self, kind, type_, detail):
+        """The message of an event with a detail (the JSON text as stored; S3 already applied by core)."""
+        import json
+
+        from msp_tui.core.event_text import describe
+
+        text = kind[2][detail] = self.text(describe(type_, json.loads(detail)))
+        return text
+
+
+class _CsvFields:
+    """Formats a few cells exactly as the export's csv.writer would (quoting included), without the
+    line end, so a row can be put together from fragments formatted once each."""
+
+    def __init__(self) -> None:
+        import csv
+        import io
+
+        self.buf = io.StringIO()
+        self.writer = csv.writer(self.buf, lineterminator="\n")
+
+    def __call__(self, *cells: str) -> str:
+        if cells == ("",):
+            return ""  # csv.writer writes a row of one empty cell as "", a cell among others as nothing
+        self.buf.seek(0)
+        self.buf.truncate()
+        self.writer.writerow(cells)
+        return self.buf.getvalue()[:-1]
+
+
+def write_csv(batches, out, progress: Progress) -> int:
+    """The reference's columns; names, emails and messages neutralised so no cell runs as a formula.
+
+    Each row is put together from fragments formatted (neutralised, then quoted by csv.writer) once per
+    distinct value; the output is byte for byte what csv.writer writes for the row's cells."""
     import csv
 
     from msp_tui.cli.output import neutral
-    from msp_tui.core.event_text import describe, type_name
+    from msp_tui.core.events import iso_z, uuid_text
 
-    writer = csv.writer(out, lineterminator="\n")
-    writer.writerow(EXPORT_COLUMNS)
-    # The same clients, people, types and devices repeat across millions of rows: their cells are
-    # formatted once (each cache is bounded, so memory stays flat whatever the count).
-    people: dict = {}
-    clients: dict = {}
-    kinds: dict = {}
-    apps: dict = {}
-    ips: dict = {None: ""}
-
-    def cells(cache: dict, key, make):
-        value = cache.get(key)
-        if value is None:
-            value = make()
-            if len(cache) < 50_000:
-                cache[key] = value
-        return value
-
-    buf = []
+    csv.writer(out, lineterminator="\n").writerow(EXPORT_COLUMNS)
+    fields = _CsvFields()
+    cells = _Cells(lambda text: fields(neutral(text)))
+    kinds, people, clients, devices, ips = cells.kinds, cells.people, cells.clients, cells.devices, cells.ips
     n = 0
-    for r in rows:
-        kind = kinds.get(r.type)
-        if kind is None:
-            kind = kinds[r.type] = (type_name(r.type), neutral(describe(r.type, None)))
-        message = neutral(describe(r.type, r.detail)) if r.detail else kind[1]
-        person = people.get((r.acting_account_id, r.actor_name, r.actor_email))
-        if person is None:
-            person = cells(people, (r.acting_account_id, r.actor_name, r.actor_email), lambda: (
-                str(r.acting_account_id or ""), neutral(r.actor_name or ""), neutral(r.actor_email or "")))
-        client = clients.get((r.organization_id, r.client_name))
-        if client is None:
-            client = cells(clients, (r.organization_id, r.client_name), lambda: (
-                neutral(r.client_name or ""), str(r.organization_id or "")))
-        app = apps.get(r.device)
-        if app is None:
-            icon, name = APPS.get(r.device, ("", r.device or ""))
-            app = apps[r.device] = (icon, neutral(name))
-        ip = ips.get(r.ip_address)
-        if ip is None:
-            ip = cells(ips, r.ip_address, lambda: neutral(r.ip_address))
-        buf.append((message, app[0], app[1], person[0], person[1], person[2],
-                    r.date.isoformat(timespec="microseconds") + "Z", ip, kind[0], "", client[0], client[1], r.id))
-        if len(buf) == 2000:
-            writer.writerows(buf)
-            n += 2000
-            buf.clear()
-            progress.advance(2000)
-    writer.writerows(buf)
-    return n + len(buf)
+    for batch in batches:
+        cells.trim()
+        lines = []
+        add = lines.append
+        for id_, type_, date, org, acting, device, ip, detail in batch.rows:
+            kind = kinds.get(type_) or cells.kind(type_)
+            if detail is None:
+                message = kind[1]
+            else:
+                message = kind[2].get(detail) or cells.message(kind, type_, detail)
+            person = people.get(acting)
+            if person is None:
+                name, email = batch.actors.get(acting) or (None, None)
+                person = people[acting] = fields(uuid_text(acting) if acting is not None else "",
+                                                 neutral(name or ""), neutral(email or ""))
+            client = clients.get(org)
+            if client is None:
+                client = clients[org] = fields(neutral(batch.clients.get(org) or ""),
+                                               uuid_text(org) if org is not None else "")
+            app = devices.get(device)
+            if app is None:
+                icon, name = APPS.get(device, ("", device or ""))
+                app = devices[device] = fields(icon, neutral(name))
+            cell = ips.get(ip)
+            if cell is None:
+                cell = ips[ip] = fields(neutral(ip)) if ip is not None else ""
+            # The date needs no quoting: digits, '-', ':', '.', 'T' and 'Z'.
+            if date.__class__ is str and len(date) == 26 and date[10] == " ":
+                date = date.replace(" ", "T") + "Z"
+            else:
+                date = iso_z(date)  # a datetime (PostgreSQL), or text in another form
+            add(f"{message},{app},{person},{date},{cell},{kind[0]},,{client},{id_}\n")
+        out.write("".join(lines))
+        n += len(lines)
+        progress.advance(len(lines))
+    return n
 
 
-def write_jsonl(rows, out, progress: Progress) -> int:
-    """One JSON object a line, with the fields (and values) of `events list --format json`."""
+def write_jsonl(batches, out, progress: Progress) -> int:
+    """One JSON object a line, with the fields (and values) of `events list --format json`.
+
+    Each line is put together from JSON fragments encoded once per distinct value; the output is byte
+    for byte what json.dumps(ensure_ascii=False) writes for the dict of `row_of`."""
     import json
 
-    from msp_tui.core.event_text import describe, type_name
+    from msp_tui.core.events import iso_z, uuid_text
 
-    encode = json.JSONEncoder(ensure_ascii=False, check_circular=False).encode
-    people: dict = {}
-    clients: dict = {}
-    kinds: dict = {}
-    buf = []
+    enc = json.JSONEncoder(ensure_ascii=False, check_circular=False).encode
+    cells = _Cells(enc)
+    kinds, people, clients, devices, ips = cells.kinds, cells.people, cells.clients, cells.devices, cells.ips
     n = 0
-    for r in rows:
-        kind = kinds.get(r.type)
-        if kind is None:
-            kind = kinds[r.type] = (type_name(r.type), describe(r.type, None))
-        key = (r.acting_account_id, r.actor_name, r.actor_email)
-        person = people.get(key)
-        if person is None:
-            person = (r.actor_name, r.actor_email, str(r.acting_account_id) if r.acting_account_id else None)
-            if len(people) < 50_000:
-                people[key] = person
-        key = (r.organization_id, r.client_name)
-        client = clients.get(key)
-        if client is None:
-            client = (r.client_name, str(r.organization_id) if r.organization_id else None)
-            if len(clients) < 50_000:
-                clients[key] = client
-        buf.append(encode({
-            "id": str(r.id), "date": r.date.isoformat(timespec="microseconds") + "Z", "type": r.type,
-            "type_name": kind[0], "message": describe(r.type, r.detail) if r.detail else kind[1],
-            "client": client[0], "client_id": client[1], "actor_name": person[0], "actor_email": person[1],
-            "actor_id": person[2], "device": r.device, "ip": r.ip_address}))
-        if len(buf) == 2000:
-            buf.append("")
-            out.write("\n".join(buf))
-            n += 2000
-            buf.clear()
-            progress.advance(2000)
-    if buf:
-        buf.append("")
-        out.write("\n".join(buf))
-    return n + max(len(buf) - 1, 0)
+    for batch in batches:
+        cells.trim()
+        lines = []
+        add = lines.append
+        for id_, type_, date, org, acting, device, ip, detail in batch.rows:
+            kind = kinds.get(type_) or cells.kind(type_)
+            if detail is None:
+                message = kind[1]
+            else:
+                message = kind[2].get(detail) or cells.message(kind, type_, detail)
+            person = people.get(acting)
+            if person is None:
+                name, email = batch.actors.get(acting) or (None, None)
+                person = people[acting] = (f'"actor_name": {enc(name)}, "actor_email": {enc(email)}, '
+                                           f'"actor_id": {enc(uuid_text(acting) if acting is not None else None)}')
+            client = clients.get(org)
+            if client is None:
+                client = clients[org] = (f'"client": {enc(batch.clients.get(org))}, '
+                                         f'"client_id": {enc(uuid_text(org) if org is not None else None)}')
+            dev = devices.get(device)
+            if dev is None:
+                dev = devices[device] = enc(device)
+            cell = ips.get(ip)
+            if cell is None:
+                cell = ips[ip] = enc(ip)
+            if date.__class__ is str and len(date) == 26 and date[10] == " ":
+                date = date.replace(" ", "T") + "Z"
+            else:
+                date = iso_z(date)  # a datetime (PostgreSQL), or text in another form
+            add(f'{{"id": "{id_}", "date": "{date}", "type": {type_}, "type_name": {kind[0]}, '
+                f'"message": {message}, {client}, {person}, "device": {dev}, "ip": {cell}}}\n')
+        out.write("".join(lines))
+        n += len(lines)
+        progress.advance(len(lines))
+    return n
 
 
 @events.command("verify")

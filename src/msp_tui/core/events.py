@@ -12,8 +12,9 @@ import uuid
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from operator import itemgetter
 
-from sqlalchemy import String, and_, false, or_, select, tuple_, type_coerce
+from sqlalchemy import String, and_, bindparam, false, or_, select, tuple_, type_coerce
 from sqlalchemy.orm import Session, aliased
 
 from msp_tui.core import clock, crypto
@@ -278,6 +279,91 @@ def iterate(session: Session, scope: EventScope, flt: EventFilter = EventFilter(
         if len(rows) < batch:
             return
         cursor = rows[-1].cursor
+
+
+#: The columns of `stream()`'s rows, in order. Values come as the driver gives them (see `EventBatch`).
+STREAM_COLUMNS = ("id", "type", "date", "organization_id", "acting_account_id", "device", "ip_address", "detail")
+#: The most names `stream()` keeps between batches; past it the cache starts again (memory stays flat).
+NAME_CACHE = 200_000
+
+
+@dataclass(slots=True)
+class EventBatch:
+    """One batch of `stream()`: plain tuples in STREAM_COLUMNS order, and the names their ids refer to.
+
+    Values are the driver's own, unparsed: ids are hex text on SQLite and `uuid.UUID` on PostgreSQL
+    (`uuid_text` turns either into the usual form), the date is ISO text on SQLite and a naive UTC
+    `datetime` on PostgreSQL (`iso_z`), the detail is JSON text or None. `clients` maps each
+    organization id of the batch to its name; `actors` each acting account id to (name, email).
+    Both may hold more ids than the batch's own (they are caches shared between batches).
+    """
+
+    rows: list
+    clients: dict
+    actors: dict
+
+
+def uuid_text(raw) -> str:
+    """A raw id from `stream()` in the usual dashed form (what str() of the UUID gives)."""
+    if isinstance(raw, str) and len(raw) == 32 and raw.isalnum():  # hex as SQLite stores it
+        raw = raw.lower()
+        return f"{raw[:8]}-{raw[8:12]}-{raw[12:16]}-{raw[16:20]}-{raw[20:]}"
+    return str(_uuid(raw))
+
+
+def iso_z(raw) -> str:
+    """A raw date from `stream()` as ISO 8601 UTC with microseconds and a Z: 2026-11-25T08:00:00.000000Z."""
+    if isinstance(raw, str):
+        if len(raw) == 26 and raw[10] == " ":  # what SQLAlchemy writes on SQLite, microseconds included
+            return raw.replace(" ", "T") + "Z"
+        raw = datetime.fromisoformat(raw)
+    return raw.isoformat(timespec="microseconds") + "Z"
+
+
+def _names(session: Session, table, columns, wanted: set, cache: dict) -> None:
+    """Add the names of `wanted` raw ids to `cache`: IN queries of a few hundred ids at a time."""
+    key = type_coerce(table.id, String)
+    ids = list(wanted)
+    # The ids as read: hex text on SQLite (compared as stored), UUIDs on PostgreSQL.
+    column = key if isinstance(ids[0], str) else table.id
+    stmt = select(key, *columns).where(column.in_(bindparam("ids", expanding=True)))
+    connection = session.connection()
+    for i in range(0, len(ids), 500):
+        for row in connection.execute(stmt, {"ids": ids[i:i + 500]}):
+            cache[row[0]] = row[1] if len(row) == 2 else tuple(row[1:])
+    for w in ids:  # an id whose row is gone (kept as None so it is not asked again)
+        cache.setdefault(w, None)
+
+
+def stream(session: Session, scope: EventScope, flt: EventFilter = EventFilter(), *, detail=None,
+           batch: int = 5000) -> Iterator[EventBatch]:
+    """Every matching event newest first, for exports: one streamed query, batches of plain tuples.
+
+    No per-row objects: the rows are the driver's tuples (STREAM_COLUMNS), read in batches of `batch`
+    through a streaming cursor (a server-side cursor on PostgreSQL), so memory stays flat for any count.
+    Client and actor names are not joined row by row but read once per id, a batch at a time.
+    `detail` replaces the detail column with an expression (services/timeline uses it for S3).
+    """
+    def raw(col):
+        return type_coerce(col, String)
+
+    stmt = (select(Event.id, Event.type, raw(Event.date), raw(Event.organization_id), raw(Event.acting_account_id),
+                   Event.device, Event.ip_address, Event.detail if detail is None else detail)
+            .where(and_(*_conditions(scope, flt))).order_by(Event.date.desc(), Event.id.desc()))
+    clients: dict = {}
+    actors: dict = {}
+    result = session.connection().execute(stmt, execution_options={"stream_results": True, "yield_per": batch})
+    for rows in result.partitions():
+        for cache, at, table, columns in ((clients, 3, Organization, (Organization.name,)),
+                                          (actors, 4, Account, (Account.name, Account.email))):
+            if len(cache) > NAME_CACHE:
+                cache.clear()  # bounded: past the limit it starts again (each batch refills its own ids)
+            # (set.difference with a dict looks each of the batch's ids up in it: no walk of the cache)
+            wanted = set(map(itemgetter(at), rows)).difference(cache)
+            wanted.discard(None)
+            if wanted:
+                _names(session, table, columns, wanted, cache)
+        yield EventBatch(rows, clients, actors)
 
 
 # --- verification -------------------------------------------------------------------------------

@@ -1,7 +1,8 @@
 """Which events a person may see (S4), and the pages of the timeline across all clients (B3).
 
-Every row a screen or an export shows goes through `shown()`, which hides what S3 forbids: an event
-about a personal vault item never shows the item's id or name to provider staff.
+Every row a screen or an export shows goes through `shown()` (or, for the command line's streamed
+export, its SQL form `shown_detail()`), which hides what S3 forbids: an event about a personal vault
+item never shows the item's id or name to provider staff.
 """
 
 from __future__ import annotations
@@ -11,11 +12,11 @@ import dataclasses
 import functools
 import json
 import uuid
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from datetime import datetime, timedelta
 from typing import IO
 
-from sqlalchemy import Integer, bindparam, false, func, or_, select, union_all
+from sqlalchemy import Integer, and_, bindparam, case, false, func, null, or_, select, union_all
 
 from msp_tui.core import clock, events
 from msp_tui.core.access import Action, Kind, check, standing_for
@@ -87,6 +88,19 @@ def shown(row: EventRow) -> EventRow:
     if is_personal_item_event(row):
         return dataclasses.replace(row, item_id=None, detail={})
     return row
+
+
+def shown_detail():
+    """`shown()` as SQL, for exports that stream plain rows (events.stream): the detail column, or
+    NULL for an event about a personal item (S3). The item id is not among the streamed columns."""
+    lo, hi = ITEM_RANGE
+    return case((and_(Event.type.between(lo, hi), Event.organization_id.is_(None)), null()), else_=Event.detail)
+
+
+def stream_shown(s, scope: EventScope, flt: EventFilter, *, batch: int = 5000) -> Iterator[events.EventBatch]:
+    """Every event the filter matches, newest first, as `events.stream` batches with S3 applied:
+    what an export may write (the scope comes from `scope_for`, which refuses whoever may not see it)."""
+    return events.stream(s, scope, flt, detail=shown_detail(), batch=batch)
 
 
 # --- pages -------------------------------------------------------------------------------------
