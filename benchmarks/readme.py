@@ -19,13 +19,14 @@ MARK = "## Performance\n"
 def section(report: dict) -> str:
     rows = [Row(**r) for r in report["rows"]]
     d, s = report["dataset"], report["summary"]
-    load = report["machine"]["loadavg"][0]
+    load, cpus = report["machine"]["loadavg"][0], report["machine"]["cpus"]
+    busy = (f"was shared with other work (load average {load:.1f} at the end), so wall times include "
+            f"waiting for a CPU" if load > cpus else f"ran nothing else (load average {load:.1f} at the end)")
     lines = [
         f"From `make bench` on {report['started'][:16].replace('T', ' ')} UTC: {d['clients']:,} clients and "
         f"{d['events']:,} events on SQLite; {report['postgresql'] or 'no PostgreSQL'}. The machine has "
-        f"{report['machine']['cpus']} CPUs and was shared with other work (load average {load:.1f} at the "
-        f"end), so wall times include waiting for a CPU; ratios are against baselines measured in the "
-        f"same run. {s['passed']} budgets pass, {s['failed']} fail, {s['skipped']} skipped; "
+        f"{cpus} CPUs and {busy}; ratios are against baselines measured in the same run. "
+        f"{s['passed']} budgets pass, {s['failed']} fail, {s['skipped']} skipped; "
         f"{report['seconds']:.0f} s in all.",
         "",
         table(rows),
