@@ -76,25 +76,24 @@ def _core(ctx, backend, db, actor) -> list[Row]:
 
 
 async def _screen(db, actor, repeat: int) -> tuple[Samples, Samples, Samples]:
-    from textual.app import App
-    from textual.widgets import Static
-
+    """The timeline as a person opens it: the app on its clients home, then `t` (open_area)."""
+    from msp_tui.app import MspApp
     from msp_tui.screens.timeline import TimelineScreen
 
-    class Base(App):
-        def compose(self):
-            yield Static("base")
-
-    app = Base()
+    app = MspApp(db, actor=actor)
     opens, pages, filters = Samples(), Samples(), Samples()
+
+    def opened() -> bool:
+        return isinstance(app.screen, TimelineScreen) and ui.timeline_loaded(app.screen)
+
     async with app.run_test(size=ui.SIZE) as pilot:
+        await ui.until(pilot, lambda: ui.clients_home_loaded(app))
         for i in range(repeat + 1):
-            screen = TimelineScreen(db, actor)
-            await ui.timed_until(pilot, lambda: app.push_screen(screen), lambda: ui.timeline_loaded(screen),
-                                 opens if i else Samples())
+            await ui.timed_until(pilot, lambda: app.open_area("timeline"), opened, opens if i else Samples())
             if i < repeat:
                 app.pop_screen()
                 await ui.settle(pilot)
+        screen = app.screen
         for _ in range(repeat):
             before = len(screen.table.rows)
             await ui.timed_press(pilot, "G", pages)
