@@ -28,7 +28,7 @@ from msp_tui.core.enums import EventType, PlanType
 from msp_tui.core.errors import BadInput, NotFound, Refused
 from msp_tui.core.models import (Client, DiscountTier, Organization, PaymentMethod, Provider, ProviderPlan,
                                  SeatChange)
-from msp_tui.core.services.common import check_version, find_client, touch
+from msp_tui.core.services.common import check_version, collector_paused, find_client, touch
 
 MODES = {"per_client": "per client", "consolidated": "consolidated"}
 UNASSIGNED = "Unassigned seats"
@@ -406,6 +406,11 @@ def consolidated_invoice(db: Database, actor: Actor, *, when: date | None = None
     row per plan. ONE query streams every client's name, id, seats, members and plan; the
     cumulative seats (for the discount tier), the plan totals and each row's total come from it."""
     when = when or clock.now().date()
+    with collector_paused():
+        return _consolidated_invoice(db, actor, when)
+
+
+def _consolidated_invoice(db: Database, actor: Actor, when: date) -> ConsolidatedInvoice:
     with db.read() as s:
         check(s, actor, Action.VIEW_PROVIDER_BILLING)
         provider = _provider(s, actor.provider_id)

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import gc
 import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import timedelta
 
 from sqlalchemy import func, select, update
@@ -16,6 +19,20 @@ from msp_tui.core.errors import NotFound, StaleEdit
 from msp_tui.core.models import Account, Client, Member, Organization
 
 INVITATION_LIFETIME = timedelta(days=5)
+
+
+@contextmanager
+def collector_paused() -> Iterator[None]:
+    """For a bulk read that builds hundreds of thousands of plain tuples (no reference cycles): the
+    cyclic collector would walk the whole heap several times meanwhile and free nothing (0.3 s of a
+    100,000-client invoice). Reference counting still frees everything as usual."""
+    was_enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if was_enabled:
+            gc.enable()
 
 
 def as_uuid(text: str | uuid.UUID) -> uuid.UUID | None:
