@@ -141,7 +141,8 @@ class TimelineTable(ScrollView, can_focus=True):
         end_in_view = len(self.rows) < int(self.scroll_offset.y) + self._body_height
         self.rows.extend(fresh)
         self.ids.update(r.id for r in fresh)
-        self.virtual_size = Size(self.size.width, len(self.rows) + 1)  # the scrollbar grows
+        # Longer, not wider: no layout of the screen is needed (it would cost a frame of its own).
+        self.set_reactive(TimelineTable.virtual_size, Size(self.size.width, len(self.rows) + 1))
         if end_in_view:  # rows below the view change nothing on screen
             self.refresh()
 
