@@ -321,16 +321,19 @@ def iso_z(raw) -> str:
 
 
 def _names(session: Session, table, columns, wanted: set, cache: dict) -> None:
-    """Add the names of `wanted` raw ids to `cache`: IN queries of a few hundred ids at a time."""
+    """Add the names of `wanted` raw ids to `cache`: IN queries of up to 2,000 ids at a time."""
     key = type_coerce(table.id, String)
     ids = list(wanted)
     # The ids as read: hex text on SQLite (compared as stored), UUIDs on PostgreSQL.
     column = key if isinstance(ids[0], str) else table.id
     stmt = select(key, *columns).where(column.in_(bindparam("ids", expanding=True)))
     connection = session.connection()
-    for i in range(0, len(ids), 500):
-        for row in connection.execute(stmt, {"ids": ids[i:i + 500]}):
-            cache[row[0]] = row[1] if len(row) == 2 else tuple(row[1:])
+    for i in range(0, len(ids), 2000):
+        found = connection.execute(stmt, {"ids": ids[i:i + 2000]}).all()
+        if found and len(found[0]) == 2:
+            cache.update(found)
+        else:
+            cache.update((row[0], tuple(row[1:])) for row in found)
     for w in ids:  # an id whose row is gone (kept as None so it is not asked again)
         cache.setdefault(w, None)
 
@@ -352,8 +355,17 @@ def stream(session: Session, scope: EventScope, flt: EventFilter = EventFilter()
             .where(and_(*_conditions(scope, flt))).order_by(Event.date.desc(), Event.id.desc()))
     clients: dict = {}
     actors: dict = {}
-    result = session.connection().execute(stmt, execution_options={"stream_results": True, "yield_per": batch})
-    for rows in result.partitions():
+    connection = session.connection()
+    if connection.dialect.name == "sqlite":
+        # The driver steps the statement as rows are fetched, so reading its cursor in batches keeps
+        # memory flat and skips building a Row per event (a third of the stream's time). No column
+        # here has a result processor (ids and dates are read as text above), so nothing is lost.
+        cursor = connection.execute(stmt).cursor
+        parts = iter(lambda: cursor.fetchmany(batch), [])
+    else:  # a server-side cursor on PostgreSQL
+        parts = connection.execute(stmt, execution_options={"stream_results": True, "yield_per": batch}
+                                   ).partitions()
+    for rows in parts:
         for cache, at, table, columns in ((clients, 3, Organization, (Organization.name,)),
                                           (actors, 4, Account, (Account.name, Account.email))):
             if len(cache) > NAME_CACHE:
