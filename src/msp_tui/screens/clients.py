@@ -100,7 +100,7 @@ class ClientsScreen(MspScreen):
             yield Input(placeholder="part of a client's name (esc clears)", id="filter")
         columns = [*CLIENT_COLUMNS[:-1], Column("flags", "Flags", 0, self._flags_of, ratio=2)]
         yield PagedTable(columns=columns, fetch=self._fetcher(), row_key=lambda c: c.id,
-                         empty_text=EMPTY, sort_key=self.sort, id="clients")
+                         empty_text=EMPTY, sort_key=self.sort, on_loaded=self._update_status, id="clients")
         yield Static("", id="status-line", classes="status-line")
         yield from self.compose_footer()
 
@@ -203,9 +203,8 @@ class ClientsScreen(MspScreen):
         if not self.query_one("#filter", Input).has_focus:
             self._load_drift()
 
-    @on(PagedTable.Loaded, "#clients")
     @on(PagedTable.Highlighted, "#clients")
-    def _loaded(self) -> None:
+    def _highlighted(self) -> None:
         self._update_status()
 
     # --- drift flags: one core query for the rows not asked about yet (a page), never one per row ---

@@ -156,7 +156,7 @@ class PagedTable(Widget, can_focus=True):
     def __init__(self, *, columns: list[Column], fetch: FetchPage, row_key: Callable[[Any], Hashable] = id,
                  empty_text: str | Text = "Nothing to show.", page_size: int = 50,
                  sort_key: str | None = None, descending: bool = False, can_fetch_backward: bool = True,
-                 openable: bool = True, name: str | None = None,
+                 openable: bool = True, on_loaded: Callable[[], None] | None = None, name: str | None = None,
                  id: str | None = None, classes: str | None = None) -> None:
         super().__init__(name=name, id=id, classes=classes)
         self.columns = columns
@@ -170,6 +170,9 @@ class PagedTable(Widget, can_focus=True):
         self.can_fetch_backward = can_fetch_backward
         #: False when enter opens nothing here (the key then leaves the footer).
         self.openable = openable
+        #: Called as soon as a page is applied, before `Loaded` is posted: what the screen shows about
+        #: the rows (a count) then changes in the same frame as the rows, not one or two frames later.
+        self.on_loaded = on_loaded
         self.marked: set[Hashable] = set()
         #: Rows handed to the table by the fetch callback since it was created (tests read it).
         self.rows_fetched = 0
@@ -290,6 +293,8 @@ class PagedTable(Widget, can_focus=True):
             st.tail = page.next_cursor
             if visible_before:  # the "more…" line (or blank space) below the last row was on screen
                 self.refresh()
+        if self.on_loaded is not None:
+            self.on_loaded()
         self.post_message(self.Loaded(self, len(st.rows), error))
 
     def _shows_end(self) -> bool:
