@@ -12,3 +12,14 @@ def test_create_client_and_list(db, admin):
     assert res.invited == ["a@contoso.example", "b@contoso.example"]
     st = staff.invite(db, admin, ["bob@msp.example"], "service")
     assert st.invited == ["bob@msp.example"]
+
+
+def test_postgresql_plans_each_statement_for_its_values(db):
+    """A generic plan cached after five runs cannot see one provider's million events beside
+    another's ten: every connection plans per execution."""
+    from sqlalchemy import text
+
+    if db.is_sqlite:
+        return  # SQLite plans every statement as it runs it
+    with db.read() as s:
+        assert s.execute(text("SHOW plan_cache_mode")).scalar_one() == "force_custom_plan"
