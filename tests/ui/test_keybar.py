@@ -37,6 +37,13 @@ class KeysApp(App):
         self.bells += 1
 
 
+async def settle_unfocused(app, pilot) -> None:
+    """Started, with nothing focused: only the app's own keys are in the bar."""
+    await settle(pilot)
+    app.query_one(Input).blur()
+    await settle(pilot)
+
+
 def line(app) -> str:
     return str(app.query_one(KeyBar).render())
 
@@ -45,9 +52,7 @@ def line(app) -> str:
 async def test_keys_in_order_refused_greyed_and_the_palette_on_the_right():
     app = KeysApp()
     async with app.run_test(size=(60, 5)) as pilot:
-        await settle(pilot)
-        app.query_one(Input).blur()
-        await settle(pilot)
+        await settle_unfocused(app, pilot)
         bar = app.query_one(KeyBar)
         text = bar.render()
         assert text.plain.startswith(" n New client  s Staff ")
@@ -64,9 +69,7 @@ async def test_keys_in_order_refused_greyed_and_the_palette_on_the_right():
 async def test_a_narrow_terminal_crops_keys_but_keeps_the_palette():
     app = KeysApp()
     async with app.run_test(size=(24, 5)) as pilot:
-        await settle(pilot)
-        app.query_one(Input).blur()
-        await settle(pilot)
+        await settle_unfocused(app, pilot)
         text = line(app)
         assert len(text) == 24 and text.endswith("▏^p palette ")
         assert text.startswith(" n New ")
@@ -76,9 +79,7 @@ async def test_a_narrow_terminal_crops_keys_but_keeps_the_palette():
 async def test_a_click_presses_the_key_and_a_refused_key_rings():
     app = KeysApp()
     async with app.run_test(size=(60, 5)) as pilot:
-        await settle(pilot)
-        app.query_one(Input).blur()
-        await settle(pilot)
+        await settle_unfocused(app, pilot)
         text = line(app)
         await pilot.click(KeyBar, offset=(text.index("New") + 1, 0))
         await settle(pilot)

@@ -19,10 +19,8 @@ from decimal import Decimal
 
 import click
 
+from msp_tui.core.cells import FORMULA_STARTS, neutral  # noqa: F401  (the CLI's cells use core's rule)
 from msp_tui.core.clock import iso
-
-#: A spreadsheet runs a cell that starts with one of these; such cells get a leading quote.
-FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 FORMATS = ("table", "json", "csv", "jsonl")
 
 
@@ -43,11 +41,6 @@ def plain(value):
     if isinstance(value, dict):
         return {str(k): plain(v) for k, v in value.items()}
     return value
-
-
-def neutral(text: str) -> str:
-    """A cell a spreadsheet will show as text, never run as a formula."""
-    return "'" + text if text.startswith(FORMULA_STARTS) else text
 
 
 def safe_cell(value) -> str:

@@ -91,6 +91,8 @@ class ClientsScreen(MspScreen):
         #: Drift flags from core, asked for once per page of rows (services.policies.drifted_client_ids).
         self.drifted: set = set()
         self.drift_known: set = set()
+        #: The status line's text as last shown (it is updated only when it changes).
+        self._status_text: str | None = None
 
     def compose(self) -> ComposeResult:
         yield from self.compose_header()
@@ -237,7 +239,7 @@ class ClientsScreen(MspScreen):
         if table.marked:
             parts.append(f"{len(table.marked)} marked")
         text = " · ".join(parts)
-        if text != getattr(self, "_status_text", None):  # a cursor move changes nothing here
+        if text != self._status_text:  # a cursor move changes nothing here
             self._status_text = text
             self.query_one("#status-line", Static).update(Text(text), layout=False)  # one fixed line
 

@@ -98,6 +98,8 @@ class TimelineScreen(Screen):
         self._polling = False
         self.loading_first = False
         self._last_poll_error: str | None = None
+        #: The status line's text as last shown (it is updated only when it changes).
+        self._status_text: str | None = None
 
     def compose(self) -> ComposeResult:
         yield Static(Text("Event timeline", style="bold"), id="tl-title")
@@ -276,7 +278,7 @@ class TimelineScreen(Screen):
         if t.current is not None:
             parts.append(f"#{t.current.id} type {t.current.type}")
         text = " · ".join(parts)
-        if text != getattr(self, "_status_text", None):  # most cursor moves change nothing here
+        if text != self._status_text:  # most cursor moves change nothing here
             self._status_text = text
             status.update(Text(text), layout=False)  # one fixed line
         status.set_class(self.following, "following")

@@ -20,6 +20,7 @@ from sqlalchemy import Integer, and_, bindparam, case, false, func, null, or_, s
 
 from msp_tui.core import clock, events
 from msp_tui.core.access import Action, Kind, check, standing_for
+from msp_tui.core.cells import neutral
 from msp_tui.core.context import Actor
 from msp_tui.core.db import Database
 from msp_tui.core.enums import EVENT_CATEGORIES, PROVIDER_LOG_TYPES, VAULT_ACCESS_TYPES, EventType
@@ -341,7 +342,6 @@ def subject_of(row: EventRow) -> Subject:
 
 EXPORT_COLUMNS = ["id", "date", "type", "type_name", "message", "client", "client_id", "actor_name",
                   "actor_email", "actor_id", "device", "ip"]
-FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 
 
 def export_row(r: EventRow) -> dict:
@@ -355,10 +355,7 @@ def export_row(r: EventRow) -> dict:
 
 def neutral_cell(value) -> str:
     """A CSV cell a spreadsheet will not run as a formula."""
-    if value is None:
-        return ""
-    text = str(value)
-    return "'" + text if text.startswith(FORMULA_STARTS) else text
+    return "" if value is None else neutral(str(value))
 
 
 def export(db: Database, scope: EventScope, flt: EventFilter, out: IO[str], fmt: str = "csv") -> int:
