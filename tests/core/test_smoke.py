@@ -17,9 +17,10 @@ def test_create_client_and_list(db, admin):
 def test_postgresql_plans_each_statement_for_its_values(db):
     """A generic plan cached after five runs cannot see one provider's million events beside
     another's ten: every connection plans per execution."""
+    import pytest
     from sqlalchemy import text
 
     if db.is_sqlite:
-        return  # SQLite plans every statement as it runs it
+        pytest.skip("SQLite plans every statement as it runs it")
     with db.read() as s:
         assert s.execute(text("SHOW plan_cache_mode")).scalar_one() == "force_custom_plan"
