@@ -198,3 +198,34 @@ async def test_other_screens_plug_in_with_one_line(sqlite_db, monkeypatch):
         await pilot.press("enter")
         await settle(pilot)
     assert committed == ["Fabrikam"]
+
+
+@sync
+async def test_each_screen_asks_core_for_its_decisions_once_when_opened(sqlite_db, monkeypatch):
+    # Textual runs every on_mount up the class chain by itself; a screen that also called
+    # super().on_mount() asked twice, and the client page then mounted its billing pane twice.
+    from msp_tui.screens import base
+
+    asked: list[str] = []
+    real = base.decisions_for
+
+    def counting(db, actor, actions, organization_id=None):
+        asked.append(type(app.screen).__name__)
+        return real(db, actor, actions, organization_id)
+
+    monkeypatch.setattr(base, "decisions_for", counting)
+    admin = make_provider(sqlite_db)
+    view = client_service.create_client(sqlite_db, admin, name="Contoso", plan="teams-monthly", seats=3,
+                                        owner_email="o@contoso.example")
+    app = MspApp(sqlite_db, actor=admin)
+    async with app.run_test(size=(120, 36)) as pilot:
+        await settle(pilot)
+        app.open_client(view.id, tab="billing")
+        await settle(pilot)
+        assert len(app.screen.query("#billing-pane")) == 1
+        app.pop_screen()
+        for area in ("staff", "onboarding"):
+            app.open_area(area)
+            await settle(pilot)
+            app.pop_screen()
+    assert asked == ["ClientsScreen", "ClientDetailScreen", "StaffScreen", "OnboardingScreen"]

@@ -124,6 +124,8 @@ class ClientDetailScreen(MspScreen):
         self.guard_organization_id = organization_id
         self.initial_tab = tab if tab in TABS else "overview"
         self.client = None
+        # Decisions can arrive twice in one frame (mount, then a resume); the billing pane mounts once.
+        self._billing_shown = False
 
     def compose(self) -> ComposeResult:
         from msp_tui.core.services import collections, groups, members
@@ -156,7 +158,6 @@ class ClientDetailScreen(MspScreen):
         yield from self.compose_footer()
 
     def on_mount(self) -> None:
-        super().on_mount()
         self.action_reload()
 
     def action_reload(self) -> None:
@@ -196,11 +197,12 @@ class ClientDetailScreen(MspScreen):
         super()._got_decisions(decisions)
         d = decisions.get("tab_billing")
         reason = self.query("#billing-reason")
-        if d is None or not reason:
+        if d is None or not reason or self._billing_shown:
             return
         if d.allowed:
             from msp_tui.screens.billing import ClientBillingPane
 
+            self._billing_shown = True
             reason.first().remove()
             self.query_one("#billing", TabPane).mount(
                 ClientBillingPane(self.db, self.actor, self.client_id, id="billing-pane"))

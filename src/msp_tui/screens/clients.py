@@ -114,7 +114,6 @@ class ClientsScreen(MspScreen):
         return client_fetcher(self.db, self.actor, self.filter_text, self.sort, self.descending)
 
     def on_mount(self) -> None:
-        super().on_mount()
         self.query_one("#filter-bar").display = False
         self.query_one("#failover", Static).display = False
         self.table.empty_text = self._empty_text()

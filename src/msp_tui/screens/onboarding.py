@@ -413,7 +413,6 @@ class OnboardingScreen(MspScreen):
         yield from self.compose_footer()
 
     async def on_mount(self) -> None:
-        super().on_mount()
         self.run_db(_billing_mode, self.db, self.actor, on_done=self._got_billing_mode, on_error=lambda _e: None,
                     group="billing-mode")
         self.index = 1 if self.data.mode == "existing" else 0

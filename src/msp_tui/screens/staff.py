@@ -137,7 +137,6 @@ class StaffScreen(MspScreen):
         return self.query_one("#staff", PagedTable)
 
     def on_mount(self) -> None:
-        super().on_mount()
         self.query_one("#failover", Static).display = False
         self.table.focus()
         self.action_reload()
