@@ -264,7 +264,7 @@ def test_export_batches_and_bounded_caches_change_nothing(db, admin, awkward, mo
     flt = _flt(awkward)
     for write, reference in ((cli_events.write_csv, reference_csv), (cli_events.write_jsonl, reference_jsonl)):
         out = io.StringIO()
-        with db.read() as s:
+        with db.read(transaction=True) as s:
             n = write(timeline.stream_shown(s, scope, flt, batch=3), out, Progress("x", enabled=False))
         expected = reference(db, scope, flt)
         assert out.getvalue() == expected
@@ -276,7 +276,7 @@ def test_export_batches_and_bounded_caches_change_nothing(db, admin, awkward, mo
 
 def test_stream_applies_S3_and_gives_plain_values(db, admin, awkward):
     scope = timeline.scope_for(db, admin)
-    with db.read() as s:
+    with db.read(transaction=True) as s:
         rows = [r for b in timeline.stream_shown(s, scope, _flt(awkward), batch=4) for r in b.rows]
         plain = [r for b in events.stream(s, scope, _flt(awkward)) for r in b.rows]
     assert [r[0] for r in rows] == [r[0] for r in plain]

@@ -164,7 +164,7 @@ def export(state: CliState, clients, actors, types, since, until, fmt, output) -
     out = (os.fdopen(os.open(output, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600), "w", encoding="utf-8",
                      newline="") if output else sys.stdout)
     try:
-        with db.read() as s:
+        with db.read(transaction=True) as s:  # PostgreSQL's server-side cursor lives in a transaction
             # Plain tuples straight from one streamed query, S3 applied by core (timeline.stream_shown).
             batches = timeline.stream_shown(s, scope, flt, batch=5000)
             n = (write_csv if fmt == "csv" else write_jsonl)(batches, out, progress)

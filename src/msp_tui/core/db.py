@@ -104,9 +104,15 @@ class Database:
             # Plan every statement for its values: psycopg prepares a statement after five runs and
             # PostgreSQL may then switch to one generic plan, which cannot see that one provider has
             # a million events and another ten (a timeline filter went from 1 ms to 45-65 ms).
-            self.engine = create_engine(self.url, echo=echo, pool_pre_ping=True,
+            self.engine = create_engine(self.url, echo=echo,
                                         connect_args={"options": "-c plan_cache_mode=force_custom_plan"})
+            _install_postgres_events(self.engine)
         self._writer = self.engine.execution_options(msp_write=True)
+        # PostgreSQL reads run in autocommit: each statement is its own transaction, as each already had
+        # its own snapshot under READ COMMITTED, and a page read skips two round trips (BEGIN, COMMIT).
+        # A read that needs a transaction (a server-side cursor) asks for one: read(transaction=True).
+        self._reader = self.engine if self.is_sqlite else self.engine.execution_options(
+            isolation_level="AUTOCOMMIT")
         from msp_tui.core import checkpoint
 
         self.checkpointer = checkpoint.attach(self)  # (count, head) outside the database after writes
@@ -155,8 +161,10 @@ class Database:
                                   "was changed. Try again in a minute.") from None
 
     @contextmanager
-    def read(self) -> Iterator[Session]:
-        with Session(self.engine, expire_on_commit=False) as session:
+    def read(self, *, transaction: bool = False) -> Iterator[Session]:
+        """A read-only session. On PostgreSQL its statements run in autocommit unless `transaction`
+        (needed by a server-side cursor, which lives inside a transaction)."""
+        with Session(self.engine if transaction else self._reader, expire_on_commit=False) as session:
             with session.begin():
                 yield session
 
@@ -240,6 +248,32 @@ def _script_heads() -> set[str]:
         revisions.add(rev.group(1))
         downs.update(re.findall(r"['\"]([^'\"]+)['\"]", down.group(1)))
     return revisions - downs
+
+
+#: A pooled PostgreSQL connection idle longer than this is pinged before use (seconds).
+PING_AFTER_IDLE_S = 2.0
+
+
+def _install_postgres_events(engine: Engine) -> None:
+    """Ping a pooled connection before use only when it has sat idle: a server restart or a dropped
+    connection shows up after a pause, and a fresh ping per read cost a round trip on every keystroke.
+    Raising DisconnectionError makes the pool throw the connection away and check out another."""
+    from sqlalchemy import exc
+
+    @event.listens_for(engine, "checkin")
+    def _on_checkin(_dbapi_connection, record) -> None:
+        if record is not None:
+            record.info["idle_since"] = time.monotonic()
+
+    @event.listens_for(engine, "checkout")
+    def _on_checkout(dbapi_connection, record, _proxy) -> None:
+        idle_since = record.info.get("idle_since")
+        if idle_since is None or time.monotonic() - idle_since < PING_AFTER_IDLE_S:
+            return
+        try:
+            engine.dialect.do_ping(dbapi_connection)
+        except Exception as error:
+            raise exc.DisconnectionError(f"a pooled connection failed its ping: {error}") from error
 
 
 def _install_sqlite_events(engine: Engine) -> None:

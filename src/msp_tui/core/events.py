@@ -343,7 +343,8 @@ def stream(session: Session, scope: EventScope, flt: EventFilter = EventFilter()
     """Every matching event newest first, for exports: one streamed query, batches of plain tuples.
 
     No per-row objects: the rows are the driver's tuples (STREAM_COLUMNS), read in batches of `batch`
-    through a streaming cursor (a server-side cursor on PostgreSQL), so memory stays flat for any count.
+    through a streaming cursor (a server-side cursor on PostgreSQL, so the session must come from
+    `db.read(transaction=True)`), so memory stays flat for any count.
     Client and actor names are not joined row by row but read once per id, a batch at a time.
     `detail` replaces the detail column with an expression (services/timeline uses it for S3).
     """
@@ -362,7 +363,10 @@ def stream(session: Session, scope: EventScope, flt: EventFilter = EventFilter()
         # here has a result processor (ids and dates are read as text above), so nothing is lost.
         cursor = connection.execute(stmt).cursor
         parts = iter(lambda: cursor.fetchmany(batch), [])
-    else:  # a server-side cursor on PostgreSQL
+    else:  # a server-side cursor on PostgreSQL, which lives inside a transaction
+        if connection.get_execution_options().get("isolation_level") == "AUTOCOMMIT":
+            raise RuntimeError("events.stream needs a transaction on PostgreSQL: read with "
+                               "db.read(transaction=True)")
         parts = connection.execute(stmt, execution_options={"stream_results": True, "yield_per": batch}
                                    ).partitions()
     for rows in parts:

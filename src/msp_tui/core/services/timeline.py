@@ -16,7 +16,7 @@ from collections.abc import Iterable, Iterator
 from datetime import datetime, timedelta
 from typing import IO
 
-from sqlalchemy import Integer, and_, bindparam, case, false, func, null, or_, select, union_all
+from sqlalchemy import Integer, and_, bindparam, case, false, func, null, or_, select, true, union_all
 
 from msp_tui.core import clock, events
 from msp_tui.core.access import Action, Kind, check, standing_for
@@ -140,21 +140,34 @@ def filter_types(flt: EventFilter) -> list[int]:
 @functools.cache
 def _merged_types(dialect: str, n_types: int, provider_log: bool, clients: bool, actors: bool,
                   before: bool, after: bool):
-    """One statement for a provider's page filtered on `n_types` types: each type read through
-    ix_event_type_date newest first, the seeks merged in (date, id) order and cut at the page's
+    """One statement for a provider's page filtered on a few types: each type read through
+    ix_event_type_date newest first, those seeks merged in (date, id) order and cut at the page's
     limit; only (date, id) go through the merge, the page's rows are then read with their joins by id.
-    SQLite's MERGE (UNION ALL) pulls each seek only as far as the page needs (about limit + n_types
-    index entries in all); PostgreSQL merges (Merge Append) only seeks that are ordered and cut at
-    the limit themselves, so each is. Either way a rare type costs a page, and so does a common one.
+    Either way a rare type costs a page, and so does a common one.
 
-    On SQLite the provider is compared through coalesce(), so its planner, which has no statistics,
-    does not take the provider's date index instead (walking every event of the range looking for a
-    rare type). PostgreSQL compares it plainly: it picks ix_event_type_date by cost, while an
-    expression it cannot estimate (coalesce) makes it expect a handful of rows per seek and read
-    and sort all of them instead of merging. Built once per shape, with bind parameters:
-    constructing (and hashing) a statement of nine selects cost more than running it."""
-    provider = (func.coalesce(Event.provider_id, Event.provider_id) if dialect == "sqlite"
-                else Event.provider_id)
+    SQLite: a UNION ALL of `n_types` seeks (bind parameters type_0…), which its MERGE pulls only as
+    far as the page needs (about limit + n_types index entries in all). The provider is compared
+    through coalesce() so its planner, which has no statistics, does not take the provider's date
+    index instead (walking every event of the range looking for a rare type).
+
+    PostgreSQL: one seek, joined LATERAL to the array of types (bind parameter `types`) and cut at
+    the limit for each, then the best `limit` of them. It is planned once whatever the number of
+    types (a union of nine seeks took 0.65 ms to plan, this 0.15 ms), and for a type it does not know
+    in advance, so PostgreSQL takes the type's index. Given each type's number as a union, it judged
+    one type common enough to walk ix_event_date for it instead and read 40,000 events to find the
+    one it wanted (members over 30 days: 7 ms against 0.4 ms now).
+
+    Built once per shape: constructing (and hashing) a statement of nine selects cost more than
+    running it."""
+    postgres = dialect == "postgresql"
+    if postgres:
+        from sqlalchemy.dialects.postgresql import ARRAY
+
+        each = func.unnest(bindparam("types", type_=ARRAY(Integer))).table_valued("type").render_derived(name="each_type")
+        type_conds = [[Event.type == each.c.type]]
+    else:
+        type_conds = [[Event.type == bindparam(f"type_{i}")] for i in range(n_types)]
+    provider = func.coalesce(Event.provider_id, Event.provider_id) if dialect == "sqlite" else Event.provider_id
     conds = [Event.date >= bindparam("since"), Event.date <= bindparam("until"),
              provider == bindparam("provider_id")]
     if not provider_log:
@@ -168,11 +181,14 @@ def _merged_types(dialect: str, n_types: int, provider_log: bool, clients: bool,
     if after:
         conds.append(or_(Event.date > bindparam("after_date"), Event.id > bindparam("after_id")))
     limit = bindparam("limit", type_=Integer)
-    seeks = [select(Event.date, Event.id).where(Event.type == bindparam(f"type_{i}"), *conds)
-             for i in range(n_types)]
-    if n_types == 1 or dialect != "sqlite":
+    seeks = [select(Event.date, Event.id).where(*type_cond, *conds) for type_cond in type_conds]
+    if postgres or n_types == 1:
         seeks = [q.order_by(Event.date.desc(), Event.id.desc()).limit(limit) for q in seeks]
-    if n_types == 1:
+    if postgres:
+        seek = seeks[0].lateral("seek")
+        picked = (select(seek.c.date, seek.c.id).select_from(each).join(seek, true())
+                  .order_by(seek.c.date.desc(), seek.c.id.desc()).limit(limit).subquery("picked"))
+    elif n_types == 1:
         picked = seeks[0].subquery("picked")
     else:
         merged = union_all(*seeks)
@@ -195,10 +211,14 @@ def _by_types(s, scope: EventScope, flt: EventFilter, types: list[int], before, 
         params["client_ids"] = list(flt.client_ids)
     if flt.actor_ids:
         params["actor_ids"] = list(flt.actor_ids)
-    params.update({f"type_{i}": t for i, t in enumerate(types)})
     conn = s.connection()
-    stmt = _merged_types(conn.dialect.name, len(types), scope.include_provider_log, bool(flt.client_ids),
-                         bool(flt.actor_ids), before is not None, after is not None)
+    dialect = conn.dialect.name
+    if dialect == "postgresql":
+        params["types"] = types
+    else:
+        params.update({f"type_{i}": t for i, t in enumerate(types)})
+    stmt = _merged_types(dialect, 0 if dialect == "postgresql" else len(types), scope.include_provider_log,
+                         bool(flt.client_ids), bool(flt.actor_ids), before is not None, after is not None)
     return [events._to_row(r) for r in conn.execute(stmt, params).all()]
 
 

@@ -1,0 +1,86 @@
+"""How the PostgreSQL engine uses its connections: reads in autocommit (one round trip a statement),
+a transaction when a read asks for one (the export's server-side cursor), and a pooled connection
+that died while idle replaced before use."""
+
+from __future__ import annotations
+
+import time
+
+import pytest
+from sqlalchemy import create_engine, text
+from sqlalchemy.exc import OperationalError
+
+from msp_tui.core import db as db_module
+from msp_tui.core import events
+from msp_tui.core.events import EventFilter
+from msp_tui.core.services import clients, timeline
+from tests.conftest import make_provider, new_pg
+
+pytestmark = pytest.mark.postgres
+
+
+@pytest.fixture
+def pg_db(pg_server):
+    database = new_pg(pg_server)
+    yield database
+    database.dispose()
+
+
+def _one_transaction(s) -> bool:
+    """True when the session's statements share one transaction (its start stays behind the clock)."""
+    s.execute(text("SELECT pg_sleep(0.01)"))
+    return not s.execute(text("SELECT transaction_timestamp() = statement_timestamp()")).scalar_one()
+
+
+def test_reads_run_in_autocommit_and_in_a_transaction_when_asked(pg_db):
+    with pg_db.read() as s:
+        assert not _one_transaction(s)
+    with pg_db.read(transaction=True) as s:
+        assert _one_transaction(s)
+    with pg_db.write() as s:
+        assert _one_transaction(s)
+
+
+def test_the_export_stream_refuses_an_autocommit_session_and_streams_in_a_transaction(pg_db):
+    admin = make_provider(pg_db)
+    clients.create_client(pg_db, admin, name="Contoso", plan="teams-monthly", seats=3,
+                          owner_email="o@contoso.example")
+    scope = timeline.scope_for(pg_db, admin)
+    with pg_db.read() as s, pytest.raises(RuntimeError, match="transaction=True"):
+        next(iter(events.stream(s, scope, EventFilter())))
+    with pg_db.read(transaction=True) as s:
+        streamed = [r[0] for b in events.stream(s, scope, EventFilter(), batch=2) for r in b.rows]
+    with pg_db.read() as s:
+        paged = [r.id for r in events.query_page(s, scope, EventFilter(), limit=100)]
+    assert streamed == paged and len(paged) >= 2
+
+
+def _backend_pid(database) -> int:
+    with database.read() as s:
+        return s.execute(text("SELECT pg_backend_pid()")).scalar_one()
+
+
+def _terminate(server, pid: int) -> None:
+    engine = create_engine(server.url(), isolation_level="AUTOCOMMIT")
+    with engine.connect() as c:
+        assert c.execute(text("SELECT pg_terminate_backend(:pid)"), {"pid": pid}).scalar_one()
+    engine.dispose()
+    time.sleep(0.05)
+
+
+def test_a_connection_dropped_while_idle_is_replaced_before_use(pg_db, pg_server, monkeypatch):
+    monkeypatch.setattr(db_module, "PING_AFTER_IDLE_S", 0.0)  # every checkout counts as idle
+    pid = _backend_pid(pg_db)
+    _terminate(pg_server, pid)
+    assert _backend_pid(pg_db) != pid  # the ping failed, the pool opened another connection
+
+
+def test_a_connection_used_moments_ago_is_not_pinged(pg_db, pg_server, monkeypatch):
+    # The other side of the bargain: within the idle window nothing is checked, so a connection
+    # killed in that window fails its next statement once; the pool then starts afresh.
+    monkeypatch.setattr(db_module, "PING_AFTER_IDLE_S", 3600.0)
+    pid = _backend_pid(pg_db)
+    _terminate(pg_server, pid)
+    with pytest.raises(OperationalError):
+        _backend_pid(pg_db)
+    assert _backend_pid(pg_db) != pid
