@@ -260,6 +260,7 @@ def test_export_batches_and_bounded_caches_change_nothing(db, admin, awkward, mo
     """Tiny batches and caches that start again every batch: the same bytes as the reference."""
     monkeypatch.setattr(events, "NAME_CACHE", 1)
     monkeypatch.setattr(cli_events, "CELL_CACHE", 1)
+    monkeypatch.setattr(cli_events, "MESSAGE_CACHE", 1)
     scope = timeline.scope_for(db, admin)
     flt = _flt(awkward)
     for write, reference in ((cli_events.write_csv, reference_csv), (cli_events.write_jsonl, reference_jsonl)):

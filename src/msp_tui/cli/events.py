@@ -177,6 +177,9 @@ def export(state: CliState, clients, actors, types, since, until, fmt, output) -
 #: Each cache of formatted cells holds at most this many values, then starts again (flat memory; a
 #: provider's clients are the largest set, and a cache that holds them all is what keeps exports fast).
 CELL_CACHE = 200_000
+#: The messages of one event type, cached by their detail, at most this many: a detail often names a
+#: member and rarely repeats, so a larger cache only grows (each type once held up to CELL_CACHE).
+MESSAGE_CACHE = 5_000
 
 
 class _Cells:
@@ -197,7 +200,7 @@ class _Cells:
             if len(cache) > CELL_CACHE:
                 cache.clear()
         for kind in self.kinds.values():
-            if len(kind[2]) > CELL_CACHE:
+            if len(kind[2]) > MESSAGE_CACHE:
                 kind[2].clear()
 
     def kind(self, type_):
