@@ -22,8 +22,7 @@ from sqlalchemy import insert, update
 
 from msp_tui.cli import cli
 from msp_tui.cli import events as cli_events
-from msp_tui.cli.output import Progress
-from msp_tui.core import clock, events
+from msp_tui.core import clock, events, export
 from msp_tui.core.context import Actor
 from msp_tui.core.enums import EventType
 from msp_tui.core.errors import Refused
@@ -47,10 +46,10 @@ def _neutral(text: str) -> str:
 def reference_csv(db, scope, flt) -> str:
     out = io.StringIO()
     w = csv.writer(out, lineterminator="\n")
-    w.writerow(cli_events.EXPORT_COLUMNS)
+    w.writerow(export.CSV_COLUMNS)
     with db.read() as s:
         for r in map(timeline.shown, events.iterate(s, scope, flt)):
-            icon, app = cli_events.APPS.get(r.device, ("", r.device or ""))
+            icon, app = export.APPS.get(r.device, ("", r.device or ""))
             w.writerow([_neutral(describe(r.type, r.detail)), icon, _neutral(app),
                         str(r.acting_account_id or ""), _neutral(r.actor_name or ""), _neutral(r.actor_email or ""),
                         r.date.isoformat(timespec="microseconds") + "Z",
@@ -259,17 +258,17 @@ def test_export_is_refused_to_whoever_may_not_see_the_timeline(db, admin, awkwar
 def test_export_batches_and_bounded_caches_change_nothing(db, admin, awkward, monkeypatch):
     """Tiny batches and caches that start again every batch: the same bytes as the reference."""
     monkeypatch.setattr(events, "NAME_CACHE", 1)
-    monkeypatch.setattr(cli_events, "CELL_CACHE", 1)
-    monkeypatch.setattr(cli_events, "MESSAGE_CACHE", 1)
+    monkeypatch.setattr(export, "CELL_CACHE", 1)
+    monkeypatch.setattr(export, "MESSAGE_CACHE", 1)
     scope = timeline.scope_for(db, admin)
     flt = _flt(awkward)
-    for write, reference in ((cli_events.write_csv, reference_csv), (cli_events.write_jsonl, reference_jsonl)):
+    for write, reference in ((export.write_csv, reference_csv), (export.write_jsonl, reference_jsonl)):
         out = io.StringIO()
         with db.read(transaction=True) as s:
-            n = write(timeline.stream_shown(s, scope, flt, batch=3), out, Progress("x", enabled=False))
+            n = write(timeline.stream_shown(s, scope, flt, batch=3), out)
         expected = reference(db, scope, flt)
         assert out.getvalue() == expected
-        if write is cli_events.write_csv:
+        if write is export.write_csv:
             assert n == len(list(csv.reader(io.StringIO(expected)))) - 1 > 15
         else:
             assert n == expected.count("\n") > 15

@@ -11,7 +11,7 @@ from datetime import datetime, timedelta
 import pytest
 from sqlalchemy import insert
 
-from msp_tui.core import clock, events
+from msp_tui.core import clock, events, export
 from msp_tui.core.context import Actor
 from msp_tui.core.enums import EventType
 from msp_tui.core.errors import BadInput, Refused
@@ -148,8 +148,8 @@ def test_export_csv_neutralises_formulas(db, admin):
     out = io.StringIO()
     n = timeline.export(db, scope, EventFilter(), out, "csv")
     rows = list(csv.reader(io.StringIO(out.getvalue())))
-    assert rows[0] == timeline.EXPORT_COLUMNS and len(rows) == n + 1
-    client_cells = [r[timeline.EXPORT_COLUMNS.index("client")] for r in rows[1:]]
+    assert rows[0] == export.CSV_COLUMNS and len(rows) == n + 1
+    client_cells = [r[export.CSV_COLUMNS.index("client")] for r in rows[1:]]
     assert "'=HYPERLINK(1)" in client_cells and "=HYPERLINK(1)" not in client_cells
     with pytest.raises(BadInput):
         timeline.export(db, scope, EventFilter(), io.StringIO(), "xml")

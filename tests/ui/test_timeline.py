@@ -11,6 +11,7 @@ import time
 import pytest
 from textual.app import App
 
+from msp_tui.core import export
 from msp_tui.core.enums import EventType
 from msp_tui.core.services import clients, members
 from msp_tui.screens.members import MembersScreen
@@ -134,8 +135,9 @@ async def _pages_filters_follows(db, admin, a, b, tmp_path):
         await pilot.press("enter")
         await settle(pilot)
         rows = list(csv.reader(out.open()))
+        assert rows[0] == export.CSV_COLUMNS  # the same file `msp-tui events export` writes
         assert len(rows) - 1 == 1 + 1 + 1 + 140 + 1  # created, owner, collection, 140 invites, late
-        assert {r[5] for r in rows[1:]} == {"Alpha"}
+        assert {r[export.CSV_COLUMNS.index("client")] for r in rows[1:]} == {"Alpha"}
 
 
 def test_enter_opens_what_the_event_is_about(busy):

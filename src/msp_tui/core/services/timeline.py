@@ -7,12 +7,10 @@ item never shows the item's id or name to provider staff.
 
 from __future__ import annotations
 
-import csv
 import dataclasses
 import functools
-import json
 import uuid
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from datetime import datetime, timedelta
 from typing import IO
 
@@ -20,12 +18,10 @@ from sqlalchemy import Integer, and_, bindparam, case, false, func, null, or_, s
 
 from msp_tui.core import clock, events
 from msp_tui.core.access import Action, Kind, check, standing_for
-from msp_tui.core.cells import neutral
 from msp_tui.core.context import Actor
 from msp_tui.core.db import Database
 from msp_tui.core.enums import EVENT_CATEGORIES, PROVIDER_LOG_TYPES, VAULT_ACCESS_TYPES, EventType
 from msp_tui.core.errors import BadInput, NotFound, Refused
-from msp_tui.core.event_text import describe, type_name
 from msp_tui.core.events import EventFilter, EventRow, EventScope
 from msp_tui.core.models import Account, Client, Event, Organization
 from msp_tui.core.services.members import _org_for
@@ -360,42 +356,17 @@ def subject_of(row: EventRow) -> Subject:
 
 # --- export --------------------------------------------------------------------------------------
 
-EXPORT_COLUMNS = ["id", "date", "type", "type_name", "message", "client", "client_id", "actor_name",
-                  "actor_email", "actor_id", "device", "ip"]
+def export(db: Database, scope: EventScope, flt: EventFilter, out: IO[str], fmt: str = "csv",
+           advance: Callable[[int], None] | None = None) -> int:
+    """Write every event the filter matches, newest first, as CSV or JSON lines (core/export.py's
+    formats), in constant memory, with S3 applied; `advance` hears the count after each batch."""
+    from msp_tui.core import export as formats
 
-
-def export_row(r: EventRow) -> dict:
-    return {"id": r.id, "date": clock.iso(r.date), "type": r.type, "type_name": type_name(r.type),
-            "message": describe(r.type, r.detail), "client": r.client_name,
-            "client_id": str(r.organization_id) if r.organization_id else None,
-            "actor_name": r.actor_name, "actor_email": r.actor_email,
-            "actor_id": str(r.acting_account_id) if r.acting_account_id else None,
-            "device": r.device, "ip": r.ip_address}
-
-
-def neutral_cell(value) -> str:
-    """A CSV cell a spreadsheet will not run as a formula."""
-    return "" if value is None else neutral(str(value))
-
-
-def export(db: Database, scope: EventScope, flt: EventFilter, out: IO[str], fmt: str = "csv") -> int:
-    """Write every event the filter matches, newest first, as CSV or JSON lines; constant memory."""
     if fmt not in ("csv", "jsonl"):
         raise BadInput("Export as csv or jsonl.", "format")
-    n = 0
-    with db.read() as s:
-        writer = None
-        if fmt == "csv":
-            writer = csv.writer(out)
-            writer.writerow(EXPORT_COLUMNS)
-        for r in events.iterate(s, scope, flt):
-            row = export_row(shown(r))
-            if writer is not None:
-                writer.writerow([neutral_cell(row[c]) for c in EXPORT_COLUMNS])
-            else:
-                out.write(json.dumps(row, ensure_ascii=False) + "\n")
-            n += 1
-    return n
+    write = formats.write_csv if fmt == "csv" else formats.write_jsonl
+    with db.read(transaction=True) as s:  # PostgreSQL's server-side cursor lives in a transaction
+        return write(stream_shown(s, scope, flt, batch=5000), out, advance)
 
 
 def type_choices() -> list[tuple[str, str]]:
