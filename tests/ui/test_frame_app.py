@@ -22,6 +22,14 @@ def _table_text(app, screen) -> str:
     return console.export_text()
 
 
+def _app_with_contoso(db):
+    """The app signed in as a Provider Admin whose provider has one client, Contoso."""
+    admin = make_provider(db)
+    view = client_service.create_client(db, admin, name="Contoso", plan="teams-monthly", seats=3,
+                                        owner_email="o@contoso.example")
+    return MspApp(db, actor=admin), view
+
+
 @sync
 async def test_unknown_start_area_opens_the_clients_home(sqlite_db):
     admin = make_provider(sqlite_db)
@@ -166,10 +174,7 @@ async def test_other_screens_plug_in_with_one_line(sqlite_db, monkeypatch):
     monkeypatch.setattr(onboarding, "STEPS", [s for s in onboarding.STEPS if s.key not in ("payment", "template")])
     onboarding.insert_step(PaymentStep, before="confirm")
 
-    admin = make_provider(sqlite_db)
-    view = client_service.create_client(sqlite_db, admin, name="Contoso", plan="teams-monthly", seats=3,
-                                        owner_email="o@contoso.example")
-    app = MspApp(sqlite_db, actor=admin)
+    app, view = _app_with_contoso(sqlite_db)
     async with app.run_test(size=(120, 36)) as pilot:
         await settle(pilot)
         app.open_client(view.id, tab="vault")
@@ -214,10 +219,7 @@ async def test_each_screen_asks_core_for_its_decisions_once_when_opened(sqlite_d
         return real(db, actor, actions, organization_id)
 
     monkeypatch.setattr(base, "decisions_for", counting)
-    admin = make_provider(sqlite_db)
-    view = client_service.create_client(sqlite_db, admin, name="Contoso", plan="teams-monthly", seats=3,
-                                        owner_email="o@contoso.example")
-    app = MspApp(sqlite_db, actor=admin)
+    app, view = _app_with_contoso(sqlite_db)
     async with app.run_test(size=(120, 36)) as pilot:
         await settle(pilot)
         app.open_client(view.id, tab="billing")
