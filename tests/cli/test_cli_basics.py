@@ -111,3 +111,19 @@ def test_a_member_who_is_not_staff_is_refused_the_client_list_and_stdout_stays_e
     for fmt in ("json", "csv", "table"):
         r = pat.run("--format", fmt, "clients", "list")
         assert r.returncode == 1 and r.stdout == "" and "refused by rule" in r.stderr
+
+
+def test_clients_create_with_a_template_applies_it_or_creates_nothing(cli):
+    templates = [t["name"] for t in cli.json("policies", "template", "list")]
+    assert templates, "the demo has policy templates"
+    name = templates[0]
+    cli.json("clients", "create", "--name", "Tailspin Dental", "--plan", "enterprise-monthly", "--seats", "5",
+             "--owner", "it@tailspin.example", "--template", name)
+    # Each policy the template names matches it; the others are not the template's.
+    assert {r["template"] for r in cli.json("policies", "list", "Tailspin Dental")} == {"matches", ""}
+    assert all(d["client"] != "Tailspin Dental" for d in cli.json("policies", "drift"))
+    before = cli.json("clients", "list")
+    r = cli.run("clients", "create", "--name", "Tailspin Bakery", "--plan", "teams-monthly", "--seats", "5",
+                "--owner", "it@tailspin-bakery.example", "--template", name)
+    assert r.returncode == 1 and "Nothing was saved" in r.stderr and r.stdout == ""
+    assert cli.json("clients", "list") == before

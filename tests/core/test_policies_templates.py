@@ -8,7 +8,7 @@ from sqlalchemy import func, select
 
 from msp_tui.core import demo
 from msp_tui.core.enums import EventType, MemberStatus, PolicyType as P
-from msp_tui.core.errors import BadInput
+from msp_tui.core.errors import BadInput, NotFound, Refused
 from msp_tui.core.models import ClientTemplate, Event, Member, Policy
 from msp_tui.core.services import accounts, members, policies as pol, staff
 from tests.conftest import PASSWORD
@@ -159,3 +159,32 @@ def test_template_applied_to_1000_clients(sqlite_db):
     after = pol.drift_report(db, admin, template="Strict")
     assert [c.organization_id for c in after] == [ids[0]]
     print(f"1000 clients: dry run {dry_s:.2f}s, apply {real_s:.2f}s, revoked {real.revoked}")
+
+
+def test_a_client_created_with_a_template_gets_it_in_the_same_transaction(db, admin):
+    from msp_tui.core.models import Organization
+    from msp_tui.core.services import clients
+
+    pol.create_template(db, admin, "Baseline", BASE)
+    view = clients.create_client(db, admin, name="Contoso", plan="enterprise-monthly", seats=5,
+                                 owner_email="o@contoso.example", template="Baseline")
+    policies = pol.list_policies(db, admin, view.id)
+    assert policies.template == "Baseline"
+    assert pol.drift_report(db, admin) == []
+    with db.read() as s:
+        created = s.execute(select(Event.id).where(Event.type == EventType.CLIENT_CREATED)).scalar_one()
+        set_on = s.execute(select(Event.id).where(Event.type == EventType.POLICY_UPDATED,
+                                                  Event.organization_id == view.id)).scalars().all()
+        assert s.execute(select(Organization.name).where(Organization.id == view.id)).scalar_one() == "Contoso"
+    assert len(set_on) == 4 and min(set_on) > created  # the template's four policies, after the creation
+
+    # A template that cannot be applied (a Teams plan has no policies): nothing is created at all.
+    events_before, orgs_before = _count(db, Event), _count(db, Organization)
+    with pytest.raises(Refused, match="Baseline cannot be applied to Fabrikam.*Nothing was saved"):
+        clients.create_client(db, admin, name="Fabrikam", plan="teams-monthly", seats=5,
+                              owner_email="o@fabrikam.example", template="Baseline")
+    with pytest.raises(NotFound):
+        clients.create_client(db, admin, name="Fabrikam", plan="enterprise-monthly", seats=5,
+                              owner_email="o@fabrikam.example", template="No such template")
+    assert _count(db, Event) == events_before and _count(db, Organization) == orgs_before
+    assert _count(db, ClientTemplate) == 1

@@ -165,6 +165,34 @@ async def test_onboarding_skips_payment_when_billing_is_consolidated(sqlite_db):
 
 
 @sync
+async def test_onboarding_with_a_template_that_cannot_apply_creates_nothing(sqlite_db):
+    """The template is applied in the client's own transaction: a Teams client cannot take policies,
+    so confirming says why and leaves no client behind (before, the client stayed without them)."""
+    from msp_tui.screens.onboarding import OnboardingScreen
+
+    admin = make_provider(sqlite_db)
+    billing.set_billing_mode(sqlite_db, admin, "consolidated")
+    policy_templates.create_template(sqlite_db, admin, "Baseline", {"TWO_FACTOR_AUTHENTICATION": True})
+    app = MspApp(sqlite_db, actor=admin, start="onboarding")
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        for keys in (["enter"], [*"Fabrikam", "enter"], ["enter"], ["ctrl+u", *"3", "enter"],
+                     [*"b@fabrikam.example", "enter"], ["enter"], ["down", "enter"]):
+            await pilot.press(*keys)
+            await settle(pilot)
+        assert app.screen.current.key == "confirm"
+        assert dict(app.screen.summary())["Plan"].startswith("Teams")
+        await pilot.press("enter")
+        await settle(pilot)
+        assert isinstance(app.screen, OnboardingScreen) and app.screen.current.key == "confirm"
+        shown = [n.message for n in app._notifications]
+        assert any("Baseline cannot be applied to Fabrikam" in m and "Nothing was saved" in m for m in shown)
+    assert event_types(sqlite_db, EventType.CLIENT_CREATED) == []
+    with sqlite_db.read() as s:
+        assert s.execute(select(Organization).where(Organization.name == "Fabrikam")).first() is None
+
+
+@sync
 async def test_health_enter_routes_to_the_client(sqlite_db):
     admin = make_provider(sqlite_db)
     view = client_service.create_client(sqlite_db, admin, name="Full", plan="teams-monthly", seats=1,

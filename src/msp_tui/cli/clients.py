@@ -79,19 +79,24 @@ def show(state: CliState, client: str) -> None:
 @click.option("--seats", required=True, type=int)
 @click.option("--owner", "owner_email", required=True, help="The client owner's email (invited as Owner).")
 @click.option("--billing-email", default=None)
+@click.option("--template", default=None,
+              help="A policy template to apply as the client is created (Enterprise plans); if it cannot "
+                   "be applied, nothing is created.")
 @format_option()
 @pass_state
-def create(state: CliState, name, plan, seats, owner_email, billing_email) -> None:
+def create(state: CliState, name, plan, seats, owner_email, billing_email, template) -> None:
     """Create a client organization and invite its owner.
 
     \b
     Example:
       msp-tui clients create --name Contoso --plan enterprise-monthly --seats 25 --owner it@contoso.example
+      msp-tui clients create --name Fabrikam --plan enterprise-annually --seats 10 --owner it@fabrikam.example \\
+          --template Baseline
     """
     from msp_tui.core.services import clients as svc
 
     v = svc.create_client(state.db(), state.actor(), name=name, plan=plan, seats=seats,
-                          owner_email=owner_email, billing_email=billing_email)
+                          owner_email=owner_email, billing_email=billing_email, template=template)
     emit_one(state.fmt, _row(v))
 
 

@@ -335,21 +335,10 @@ class TemplateStep(Step):
 
     def summary(self) -> list[tuple[str, str]]:
         chosen = self.data.extras.get("template")
-        return [("Policy template", f"{chosen[1]} (applied right after the client is created)" if chosen
-                 else "none")]
+        return [("Policy template", f"{chosen[1]} (applied as the client is created)" if chosen else "none")]
 
-    def commit(self, db, actor, data: WizardData, client) -> None:
-        """Core applies templates one client per transaction (apply_template); there is no way to apply
-        one inside create_client's transaction, so it runs right after, and a refusal is reported."""
-        chosen = data.extras.get("template")
-        if not chosen:
-            return
-        from msp_tui.core.services import policy_templates
-
-        result = policy_templates.apply_template(db, actor, chosen[0], [client.id], dry_run=False)
-        errors = [c.error for c in result.clients if c.error]
-        data.extras["template_result"] = (f"Template {chosen[1]} not applied: {errors[0]}" if errors
-                                          else f"Template {chosen[1]} applied.")
+    # No commit of its own: onboard() hands the template to create_client, which applies it in the
+    # client's own transaction (a template that cannot be applied means nothing is saved).
 
 
 #: The wizard's steps in order; other issues insert theirs with insert_step().
@@ -368,10 +357,13 @@ def onboard(db, actor, data: WizardData, steps: list[Step]):
     if data.mode == "existing":
         client = client_service.add_existing(db, actor, data.org_id)
     else:
-        # The payment method (if any) is written in create_client's own transaction.
+        # The payment method and the policy template (if any) are written in create_client's own
+        # transaction.
+        template = data.extras.get("template")
         client = client_service.create_client(db, actor, name=data.name, plan=data.plan, seats=data.seats,
                                               owner_email=data.owner_email, billing_email=data.billing_email,
-                                              payment=data.extras.get("payment"))
+                                              payment=data.extras.get("payment"),
+                                              template=template[0] if template else None)
     for step in steps:
         step.commit(db, actor, data, client)
     return client
@@ -519,9 +511,9 @@ class OnboardingScreen(MspScreen):
     def _done(self, client) -> None:
         self.busy = False
         verb = "Added" if self.data.mode == "existing" else "Created"
-        self.app.say(f"{verb} client {client.name}.")
-        if "template_result" in self.data.extras:
-            self.app.say(self.data.extras.pop("template_result"))
+        template = self.data.extras.get("template") if self.data.mode == "new" else None
+        self.app.say(f"{verb} client {client.name}" + (f" with the policy template {template[1]}." if template
+                                                       else "."))
         self.app.pop_screen()
         self.app.open_client(client.id)
 

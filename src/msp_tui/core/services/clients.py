@@ -166,9 +166,11 @@ def _new_org(s: Session, actor: Actor, data: NewClient, provider_id: uuid.UUID) 
 
 
 def create_client(db: Database, actor: Actor, *, name: str, plan: str | PlanType, seats: int,
-                  owner_email: str, billing_email: str | None = None, payment=None) -> ClientView:
+                  owner_email: str, billing_email: str | None = None, payment=None, template=None) -> ClientView:
     """Create a client organization with its owner invited and a default collection (event 1900),
-    and, given `payment` (see services.billing.payment_input), its payment method in the same transaction."""
+    and, in the same transaction, given `payment` (see services.billing.payment_input) its payment
+    method and given `template` (a policy template's name or id) that template's policies: the client
+    is created with all of them or not at all."""
     data = parse(NewClient, name=name, plan=plan, seats=seats, owner_email=owner_email,
                  billing_email=billing_email or owner_email)
     if payment is not None:
@@ -204,6 +206,10 @@ def create_client(db: Database, actor: Actor, *, name: str, plan: str | PlanType
                       organization_user_id=owner.id, detail={"email": owner.email, "role": "Owner"})
         events.record(s, actor, EventType.COLLECTION_CREATED, provider_id=provider.id, organization_id=org.id,
                       collection_id=coll.id)
+        if template is not None:
+            from msp_tui.core.services import policy_templates
+
+            policy_templates.apply_to_new_client(s, actor, template, org)
         return _view(org)
 
 

@@ -368,26 +368,50 @@ def _apply_one(db: Database, actor: Actor, template_id: uuid.UUID, items, org_id
             provider_id = s.execute(select(Client.provider_id).where(Client.organization_id == org_id)).scalar()
             if provider_id != actor.provider_id:
                 raise Refused("access", f"{org.name} is not a client of this provider.")
-            rows = _rows(s, org_id)
-            accepted = set(s.execute(select(PolicyDeviation.type).where(
-                PolicyDeviation.organization_id == org_id)).scalars())
-            plan, todo = _plan_client(s, org, items, rows, accepted, simulate=False)
-            if plan.error:
-                raise Refused("plan", plan.error)
-            for t, enabled, data in todo:
-                _, revoked, _ = _save(s, actor, org, rows, t, enabled, data, provider_id=provider_id)
-                plan.revoke.extend(revoked)
-            link = s.get(ClientTemplate, org_id)
-            if link is None:
-                s.add(ClientTemplate(organization_id=org_id, template_id=template_id,
-                                     applied_by_id=actor.account_id))
-            else:
-                link.template_id, link.applied_at, link.applied_by_id = template_id, clock.now(), actor.account_id
-            refresh_drift(s, org_ids=[org_id])
-            plan.applied = True
-            return plan
+            return _apply_in(s, actor, template_id, items, org, provider_id)
     except (Refused, BadInput) as exc:
         return ClientPlan(org_id, name, error=exc.message)
+
+
+def _apply_in(s: Session, actor: Actor, template_id: uuid.UUID, items, org: Organization,
+              provider_id: uuid.UUID) -> ClientPlan:
+    """The template's policies for one client, in the caller's transaction; Refused (or BadInput)
+    when they cannot all be set, so the caller's transaction rolls back whole."""
+    rows = _rows(s, org.id)
+    accepted = set(s.execute(select(PolicyDeviation.type).where(
+        PolicyDeviation.organization_id == org.id)).scalars())
+    plan, todo = _plan_client(s, org, items, rows, accepted, simulate=False)
+    if plan.error:
+        raise Refused("plan", plan.error)
+    for t, enabled, data in todo:
+        _, revoked, _ = _save(s, actor, org, rows, t, enabled, data, provider_id=provider_id)
+        plan.revoke.extend(revoked)
+    link = s.get(ClientTemplate, org.id)
+    if link is None:
+        s.add(ClientTemplate(organization_id=org.id, template_id=template_id, applied_by_id=actor.account_id))
+    else:
+        link.template_id, link.applied_at, link.applied_by_id = template_id, clock.now(), actor.account_id
+    refresh_drift(s, org_ids=[org.id])
+    plan.applied = True
+    return plan
+
+
+def apply_to_new_client(s: Session, actor: Actor, template, org: Organization) -> str:
+    """A template for a client being created, in create_client's own transaction: the client is
+    created with its policies or not at all. Returns the template's name."""
+    check(s, actor, Action.MANAGE_TEMPLATES)
+    t = _find_template(s, actor, template)
+    s.flush()
+    try:
+        plan = _apply_in(s, actor, t.id, _template_items(s, t), org, actor.provider_id)
+    except (Refused, BadInput) as exc:
+        raise Refused("plan", f"The template {t.name} cannot be applied to {org.name}: {exc.message} "
+                              "Nothing was saved.") from None
+    events.record(s, actor, EventType.POLICY_UPDATED, provider_id=actor.provider_id,
+                  detail={"name": t.name, "template": "applied",
+                          "changes": f"{int(bool(plan.changes))} clients changed, {len(plan.revoke)} members "
+                                     "revoked, 0 failed"})
+    return t.name
 
 
 # --- drift --------------------------------------------------------------------------------------
