@@ -75,6 +75,18 @@ def test_a_connection_dropped_while_idle_is_replaced_before_use(pg_db, pg_server
     assert _backend_pid(pg_db) != pid  # the ping failed, the pool opened another connection
 
 
+def test_a_live_connection_passes_its_ping_and_is_kept_for_reads_and_writes(pg_db, monkeypatch):
+    monkeypatch.setattr(db_module, "PING_AFTER_IDLE_S", 0.0)  # every checkout pings
+    admin = make_provider(pg_db)
+    pid = _backend_pid(pg_db)
+    with pg_db.read(transaction=True) as s:
+        assert _one_transaction(s)
+    clients.create_client(pg_db, admin, name="Contoso", plan="teams-monthly", seats=3,
+                          owner_email="o@contoso.example")
+    assert [c.name for c in clients.list_clients(pg_db, admin).rows] == ["Contoso"]
+    assert _backend_pid(pg_db) == pid  # one connection all along: each ping passed
+
+
 def test_a_connection_used_moments_ago_is_not_pinged(pg_db, pg_server, monkeypatch):
     # The other side of the bargain: within the idle window nothing is checked, so a connection
     # killed in that window fails its next statement once; the pool then starts afresh.

@@ -143,10 +143,10 @@ def write_csv(batches: Iterable, out: IO[str], advance: Callable[[int], None] | 
 
 
 def write_jsonl(batches: Iterable, out: IO[str], advance: Callable[[int], None] | None = None) -> int:
-    """One JSON object a line, with JSON_FIELDS, the fields (and values) of `events list --format json`.
+    """One JSON object a line: JSON_FIELDS, the fields (and values) of `events list --format json`.
 
     Each line is put together from JSON fragments encoded once per distinct value; the output is byte
-    for byte what json.dumps(ensure_ascii=False) writes for the dict of `events list --format json` (cli/events.py row_of)."""
+    for byte what json.dumps(ensure_ascii=False) writes for that command's row (cli/events.py row_of)."""
     import json
 
     from msp_tui.core.events import iso_z, uuid_text

@@ -144,7 +144,8 @@ def _merged_types(dialect: str, n_types: int, provider_log: bool, clients: bool,
     SQLite: a UNION ALL of `n_types` seeks (bind parameters type_0…), which its MERGE pulls only as
     far as the page needs (about limit + n_types index entries in all). The provider is compared
     through coalesce() so its planner, which has no statistics, does not take the provider's date
-    index instead (walking every event of the range looking for a rare type).
+    index instead (walking every event of the range looking for a rare type). PostgreSQL keeps
+    statistics and compares it plainly.
 
     PostgreSQL: one seek, joined LATERAL to the array of types (bind parameter `types`) and cut at
     the limit for each, then the best `limit` of them. It is planned once whatever the number of
@@ -159,7 +160,8 @@ def _merged_types(dialect: str, n_types: int, provider_log: bool, clients: bool,
     if postgres:
         from sqlalchemy.dialects.postgresql import ARRAY
 
-        each = func.unnest(bindparam("types", type_=ARRAY(Integer))).table_valued("type").render_derived(name="each_type")
+        each = (func.unnest(bindparam("types", type_=ARRAY(Integer))).table_valued("type")
+                .render_derived(name="each_type"))
         type_conds = [[Event.type == each.c.type]]
     else:
         type_conds = [[Event.type == bindparam(f"type_{i}")] for i in range(n_types)]
