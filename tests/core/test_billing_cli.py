@@ -86,3 +86,25 @@ def test_billing_exit_codes(run, capsys, monkeypatch):
         main([*base, "--email", "ada@msp.example", "billing", "tiers", "--set", "10:5"])
     assert exc.value.code == 2
     assert "first tier must start at 0" in capsys.readouterr().err
+
+
+def test_clients_create_takes_its_payment_method_in_the_same_step(run, monkeypatch):
+    # S9: billing is charged to the payment method registered when the client was created.
+    monkeypatch.setenv("CARD_NUMBER", "4242424242424242")
+    out = run("clients", "create", "--name", "Charlie", "--plan", "teams-monthly", "--seats", "5",
+              "--owner", "owner@charlie.example", "--payment", "card", "--holder", "Charlie AP",
+              "--expiry", "08/2031", "--number-env", "CARD_NUMBER")
+    assert out.exit_code == 0, out.output
+    shown = json.loads(run("billing", "payment", "Charlie", "--format", "json").output)
+    assert shown["payment"].endswith("ending 4242, expires 08/2031") and "4242424242424242" not in out.output
+    # A card that fails its check creates nothing.
+    bad = run("clients", "create", "--name", "Delta", "--plan", "teams-monthly", "--seats", "5",
+              "--owner", "owner@delta.example", "--payment", "card", "--holder", "Delta AP",
+              "--expiry", "08/2031", input="4242424242424241\n")
+    assert bad.exit_code != 0 and "Luhn" in str(bad.exception)  # (main() turns it into exit 2)
+    names = [r["name"] for r in json.loads(run("clients", "list", "--format", "json").output)]
+    assert "Charlie" in names and "Delta" not in names
+    with run.db.read() as s:
+        from sqlalchemy import text
+
+        assert "4242424242424242" not in str(s.execute(text("SELECT * FROM payment_method")).all())

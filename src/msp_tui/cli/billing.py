@@ -181,14 +181,43 @@ def tiers(state: CliState, set_: str | None, reset: bool) -> None:
                    err=True)
 
 
+def payment_options(fn):
+    """The options that describe a payment method (`billing payment`, `clients create --payment`)."""
+    fn = click.option("--bank-name", help="Bank: the bank's name.")(fn)
+    fn = click.option("--number-env", metavar="VAR",
+                      help="Read the card or account number from this environment variable (else a hidden "
+                           "prompt).")(fn)
+    fn = click.option("--expiry", help="Card: MM/YYYY.")(fn)
+    fn = click.option("--holder", help="Card: the name on the card.")(fn)
+    return fn
+
+
+def typed_payment(kind: str, holder, expiry, number_env, bank_name) -> dict:
+    """The payment method as typed (core.services.billing.payment_input validates it). The card or
+    account number is never an option (shell history): an environment variable or a hidden prompt."""
+    from msp_tui.core.errors import BadInput
+
+    def secret(prompt: str) -> str:
+        if number_env:
+            value = os.environ.get(number_env)
+            if value is None:
+                raise BadInput(f"The environment variable {number_env} is not set.", "number_env")
+            return value
+        return click.prompt(prompt, hide_input=True, err=True)
+
+    if kind == "card":
+        return {"kind": "card", "holder": holder or click.prompt("Name on the card", err=True),
+                "expiry": expiry or click.prompt("Expiry (MM/YYYY)", err=True), "number": secret("Card number")}
+    if kind == "bank":
+        return {"kind": "bank", "bank_name": bank_name or click.prompt("Bank name", err=True),
+                "account": secret("Account number")}
+    return {"kind": "invoice"}
+
+
 @billing.command("payment")
 @click.argument("client")
 @click.argument("kind", required=False, type=click.Choice(["card", "bank", "invoice"]))
-@click.option("--holder", help="Card: the name on the card.")
-@click.option("--expiry", help="Card: MM/YYYY.")
-@click.option("--number-env", metavar="VAR",
-              help="Read the card or account number from this environment variable (else a hidden prompt).")
-@click.option("--bank-name", help="Bank: the bank's name.")
+@payment_options
 @_format_option
 @pass_state
 def payment(state: CliState, client: str, kind: str | None, holder, expiry, number_env, bank_name) -> None:
@@ -215,23 +244,7 @@ def payment(state: CliState, client: str, kind: str | None, holder, expiry, numb
                              "payment": p.label if p else "none", "kind": p.kind if p else None})
         return
 
-    def secret(prompt: str) -> str:
-        if number_env:
-            value = os.environ.get(number_env)
-            if value is None:
-                raise BadInput(f"The environment variable {number_env} is not set.", "number_env")
-            return value
-        return click.prompt(prompt, hide_input=True, err=True)
-
-    if kind == "card":
-        method = {"kind": "card", "holder": holder or click.prompt("Name on the card", err=True),
-                  "expiry": expiry or click.prompt("Expiry (MM/YYYY)", err=True),
-                  "number": secret("Card number")}
-    elif kind == "bank":
-        method = {"kind": "bank", "bank_name": bank_name or click.prompt("Bank name", err=True),
-                  "account": secret("Account number")}
-    else:
-        method = {"kind": "invoice"}
+    method = typed_payment(kind, holder, expiry, number_env, bank_name)
     stored = svc.payment_input(method)
     method.clear()  # the typed number goes no further than here
     view = svc.set_payment_method(db, actor, client, stored)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import click
 
+from msp_tui.cli.billing import payment_options, typed_payment
 from msp_tui.cli.output import emit, emit_one, format_option
 from msp_tui.cli.state import CliState, pass_state
 
@@ -79,24 +80,36 @@ def show(state: CliState, client: str) -> None:
 @click.option("--seats", required=True, type=int)
 @click.option("--owner", "owner_email", required=True, help="The client owner's email (invited as Owner).")
 @click.option("--billing-email", default=None)
+@click.option("--payment", type=click.Choice(["card", "bank", "invoice"]), default=None,
+              help="The client's payment method (per-client billing); a card or account number is read "
+                   "from --number-env or a hidden prompt, never from an option.")
+@payment_options
 @click.option("--template", default=None,
               help="A policy template to apply as the client is created (Enterprise plans); if it cannot "
                    "be applied, nothing is created.")
 @format_option()
 @pass_state
-def create(state: CliState, name, plan, seats, owner_email, billing_email, template) -> None:
-    """Create a client organization and invite its owner.
+def create(state: CliState, name, plan, seats, owner_email, billing_email, payment, holder, expiry, number_env,
+           bank_name, template) -> None:
+    """Create a client organization and invite its owner; with --payment and --template, its payment
+    method and policies too, all in one transaction.
 
     \b
     Example:
       msp-tui clients create --name Contoso --plan enterprise-monthly --seats 25 --owner it@contoso.example
       msp-tui clients create --name Fabrikam --plan enterprise-annually --seats 10 --owner it@fabrikam.example \\
-          --template Baseline
+          --payment card --holder "Fabrikam AP" --expiry 08/2029 --template Baseline
     """
     from msp_tui.core.services import clients as svc
 
-    v = svc.create_client(state.db(), state.actor(), name=name, plan=plan, seats=seats,
-                          owner_email=owner_email, billing_email=billing_email, template=template)
+    method = typed_payment(payment, holder, expiry, number_env, bank_name) if payment else None
+    try:
+        v = svc.create_client(state.db(), state.actor(), name=name, plan=plan, seats=seats,
+                              owner_email=owner_email, billing_email=billing_email, payment=method,
+                              template=template)
+    finally:
+        if method is not None:
+            method.clear()  # the typed number goes no further than core's check
     emit_one(state.fmt, _row(v))
 
 
