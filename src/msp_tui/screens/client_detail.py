@@ -124,7 +124,8 @@ class ClientDetailScreen(MspScreen):
         self.guard_organization_id = organization_id
         self.initial_tab = tab if tab in TABS else "overview"
         self.client = None
-        # Decisions can arrive twice in one frame (mount, then a resume); the billing pane mounts once.
+        # The billing pane mounts once, however often decisions arrive (two answers in one frame
+        # once mounted it twice: the removed reason line was still there for the second).
         self._billing_shown = False
 
     def compose(self) -> ComposeResult:

@@ -405,7 +405,8 @@ def apply_to_new_client(s: Session, actor: Actor, template, org: Organization) -
     try:
         plan = _apply_in(s, actor, t.id, _template_items(s, t), org, actor.provider_id)
     except (Refused, BadInput) as exc:
-        raise Refused("plan", f"The template {t.name} cannot be applied to {org.name}: {exc.message} "
+        why = exc.message if exc.message.endswith(".") else exc.message + "."
+        raise Refused("plan", f"The template {t.name} cannot be applied to {org.name}: {why} "
                               "Nothing was saved.") from None
     events.record(s, actor, EventType.POLICY_UPDATED, provider_id=actor.provider_id,
                   detail={"name": t.name, "template": "applied",
