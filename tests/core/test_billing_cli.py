@@ -102,8 +102,12 @@ def test_clients_create_takes_its_payment_method_in_the_same_step(run, monkeypat
               "--owner", "owner@delta.example", "--payment", "card", "--holder", "Delta AP",
               "--expiry", "08/2031", input="4242424242424241\n")
     assert bad.exit_code != 0 and "Luhn" in str(bad.exception)  # (main() turns it into exit 2)
+    # Card details without --payment are a mistake, not something to ignore.
+    loose = run("clients", "create", "--name", "Echo", "--plan", "teams-monthly", "--seats", "5",
+                "--owner", "owner@echo.example", "--holder", "Echo AP")
+    assert loose.exit_code != 0 and "add --payment card" in str(loose.exception)
     names = [r["name"] for r in json.loads(run("clients", "list", "--format", "json").output)]
-    assert "Charlie" in names and "Delta" not in names
+    assert "Charlie" in names and "Delta" not in names and "Echo" not in names
     with run.db.read() as s:
         from sqlalchemy import text
 

@@ -100,8 +100,12 @@ def create(state: CliState, name, plan, seats, owner_email, billing_email, payme
       msp-tui clients create --name Fabrikam --plan enterprise-annually --seats 10 --owner it@fabrikam.example \\
           --payment card --holder "Fabrikam AP" --expiry 08/2029 --template Baseline
     """
+    from msp_tui.core.errors import BadInput
     from msp_tui.core.services import clients as svc
 
+    if not payment and any((holder, expiry, number_env, bank_name)):
+        raise BadInput("--holder, --expiry, --number-env and --bank-name describe a payment method: "
+                       "add --payment card or --payment bank.", "payment")
     method = typed_payment(payment, holder, expiry, number_env, bank_name) if payment else None
     try:
         v = svc.create_client(state.db(), state.actor(), name=name, plan=plan, seats=seats,
