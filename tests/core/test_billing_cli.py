@@ -6,6 +6,7 @@ import json
 
 import pytest
 from click.testing import CliRunner
+from sqlalchemy import text
 
 from msp_tui.cli import cli, main
 from msp_tui.core.services import clients
@@ -109,6 +110,4 @@ def test_clients_create_takes_its_payment_method_in_the_same_step(run, monkeypat
     names = [r["name"] for r in json.loads(run("clients", "list", "--format", "json").output)]
     assert "Charlie" in names and "Delta" not in names and "Echo" not in names
     with run.db.read() as s:
-        from sqlalchemy import text
-
         assert "4242424242424242" not in str(s.execute(text("SELECT * FROM payment_method")).all())
