@@ -230,4 +230,42 @@ async def test_each_screen_asks_core_for_its_decisions_once_when_opened(sqlite_d
             app.open_area(area)
             await settle(pilot)
             app.pop_screen()
+        await settle(pilot)  # the home's own reloads on coming back finish before the app quits
     assert asked == ["ClientsScreen", "ClientDetailScreen", "StaffScreen", "OnboardingScreen"]
+
+
+@sync
+async def test_a_result_that_arrives_while_its_screen_is_removed_is_dropped(sqlite_db):
+    # A worker's answer can land while its screen is being taken down (CI once saw NoMatches for the
+    # home's failover banner as the app quit). Here the answer is released from the screen's own
+    # unmount, when its widgets are already gone: it must not reach them.
+    import threading
+    import time
+
+    from textual.widgets import Static
+
+    from msp_tui.screens.base import MspScreen
+
+    release, delivered = threading.Event(), []
+
+    class Slow(MspScreen):
+        def compose(self):
+            yield Static("waiting", id="answer")
+
+        def on_mount(self) -> None:
+            self.run_db(lambda: release.wait(5) and "done", on_done=self.show)
+
+        def show(self, value) -> None:
+            delivered.append(value)
+            self.query_one("#answer", Static).update(value)
+
+        def on_unmount(self) -> None:
+            release.set()
+            time.sleep(0.2)  # the worker hands its answer to the loop meanwhile
+
+    app, _view = _app_with_contoso(sqlite_db)
+    async with app.run_test(size=(120, 36)) as pilot:
+        await settle(pilot, rounds=1)
+        app.push_screen(Slow())
+        await pilot.pause()
+    assert delivered == [] and app._exception is None

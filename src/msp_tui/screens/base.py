@@ -18,6 +18,7 @@ from msp_tui.core.access import Action, Decision, decide, standing_for
 from msp_tui.core.errors import MspError
 from msp_tui.widgets.header import AppHeader
 from msp_tui.widgets.keybar import KeyBar
+from msp_tui.widgets.threads import deliver
 
 
 def decisions_for(db, actor, actions: dict[str, Action], organization_id: uuid.UUID | None = None
@@ -108,10 +109,10 @@ class MspScreen(Screen):
             try:
                 result = fn(*args, **kwargs)
             except MspError as exc:
-                self.app.call_from_thread(on_error or self.show_error, exc)
+                deliver(self, on_error or self.show_error, exc)
                 return
             if on_done is not None:
-                self.app.call_from_thread(on_done, result)
+                deliver(self, on_done, result)
 
         self.run_worker(job, thread=True, group=group, exclusive=exclusive)
 

@@ -32,6 +32,7 @@ from textual.widgets import Button, DataTable, Input, Label, ProgressBar, RadioB
 from msp_tui.core.billing import money
 from msp_tui.core.errors import BadInput, MspError
 from msp_tui.widgets.keybar import KeyBar
+from msp_tui.widgets.threads import deliver
 
 PAGE = 200
 
@@ -44,9 +45,9 @@ def _run(node: Widget | Screen, fn: Callable, *args, on_done: Callable[[Any], No
         try:
             result = fn(*args, **kwargs)
         except MspError as exc:
-            node.app.call_from_thread(on_error, exc)
+            deliver(node, on_error, exc)
             return
-        node.app.call_from_thread(on_done, result)
+        deliver(node, on_done, result)
 
     node.run_worker(job, thread=True, group=group, exclusive=True)
 

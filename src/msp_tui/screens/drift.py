@@ -24,6 +24,7 @@ from msp_tui.core.errors import MspError
 from msp_tui.core.services import policies as svc
 from msp_tui.screens.health import OpenTarget
 from msp_tui.widgets.keybar import KeyBar
+from msp_tui.widgets.threads import deliver
 
 
 @dataclass(frozen=True)
@@ -79,9 +80,9 @@ class DriftScreen(Screen):
             with self.db.read() as s:
                 may = bool(decide(standing_for(s, self.actor), Action.MANAGE_TEMPLATES))
         except MspError as exc:
-            self.app.call_from_thread(self._failed, exc.message)
+            deliver(self, self._failed, exc.message)
             return
-        self.app.call_from_thread(self._show, report, may)
+        deliver(self, self._show, report, may)
 
     def _failed(self, message: str) -> None:
         self.query_one(DataTable).loading = False
@@ -151,12 +152,12 @@ class DriftScreen(Screen):
         try:
             svc.accept_deviation(self.db, self.actor, line.client.organization_id, line.difference.type, reason)
         except MspError as exc:
-            self.app.call_from_thread(self.app.notify, exc.message, severity="error", title="Not accepted",
+            deliver(self, self.app.notify, exc.message, severity="error", title="Not accepted",
                                       markup=False)
             return
-        self.app.call_from_thread(self.app.notify, f"{line.client.client_name}: {line.difference.name} "
+        deliver(self, self.app.notify, f"{line.client.client_name}: {line.difference.name} "
                                   "accepted as a deviation", title="Accepted", markup=False)
-        self.app.call_from_thread(self.action_reload)
+        deliver(self, self.action_reload)
 
     def action_cursor_down(self) -> None:
         self.query_one(DataTable).action_cursor_down()
@@ -298,9 +299,9 @@ class TemplateApplyScreen(Screen):
         try:
             names = [t.name for t in svc.list_templates(self.db, self.actor)]
         except MspError as exc:
-            self.app.call_from_thread(self._say, exc.message, "bold red")
+            deliver(self, self._say, exc.message, "bold red")
             return
-        self.app.call_from_thread(self._fill, names)
+        deliver(self, self._fill, names)
 
     def _fill(self, names: list[str]) -> None:
         select = self.query_one("#template", Select)
@@ -323,14 +324,14 @@ class TemplateApplyScreen(Screen):
     @work(thread=True, exclusive=True, group="templates-run", exit_on_error=False)
     def _run(self, name: str, dry_run: bool) -> None:
         def progress(done: int, total: int) -> None:
-            self.app.call_from_thread(self._say, f"Applying {name}: {done:,} of {total:,} clients…")
+            deliver(self, self._say, f"Applying {name}: {done:,} of {total:,} clients…")
         try:
             res = svc.apply_template(self.db, self.actor, name, self.client_ids, all_clients=self.client_ids is None,
                                      dry_run=dry_run, progress=None if dry_run else progress)
         except MspError as exc:
-            self.app.call_from_thread(self._failed, exc.message)
+            deliver(self, self._failed, exc.message)
             return
-        self.app.call_from_thread(self._show, res)
+        deliver(self, self._show, res)
 
     def _failed(self, message: str) -> None:
         self.busy = False

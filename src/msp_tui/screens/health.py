@@ -13,6 +13,7 @@ from textual.widgets import DataTable, Static
 from msp_tui.core.errors import MspError
 from msp_tui.core.services import health as svc
 from msp_tui.widgets.keybar import KeyBar
+from msp_tui.widgets.threads import deliver
 
 SHORT = {"failover": "failover admin missing", "two-factor": "without two-step login",
          "seats": "out of seats", "drift": "drifted from template", "unconfirmed": "with unconfirmed members",
@@ -74,9 +75,9 @@ class HealthScreen(Screen):
         try:
             rep = svc.report(self.db, self.actor, limit=self.limit)
         except MspError as exc:
-            self.app.call_from_thread(self._failed, exc.message)
+            deliver(self, self._failed, exc.message)
             return
-        self.app.call_from_thread(self._show, rep)
+        deliver(self, self._show, rep)
 
     def _failed(self, message: str) -> None:
         self.query_one(DataTable).loading = False

@@ -22,6 +22,7 @@ from textual.widgets import Input, Label, Static
 from msp_tui.core import clock
 from msp_tui.core.errors import AuthFailed, MspError
 from msp_tui.widgets.keybar import KeyBar
+from msp_tui.widgets.threads import deliver
 
 NO_RECOVERY = ("No one can reset or recover a master password — not your provider, not another admin. "
                "If it is lost, a second Provider Admin can remove you and invite you again.")
@@ -91,12 +92,12 @@ class LockScreen(Screen[bool]):
         try:
             accounts.unlock(self.db, self.actor, password)
         except AuthFailed:
-            self.app.call_from_thread(self._failed, "Wrong master password. Each wrong try waits longer.")
+            deliver(self, self._failed, "Wrong master password. Each wrong try waits longer.")
             return
         except MspError as exc:
-            self.app.call_from_thread(self._failed, str(exc))
+            deliver(self, self._failed, str(exc))
             return
-        self.app.call_from_thread(self.dismiss, True)
+        deliver(self, self.dismiss, True)
 
     def _failed(self, message: str) -> None:
         self.query_one("#lock-status", Static).update(Text(message))

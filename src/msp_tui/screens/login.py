@@ -14,6 +14,7 @@ from msp_tui.core.errors import AuthFailed, MspError
 from msp_tui.widgets.header import AppHeader
 from msp_tui.widgets.text import plain
 from msp_tui.widgets.keybar import KeyBar
+from msp_tui.widgets.threads import deliver
 
 FAILED = "Sign-in failed."
 
@@ -98,9 +99,9 @@ class LoginScreen(Screen):
             try:
                 actor = accounts.sign_in(db, email, password)
             except MspError:
-                self.app.call_from_thread(self._failed, FAILED)
+                deliver(self, self._failed, FAILED)
                 return
-            self.app.call_from_thread(self.app.signed_in, actor)
+            deliver(self, self.app.signed_in, actor)
 
         self.run_worker(work, thread=True, group="sign-in")
 
@@ -128,12 +129,12 @@ class LoginScreen(Screen):
                 actor, result = accounts.accept_invitations(db, email=values["email"], password=values["password"],
                                                             name=values["name"])
             except AuthFailed:
-                self.app.call_from_thread(self._failed, FAILED)
+                deliver(self, self._failed, FAILED)
                 return
             except MspError as exc:
-                self.app.call_from_thread(self._failed, exc.message)
+                deliver(self, self._failed, exc.message)
                 return
-            self.app.call_from_thread(self._accepted, actor, result)
+            deliver(self, self._accepted, actor, result)
 
         self.run_worker(work, thread=True, group="accept")
 

@@ -25,6 +25,7 @@ from msp_tui.screens.confirm import ConfirmModal
 from msp_tui.widgets.member_dialogs import MemberInviteDialog, MemberReasonsDialog, MemberRoleDialog
 from msp_tui.widgets.timeline_table import inert
 from msp_tui.widgets.keybar import KeyBar
+from msp_tui.widgets.threads import deliver
 
 #: Screen actions that act on members, with the key and what the reasons dialog calls them.
 MEMBER_ACTIONS = {
@@ -108,9 +109,9 @@ class MembersScreen(Screen):
             panel = load(self.db, self.actor, self.organization_id)
         except MspError as exc:
             message = exc.message
-            self.app.call_from_thread(self._failed_load, message)
+            deliver(self, self._failed_load, message)
             return
-        self.app.call_from_thread(self._show, panel)
+        deliver(self, self._show, panel)
 
     def action_reload(self) -> None:
         self.reload()
@@ -299,7 +300,7 @@ class MembersScreen(Screen):
             from msp_tui.core.services.accounts import fingerprint_of
 
             found = [(m.email, fingerprint_of(db, m.account_id)) for m in chosen if m.account_id]
-            self.app.call_from_thread(show, found)
+            deliver(self, show, found)
 
         def show(found) -> None:
             from msp_tui.screens.staff import fingerprint_message
@@ -360,10 +361,10 @@ class MembersScreen(Screen):
             call()
         except MspError as exc:
             message = exc.message
-            self.app.call_from_thread(self._refused, message)
+            deliver(self, self._refused, message)
             return
         done = f"{VERBS[action]} {count} member{'s' if count != 1 else ''}"
-        self.app.call_from_thread(self._done, done, action == "remove")
+        deliver(self, self._done, done, action == "remove")
 
     def _refused(self, message: str) -> None:
         self.notify(message, title="Refused", severity="error", timeout=8, markup=False)

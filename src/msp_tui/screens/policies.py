@@ -22,6 +22,7 @@ from msp_tui.core import policies as catalogue
 from msp_tui.core.errors import MspError, StaleEdit
 from msp_tui.core.services import policies as svc
 from msp_tui.widgets.keybar import KeyBar
+from msp_tui.widgets.threads import deliver
 
 CHOICE_LABELS = {"lock": "Lock", "logOut": "Log out", "password": "Password", "passphrase": "Passphrase"}
 
@@ -90,9 +91,9 @@ class PolicyEditorScreen(Screen):
         try:
             view = svc.list_policies(self.db, self.actor, self.client_id)
         except MspError as exc:
-            self.app.call_from_thread(self._failed, exc.message)
+            deliver(self, self._failed, exc.message)
             return
-        self.app.call_from_thread(self._show, view)
+        deliver(self, self._show, view)
 
     def _failed(self, message: str) -> None:
         self.query_one(DataTable).loading = False
@@ -317,9 +318,9 @@ class PolicyFormScreen(ModalScreen[bool]):
         try:
             pv = svc.preview(self.db, self.actor, self.client_id, self.policy.type, turn_on)
         except MspError as exc:
-            self.app.call_from_thread(self._refused, exc.message)
+            deliver(self, self._refused, exc.message)
             return
-        self.app.call_from_thread(self._confirm, pv)
+        deliver(self, self._confirm, pv)
 
     def _confirm(self, pv: svc.ChangePreview) -> None:
         if pv.error:
@@ -340,12 +341,12 @@ class PolicyFormScreen(ModalScreen[bool]):
             res = svc.set_policy(self.db, self.actor, self.client_id, self.policy.type, enabled=turn_on,
                                  options=options, expected_version=self.policy.version)
         except StaleEdit as exc:
-            self.app.call_from_thread(self._refused, exc.message)
+            deliver(self, self._refused, exc.message)
             return
         except MspError as exc:
-            self.app.call_from_thread(self._refused, exc.message)
+            deliver(self, self._refused, exc.message)
             return
-        self.app.call_from_thread(self._saved, res)
+        deliver(self, self._saved, res)
 
     def _refused(self, message: str) -> None:
         self.server_error = message

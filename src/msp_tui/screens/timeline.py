@@ -22,6 +22,7 @@ from msp_tui.widgets.timeline_dialogs import (FilterChoice, TimelineEventDialog,
                                               TimelineFilterDialog, TimelineHelpDialog, range_summary)
 from msp_tui.widgets.timeline_table import TimelineTable
 from msp_tui.widgets.keybar import KeyBar
+from msp_tui.widgets.threads import deliver
 
 #: Follow mode asks for new events this often (seconds).
 FOLLOW_INTERVAL = 0.8
@@ -143,9 +144,9 @@ class TimelineScreen(Screen):
             names = timeline.names_for(self.db, flt)
         except MspError as exc:
             message = exc.message
-            self.app.call_from_thread(self._show_error, gen, message)
+            deliver(self, self._show_error, gen, message)
             return
-        self.app.call_from_thread(self._apply_first, gen, scope, rows, names)
+        deliver(self, self._apply_first, gen, scope, rows, names)
 
     def _show_error(self, gen: int, message: str) -> None:
         if gen != self.generation:
@@ -195,9 +196,9 @@ class TimelineScreen(Screen):
             rows = timeline.page(self.db, self.scope, self.flt, before=before, limit=TIMELINE_PAGE)
         except MspError as exc:
             message = exc.message
-            self.app.call_from_thread(self._more_failed, message)
+            deliver(self, self._more_failed, message)
             return
-        self.app.call_from_thread(self._apply_more, gen, rows)
+        deliver(self, self._apply_more, gen, rows)
 
     def _more_failed(self, message: str) -> None:
         self.loading_more = False
@@ -235,13 +236,13 @@ class TimelineScreen(Screen):
             rows, complete = timeline.newer(self.db, self.scope, self.flt, newest, known)
         except MspError as exc:
             message = exc.message
-            self.app.call_from_thread(self._poll_failed, message)
+            deliver(self, self._poll_failed, message)
             return
         except Exception as exc:  # noqa: BLE001 - a lost connection must not stop following for good
             message = f"Could not read new events: {exc}"
-            self.app.call_from_thread(self._poll_failed, message)
+            deliver(self, self._poll_failed, message)
             return
-        self.app.call_from_thread(self._apply_newer, gen, rows, complete)
+        deliver(self, self._apply_newer, gen, rows, complete)
 
     def _poll_failed(self, message: str) -> None:
         self._polling = False

@@ -25,6 +25,7 @@ from textual.widgets.option_list import Option
 from msp_tui.core.errors import MspError
 from msp_tui.screens.lock import LockScreen
 from msp_tui.widgets.keybar import KeyBar
+from msp_tui.widgets.threads import deliver
 
 HIDDEN = "••••••••"
 ALL = "all"
@@ -112,9 +113,9 @@ class VaultScreen(Screen):
                 view = svc.open_vault(self.db, self.actor, self.organization_id, record_access=record)
                 items = list(view.items)
         except MspError as exc:
-            self.app.call_from_thread(self._error, exc)
+            deliver(self, self._error, exc)
             return
-        self.app.call_from_thread(self._show, view, items, select)
+        deliver(self, self._show, view, items, select)
 
     def _error(self, exc: Exception) -> None:
         self.notify(str(exc), severity="error", timeout=6)
@@ -215,9 +216,9 @@ class VaultScreen(Screen):
         try:
             detail = _item_service().view_item(self.db, self.actor, item_id)
         except MspError as exc:
-            self.app.call_from_thread(self._error, exc)
+            deliver(self, self._error, exc)
             return
-        self.app.call_from_thread(self._show_detail, detail, {}, then)
+        deliver(self, self._show_detail, detail, {}, then)
 
     def _show_detail(self, detail, revealed: dict, then: str | None = None) -> None:
         self.detail, self.revealed = detail, revealed
@@ -323,9 +324,9 @@ class VaultScreen(Screen):
             revealed = {f.key: svc.reveal(self.db, self.actor, item_id, f.key)
                         for f in detail.fields if f.protected and f.has_value}
         except MspError as exc:
-            self.app.call_from_thread(self._error, exc)
+            deliver(self, self._error, exc)
             return
-        self.app.call_from_thread(self._show_detail, detail, revealed)
+        deliver(self, self._show_detail, detail, revealed)
 
     def action_copy(self) -> None:
         item = self.current
@@ -337,10 +338,10 @@ class VaultScreen(Screen):
         try:
             value = _item_service().reveal(self.db, self.actor, item_id, field, copy=True)
         except MspError as exc:
-            self.app.call_from_thread(self._error, exc)
+            deliver(self, self._error, exc)
             return
-        self.app.call_from_thread(self.app.copy_to_clipboard, value)
-        self.app.call_from_thread(self.notify, "Copied to the clipboard.", timeout=3)
+        deliver(self, self.app.copy_to_clipboard, value)
+        deliver(self, self.notify, "Copied to the clipboard.", timeout=3)
 
     def action_new_item(self) -> None:
         svc = _item_service()
@@ -442,9 +443,9 @@ class _SavingModal(ModalScreen):
         try:
             result = fn(*args)
         except MspError as exc:
-            self.app.call_from_thread(self.query_one(".form-status", Static).update, Text(str(exc)))
+            deliver(self, self.query_one(".form-status", Static).update, Text(str(exc)))
             return
-        self.app.call_from_thread(self.dismiss, result)
+        deliver(self, self.dismiss, result)
 
     def action_cancel(self) -> None:
         self.dismiss(None)

@@ -19,6 +19,7 @@ from msp_tui.core.errors import MspError
 from msp_tui.core.permissions import CUSTOM_FLAGS
 from msp_tui.core.services.member_actions import MemberPanel
 from msp_tui.widgets.dialog_css import form_dialog_css
+from msp_tui.widgets.threads import deliver
 
 DIALOG_CSS = form_dialog_css("MemberDialog", 84) + """
 MemberDialog #flags { height: auto; }
@@ -50,7 +51,7 @@ class MemberDialog(ModalScreen):
             return submit(*args)
         except MspError as exc:
             message = exc.message
-            self.app.call_from_thread(self.show_error, message)
+            deliver(self, self.show_error, message)
             return None
 
     def on_worker_state_changed(self, event: Worker.StateChanged) -> None:

@@ -35,6 +35,7 @@ from textual.widget import Widget
 
 from msp_tui.core.errors import MspError
 from msp_tui.widgets.text import inert_str, plain
+from msp_tui.widgets.threads import deliver
 
 
 @dataclass(frozen=True)
@@ -248,7 +249,7 @@ class PagedTable(Widget, can_focus=True):
                 error = None
             except MspError as exc:
                 page, error = Page([], None), exc.message
-            self.app.call_from_thread(self._apply, gen, page, backward, replace, error)
+            deliver(self, self._apply, gen, page, backward, replace, error)
 
         self.run_worker(work, thread=True, group=f"paged-{id(self)}", exit_on_error=True)
 

@@ -25,6 +25,7 @@ from msp_tui.core.events import EventFilter, EventRow, EventScope
 from msp_tui.core.services import timeline
 from msp_tui.widgets.timeline_table import inert, who_text
 from msp_tui.widgets.dialog_css import form_dialog_css
+from msp_tui.widgets.threads import deliver
 
 DIALOG_CSS = form_dialog_css("TimelineDialog", 76) + """
 TimelineDialog Horizontal.range { height: auto; }
@@ -121,7 +122,7 @@ class TimelineFilterDialog(TimelineDialog):
             flt.time_range()
         except MspError as exc:
             message = exc.message
-            self.app.call_from_thread(lambda: self.query_one("#f-error", Static).update(Text(message)))
+            deliver(self, lambda: self.query_one("#f-error", Static).update(Text(message)))
             return None
         return FilterChoice(flt, range_key, texts)
 
@@ -184,7 +185,7 @@ class TimelineExportDialog(TimelineDialog):
                 self.query_one("#x-error", Static).update(Text(text))
                 self.query_one("#export", Button).disabled = False
 
-            self.app.call_from_thread(show)
+            deliver(self, show)
 
         if not path:
             error("Give a file name.")
