@@ -153,10 +153,10 @@ class DriftScreen(Screen):
             svc.accept_deviation(self.db, self.actor, line.client.organization_id, line.difference.type, reason)
         except MspError as exc:
             deliver(self, self.app.notify, exc.message, severity="error", title="Not accepted",
-                                      markup=False)
+                    markup=False)
             return
         deliver(self, self.app.notify, f"{line.client.client_name}: {line.difference.name} "
-                                  "accepted as a deviation", title="Accepted", markup=False)
+                "accepted as a deviation", title="Accepted", markup=False)
         deliver(self, self.action_reload)
 
     def action_cursor_down(self) -> None:
