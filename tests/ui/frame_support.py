@@ -17,22 +17,6 @@ async def settle(pilot, rounds: int = 3) -> None:
         await pilot.pause()
         await pilot.app.workers.wait_for_complete()
     await pilot.pause()
-    await tables_settled(pilot)
-
-
-async def tables_settled(pilot, timeout: float = 2.0) -> None:
-    """A DataTable sizes its columns to new rows when it next goes idle; a snapshot taken before that
-    shows them cut to their headers (seen once in CI, on the vault). Wait until no table on the screen
-    has that pending (Textual 8.2.8's own flag, pinned)."""
-    import time
-
-    from textual.widgets import DataTable
-
-    deadline = time.monotonic() + timeout
-    while any(t._require_update_dimensions for t in pilot.app.screen.query(DataTable)):
-        if time.monotonic() > deadline:
-            return
-        await pilot.pause(0.01)
 
 
 def event_types(db, *types: EventType) -> list[int]:

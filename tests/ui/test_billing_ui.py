@@ -18,7 +18,6 @@ from msp_tui.core.services import billing, clients
 from msp_tui.screens.billing import BillingScreen, ClientBillingPane, PaymentModal
 from tests.conftest import make_provider
 from tests.core.test_billing_visibility import make_actor
-from tests.ui.frame_support import tables_settled
 
 CARD = "4000 0566 5566 5556"
 
@@ -77,7 +76,6 @@ async def settle(pilot) -> None:
     for _ in range(3):
         await pilot.app.workers.wait_for_complete()
         await pilot.pause()
-    await tables_settled(pilot)
 
 
 def text_of(app, selector) -> str:

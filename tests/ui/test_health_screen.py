@@ -11,7 +11,6 @@ from msp_tui.core.services import policies as pol
 from msp_tui.screens.health import HealthScreen, OpenTarget
 from tests.conftest import make_provider
 from tests.core._policy_support import client
-from tests.ui.frame_support import tables_settled
 
 
 class Harness(App):
@@ -31,7 +30,6 @@ async def settle(pilot) -> None:
     await pilot.pause()
     await pilot.app.workers.wait_for_complete()
     await pilot.pause()
-    await tables_settled(pilot)
 
 
 def test_health_screen_lists_worst_first_and_opens_the_fix(sqlite_db):

@@ -14,7 +14,6 @@ from msp_tui.core.models import Event, Member
 from msp_tui.core.services import accounts, clients, members
 from msp_tui.screens.members import MembersScreen
 from tests.conftest import PASSWORD, make_provider
-from tests.ui.frame_support import tables_settled
 
 
 @pytest.fixture
@@ -35,7 +34,6 @@ async def settle(pilot, rounds: int = 4) -> None:
     for _ in range(rounds):
         await pilot.app.workers.wait_for_complete()
         await pilot.pause()
-    await tables_settled(pilot)
 
 
 def _statuses(db, org_id):

@@ -10,7 +10,6 @@ from msp_tui.screens.drift import DriftScreen
 from msp_tui.screens.policies import PolicyEditorScreen
 from tests.conftest import make_provider
 from tests.core._policy_support import client
-from tests.ui.frame_support import tables_settled
 
 SIZE = (120, 36)
 
@@ -28,7 +27,6 @@ async def settle(pilot) -> None:
     await pilot.pause()
     await pilot.app.workers.wait_for_complete()
     await pilot.pause()
-    await tables_settled(pilot)
 
 
 def _baseline(db):

@@ -12,7 +12,6 @@ from msp_tui.core import clock
 from msp_tui.core.services import accounts, clients, groups, members
 from msp_tui.screens.timeline import TimelineScreen
 from tests.conftest import PASSWORD, make_provider
-from tests.ui.frame_support import tables_settled
 
 T0 = datetime(2026, 11, 20, 8, 0, 0)
 
@@ -30,7 +29,6 @@ async def settle(pilot, rounds: int = 4) -> None:
     for _ in range(rounds):
         await pilot.app.workers.wait_for_complete()
         await pilot.pause()
-    await tables_settled(pilot)  # the members screen's snapshots use this too
 
 
 @pytest.fixture

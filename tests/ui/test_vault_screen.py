@@ -18,7 +18,6 @@ from msp_tui.screens.vault import HIDDEN, ItemForm, VaultScreen
 from tests.conftest import PASSWORD, make_provider
 from tests.core.test_vault_support import NO_WAIT, add_login, make_client
 from tests.ui.test_vault_support import Harness
-from tests.ui.frame_support import tables_settled
 
 SIZE = (120, 36)
 
@@ -43,7 +42,6 @@ async def _settle(pilot) -> None:
         except WorkerCancelled:  # a screen's loader cancelled by the screen that covered it
             pass
         await pilot.pause()
-    await tables_settled(pilot)
 
 
 def _count(db, *types) -> int:
