@@ -249,10 +249,14 @@ def test_S3_vault_screens_show_personal_items_to_their_owner_only(setup):
 async def _wait(pilot) -> None:
     await _settle(pilot)
     # The items table sizes its columns when it goes idle and then asks for a repaint; a screenshot
-    # taken before that repaint showed the columns cut to their headers (about 1 run in 10 under
-    # load). Ask again and let a frame pass, so the picture is of the finished table.
-    pilot.app.screen.query_one("#items", DataTable).refresh(layout=True)
-    await pilot.pause(0.05)
+    # taken before that repaint showed the columns cut to their headers (in CI most runs of late).
+    # Ask again and wait for the picture itself to show the finished table.
+    table = pilot.app.screen.query_one("#items", DataTable)
+    for _ in range(40):  # at most ~2 s: until the picture shows the first item's whole name
+        table.refresh(layout=True)
+        await pilot.pause(0.05)
+        if "Bank&#160;portal" in pilot.app.export_screenshot():
+            return
 
 
 def test_snapshot_vault_screen(setup, snap_compare):
