@@ -351,11 +351,16 @@ def apply_template(db: Database, actor: Actor, template, clients: Iterable | Non
     result = ApplyResult(template_name, dry_run, plans)
     if not dry_run:
         with db.write() as s:  # one line in the provider's timeline for the whole run
-            events.record(s, actor, EventType.POLICY_UPDATED, provider_id=actor.provider_id,
-                          detail={"name": template_name, "template": "applied",
-                                  "changes": f"{result.changed} clients changed, {result.revoked} members "
-                                             f"revoked, {result.failed} failed"})
+            _record_run(s, actor, result)
     return result
+
+
+def _record_run(s: Session, actor: Actor, result: ApplyResult) -> None:
+    """The provider's timeline line for one run of a template over its clients."""
+    events.record(s, actor, EventType.POLICY_UPDATED, provider_id=actor.provider_id,
+                  detail={"name": result.template, "template": "applied",
+                          "changes": f"{result.changed} clients changed, {result.revoked} members "
+                                     f"revoked, {result.failed} failed"})
 
 
 def _apply_one(db: Database, actor: Actor, template_id: uuid.UUID, items, org_id: uuid.UUID) -> ClientPlan:
@@ -408,10 +413,7 @@ def apply_to_new_client(s: Session, actor: Actor, template, org: Organization) -
         why = exc.message if exc.message.endswith(".") else exc.message + "."
         raise Refused("plan", f"The template {t.name} cannot be applied to {org.name}: {why} "
                               "Nothing was saved.") from None
-    events.record(s, actor, EventType.POLICY_UPDATED, provider_id=actor.provider_id,
-                  detail={"name": t.name, "template": "applied",
-                          "changes": f"{int(bool(plan.changes))} clients changed, {len(plan.revoke)} members "
-                                     "revoked, 0 failed"})
+    _record_run(s, actor, ApplyResult(t.name, False, [plan]))
     return t.name
 
 
