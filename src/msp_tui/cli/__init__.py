@@ -29,7 +29,8 @@ def cli(ctx: click.Context, db_url, email, passwordenv, passwordfile, fmt) -> No
     """msp-tui: the Provider Portal for managed service providers, in the terminal.
 
     With no command it opens the terminal UI. Results go to stdout, messages to stderr. Exit codes:
-    0 done, 1 refused by a rule (the message names it), 2 bad input, 3 sign-in failed.
+    0 done, 1 refused by a rule (the message names it), 2 bad input, 3 sign-in failed,
+    70 the UI stopped on an unhandled error.
     Every command's --help has an example; the full reference is docs/cli.md.
 
     \b

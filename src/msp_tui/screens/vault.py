@@ -25,6 +25,7 @@ from textual.widgets.option_list import Option
 from msp_tui.core.errors import MspError
 from msp_tui.screens.lock import LockScreen
 from msp_tui.widgets.keybar import KeyBar
+from msp_tui.widgets.text import inert_str
 from msp_tui.widgets.threads import deliver
 
 HIDDEN = "••••••••"
@@ -118,7 +119,7 @@ class VaultScreen(Screen):
         deliver(self, self._show, view, items, select)
 
     def _error(self, exc: Exception) -> None:
-        self.notify(str(exc), severity="error", timeout=6)
+        self.notify(inert_str(exc), severity="error", timeout=6, markup=False)
 
     def _show(self, view, items, select) -> None:
         self.view = view
@@ -376,7 +377,7 @@ class VaultScreen(Screen):
 
     def _saved(self, item) -> None:
         if item is not None:
-            self.notify(Text(f"Saved {item.name}."), timeout=3)
+            self.notify(inert_str(f"Saved {item.name}."), timeout=3, markup=False)
             self.detail = None
             self._load(select=item.id)
 
@@ -404,7 +405,7 @@ class VaultScreen(Screen):
 
         def done(result) -> None:
             if result is not None:
-                self.notify(Text(f"Deleted {item.name}."), timeout=3)
+                self.notify(inert_str(f"Deleted {item.name}."), timeout=3, markup=False)
                 self._load()
 
         self.app.push_screen(ConfirmDelete(go, item.name), callback=done)

@@ -1,0 +1,30 @@
+"""Opening the terminal UI from the command line: its options and its exit code."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+
+HEADLESS = "textual.drivers.headless_driver:HeadlessDriver"
+
+#: The real `msp-tui` entry point, with the app's first screen replaced by one that raises: the
+#: stand-in for any bug that reaches Textual's unhandled-exception path.
+CRASHING = """
+import sys
+import msp_tui.app as app
+def on_mount(self):
+    raise RuntimeError("a bug in a screen")
+app.MspApp.on_mount = on_mount
+from msp_tui.cli import main
+main(["--db", sys.argv[1]])
+"""
+
+
+def test_an_unhandled_exception_in_the_ui_never_exits_0(tmp_path):
+    env = {k: v for k, v in os.environ.items() if not k.startswith("MSP_TUI")}
+    env["TEXTUAL_DRIVER"] = HEADLESS
+    done = subprocess.run([sys.executable, "-c", CRASHING, str(tmp_path / "m.db")], capture_output=True,
+                          text=True, env=env, timeout=120)
+    assert "a bug in a screen" in done.stderr + done.stdout
+    assert done.returncode == 70
