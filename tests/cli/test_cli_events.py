@@ -144,7 +144,7 @@ def test_verify_is_for_provider_admins_only(cli):
     cli.ok("staff", "invite", "bob@northwind.example", "--role", "service")
     bob = type(cli)(cli.url, email="bob@northwind.example", password="bob's long master password")
     assert bob.run("accept", "--name", "Bob Service").returncode == 0
-    cli.ok("staff", "confirm", "bob@northwind.example")
+    cli.ok("staff", "confirm", "bob@northwind.example", "--skip-fingerprint-check")
     assert bob.run("--format", "json", "clients", "list").returncode == 0
     r = bob.run("events", "verify")
     assert r.returncode == 1 and "S4" in r.stderr and r.stdout == ""

@@ -83,7 +83,8 @@ def test_staff_confirm_prints_the_fingerprint_phrase_the_new_person_sees(sqlite_
     assert accepted.exit_code == 0, accepted.output
     bob_side = accepted.stderr.split("confirms you): ")[1].strip()
     assert len(bob_side.split("-")) == 8
-    confirmed = _run(db, admin.email, PASSWORD, "--format", "json", "staff", "confirm", "bob@msp.example")
+    confirmed = _run(db, admin.email, PASSWORD, "--format", "json", "staff", "confirm", "bob@msp.example",
+                     "--fingerprint", bob_side)
     assert confirmed.exit_code == 0, confirmed.output
     assert json.loads(confirmed.stdout)[0]["fingerprint"] == bob_side  # one row per person confirmed
-    assert bob_side in confirmed.stderr
+    assert bob_side in confirmed.stdout  # compared before sealing (issue 15, attack 3)

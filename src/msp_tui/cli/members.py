@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import click
 
+from msp_tui.cli import fingerprints
 from msp_tui.cli.output import emit, format_option
 from msp_tui.cli.state import CliState, pass_state
 
@@ -89,9 +90,46 @@ def _doc(what: str, name: str) -> str:
 
 
 _bulk("reinvite", "reinvite", _doc("Send pending invitations again (they last 5 more days).", "reinvite"))
-_bulk("confirm", "confirm", _doc("Confirm members who accepted (seals the client's key to each).", "confirm"))
 _bulk("revoke", "revoke", _doc("Revoke members' access; they keep their place but free their seat.", "revoke"))
 _bulk("restore", "restore", _doc("Restore revoked members (refused past the seat count).", "restore"))
+
+
+@members.command("confirm")
+@click.argument("client")
+@click.argument("emails", nargs=-1, required=True)
+@fingerprints.options
+@format_option()
+@pass_state
+def confirm(state: CliState, client, emails, phrase, skip_check) -> None:
+    """Confirm members who accepted (seals the client's key to each). All or nothing.
+
+    Before anything is sealed, compare each person's fingerprint phrase (they see it when they sign
+    in) with the one of the key on file: pass it with --fingerprint (one EMAIL), or answer yes on a
+    terminal. --skip-fingerprint-check confirms without comparing (unsafe: a key planted in the
+    database would get the client's key).
+
+    \b
+    Example:
+      msp-tui members confirm Contoso a@contoso.example --fingerprint "otter-maple-..."
+      msp-tui members confirm Contoso a@contoso.example b@contoso.example --skip-fingerprint-check
+    """
+    from msp_tui.core.services import members as svc
+    from msp_tui.core.services.accounts import fingerprint_of
+
+    db, actor = state.db(), state.actor()
+    fingerprints.check_usage(phrase, skip_check, list(emails))
+    phrases = {}
+    if not skip_check:
+        accounts = {v.email: v.account_id for v in svc.list_members(db, actor, client)}
+        for email in emails:
+            account_id = accounts.get(email.strip().lower())
+            on_file = fingerprint_of(db, account_id) if account_id is not None else None
+            phrases[email] = fingerprints.compared(email, on_file, phrase, False)
+    else:
+        for email in emails:
+            fingerprints.compared(email, None, None, True)
+    out = svc.confirm(db, actor, client, list(emails), fingerprints=phrases)
+    emit(state.fmt, (_row(v) for v in out), COLUMNS)
 
 
 @members.command("remove")

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import click
 
+from msp_tui.cli import fingerprints
 from msp_tui.cli.output import emit, emit_one, format_option
 from msp_tui.cli.state import CliState, pass_state
 
@@ -81,37 +82,49 @@ def reinvite(state: CliState, emails) -> None:
 @staff.command("confirm")
 @click.argument("emails", nargs=-1)
 @click.option("--all", "all_accepted", is_flag=True, help="Confirm everyone who accepted.")
+@fingerprints.options
 @format_option()
 @pass_state
-def confirm(state: CliState, emails, all_accepted) -> None:
+def confirm(state: CliState, emails, all_accepted, phrase, skip_check) -> None:
     """Confirm staff who accepted (seals the provider key to each); one or many at once.
+
+    Before anything is sealed, compare the person's fingerprint phrase (they see it when they sign
+    in) with the one of the key on file: pass it with --fingerprint, or answer yes on a terminal.
+    Without either, nothing is sealed and the phrase on file is printed. --skip-fingerprint-check
+    confirms without comparing (unsafe: a key planted in the database would get the provider key).
 
     Each is confirmed on its own: one refusal does not stop the others. The exit code is that of
     the first refusal (1) or bad email (2); the rows confirmed are printed either way.
 
     \b
     Example:
-      msp-tui staff confirm bob@msp.example carol@msp.example
-      msp-tui staff confirm --all
+      msp-tui staff confirm bob@msp.example --fingerprint "otter-maple-..."
+      msp-tui staff confirm --all --skip-fingerprint-check
     """
     from msp_tui.core.enums import StaffStatus
     from msp_tui.core.errors import BadInput, MspError
     from msp_tui.core.services import staff as svc
+    from msp_tui.core.services.accounts import fingerprint_of
 
     db, actor = state.db(), state.actor()
     targets = list(emails)
+    listed = svc.list_staff(db, actor)
     if all_accepted:
-        targets += [v.email for v in svc.list_staff(db, actor)
-                    if v.status == StaffStatus.ACCEPTED and v.email not in targets]
+        targets += [v.email for v in listed if v.status == StaffStatus.ACCEPTED and v.email not in targets]
     if not targets:
         if all_accepted:
             click.echo("no one is waiting to be confirmed", err=True)
             return
         raise BadInput("Name the staff to confirm (EMAIL…) or pass --all.", "email")
+    fingerprints.check_usage(phrase, skip_check, targets)
+    accounts = {v.email: v.account_id for v in listed}
     done, failures = [], []
     for email in targets:
         try:
-            done.append(_confirmed_row(state, svc.confirm(db, actor, email)))
+            account_id = accounts.get(email.strip().lower())
+            on_file = fingerprint_of(db, account_id) if account_id is not None and not skip_check else None
+            checked = fingerprints.compared(email, on_file, phrase, skip_check)
+            done.append(_confirmed_row(state, svc.confirm(db, actor, email, fingerprint=checked)))
         except MspError as exc:
             failures.append(exc)
             from msp_tui.cli import error_text
@@ -123,19 +136,11 @@ def confirm(state: CliState, emails, all_accepted) -> None:
 
 
 def _confirmed_row(state: CliState, view) -> dict:
-    """The row printed for each staff member confirmed, with their fingerprint phrase."""
-    return {**_row(view), "fingerprint": _fingerprint(state, view)}
-
-
-def _fingerprint(state: CliState, view) -> str | None:
-    """The confirmed person's fingerprint phrase, to compare with the one they see on their side."""
+    """The row printed for each staff member confirmed, with the fingerprint phrase of their key."""
     from msp_tui.core.services.accounts import fingerprint_of
 
-    if view.account_id is None:
-        return None
-    phrase = fingerprint_of(state.db(), view.account_id)
-    click.echo(f"Check this fingerprint phrase with {view.email} (it must match theirs): {phrase}", err=True)
-    return phrase
+    phrase = fingerprint_of(state.db(), view.account_id) if view.account_id is not None else None
+    return {**_row(view), "fingerprint": phrase}
 
 
 @staff.command("role")

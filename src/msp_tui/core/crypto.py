@@ -162,6 +162,28 @@ def aad(*parts: object) -> bytes:
     return "|".join(str(p).replace("\\", "\\\\").replace("|", "\\|") for p in parts).encode("utf-8")
 
 
+def public_key_message(account_id: object, public_key: bytes) -> bytes:
+    """What an account's signing key signs to vouch for its X25519 public key."""
+    return aad("account-public-key", account_id) + b"|" + bytes(public_key)
+
+
+def public_key_vouched(account) -> bool:
+    """Whether the account's public key carries a valid signature of the account's own signing key.
+
+    This catches a public key replaced on its own. Someone who can write the row can also replace
+    the signing key and sign their own key with it: only the fingerprint phrase, read out by the
+    person from the private key they hold, catches that (docs/security.md)."""
+    if not account.public_key or not account.signing_public_key or not account.public_key_signature:
+        return False
+    return verify_signature(account.signing_public_key, account.public_key_signature,
+                            public_key_message(account.id, account.public_key))
+
+
+def public_of(private_key: bytes) -> bytes:
+    """The X25519 public key of a private key."""
+    return _raw_public(X25519PrivateKey.from_private_bytes(private_key))
+
+
 def sha256(data: bytes) -> bytes:
     return hashlib.sha256(data).digest()
 
@@ -207,6 +229,7 @@ def _account_keys(account_id: object, master_key: bytes, salt: bytes, params: Kd
         protected_private_key=encrypt(user_key, private, aad("private-key", account_id)),
         signing_public_key=signing_public,
         protected_signing_key=encrypt(user_key, signing, aad("signing-key", account_id)),
+        public_key_signature=sign(signing, public_key_message(account_id, public)),
     )
     return NewAccountKeys(columns, AccountSecrets(user_key, private, signing))
 

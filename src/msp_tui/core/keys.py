@@ -6,6 +6,7 @@
 
 from __future__ import annotations
 
+import re
 import uuid
 
 from sqlalchemy import select
@@ -49,6 +50,28 @@ def provider_key(session: Session, actor: Actor, provider_id: uuid.UUID) -> byte
     key = crypto.unseal(_secrets(actor).private_key, staff.key, provider_key_aad(provider_id, generation))
     actor.key_cache[cache_key] = key
     return key
+
+
+def normal_phrase(phrase: str) -> str:
+    """A fingerprint phrase as typed (any case, spaces or dashes) in its printed form."""
+    return "-".join(re.split(r"[\s,\-]+", (phrase or "").strip().lower())).strip("-")
+
+
+def sealing_key(account, *, fingerprint: str | None = None) -> bytes:
+    """The public key a key may be sealed to: refused when its signature fails (a key swapped in the
+    database) or when the fingerprint phrase the admin compared differs from the key on file."""
+    if not crypto.public_key_vouched(account):
+        raise Refused("keys", f"{account.email}: the public key on file does not carry a valid signature "
+                      "of their own signing key (altered in the database, or made before keys were signed: "
+                      "they sign in once to sign it). Nothing was sealed to it.")
+    if fingerprint is not None:
+        from msp_tui.core.fingerprint import fingerprint_phrase
+
+        if normal_phrase(fingerprint) != fingerprint_phrase(account.public_key, account.id):
+            raise Refused("fingerprint", f"{account.email}: the fingerprint phrase given is not the one of "
+                          "the key on file; nothing was sealed. Ask them to read out the phrase they see "
+                          "when they sign in, and compare again.")
+    return account.public_key
 
 
 def seal_provider_key(key: bytes, provider_id: uuid.UUID, generation: int, public_key: bytes) -> bytes:

@@ -305,11 +305,16 @@ class MembersScreen(Screen):
         def show(found) -> None:
             from msp_tui.screens.staff import fingerprint_message
 
+            def confirm(db_, actor, org, refs):
+                # The phrases shown are passed on: a key changed since is refused by core.
+                return member_service.confirm(db_, actor, org, refs, fingerprints=dict(found))
+
             def done(yes: bool | None) -> None:
                 if yes:
-                    self._simple("confirm", member_service.confirm)
+                    self._simple("confirm", confirm)
 
-            self.app.push_screen(ConfirmModal("Confirm members", fingerprint_message(found),
+            gets = "They get this client's key and access to the items of their collections."
+            self.app.push_screen(ConfirmModal("Confirm members", fingerprint_message(found, gets),
                                               confirm_label="Confirm"), done)
 
         self.run_worker(phrases, thread=True, group="fingerprints")

@@ -51,13 +51,14 @@ def invite_error(text: str) -> str | None:
     return None
 
 
-def fingerprint_message(found: list[tuple[str, str]]) -> Text:
+def fingerprint_message(found: list[tuple[str, str]],
+                        gets: str = "They get the provider key and access to every client.") -> Text:
     """Each person's fingerprint phrase, to compare with the phrase they read out before confirming."""
     text = Text("Ask each person for their fingerprint phrase (shown when they sign in) and compare it "
                 "word by word. Confirm only if it matches:\n\n")
     for email, phrase in found:
         text.append_text(plain(email, "bold")).append("\n  ").append_text(plain(phrase)).append("\n")
-    text.append("\nThey get the provider key and access to every client.")
+    text.append("\n" + gets)
     return text
 
 
@@ -191,8 +192,12 @@ class StaffScreen(MspScreen):
             self.app.notify("Only staff who accepted their invitation can be confirmed.", severity="warning")
             return
 
+        shown: dict[str, str] = {}
+
         def work():
-            return [staff_service.confirm(self.db, self.actor, r.id).email for r in rows]
+            # The phrase shown is passed on: a key changed since it was shown is refused by core.
+            return [staff_service.confirm(self.db, self.actor, r.id, fingerprint=shown[r.email]).email
+                    for r in rows]
 
         def ask(ok: bool | None) -> None:
             if ok:
@@ -205,6 +210,7 @@ class StaffScreen(MspScreen):
             return [(r.email, fingerprint_of(self.db, r.account_id)) for r in rows]
 
         def show(found) -> None:
+            shown.update(found)
             self.app.push_screen(ConfirmModal("Confirm staff", fingerprint_message(found),
                                               confirm_label="Confirm"), ask)
 

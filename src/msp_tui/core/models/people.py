@@ -51,6 +51,9 @@ class Account(Editable, Base):
     #: Ed25519 key that signs this person's events; the private half wrapped by the user key.
     signing_public_key: Mapped[bytes | None] = mapped_column(LargeBinary(32))
     protected_signing_key: Mapped[bytes | None] = mapped_column(LargeBinary)
+    #: The signing key's signature over the public key (crypto.public_key_message), made with the
+    #: account; confirming refuses a public key whose signature fails (issue 15, attack 3).
+    public_key_signature: Mapped[bytes | None] = mapped_column(LargeBinary(64))
     two_factor_enabled: Mapped[bool] = mapped_column(Boolean, default=False)
     failed_login_count: Mapped[int] = mapped_column(Integer, default=0)
     last_failed_login_at: Mapped[datetime | None] = mapped_column(default=None)

@@ -136,8 +136,11 @@ def fingerprint_of(db: Database, account_id: uuid.UUID) -> str:
 
 
 def own_fingerprint(actor: Actor, db: Database) -> str:
-    """The signed-in person's own phrase, to read out to the admin who confirms them."""
-    return fingerprint_of(db, actor.account_id)
+    """The signed-in person's own phrase, to read out to the admin who confirms them: made from the
+    private key they hold, not the public key on file, so a key swapped in the database shows."""
+    if actor.secrets is None:
+        return fingerprint_of(db, actor.account_id)
+    return fingerprint.fingerprint_phrase(crypto.public_of(actor.secrets.private_key), actor.account_id)
 
 
 def init_provider(db: Database, *, provider: str, email: str, name: str, password: str) -> Actor:
@@ -191,8 +194,20 @@ def sign_in(db: Database, email: str, password: str, *, throttle: LoginThrottle 
     actor = _actor(account, secrets, provider_id)
     with db.write() as s:
         _reset_failures(s, account.id)
+        _sign_own_public_key(s, account.id, secrets)
         events.record(s, actor, EventType.USER_LOGGED_IN, provider_id=provider_id, account_id=account.id)
     return actor
+
+
+def _sign_own_public_key(s, account_id: uuid.UUID, secrets: crypto.AccountSecrets) -> None:
+    """Accounts made before public keys were signed get their signature at sign-in: over the public
+    key of the private key the person holds, and only when the row still shows that key."""
+    acc = s.get(Account, account_id)
+    if acc.public_key_signature is not None or secrets.signing_key is None:
+        return
+    public = crypto.public_of(secrets.private_key)
+    if bytes(acc.public_key) == public:
+        acc.public_key_signature = crypto.sign(secrets.signing_key, crypto.public_key_message(account_id, public))
 
 
 def unlock(db: Database, actor: Actor, password: str, *, throttle: LoginThrottle | None = None) -> None:

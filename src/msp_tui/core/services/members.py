@@ -182,8 +182,14 @@ def reinvite(db: Database, actor: Actor, client, refs: list) -> list[MemberView]
     return _each(db, actor, client, refs, go)
 
 
-def confirm(db: Database, actor: Actor, client, refs: list) -> list[MemberView]:
-    """Confirm accepted members: seal the org key to each one's public key (event 1501)."""
+def confirm(db: Database, actor: Actor, client, refs: list, *,
+            fingerprints: dict[str, str] | None = None) -> list[MemberView]:
+    """Confirm accepted members: seal the org key to each one's public key (event 1501).
+
+    Refused when a public key's signature fails, or when the phrase given in `fingerprints`
+    (email → the phrase the admin compared with the person) is not that of the key on file."""
+    phrases = {str(k).strip().lower(): v for k, v in (fingerprints or {}).items()}
+
     def go(s, org, standing, m):
         if m.status != MemberStatus.ACCEPTED:
             raise Refused("S1", f"{m.email} is {MemberStatus(m.status).label.lower()}: only members who "
@@ -191,7 +197,8 @@ def confirm(db: Database, actor: Actor, client, refs: list) -> list[MemberView]:
         guard_role(standing, MemberRole(m.role), None)
         org_key = keys.org_key(s, actor, org.id)
         account = s.get(Account, m.account_id)
-        m.key = keys.seal_org_key_for_member(org_key, org.id, account.public_key)
+        public_key = keys.sealing_key(account, fingerprint=phrases.get(m.email.lower()))
+        m.key = keys.seal_org_key_for_member(org_key, org.id, public_key)
         m.status = MemberStatus.CONFIRMED
         _record(s, actor, EventType.MEMBER_CONFIRMED, m)
     return _each(db, actor, client, refs, go)

@@ -123,8 +123,11 @@ def reinvite(db: Database, actor: Actor, refs: list[str | uuid.UUID]) -> list[st
         return done
 
 
-def confirm(db: Database, actor: Actor, ref: str | uuid.UUID) -> StaffView:
-    """Confirm an accepted staff member: seal the provider key to their public key (event 1801)."""
+def confirm(db: Database, actor: Actor, ref: str | uuid.UUID, *, fingerprint: str | None = None) -> StaffView:
+    """Confirm an accepted staff member: seal the provider key to their public key (event 1801).
+
+    Refused when the public key's signature fails, or when `fingerprint` (the phrase the admin
+    compared with the person) is not the phrase of the key on file; nothing is sealed then."""
     with db.write() as s:
         check(s, actor, Action.MANAGE_STAFF)
         st = find_staff(s, actor.provider_id, ref)
@@ -134,7 +137,8 @@ def confirm(db: Database, actor: Actor, ref: str | uuid.UUID) -> StaffView:
         provider = s.get(Provider, actor.provider_id)
         pkey = keys.provider_key(s, actor, provider.id)
         account = s.get(Account, st.account_id)
-        st.key = keys.seal_provider_key(pkey, provider.id, provider.key_generation, account.public_key)
+        public_key = keys.sealing_key(account, fingerprint=fingerprint)
+        st.key = keys.seal_provider_key(pkey, provider.id, provider.key_generation, public_key)
         st.key_generation = provider.key_generation
         st.status = StaffStatus.CONFIRMED
         touch(st, actor)
@@ -207,6 +211,11 @@ def rotate_provider_key(s: Session, actor: Actor) -> int:
     for st in s.execute(select(Staff).where(Staff.provider_id == provider.id,
                                             Staff.status == StaffStatus.CONFIRMED)).scalars():
         account = s.get(Account, st.account_id)
+        if not crypto.public_key_vouched(account):
+            # A key swapped in the database since confirmation gets nothing; the person's old copy
+            # opens nothing new, and an admin confirms them again (comparing the phrase) to restore it.
+            st.key, st.key_generation = None, None
+            continue
         st.key = keys.seal_provider_key(new_key, provider.id, new_gen, account.public_key)
         st.key_generation = new_gen
     provider.key_generation = new_gen
