@@ -176,7 +176,7 @@ async def test_payment_modal_sets_a_card_and_forgets_the_number(world):
     app = Harness(lambda: PaneScreen(db, admin, org))
     async with app.run_test(size=(110, 34)) as pilot:
         await settle(pilot)
-        await pilot.press("p")
+        await pilot.press("dollar_sign")
         await pilot.pause()
         assert isinstance(app.screen, PaymentModal)
         await pilot.press(*"4000 0566 5566 5557")  # one digit off: Luhn refuses

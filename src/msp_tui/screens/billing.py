@@ -65,13 +65,14 @@ def _refusal(exc: MspError) -> Text:
 
 class ClientBillingPane(VerticalScroll):
     """A client's billing: plan, seats, seat prices, run-rate; for Provider Admins also the payment
-    method and this period's invoice. `p` changes the payment method (Provider Admins, per-client)."""
+    method and this period's invoice. `$` changes the payment method (Provider Admins, per-client);
+`p` stays the client's policies on every tab of the client screen."""
 
     DEFAULT_CSS = """
     ClientBillingPane { height: 1fr; padding: 0 1; }
     ClientBillingPane > #billing-body { height: auto; }
     """
-    BINDINGS = [Binding("p", "payment", "Payment method", id="billing-payment"),
+    BINDINGS = [Binding("dollar_sign", "payment", "Payment method", id="billing-payment"),
                 Binding("ctrl+r", "reload", "Reload", show=False)]
     can_focus = True
 
@@ -121,7 +122,7 @@ class ClientBillingPane(VerticalScroll):
             _run(self, svc.set_payment_method, self.db, self.actor, self.organization_id, method,
                  expected_version=expected, on_done=lambda _v: self._saved(), on_error=self._save_failed)
 
-        self.app.push_screen(PaymentModal(self.view.name), chosen)
+        self.app.push_screen(PaymentModal(self.view.name, self.view.payment), chosen)
 
     def _saved(self) -> None:
         self.app.notify("Payment method saved.")
@@ -151,7 +152,7 @@ def render_client_billing(v) -> Table:
         t.add_row("", Text("Payment method and invoices are shown to Provider Admins only.", style="dim"))
         return t
     if v.mode == "per_client":
-        t.add_row("Payment", Text(v.payment.label) if v.payment else Text("none — press p to add one",
+        t.add_row("Payment", Text(v.payment.label) if v.payment else Text("none — press $ to add one",
                                                                                   style="bold yellow"))
     if v.invoice is not None:
         inv = v.invoice
@@ -180,21 +181,39 @@ class PaymentForm(Vertical):
     PaymentForm .hidden { display: none; }
     """
 
+    def __init__(self, current=None, **kwargs) -> None:
+        super().__init__(**kwargs)
+        #: The method on file (PaymentView): the form opens on its kind, with what was kept filled in
+        #: (expiry, holder, bank name; a number is never kept, so it is typed again).
+        self.current = current
+
     def compose(self) -> ComposeResult:
+        cur = self.current
+        kind = cur.kind if cur is not None else "card"
+        expiry = f"{cur.exp_month:02d}/{cur.exp_year}" if cur is not None and cur.exp_month and cur.exp_year else ""
         with RadioSet(id="payment-kind"):
-            yield RadioButton("Card", value=True, id="kind-card")
-            yield RadioButton("Bank account", id="kind-bank")
-            yield RadioButton("Invoice (net 30)", id="kind-invoice")
-        yield Input(placeholder="Card number", password=True, compact=True, id="card-number", max_length=23)
-        yield Input(placeholder="Expiry MM/YYYY", compact=True, id="card-expiry", max_length=7)
-        yield Input(placeholder="Name on the card", compact=True, id="card-holder", max_length=100)
+            yield RadioButton("Card", value=kind == "card", id="kind-card")
+            yield RadioButton("Bank account", value=kind == "bank", id="kind-bank")
+            yield RadioButton("Invoice (net 30)", value=kind == "invoice", id="kind-invoice")
+        card, bank = ("" if kind == "card" else "hidden"), ("" if kind == "bank" else "hidden")
+        yield Input(placeholder="Card number", password=True, compact=True, id="card-number", max_length=23,
+                    classes=card)
+        yield Input(value=expiry if kind == "card" else "", placeholder="Expiry MM/YYYY", compact=True,
+                    id="card-expiry", max_length=7, classes=card)
+        yield Input(value=(cur.holder or "") if kind == "card" and cur else "", placeholder="Name on the card",
+                    compact=True, id="card-holder", max_length=100, classes=card)
         yield Input(placeholder="Account number (only the last four digits are kept)", password=True,
-                    compact=True, id="bank-account", max_length=40, classes="hidden")
-        yield Input(placeholder="Bank name", compact=True, id="bank-name", max_length=100, classes="hidden")
+                    compact=True, id="bank-account", max_length=40, classes=bank)
+        yield Input(value=(cur.bank_name or "") if kind == "bank" and cur else "", placeholder="Bank name",
+                    compact=True, id="bank-name", max_length=100, classes=bank)
         yield Static("", id="payment-error")
 
     def focus_first(self) -> None:
-        self.query_one("#card-number", Input).focus()
+        kind = self.kind()
+        if kind == "invoice":
+            self.query_one("#payment-kind", RadioSet).focus()
+        else:
+            self.query_one("#card-number" if kind == "card" else "#bank-account", Input).focus()
 
     def kind(self) -> str:
         pressed = self.query_one("#payment-kind", RadioSet).pressed_button
@@ -248,14 +267,18 @@ class PaymentModal(ModalScreen):
     """
     BINDINGS = [Binding("escape", "cancel", "Cancel")]
 
-    def __init__(self, client_name: str) -> None:
+    def __init__(self, client_name: str, current=None) -> None:
         super().__init__()
         self.client_name = client_name
+        #: The method on file (a PaymentView) the form opens on, or None.
+        self.current = current
 
     def compose(self) -> ComposeResult:
         with Vertical():
             yield Label(Text("Payment method for ") + Text(self.client_name, style="bold"))
-            yield PaymentForm(id="payment-form")
+            if self.current is not None:
+                yield Static(Text(f"On file now: {self.current.label}", style="dim"), id="payment-current")
+            yield PaymentForm(current=self.current, id="payment-form")
             with Horizontal():
                 yield Button("Cancel", id="cancel")
                 yield Button("Save", id="save", variant="primary")
@@ -371,7 +394,10 @@ def load_overview(db, actor) -> dict:
 
 class BillingScreen(Screen):
     """Provider-wide billing (Provider Admins): mode, tier progress, run-rate per plan, per client and
-    in total; in consolidated mode the invoice preview with its "Unassigned seats" rows."""
+    in total; in consolidated mode the invoice preview with its "Unassigned seats" rows. Enter on a
+    client opens it."""
+
+    TITLE_TEXT = "Billing"
 
     DEFAULT_CSS = """
     BillingScreen { layout: vertical; }
@@ -491,6 +517,12 @@ class BillingScreen(Screen):
         if action == "more":
             return True if self.cursor is not None else None
         return True
+
+    @on(DataTable.RowSelected, "#clients")
+    def _open_client(self, event: DataTable.RowSelected) -> None:
+        open_client = getattr(self.app, "open_client", None)
+        if open_client is not None and event.row_key.value:
+            open_client(uuid.UUID(event.row_key.value))
 
     def action_more(self) -> None:
         if self.cursor is None:

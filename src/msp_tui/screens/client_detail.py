@@ -1,5 +1,9 @@
 """One client: overview, members, groups, collections, events and billing; rename and change seats here;
-v, p and m open the client's vault, policies and members."""
+v, p and m open the client's vault, policies and members (the same on every tab). On the groups and
+collections tabs `n` creates one and enter opens it; enter on a member sets their groups.
+
+What it shows follows changes made elsewhere: on coming back from another screen, and when a new
+event of this client appears (another person, another process), it reloads."""
 
 from __future__ import annotations
 
@@ -7,12 +11,13 @@ import uuid
 
 from rich.table import Table
 from rich.text import Text
+from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.widgets import Static, TabbedContent, TabPane
 
 from msp_tui.core import event_text
-from msp_tui.core.access import Action
+from msp_tui.core.access import Action, Decision
 from msp_tui.core.enums import MemberRole
 from msp_tui.core.errors import BadInput
 from msp_tui.core.schemas import Rename, Seats, parse
@@ -24,6 +29,8 @@ from msp_tui.widgets.text import plain
 
 TABS = ["overview", "members", "groups", "collections", "events", "billing"]
 RECENT_EVENTS = 8
+#: How often (seconds) the screen asks whether this client has a new event.
+CHANGE_CHECK_INTERVAL = 2.0
 
 
 def _field_error(model, **value) -> str | None:
@@ -37,11 +44,23 @@ def _field_error(model, **value) -> str | None:
 def load_overview(db, actor, org_id: uuid.UUID) -> dict:
     from msp_tui.core.services import members, timeline
 
+    from msp_tui.core.services.policies import drifted_client_ids
+
     client = client_service.get_client(db, actor, org_id)
     owners = [m for m in members.list_members(db, actor, org_id) if m.role == MemberRole.OWNER]
     scope = timeline.scope_for(db, actor, org_id)
     recent = timeline.page(db, scope, limit=RECENT_EVENTS)
-    return {"client": client, "owners": owners, "recent": recent}
+    drifted = org_id in drifted_client_ids(db, actor, [org_id])
+    return {"client": client, "owners": owners, "recent": recent, "drifted": drifted,
+            "newest": recent[0].id if recent else None}
+
+
+def newest_event_id(db, actor, org_id: uuid.UUID) -> int | None:
+    """The id of this client's newest event (a change anywhere writes one)."""
+    from msp_tui.core.services import timeline
+
+    rows = timeline.page(db, timeline.scope_for(db, actor, org_id), limit=1)
+    return rows[0].id if rows else None
 
 
 def event_fetcher(db, actor, org_id: uuid.UUID):
@@ -104,7 +123,12 @@ class ClientDetailScreen(MspScreen):
     TITLE_TEXT = "Client"
     GUARDED = {"rename": Action.RENAME_CLIENT, "seats": Action.CHANGE_SEATS, "unlink": Action.UNLINK_CLIENT,
                "vault": Action.ACCESS_ASSIGNED_ITEMS, "policies": Action.VIEW_CLIENT,
-               "members": Action.VIEW_MEMBERS, "tab_billing": Action.VIEW_CLIENT_BILLING}
+               "members": Action.VIEW_MEMBERS, "tab_billing": Action.VIEW_CLIENT_BILLING,
+               # What the tabs' keys need (n and enter mean the tab's own thing; see TAB_ACTIONS).
+               "new_group": Action.MANAGE_GROUPS, "new_collection": Action.CREATE_COLLECTION,
+               "member_groups": Action.MANAGE_MEMBERS}
+    #: `n` on a tab → the guarded action it runs.
+    TAB_NEW = {"groups": "new_group", "collections": "new_collection"}
     HIDDEN_WHEN_REFUSED = frozenset({"unlink"})
     BINDINGS = [
         Binding("escape", "back", "Back", id="back"),
@@ -114,6 +138,7 @@ class ClientDetailScreen(MspScreen):
         Binding("v", "vault", "Vault", id="vault"),
         Binding("p", "policies", "Policies", id="policies"),
         Binding("m", "members", "Members", id="members"),
+        Binding("n", "new", "New", id="new"),
         Binding("ctrl+r", "reload", "Reload", show=False, id="reload"),
         *[Binding(str(i + 1), f"tab('{t}')", f"{t.capitalize()} tab", show=False) for i, t in enumerate(TABS)],
     ]
@@ -127,6 +152,9 @@ class ClientDetailScreen(MspScreen):
         # The billing pane mounts once, however often decisions arrive (two answers in one frame
         # once mounted it twice: the removed reason line was still there for the second).
         self._billing_shown = False
+        #: The newest event shown; a newer one (any process) reloads the screen.
+        self._newest_seen: int | None = None
+        self._stale = False
 
     def compose(self) -> ComposeResult:
         from msp_tui.core.services import collections, groups, members
@@ -140,15 +168,15 @@ class ClientDetailScreen(MspScreen):
             with TabPane("2 Members", id="members"):
                 yield PagedTable(columns=MEMBER_COLUMNS, fetch=list_fetcher(
                     lambda: members.list_members(db, actor, org)), row_key=lambda m: m.id,
-                    empty_text="No members.", openable=False, id="members-table")
+                    empty_text="No members.", id="members-table")
             with TabPane("3 Groups", id="groups"):
                 yield PagedTable(columns=GROUP_COLUMNS, fetch=list_fetcher(
                     lambda: groups.list_groups(db, actor, org)), row_key=lambda g: g.id,
-                    empty_text="No groups.", openable=False, id="groups-table")
+                    empty_text=Text("No groups. n creates one."), id="groups-table")
             with TabPane("4 Collections", id="collections"):
                 yield PagedTable(columns=COLLECTION_COLUMNS, fetch=list_fetcher(
                     lambda: collections.list_collections(db, actor, org)), row_key=lambda c: c.id,
-                    empty_text="No collections.", openable=False, id="collections-table")
+                    empty_text=Text("No collections. n creates one."), id="collections-table")
             with TabPane("5 Events", id="events"):
                 yield PagedTable(columns=EVENT_COLUMNS, fetch=event_fetcher(db, actor, org), row_key=lambda e: e.id,
                                  empty_text="No events in the last 90 days.", can_fetch_backward=False,
@@ -159,7 +187,33 @@ class ClientDetailScreen(MspScreen):
         yield from self.compose_footer()
 
     def on_mount(self) -> None:
+        super().on_mount()
         self.action_reload()
+        self.set_interval(CHANGE_CHECK_INTERVAL, self._check_changes)
+
+    # --- following changes made elsewhere (as the clients home and the timeline's follow mode) ------
+
+    def on_screen_suspend(self) -> None:
+        from textual.screen import ModalScreen
+
+        # Members, vault or policies may change what this screen shows; a dialog of ours reloads itself.
+        self._stale = not isinstance(self.app.screen, ModalScreen)
+
+    def on_screen_resume(self) -> None:
+        if self._stale:
+            self._stale = False
+            self.action_reload()
+
+    def _check_changes(self) -> None:
+        if self.app.screen is not self:
+            return
+        self.run_db(newest_event_id, self.db, self.actor, self.client_id, on_done=self._newest,
+                    on_error=lambda _exc: None, group="changes", exclusive=True)
+
+    def _newest(self, newest: int | None) -> None:
+        if newest != self._newest_seen:
+            self._newest_seen = newest
+            self.action_reload()
 
     def action_reload(self) -> None:
         self.run_db(load_overview, self.db, self.actor, self.client_id, on_done=self._show_overview,
@@ -168,10 +222,13 @@ class ClientDetailScreen(MspScreen):
             table.reload(keep_position=True)
 
     def _show_overview(self, data: dict) -> None:
+        from msp_tui.screens.clients import _flags
+
         c = data["client"]
         self.client = c
-        title = Text.assemble(plain(c.name, "bold"), "  ", (c.plan.label, ""), "  ",
-                              Text(", ".join(c.flags + (("internal",) if c.is_internal else ())), style="bold"))
+        self._newest_seen = data["newest"]
+        # The same flags as the client's row on the clients home.
+        title = Text.assemble(plain(c.name, "bold"), "  ", (c.plan.label, ""), "  ", _flags(c, data["drifted"]))
         self.query_one("#client-title", Static).update(title)
         grid = Table.grid(padding=(0, 2))
         grid.add_column(style="bold", no_wrap=True)
@@ -205,8 +262,10 @@ class ClientDetailScreen(MspScreen):
 
             self._billing_shown = True
             reason.first().remove()
-            self.query_one("#billing", TabPane).mount(
-                ClientBillingPane(self.db, self.actor, self.client_id, id="billing-pane"))
+            pane = ClientBillingPane(self.db, self.actor, self.client_id, id="billing-pane")
+            self.query_one("#billing", TabPane).mount(pane)
+            if self.active_tab == "billing":
+                pane.focus()  # its keys ($ payment method) answer at once
         else:
             reason.first().update(Text(f"{d.reason} [{d.rule}]"))
 
@@ -295,3 +354,132 @@ class ClientDetailScreen(MspScreen):
         c = self.client
         if c is not None:
             ask_unlink(self, c.id, c.name, after=self.app.pop_screen)
+
+    # --- the tabs' own keys: n creates, enter opens (core decides; refusals show core's reason) ----
+
+    @property
+    def active_tab(self) -> str:
+        return self.query_one("#tabs", TabbedContent).active
+
+    @on(TabbedContent.TabActivated)
+    def _tab_changed(self) -> None:
+        inside = self.query_one(f"#{self.active_tab}", TabPane).query("PagedTable, ClientBillingPane")
+        if inside:
+            inside.first().focus()
+        self.refresh_bindings()
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        if action == "new":
+            guarded = self.TAB_NEW.get(self.active_tab)
+            if guarded is None:
+                return False  # nothing to create on this tab: the key leaves the bar
+            return super().check_action(guarded, parameters)
+        return super().check_action(action, parameters)
+
+    def refusal_for(self, action: str) -> Decision | None:
+        if action == "new":
+            guarded = self.TAB_NEW.get(self.active_tab)
+            return super().refusal_for(guarded) if guarded else None
+        return super().refusal_for(action)
+
+    def _reload_after(self, message: str | None) -> None:
+        if message:
+            self.app.say(message)
+            self.action_reload()
+
+    def action_new(self) -> None:
+        if self.active_tab == "groups":
+            self._group_dialog(None)
+        elif self.active_tab == "collections":
+            self._new_collection()
+
+    @on(PagedTable.Opened)
+    def _opened(self, event: PagedTable.Opened) -> None:
+        table = event.table.id
+        guarded = {"members-table": "member_groups", "groups-table": "new_group"}.get(table)
+        refusal = self.refusal_for(guarded) if guarded else None
+        if refusal is not None:
+            self.app.show_refusal(refusal)
+        elif table == "members-table":
+            self._member_groups(event.row)
+        elif table == "groups-table":
+            self._group_dialog(event.row)
+        elif table == "collections-table":
+            from msp_tui.screens.collections import CollectionAccessScreen
+
+            self.app.push_screen(CollectionAccessScreen(self.client_id, event.row.id))
+
+    def _group_dialog(self, group) -> None:
+        """A group's name and members in one dialog (a new group when `group` is None)."""
+        from msp_tui.core.services import groups, members
+
+        db, actor, org = self.db, self.actor, self.client_id
+
+        def load():
+            inside = groups.group_member_ids(db, actor, org, group.id) if group else set()
+            return members.list_members(db, actor, org), inside
+
+        def show(found) -> None:
+            from msp_tui.widgets.group_dialogs import ChecklistDialog
+
+            people, inside = found
+            options = [(m.email, m.id, m.id in inside) for m in people]
+
+            def submit(name, ticked) -> str:
+                if group is None:
+                    made = groups.create_group(db, actor, org, name)
+                    if ticked:
+                        groups.set_group_members(db, actor, org, made.id, ticked)
+                    return f"Created group {made.name} with {len(ticked)} member{'s' if len(ticked) != 1 else ''}."
+                if name.strip() != group.name:
+                    groups.rename_group(db, actor, org, group.id, name, expected_version=group.version)
+                changed = groups.set_group_members(db, actor, org, group.id, ticked)
+                return f"Saved group {name.strip()}" + (f" ({changed} member{'s' if changed != 1 else ''} "
+                                                        "joined or left)." if changed else ".")
+
+            def delete() -> str:
+                groups.delete_group(db, actor, org, group.id)
+                return f"Deleted group {group.name}; its members stay members of the client."
+
+            title = "New group" if group is None else f"Group {group.name}"
+            self.app.push_screen(ChecklistDialog(title, options, submit, name=group.name if group else "",
+                                                 empty="This client has no members yet.",
+                                                 delete=delete if group else None), self._reload_after)
+
+        self.run_db(load, on_done=show)
+
+    def _member_groups(self, member) -> None:
+        """Which groups one member is in (as `members set-groups`)."""
+        from msp_tui.core.services import groups, members
+
+        db, actor, org = self.db, self.actor, self.client_id
+
+        def show(known) -> None:
+            from msp_tui.widgets.group_dialogs import ChecklistDialog
+
+            options = [(g.name, g.id, g.name in member.groups) for g in known]
+
+            def submit(_name, ticked) -> str:
+                v = members.set_groups(db, actor, org, member.id, ticked)
+                return f"{v.email} is in {', '.join(v.groups) or 'no group'}."
+
+            self.app.push_screen(ChecklistDialog(f"Groups of {member.email}", options, submit,
+                                                 list_label="Groups (space ticks)",
+                                                 empty="This client has no groups yet: n on the groups tab "
+                                                       "creates one."), self._reload_after)
+
+        self.run_db(groups.list_groups, db, actor, org, on_done=show)
+
+    def _new_collection(self) -> None:
+        from msp_tui.core.schemas import CollectionInput
+        from msp_tui.core.services import collections
+
+        def done(name: str | None) -> None:
+            if name is None:
+                return
+            self.run_db(collections.create_collection, self.db, self.actor, self.client_id, name,
+                        on_done=lambda v: self._reload_after(f"Created collection {v.name}; enter on it gives "
+                                                             "access."))
+
+        self.app.push_screen(AskModal("New collection", "Name (encrypted with the client's key)",
+                                      check=lambda v: _field_error(CollectionInput, name=v)), done)

@@ -132,3 +132,31 @@ def set_group_access(db: Database, actor: Actor, client, ref, group_id: uuid.UUI
         events.record(s, actor, EventType.COLLECTION_UPDATED, organization_id=org.id, collection_id=c.id,
                       group_id=g.id,
                       detail={"group": g.name, "access": access.label if access is not None else None})
+
+
+@dataclass(frozen=True)
+class AccessRow:
+    """Who may use a collection: a member (by email) or a group (by name), with their level."""
+
+    kind: str  # "member" | "group"
+    id: uuid.UUID
+    who: str
+    access: CollectionAccess
+
+
+def collection_access(db: Database, actor: Actor, client, ref) -> tuple[str, list[AccessRow]]:
+    """One collection's name and its access list: groups first, then members, each by name."""
+    with db.read() as s:
+        org = _org_for(s, actor, client)
+        check(s, actor, Action.VIEW_CLIENT, organization_id=org.id)
+        key = keys.org_key(s, actor, org.id)
+        c = _find(s, org, key, ref)
+        groups = [AccessRow("group", gid, name, CollectionAccess(acc)) for gid, name, acc in s.execute(
+            select(Group.id, Group.name, CollectionGroup.access).join(
+                CollectionGroup, CollectionGroup.group_id == Group.id).where(CollectionGroup.collection_id == c.id))]
+        members = [AccessRow("member", mid, email, CollectionAccess(acc)) for mid, email, acc in s.execute(
+            select(Member.id, Member.email, CollectionMember.access).join(
+                CollectionMember, CollectionMember.member_id == Member.id)
+            .where(CollectionMember.collection_id == c.id))]
+        return (keys.decrypt_name(key, org.id, c.name, NAME),
+                sorted(groups, key=lambda r: r.who.lower()) + sorted(members, key=lambda r: r.who.lower()))
