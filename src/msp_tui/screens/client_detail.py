@@ -132,13 +132,13 @@ class ClientDetailScreen(MspScreen):
     HIDDEN_WHEN_REFUSED = frozenset({"unlink"})
     BINDINGS = [
         Binding("escape", "back", "Back", id="back"),
+        Binding("n", "new", "New", id="new"),  # only on the groups and collections tabs
         Binding("r", "rename", "Rename", id="rename"),
         Binding("e", "seats", "Seats", id="seats"),
         Binding("u", "unlink", "Unlink", id="unlink"),
         Binding("v", "vault", "Vault", id="vault"),
         Binding("p", "policies", "Policies", id="policies"),
         Binding("m", "members", "Members", id="members"),
-        Binding("n", "new", "New", id="new"),
         Binding("ctrl+r", "reload", "Reload", show=False, id="reload"),
         *[Binding(str(i + 1), f"tab('{t}')", f"{t.capitalize()} tab", show=False) for i, t in enumerate(TABS)],
     ]

@@ -15,15 +15,15 @@ from msp_tui.core.access import Action
 from msp_tui.core.services import collections as svc
 from msp_tui.screens.base import MspScreen
 from msp_tui.screens.confirm import AskModal, ConfirmModal
-from msp_tui.widgets.group_dialogs import AccessDialog, access_flags
+from msp_tui.widgets.group_dialogs import AccessDialog
 from msp_tui.widgets.paged_table import Column, PagedTable, list_fetcher
 from msp_tui.widgets.text import plain
 
 ACCESS_COLUMNS = [
     Column("who", "Who", 0, lambda r: plain(r.who)),
     Column("kind", "Kind", 6, lambda r: r.kind),
+    # The level's name says its flags (read only, hide passwords, manage); the dialog spells them out.
     Column("access", "Access", 26, lambda r: r.access.label),
-    Column("flags", "Flags", 0, lambda r: access_flags(r.access)),
 ]
 
 

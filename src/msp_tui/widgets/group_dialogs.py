@@ -32,6 +32,7 @@ CSS = form_dialog_css("FormDialog", 70) + """
 FormDialog SelectionList { height: auto; max-height: 12; border: none; padding: 0; background: $boost; }
 FormDialog SelectionList:focus { background: $primary-muted; border: none; }
 FormDialog RadioSet { layout: vertical; }
+FormDialog #f-who { max-height: 8; overflow-y: auto; }
 FormDialog .flags { color: $text-muted; height: auto; }
 """
 
