@@ -33,6 +33,7 @@ from msp_tui.screens.areas import AREAS, CLIENT_SCREENS
 from msp_tui.screens.lock import IdleLock
 from msp_tui.widgets.header import SessionInfo
 from msp_tui.widgets.text import inert_str
+from msp_tui.widgets.typed_ahead import TypedAhead
 
 
 def load_session(db: Database, actor: Actor) -> tuple[SessionInfo, dict[Action, Decision]]:
@@ -47,7 +48,7 @@ def load_session(db: Database, actor: Actor) -> tuple[SessionInfo, dict[Action, 
     return info, {a: decide(standing, a) for a in PROVIDER_ACTIONS}
 
 
-class MspApp(IdleLock, App):
+class MspApp(TypedAhead, IdleLock, App):
     CSS_PATH = "app.tcss"
     TITLE = "msp-tui"
     COMMANDS = App.COMMANDS | {MspCommands}

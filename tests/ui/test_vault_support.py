@@ -7,9 +7,10 @@ from textual.widgets import Static
 
 from msp_tui.screens.lock import IdleLock
 from msp_tui.screens.vault import VaultScreen
+from msp_tui.widgets.typed_ahead import TypedAhead
 
 
-class Harness(IdleLock, App):
+class Harness(TypedAhead, IdleLock, App):
     """Pushes a VaultScreen over a blank base screen; locks after the provider's idle time."""
 
     def __init__(self, db, actor, organization_id, *, idle_lock: bool = False) -> None:

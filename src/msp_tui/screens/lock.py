@@ -12,7 +12,7 @@ time (core.services.accounts.idle_lock_minutes) has passed.
 from __future__ import annotations
 
 from rich.text import Text
-from textual import events, on, work
+from textual import events, work
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Vertical
@@ -39,7 +39,9 @@ class LockScreen(Screen[bool]):
     LockScreen #lock-note { color: $text-muted; margin-top: 1; }
     """
     BINDINGS = [Binding("escape", "cancel", "Cancel", id="lock.cancel"),
-                Binding("ctrl+o", "sign_out", "Sign out", id="lock.sign-out")]
+                Binding("ctrl+o", "sign_out", "Sign out", id="lock.sign-out"),
+                # In the app's turn, once the field has every key typed before it (screens/login.py).
+                Binding("enter", "unlock", "Unlock", id="lock.unlock", show=False, priority=True)]
 
     def __init__(self, db, actor, *, reason: str | None = None, cancellable: bool = False) -> None:
         super().__init__()
@@ -47,6 +49,8 @@ class LockScreen(Screen[bool]):
         self.actor = actor
         self.reason = reason or "msp-tui is locked. Your keys were dropped from memory."
         self.cancellable = cancellable
+        self.checking = False
+        self.again = False  # Enter was pressed on a password typed while the last one was checked
 
     def compose(self) -> ComposeResult:
         with Vertical(id="lock-box"):
@@ -59,7 +63,7 @@ class LockScreen(Screen[bool]):
         yield KeyBar()
 
     def on_mount(self) -> None:
-        self.query_one("#lock-password", Input).focus()
+        self.set_focus(self.query_one("#lock-password", Input))
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         if action == "cancel":
@@ -75,17 +79,29 @@ class LockScreen(Screen[bool]):
         if hasattr(self.app, "sign_out"):
             self.app.sign_out()
 
-    @on(Input.Submitted, "#lock-password")
-    def _submit(self, event: Input.Submitted) -> None:
-        if not event.value:
-            return
+    def action_unlock(self) -> None:
         field = self.query_one("#lock-password", Input)
-        field.disabled = True
-        self.query_one("#lock-status", Static).update(Text("Checking…"))
-        self._unlock(event.value)
-        field.value = ""
+        hold = getattr(self.app, "hold_keys_until", None)
+        if hold is None:
+            self._submit()
+        else:
+            hold(field, self._submit)
 
-    @work(thread=True, exclusive=True, group="unlock")
+    def _submit(self) -> None:
+        # The field stays open while a password is checked: what is typed meanwhile is kept for
+        # the next try, and its Enter runs that try once this one failed.
+        field = self.query_one("#lock-password", Input)
+        if self.checking:
+            self.again = True
+            return
+        if not field.value:
+            return
+        password, field.value = field.value, ""
+        self.checking = True
+        self.query_one("#lock-status", Static).update(Text("Checking…"))
+        self._unlock(password)
+
+    @work(thread=True, group="unlock")  # one at a time: self.checking
     def _unlock(self, password: str) -> None:
         from msp_tui.core.services import accounts
 
@@ -100,10 +116,12 @@ class LockScreen(Screen[bool]):
         deliver(self, self.dismiss, True)
 
     def _failed(self, message: str) -> None:
+        self.checking = False
         self.query_one("#lock-status", Static).update(Text(message))
-        field = self.query_one("#lock-password", Input)
-        field.disabled = False
-        field.focus()
+        self.set_focus(self.query_one("#lock-password", Input))
+        if self.again:
+            self.again = False
+            self._submit()
 
 
 class IdleLock:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from rich.text import Text
-from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Center, Vertical
@@ -17,6 +16,8 @@ from msp_tui.widgets.keybar import KeyBar
 from msp_tui.widgets.threads import deliver
 
 FAILED = "Sign-in failed."
+NEEDS = {"email": "Type your email address first.", "password": "Type your master password.",
+         "password2": "Type the master password again."}
 
 
 class LoginScreen(Screen):
@@ -24,6 +25,11 @@ class LoginScreen(Screen):
     BINDINGS = [
         Binding("ctrl+n", "toggle_accept", "Accept an invitation", id="accept"),
         Binding("escape", "sign_in_mode", "Back to sign-in", show=False),
+        # A priority binding runs in the app's own turn, before it hands on the next key: the focus
+        # moves before keys typed ahead (a paste, a password manager, a fast typist over SSH) are
+        # delivered, so they reach the field they were typed for. Input's own enter (a message to
+        # the screen, handled later) let them land in the email field, in clear text.
+        Binding("enter", "next_field", "Next / sign in", show=False, priority=True),
     ]
 
     def __init__(self) -> None:
@@ -48,7 +54,7 @@ class LoginScreen(Screen):
 
     def on_mount(self) -> None:
         self._apply_mode()
-        self.query_one("#email", Input).focus()
+        self.set_focus(self.query_one("#email", Input))
 
     def _apply_mode(self) -> None:
         for w in self.query(".accept-only"):
@@ -73,13 +79,34 @@ class LoginScreen(Screen):
             self.accepting = False
             self._apply_mode()
 
-    @on(Input.Submitted)
-    def _submitted(self, event: Input.Submitted) -> None:
+    def action_next_field(self) -> None:
+        """Enter: on to the next empty field, or sign in (accept) once all are filled. An empty field
+        keeps the focus and says what it needs, so what is typed next is not sent to another field.
+        Decided once the field has every key typed before the Enter; keys typed after it wait."""
+        hold = getattr(self.app, "hold_keys_until", None)
+        if hold is None or self.focused is None:
+            self._next_field()
+        else:
+            hold(self.focused, self._next_field)
+
+    def _next_field(self) -> None:
         order = ["email", "name", "password", "password2"] if self.accepting else ["email", "password"]
-        current = event.input.id
+        focused = self.focused
+        current = focused.id if isinstance(focused, Input) and focused.id in order else order[0]
         values = {k: self.query_one(f"#{k}", Input).value for k in order}
-        if current in order and current != order[-1] and not values[order[order.index(current) + 1]]:
-            self.query_one(f"#{order[order.index(current) + 1]}", Input).focus()
+        if current != "name" and not values[current].strip():
+            self._message(NEEDS[current])
+            self.set_focus(self.query_one(f"#{current}", Input))
+            return
+        following = next((k for k in order[order.index(current) + 1:] if not values[k]), None)
+        if following is not None:
+            self._message("")
+            self.set_focus(self.query_one(f"#{following}", Input))
+            return
+        missing = next((k for k in order if k != "name" and not values[k].strip()), None)
+        if missing is not None:
+            self._message(NEEDS[missing])
+            self.set_focus(self.query_one(f"#{missing}", Input))
             return
         if self.accepting:
             self._accept(values)
