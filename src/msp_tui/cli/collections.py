@@ -52,7 +52,11 @@ def list_(state: CliState, client) -> None:
     """
     from msp_tui.core.services import collections as svc
 
-    _out(state.fmt, [_row(v) for v in svc.list_collections(state.db(), state.actor(), client)])
+    from msp_tui.cli import damage
+
+    views = svc.list_collections(state.db(), state.actor(), client)
+    _out(state.fmt, [_row(v) for v in views])
+    damage.report(sum(v.damaged for v in views), "collection name")
 
 
 @collections.command("create")

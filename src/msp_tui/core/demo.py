@@ -251,7 +251,7 @@ def _clients(db, rng, admin, pkey, generation, n, people, start, progress) -> li
                                                    if not small else []):
                 cid = uuid.uuid4()
                 colls.append(dict(id=cid, organization_id=org_id,
-                                  name=keys.encrypt_name(org_key, org_id, cname, "collection-name"),
+                                  name=keys.encrypt_name(org_key, org_id, cid, cname, "collection-name"),
                                   created_at=created, revision_date=created, version=1))
                 for m in org_members[:3]:
                     cmembers.append(dict(collection_id=cid, member_id=m["id"],

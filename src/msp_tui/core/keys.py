@@ -112,9 +112,36 @@ def seal_org_key_for_member(org_key_: bytes, organization_id: uuid.UUID, public_
     return crypto.seal(public_key, org_key_, org_key_aad(organization_id))
 
 
-def encrypt_name(org_key_: bytes, organization_id: uuid.UUID, name: str, what: str) -> bytes:
-    return crypto.encrypt(org_key_, name.encode("utf-8"), crypto.aad(what, organization_id))
+#: What a listing shows in place of a value whose blob does not open (issue 15, attacks 5 and 6).
+DAMAGED = "cannot be decrypted (damaged or altered)"
 
 
-def decrypt_name(org_key_: bytes, organization_id: uuid.UUID, blob: bytes, what: str) -> str:
-    return crypto.decrypt(org_key_, blob, crypto.aad(what, organization_id)).decode("utf-8")
+def name_aad(what: str, organization_id: uuid.UUID, row_id: uuid.UUID) -> bytes:
+    """Associated data of an encrypted name: the field, the organization and the row, so a blob
+    copied onto another row (or field) does not decrypt."""
+    return crypto.aad(what, organization_id, row_id)
+
+
+def encrypt_name(org_key_: bytes, organization_id: uuid.UUID, row_id: uuid.UUID, name: str, what: str) -> bytes:
+    return crypto.encrypt(org_key_, name.encode("utf-8"), name_aad(what, organization_id, row_id))
+
+
+def decrypt_name(org_key_: bytes, organization_id: uuid.UUID, row_id: uuid.UUID, blob: bytes, what: str) -> str:
+    """The name, or DecryptionError when the blob is damaged or belongs to another row.
+
+    Names written before rows were named in the associated data (organization only) still open;
+    such a name can still be moved within its organization unnoticed until `clients rotate-key`
+    writes it again bound to its row (docs/security.md). A name written since cannot be."""
+    try:
+        return crypto.decrypt(org_key_, blob, name_aad(what, organization_id, row_id)).decode("utf-8")
+    except crypto.DecryptionError:
+        return crypto.decrypt(org_key_, blob, crypto.aad(what, organization_id)).decode("utf-8")
+
+
+def shown_name(org_key_: bytes, organization_id: uuid.UUID, row_id: uuid.UUID, blob: bytes,
+               what: str) -> tuple[str, bool]:
+    """(name, False), or (DAMAGED, True) when it does not decrypt: a listing goes on without it."""
+    try:
+        return decrypt_name(org_key_, organization_id, row_id, blob, what), False
+    except (crypto.DecryptionError, UnicodeDecodeError):
+        return DAMAGED, True

@@ -190,8 +190,9 @@ def create_client(db: Database, actor: Actor, *, name: str, plan: str | PlanType
                        status=MemberStatus.INVITED)
         touch(owner, actor)
         s.add(owner)
-        coll = Collection(organization_id=org.id,
-                          name=keys.encrypt_name(org_key, org.id, DEFAULT_COLLECTION, "collection-name"))
+        coll_id = uuid.uuid4()
+        coll = Collection(id=coll_id, organization_id=org.id,
+                          name=keys.encrypt_name(org_key, org.id, coll_id, DEFAULT_COLLECTION, "collection-name"))
         touch(coll, actor)
         s.add(coll)
         s.flush()

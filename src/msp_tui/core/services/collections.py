@@ -28,6 +28,8 @@ class CollectionView:
     members: tuple[tuple[str, CollectionAccess], ...]
     groups: tuple[tuple[str, CollectionAccess], ...]
     version: int
+    #: The name did not decrypt (damaged, or moved from another row); `name` says so.
+    damaged: bool = False
 
 
 def list_collections(db: Database, actor: Actor, client) -> list[CollectionView]:
@@ -47,18 +49,25 @@ def list_collections(db: Database, actor: Actor, client) -> list[CollectionView]
                                                CollectionGroup.access).join(
                 Group, Group.id == CollectionGroup.group_id).where(CollectionGroup.collection_id.in_(ids))):
             grp.setdefault(cid, []).append((name, CollectionAccess(acc)))
-        out = [CollectionView(c.id, keys.decrypt_name(key, org.id, c.name, NAME),
-                              tuple(sorted(mem.get(c.id, []))), tuple(sorted(grp.get(c.id, []))), c.version)
-               for c in colls]
+        out = [CollectionView(c.id, *_named(key, org.id, c, mem, grp)) for c in colls]
         return sorted(out, key=lambda v: v.name.lower())
+
+
+def _named(key, org_id, c, mem, grp) -> tuple:
+    name, damaged = keys.shown_name(key, org_id, c.id, c.name, NAME)
+    return name, tuple(sorted(mem.get(c.id, []))), tuple(sorted(grp.get(c.id, []))), c.version, damaged
 
 
 def _find(s, org, key, ref) -> Collection:
     colls = s.execute(select(Collection).where(Collection.organization_id == org.id)).scalars().all()
     ident = as_uuid(ref)
     for c in colls:
-        if c.id == ident or (ident is None and keys.decrypt_name(key, org.id, c.name, NAME) == str(ref).strip()):
+        if c.id == ident:
             return c
+        if ident is None:
+            name, damaged = keys.shown_name(key, org.id, c.id, c.name, NAME)
+            if not damaged and name == str(ref).strip():
+                return c
     raise NotFound(f"No collection {str(ref)!r} in {org.name}.", "collection")
 
 
@@ -68,7 +77,8 @@ def create_collection(db: Database, actor: Actor, client, name: str) -> Collecti
         org = _org_for(s, actor, client)
         check(s, actor, Action.CREATE_COLLECTION, organization_id=org.id)
         key = keys.org_key(s, actor, org.id)
-        c = Collection(organization_id=org.id, name=keys.encrypt_name(key, org.id, data.name, NAME))
+        cid = uuid.uuid4()
+        c = Collection(id=cid, organization_id=org.id, name=keys.encrypt_name(key, org.id, cid, data.name, NAME))
         touch(c, actor)
         s.add(c)
         s.flush()
@@ -83,7 +93,7 @@ def rename_collection(db: Database, actor: Actor, client, ref, name: str) -> Non
         check(s, actor, Action.EDIT_ANY_COLLECTION, organization_id=org.id)
         key = keys.org_key(s, actor, org.id)
         c = _find(s, org, key, ref)
-        c.name = keys.encrypt_name(key, org.id, data.name, NAME)
+        c.name = keys.encrypt_name(key, org.id, c.id, data.name, NAME)
         touch(c, actor)
         events.record(s, actor, EventType.COLLECTION_UPDATED, organization_id=org.id, collection_id=c.id)
 

@@ -364,7 +364,7 @@ def open_vault(db: Database, actor: Actor, client, *, text: str = "", record_acc
             for cid in colls_of[item.id]:
                 counts[cid] = counts.get(cid, 0) + 1
         coll_rows = s.execute(select(Collection).where(Collection.organization_id == org.id)).scalars().all()
-        entries = [CollectionEntry(c.id, keys.decrypt_name(key, org.id, c.name, "collection-name"),
+        entries = [CollectionEntry(c.id, keys.shown_name(key, org.id, c.id, c.name, "collection-name")[0],
                                    "All items" if access.all_items else access.collections[c.id].label,
                                    access.collections[c.id].can_edit, counts.get(c.id, 0))
                    for c in coll_rows if c.id in access.collections]
@@ -639,7 +639,7 @@ def export_items(db: Database, actor: Actor, client, *, master_password: str | N
         standing = check(s, actor, Action.EXPORT_VAULT, organization_id=org.id)
         key = keys.org_key(s, actor, org.id)
         _record_vault_access(s, actor, standing, org.id, once=True)
-        names = {c.id: keys.decrypt_name(key, org.id, c.name, "collection-name") for c in s.execute(
+        names = {c.id: keys.shown_name(key, org.id, c.id, c.name, "collection-name")[0] for c in s.execute(
             select(Collection).where(Collection.organization_id == org.id)).scalars()}
         items = s.execute(select(VaultItem).where(VaultItem.organization_id == org.id)).scalars().all()
         colls_of = _collections_of(s, [i.id for i in items])
