@@ -123,9 +123,9 @@ async def test_idle_lock_drops_the_keys_until_the_master_password(sqlite_db):
         from msp_tui.core import clock
 
         app._last_activity = clock.now() - timedelta(minutes=14)
-        assert app.check_idle() is False  # the provider's idle time is 15 minutes by default
+        assert app.lock_if_idle() is False  # the provider's idle time is 15 minutes by default
         app._last_activity = clock.now() - timedelta(minutes=15, seconds=1)
-        assert app.check_idle() is True
+        assert app.lock_if_idle() is True
         await settle(pilot)
         assert isinstance(app.screen, LockScreen)
         assert admin.secrets is None and admin.key_cache == {}

@@ -198,9 +198,9 @@ def test_lock_after_idle_time_drops_keys_and_unlocks_with_master_password(setup)
         async with app.run_test(size=SIZE) as pilot:
             await _settle(pilot)
             clock.freeze(start + timedelta(minutes=14))
-            assert app.check_idle() is False
+            assert app.lock_if_idle() is False
             clock.freeze(start + timedelta(minutes=15))
-            assert app.check_idle() is True
+            assert app.lock_if_idle() is True
             await pilot.pause()
             assert isinstance(app.screen, LockScreen)
             assert admin.secrets is None and admin.key_cache == {}

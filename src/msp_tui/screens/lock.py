@@ -4,7 +4,7 @@
 with True once the master password opened the keys again. With `cancellable=True` (the re-prompt
 before revealing a password) `esc` dismisses it with False.
 
-`IdleLock` is a small App mixin: it notes every key and mouse press, and `check_idle()` (run every
+`IdleLock` is a small App mixin: it notes every key and mouse press, and `lock_if_idle()` (run every
 10 seconds) locks the actor — core drops the keys — and pushes a LockScreen once the provider's idle
 time (core.services.accounts.idle_lock_minutes) has passed.
 """
@@ -138,15 +138,16 @@ class IdleLock:
         self._last_activity = clock.now()
         self._idle_minutes = accounts.idle_lock_minutes(self.db, self.actor.provider_id)
         if self._idle_timer is None:
-            self._idle_timer = self.set_interval(self.IDLE_CHECK_SECONDS, self.check_idle)
+            self._idle_timer = self.set_interval(self.IDLE_CHECK_SECONDS, self.lock_if_idle)
 
     async def on_event(self, event: events.Event) -> None:
         if isinstance(event, (events.Key, events.MouseDown)):
             self._last_activity = clock.now()
         await super().on_event(event)
 
-    def check_idle(self) -> bool:
-        """Lock now if the idle time has passed; True when it locked."""
+    def lock_if_idle(self) -> bool:
+        """Lock now if the idle time has passed; True when it locked. (Not `check_idle`: that is
+        Textual's, which wakes the app for callbacks queued by timers - a resize among them.)"""
         from msp_tui.core.services import accounts
 
         actor = getattr(self, "actor", None)
