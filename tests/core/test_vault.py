@@ -191,8 +191,8 @@ def test_item_names_are_bound_to_their_row(db, admin):
     b = add_login(db, admin, c, "Beta", "beta-pw", c.shared)
     with db.write() as s:
         s.get(VaultItem, b.id).data = s.get(VaultItem, a.id).data
-    from msp_tui.core.crypto import DecryptionError
-    with pytest.raises(DecryptionError):
+    from msp_tui.core.errors import Damaged
+    with pytest.raises(Damaged, match="damaged or altered"):
         vault.view_item(db, admin, b.id)
 
 

@@ -315,3 +315,38 @@ def test_vault_item_move_and_delete(setup):
             assert all(i.name != "Bank portal" for i in vault.list_items(db, admin, c.organization_id))
 
     asyncio.run(run())
+
+
+def test_attack6_vault_screen_lists_the_intact_items_beside_a_damaged_one(setup):
+    """Issue 15, attack 6: one damaged item used to hide the whole vault."""
+    from sqlalchemy import update
+
+    from msp_tui.core import keys
+    from msp_tui.core.models import VaultItem
+
+    db, admin, c = setup
+    firewall = next(i.id for i in vault.list_items(db, admin, c.organization_id) if i.name == "Firewall")
+    with db.write() as s:
+        blob = bytearray(s.get(VaultItem, firewall).data)
+        blob[-1] ^= 1
+        s.execute(update(VaultItem).where(VaultItem.id == firewall).values(data=bytes(blob)))
+
+    async def run():
+        app = Harness(db, admin, c.organization_id)
+        async with app.run_test(size=SIZE) as pilot:
+            await _settle(pilot)
+            assert sorted(_names(app)) == sorted(["Bank portal", "Core switch", keys.DAMAGED])
+            assert any("1 item cannot be decrypted" in str(n.message) for n in app._notifications)
+            table = app.screen.query_one("#items", DataTable)
+            table.focus()
+            table.move_cursor(row=_names(app).index(keys.DAMAGED))
+            await pilot.press("enter")
+            await _settle(pilot)
+            assert "cannot be decrypted (damaged or altered)" in _detail_text(app)
+            assert app.screen.check_action("edit_item", ()) is None
+            assert app.screen.check_action("delete", ()) is True
+            await pilot.press("slash", "b", "a", "n")  # a filter keeps the damage in view
+            await pilot.pause()
+            assert sorted(_names(app)) == ["Bank portal", keys.DAMAGED]
+
+    asyncio.run(run())

@@ -91,6 +91,9 @@ def list_(state: CliState, client, personal, text) -> None:
         view = svc.open_vault(state.db(), state.actor(), client, text=text)
         items, names = view.items, _collection_names(view)
     emit(state.fmt, (_row(i, names, state.fmt) for i in items), COLUMNS)
+    from msp_tui.cli import damage
+
+    damage.report(sum(i.damaged for i in items), "item")
 
 
 @vault.command("add")
@@ -209,12 +212,21 @@ def delete(state: CliState, item, client, personal, yes) -> None:
     """
     from msp_tui.core.services import vault as svc
 
+    from msp_tui.core.errors import Damaged
+    from msp_tui.core.services.common import as_uuid
+
     db, actor = state.db(), state.actor()
-    view = svc.view_item(db, actor, item, client=client, personal=personal)
+    try:
+        view = svc.view_item(db, actor, item, client=client, personal=personal)
+        item_id, label = view.id, view.name
+    except Damaged:
+        if as_uuid(item) is None:
+            raise
+        item_id, label = as_uuid(item), f"item {item} (it {svc.keys.DAMAGED})"  # a damaged item can go
     if not yes:
-        click.confirm(f"Delete {inert(view.name)!r} for good?", abort=True, err=True)
-    svc.delete_item(db, actor, view.id)
-    click.echo(f"deleted {view.id}", err=True)
+        click.confirm(f"Delete {inert(label)!r} for good?", abort=True, err=True)
+    svc.delete_item(db, actor, item_id)
+    click.echo(f"deleted {item_id}", err=True)
 
 
 COMMANDS = [vault]

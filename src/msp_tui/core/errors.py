@@ -33,6 +33,12 @@ class StaleEdit(Refused):
         super().__init__("stale-edit", message)
 
 
+class Damaged(MspError):
+    """Encrypted data does not decrypt: damaged, or altered or moved in the database (exit 4)."""
+
+    exit_code = 4
+
+
 class BadInput(MspError):
     """The input is malformed; nothing was written."""
 

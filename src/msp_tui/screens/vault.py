@@ -141,16 +141,22 @@ class VaultScreen(Screen):
             self.collection = ALL
         options.highlighted = ids.index(self.collection)
         self._fill(select)
+        damaged = sum(i.damaged for i in items)
+        if damaged:
+            self.notify(f"{damaged} item{'s' if damaged != 1 else ''} cannot be decrypted (damaged or altered); "
+                        "the others are listed.", severity="warning", timeout=8, markup=False)
 
     def _fill(self, select: uuid.UUID | None = None) -> None:
         table = self.query_one("#items", DataTable)
         text = self.filter_text.strip().lower()
         self.shown = [i for i in self.all_items
                       if (self.collection == ALL or uuid.UUID(self.collection) in i.collection_ids)
-                      and (not text or text in i.name.lower() or text in i.subtitle.lower())]
+                      and (i.damaged or not text or text in i.name.lower() or text in i.subtitle.lower())]
         table.clear()
         for item in self.shown:
-            table.add_row(Text(item.name), Text(item.type_label), Text(item.subtitle), key=str(item.id))
+            style = "italic red" if item.damaged else ""  # damage shows whatever the filter
+            table.add_row(Text(item.name, style=style), Text(item.type_label), Text(item.subtitle),
+                          key=str(item.id))
         if select is not None:
             for row, item in enumerate(self.shown):
                 if item.id == select:
@@ -192,6 +198,12 @@ class VaultScreen(Screen):
         self.refresh_bindings()
         if item is None:
             return
+        if item.damaged:
+            self.query_one("#detail-body", Static).update(Text(
+                "This item cannot be decrypted (damaged or altered): its stored data was damaged, or changed "
+                "or moved outside msp-tui. Nothing of it can be shown. Restore it from a backup, or delete "
+                "it (d)."))
+            return
         grid = _grid()
         grid.add_row(Text("Name"), Text(item.name))
         grid.add_row(Text("Type"), Text(item.type_label))
@@ -209,7 +221,7 @@ class VaultScreen(Screen):
 
     @on(DataTable.RowSelected, "#items")
     def _row_selected(self, _event) -> None:
-        if self.current is not None:
+        if self.current is not None and not self.current.damaged:
             self._open(self.current.id)
 
     @work(thread=True, exclusive=True, group="vault-item")
@@ -254,6 +266,8 @@ class VaultScreen(Screen):
             return True if self.personal or (self.view is not None and self.view.can_create) else None
         if action in ("edit_item", "move", "delete", "reveal", "copy"):
             if item is None:
+                return None
+            if item.damaged and action != "delete":
                 return None
             if action == "edit_item":
                 return True if item.can_edit else None

@@ -29,7 +29,7 @@ from msp_tui.core.access import Action, Standing, check, decide
 from msp_tui.core.context import Actor
 from msp_tui.core.db import Database
 from msp_tui.core.enums import CollectionAccess, EventType, ItemType
-from msp_tui.core.errors import AuthFailed, BadInput, NotFound, Refused
+from msp_tui.core.errors import AuthFailed, BadInput, Damaged, NotFound, Refused
 from msp_tui.core.models import (Client, Collection, CollectionGroup, CollectionItem, CollectionMember,
                                  GroupMember, Organization, VaultItem)
 from msp_tui.core.services import accounts
@@ -140,9 +140,17 @@ def _seal_data(key: bytes, item: VaultItem, item_type: ItemType, name: str, fiel
     item.data = crypto.encrypt(key, doc, item_aad(item.id, item.organization_id, item.owner_account_id))
 
 
-def _open_data(key: bytes, item: VaultItem) -> dict:
-    doc = crypto.decrypt(key, item.data, item_aad(item.id, item.organization_id, item.owner_account_id))
-    return json.loads(doc)
+def _try_open(key: bytes, item: VaultItem) -> dict | None:
+    """The item's document, or None when it is damaged: listings go on past it (issue 15, attack 6)."""
+    try:
+        doc = json.loads(crypto.decrypt(key, item.data, item_aad(item.id, item.organization_id,
+                                                                 item.owner_account_id)))
+        ItemType(doc["type"])
+        if not isinstance(doc["name"], str) or not isinstance(doc.get("fields", {}), dict):
+            return None
+        return doc
+    except (crypto.DecryptionError, ValueError, KeyError, TypeError):
+        return None
 
 
 # --- who may do what with which item ------------------------------------------------------------
@@ -242,6 +250,8 @@ class ItemView:
     hide_passwords: bool
     version: int
     fields: tuple[FieldView, ...] = ()
+    #: The data did not decrypt: `name` says "cannot be decrypted (damaged or altered)".
+    damaged: bool = False
 
     def field(self, key: str) -> FieldView | None:
         return next((f for f in self.fields if f.key == key), None)
@@ -264,6 +274,8 @@ class VaultView:
     can_create: bool
     collections: tuple[CollectionEntry, ...]
     items: tuple[ItemView, ...]
+    #: How many of the items listed are damaged (they are listed too, named keys.DAMAGED).
+    damaged: int = 0
 
 
 def _subtitle(item_type: ItemType, fields: dict) -> str:
@@ -294,6 +306,24 @@ def _view(item: VaultItem, doc: dict, grant: Grant, collections: set[uuid.UUID],
     return ItemView(item.id, item_type, TYPE_LABELS[item_type], doc["name"], _subtitle(item_type, shown),
                     item.owner_account_id is not None, item.organization_id, tuple(sorted(collections, key=str)),
                     grant.can_edit, grant.manage, hide, item.version, views)
+
+
+def _damaged_view(item: VaultItem, grant: Grant, collections: set[uuid.UUID]) -> ItemView:
+    """A row for an item whose data does not open: listed, named as damaged, nothing else shown."""
+    try:
+        item_type = ItemType(item.type)
+    except ValueError:
+        item_type = ItemType.SECURE_NOTE
+    return ItemView(item.id, item_type, "?", keys.DAMAGED, "", item.owner_account_id is not None,
+                    item.organization_id, tuple(sorted(collections, key=str)), grant.can_edit, grant.manage,
+                    not grant.see_passwords, item.version, damaged=True)
+
+
+def _listed(key: bytes, item: VaultItem, grant: Grant, collections: set[uuid.UUID]) -> ItemView:
+    doc = _try_open(key, item)
+    if doc is None:
+        return _damaged_view(item, grant, collections)
+    return _view(item, doc, grant, collections, detail=False)
 
 
 def _collections_of(s: Session, item_ids: list[uuid.UUID]) -> dict[uuid.UUID, set[uuid.UUID]]:
@@ -357,8 +387,8 @@ def open_vault(db: Database, actor: Actor, client, *, text: str = "", record_acc
             grant = _item_grant(access, colls_of[item.id])
             if grant is None:
                 continue
-            view = _view(item, _open_data(key, item), grant, colls_of[item.id], detail=False)
-            if not _matches(view, text):
+            view = _listed(key, item, grant, colls_of[item.id])
+            if not view.damaged and not _matches(view, text):  # damage is shown whatever the filter
                 continue
             views.append(view)
             for cid in colls_of[item.id]:
@@ -371,7 +401,8 @@ def open_vault(db: Database, actor: Actor, client, *, text: str = "", record_acc
         entries.sort(key=lambda e: e.name.lower())
         views.sort(key=lambda v: (v.name.lower(), str(v.id)))
         can_create = access.all_items or any(g.can_edit for g in access.collections.values())
-        return VaultView(org.id, org.name, access.all_items, can_create, tuple(entries), tuple(views))
+        return VaultView(org.id, org.name, access.all_items, can_create, tuple(entries), tuple(views),
+                         sum(v.damaged for v in views))
 
 
 def list_items(db: Database, actor: Actor, client, *, text: str = "") -> list[ItemView]:
@@ -383,8 +414,8 @@ def list_personal(db: Database, actor: Actor, *, text: str = "") -> list[ItemVie
     user_key = _user_key(actor)
     with db.read() as s:
         items = s.execute(select(VaultItem).where(VaultItem.owner_account_id == actor.account_id)).scalars().all()
-        views = [_view(i, _open_data(user_key, i), FULL, set(), detail=False) for i in items]
-    views = [v for v in views if _matches(v, text)]
+        views = [_listed(user_key, i, FULL, set()) for i in items]
+    views = [v for v in views if v.damaged or _matches(v, text)]
     return sorted(views, key=lambda v: (v.name.lower(), str(v.id)))
 
 
@@ -407,7 +438,10 @@ class _Loaded:
     access: VaultAccess | None
 
 
-def _load(s: Session, actor: Actor, ref, *, client=None, personal: bool = False) -> _Loaded:
+def _load(s: Session, actor: Actor, ref, *, client=None, personal: bool = False,
+          damaged_ok: bool = False) -> _Loaded:
+    """One item the actor may reach, opened; Damaged if it does not decrypt, unless `damaged_ok`
+    (deleting a damaged item must stay possible)."""
     ident = as_uuid(ref)
     if ident is not None:
         item = s.get(VaultItem, ident)
@@ -417,21 +451,21 @@ def _load(s: Session, actor: Actor, ref, *, client=None, personal: bool = False)
             if item.owner_account_id != actor.account_id:
                 # Someone else's personal item: indistinguishable from one that does not exist (S3).
                 raise NotFound(f"No item {ref}.", "item")
-            return _Loaded(item, _user_key(actor), _open_data(_user_key(actor), item), FULL, set(), None)
-        return _load_org_item(s, actor, item)
+            return _Loaded(item, _user_key(actor), _doc(_user_key(actor), item, damaged_ok), FULL, set(), None)
+        return _load_org_item(s, actor, item, damaged_ok)
     # By name: within the person's own vault or one client's vault.
     name = str(ref).strip().lower()
     if personal:
         key = _user_key(actor)
         found = [i for i in s.execute(select(VaultItem).where(
             VaultItem.owner_account_id == actor.account_id)).scalars()
-            if _open_data(key, i)["name"].lower() == name]
+            if _name_of(key, i) == name]
     elif client is not None:
         org = _org(s, actor, client)
         _vault_access(s, actor, org.id)
         key = keys.org_key(s, actor, org.id)
         found = [i for i in s.execute(select(VaultItem).where(VaultItem.organization_id == org.id)).scalars()
-                 if _open_data(key, i)["name"].lower() == name]
+                 if _name_of(key, i) == name]
         found = [i for i in found if _item_grant(_vault_access(s, actor, org.id),
                                                  _collections_of(s, [i.id])[i.id]) is not None]
     else:
@@ -440,10 +474,24 @@ def _load(s: Session, actor: Actor, ref, *, client=None, personal: bool = False)
         raise NotFound(f"No item named {str(ref)!r}.", "item")
     if len(found) > 1:
         raise NotFound(f"More than one item is named {str(ref)!r}; use its id.", "item")
-    return _load(s, actor, found[0].id)
+    return _load(s, actor, found[0].id, damaged_ok=damaged_ok)
 
 
-def _load_org_item(s: Session, actor: Actor, item: VaultItem) -> _Loaded:
+def _name_of(key: bytes, item: VaultItem) -> str | None:
+    doc = _try_open(key, item)
+    return doc["name"].lower() if doc is not None else None
+
+
+def _doc(key: bytes, item: VaultItem, damaged_ok: bool) -> dict:
+    doc = _try_open(key, item)
+    if doc is not None:
+        return doc
+    if damaged_ok:
+        return {"type": int(ItemType.SECURE_NOTE), "name": keys.DAMAGED, "fields": {}}
+    raise Damaged(f"Item {item.id} {keys.DAMAGED}.")
+
+
+def _load_org_item(s: Session, actor: Actor, item: VaultItem, damaged_ok: bool = False) -> _Loaded:
     access = _vault_access(s, actor, item.organization_id)
     colls = _collections_of(s, [item.id])[item.id]
     grant = _item_grant(access, colls)
@@ -451,7 +499,7 @@ def _load_org_item(s: Session, actor: Actor, item: VaultItem) -> _Loaded:
         raise NotFound(f"No item {item.id}.", "item")
     key = keys.org_key(s, actor, item.organization_id)
     _record_vault_access(s, actor, access.standing, item.organization_id, once=True)
-    return _Loaded(item, key, _open_data(key, item), grant, colls, access)
+    return _Loaded(item, key, _doc(key, item, damaged_ok), grant, colls, access)
 
 
 def _item_event(s: Session, actor: Actor, type_: EventType, loaded: _Loaded, **detail) -> None:
@@ -619,7 +667,7 @@ def delete_item(db: Database, actor: Actor, ref, *, client=None, personal: bool 
     """Delete an item for good (event 1102). Needs "Can manage" on one of its collections, or access
     to every item of the client (staff, Owners, Admins); one's own personal items always."""
     with db.write() as s:
-        loaded = _load(s, actor, ref, client=client, personal=personal)
+        loaded = _load(s, actor, ref, client=client, personal=personal, damaged_ok=True)
         if not loaded.grant.manage:
             raise Refused("collection-access", "Deleting an item needs \"Can manage\" on one of its collections.")
         check_version(s, loaded.item, expected_version, f"Item {loaded.doc['name']!r}")
@@ -645,7 +693,11 @@ def export_items(db: Database, actor: Actor, client, *, master_password: str | N
         colls_of = _collections_of(s, [i.id for i in items])
         out = []
         for item in items:
-            doc = _open_data(key, item)
+            doc = _try_open(key, item)
+            if doc is None:  # exported as damaged, so the export says what it could not include
+                out.append({"id": str(item.id), "type": "", "name": keys.DAMAGED,
+                            "collections": sorted(names[c] for c in colls_of[item.id])})
+                continue
             out.append({"id": str(item.id), "type": TYPE_LABELS[ItemType(doc["type"])], "name": doc["name"],
                         "collections": sorted(names[c] for c in colls_of[item.id]), **doc.get("fields", {})})
         events.record(s, actor, EventType.ORGANIZATION_CLIENT_EXPORTED_VAULT, organization_id=org.id,
