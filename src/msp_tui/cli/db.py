@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import click
 
-from msp_tui.cli.output import Progress
+from msp_tui.cli.output import Progress, progress
 from msp_tui.cli.state import CliState, pass_state
 from msp_tui.core.errors import BadInput
 
@@ -97,18 +97,19 @@ def backup(state: CliState, file: str, force: bool) -> None:
             Path(str(target) + suffix).unlink(missing_ok=True)
     target.parent.mkdir(parents=True, exist_ok=True)
     os.close(os.open(target, os.O_CREAT | os.O_WRONLY | os.O_EXCL, 0o600))
-    progress = Progress("backup")
-    pages = _online_backup(database, target, progress)
-    problems = _check_copy(target)
+    with progress("backup") as bar:
+        pages = _online_backup(database, target, bar)
+        problems = _check_copy(target)
+        if not problems:
+            bar.done(f"backup: {pages:,} pages")
     if problems:
         for p in problems:
             click.echo(f"backup copy: {p}", err=True)
         raise SystemExit(1)
-    progress.done(f"{pages:,} pages")
     click.echo(f"backup written to {target} ({target.stat().st_size:,} bytes), integrity ok")
 
 
-def _online_backup(database, target, progress: Progress) -> int:
+def _online_backup(database, target, bar: Progress) -> int:
     """sqlite3's backup API over the same pysqlite3 module the app uses.
 
     One step copies the whole file inside one read transaction: in WAL mode writers go on meanwhile,
@@ -120,7 +121,7 @@ def _online_backup(database, target, progress: Progress) -> int:
     try:
         source = raw.driver_connection
         pages = source.execute("PRAGMA page_count").fetchone()[0]
-        progress(f"copying {pages:,} pages")
+        bar(f"copying {pages:,} pages")
         dest = _sqlite_module().connect(str(target))
         try:
             source.backup(dest, pages=-1)

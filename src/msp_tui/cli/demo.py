@@ -27,7 +27,7 @@ def demo(state: CliState, n_clients: int, n_events: int | None, no_ui: bool, see
     """
     from pathlib import Path
 
-    from msp_tui.cli.output import Progress
+    from msp_tui.cli.output import progress
     from msp_tui.core import demo as builder
     from msp_tui.core.db import default_path, resolve_url
     from msp_tui.core.errors import BadInput
@@ -43,10 +43,10 @@ def demo(state: CliState, n_clients: int, n_events: int | None, no_ui: bool, see
             raise BadInput(f"{path} exists and is not a demo database; pass --force to replace it.", "db")
         for suffix in ("", "-wal", "-shm", ".checkpoint"):
             Path(str(path) + suffix).unlink(missing_ok=True)
-    progress = Progress("demo")
-    result = builder.build(state.db(), clients=n_clients, events=n_events, seed=seed,
-                           progress=progress if progress.enabled else None)
-    progress.done(f"{result.clients:,} clients, {result.events:,} events")
+    with progress("demo") as bar:
+        result = builder.build(state.db(), clients=n_clients, events=n_events, seed=seed,
+                               progress=bar if bar.enabled else None)
+        bar.done(f"demo: {result.clients:,} clients, {result.events:,} events")
     click.echo(f"email: {result.email}")
     click.echo(f"password: {result.password}")
     click.echo(f"database: {state.db().display}", err=True)

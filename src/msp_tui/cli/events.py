@@ -8,7 +8,7 @@ from datetime import datetime, timedelta
 
 import click
 
-from msp_tui.cli.output import Progress, emit, format_option
+from msp_tui.cli.output import emit, format_option, progress
 from msp_tui.cli.state import CliState, pass_state
 from msp_tui.core.errors import BadInput
 from msp_tui.core.export import JSON_FIELDS
@@ -154,16 +154,16 @@ def export(state: CliState, clients, actors, types, since, until, fmt, output) -
 
     fmt = fmt or ("jsonl" if state.fmt in ("json", "jsonl") else "csv")
     db, scope, flt = build_filter(state, clients, actors, types, since, until)
-    progress = Progress("exported")
     # A file of its own is readable by its owner only: it names people and addresses.
     out = (os.fdopen(os.open(output, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600), "w", encoding="utf-8",
                      newline="") if output else sys.stdout)
     try:
-        n = timeline.export(db, scope, flt, out, fmt, progress.advance)
+        with progress("exporting") as bar:
+            n = timeline.export(db, scope, flt, out, fmt, bar.advance)
+            bar.done(f"exported: {n:,} events")
     finally:
         if output:
             out.close()
-    progress.done(f"{n:,} events")
 
 
 @events.command("verify")

@@ -1,4 +1,4 @@
-"""Listings as a table, JSON, CSV or JSON lines, and progress on a terminal.
+"""Listings as a table, JSON, CSV or JSON lines, and progress bars on a terminal.
 
 The JSON contract (docs/cli.md): ids are strings, times ISO 8601 UTC with a `Z`, enums by their
 label ("Provider Admin", "Teams (Monthly)"), sets as sorted lists. Results go to stdout, messages to
@@ -11,9 +11,10 @@ import csv
 import enum
 import json
 import sys
-import time
+import re
 import uuid
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
+from contextlib import contextmanager
 from datetime import datetime
 from decimal import Decimal
 
@@ -148,37 +149,73 @@ def format_option(*choices: str):
 
 
 class Progress:
-    """A one-line counter on stderr while it is a terminal; silent when piped or redirected."""
+    """What a long command reports while it runs; see `progress`. Quiet (every method does nothing)
+    when stderr is not a terminal."""
 
-    def __init__(self, label: str, total: int | None = None, *, every: float = 0.25,
-                 enabled: bool | None = None) -> None:
-        self.label, self.total, self.every = label, total, every
-        self.enabled = sys.stderr.isatty() if enabled is None else enabled
-        self.count = 0
-        self._last = 0.0
-        self._started = time.monotonic()
+    def __init__(self, bar=None, task=None) -> None:
+        self._bar, self._task = bar, task
 
-    def __call__(self, message: str) -> None:
-        """A step of a long operation (what core's `progress` callbacks call)."""
-        if self.enabled:
-            click.echo(f"\r\x1b[2K{self.label}: {message}", err=True, nl=False)
+    @property
+    def enabled(self) -> bool:
+        return self._bar is not None
+
+    def __call__(self, step: str | int, total: int | None = None) -> None:
+        """Core's `progress=` callbacks: a message ("clients: 1,200 of 40,000" moves the bar too), or
+        (done, total) counts."""
+        if self._bar is None:
+            return
+        if isinstance(step, int):
+            self._bar.update(self._task, completed=step, total=total if total is not None else None)
+            return
+        found = _OF.search(step)
+        if found:
+            what = step[:found.start()].rstrip(" :") or self._bar.tasks[0].description
+            self._bar.update(self._task, description=inert(what), completed=_count(found[1]),
+                             total=_count(found[2]))
+        else:
+            self._bar.update(self._task, description=inert(step))
 
     def advance(self, n: int = 1) -> None:
-        self.count += n
-        if self.enabled:
-            now = time.monotonic()
-            if now - self._last >= self.every:
-                self._last = now
-                of = f" of {self.total:,}" if self.total else ""
-                self(f"{self.count:,}{of}")
+        if self._bar is not None:
+            self._bar.advance(self._task, n)
 
-    def done(self, message: str | None = None) -> None:
-        if self.enabled:
-            elapsed = time.monotonic() - self._started
-            click.echo(f"\r\x1b[2K{self.label}: {message or f'{self.count:,}'} ({elapsed:.1f} s)", err=True)
+    def total(self, total: int | None) -> None:
+        if self._bar is not None:
+            self._bar.update(self._task, total=total)
+
+    def done(self, message: str) -> None:
+        """The last line, left on the terminal: what was done."""
+        if self._bar is not None:
+            task = self._bar.tasks[0]
+            self._bar.update(self._task, description=inert(message), total=task.total or task.completed or 1,
+                             completed=task.total or task.completed or 1)
 
 
-def progress_callback(label: str) -> Callable[[str], None] | None:
-    """A `progress=` callback for core, or None when stderr is not a terminal."""
-    p = Progress(label)
-    return p if p.enabled else None
+_OF = re.compile(r"([\d,]+) of ([\d,]+)\s*$")
+
+
+def _count(text: str) -> int:
+    return int(text.replace(",", ""))
+
+
+@contextmanager
+def progress(label: str, total: int | None = None) -> Iterator[Progress]:
+    """A rich progress bar on stderr for a long command (demo, export, backup, import, key rotation).
+
+        with progress("exported") as p:
+            n = timeline.export(db, scope, flt, out, fmt, p.advance)
+            p.done(f"{n:,} events")
+
+    Quiet when stderr is not a terminal (piped, redirected, in CI): nothing is written there, so
+    scripts read only the messages they ask for."""
+    if not sys.stderr.isatty():
+        yield Progress()
+        return
+    from rich.console import Console
+    from rich.progress import (BarColumn, MofNCompleteColumn, Progress as Bar, SpinnerColumn, TextColumn,
+                               TimeElapsedColumn)
+
+    bar = Bar(SpinnerColumn(finished_text="✓"), TextColumn("{task.description}"), BarColumn(),
+              MofNCompleteColumn(), TimeElapsedColumn(), console=Console(stderr=True), transient=False)
+    with bar:
+        yield Progress(bar, bar.add_task(inert(label), total=total))

@@ -128,6 +128,8 @@ class ClientsScreen(MspScreen):
         self._stale = not isinstance(self.app.screen, ModalScreen)
 
     def on_screen_resume(self) -> None:
+        if self.app.actor is None:  # resumed for a moment while signing out empties the stack
+            return
         if getattr(self, "_stale", False):
             self._stale = False
             self.drift_known.clear()

@@ -1,0 +1,26 @@
+"""Defects the walkthrough (tests/ui/test_walkthrough.py) found, each pinned by the smallest case."""
+
+from __future__ import annotations
+
+from msp_tui.app import MspApp
+from msp_tui.screens.lock import LockScreen
+from msp_tui.screens.login import LoginScreen
+from tests.ui.frame_support import settle, sync
+
+
+@sync
+async def test_sign_out_from_the_lock_screen_over_a_client_does_not_crash(db, admin):
+    # The home resumed for a moment while the stack was emptied, with nobody signed in, and asked the
+    # database for the failover warning of `None.provider_id`: AttributeError, the app gone.
+    app = MspApp(db, actor=admin)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot)
+        app.open_area("staff")
+        await settle(pilot)
+        app.lock()
+        await settle(pilot)
+        assert isinstance(app.screen, LockScreen)
+        await pilot.press("ctrl+o")
+        await settle(pilot)
+        assert app._exception is None
+        assert isinstance(app.screen, LoginScreen)
