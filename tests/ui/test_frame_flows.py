@@ -217,7 +217,7 @@ async def test_service_user_is_refused_admin_only_actions(db, admin):
         assert isinstance(screen, ClientsScreen)
         assert "Service User" in str(screen.query_one("AppHeader").render())
         # Greyed out (None), and pressing them shows core's reason.
-        assert screen.check_action("new_client", ()) is None
+        assert screen.check_action("new", ()) is None
         assert screen.check_action("staff", ()) is False  # hidden: a Service User sees no staff management
         await pilot.press("n")
         await pilot.press("s")

@@ -5,7 +5,9 @@ from __future__ import annotations
 import asyncio
 
 from textual.app import App
-from textual.widgets import DataTable, Static
+from textual.widgets import Static
+
+from msp_tui.widgets.paged_table import PagedTable
 
 from msp_tui.core.services import policies as pol
 from msp_tui.screens.health import HealthScreen, OpenTarget
@@ -41,10 +43,9 @@ def test_health_screen_lists_worst_first_and_opens_the_fix(sqlite_db):
         app = Harness(lambda: HealthScreen(db, admin))
         async with app.run_test(size=(120, 36), notifications=True) as pilot:
             await settle(pilot)
-            table = app.screen.query_one(DataTable)
-            severities = [str(table.get_row_at(i)[0]) for i in range(table.row_count)]
-            assert severities == ["critical", "high", "high"]
-            assert "Contoso is out of seats" in str(table.get_row_at(2)[1])
+            table = app.screen.query_one(PagedTable)
+            assert [f.severity for f in table.rows] == ["critical", "high", "high"]
+            assert "Contoso is out of seats" in table.rows[2].title
             await pilot.press("enter")
             await pilot.press("j", "j", "enter")
             await pilot.pause()
@@ -52,7 +53,7 @@ def test_health_screen_lists_worst_first_and_opens_the_fix(sqlite_db):
             pol.set_policy(db, admin, c.id, "two-factor", enabled=True)
             await pilot.press("r")
             await settle(pilot)
-            assert app.screen.query_one(DataTable).row_count == 2
+            assert len(app.screen.query_one(PagedTable).rows) == 2
             assert "seats" in str(app.screen.query_one("#summary", Static).render())
 
     asyncio.run(go())

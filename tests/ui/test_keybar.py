@@ -66,13 +66,34 @@ async def test_keys_in_order_refused_greyed_and_the_palette_on_the_right():
 
 
 @sync
-async def test_a_narrow_terminal_crops_keys_but_keeps_the_palette():
+async def test_a_narrow_terminal_drops_whole_keys_but_keeps_the_palette():
     app = KeysApp()
-    async with app.run_test(size=(24, 5)) as pilot:
+    async with app.run_test(size=(28, 5)) as pilot:
         await settle_unfocused(app, pilot)
         text = line(app)
-        assert len(text) == 24 and text.endswith("▏^p palette ")
-        assert text.startswith(" n New ")
+        assert len(text) == 28 and text.endswith("▏^p palette ")
+        assert text.startswith(" n New client ")
+        assert "S" not in text.split("▏")[0], "a key that does not fit is left out whole, never cut"
+
+
+class PinnedApp(KeysApp):
+    BINDINGS = [Binding("n", "new", "New client"), Binding("s", "staff", "Staff"), Binding("m", "m", "Members"),
+                Binding("v", "v", "Vault"), Binding("escape", "back", "Back"),
+                Binding("question_mark", "help", "Help")]
+
+
+@sync
+async def test_esc_and_question_mark_stay_when_the_bar_is_too_narrow():
+    """An 80-column bar ended in "m Membe": `?` and esc were gone. They never drop; later keys drop first."""
+    app = PinnedApp()
+    async with app.run_test(size=(50, 5)) as pilot:
+        await settle_unfocused(app, pilot)
+        text = line(app)
+        assert len(text) == 50
+        keys = text.split("▏")[0]
+        assert " esc Back " in keys and " ? Help " in keys
+        assert keys.startswith(" n New client ")
+        assert "Vault" not in keys and "Membe" not in keys
 
 
 @sync

@@ -5,7 +5,9 @@ from __future__ import annotations
 import asyncio
 
 from textual.app import App
-from textual.widgets import DataTable, Input
+from textual.widgets import Input
+
+from msp_tui.widgets.paged_table import PagedTable
 
 from msp_tui.core.services import policies as pol
 from msp_tui.screens.drift import AcceptDeviationScreen, DriftScreen
@@ -45,8 +47,8 @@ def test_accept_deviation_from_the_drift_report(sqlite_db):
         app = Harness(lambda: DriftScreen(db, admin))
         async with app.run_test(size=(120, 36), notifications=True) as pilot:
             await settle(pilot)
-            table = app.screen.query_one(DataTable)
-            assert table.row_count == 1
+            table = app.screen.query_one(PagedTable)
+            assert len(table.rows) == 1
             await pilot.press("enter")
             await pilot.pause()
             assert app.opened == [("client", a.id, "policies")]
@@ -59,7 +61,7 @@ def test_accept_deviation_from_the_drift_report(sqlite_db):
             await settle(pilot)
             await settle(pilot)
             assert isinstance(app.screen, DriftScreen)
-            assert app.screen.query_one(DataTable).row_count == 0
+            assert len(app.screen.query_one(PagedTable).rows) == 0
             # Names from the database are shown as text, never as markup.
             assert [n.message for n in app._notifications] == [
                 "Contoso [b]Ltd[/b]: Remove unlock with PIN accepted as a deviation"]
@@ -88,9 +90,9 @@ def test_template_apply_screen_dry_run_then_for_real(sqlite_db):
             await settle(pilot)
             await settle(pilot)
             screen = app.screen
-            table = screen.query_one(DataTable)
-            assert table.row_count == 2 and screen.result.dry_run
-            assert str(table.get_cell("0", "revokes")) == "1"
+            table = screen.query_one(PagedTable)
+            assert len(table.rows) == 2 and screen.result.dry_run
+            assert len(table.rows[0].revoke) == 1
             assert "dry run" in str(screen.query_one("#summary").render())
             assert get_member(db, nofa).status == MemberStatus.CONFIRMED
             await pilot.press("A")
@@ -100,7 +102,7 @@ def test_template_apply_screen_dry_run_then_for_real(sqlite_db):
             await settle(pilot)
             await settle(pilot)
             assert not screen.result.dry_run and screen.result.changed == 2
-            assert str(screen.query_one(DataTable).get_cell("1", "status")) == "changed"
+            assert screen.query_one(PagedTable).columns[3].value(screen.query_one(PagedTable).rows[1]).plain == "changed"
 
     asyncio.run(go())
     assert get_member(db, nofa).status == MemberStatus.REVOKED

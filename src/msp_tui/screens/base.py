@@ -12,12 +12,19 @@ import uuid
 from collections.abc import Callable
 from typing import Any
 
+from rich.text import Text
+from textual import on
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Horizontal
 from textual.screen import Screen
+from textual.widgets import Input, Static
 
 from msp_tui.core.access import Action, Decision, decide, standing_for
 from msp_tui.core.errors import MspError
 from msp_tui.widgets.header import AppHeader
 from msp_tui.widgets.keybar import KeyBar
+from msp_tui.widgets.paged_table import PagedTable
 from msp_tui.widgets.threads import deliver
 
 
@@ -118,3 +125,143 @@ class MspScreen(Screen):
 
     def show_error(self, exc: MspError) -> None:
         self.app.show_error(exc)
+
+
+class ListScreen(Screen):
+    """What every list screen shares, so a key does the same on each (README "Keys").
+
+    The table (a PagedTable, `list_table`) moves with j/k/g/G/home/end/page keys, marks with space
+    where something acts on marks, and posts enter as `open_row(row)`. The screen adds: `/` filters
+    (`compose_filter` yields the bar; `filter_changed` narrows the table), `n` creates or invites
+    (`NEW_LABEL`; where nothing is created it says so), `ctrl+r` reloads (`action_reload`), and `esc`
+    clears an open filter first, then goes back.
+
+    Mix it in before the screen's other base (`class X(ListScreen, MspScreen)`).
+    """
+
+    #: What `n` does here, as the key bar shows it ("New client", "Invite"); None: nothing is created.
+    NEW_LABEL: str | None = None
+    #: The list's name in messages ("clients", "members").
+    ROWS_NAME = "rows"
+
+    BINDINGS = [
+        Binding("escape", "back", "Back", id="list.back"),
+        Binding("slash", "filter", "Filter", id="list.filter"),
+        Binding("n", "new", "New", id="list.new"),
+        Binding("ctrl+r", "reload", "Reload", show=False, id="list.reload"),
+    ]
+
+    @property
+    def list_table(self) -> PagedTable:
+        return self.query_one(PagedTable)
+
+    @property
+    def key_labels(self) -> dict[str, str]:
+        return {"new": self.NEW_LABEL or "New"}
+
+    # --- the filter bar ---------------------------------------------------------------------------
+
+    def compose_filter(self, placeholder: str = "type to filter (esc clears)") -> ComposeResult:
+        with Horizontal(id="filter-bar", classes="filter-bar"):
+            yield Static(Text("Filter /", style="bold"), id="filter-label")
+            yield Input(placeholder=placeholder, id="filter")
+
+    def _filter_box(self) -> Input | None:
+        found = self.query("#filter-bar Input")
+        return found.first(Input) if found else None
+
+    def action_filter(self) -> None:
+        box = self._filter_box()
+        if box is None:
+            self.app.notify(f"The {self.ROWS_NAME} here are not filtered.", markup=False)
+            return
+        self.query_one("#filter-bar").display = True
+        box.focus()
+
+    @on(Input.Changed, "#filter-bar Input")
+    def _list_filter_changed(self, event: Input.Changed) -> None:
+        self.filter_changed(event.value)
+
+    @on(Input.Submitted, "#filter-bar Input")
+    def _list_filter_submitted(self) -> None:
+        self.list_table.focus()
+        self.filter_done()
+
+    def filter_changed(self, text: str) -> None:
+        """Narrow the list as the person types (a screen with SQL pages refetches instead)."""
+        self.list_table.set_filter(text)
+
+    def filter_done(self) -> None:
+        """The filter box was left (enter or esc)."""
+
+    def clear_filter(self) -> bool:
+        """Close the filter bar and empty it; False when there was nothing to clear."""
+        box = self._filter_box()
+        if box is None:
+            return False
+        bar = self.query_one("#filter-bar")
+        if not bar.display and not box.value:
+            return False
+        if box.value:
+            box.value = ""
+            self.filter_changed("")
+        bar.display = False
+        self.list_table.focus()
+        self.filter_done()
+        return True
+
+    def on_mount(self) -> None:
+        if self.query("#filter-bar"):
+            self.query_one("#filter-bar").display = False
+
+    # --- keys -------------------------------------------------------------------------------------
+
+    def action_back(self) -> None:
+        if self.clear_filter():
+            return
+        if len(self.app.screen_stack) > 1:
+            self.dismiss()
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        if action == "new" and self.NEW_LABEL is None:
+            return False  # not in the key bar; pressing n says why (refusal_for)
+        return super().check_action(action, parameters)
+
+    def refusal_for(self, action: str) -> Decision | None:
+        if action == "new" and self.NEW_LABEL is None:
+            return Decision(False, "keys", f"Nothing is created on this screen (n makes something new "
+                                           f"where it can: clients, staff, members, vault items).")
+        parent = getattr(super(), "refusal_for", None)
+        return parent(action) if parent is not None else None
+
+    def action_new(self) -> None:
+        """n: create or invite (screens with NEW_LABEL override this)."""
+
+    def action_reload(self) -> None:
+        """ctrl+r: load the list again, keeping the cursor's row and the marks."""
+
+    @on(PagedTable.Opened)
+    def _list_opened(self, event: PagedTable.Opened) -> None:
+        event.stop()
+        self.open_row(event.row)
+
+    def open_row(self, row: Any) -> None:
+        """enter on a row."""
+
+    def marked_rows(self) -> list:
+        """The rows marked in the list (empty when none are)."""
+        table = self.list_table
+        return [r for r in table.rows if table.row_key(r) in table.marked]
+
+    def one_row(self, verb: str) -> Any | None:
+        """The highlighted row, for an action that takes one row at a time. With other rows marked
+        it acts on nothing and says so plainly (marks are for the keys that act on several)."""
+        table = self.list_table
+        row = table.current_row
+        others = table.marked - ({table.row_key(row)} if row is not None else set())
+        if others:
+            self.app.notify(f"{verb} takes one row at a time, not the {len(table.marked)} marked: "
+                            "unmark them (space) first.", title="Marks not used", severity="warning",
+                            markup=False)
+            return None
+        return row

@@ -7,14 +7,13 @@ from rich.text import Text
 from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding
-from textual.containers import Horizontal
 from textual.widgets import Input, Static
 
 from msp_tui.core.access import Action
 from msp_tui.core.enums import PlanType
 from msp_tui.core.services import clients as client_service
 from msp_tui.core.services.clients import ClientView
-from msp_tui.screens.base import MspScreen
+from msp_tui.screens.base import ListScreen, MspScreen
 from msp_tui.widgets.paged_table import Column, Page, PagedTable
 from msp_tui.widgets.text import plain
 
@@ -37,13 +36,14 @@ def plan_short(plan: PlanType) -> str:
 
 
 CLIENT_COLUMNS = [
-    Column("name", "Client", 0, lambda c: plain(c.name), sortable=True, ratio=3),
-    Column("plan", "Plan", 18, lambda c: plan_short(c.plan), sortable=True),
-    Column("seats", "Seats", 7, lambda c: str(c.seats), align="right", sortable=True),
-    Column("used", "Used", 6, lambda c: str(c.used), align="right", sortable=True),
-    Column("remaining", "Left", 6, lambda c: str(c.remaining), align="right", sortable=True),
-    Column("status", "Status", 7, lambda c: c.status.name.capitalize()),
-    Column("flags", "Flags", 0, _flags, ratio=2),
+    Column("name", "Client", 0, lambda c: plain(c.name), sortable=True, ratio=3, min_width=27, priority=0),
+    Column("plan", "Plan", 18, lambda c: plan_short(c.plan), sortable=True, min_width=13, priority=2),
+    Column("seats", "Seats", 7, lambda c: str(c.seats), align="right", sortable=True, min_width=5, priority=3),
+    Column("used", "Used", 6, lambda c: str(c.used), align="right", sortable=True, min_width=4, priority=3),
+    Column("remaining", "Left", 6, lambda c: str(c.remaining), align="right", sortable=True, min_width=4,
+           priority=1),
+    Column("status", "Status", 7, lambda c: c.status.name.capitalize(), priority=4),
+    Column("flags", "Flags", 0, _flags, ratio=2, min_width=12, priority=1),
 ]
 SORT_KEYS = {"1": "name", "2": "plan", "3": "seats", "4": "used", "5": "remaining"}
 
@@ -59,17 +59,17 @@ def client_fetcher(db, actor, text: str, sort: str, descending: bool):
     return fetch
 
 
-class ClientsScreen(MspScreen):
+class ClientsScreen(ListScreen, MspScreen):
     TITLE_TEXT = "Clients"
-    GUARDED = {"new_client": Action.CREATE_CLIENT, "staff": Action.VIEW_STAFF, "unlink": Action.UNLINK_CLIENT,
+    NEW_LABEL = "New client"
+    ROWS_NAME = "clients"
+    GUARDED = {"new": Action.CREATE_CLIENT, "staff": Action.VIEW_STAFF, "unlink": Action.UNLINK_CLIENT,
                "billing": Action.VIEW_PROVIDER_BILLING, "health": Action.VIEW_CLIENTS,
                "drift": Action.VIEW_CLIENTS}
     HIDDEN_WHEN_REFUSED = frozenset({"staff", "unlink", "billing"})
     #: The palette's "policies: apply template" takes the clients marked here.
     marks_clients = True
     BINDINGS = [
-        Binding("slash", "filter", "Filter", id="filter"),
-        Binding("n", "new_client", "New client", id="new-client"),
         Binding("s", "staff", "Staff", id="staff"),
         Binding("h", "health", "Health", show=False, id="health"),
         Binding("b", "billing", "Billing", show=False, id="billing"),
@@ -78,8 +78,7 @@ class ClientsScreen(MspScreen):
         Binding("v", "vault", "My personal items", show=False, id="vault"),
         Binding("t", "timeline", "Event timeline", show=False, id="timeline"),
         Binding("u", "unlink", "Unlink", show=False, id="unlink"),
-        Binding("r", "reload", "Reload", show=False, id="reload"),
-        Binding("escape", "clear_filter", "Clear filter", show=False),
+        Binding("r", "reload", "Reload", show=False, id="reload"),  # ctrl+r as on every list; r as before
         *[Binding(k, f"sort('{v}')", f"Sort by {v} (again: reverse)", show=False) for k, v in SORT_KEYS.items()],
     ]
 
@@ -97,9 +96,7 @@ class ClientsScreen(MspScreen):
     def compose(self) -> ComposeResult:
         yield from self.compose_header()
         yield Static("", id="failover", classes="banner")
-        with Horizontal(id="filter-bar"):
-            yield Static(Text("Filter /", style="bold"), id="filter-label")
-            yield Input(placeholder="part of a client's name (esc clears)", id="filter")
+        yield from self.compose_filter("part of a client's name (esc clears)")
         columns = [*CLIENT_COLUMNS[:-1], Column("flags", "Flags", 0, self._flags_of, ratio=2)]
         yield PagedTable(columns=columns, fetch=self._fetcher(), row_key=lambda c: c.id,
                          empty_text=EMPTY, sort_key=self.sort, on_loaded=self._update_status, id="clients")
@@ -113,8 +110,18 @@ class ClientsScreen(MspScreen):
     def _fetcher(self):
         return client_fetcher(self.db, self.actor, self.filter_text, self.sort, self.descending)
 
+    @property
+    def key_labels(self) -> dict[str, str]:
+        # The home has nowhere to go back to: esc clears the filter (and is in the bar only then).
+        return {**super().key_labels, "back": "Clear filter"}
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        if action == "back" and len(self.app.screen_stack) <= 2 and not self.filter_text \
+                and not any(bar.display for bar in self.query("#filter-bar")):
+            return False
+        return super().check_action(action, parameters)
+
     def on_mount(self) -> None:
-        self.query_one("#filter-bar").display = False
         self.query_one("#failover", Static).display = False
         self.table.empty_text = self._empty_text()
         self.table.focus()
@@ -156,26 +163,16 @@ class ClientsScreen(MspScreen):
         return EMPTY if self.app.allowed(Action.CREATE_CLIENT) else EMPTY_SERVICE_USER
 
     def action_filter(self) -> None:
-        self.query_one("#filter-bar").display = True
-        self.query_one("#filter", Input).focus()
+        super().action_filter()
+        self.refresh_bindings()
 
-    @on(Input.Changed, "#filter")
-    def _filter_changed(self, event: Input.Changed) -> None:
-        self.filter_text = event.value
+    def filter_changed(self, text: str) -> None:
+        self.filter_text = text
         self._refetch()
 
-    @on(Input.Submitted, "#filter")
-    def _filter_done(self) -> None:
-        self.table.focus()
+    def filter_done(self) -> None:
         self._load_drift()
-
-    def action_clear_filter(self) -> None:
-        box = self.query_one("#filter", Input)
-        if box.value:
-            box.value = ""
-        self.query_one("#filter-bar").display = False
-        self.table.focus()
-        self._load_drift()
+        self.refresh_bindings()
 
     def action_sort(self, key: str) -> None:
         if key == self.sort:
@@ -246,21 +243,14 @@ class ClientsScreen(MspScreen):
 
     # --- actions ----------------------------------------------------------------------------------
 
-    def action_mark(self) -> None:
-        self.table.action_toggle_mark()
+    @on(PagedTable.Marked, "#clients")
+    def _marked(self) -> None:
         self._update_status()
 
-    def action_open(self) -> None:
-        row = self.table.current_row
-        if row is not None:
-            self.app.open_client(row.id)
+    def open_row(self, row: ClientView) -> None:
+        self.app.open_client(row.id)
 
-    @on(PagedTable.Opened, "#clients")
-    def _opened(self, event: PagedTable.Opened) -> None:
-        event.stop()
-        self.app.open_client(event.row.id)
-
-    def action_new_client(self) -> None:
+    def action_new(self) -> None:
         self.app.open_area("onboarding")
 
     def action_staff(self) -> None:
@@ -282,7 +272,7 @@ class ClientsScreen(MspScreen):
         self.app.open_area("timeline")
 
     def action_unlink(self) -> None:
-        row = self.table.current_row
+        row = self.one_row("Unlink")
         if row is not None:
             from msp_tui.screens.client_detail import ask_unlink
 

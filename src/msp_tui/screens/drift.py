@@ -16,14 +16,17 @@ from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
-from textual.screen import ModalScreen, Screen
-from textual.widgets import Button, DataTable, Input, Select, Static
+from textual.screen import ModalScreen
+from textual.widgets import Button, Input, Select, Static
 
 from msp_tui.core.access import Action, decide, standing_for
 from msp_tui.core.errors import MspError
 from msp_tui.core.services import policies as svc
+from msp_tui.screens.base import ListScreen
 from msp_tui.screens.health import OpenTarget
 from msp_tui.widgets.keybar import KeyBar
+from msp_tui.widgets.paged_table import Column, PagedTable
+from msp_tui.widgets.text import plain
 from msp_tui.widgets.threads import deliver
 
 
@@ -31,21 +34,33 @@ from msp_tui.widgets.threads import deliver
 class _Line:
     client: svc.ClientDrift
     difference: svc.PolicyDifference
+    #: The client's first line: its name and template are shown on it only.
+    first: bool = True
 
 
-class DriftScreen(Screen):
+DRIFT_COLUMNS = [
+    Column("client", "Client", 0, lambda x: plain(x.client.client_name if x.first else "", "bold"), ratio=3,
+           min_width=18, priority=0),
+    Column("template", "Template", 10, lambda x: plain(x.client.template if x.first else ""), min_width=8,
+           priority=3),
+    Column("policy", "Policy", 0, lambda x: plain(x.difference.name), ratio=3, min_width=16, priority=0),
+    Column("expected", "Template says", 0, lambda x: plain(x.difference.expected, "green"), ratio=2,
+           min_width=10, priority=1),
+    Column("actual", "Client has", 0, lambda x: plain(x.difference.actual, "yellow"), ratio=2, min_width=10,
+           priority=1),
+]
+
+
+class DriftScreen(ListScreen):
     DEFAULT_CSS = """
     DriftScreen { layout: vertical; }
     DriftScreen #summary { height: auto; padding: 0 1; }
-    DriftScreen DataTable { height: 1fr; }
+    DriftScreen PagedTable { height: 1fr; }
     """
+    ROWS_NAME = "differences"
     BINDINGS = [
-        Binding("enter", "open", "Open client", id="drift.open", priority=True),
         Binding("a", "accept", "Accept deviation", id="drift.accept"),
-        Binding("r", "reload", "Reload", id="drift.reload"),
-        Binding("escape", "back", "Back", id="drift.back"),
-        Binding("j", "cursor_down", "Down", show=False),
-        Binding("k", "cursor_up", "Up", show=False),
+        Binding("r", "reload", "Reload", show=False, id="drift.reload"),  # ctrl+r as on every list
     ]
 
     def __init__(self, db, actor, *, template: str | None = None, limit: int = 500, **kwargs) -> None:
@@ -56,21 +71,20 @@ class DriftScreen(Screen):
 
     def compose(self) -> ComposeResult:
         yield Static("", id="summary")
-        yield DataTable(id="drift", cursor_type="row", zebra_stripes=True)
+        yield from self.compose_filter("part of a client, template or policy (esc clears)")
+        yield PagedTable(columns=DRIFT_COLUMNS, row_key=lambda x: (x.client.organization_id, x.difference.type),
+                         empty_text="Loading…", open_label="Open client", markable=False, id="drift")
         yield KeyBar()
 
+    @property
+    def table(self) -> PagedTable:
+        return self.query_one(PagedTable)
+
     def on_mount(self) -> None:
-        table = self.query_one(DataTable)
-        rest = max(40, self.app.size.width - 24 - 10 - 30 - 12)
-        for label, key, width in [("Client", "client", 24), ("Template", "template", 10),
-                                  ("Policy", "policy", 30), ("Template says", "expected", rest // 2),
-                                  ("Client has", "actual", rest - rest // 2)]:
-            table.add_column(label, key=key, width=width)
-        table.border_title = "Drift from templates"
+        self.table.focus()
         self.action_reload()
 
     def action_reload(self) -> None:
-        self.query_one(DataTable).loading = True
         self._load()
 
     @work(thread=True, exclusive=True, group="drift", exit_on_error=False)
@@ -85,28 +99,16 @@ class DriftScreen(Screen):
         deliver(self, self._show, report, may)
 
     def _failed(self, message: str) -> None:
-        self.query_one(DataTable).loading = False
+        self.table.show_rows([], error=message)
         self.query_one("#summary", Static).update(Text(message, style="bold red"))
 
     def _show(self, report: list[svc.ClientDrift], may_accept: bool) -> None:
         self.may_accept = may_accept
-        self.lines = [_Line(c, d) for c in report for d in c.differences]
-        table = self.query_one(DataTable)
-        row = table.cursor_row
-        table.clear()
-        previous = None
-        for i, line in enumerate(self.lines):
-            first = line.client.organization_id != previous
-            previous = line.client.organization_id
-            table.add_row(Text(line.client.client_name if first else "", style="bold"),
-                          Text(line.client.template if first else ""), Text(line.difference.name),
-                          Text(line.difference.expected, style="green"),
-                          Text(line.difference.actual, style="yellow"), key=str(i))
-        table.loading = False
-        if self.lines:
-            table.move_cursor(row=min(max(row, 0), len(self.lines) - 1))
+        self.lines = [_Line(c, d, i == 0) for c in report for i, d in enumerate(c.differences)]
+        table = self.table
+        table.empty_text = "Every client matches its template."
+        table.show_rows(self.lines)
         n = len(report)
-        table.border_title = f"Drift from templates ({n:,} client{'s' if n != 1 else ''})"
         if not report:
             summary = Text("Every client matches its template (accepted deviations apart).", style="green")
         else:
@@ -122,23 +124,13 @@ class DriftScreen(Screen):
     def check_action(self, action: str, parameters: tuple) -> bool | None:
         if action == "accept" and (not self.may_accept or not self.lines):
             return None
-        return True
+        return super().check_action(action, parameters)
 
     def _current(self) -> _Line | None:
-        table = self.query_one(DataTable)
-        if not self.lines or table.cursor_row >= len(self.lines):
-            return None
-        return self.lines[table.cursor_row]
+        return self.table.current_row
 
-    @on(DataTable.RowSelected)
-    def _selected(self, event: DataTable.RowSelected) -> None:
-        event.stop()
-        self.action_open()
-
-    def action_open(self) -> None:
-        line = self._current()
-        if line is not None:
-            self.post_message(OpenTarget(("client", line.client.organization_id, "policies")))
+    def open_row(self, row: _Line) -> None:
+        self.post_message(OpenTarget(("client", row.client.organization_id, "policies")))
 
     def action_accept(self) -> None:
         line = self._current()
@@ -158,15 +150,6 @@ class DriftScreen(Screen):
         deliver(self, self.app.notify, f"{line.client.client_name}: {line.difference.name} "
                 "accepted as a deviation", title="Accepted", markup=False)
         deliver(self, self.action_reload)
-
-    def action_cursor_down(self) -> None:
-        self.query_one(DataTable).action_cursor_down()
-
-    def action_cursor_up(self) -> None:
-        self.query_one(DataTable).action_cursor_up()
-
-    def action_back(self) -> None:
-        self.dismiss()
 
 
 class AcceptDeviationScreen(ModalScreen[str | None]):
@@ -247,7 +230,38 @@ class ConfirmScreen(ModalScreen[bool]):
         self.dismiss(True)
 
 
-class TemplateApplyScreen(Screen):
+def _apply_status(c) -> Text:
+    if c.error and c.error.startswith("Policies can be saved only"):
+        return Text("not Enterprise: policies cannot be saved", style="red")
+    if c.error:
+        return plain(c.error, "red")
+    if not c.changes:
+        return plain("matches already" + (f" (keeps {', '.join(c.kept)})" if c.kept else ""), "dim")
+    return Text("would change", style="yellow") if c.dry_run else Text("changed", style="green")
+
+
+APPLY_COLUMNS = [
+    Column("client", "Client", 0, lambda c: plain(c.client_name), min_width=24, priority=0),
+    Column("changes", "Changes", 8, lambda c: str(len(c.changes)), align="right", min_width=7, priority=2),
+    Column("revokes", "Revokes", 8, lambda c: str(len(c.revoke)), align="right", min_width=7, priority=1),
+    Column("status", "Status", 0, _apply_status, min_width=16, priority=1),
+]
+
+
+@dataclass(frozen=True)
+class _Planned:
+    """One client of a template run, with whether the run was a dry run (for its status cell)."""
+
+    client_name: str
+    changes: list
+    revoke: list
+    kept: list
+    error: str | None
+    dry_run: bool
+    index: int
+
+
+class TemplateApplyScreen(ListScreen):
     """Apply a policy template to marked clients (or all): a dry run client by client, then for real.
 
     `client_ids` are the clients marked on the clients home; None applies to every client."""
@@ -257,15 +271,13 @@ class TemplateApplyScreen(Screen):
     TemplateApplyScreen #top { height: auto; padding: 0 1; }
     TemplateApplyScreen #top Select { width: 40; }
     TemplateApplyScreen #summary { height: auto; padding: 0 1; }
-    TemplateApplyScreen DataTable { height: 1fr; }
+    TemplateApplyScreen PagedTable { height: 1fr; }
     TemplateApplyScreen #detail { height: auto; max-height: 8; padding: 0 1; color: $text-muted; }
     """
+    ROWS_NAME = "clients"
     BINDINGS = [
         Binding("A", "apply", "Apply for real", id="templates.apply"),
         Binding("t", "choose", "Template", id="templates.choose"),
-        Binding("escape", "back", "Back", id="templates.back"),
-        Binding("j", "cursor_down", "Down", show=False),
-        Binding("k", "cursor_up", "Up", show=False),
     ]
 
     def __init__(self, db, actor, client_ids: list | None = None, **kwargs) -> None:
@@ -278,20 +290,17 @@ class TemplateApplyScreen(Screen):
         with Horizontal(id="top"):
             yield Select([], prompt="Choose a template", id="template", compact=True)
         yield Static("", id="summary")
-        yield DataTable(id="plan", cursor_type="row", zebra_stripes=True)
+        yield from self.compose_filter("part of a client's name or status (esc clears)")
+        yield PagedTable(columns=APPLY_COLUMNS, row_key=lambda c: c.index, empty_text="Choose a template.",
+                         openable=False, markable=False, id="plan")
         yield Static("", id="detail")
         yield KeyBar()
 
+    @property
+    def table(self) -> PagedTable:
+        return self.query_one(PagedTable)
+
     def on_mount(self) -> None:
-        table = self.query_one(DataTable)
-        name_w = 24 if self.app.size.width < 100 else 30
-        rest = max(20, self.app.size.width - name_w - 8 - 8 - 10)
-        table.add_column("Client", key="client", width=name_w)
-        table.add_column("Changes", key="changes", width=8)
-        table.add_column("Revokes", key="revokes", width=8)
-        table.add_column("Status", key="status", width=rest)
-        target = "all clients" if self.client_ids is None else f"{len(self.client_ids)} marked client(s)"
-        table.border_title = f"Apply a template to {target}"
         self._templates()
 
     @work(thread=True, exclusive=True, group="templates", exit_on_error=False)
@@ -318,7 +327,7 @@ class TemplateApplyScreen(Screen):
     def _chosen(self, event: Select.Changed) -> None:
         if event.value is not Select.NULL:
             self.result = None
-            self.query_one(DataTable).loading = True
+            self.table.loading = True
             self._run(str(event.value), True)
 
     @work(thread=True, exclusive=True, group="templates-run", exit_on_error=False)
@@ -335,25 +344,16 @@ class TemplateApplyScreen(Screen):
 
     def _failed(self, message: str) -> None:
         self.busy = False
-        self.query_one(DataTable).loading = False
+        self.table.loading = False
         self._say(message, "bold red")
         self.refresh_bindings()
 
     def _show(self, res: svc.ApplyResult) -> None:
         self.busy = False
         self.result = res
-        table = self.query_one(DataTable)
-        table.clear()
-        for i, c in enumerate(res.clients):
-            if c.error and c.error.startswith("Policies can be saved only"):
-                status = Text("not Enterprise: policies cannot be saved", style="red")
-            elif c.error:
-                status = Text(c.error, style="red")
-            elif not c.changes:
-                status = Text("matches already" + (f" (keeps {', '.join(c.kept)})" if c.kept else ""), style="dim")
-            else:
-                status = Text("would change" if res.dry_run else "changed", style="yellow" if res.dry_run else "green")
-            table.add_row(Text(c.client_name), Text(str(len(c.changes))), Text(str(len(c.revoke))), status, key=str(i))
+        table = self.table
+        table.show_rows([_Planned(c.client_name, c.changes, c.revoke, c.kept, c.error, res.dry_run, i)
+                         for i, c in enumerate(res.clients)])
         table.loading = False
         verb = "would change" if res.dry_run else "changed"
         self._say(f"{res.template}{' (dry run)' if res.dry_run else ''}: {res.changed:,} client(s) {verb}, "
@@ -362,13 +362,13 @@ class TemplateApplyScreen(Screen):
         self._detail()
         self.refresh_bindings()
 
-    @on(DataTable.RowHighlighted)
+    @on(PagedTable.Highlighted)
     def _detail(self) -> None:
-        table = self.query_one(DataTable)
-        if self.result is None or not self.result.clients or table.cursor_row >= len(self.result.clients):
+        row = self.table.current_row
+        if self.result is None or row is None or row.index >= len(self.result.clients):
             self.query_one("#detail", Static).update("")
             return
-        c = self.result.clients[table.cursor_row]
+        c = self.result.clients[row.index]
         lines = [f"{x.name}: {x.before} → {x.after}" for x in c.changes] + ([c.error] if c.error else [])
         if c.revoke:
             lines.append("revokes: " + ", ".join(f"{e.email} ({e.role.label})" for e in c.revoke))
@@ -378,7 +378,7 @@ class TemplateApplyScreen(Screen):
         if action == "apply":
             ready = self.result is not None and self.result.dry_run and self.result.changed > 0 and not self.busy
             return True if ready else None
-        return True
+        return super().check_action(action, parameters)
 
     def action_apply(self) -> None:
         res = self.result
@@ -392,17 +392,8 @@ class TemplateApplyScreen(Screen):
     def _apply(self, name: str) -> None:
         self.busy = True
         self.refresh_bindings()
-        self.query_one(DataTable).loading = True
+        self.table.loading = True
         self._run(name, False)
 
     def action_choose(self) -> None:
         self.query_one("#template", Select).focus()
-
-    def action_cursor_down(self) -> None:
-        self.query_one(DataTable).action_cursor_down()
-
-    def action_cursor_up(self) -> None:
-        self.query_one(DataTable).action_cursor_up()
-
-    def action_back(self) -> None:
-        self.dismiss()

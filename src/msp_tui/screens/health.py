@@ -7,12 +7,14 @@ from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.message import Message
-from textual.screen import Screen
-from textual.widgets import DataTable, Static
+from textual.widgets import Static
 
 from msp_tui.core.errors import MspError
 from msp_tui.core.services import health as svc
+from msp_tui.screens.base import ListScreen
 from msp_tui.widgets.keybar import KeyBar
+from msp_tui.widgets.paged_table import Column, PagedTable
+from msp_tui.widgets.text import plain
 from msp_tui.widgets.threads import deliver
 
 SHORT = {"failover": "failover admin missing", "two-factor": "without two-step login",
@@ -30,19 +32,28 @@ class OpenTarget(Message):
         self.target = target
 
 
-class HealthScreen(Screen):
+def _severity(f: svc.Finding) -> Text:
+    return Text(f.severity, style=SEVERITY_STYLE[f.severity])
+
+
+#: The client is named in the title; Fix in says where in it (the line under the table has all).
+HEALTH_COLUMNS = [
+    Column("severity", "Severity", 8, _severity, priority=1),
+    Column("title", "What needs attention", 0, lambda f: plain(f.title), min_width=40, priority=0),
+    Column("where", "Fix in", 16, lambda f: plain(f.where.split(" › ")[-1]), min_width=9, priority=2),
+]
+
+
+class HealthScreen(ListScreen):
     DEFAULT_CSS = """
     HealthScreen { layout: vertical; }
     HealthScreen #summary { height: auto; padding: 0 1; }
-    HealthScreen DataTable { height: 1fr; }
+    HealthScreen PagedTable { height: 1fr; }
     HealthScreen #where { height: 1; padding: 0 1; color: $text-muted; }
     """
+    ROWS_NAME = "findings"
     BINDINGS = [
-        Binding("enter", "open", "Go to fix", id="health.open", priority=True),
-        Binding("r", "reload", "Reload", id="health.reload"),
-        Binding("escape", "back", "Back", id="health.back"),
-        Binding("j", "cursor_down", "Down", show=False),
-        Binding("k", "cursor_up", "Up", show=False),
+        Binding("r", "reload", "Reload", show=False, id="health.reload"),  # ctrl+r as on every list
     ]
 
     def __init__(self, db, actor, *, limit: int = 200, **kwargs) -> None:
@@ -52,22 +63,22 @@ class HealthScreen(Screen):
 
     def compose(self) -> ComposeResult:
         yield Static("", id="summary")
-        yield DataTable(id="findings", cursor_type="row", zebra_stripes=True)
+        yield from self.compose_filter("part of a finding (esc clears)")
+        yield PagedTable(columns=HEALTH_COLUMNS, row_key=lambda f: (f.title, f.where), empty_text="Loading…", open_label="Go to fix",
+                         markable=False, id="findings")
         yield Static("", id="where")
         yield KeyBar()
 
+    @property
+    def table(self) -> PagedTable:
+        return self.query_one(PagedTable)
+
     def on_mount(self) -> None:
-        table = self.query_one(DataTable)
-        where = 16
-        title = max(30, self.app.size.width - 8 - where - 8)
-        table.add_column("Severity", key="severity", width=8)
-        table.add_column("What needs attention", key="title", width=title)
-        table.add_column("Fix in", key="where", width=where)
-        table.border_title = "Health"
+        self.table.border_title = "Health"
+        self.table.focus()
         self.action_reload()
 
     def action_reload(self) -> None:
-        self.query_one(DataTable).loading = True
         self._load()
 
     @work(thread=True, exclusive=True, group="health", exit_on_error=False)
@@ -80,18 +91,14 @@ class HealthScreen(Screen):
         deliver(self, self._show, rep)
 
     def _failed(self, message: str) -> None:
-        self.query_one(DataTable).loading = False
+        self.table.show_rows([], error=message)
         self.query_one("#summary", Static).update(Text(message, style="bold red"))
 
     def _show(self, rep: svc.HealthReport) -> None:
         self.findings = rep.findings
-        table = self.query_one(DataTable)
-        table.clear()
-        for i, f in enumerate(rep.findings):
-            # The client is named in the title; the column says where in it (the footer line has all).
-            table.add_row(Text(f.severity, style=SEVERITY_STYLE[f.severity]), Text(f.title),
-                          Text(f.where.split(" › ")[-1]), key=str(i))
-        table.loading = False
+        table = self.table
+        table.empty_text = "Nothing needs attention."
+        table.show_rows(rep.findings)
         table.border_title = f"Health ({rep.total:,} finding{'s' if rep.total != 1 else ''})"
         parts = []
         for kind, severity, heading in svc.KINDS:
@@ -104,32 +111,10 @@ class HealthScreen(Screen):
         self.query_one("#summary", Static).update(summary)
         self._update_where()
 
-    @on(DataTable.RowHighlighted)
+    @on(PagedTable.Highlighted)
     def _update_where(self) -> None:
-        f = self._current()
-        self.query_one("#where", Static).update(Text(f"enter: go to {f.where}" if f else ""))
+        f = self.table.current_row
+        self.query_one("#where", Static).update(plain(f"enter: go to {f.where}") if f else Text(""))
 
-    def _current(self) -> svc.Finding | None:
-        table = self.query_one(DataTable)
-        if not self.findings or table.cursor_row >= len(self.findings):
-            return None
-        return self.findings[table.cursor_row]
-
-    @on(DataTable.RowSelected)
-    def _selected(self, event: DataTable.RowSelected) -> None:
-        event.stop()
-        self.action_open()
-
-    def action_open(self) -> None:
-        f = self._current()
-        if f is not None:
-            self.post_message(OpenTarget(f.target))
-
-    def action_cursor_down(self) -> None:
-        self.query_one(DataTable).action_cursor_down()
-
-    def action_cursor_up(self) -> None:
-        self.query_one(DataTable).action_cursor_up()
-
-    def action_back(self) -> None:
-        self.dismiss()
+    def open_row(self, row: svc.Finding) -> None:
+        self.post_message(OpenTarget(row.target))

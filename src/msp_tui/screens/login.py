@@ -52,6 +52,10 @@ class LoginScreen(Screen):
                              classes="modal-hint")
         yield KeyBar()
 
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        # esc leads back to sign-in only from accepting an invitation (not in the key bar otherwise).
+        return self.accepting if action == "sign_in_mode" else True
+
     def on_mount(self) -> None:
         self._apply_mode()
         self.set_focus(self.query_one("#email", Input))
@@ -66,6 +70,7 @@ class LoginScreen(Screen):
             "enter accept · esc back to sign-in · ctrl+q quit" if self.accepting
             else "enter sign in · ctrl+n accept an invitation · ctrl+q quit"))
         self._message("")
+        self.refresh_bindings()
 
     def _message(self, text: str) -> None:
         self.query_one("#login-message", Static).update(plain(text))

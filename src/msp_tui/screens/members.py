@@ -10,8 +10,7 @@ from rich.text import Text
 from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding
-from textual.screen import Screen
-from textual.widgets import DataTable, Static
+from textual.widgets import Static
 
 from msp_tui.core.access import Decision
 from msp_tui.core.context import Actor
@@ -21,10 +20,12 @@ from msp_tui.core.errors import MspError
 from msp_tui.core.services import members as member_service
 from msp_tui.core.services.member_actions import MemberPanel, load
 from msp_tui.core.services.members import MemberView
+from msp_tui.screens.base import ListScreen
 from msp_tui.screens.confirm import ConfirmModal
 from msp_tui.widgets.member_dialogs import MemberInviteDialog, MemberReasonsDialog, MemberRoleDialog
 from msp_tui.widgets.timeline_table import inert
 from msp_tui.widgets.keybar import KeyBar
+from msp_tui.widgets.paged_table import Column, PagedTable
 from msp_tui.widgets.threads import deliver
 
 #: Screen actions that act on members, with the key and what the reasons dialog calls them.
@@ -40,19 +41,42 @@ VERBS = {"reinvite": "Re-invited", "confirm": "Confirmed", "role": "Updated", "r
          "restore": "Restored", "remove": "Removed"}
 
 
-class MembersScreen(Screen):
+def _status(m: MemberView) -> Text:
+    status = m.status.label + (" (expired)" if m.invitation_expired else "")
+    style = "yellow" if m.status in (MemberStatus.INVITED, MemberStatus.ACCEPTED) else (
+        "dim" if m.status == MemberStatus.REVOKED else "")
+    return Text(status, style=style)
+
+
+def _role(m: MemberView) -> str:
+    return m.role.label + (f" ({len(m.permissions)})" if m.role == MemberRole.CUSTOM else "")
+
+
+MEMBER_COLUMNS = [
+    Column("email", "Email", 0, lambda m: Text(inert(m.email), style="dim" if m.status == MemberStatus.REVOKED
+                                                 else ""), ratio=3, min_width=30, priority=0),
+    Column("name", "Name", 0, lambda m: inert(m.name), ratio=2, min_width=12, priority=3),
+    Column("role", "Role", 12, _role, min_width=9, priority=1),
+    Column("status", "Status", 17, _status, min_width=9, priority=1),
+    Column("groups", "Groups", 18, lambda m: inert(", ".join(m.groups)) or "—", min_width=8, priority=4),
+    Column("twostep", "Two-step", 8, lambda m: "on" if m.two_factor_enabled else "off", priority=2),
+]
+
+
+class MembersScreen(ListScreen):
     """Every member of a client with role, status, groups and two-step login."""
 
     DEFAULT_CSS = """
     MembersScreen #m-title { height: 1; background: $boost; padding: 0 1; }
-    MembersScreen DataTable { height: 1fr; }
+    MembersScreen PagedTable { height: 1fr; }
     MembersScreen #m-why { height: 2; padding: 0 1; color: $text-muted; }
     """
+    NEW_LABEL = "Invite"
+    ROWS_NAME = "members"
 
     BINDINGS = [
-        Binding("space", "mark", "Mark", show=False, id="members.mark"),
         Binding("a", "mark_all", "Mark all", show=False, id="members.mark_all"),
-        Binding("i", "invite", "Invite", id="members.invite"),
+        Binding("i", "new", "Invite", show=False, id="members.invite"),  # n invites; i as before
         Binding("r", "reinvite", "Re-invite", show=False, id="members.reinvite"),
         Binding("c", "confirm", "Confirm", id="members.confirm"),
         Binding("e", "role", "Role", id="members.role"),
@@ -60,8 +84,6 @@ class MembersScreen(Screen):
         Binding("u", "restore", "Restore", id="members.restore"),
         Binding("delete", "remove", "Remove", id="members.remove"),
         Binding("question_mark", "why", "Why", id="members.why"),
-        Binding("g", "reload", "Reload", show=False),
-        Binding("escape", "back", "Back", id="members.back"),
     ]
 
     def __init__(self, db: Database, actor: Actor, organization_id: uuid.UUID | str,
@@ -72,34 +94,29 @@ class MembersScreen(Screen):
         self.organization_id = organization_id
         self.focus_member = focus_member
         self.panel: MemberPanel | None = None
-        self.marked: set[uuid.UUID] = set()
         self.by_id: dict[uuid.UUID, MemberView] = {}
         self.error: str | None = None
 
     def compose(self) -> ComposeResult:
         yield Static(Text("Members", style="bold"), id="m-title")
-        table = DataTable(id="m-table", cursor_type="row", zebra_stripes=True)
-        yield table
+        yield from self.compose_filter("part of an email, name, role, status or group (esc clears)")
+        yield PagedTable(columns=MEMBER_COLUMNS, fetch=lambda *_: None, row_key=lambda m: m.id,
+                         empty_text="No members yet: press n to invite.", open_label="Role", id="m-table")
         yield Static("", id="m-why")
         yield KeyBar()
 
     @property
-    def table(self) -> DataTable:
-        return self.query_one(DataTable)
+    def table(self) -> PagedTable:
+        return self.query_one(PagedTable)
+
+    @property
+    def marked(self) -> set:
+        """The ids of the marked members (the table keeps them)."""
+        return self.table.marked
 
     def on_mount(self) -> None:
         self.table.focus()
         self.reload()
-
-    def _columns(self) -> None:
-        """Column widths for the terminal's width (80 columns up to wide screens)."""
-        wide = self.size.width >= 110
-        widths = ((30, 20, 11, 14, 18, 8) if wide else (22, 12, 10, 10, 6, 3))
-        labels = ("Email", "Name", "Role", "Status", "Groups", "Two-step" if wide else "2FA")
-        t = self.table
-        t.add_column("", key="mark", width=1)
-        for key, label, width in zip(("email", "name", "role", "status", "groups", "twostep"), labels, widths):
-            t.add_column(label, key=key, width=width)
 
     # --- loading ----------------------------------------------------------------------------
 
@@ -126,45 +143,22 @@ class MembersScreen(Screen):
         self.panel = panel
         self.organization_id = panel.organization_id
         self.by_id = {m.id: m for m in panel.members}
-        self.marked &= set(self.by_id)
         t = self.table
-        keep = self._current_id() or self.focus_member
+        t.show_rows(panel.members)
+        if self.focus_member is not None:
+            t.move_to_key(self.focus_member)
         self.focus_member = None
-        t.clear()
-        if not t.columns:
-            self._columns()
-        for m in panel.members:
-            t.add_row(*self._cells(m), key=str(m.id))
-        if keep is not None and keep in self.by_id:
-            t.move_cursor(row=t.get_row_index(str(keep)))
         title = Text(f"{panel.client_name}", style="bold")
         title.append(f" — members · {panel.used} of {panel.seats} seats used · {panel.plan.label}"
                      f" · you: {panel.standing}", style="")
         self.query_one("#m-title", Static).update(title)
         self._explain()
 
-    def _cells(self, m: MemberView) -> list[Text]:
-        status = m.status.label
-        if m.invitation_expired:
-            status += " (expired)"
-        role = m.role.label + (f" ({len(m.permissions)})" if m.role == MemberRole.CUSTOM else "")
-        style = "dim" if m.status == MemberStatus.REVOKED else ""
-        return [Text("●" if m.id in self.marked else " ", style="bold"), Text(inert(m.email), style=style),
-                Text(inert(m.name)), Text(role), Text(status, style="yellow" if m.status in (
-                    MemberStatus.INVITED, MemberStatus.ACCEPTED) else style),
-                Text(inert(", ".join(m.groups)) or "—"), Text("on" if m.two_factor_enabled else "off")]
-
     # --- what is chosen, and what may be done to it ----------------------------------------
 
     def _current_id(self) -> uuid.UUID | None:
-        t = self.table
-        if not t.row_count:
-            return None
-        try:
-            key = t.coordinate_to_cell_key(t.cursor_coordinate).row_key.value
-        except Exception:  # noqa: BLE001 - no row under the cursor
-            return None
-        return uuid.UUID(key) if key else None
+        row = self.table.current_row
+        return row.id if row is not None else None
 
     def targets(self) -> list[MemberView]:
         """The marked members, or else the highlighted one."""
@@ -177,7 +171,7 @@ class MembersScreen(Screen):
         """Core's reason the action is refused for the chosen members (None when allowed)."""
         if self.panel is None:
             return "Loading…"
-        if action == "invite":
+        if action in ("invite", "new"):
             return self.panel.manage_refusal
         chosen = self.targets()
         if not chosen:
@@ -190,8 +184,8 @@ class MembersScreen(Screen):
 
     def refusal_for(self, action: str) -> Decision | None:
         """Core's reason a greyed-out key is refused (the app shows it when the key is pressed)."""
-        if action not in MEMBER_ACTIONS and action != "invite":
-            return None
+        if action not in MEMBER_ACTIONS and action != "new":
+            return super().refusal_for(action)
         why = self.refusal(action)
         if why is None:
             return None
@@ -200,9 +194,9 @@ class MembersScreen(Screen):
         return Decision(False, rule, why)
 
     def check_action(self, action: str, parameters: tuple) -> bool | None:
-        if action in MEMBER_ACTIONS or action == "invite":
+        if action in MEMBER_ACTIONS or action == "new":
             return None if self.refusal(action) else True
-        return True
+        return super().check_action(action, parameters)
 
     def _explain(self) -> None:
         """Under the table: who is chosen, and why the greyed-out keys are greyed out."""
@@ -217,7 +211,7 @@ class MembersScreen(Screen):
         refused = [(MEMBER_ACTIONS[a][0], a, self.refusal(a)) for a in MEMBER_ACTIONS]
         refused = [(k, a, w) for k, a, w in refused if w]
         if not chosen:
-            text.append("No members yet: press i to invite.")
+            text.append("No members yet: press n to invite.")
         elif refused:
             k, a, w = refused[0]
             text.append(f"{k} {a}: {w}")
@@ -225,12 +219,12 @@ class MembersScreen(Screen):
                 text.append(f"  (+{len(refused) - 1} more greyed out: press ? for why)", style="dim")
         why.update(text)
 
-    @on(DataTable.RowHighlighted)
+    @on(PagedTable.Highlighted)
+    @on(PagedTable.Marked)
     def _moved(self) -> None:
         self._explain()
 
-    @on(DataTable.RowSelected)
-    def _opened(self) -> None:
+    def open_row(self, row: MemberView) -> None:
         """enter on a member: their role and Custom permissions (when the person may change them)."""
         if self.refusal("role") is None:
             self.action_role()
@@ -239,36 +233,25 @@ class MembersScreen(Screen):
 
     # --- actions ----------------------------------------------------------------------------
 
-    def action_mark(self) -> None:
-        cur = self._current_id()
-        if cur is None:
-            return
-        self.marked ^= {cur}
-        t = self.table
-        t.update_cell(str(cur), "mark", Text("●" if cur in self.marked else " ", style="bold"))
-        if t.cursor_row < t.row_count - 1:
-            t.move_cursor(row=t.cursor_row + 1)
-        self._explain()
-
     def action_mark_all(self) -> None:
-        self.marked = set() if len(self.marked) == len(self.by_id) else set(self.by_id)
-        for mid in self.by_id:
-            self.table.update_cell(str(mid), "mark", Text("●" if mid in self.marked else " ", style="bold"))
+        self.table.mark_all()
         self._explain()
 
     def action_why(self) -> None:
         chosen = self.targets()
         who = (f"{len(chosen)} marked members" if len(chosen) > 1 else chosen[0].email) if chosen else "nobody"
-        lines = [("i", "Invite members", self.refusal("invite"))]
+        lines = [("n", "Invite members", self.refusal("invite"))]
         lines += [(k, what, self.refusal(a)) for a, (k, what) in MEMBER_ACTIONS.items()]
         lines += [("space", "Mark or unmark (bulk actions act on marked members)", None),
-                  ("a", "Mark all or none", None), ("g", "Reload", None), ("esc", "Back", None)]
+                  ("a", "Mark all or none", None), ("/", "Filter", None), ("ctrl+r", "Reload", None),
+                  ("esc", "Back", None)]
         self.app.push_screen(MemberReasonsDialog(f"Keys for {who}", lines))
 
     def _who(self, chosen: list[MemberView]) -> str:
         return chosen[0].email if len(chosen) == 1 else f"{len(chosen)} members"
 
-    def action_invite(self) -> None:
+    def action_new(self) -> None:
+        """n (or i): invite members."""
         if self.panel is None or self.refusal("invite"):
             return
 
@@ -381,7 +364,3 @@ class MembersScreen(Screen):
         if message:
             self.notify(message, markup=False)
             self.reload()
-
-    def action_back(self) -> None:
-        if len(self.app.screen_stack) > 1:
-            self.app.pop_screen()

@@ -15,9 +15,9 @@ from msp_tui.core.enums import StaffRole, StaffStatus
 from msp_tui.core.errors import BadInput
 from msp_tui.core.schemas import StaffInvite, parse
 from msp_tui.core.services import staff as staff_service
-from msp_tui.screens.base import MspScreen
+from msp_tui.screens.base import ListScreen, MspScreen
 from msp_tui.screens.confirm import ConfirmModal
-from msp_tui.widgets.paged_table import Column, PagedTable, list_fetcher
+from msp_tui.widgets.paged_table import Column, PagedTable
 from msp_tui.widgets.text import plain
 
 
@@ -28,11 +28,11 @@ def _status(s) -> Text:
 
 
 STAFF_COLUMNS = [
-    Column("email", "Email", 0, lambda s: plain(s.email)),
-    Column("name", "Name", 24, lambda s: plain(s.name)),
-    Column("role", "Role", 15, lambda s: s.role.label),
-    Column("status", "Status", 18, _status),
-    Column("invited", "Invited (UTC)", 16, lambda s: s.invited_at.strftime("%Y-%m-%d %H:%M")),
+    Column("email", "Email", 0, lambda s: plain(s.email), ratio=3, min_width=26, priority=0),
+    Column("name", "Name", 0, lambda s: plain(s.name), ratio=2, min_width=12, priority=3),
+    Column("role", "Role", 14, lambda s: s.role.label, priority=1),
+    Column("status", "Status", 17, _status, min_width=9, priority=1),
+    Column("invited", "Invited (UTC)", 16, lambda s: s.invited_at.strftime("%Y-%m-%d %H:%M"), priority=4),
 ]
 
 
@@ -106,17 +106,18 @@ class InviteModal(ModalScreen[tuple[list[str], StaffRole] | None]):
         self.dismiss(None)
 
 
-class StaffScreen(MspScreen):
+class StaffScreen(ListScreen, MspScreen):
     TITLE_TEXT = "Provider staff"
-    GUARDED = {name: Action.MANAGE_STAFF for name in ("invite", "confirm", "reinvite", "role", "remove")}
+    NEW_LABEL = "Invite"
+    ROWS_NAME = "staff"
+    GUARDED = {name: Action.MANAGE_STAFF for name in ("new", "confirm", "reinvite", "role", "remove")}
     BINDINGS = [
-        Binding("escape", "back", "Back", id="back"),
-        Binding("i", "invite", "Invite", id="invite"),
+        Binding("i", "new", "Invite", show=False, id="invite"),  # n invites, as on every list; i as before
         Binding("c", "confirm", "Confirm", id="confirm"),
         Binding("v", "reinvite", "Re-invite", id="reinvite"),
         Binding("t", "role", "Role", id="role"),
         Binding("d", "remove", "Remove", id="remove"),
-        Binding("r", "reload", "Reload", show=False, id="reload"),
+        Binding("r", "reload", "Reload", show=False, id="reload"),  # ctrl+r as on every list; r as before
     ]
 
     def __init__(self, invite: bool = False) -> None:
@@ -126,9 +127,9 @@ class StaffScreen(MspScreen):
     def compose(self) -> ComposeResult:
         yield from self.compose_header()
         yield Static("", id="failover", classes="banner")
-        yield PagedTable(columns=STAFF_COLUMNS, fetch=list_fetcher(
-            lambda: staff_service.list_staff(self.db, self.actor)), row_key=lambda s: s.id,
-            empty_text="No staff.", openable=False, id="staff")
+        yield from self.compose_filter("part of an email, name, role or status (esc clears)")
+        yield PagedTable(columns=STAFF_COLUMNS, row_key=lambda s: s.id, empty_text="No staff.", openable=False,
+                         id="staff")
         yield Static(Text("space marks several: confirm and re-invite apply to the marked rows"),
                      classes="status-line")
         yield from self.compose_footer()
@@ -142,10 +143,10 @@ class StaffScreen(MspScreen):
         self.table.focus()
         self.action_reload()
         if self.open_invite:
-            self.call_after_refresh(self.action_invite)
+            self.call_after_refresh(self.action_new)
 
     def action_reload(self) -> None:
-        self.table.reload(keep_position=True)
+        self.run_db(staff_service.list_staff, self.db, self.actor, on_done=self.table.show_rows, group="staff-list")
         self.run_db(staff_service.failover_warning, self.db, self.actor.provider_id, on_done=self._failover,
                     group="failover")
 
@@ -153,9 +154,6 @@ class StaffScreen(MspScreen):
         banner = self.query_one("#failover", Static)
         banner.display = bool(warning)
         banner.update(Text(f"⚠ {warning}" if warning else ""))
-
-    def action_back(self) -> None:
-        self.app.pop_screen()
 
     def _done(self, message: str):
         def after(_result) -> None:
@@ -168,7 +166,8 @@ class StaffScreen(MspScreen):
         self.app.show_error(exc)
         self.action_reload()
 
-    def action_invite(self) -> None:
+    def action_new(self) -> None:
+        """n (or i): invite staff."""
         def done(result) -> None:
             if not result:
                 return
@@ -225,7 +224,7 @@ class StaffScreen(MspScreen):
                     on_done=lambda done: self._done(f"Re-invited {', '.join(done)}.")(None), on_error=self._failed)
 
     def action_role(self) -> None:
-        row = self.table.current_row
+        row = self.one_row("Role")
         if row is None:
             return
         new = StaffRole.SERVICE_USER if row.role == StaffRole.PROVIDER_ADMIN else StaffRole.PROVIDER_ADMIN
@@ -240,7 +239,7 @@ class StaffScreen(MspScreen):
                                           confirm_label="Change"), ask)
 
     def action_remove(self) -> None:
-        row = self.table.current_row
+        row = self.one_row("Remove")
         if row is None:
             return
 

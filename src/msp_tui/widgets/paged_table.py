@@ -12,8 +12,17 @@ scrolled through, so 100,000 clients cost one page per keystroke, not 100,000 ro
                        fetch=fetch, row_key=lambda r: r.id, empty_text="Nothing here yet.")
     table.reload()           # after changing the filter/sort the callback closes over
 
-Keys: j/k or arrows move, g/G first/last, pgup/pgdn, space marks, enter posts `PagedTable.Opened`.
-All fetching happens in a thread worker; only the newest request's result is applied.
+A list a screen already holds (members, findings) goes in with `table.show_rows(rows)`; `set_filter`
+then narrows it as the person types.
+
+Keys (LIST_KEYS, shared with the timeline's table): j/k or arrows move, g/G or home/end first/last,
+pgup/pgdn, space marks (only where something acts on marks: `markable`), enter posts
+`PagedTable.Opened`. All fetching happens in a thread worker; only the newest request's result is
+applied.
+
+Columns: every table's columns are `Column`s and `fit_columns` is the one place that decides their
+widths: the row's identifying column (priority 0) stays, lower-priority columns drop first as the
+terminal narrows, and cut text ends in "…".
 """
 
 from __future__ import annotations
@@ -33,6 +42,7 @@ from textual.reactive import reactive
 from textual.strip import Strip
 from textual.widget import Widget
 
+from msp_tui.core.access import Decision
 from msp_tui.core.errors import MspError
 from msp_tui.widgets.text import inert_str, plain
 from msp_tui.widgets.threads import deliver
@@ -40,15 +50,80 @@ from msp_tui.widgets.threads import deliver
 
 @dataclass(frozen=True)
 class Column:
-    """One column: `value(row)` gives the cell (str or rich Text; strings are shown literally)."""
+    """One column: `value(row)` gives the cell (str or rich Text; strings are shown literally).
+
+    width: the width it wants (0: it shares what is left, by `ratio`); min_width: the narrowest it
+    may get before it is dropped (0: `width`, or 8 for a sharing column); priority: 0 for the column
+    that identifies the row (never dropped), higher numbers drop first when the terminal narrows."""
 
     key: str
     label: str
-    width: int = 0  # 0 = share the remaining width (by `ratio`)
+    width: int = 0
     value: Callable[[Any], str | Text] = str
     align: str = "left"  # "left" | "right"
     sortable: bool = False
     ratio: int = 1
+    min_width: int = 0
+    priority: int = 1
+
+    @property
+    def minimum(self) -> int:
+        return self.min_width or self.width or 8
+
+
+def fit_columns(columns: list[Column], total: int) -> list[tuple[Column, int]]:
+    """The columns that fit in `total` cells (one space between them) and each one's width.
+
+    Drops the lowest-priority column (the rightmost of equals) until the rest fit at their minimum;
+    then fixed columns grow to the width they want, most important first, and sharing columns split
+    what is left by ratio (the most important one gets the remainder)."""
+    kept = list(columns)
+
+    def need(cols: list[Column]) -> int:
+        return sum(c.minimum for c in cols) + max(0, len(cols) - 1)
+
+    while need(kept) > total:
+        droppable = [i for i, c in enumerate(kept) if c.priority > 0]
+        if not droppable:
+            break
+        del kept[max(droppable, key=lambda i: (kept[i].priority, i))]
+    widths = [c.minimum for c in kept]
+    spare = total - need(kept)
+    order = sorted(range(len(kept)), key=lambda i: (kept[i].priority, i))
+    for i in order:
+        c = kept[i]
+        if c.width and spare > 0:
+            grow = min(spare, max(0, c.width - widths[i]))
+            widths[i] += grow
+            spare -= grow
+    flex = [i for i in order if not kept[i].width]
+    if flex and spare > 0:
+        parts = sum(kept[i].ratio for i in flex) or 1
+        given = 0
+        for i in flex:
+            share = spare * kept[i].ratio // parts
+            widths[i] += share
+            given += share
+        widths[flex[0]] += spare - given
+    elif spare < 0 and kept:  # too narrow even for what never drops: the identifying column gives way
+        i = order[0]
+        widths[i] = max(1, widths[i] + spare)
+    return list(zip(kept, widths))
+
+
+#: The keys every list shares (PagedTable and the timeline's table bind the same actions).
+LIST_KEYS = [
+    Binding("j,down", "cursor_down", "Down", show=False),
+    Binding("k,up", "cursor_up", "Up", show=False),
+    Binding("g,home", "first", "First row", show=False),
+    Binding("G,end", "last", "Last row", show=False),
+    Binding("pagedown,ctrl+f", "page_down", "Page down", show=False),
+    Binding("pageup,ctrl+b", "page_up", "Page up", show=False),
+    Binding("enter", "open", "Open"),
+]
+
+NOT_MARKABLE = Decision(False, "marks", "Nothing on this screen acts on several rows at once, so rows "
+                                        "are not marked here.")
 
 
 @dataclass
@@ -106,16 +181,8 @@ class PagedTable(Widget, can_focus=True):
     COMPONENT_CLASSES = {"paged-table--header", "paged-table--cursor", "paged-table--marked",
                          "paged-table--empty"}
 
-    BINDINGS = [
-        Binding("j,down", "cursor_down", "Down", show=False),
-        Binding("k,up", "cursor_up", "Up", show=False),
-        Binding("g,home", "first", "First row", show=False),
-        Binding("G,end", "last", "Last row", show=False),
-        Binding("pagedown,ctrl+f", "page_down", "Page down", show=False),
-        Binding("pageup,ctrl+b", "page_up", "Page up", show=False),
-        Binding("enter", "open", "Open"),
-        Binding("space", "toggle_mark", "Mark"),
-    ]
+    # space is in help, not the key bar: at 80 columns the bar keeps the screen's own verbs.
+    BINDINGS = [*LIST_KEYS, Binding("space", "toggle_mark", "Mark", show=False)]
 
     cursor = reactive(0, init=False, repaint=False)  # watch_cursor repaints what the move changed
 
@@ -141,6 +208,17 @@ class PagedTable(Widget, can_focus=True):
         def control(self) -> PagedTable:
             return self.table
 
+    class Marked(Message):
+        """Marks changed (space, mark all)."""
+
+        def __init__(self, table: PagedTable) -> None:
+            super().__init__()
+            self.table = table
+
+        @property
+        def control(self) -> PagedTable:
+            return self.table
+
     class Loaded(Message):
         """A page arrived (or failed: `error` holds the core's message)."""
 
@@ -154,10 +232,11 @@ class PagedTable(Widget, can_focus=True):
         def control(self) -> PagedTable:
             return self.table
 
-    def __init__(self, *, columns: list[Column], fetch: FetchPage, row_key: Callable[[Any], Hashable] = id,
+    def __init__(self, *, columns: list[Column], fetch: FetchPage | None = None, row_key: Callable[[Any], Hashable] = id,
                  empty_text: str | Text = "Nothing to show.", page_size: int = 50,
                  sort_key: str | None = None, descending: bool = False, can_fetch_backward: bool = True,
-                 openable: bool = True, on_loaded: Callable[[], None] | None = None, name: str | None = None,
+                 openable: bool = True, on_loaded: Callable[[], None] | None = None, markable: bool = True,
+                 open_label: str = "Open", name: str | None = None,
                  id: str | None = None, classes: str | None = None) -> None:
         super().__init__(name=name, id=id, classes=classes)
         self.columns = columns
@@ -174,7 +253,16 @@ class PagedTable(Widget, can_focus=True):
         #: Called as soon as a page is applied, before `Loaded` is posted: what the screen shows about
         #: the rows (a count) then changes in the same frame as the rows, not one or two frames later.
         self.on_loaded = on_loaded
+        #: False where nothing acts on marks: space then says so instead of marking.
+        self.markable = markable
+        #: What enter does here, as the key bar says it ("Open", "Go to fix", "Edit").
+        self.key_labels = {"open": open_label}
         self.marked: set[Hashable] = set()
+        #: Rows a screen handed over whole (`show_rows`), before the filter; None for SQL pages.
+        self._all_rows: list | None = None
+        self.filter_text = ""
+        #: Whether a row matches the filter text (default: any shown cell contains it, any case).
+        self.matches: Callable[[Any, str], bool] = self._cells_contain
         #: Rows handed to the table by the fetch callback since it was created (tests read it).
         self.rows_fetched = 0
         self._state = _State()
@@ -187,6 +275,7 @@ class PagedTable(Widget, can_focus=True):
         self._line_cache: dict[tuple, Strip] = {}
         self._drawn_cursor: int | None = None
         self._paint_style: Style | None = None
+        self._fit_cache: tuple | None = None
 
     # --- data ---------------------------------------------------------------------------------
 
@@ -211,6 +300,9 @@ class PagedTable(Widget, can_focus=True):
         """Drop the loaded rows and fetch the first (or last) page again.
 
         keep_position: put the cursor back on the same row if it is in the new first page."""
+        if self.fetch is None:  # rows handed over by the screen: nothing to fetch
+            self._show_filtered(None)
+            return
         if not keep_marks:
             self.marked.clear()
         current = self.current_row
@@ -218,6 +310,38 @@ class PagedTable(Widget, can_focus=True):
         self._generation += 1
         gen = self._generation
         self._request(gen, None, from_end, replace=True)
+
+    def show_rows(self, rows: Iterable, *, error: str | None = None) -> None:
+        """Show a list the screen loaded itself (no paging); the cursor stays on the same row and
+        marks stay on rows that are still there."""
+        self._all_rows = list(rows)
+        self._show_filtered(error)
+
+    def set_filter(self, text: str) -> None:
+        """Narrow rows handed over by `show_rows` to those containing `text` (any case)."""
+        self.filter_text = text
+        if self._all_rows is not None:
+            self._show_filtered(None)
+
+    def _cells_contain(self, row: Any, text: str) -> bool:
+        needle = text.casefold()
+        for col in self.columns:
+            v = col.value(row)
+            if needle in (v.plain if isinstance(v, Text) else str(v)).casefold():
+                return True
+        return False
+
+    def _show_filtered(self, error: str | None) -> None:
+        rows = self._all_rows or []
+        text = self.filter_text.strip()
+        if text:
+            rows = [r for r in rows if self.matches(r, text)]
+        present = {self.row_key(r) for r in self._all_rows or []}
+        self.marked &= present
+        current = self.current_row
+        self._return_to = self.row_key(current) if current is not None else None
+        self._generation += 1
+        self._apply(self._generation, Page(rows, None), False, True, error)
 
     def refresh_rows(self, keys: Iterable[Hashable] | None = None) -> None:
         """Redraw rows whose look changed outside the table (a flag the screen learned later);
@@ -375,11 +499,36 @@ class PagedTable(Widget, can_focus=True):
         self.marked.symmetric_difference_update({key})
         self.cursor += 1
         self.refresh()
+        self.post_message(self.Marked(self))
+
+    def mark_all(self) -> None:
+        """Mark every loaded row, or none when all are marked already."""
+        keys = {self.row_key(r) for r in self._state.rows}
+        if keys and keys <= self.marked:
+            self.marked.clear()
+        else:
+            self.marked.update(keys)
+        self.refresh()
+        self.post_message(self.Marked(self))
+
+    def move_to_key(self, key: Hashable) -> bool:
+        """Put the cursor on the loaded row with this key (False when it is not loaded)."""
+        for i, r in enumerate(self._state.rows):
+            if self.row_key(r) == key:
+                self.cursor = i
+                return True
+        return False
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         if action == "open" and not self.openable:
             return False
+        if action == "toggle_mark" and not self.markable:
+            return False
         return True
+
+    def refusal_for(self, action: str) -> Decision | None:
+        """space where nothing acts on marks: say so (the app shows it) rather than do nothing."""
+        return NOT_MARKABLE if action == "toggle_mark" and not self.markable else None
 
     def action_open(self) -> None:
         if self.current_row is not None:
@@ -402,21 +551,23 @@ class PagedTable(Widget, can_focus=True):
 
     # --- drawing ------------------------------------------------------------------------------
 
-    def _widths(self, total: int) -> list[int]:
-        fixed = sum(c.width + 1 for c in self.columns if c.width)
-        flex = [c for c in self.columns if not c.width]
-        spare = max(8 * len(flex), total - fixed - len(flex))
-        parts = sum(c.ratio for c in flex) or 1
-        return [c.width or max(4, spare * c.ratio // parts) for c in self.columns]
+    def fitted(self, width: int | None = None) -> list[tuple[Column, int]]:
+        """The columns shown at this width (the table's own by default) and their widths."""
+        total = (self.size.width if width is None else width) - 2  # the mark/cursor prefix
+        key = (id(self.columns), total)
+        cached = self._fit_cache
+        if cached is None or cached[0] != key:
+            cached = self._fit_cache = (key, fit_columns(self.columns, total))
+        return cached[1]
 
     def _cells(self, prefix: str, values: list[Text], width: int, style: Style) -> Strip:
         """One line of cells as segments: plain cells (most) become one segment each, styled cells
         go through rich; long cells end in an ellipsis."""
         console = self.app.console
-        widths = self._widths(width - len(prefix))
         segments = [Segment(prefix, style)]
-        last = len(self.columns) - 1
-        for i, (col, text, w) in enumerate(zip(self.columns, values, widths)):
+        fitted = self.fitted(width)
+        last = len(fitted) - 1
+        for i, ((col, w), text) in enumerate(zip(fitted, values)):
             if inert_str(text.plain) != text.plain:
                 text = plain(text.plain, str(text.style))
             if text.cell_len > w:
@@ -449,7 +600,7 @@ class PagedTable(Widget, can_focus=True):
 
     def _header_values(self) -> list[Text]:
         out = []
-        for col in self.columns:
+        for col, _w in self.fitted():
             label = col.label
             if col.sortable and col.key == self.sort_key:
                 label += " ▼" if self.descending else " ▲"
@@ -491,7 +642,7 @@ class PagedTable(Widget, can_focus=True):
             if len(self._line_cache) > 4000:  # a long scroll: keep memory flat
                 self._line_cache.clear()
             values = []
-            for col in self.columns:
+            for col, _w in self.fitted(width):
                 v = col.value(row)
                 values.append(v if isinstance(v, Text) else plain(v))
             strip = self._line_cache[cache_key] = self._cells("● " if marked else "  ", values, width, style)
