@@ -6,7 +6,9 @@ import asyncio
 
 import pytest
 from textual.app import App
-from textual.widgets import Button, DataTable, Checkbox, Input, Static
+from textual.widgets import Button, Checkbox, Input, Static
+
+from msp_tui.widgets.paged_table import PagedTable
 
 from msp_tui.core.enums import MemberStatus
 from msp_tui.core.services import policies as pol
@@ -42,8 +44,8 @@ def editor_app(db, admin, c):
 
 
 async def open_form(pilot, type_: int) -> PolicyFormScreen:
-    table = pilot.app.screen.query_one(DataTable)
-    table.move_cursor(row=type_)
+    table = pilot.app.screen.query_one(PagedTable)
+    table.cursor = type_
     await pilot.press("enter")
     await pilot.pause()
     assert isinstance(pilot.app.screen, PolicyFormScreen)
@@ -61,9 +63,10 @@ def test_editor_lists_every_policy_with_state(setup):
         app = editor_app(db, admin, c)
         async with app.run_test(size=(120, 36), notifications=True) as pilot:
             await settle(pilot)
-            table = app.screen.query_one(DataTable)
-            assert table.row_count == 17
-            assert str(table.get_cell("14", "state")) == "on" and str(table.get_cell("0", "state")) == "off"
+            table = app.screen.query_one(PagedTable)
+            assert len(table.rows) == 17
+            by_type = {int(p.type): p for p in table.rows}
+            assert by_type[14].enabled and not by_type[0].enabled
     asyncio.run(go())
 
 
@@ -105,7 +108,8 @@ def test_bounds_enforced_as_you_type_then_saved(setup):
             await pilot.press("ctrl+s")
             await settle(pilot)
             assert isinstance(app.screen, PolicyEditorScreen)
-            assert str(app.screen.query_one(DataTable).get_cell("1", "options")).startswith("minLength 16")
+            row = next(p for p in app.screen.query_one(PagedTable).rows if int(p.type) == 1)
+            assert row.summary.startswith("minLength 16")
         assert [n.message for n in app._notifications] == ["Master password requirements: off → on; minLength 12 → 16"]
         assert pol.list_policies(db, admin, c.id).by_type(1).options["min_length"] == 16
     asyncio.run(go())

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 from textual.app import App
-from textual.widgets import Checkbox, DataTable, Input
+from textual.widgets import Checkbox, Input
+
+from msp_tui.widgets.paged_table import PagedTable
 
 from msp_tui.core.services import policies as pol
 from msp_tui.screens.drift import DriftScreen
@@ -48,7 +50,7 @@ def test_policy_editor_snapshot(snap_compare, sqlite_db):
 
     async def run_before(pilot):
         await settle(pilot)
-        pilot.app.screen.query_one(DataTable).move_cursor(row=9)
+        pilot.app.screen.query_one(PagedTable).cursor = 9
         await pilot.pause()
 
     assert snap_compare(Harness(lambda: PolicyEditorScreen(sqlite_db, admin, a.id)), terminal_size=SIZE,
@@ -61,7 +63,7 @@ def test_policy_form_with_inline_errors_snapshot(snap_compare, sqlite_db):
 
     async def run_before(pilot):
         await settle(pilot)
-        pilot.app.screen.query_one(DataTable).move_cursor(row=9)
+        pilot.app.screen.query_one(PagedTable).cursor = 9
         await pilot.press("enter")
         await pilot.pause()
         form = pilot.app.screen

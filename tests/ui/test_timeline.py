@@ -257,6 +257,6 @@ def test_database_text_is_shown_inert():
                    detail={"name": "[link=http://x]y[/link]"})
     values = cell_values(row, utc=True, show_type=False, columns=layout(120))
     assert values["client"] == "[red]Evil?[2J Corp"
-    assert values["who"] == "[b]Mallory[/b] <m@x.example>"
+    assert values["who"] == "[b]Mallory[/b]"  # the name; the email is in the event's detail
     assert "[link=http://x]y[/link]" in values["what"]
     assert values["device"] == "term?"

@@ -3,6 +3,8 @@ keys to health, billing, staff and the drift report."""
 
 from __future__ import annotations
 
+import dataclasses
+
 from rich.text import Text
 from textual import on
 from textual.app import ComposeResult
@@ -43,7 +45,7 @@ CLIENT_COLUMNS = [
     Column("remaining", "Left", 6, lambda c: str(c.remaining), align="right", sortable=True, min_width=4,
            priority=1),
     Column("status", "Status", 7, lambda c: c.status.name.capitalize(), priority=4),
-    Column("flags", "Flags", 0, _flags, ratio=2, min_width=12, priority=1),
+    Column("flags", "Flags", 0, _flags, ratio=2, min_width=17, priority=1),
 ]
 SORT_KEYS = {"1": "name", "2": "plan", "3": "seats", "4": "used", "5": "remaining"}
 
@@ -97,7 +99,7 @@ class ClientsScreen(ListScreen, MspScreen):
         yield from self.compose_header()
         yield Static("", id="failover", classes="banner")
         yield from self.compose_filter("part of a client's name (esc clears)")
-        columns = [*CLIENT_COLUMNS[:-1], Column("flags", "Flags", 0, self._flags_of, ratio=2)]
+        columns = [*CLIENT_COLUMNS[:-1], dataclasses.replace(CLIENT_COLUMNS[-1], value=self._flags_of)]
         yield PagedTable(columns=columns, fetch=self._fetcher(), row_key=lambda c: c.id,
                          empty_text=EMPTY, sort_key=self.sort, on_loaded=self._update_status, id="clients")
         yield Static("", id="status-line", classes="status-line")

@@ -101,7 +101,7 @@ class MembersScreen(ListScreen):
         yield Static(Text("Members", style="bold"), id="m-title")
         yield from self.compose_filter("part of an email, name, role, status or group (esc clears)")
         yield PagedTable(columns=MEMBER_COLUMNS, fetch=lambda *_: None, row_key=lambda m: m.id,
-                         empty_text="No members yet: press n to invite.", open_label="Role", id="m-table")
+                         empty_text="No members yet: press n to invite.", id="m-table")
         yield Static("", id="m-why")
         yield KeyBar()
 

@@ -14,14 +14,16 @@ from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical, VerticalScroll
-from textual.screen import ModalScreen, Screen
+from textual.screen import ModalScreen
 from textual.validation import Integer
-from textual.widgets import Button, Checkbox, DataTable, Input, Label, Select, Static
+from textual.widgets import Button, Checkbox, Input, Label, Select, Static
 
 from msp_tui.core import policies as catalogue
 from msp_tui.core.errors import MspError, StaleEdit
 from msp_tui.core.services import policies as svc
+from msp_tui.screens.base import ListScreen
 from msp_tui.widgets.keybar import KeyBar
+from msp_tui.widgets.paged_table import Column, PagedTable
 from msp_tui.widgets.threads import deliver
 
 CHOICE_LABELS = {"lock": "Lock", "logOut": "Log out", "password": "Password", "passphrase": "Passphrase"}
@@ -31,59 +33,65 @@ def _cell(value: str, style: str = "") -> Text:
     return Text(value, style=style)
 
 
-class PolicyEditorScreen(Screen):
-    """Every policy of one client with its state; enter edits, space turns on or off."""
+def _state(p: svc.PolicyView) -> Text:
+    return _cell("on", "bold green") if p.enabled else _cell("off", "dim")
+
+
+def _template_state(p: svc.PolicyView) -> Text:
+    return {"matches": _cell("matches", "green"), "differs": _cell("differs", "bold yellow"),
+            "accepted": _cell("accepted", "cyan")}.get(p.template_state or "", _cell(""))
+
+
+POLICY_COLUMNS = [
+    Column("type", "#", 3, lambda p: str(int(p.type)), align="right", priority=4),
+    Column("name", "Policy", 0, lambda p: p.name, ratio=3, min_width=30, priority=0),
+    Column("state", "State", 5, _state, priority=1),
+    Column("options", "Options", 0, lambda p: p.summary if p.enabled else "", ratio=2, min_width=12, priority=2),
+    Column("needs", "Needs", 10, lambda p: "Single org" if p.requires_single_org else "", priority=3),
+    Column("template", "Template", 9, _template_state, min_width=8, priority=3),
+]
+
+
+class PolicyEditorScreen(ListScreen):
+    """Every policy of one client with its state; enter edits, o turns on or off."""
 
     DEFAULT_CSS = """
     PolicyEditorScreen { layout: vertical; }
     PolicyEditorScreen #title { height: 1; padding: 0 1; text-style: bold; }
     PolicyEditorScreen #status { height: auto; padding: 0 1; color: $text-muted; }
-    PolicyEditorScreen DataTable { height: 1fr; }
+    PolicyEditorScreen PagedTable { height: 1fr; }
     """
+    ROWS_NAME = "policies"
     BINDINGS = [
-        Binding("enter", "edit", "Edit", id="policies.edit", priority=True),
-        Binding("space", "toggle", "On/off", id="policies.toggle"),
-        Binding("r", "reload", "Reload", id="policies.reload"),
-        Binding("escape", "back", "Back", id="policies.back"),
-        Binding("j", "cursor_down", "Down", show=False),
-        Binding("k", "cursor_up", "Up", show=False),
-        Binding("g", "first", "First", show=False),
-        Binding("G", "last", "Last", show=False),
+        # space marks on every list; nothing here acts on several policies, so on/off is o.
+        Binding("o", "toggle", "On/off", id="policies.toggle"),
+        Binding("r", "reload", "Reload", show=False, id="policies.reload"),  # ctrl+r as on every list
     ]
 
     def __init__(self, db, actor, client_id: uuid.UUID, **kwargs) -> None:
         super().__init__(**kwargs)
         self.db, self.actor, self.client_id = db, actor, client_id
         self.view: svc.ClientPolicies | None = None
-        self.narrow = False
 
     def compose(self) -> ComposeResult:
         yield Static("Policies", id="title")
-        yield DataTable(id="policies", cursor_type="row", zebra_stripes=True)
+        yield from self.compose_filter("part of a policy's name or options (esc clears)")
+        yield PagedTable(columns=POLICY_COLUMNS, row_key=lambda p: int(p.type), empty_text="Loading…",
+                         open_label="Edit", markable=False, id="policies")
         yield Static("", id="status")
         yield KeyBar()
 
+    @property
+    def table(self) -> PagedTable:
+        return self.query_one(PagedTable)
+
     def on_mount(self) -> None:
-        table = self.query_one(DataTable)
-        width = self.app.size.width
-        self.narrow = width < 100
-        fixed = 3 + 5 + 9 + (0 if self.narrow else 10)
-        free = max(30, width - fixed - 2 * (5 if self.narrow else 6) - 2)
-        name_w = min(42, free * 11 // 20)
-        table.add_column("#", key="type", width=3)
-        table.add_column("Policy", key="name", width=name_w)
-        table.add_column("State", key="state", width=5)
-        table.add_column("Options", key="options", width=free - name_w)
-        if not self.narrow:
-            table.add_column("Needs", key="needs", width=10)
-        table.add_column("Template", key="template", width=9)
-        table.border_title = "Policies"
+        self.table.focus()
         self.action_reload()
 
     # --- loading ----------------------------------------------------------------------------
 
     def action_reload(self) -> None:
-        self.query_one(DataTable).loading = True
         self._load()
 
     @work(thread=True, exclusive=True, group="policies-load", exit_on_error=False)
@@ -96,33 +104,23 @@ class PolicyEditorScreen(Screen):
         deliver(self, self._show, view)
 
     def _failed(self, message: str) -> None:
-        self.query_one(DataTable).loading = False
+        self.table.show_rows([], error=message)
         self.query_one("#status", Static).update(Text(message, style="bold red"))
 
     def _show(self, view: svc.ClientPolicies) -> None:
         self.view = view
-        table = self.query_one(DataTable)
-        row = table.cursor_row
-        table.clear()
-        for p in view.policies:
-            state = _cell("on", "bold green") if p.enabled else _cell("off", "dim")
-            tmpl = {"matches": _cell("matches", "green"), "differs": _cell("differs", "bold yellow"),
-                    "accepted": _cell("accepted", "cyan")}.get(p.template_state or "", _cell(""))
-            cells = [_cell(str(int(p.type))), _cell(p.name), state, _cell(p.summary if p.enabled else "")]
-            if not self.narrow:
-                cells.append(_cell("Single org" if p.requires_single_org else ""))
-            table.add_row(*cells, tmpl, key=str(int(p.type)))
-        table.loading = False
-        table.move_cursor(row=min(max(row, 0), len(view.policies) - 1))
+        table = self.table
+        table.empty_text = "No policies."
+        table.show_rows(view.policies)
         title = Text.assemble(("Policies · ", "bold"), (view.client_name, "bold"),
                               (f" · {view.plan.label}", ""),
                               (f" · template {view.template}" if view.template else "", "dim"))
-        self.query_one("#title", Static).update(title)
         on_count = sum(1 for p in view.policies if p.enabled)
-        table.border_title = f"Policies ({on_count} of {len(view.policies)} on)"
+        title.append(f" · {on_count} of {len(view.policies)} on", style="")
+        self.query_one("#title", Static).update(title)
         status = self.query_one("#status", Static)
         if view.can_edit:
-            status.update(Text("enter edits a policy's options · space turns it on or off", style="dim"))
+            status.update(Text("enter edits a policy's options · o turns it on or off", style="dim"))
         else:
             status.update(Text(f"Read only: {view.reason}", style="yellow"))
         self.refresh_bindings()
@@ -132,35 +130,12 @@ class PolicyEditorScreen(Screen):
     def check_action(self, action: str, parameters: tuple) -> bool | None:
         if action in ("edit", "toggle") and (self.view is None or not self.view.can_edit):
             return None  # shown greyed out; the status line says why
-        return True
+        return super().check_action(action, parameters)
 
     def _current(self) -> svc.PolicyView | None:
-        if self.view is None:
-            return None
-        table = self.query_one(DataTable)
-        if table.row_count == 0:
-            return None
-        return self.view.policies[table.cursor_row]
+        return self.table.current_row if self.view is not None else None
 
-    def action_cursor_down(self) -> None:
-        self.query_one(DataTable).action_cursor_down()
-
-    def action_cursor_up(self) -> None:
-        self.query_one(DataTable).action_cursor_up()
-
-    def action_first(self) -> None:
-        self.query_one(DataTable).move_cursor(row=0)
-
-    def action_last(self) -> None:
-        table = self.query_one(DataTable)
-        table.move_cursor(row=table.row_count - 1)
-
-    def action_back(self) -> None:
-        self.dismiss()
-
-    @on(DataTable.RowSelected)
-    def _selected(self, event: DataTable.RowSelected) -> None:
-        event.stop()
+    def open_row(self, row: svc.PolicyView) -> None:
         self.action_edit()
 
     def action_edit(self) -> None:

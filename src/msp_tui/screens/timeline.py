@@ -9,7 +9,6 @@ from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.message import Message
-from textual.screen import Screen
 from textual.timer import Timer
 from textual.widgets import Static
 
@@ -18,6 +17,7 @@ from msp_tui.core.db import Database
 from msp_tui.core.errors import MspError
 from msp_tui.core.events import PAGE_SIZE, EventFilter, EventRow, EventScope
 from msp_tui.core.services import timeline
+from msp_tui.screens.base import ListScreen
 from msp_tui.widgets.timeline_dialogs import (FilterChoice, TimelineEventDialog, TimelineExportDialog,
                                               TimelineFilterDialog, TimelineHelpDialog, range_summary)
 from msp_tui.widgets.timeline_table import TimelineTable
@@ -30,7 +30,7 @@ FOLLOW_INTERVAL = 0.8
 TIMELINE_PAGE = max(PAGE_SIZE, 100)
 
 
-class TimelineScreen(Screen):
+class TimelineScreen(ListScreen):
     """Provider events and every client's events together, newest first."""
 
     DEFAULT_CSS = """
@@ -47,7 +47,7 @@ class TimelineScreen(Screen):
         Binding("u", "utc", "UTC", id="timeline.utc"),
         Binding("t", "types", "Type no.", show=False, id="timeline.types"),
         Binding("d", "detail", "Detail", show=False, id="timeline.detail"),
-        Binding("r", "reload", "Reload", show=False, id="timeline.reload"),
+        Binding("r", "reload", "Reload", show=False, id="timeline.reload"),  # ctrl+r as on every list
         Binding("c", "only_client", "This client", show=False, id="timeline.only_client"),
         Binding("p", "only_person", "This person", show=False, id="timeline.only_person"),
         Binding("1", "preset('1h')", "Last hour", show=False),
@@ -70,7 +70,7 @@ class TimelineScreen(Screen):
         ("u", "Times in UTC or local"),
         ("t", "Show the type number before each message"),
         ("x", "Export every event of this filter to CSV or JSON lines"),
-        ("r", "Reload the newest events"),
+        ("ctrl+r r", "Reload the newest events"),
         ("esc", "Back"),
     ]
 
@@ -112,6 +112,10 @@ class TimelineScreen(Screen):
     @property
     def table(self) -> TimelineTable:
         return self.query_one(TimelineTable)
+
+    @property
+    def list_table(self) -> TimelineTable:
+        return self.table
 
     def on_mount(self) -> None:
         self.table.focus()
@@ -318,6 +322,7 @@ class TimelineScreen(Screen):
         self.app.push_screen(TimelineHelpDialog(self.HELP))
 
     def action_reload(self) -> None:
+        self.table.remember_place()
         self.load_first()
 
     def action_utc(self) -> None:

@@ -7,10 +7,10 @@ highlighted event and its place on screen unless the person is at the very top, 
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import replace as dataclass_replace
 from datetime import UTC, datetime
 
-from rich.cells import set_cell_size
+from rich.cells import cell_len, set_cell_size
 from rich.segment import Segment
 from rich.style import Style
 from textual.binding import Binding
@@ -21,6 +21,7 @@ from textual.strip import Strip
 
 from msp_tui.core.event_text import describe
 from msp_tui.core.events import EventRow
+from msp_tui.widgets.paged_table import LIST_KEYS, NOT_MARKABLE, Column, fit_columns
 
 #: Ask for the next page when the cursor is this close to the last loaded row.
 NEAR_END = 25
@@ -33,30 +34,27 @@ def inert(value: object) -> str:
     return "".join(ch if ch >= " " and ch != "\x7f" else "?" for ch in str(value))
 
 
-@dataclass(frozen=True)
-class Column:
-    key: str
-    label: str
-    width: int  # 0 = takes what is left
+#: What happened identifies the row and stays readable; address and device drop first, then Who.
+TIMELINE_COLUMNS = [
+    Column("time", "Time", 19, min_width=11, priority=1),
+    Column("client", "Client", 22, min_width=12, priority=2),
+    Column("who", "Who", 24, min_width=14, priority=3),
+    Column("what", "What", 0, min_width=40, priority=0),
+    Column("device", "Device", 8, priority=5),
+    Column("address", "Address", 15, priority=4),
+]
 
 
 def layout(width: int) -> list[Column]:
-    """The columns that fit; on narrower terminals device and address share one column, then drop."""
-    if width >= 150:
-        return [Column("time", "Time", 19), Column("client", "Client", 22), Column("who", "Who", 34),
-                Column("what", "What", 0), Column("device", "Device", 8), Column("address", "Address", 15)]
-    if width >= 110:
-        return [Column("time", "Time", 14), Column("client", "Client", 16), Column("who", "Who", 28),
-                Column("what", "What", 0), Column("from", "Device, address", 22)]
-    return [Column("time", "Time", 11), Column("client", "Client", 13), Column("who", "Who", 16),
-            Column("what", "What", 0)]
+    """The columns that fit at this width, each with its width (the one column spec, `fit_columns`)."""
+    return [dataclass_replace(c, width=w) for c, w in fit_columns(TIMELINE_COLUMNS, width)]
 
 
 def time_text(row: EventRow, utc: bool, width: int) -> str:
     when = row.date.replace(tzinfo=UTC)
     if not utc:
         when = when.astimezone()
-    fmt = {11: "%m-%d %H:%M", 14: "%m-%d %H:%M:%S"}.get(width, "%Y-%m-%d %H:%M:%S")
+    fmt = "%Y-%m-%d %H:%M:%S" if width >= 19 else "%m-%d %H:%M:%S" if width >= 14 else "%m-%d %H:%M"
     return when.strftime(fmt)
 
 
@@ -70,9 +68,10 @@ def cell_values(row: EventRow, *, utc: bool, show_type: bool, columns: list[Colu
     what = describe(row.type, row.detail)
     if show_type:
         what = f"{row.type} {what}"
-    narrow = columns[0].width == 11
-    who = (row.actor_name or row.actor_email or "system") if narrow else who_text(row)
-    return {"time": time_text(row, utc, columns[0].width), "client": inert(row.client_name or "(provider)"),
+    who_width = next((c.width for c in columns if c.key == "who"), 0)
+    who = (row.actor_name or row.actor_email or "system") if who_width < 30 else who_text(row)
+    time_width = next((c.width for c in columns if c.key == "time"), 11)
+    return {"time": time_text(row, utc, time_width), "client": inert(row.client_name or "(provider)"),
             "who": inert(who), "what": inert(what), "device": inert(row.device or ""),
             "address": inert(row.ip_address or ""),
             "from": inert(" ".join(x for x in (row.device, row.ip_address) if x))}
@@ -85,15 +84,8 @@ class TimelineTable(ScrollView, can_focus=True):
     TimelineTable { height: 1fr; overflow-x: hidden; scrollbar-size-vertical: 0; }
     """
 
-    BINDINGS = [
-        Binding("up,k", "cursor(-1)", "Up", show=False),
-        Binding("down,j", "cursor(1)", "Down", show=False),
-        Binding("pageup", "page(-1)", "Page up", show=False),
-        Binding("pagedown", "page(1)", "Page down", show=False),
-        Binding("home,g", "first", "First", show=False),
-        Binding("end,G", "last", "Last loaded", show=False),
-        Binding("enter", "select", "Open", show=True),
-    ]
+    # The keys of every list; space says plainly that nothing here is marked.
+    BINDINGS = [*LIST_KEYS, Binding("space", "toggle_mark", "Mark", show=False)]
 
     class Highlighted(Message):
         def __init__(self, row: EventRow | None) -> None:
@@ -122,8 +114,14 @@ class TimelineTable(ScrollView, can_focus=True):
         #: arriving redraws what changed only. Events never change, so nothing invalidates them.
         self._line_cache: dict[tuple, Strip] = {}
         self._drawn_cursor: int | None = None
+        self._keep_id: int | None = None
 
     # --- data -----------------------------------------------------------------------------
+
+    def remember_place(self) -> None:
+        """The next `set_rows` puts the cursor back on the highlighted event if it is still there
+        (ctrl+r keeps the place, as on every list)."""
+        self._keep_id = self.current.id if self.current is not None else None
 
     def set_rows(self, rows: list[EventRow]) -> None:
         if len(self._line_cache) > 2000:
@@ -134,6 +132,10 @@ class TimelineTable(ScrollView, can_focus=True):
         self.unseen = 0
         self.scroll_to(y=0, animate=False)
         self._resize()
+        keep, self._keep_id = self._keep_id, None
+        if keep is not None and keep in self.ids:
+            self._move_to(next(i for i, r in enumerate(self.rows) if r.id == keep))
+            return
         self._highlight()
 
     def append(self, rows: list[EventRow]) -> None:
@@ -227,11 +229,23 @@ class TimelineTable(ScrollView, can_focus=True):
     def _highlight(self) -> None:
         self.post_message(self.Highlighted(self.current))
 
-    def action_cursor(self, delta: int) -> None:
-        self._move_to(self.cursor + delta)
+    def action_cursor_down(self) -> None:
+        self._move_to(self.cursor + 1)
 
-    def action_page(self, direction: int) -> None:
-        self._move_to(self.cursor + direction * self._body_height)
+    def action_cursor_up(self) -> None:
+        self._move_to(self.cursor - 1)
+
+    def action_page_down(self) -> None:
+        self._move_to(self.cursor + self._body_height)
+
+    def action_page_up(self) -> None:
+        self._move_to(self.cursor - self._body_height)
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        return action != "toggle_mark"
+
+    def refusal_for(self, action: str):
+        return NOT_MARKABLE if action == "toggle_mark" else None
 
     def action_first(self) -> None:
         self._move_to(0)
@@ -239,7 +253,7 @@ class TimelineTable(ScrollView, can_focus=True):
     def action_last(self) -> None:
         self._move_to(len(self.rows) - 1)
 
-    def action_select(self) -> None:
+    def action_open(self) -> None:
         if self.current is not None:
             self.post_message(self.Selected(self.current))
 
@@ -262,7 +276,8 @@ class TimelineTable(ScrollView, can_focus=True):
         segments = []
         for i, col in enumerate(columns):
             w = col.width or flex
-            text = set_cell_size(values.get(col.key, ""), w)
+            value = values.get(col.key, "")
+            text = set_cell_size(value, w) if cell_len(value) <= w else set_cell_size(value, w - 1) + "…"
             seg_style = dim if (dim is not None and col.key in ("time", "device", "address", "from")) else style
             segments.append(Segment(text, seg_style))
             if i < len(columns) - 1:
