@@ -22,9 +22,13 @@ from msp_tui.widgets.text import inert_str, plain
 
 
 def _text(value: str | Text) -> Text:
+    """A message made inert line by line: its line breaks break lines (they are ours), any other
+    control character shows as an escape."""
     if isinstance(value, Text):
-        return value if inert_str(value.plain) == value.plain else plain(value.plain, str(value.style))
-    return plain(value)
+        if all(inert_str(line) == line for line in value.plain.split("\n")):
+            return value
+        value = value.plain
+    return Text("\n").join(plain(line) for line in value.split("\n"))
 
 
 class ConfirmModal(ModalScreen[bool]):

@@ -174,6 +174,7 @@ class PolicyFormScreen(ModalScreen[bool]):
     PolicyFormScreen .row Label { width: 26; padding: 0 1 0 0; }
     PolicyFormScreen .row Input, PolicyFormScreen .row Select { width: 1fr; }
     PolicyFormScreen .row Checkbox { width: auto; }
+    PolicyFormScreen .row Checkbox.yes-no { width: 5; }  /* Textual pads even no label by 2, then measures 3: ▐X… */
     PolicyFormScreen .hint { color: $text-muted; padding: 0 0 0 1; width: 12; }
     PolicyFormScreen #description { color: $text-muted; padding: 0 0 1 0; }
     PolicyFormScreen #errors { color: $error; height: auto; padding: 1 0 0 0; }
@@ -216,7 +217,7 @@ class PolicyFormScreen(ModalScreen[bool]):
         with Horizontal(classes="row"):
             yield Label(f.label)
             if f.kind == "bool":
-                yield Checkbox("", value=bool(value), id=f"opt-{f.key}", compact=True)
+                yield Checkbox("", value=bool(value), id=f"opt-{f.key}", compact=True, classes="yes-no")
             elif f.kind == "choice":
                 options = [(CHOICE_LABELS.get(c, c), c) for c in f.choices]
                 yield Select(options, value=value if value in f.choices else Select.NULL,

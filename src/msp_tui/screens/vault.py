@@ -462,6 +462,11 @@ class _SavingModal(ModalScreen):
             return
         deliver(self, self.dismiss, result)
 
+    @on(Input.Changed)
+    def _input_changed(self) -> None:
+        """Core's message is about what was submitted: it goes once the input changes."""
+        self.query_one(".form-status", Static).update("")
+
     def action_cancel(self) -> None:
         self.dismiss(None)
 

@@ -24,7 +24,8 @@ from msp_tui.widgets.threads import deliver
 DIALOG_CSS = form_dialog_css("MemberDialog", 84) + """
 MemberDialog #flags { height: auto; }
 MemberDialog .no-flags #flags, MemberDialog .no-flags #flags-label { display: none; }
-MemberDialog Checkbox { width: 100%; padding: 0; border: none; height: 1; }
+MemberDialog Checkbox { width: 100%; padding: 0; height: 1; }
+MemberDialog Checkbox:focus > .toggle--label { background: $block-cursor-background; color: $block-cursor-foreground; }
 """
 
 
@@ -37,6 +38,20 @@ class MemberDialog(ModalScreen):
         """The Custom flags show only while the Custom role is chosen."""
         custom = event.pressed is not None and event.pressed.id == "role-custom"
         self.query_one(VerticalScroll).set_class(not custom, "no-flags")
+
+    def on_mount(self) -> None:
+        # Textual highlights the first role; start on the one chosen (the member's own), so enter
+        # or a move starts from where the person is.
+        picker = self.query_one("#m-role", RadioSet)
+        if picker.pressed_index >= 0:
+            picker._selected = picker.pressed_index
+
+    @on(Input.Changed)
+    @on(RadioSet.Changed)
+    @on(Checkbox.Changed)
+    def _input_changed(self) -> None:
+        """An error is about what was submitted: it goes once the input changes."""
+        self.show_error("")
 
     def action_cancel(self) -> None:
         self.dismiss(None)
@@ -71,7 +86,9 @@ def role_picker(panel: MemberPanel, current: MemberRole, flags: frozenset[str]) 
     yield Label("Custom permissions", classes="field", id="flags-label")
     with Vertical(id="flags"):
         for key, line in CUSTOM_FLAGS.items():
-            yield Checkbox(line, value=key in flags, id=f"flag-{key}", disabled=key not in panel.grantable_flags)
+            # compact: a focused full-size checkbox draws a tall border, which in one line hides it all
+            yield Checkbox(line, value=key in flags, id=f"flag-{key}", disabled=key not in panel.grantable_flags,
+                           compact=True)
 
 
 def picked_role(screen: ModalScreen) -> tuple[MemberRole | None, frozenset[str]]:

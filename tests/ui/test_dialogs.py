@@ -1,0 +1,143 @@
+"""Dialogs as a person reads them at 80x24 (issue 14): line breaks not escapes, the member's own
+role highlighted, checkbox labels whole, errors gone once the input changed."""
+
+from __future__ import annotations
+
+import pytest
+from textual.app import App
+from textual.widgets import Checkbox, Input, RadioSet, Static
+
+from msp_tui.core.enums import MemberRole
+from msp_tui.core.services import clients, member_actions
+from msp_tui.screens.confirm import ConfirmModal
+from msp_tui.screens.staff import fingerprint_message
+from msp_tui.widgets.member_dialogs import MemberInviteDialog, MemberRoleDialog
+from tests.conftest import make_provider
+from tests.ui.frame_support import settle, sync
+
+SIZE = (80, 24)
+
+
+class Harness(App):
+    def __init__(self, make) -> None:
+        super().__init__()
+        self.make = make
+
+    def on_mount(self) -> None:
+        self.push_screen(self.make())
+
+
+def screen_lines(app) -> list[str]:
+    """The terminal's lines as a person sees them."""
+    return [strip.text for strip in app.screen._compositor.render_strips()]
+
+
+@pytest.fixture
+def panel(sqlite_db):
+    admin = make_provider(sqlite_db)
+    c = clients.create_client(sqlite_db, admin, name="Contoso", plan="enterprise-monthly", seats=4,
+                              owner_email="owner@contoso.example")
+    return member_actions.load(sqlite_db, admin, c.id)
+
+
+@sync
+async def test_confirm_dialog_breaks_lines_instead_of_showing_escapes():
+    message = fingerprint_message([("ana@contoso.example", "apple banana cherry")])
+    app = Harness(lambda: ConfirmModal("Confirm staff", message))
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.pause()
+        text = "\n".join(screen_lines(app))
+        assert "\\x0a" not in text
+        assert any(line.strip(" │").startswith("apple banana cherry") for line in screen_lines(app))
+
+
+@sync
+async def test_role_dialog_starts_on_the_members_role(panel):
+    for role in (MemberRole.USER, MemberRole.ADMIN, MemberRole.CUSTOM):
+        app = Harness(lambda: MemberRoleDialog(panel, "ana@contoso.example", role, frozenset(), lambda *a: "ok"))
+        async with app.run_test(size=SIZE) as pilot:
+            await pilot.pause()
+            picker = app.screen.query_one(RadioSet)
+            assert app.screen.focused is picker
+            assert picker._selected == picker.pressed_index  # the highlight is on the member's role
+            await pilot.press("enter")  # enter on the highlight keeps the role
+            assert picker.pressed_button.id == f"role-{role.name.lower()}"
+
+
+@sync
+async def test_focused_custom_permission_checkbox_shows_its_label(panel):
+    app = Harness(lambda: MemberRoleDialog(panel, "ana@contoso.example", MemberRole.CUSTOM, frozenset(),
+                                           lambda *a: "ok"))
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.pause()
+        box = app.screen.query(Checkbox).first()
+        box.focus()
+        await pilot.pause()
+        assert app.screen.focused is box
+        line = screen_lines(app)[box.region.y]
+        assert str(box.label)[:20] in line
+
+
+@sync
+async def test_member_invite_error_goes_when_the_emails_change(panel):
+    app = Harness(lambda: MemberInviteDialog(panel, lambda *a: "ok"))
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.pause()
+        await pilot.press("enter")  # nothing typed
+        await pilot.pause()
+        error = app.screen.query_one("#m-error", Static)
+        assert "Type at least one email" in str(error.content)
+        await pilot.press("a")
+        await pilot.pause()
+        assert str(error.content) == ""
+
+
+def test_policy_editor_checkbox_labels_are_whole(sqlite_db):
+    from tests.core._policy_support import client
+    from tests.ui.test_policies_editor import editor_app, open_form, settle as settle_editor
+
+    admin = make_provider(sqlite_db)
+    c = client(sqlite_db, admin, "Contoso")
+
+    @sync
+    async def run():
+        app = editor_app(sqlite_db, admin, c)
+        async with app.run_test(size=SIZE) as pilot:
+            await settle_editor(pilot)
+            await open_form(pilot, 1)  # master password requirements: five yes/no options
+            await settle_editor(pilot)
+            lines = screen_lines(app)
+            shown = [line for line in lines if "Require upper" in line or "Enforce on login" in line]
+            assert len(shown) == 2
+            assert all("▐X▌" in line or "▐ ▌" in line for line in shown), shown
+            assert not any("▐X…" in line for line in lines)
+
+    run()
+
+
+def test_vault_form_error_goes_when_the_input_changes(sqlite_db):
+    from msp_tui.screens.vault import ItemForm
+    from tests.core.test_vault_support import make_client
+    from tests.ui.test_vault_support import Harness as VaultHarness
+
+    admin = make_provider(sqlite_db)
+    c = make_client(sqlite_db, admin)
+
+    @sync
+    async def run():
+        app = VaultHarness(sqlite_db, admin, c.organization_id)
+        async with app.run_test(size=SIZE) as pilot:
+            await settle(pilot)
+            await pilot.press("n")
+            await settle(pilot)
+            assert isinstance(app.screen, ItemForm)
+            await pilot.press("ctrl+s")  # no name: core refuses
+            await settle(pilot)
+            status = app.screen.query_one(".form-status", Static)
+            assert str(status.content) not in ("", "Saving…")
+            app.screen.query_one("#form-name", Input).focus()
+            await pilot.press("P")
+            await pilot.pause()
+            assert str(status.content) == ""
+
+    run()
