@@ -39,8 +39,24 @@ SECRET = "My secret bank"
 # --- the reference: the plain way, one EventRow at a time -----------------------------------------
 
 
+def _shown(ch: str, keep: str) -> str:
+    """A control character as the exports write it (issue 15, attack 10): `\\u001b`, or kept."""
+    code = ord(ch)
+    controls = (code < 0x20 or 0x7f <= code <= 0x9f or ch in "\u061c\u200e\u200f"
+                or 0x202a <= code <= 0x202e or 0x2066 <= code <= 0x2069)
+    return f"\\u{code:04x}" if controls and ch not in keep else ch
+
+
 def _neutral(text: str) -> str:
+    text = "".join(_shown(ch, "\t\n") for ch in text)
     return "'" + text if text.startswith(FORMULA_STARTS) else text
+
+
+def _json_line(value: dict) -> str:
+    """json.dumps, with DEL, C1 and bidi controls and the line separators escaped as well."""
+    text = json.dumps(value, ensure_ascii=False)  # C0 is escaped by json.dumps already
+    c0 = "".join(map(chr, range(0x20)))
+    return "".join(f"\\u{ord(ch):04x}" if ch in "\u2028\u2029" else _shown(ch, c0) for ch in text)
 
 
 def reference_csv(db, scope, flt) -> str:
@@ -62,13 +78,13 @@ def reference_jsonl(db, scope, flt) -> str:
     lines = []
     with db.read() as s:
         for r in map(timeline.shown, events.iterate(s, scope, flt)):
-            lines.append(json.dumps({
+            lines.append(_json_line({
                 "id": str(r.id), "date": r.date.isoformat(timespec="microseconds") + "Z", "type": r.type,
                 "type_name": type_name(r.type), "message": describe(r.type, r.detail), "client": r.client_name,
                 "client_id": str(r.organization_id) if r.organization_id else None, "actor_name": r.actor_name,
                 "actor_email": r.actor_email,
                 "actor_id": str(r.acting_account_id) if r.acting_account_id else None,
-                "device": r.device, "ip": r.ip_address}, ensure_ascii=False) + "\n")
+                "device": r.device, "ip": r.ip_address}) + "\n")
     return "".join(lines)
 
 

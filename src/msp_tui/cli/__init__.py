@@ -78,9 +78,11 @@ def error_text(exc: MspError) -> str:
     """The one line a refusal, bad input or failed sign-in prints on stderr."""
     from msp_tui.core.errors import Refused
 
+    from msp_tui.cli.output import inert  # names from the database reach the terminal as text only
+
     if isinstance(exc, Refused):
-        return f"refused by rule {exc.rule}: {exc.message}"
-    return f"error: {exc.message}"
+        return inert(f"refused by rule {exc.rule}: {exc.message}")
+    return inert(f"error: {exc.message}")
 
 
 def _hang_up(signum, _frame) -> None:

@@ -20,7 +20,7 @@ from decimal import Decimal
 
 import click
 
-from msp_tui.core.cells import FORMULA_STARTS, neutral  # noqa: F401  (the CLI's cells use core's rule)
+from msp_tui.core.cells import FORMULA_STARTS, json_safe, neutral, text_cell  # noqa: F401  (core's rules)
 from msp_tui.core.clock import iso
 FORMATS = ("table", "json", "csv", "jsonl")
 
@@ -55,7 +55,12 @@ def safe_cell(value) -> str:
         text = "true" if value else "false"
     else:
         text = str(value)
-    return neutral(text)
+    return text_cell(text)
+
+
+def _json(value, **kw) -> str:
+    """JSON with every control character escaped (C1 and bidi too): valid, and the exact value."""
+    return json_safe(json.dumps(value, ensure_ascii=False, **kw))
 
 
 def inert(text: str) -> str:
@@ -71,7 +76,7 @@ def _table_text(value) -> str:
     if value is None:
         return ""
     if isinstance(value, list):
-        return "; ".join(str(v) for v in value)
+        return inert("; ".join(str(v) for v in value))
     if isinstance(value, bool):
         return "yes" if value else "no"
     return inert(str(value))
@@ -93,12 +98,12 @@ def emit(fmt: str, rows: Iterable[dict], columns: Sequence[str]) -> None:
         empty = True
         for r in rows:
             out.write("\n  " if empty else ",\n  ")
-            out.write(json.dumps({k: plain(r.get(k)) for k in columns}, ensure_ascii=False))
+            out.write(_json({k: plain(r.get(k)) for k in columns}))
             empty = False
         out.write("]\n" if empty else "\n]\n")
     elif fmt == "jsonl":
         for r in rows:
-            out.write(json.dumps({k: plain(r.get(k)) for k in columns}, ensure_ascii=False) + "\n")
+            out.write(_json({k: plain(r.get(k)) for k in columns}) + "\n")
     elif fmt == "csv":
         w = csv.writer(out, lineterminator="\n")
         w.writerow(columns)
@@ -119,8 +124,7 @@ def emit_one(fmt: str, row: dict, columns: Sequence[str] | None = None) -> None:
     """One record: a JSON object, a one-row CSV, or `key  value` lines."""
     columns = list(columns or row.keys())
     if fmt in ("json", "jsonl"):
-        click.echo(json.dumps({k: plain(row.get(k)) for k in columns}, indent=2 if fmt == "json" else None,
-                              ensure_ascii=False))
+        click.echo(_json({k: plain(row.get(k)) for k in columns}, indent=2 if fmt == "json" else None))
     elif fmt == "csv":
         emit("csv", [row], columns)
     else:

@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable
 from typing import IO
 
-from msp_tui.core.cells import neutral
+from msp_tui.core.cells import json_safe, text_cell
 
 #: `--format csv`: the reference's event export columns, then the client and event id.
 CSV_COLUMNS = ["message", "appIcon", "appName", "userId", "userName", "userEmail", "date", "ip", "type",
@@ -100,7 +100,7 @@ def write_csv(batches: Iterable, out: IO[str], advance: Callable[[int], None] | 
 
     csv.writer(out, lineterminator="\n").writerow(CSV_COLUMNS)
     fields = _CsvFields()
-    cells = _Cells(lambda text: fields(neutral(text)))
+    cells = _Cells(lambda text: fields(text_cell(text)))
     kinds, people, clients, devices, ips = cells.kinds, cells.people, cells.clients, cells.devices, cells.ips
     n = 0
     for batch in batches:
@@ -117,18 +117,18 @@ def write_csv(batches: Iterable, out: IO[str], advance: Callable[[int], None] | 
             if person is None:
                 name, email = batch.actors.get(acting) or (None, None)
                 person = people[acting] = fields(uuid_text(acting) if acting is not None else "",
-                                                 neutral(name or ""), neutral(email or ""))
+                                                 text_cell(name or ""), text_cell(email or ""))
             client = clients.get(org)
             if client is None:
-                client = clients[org] = fields(neutral(batch.clients.get(org) or ""),
+                client = clients[org] = fields(text_cell(batch.clients.get(org) or ""),
                                                uuid_text(org) if org is not None else "")
             app = devices.get(device)
             if app is None:
                 icon, name = APPS.get(device, ("", device or ""))
-                app = devices[device] = fields(icon, neutral(name))
+                app = devices[device] = fields(icon, text_cell(name))
             cell = ips.get(ip)
             if cell is None:
-                cell = ips[ip] = fields(neutral(ip)) if ip is not None else ""
+                cell = ips[ip] = fields(text_cell(ip)) if ip is not None else ""
             # The date needs no quoting: digits, '-', ':', '.', 'T' and 'Z'.
             if date.__class__ is str and len(date) == 26 and date[10] == " ":
                 date = date.replace(" ", "T") + "Z"
@@ -151,7 +151,11 @@ def write_jsonl(batches: Iterable, out: IO[str], advance: Callable[[int], None] 
 
     from msp_tui.core.events import iso_z, uuid_text
 
-    enc = json.JSONEncoder(ensure_ascii=False, check_circular=False).encode
+    raw = json.JSONEncoder(ensure_ascii=False, check_circular=False).encode
+
+    def enc(value) -> str:  # C1 and bidi controls as \u escapes too (json.dumps escapes C0 itself)
+        return json_safe(raw(value))
+
     cells = _Cells(enc)
     kinds, people, clients, devices, ips = cells.kinds, cells.people, cells.clients, cells.devices, cells.ips
     n = 0
