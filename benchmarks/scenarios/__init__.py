@@ -1,6 +1,7 @@
 """One module per scenario of issue 9; each has `run(ctx) -> list[Row]` and a `TITLE`."""
 
 from benchmarks.scenarios import (s1_first_paint, s2_clients, s3_timeline, s4_export, s5_writes, s6_invoice,
-                                  s7_help, s8_memory)
+                                  s7_help, s8_memory, s9_rotate_key)
 
-ALL = [s1_first_paint, s2_clients, s3_timeline, s4_export, s5_writes, s6_invoice, s7_help, s8_memory]
+ALL = [s1_first_paint, s2_clients, s3_timeline, s4_export, s5_writes, s6_invoice, s7_help, s8_memory,
+       s9_rotate_key]

@@ -218,4 +218,33 @@ def internal(state: CliState, client: str, off: bool) -> None:
     emit_one(state.fmt, _row(svc.mark_internal(state.db(), state.actor(), client, not off)))
 
 
+@clients.command("rotate-key")
+@click.argument("client")
+@pass_state
+def rotate_key(state: CliState, client: str) -> None:
+    """A new key for the client: every item and collection name encrypted again under it, in one
+    transaction; the new key goes to the provider and each confirmed member. Someone who kept the
+    old key (a removed staffer, a member who left) can no longer read the client's data in the file.
+
+    \b
+    Example:
+      msp-tui clients rotate-key Contoso
+    """
+    from msp_tui.cli.output import inert, progress
+    from msp_tui.core.services import org_keys
+
+    with progress("re-encrypting items") as bar:
+        done = org_keys.rotate_org_key(state.db(), state.actor(), client, progress=bar if bar.enabled else None)
+        bar.done(f"re-encrypted: {done.items:,} items")
+    click.echo(inert(f"rotated the key of {done.client}: {done.items:,} items and {done.collections} collection "
+                     f"names encrypted again, the new key sealed to {done.members} members"), err=True)
+    if done.unsealed:
+        click.echo(inert(f"warning: not sealed to {', '.join(done.unsealed)} (their public key's signature "
+                         "fails); confirm them again after comparing fingerprint phrases"), err=True)
+    if done.damaged:
+        from msp_tui.cli import damage
+
+        damage.report(done.damaged, "item or collection name")
+
+
 COMMANDS = [clients]

@@ -224,6 +224,8 @@ class EventType(IntEnum):
     ORGANIZATION_UPDATED = 1600
     ORGANIZATION_CLIENT_EXPORTED_VAULT = 1602
     ORGANIZATION_VAULT_ACCESSED = 1603
+    #: msp-tui's own (not the reference's number): a new org key, everything written again under it.
+    ORGANIZATION_KEY_ROTATED = 1690
 
     POLICY_UPDATED = 1700
 

@@ -37,6 +37,7 @@ MESSAGES: dict[int, str] = {
     E.ORGANIZATION_UPDATED: "Edited organization settings",
     E.ORGANIZATION_CLIENT_EXPORTED_VAULT: "Exported the organization vault",
     E.ORGANIZATION_VAULT_ACCESSED: "Provider staff opened the organization vault",
+    E.ORGANIZATION_KEY_ROTATED: "Rotated the organization key",
     E.POLICY_UPDATED: "Changed policy",
     E.STAFF_INVITED: "Invited staff member",
     E.STAFF_CONFIRMED: "Confirmed staff member",
@@ -82,6 +83,10 @@ def describe(type_: int, detail: dict | None = None) -> str:
         return text
     if type_ == EventType.MEMBER_INVITED and detail.get("reinvite"):
         text = "Sent the invitation again"
+    if type_ == EventType.ORGANIZATION_KEY_ROTATED:
+        damaged = f", {detail['damaged']} damaged left as they were" if detail.get("damaged") else ""
+        return (f"{text}: {detail.get('items', 0)} items and {detail.get('collections', 0)} collection names "
+                f"encrypted again, sealed to {detail.get('members', 0)} members{damaged}")
     parts = []
     for key in SHOWN_DETAIL:
         if key not in detail or detail[key] is None:

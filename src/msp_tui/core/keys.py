@@ -84,28 +84,32 @@ def wrap_org_key_for_provider(org_key: bytes, organization_id: uuid.UUID, provid
 
 
 def org_key(session: Session, actor: Actor, organization_id: uuid.UUID) -> bytes:
-    """The organization key: through the provider key for staff, else the member's sealed copy."""
-    cache_key = ("org", organization_id)
-    if cache_key in actor.key_cache:
-        return actor.key_cache[cache_key]
+    """The organization key: through the provider key for staff, else the member's sealed copy.
+
+    Cached per wrapped copy, so after `clients rotate-key` (a new wrapped key in the database) every
+    session, in any process, opens the new key instead of encrypting with the one it cached."""
     client = session.execute(select(Client).where(Client.organization_id == organization_id)).scalar_one_or_none()
-    key = None
     if client is not None and client.key is not None:
         staff = session.execute(select(Staff).where(
             Staff.provider_id == client.provider_id, Staff.account_id == actor.account_id,
             Staff.status == StaffStatus.CONFIRMED)).scalar_one_or_none()
         if staff is not None:
-            pkey = provider_key(session, actor, client.provider_id)
-            key = crypto.decrypt(pkey, client.key, org_key_aad(organization_id, client.key_generation))
-    if key is None:
-        member = session.execute(select(Member).where(
-            Member.organization_id == organization_id, Member.account_id == actor.account_id,
-            Member.status == MemberStatus.CONFIRMED)).scalar_one_or_none()
-        if member is None or member.key is None:
-            raise Refused("keys", "You hold no key to this organization.")
-        key = crypto.unseal(_secrets(actor).private_key, member.key, org_key_aad(organization_id))
-    actor.key_cache[cache_key] = key
-    return key
+            cache_key = ("org", organization_id, bytes(client.key))
+            if cache_key not in actor.key_cache:
+                pkey = provider_key(session, actor, client.provider_id)
+                actor.key_cache[cache_key] = crypto.decrypt(
+                    pkey, client.key, org_key_aad(organization_id, client.key_generation))
+            return actor.key_cache[cache_key]
+    member = session.execute(select(Member).where(
+        Member.organization_id == organization_id, Member.account_id == actor.account_id,
+        Member.status == MemberStatus.CONFIRMED)).scalar_one_or_none()
+    if member is None or member.key is None:
+        raise Refused("keys", "You hold no key to this organization.")
+    cache_key = ("org", organization_id, bytes(member.key))
+    if cache_key not in actor.key_cache:
+        actor.key_cache[cache_key] = crypto.unseal(_secrets(actor).private_key, member.key,
+                                                   org_key_aad(organization_id))
+    return actor.key_cache[cache_key]
 
 
 def seal_org_key_for_member(org_key_: bytes, organization_id: uuid.UUID, public_key: bytes) -> bytes:
