@@ -24,3 +24,15 @@ async def test_sign_out_from_the_lock_screen_over_a_client_does_not_crash(db, ad
         await settle(pilot)
         assert app._exception is None
         assert isinstance(app.screen, LoginScreen)
+
+
+def test_a_collections_access_list_opens_with_its_name(db, admin):
+    # Collection names became bound to their row (attack 5) while the access list still called
+    # decrypt_name the old way: TypeError in the worker, the app gone, on Enter in the collections tab.
+    from msp_tui.core.services import clients, collections
+
+    org = clients.create_client(db, admin, name="Contoso", plan="enterprise-monthly", seats=5,
+                                owner_email="owner@contoso.example")
+    made = collections.create_collection(db, admin, org.id, "Finance")
+    name, rows = collections.collection_access(db, admin, org.id, made.id)
+    assert name == "Finance"

@@ -168,5 +168,5 @@ def collection_access(db: Database, actor: Actor, client, ref) -> tuple[str, lis
             select(Member.id, Member.email, CollectionMember.access).join(
                 CollectionMember, CollectionMember.member_id == Member.id)
             .where(CollectionMember.collection_id == c.id))]
-        return (keys.decrypt_name(key, org.id, c.name, NAME),
+        return (keys.shown_name(key, org.id, c.id, c.name, NAME)[0],  # a damaged name is said, not raised
                 sorted(groups, key=lambda r: r.who.lower()) + sorted(members, key=lambda r: r.who.lower()))
