@@ -28,3 +28,11 @@ def test_an_unhandled_exception_in_the_ui_never_exits_0(tmp_path):
                           text=True, env=env, timeout=120)
     assert "a bug in a screen" in done.stderr + done.stdout
     assert done.returncode == 70
+
+
+def test_bad_emails_on_the_command_line_read_as_sentences(cli):
+    r = cli.run("staff", "invite", "--role", "service", "x", "ana@msp.test")
+    assert r.returncode == 2
+    assert r.stderr.strip() == "error: 'x' is not a valid email address: an email address must have an @-sign."
+    r = cli.run("staff", "invite", "--role", "service", "ana@msp.test")
+    assert "reserved domain that no email is ever delivered to" in r.stderr and "emails.0" not in r.stderr

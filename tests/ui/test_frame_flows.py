@@ -87,7 +87,7 @@ async def test_onboarding_checks_each_field_as_you_type_and_esc_writes_nothing(s
         assert app.screen.current.key == "seats"
         await pilot.press("ctrl+u", "0")
         error = str(app.screen.current.query_one("#error").render())
-        assert "greater than or equal to 1" in error
+        assert "Seats must be at least 1." in error
         await pilot.press("enter")  # refused: stays on the step
         assert app.screen.current.key == "seats"
         await pilot.press("ctrl+u", "5", "enter", *"not-an-email")

@@ -126,12 +126,13 @@ def check_tiers(pairs) -> tuple[Tier, ...]:
             min_seats = int(min_seats)
             pct = Decimal(str(pct).strip().rstrip("%"))
         except (ValueError, TypeError, ArithmeticError):
-            raise BadInput(f"A tier is 'minimum seats:percent', like 100:5; got {entry!r}.", "tiers") from None
+            shown = ":".join(str(x) for x in entry) if isinstance(entry, (tuple, list)) else str(entry)
+            raise BadInput(f"A tier is 'minimum seats:percent', like 100:5, not {shown!r}.", "tiers") from None
         if min_seats < 0:
             raise BadInput("A tier's minimum seats cannot be negative.", "tiers")
         if not pct.is_finite() or pct < 0 or pct > 100 or pct != pct.quantize(CENT):
             raise BadInput(f"A tier's discount is a percent from 0 to 100 with at most two decimals; "
-                           f"got {pct}.", "tiers")
+                           f"not {pct}.", "tiers")
         tiers.append(Tier(min_seats, pct))
     tiers.sort()
     if not tiers:
@@ -154,7 +155,7 @@ def parse_tiers(text: str) -> tuple[Tier, ...]:
         if not part:
             continue
         if ":" not in part:
-            raise BadInput(f"A tier is 'minimum seats:percent', like 100:5; got {part!r}.", "tiers")
+            raise BadInput(f"A tier is 'minimum seats:percent', like 100:5, not {part!r}.", "tiers")
         pairs.append(tuple(x.strip() for x in part.split(":", 1)))
     return check_tiers(pairs)
 

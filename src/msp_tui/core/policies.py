@@ -180,13 +180,15 @@ def parse_options(type_: int | PolicyType, options: dict | None) -> Options:
     try:
         return model.model_validate(data)
     except ValidationError as exc:
+        from msp_tui.core.schemas import readable
+
         first = exc.errors()[0]
-        field = ".".join(str(p) for p in first["loc"]) or None
-        msg = first["msg"].removeprefix("Value error, ")
         if first["type"] == "extra_forbidden":
+            field = str(first["loc"][0]) if first["loc"] else ""
             known = ", ".join(option_keys(type_)) or "none"
-            msg = f"not an option of {spec(type_).name} (options: {known})"
-        raise BadInput(f"{field}: {msg}" if field else msg, field) from None
+            raise BadInput(f"{field} is not an option of {spec(type_).name} (options: {known}).", field) from None
+        # Options are named as typed (`--option min_length=5`), the key being what a person looks up.
+        raise readable(exc, labels={str(k): f"the option {k}" for k in first["loc"][:1]}) from None
 
 
 def option_keys(type_: int | PolicyType) -> list[str]:

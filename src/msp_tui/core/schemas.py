@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import unicodedata
 from typing import Annotated
 
@@ -18,21 +19,32 @@ def _check_email(value: str) -> str:
     from email_validator import EmailNotValidError, validate_email
 
     value = value.strip().lower()
+    if not value:
+        raise ValueError("is empty")
     try:
         result = validate_email(value, check_deliverability=False)
     except EmailNotValidError as exc:
-        raise ValueError(f"{value!r} is not a valid email address") from exc
+        reason = str(exc).rstrip(".")
+        if "special-use or reserved" in reason:
+            # email-validator refuses names reserved by RFC 6761 (.test, .local, .localhost, .invalid):
+            # no mail is ever delivered there, so an invitation could never arrive.
+            suffix = value.rsplit(".", 1)[-1] if "." in value.rsplit("@", 1)[-1] else value.rsplit("@", 1)[-1]
+            reason = (f".{suffix} is a reserved domain that no email is ever delivered to "
+                      "(like .test, .local and .localhost); use the person's real address")
+        else:
+            reason = reason[:1].lower() + reason[1:]
+        raise ValueError(f"{value!r} is not a valid email address: {reason}") from exc
     return result.normalized.lower()
 
 
 def _check_name(value: str) -> str:
     value = value.strip()
     if not value:
-        raise ValueError("a name cannot be empty")
+        raise ValueError("cannot be empty")
     # Cc control (ESC, NUL, CR...), Cf format (bidi overrides), Cs lone surrogates (undecodable
     # bytes), Zl/Zp line and paragraph separators.
     if any(unicodedata.category(ch) in ("Cc", "Cf", "Cs", "Zl", "Zp") for ch in value):
-        raise ValueError("a name cannot contain control or formatting characters")
+        raise ValueError("cannot contain control or formatting characters")
     return value
 
 
@@ -50,15 +62,61 @@ class Input(BaseModel):
     model_config = ConfigDict(frozen=True, extra="forbid", str_strip_whitespace=True)
 
 
+#: How a field is named in a sentence (others: the field name with spaces, `min_length` → min length).
+FIELD_LABELS = {"emails": "email", "owner_email": "owner email", "billing_email": "billing email",
+                "password": "master password", "provider": "provider name", "permissions": "permission"}
+
+
+def _words(field: str) -> str:
+    """`billing_email` / `minLength` → `billing email` / `min length`."""
+    return re.sub(r"(?<=[a-z0-9])(?=[A-Z])", " ", field).replace("_", " ").lower()
+
+
+def readable(exc: ValidationError, labels: dict[str, str] | None = None) -> BadInput:
+    """The one place pydantic's errors become a sentence a person reads: the field named in words,
+    never a location like `emails.0` or a type like `int_parsing`. Validators here raise either a
+    whole sentence (capitalised) or the end of one that follows the field's name ("is empty",
+    "'x' is not a valid email address: …")."""
+    first = exc.errors()[0]
+    field = str(first["loc"][0]) if first["loc"] else None
+    label = ((labels or {}).get(field) or FIELD_LABELS.get(field) or _words(field)) if field else "value"
+    kind, ctx = first["type"], first.get("ctx") or {}
+    msg = first["msg"].removeprefix("Value error, ").rstrip(".")
+    if kind == "value_error":
+        # An item of a list (one of several emails) names itself; a field is named first.
+        text = msg if msg[:1].isupper() or len(first["loc"]) > 1 else f"{label} {msg}"
+    elif kind == "missing":
+        text = f"{label} is missing"
+    elif kind in ("string_too_short", "too_short"):
+        least = ctx.get("min_length", 1)
+        text = (f"{label} needs at least {least} characters" if kind == "string_too_short"
+                else f"type at least one {label}" if least == 1 else f"type at least {least} {label}s")
+    elif kind in ("string_too_long", "too_long"):
+        text = f"{label} can have at most {ctx.get('max_length')} characters" if kind == "string_too_long" \
+            else f"at most {ctx.get('max_length')} {label}s at a time"
+    elif kind in ("greater_than_equal", "greater_than"):
+        text = f"{label} must be at least {ctx.get('ge', ctx.get('gt'))}"
+    elif kind in ("less_than_equal", "less_than"):
+        text = f"{label} must be at most {ctx.get('le', ctx.get('lt'))}"
+    elif kind.startswith(("int_", "float_", "decimal_")):
+        text = f"{label} must be a number, not {first.get('input')!r}"
+    elif kind.startswith("bool"):
+        text = f"{label} must be yes or no (true/false), not {first.get('input')!r}"
+    elif kind == "enum":
+        text = f"{label} must be one of {ctx.get('expected')}"
+    elif kind == "extra_forbidden":
+        text = f"{label} is not something that can be set here"
+    else:
+        text = f"{label}: {msg[:1].lower() + msg[1:]}"
+    return BadInput(text[:1].upper() + text[1:] + ".", field)
+
+
 def parse(model: type[Input], **data) -> Input:
     """Build a model, turning pydantic's errors into one BadInput a person can read."""
     try:
         return model(**data)
     except ValidationError as exc:
-        first = exc.errors()[0]
-        field = ".".join(str(p) for p in first["loc"]) or None
-        msg = first["msg"].removeprefix("Value error, ")
-        raise BadInput(f"{field}: {msg}" if field else msg, field) from None
+        raise readable(exc) from None
 
 
 class NewClient(Input):
@@ -111,7 +169,7 @@ class MemberInvite(Input):
     def _flags(cls, v: frozenset[str]) -> frozenset[str]:
         unknown = sorted(set(v) - set(CUSTOM_FLAGS))
         if unknown:
-            raise ValueError(f"unknown permission {unknown[0]!r}")
+            raise ValueError(f"Unknown permission {unknown[0]!r}; known: {', '.join(CUSTOM_FLAGS)}")
         return v
 
 
