@@ -198,7 +198,7 @@ def test_S4_client_owner_sees_only_their_client_and_is_told_otherwise(busy):
         async with app.run_test(size=(120, 36)) as pilot:
             await settle(pilot)
             assert app.screen.table.rows == []
-            assert "Only provider staff see the timeline across all clients" in app.screen.table.empty_text
+            assert "Only provider staff can see the timeline across all clients" in app.screen.table.empty_text
         app = Harness(lambda: TimelineScreen(db, owner, EventFilter(client_ids=(a.id,))))
         async with app.run_test(size=(120, 36)) as pilot:
             await settle(pilot)

@@ -37,8 +37,11 @@ def cli(ctx: click.Context, db_url, email, passwordenv, passwordfile, fmt) -> No
     Example:
       msp-tui --db ~/msp.db --email ada@msp.example --passwordenv MSP_PW clients list --format json
     """
-    ctx.obj = CliState(db_url=db_url, email=email, passwordenv=passwordenv, passwordfile=passwordfile,
-                       fmt=fmt)
+    if isinstance(ctx.obj, CliState):  # handed in by main(state=…), already signed in
+        ctx.obj.fmt = fmt
+    else:
+        ctx.obj = CliState(db_url=db_url, email=email, passwordenv=passwordenv, passwordfile=passwordfile,
+                           fmt=fmt)
     if ctx.invoked_subcommand is None:
         from msp_tui.cli.ui import open_ui
 
@@ -90,14 +93,17 @@ def _hang_up(signum, _frame) -> None:
     raise SystemExit(128 + signum)
 
 
-def main(argv: list[str] | None = None) -> None:
-    """Entry point: exit 0 done, 1 refused by a rule, 2 bad input, 3 sign-in failed (docs/cli.md)."""
+def main(argv: list[str] | None = None, *, state: CliState | None = None) -> None:
+    """Entry point: exit 0 done, 1 refused by a rule, 2 bad input, 3 sign-in failed (docs/cli.md).
+
+    `state`: a CliState already open and signed in, for a caller running many commands as one person
+    (the walk of every command as every kind of person signs each in once)."""
     import signal
 
     if hasattr(signal, "SIGHUP"):
         signal.signal(signal.SIGHUP, _hang_up)
     try:
-        cli.main(args=argv, prog_name="msp-tui", standalone_mode=False)
+        cli.main(args=argv, prog_name="msp-tui", standalone_mode=False, obj=state)
     except MspError as exc:
         click.echo(error_text(exc), err=True)
         sys.exit(exc.exit_code)

@@ -231,14 +231,11 @@ def payment(state: CliState, client: str, kind: str | None, holder, expiry, numb
       msp-tui billing payment Contoso card --holder "Contoso AP" --expiry 08/2029
       msp-tui billing payment Contoso invoice
     """
-    from msp_tui.core.errors import BadInput
     from msp_tui.core.services import billing as svc
 
     db, actor = state.db(), state.actor()
     if kind is None:
-        view = svc.client_billing(db, actor, client)
-        if not view.admin_view:
-            raise BadInput("Only Provider Admins see payment methods.", "client")
+        view = svc.client_payment(db, actor, client)
         p = view.payment
         emit_one(state.fmt, {"client": view.name, "mode": svc.MODES[view.mode],
                              "payment": p.label if p else "none", "kind": p.kind if p else None})

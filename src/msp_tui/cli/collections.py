@@ -129,6 +129,7 @@ def grant(state: CliState, client, collection, member_refs, group_refs, access) 
       msp-tui members collections grant Contoso "Shared logins" --member a@contoso.example --access none
     """
     from msp_tui.cli.groups import group_ids
+    from msp_tui.core.access import Action
     from msp_tui.core.enums import CollectionAccess
     from msp_tui.core.errors import BadInput
     from msp_tui.core.services import collections as svc
@@ -140,6 +141,6 @@ def grant(state: CliState, client, collection, member_refs, group_refs, access) 
     for m in member_refs:
         svc.set_member_access(db, actor, client, collection, m, level)
         click.echo(f"{m}: {access}", err=True)
-    for gid, g in zip(group_ids(db, actor, client, group_refs), group_refs):
+    for gid, g in zip(group_ids(db, actor, client, group_refs, Action.EDIT_ANY_COLLECTION), group_refs):
         svc.set_group_access(db, actor, client, collection, gid, level)
         click.echo(f"group {g}: {access}", err=True)

@@ -14,19 +14,12 @@ def _row(v) -> dict:
     return {"id": v.id, "name": v.name, "members": v.members, "version": v.version}
 
 
-def group_ids(db, actor, client, refs) -> list:
-    """Group names or ids as ids (a name that matches no group is bad input)."""
-    from msp_tui.core.errors import NotFound
+def group_ids(db, actor, client, refs, action) -> list:
+    """Group names or ids as ids, for someone about to do `action` (core checks it first; a name
+    that matches no group is bad input)."""
     from msp_tui.core.services import groups as svc
 
-    known = svc.list_groups(db, actor, client)
-    out = []
-    for ref in refs:
-        match = [g.id for g in known if str(g.id) == ref.strip().lower() or g.name == ref.strip()]
-        if not match:
-            raise NotFound(f"No group {ref!r} in {client}.", "group")
-        out.append(match[0])
-    return out
+    return svc.group_ids(db, actor, client, list(refs), action) if refs else []
 
 
 @click.group("groups")

@@ -183,10 +183,11 @@ def set_groups(state: CliState, client, email, groups) -> None:
       msp-tui members set-groups Contoso a@contoso.example Finance "Front desk"
     """
     from msp_tui.cli.groups import group_ids
+    from msp_tui.core.access import Action
     from msp_tui.core.services import members as svc
 
     db, actor = state.db(), state.actor()
-    v = svc.set_groups(db, actor, client, email, group_ids(db, actor, client, groups))
+    v = svc.set_groups(db, actor, client, email, group_ids(db, actor, client, groups, Action.MANAGE_MEMBERS))
     emit(state.fmt, [_row(v)], COLUMNS)
 
 

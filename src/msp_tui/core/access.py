@@ -38,6 +38,7 @@ class Kind(str, Enum):
 class Action(str, Enum):
     # The provider itself.
     VIEW_CLIENTS = "view the clients"
+    VIEW_TIMELINE = "see the timeline across all clients"
     CREATE_CLIENT = "create a client"
     ADD_EXISTING_CLIENT = "add an existing organization"
     UNLINK_CLIENT = "unlink a client"
@@ -54,6 +55,9 @@ class Action(str, Enum):
     # Inside one client organization.
     VIEW_CLIENT = "open this client"
     VIEW_MEMBERS = "see this client's members"
+    VIEW_GROUPS = "see this client's groups"
+    VIEW_COLLECTIONS = "see every collection and who may use it"
+    VIEW_POLICIES = "see this client's policies"
     MANAGE_MEMBERS = "manage this client's members"
     MANAGE_GROUPS = "manage this client's groups"
     CREATE_COLLECTION = "create collections"
@@ -68,7 +72,7 @@ class Action(str, Enum):
 
 
 PROVIDER_ACTIONS = frozenset({
-    Action.VIEW_CLIENTS, Action.CREATE_CLIENT, Action.ADD_EXISTING_CLIENT, Action.UNLINK_CLIENT,
+    Action.VIEW_CLIENTS, Action.VIEW_TIMELINE, Action.CREATE_CLIENT, Action.ADD_EXISTING_CLIENT, Action.UNLINK_CLIENT,
     Action.MARK_INTERNAL, Action.RENAME_CLIENT, Action.CHANGE_SEATS, Action.VIEW_STAFF,
     Action.MANAGE_STAFF, Action.EDIT_PROVIDER, Action.VIEW_PROVIDER_EVENTS,
     Action.VIEW_PROVIDER_BILLING, Action.EDIT_PROVIDER_BILLING, Action.MANAGE_TEMPLATES,
@@ -84,9 +88,9 @@ STRANGER = ("access", "You are neither staff of this provider nor a confirmed me
 ADMINS = ("roles", "Only Owners and Admins of this organization can {action}.")
 
 
-def flag(name: str) -> tuple[str, str]:
-    """Custom members are allowed exactly when they hold this flag."""
-    return ("custom", name)
+def flag(*names: str) -> tuple[str, tuple[str, ...]]:
+    """Custom members are allowed exactly when they hold one of these flags."""
+    return ("custom", names)
 
 
 _STAFF_ONLY_ADMIN = {Kind.PROVIDER_ADMIN: Y, Kind.SERVICE_USER: S4}
@@ -100,29 +104,43 @@ def _row(staff: dict, owner, admin, user, custom) -> dict:
     return row
 
 
+def _provider_row(staff: dict) -> dict:
+    """A provider-wide action: a client's members are strangers to the provider, and both are told
+    that only its staff may (S2)."""
+    row = _row(staff, NOT_STAFF, NOT_STAFF, NOT_STAFF, NOT_STAFF)
+    row[Kind.STRANGER] = NOT_STAFF
+    return row
+
+
 #: The role × action table. A cell is Y, a (rule, reason) refusal, or flag(name) for Custom members.
 ACCESS_TABLE: dict[Action, dict[Kind, object]] = {
-    Action.VIEW_CLIENTS: _row(_ALL_STAFF, NOT_STAFF, NOT_STAFF, NOT_STAFF, NOT_STAFF),
-    Action.CREATE_CLIENT: _row(_STAFF_ONLY_ADMIN, NOT_STAFF, NOT_STAFF, NOT_STAFF, NOT_STAFF),
-    Action.ADD_EXISTING_CLIENT: _row(_STAFF_ONLY_ADMIN, NOT_STAFF, NOT_STAFF, NOT_STAFF, NOT_STAFF),
-    Action.UNLINK_CLIENT: _row(_STAFF_ONLY_ADMIN, NOT_STAFF, NOT_STAFF, NOT_STAFF, NOT_STAFF),
-    Action.MARK_INTERNAL: _row(_STAFF_ONLY_ADMIN, NOT_STAFF, NOT_STAFF, NOT_STAFF, NOT_STAFF),
-    Action.RENAME_CLIENT: _row(_ALL_STAFF, NOT_STAFF, NOT_STAFF, NOT_STAFF, NOT_STAFF),
-    Action.CHANGE_SEATS: _row(_ALL_STAFF, NOT_STAFF, NOT_STAFF, NOT_STAFF, NOT_STAFF),
-    Action.VIEW_STAFF: _row(_STAFF_ONLY_ADMIN, NOT_STAFF, NOT_STAFF, NOT_STAFF, NOT_STAFF),
-    Action.MANAGE_STAFF: _row(_STAFF_ONLY_ADMIN, NOT_STAFF, NOT_STAFF, NOT_STAFF, NOT_STAFF),
-    Action.EDIT_PROVIDER: _row(_STAFF_ONLY_ADMIN, NOT_STAFF, NOT_STAFF, NOT_STAFF, NOT_STAFF),
-    Action.VIEW_PROVIDER_EVENTS: _row(_STAFF_ONLY_ADMIN, NOT_STAFF, NOT_STAFF, NOT_STAFF, NOT_STAFF),
-    Action.VIEW_PROVIDER_BILLING: _row(_STAFF_ONLY_ADMIN, NOT_STAFF, NOT_STAFF, NOT_STAFF, NOT_STAFF),
-    Action.EDIT_PROVIDER_BILLING: _row(_STAFF_ONLY_ADMIN, NOT_STAFF, NOT_STAFF, NOT_STAFF, NOT_STAFF),
-    Action.MANAGE_TEMPLATES: _row(_STAFF_ONLY_ADMIN, NOT_STAFF, NOT_STAFF, NOT_STAFF, NOT_STAFF),
+    Action.VIEW_CLIENTS: _provider_row(_ALL_STAFF),
+    Action.VIEW_TIMELINE: _provider_row(_ALL_STAFF),
+    Action.CREATE_CLIENT: _provider_row(_STAFF_ONLY_ADMIN),
+    Action.ADD_EXISTING_CLIENT: _provider_row(_STAFF_ONLY_ADMIN),
+    Action.UNLINK_CLIENT: _provider_row(_STAFF_ONLY_ADMIN),
+    Action.MARK_INTERNAL: _provider_row(_STAFF_ONLY_ADMIN),
+    Action.RENAME_CLIENT: _provider_row(_ALL_STAFF),
+    Action.CHANGE_SEATS: _provider_row(_ALL_STAFF),
+    Action.VIEW_STAFF: _provider_row(_STAFF_ONLY_ADMIN),
+    Action.MANAGE_STAFF: _provider_row(_STAFF_ONLY_ADMIN),
+    Action.EDIT_PROVIDER: _provider_row(_STAFF_ONLY_ADMIN),
+    Action.VIEW_PROVIDER_EVENTS: _provider_row(_STAFF_ONLY_ADMIN),
+    Action.VIEW_PROVIDER_BILLING: _provider_row(_STAFF_ONLY_ADMIN),
+    Action.EDIT_PROVIDER_BILLING: _provider_row(_STAFF_ONLY_ADMIN),
+    Action.MANAGE_TEMPLATES: _provider_row(_STAFF_ONLY_ADMIN),
     Action.VIEW_CLIENT: _row(_ALL_STAFF, Y, Y, Y, Y),
     Action.VIEW_MEMBERS: _row(_ALL_STAFF, Y, Y, ADMINS, flag("manage_users")),
     Action.MANAGE_MEMBERS: _row(_ALL_STAFF, Y, Y, ADMINS, flag("manage_users")),
+    # Groups are read by whoever manages them, puts members in them, or grants them collections.
+    Action.VIEW_GROUPS: _row(_ALL_STAFF, Y, Y, ADMINS, flag("manage_groups", "manage_users", "edit_any_collection")),
+    # Every collection, with each member's and group's access (a User sees only their own, in the vault).
+    Action.VIEW_COLLECTIONS: _row(_ALL_STAFF, Y, Y, ADMINS, flag("edit_any_collection", "delete_any_collection")),
     Action.MANAGE_GROUPS: _row(_ALL_STAFF, Y, Y, ADMINS, flag("manage_groups")),
     Action.CREATE_COLLECTION: _row(_ALL_STAFF, Y, Y, ADMINS, flag("create_new_collections")),
     Action.EDIT_ANY_COLLECTION: _row(_ALL_STAFF, Y, Y, ADMINS, flag("edit_any_collection")),
     Action.DELETE_ANY_COLLECTION: _row(_ALL_STAFF, Y, Y, ADMINS, flag("delete_any_collection")),
+    Action.VIEW_POLICIES: _row(_ALL_STAFF, Y, Y, ADMINS, flag("manage_policies")),
     Action.MANAGE_POLICIES: _row(_ALL_STAFF, Y, Y, ADMINS, flag("manage_policies")),
     Action.VIEW_CLIENT_EVENTS: _row(_ALL_STAFF, Y, Y, ADMINS, flag("access_event_logs")),
     Action.ACCESS_ALL_ITEMS: _row(_ALL_STAFF, Y, Y, ADMINS, ADMINS),
@@ -130,6 +148,104 @@ ACCESS_TABLE: dict[Action, dict[Kind, object]] = {
     Action.EXPORT_VAULT: _row(_ALL_STAFF, Y, Y, ADMINS, flag("access_import_export")),
     Action.VIEW_CLIENT_BILLING: _row(_ALL_STAFF, S9, S9, S9, S9),
 }
+
+
+#: Commands that need no signed-in person: they work on the database file itself, or on the
+#: invitations of the email given (`accept` checks the invitation's own secret).
+NO_SIGN_IN = "no sign-in"
+#: Commands open to every signed-in person, on what is their own (their personal vault).
+SIGNED_IN = "any signed-in person"
+
+#: Every command of `msp-tui` and what it needs: an Action (the table above decides who), or
+#: NO_SIGN_IN / SIGNED_IN. A key is the command's words, then the arguments or options that change
+#: what it needs ("billing tiers --set TIERS"). tests/cli/test_access_walk.py walks the whole click
+#: command tree as every kind of person and fails for a command without a row here.
+COMMANDS: dict[str, object] = {
+    "init": NO_SIGN_IN,
+    "accept": NO_SIGN_IN,
+    "demo": NO_SIGN_IN,
+    "serve": NO_SIGN_IN,
+    "db upgrade": NO_SIGN_IN,
+    "db check": NO_SIGN_IN,
+    "db backup": NO_SIGN_IN,
+    "clients list": Action.VIEW_CLIENTS,
+    "clients show": Action.VIEW_CLIENT,
+    "clients create": Action.CREATE_CLIENT,
+    "clients addable": Action.ADD_EXISTING_CLIENT,
+    "clients add-existing": Action.ADD_EXISTING_CLIENT,
+    "clients internal": Action.MARK_INTERNAL,
+    "clients rename": Action.RENAME_CLIENT,
+    "clients seats": Action.CHANGE_SEATS,
+    "clients unlink": Action.UNLINK_CLIENT,
+    "health": Action.VIEW_CLIENTS,
+    "staff list": Action.VIEW_STAFF,
+    "staff invite": Action.MANAGE_STAFF,
+    "staff reinvite": Action.MANAGE_STAFF,
+    "staff confirm": Action.MANAGE_STAFF,
+    "staff role": Action.MANAGE_STAFF,
+    "staff remove": Action.MANAGE_STAFF,
+    "members list": Action.VIEW_MEMBERS,
+    "members invite": Action.MANAGE_MEMBERS,
+    "members reinvite": Action.MANAGE_MEMBERS,
+    "members confirm": Action.MANAGE_MEMBERS,
+    "members revoke": Action.MANAGE_MEMBERS,
+    "members restore": Action.MANAGE_MEMBERS,
+    "members remove": Action.MANAGE_MEMBERS,
+    "members role": Action.MANAGE_MEMBERS,
+    "members set-groups": Action.MANAGE_MEMBERS,
+    "members groups list": Action.VIEW_GROUPS,
+    "members groups create": Action.MANAGE_GROUPS,
+    "members groups rename": Action.MANAGE_GROUPS,
+    "members groups delete": Action.MANAGE_GROUPS,
+    "members collections list": Action.VIEW_COLLECTIONS,
+    "members collections create": Action.CREATE_COLLECTION,
+    "members collections rename": Action.EDIT_ANY_COLLECTION,
+    "members collections delete": Action.DELETE_ANY_COLLECTION,
+    "members collections grant": Action.EDIT_ANY_COLLECTION,
+    "policies list": Action.VIEW_POLICIES,
+    "policies set": Action.MANAGE_POLICIES,
+    "policies drift": Action.VIEW_CLIENTS,
+    "policies accept-deviation": Action.MANAGE_TEMPLATES,
+    "policies withdraw-deviation": Action.MANAGE_TEMPLATES,
+    "policies template list": Action.VIEW_CLIENTS,
+    "policies template show": Action.VIEW_CLIENTS,
+    "policies template create": Action.MANAGE_TEMPLATES,
+    "policies template set": Action.MANAGE_TEMPLATES,
+    "policies template delete": Action.MANAGE_TEMPLATES,
+    "policies template apply": Action.MANAGE_TEMPLATES,
+    "events list": Action.VIEW_TIMELINE,
+    "events list --client CLIENT": Action.VIEW_CLIENT_EVENTS,
+    "events export": Action.VIEW_TIMELINE,
+    "events export --client CLIENT": Action.VIEW_CLIENT_EVENTS,
+    "events verify": Action.VIEW_PROVIDER_EVENTS,
+    "vault list CLIENT": Action.ACCESS_ASSIGNED_ITEMS,
+    "vault list --personal": SIGNED_IN,
+    "vault add CLIENT": Action.ACCESS_ASSIGNED_ITEMS,
+    "vault add --personal": SIGNED_IN,
+    "vault show ITEM": Action.ACCESS_ASSIGNED_ITEMS,
+    "vault edit ITEM": Action.ACCESS_ASSIGNED_ITEMS,
+    "vault delete ITEM": Action.ACCESS_ASSIGNED_ITEMS,
+    "billing summary": Action.VIEW_PROVIDER_BILLING,
+    "billing invoice": Action.VIEW_PROVIDER_BILLING,
+    "billing invoice CLIENT": Action.VIEW_PROVIDER_BILLING,
+    "billing tiers": Action.VIEW_PROVIDER_BILLING,
+    "billing tiers --set TIERS": Action.EDIT_PROVIDER_BILLING,
+    "billing payment CLIENT": Action.VIEW_PROVIDER_BILLING,
+    "billing payment CLIENT KIND": Action.EDIT_PROVIDER_BILLING,
+    "billing mode": Action.VIEW_PROVIDER_BILLING,
+    "billing mode MODE": Action.EDIT_PROVIDER_BILLING,
+    "billing minimum": Action.EDIT_PROVIDER_BILLING,
+}
+
+
+def command_path(row: str) -> str:
+    """The command a COMMANDS key names: its leading lower-case words ("vault list CLIENT" → "vault list")."""
+    words = []
+    for word in row.split():
+        if word.startswith("-") or word.isupper():
+            break
+        words.append(word)
+    return " ".join(words)
 
 
 @dataclass(frozen=True)
@@ -168,11 +284,11 @@ def decide(standing: Standing, action: Action) -> Decision:
         return Decision(True)
     rule, text = cell  # type: ignore[misc]
     if rule == "custom":
-        if text in standing.flags:
+        if standing.flags & set(text):
             return Decision(True)
-        label = permissions.CUSTOM_FLAGS[text].split(":")[0]
+        labels = " or ".join(f"'{permissions.CUSTOM_FLAGS[f].split(':')[0]}'" for f in text)
         return Decision(False, "custom-permission",
-                        f"Custom members need the '{label}' permission to {action.value}.")
+                        f"Custom members need the {labels} permission to {action.value}.")
     return Decision(False, rule, text.format(action=action.value))
 
 
@@ -202,11 +318,18 @@ def staff_row(session: Session, actor: Actor, provider_id: uuid.UUID | None) -> 
     ).scalars().first()
 
 
+def _invited_by(session: Session, actor: Actor) -> uuid.UUID | None:
+    """The provider whose staff invitation (not yet accepted) names this person's email: they are
+    told their invitation is not confirmed (S1) rather than that they are a stranger."""
+    return session.execute(select(Staff.provider_id).where(
+        Staff.account_id.is_(None), Staff.email == actor.email).limit(1)).scalar()
+
+
 def standing_for(session: Session, actor: Actor, *, organization_id: uuid.UUID | None = None,
                  provider_id: uuid.UUID | None = None) -> Standing:
     """The actor's standing towards a client organization, or (without one) towards a provider."""
     if organization_id is None:
-        provider_id = provider_id or actor.provider_id
+        provider_id = provider_id or actor.provider_id or _invited_by(session, actor)
         staff = staff_row(session, actor, provider_id)
         kind = _staff_kind(staff)
         if kind is None:
@@ -245,24 +368,38 @@ def check(session: Session, actor: Actor, action: Action, *, organization_id: uu
     return standing
 
 
+def _cell_text(cell) -> str:
+    if cell == Y:
+        return "yes"
+    if cell[0] == "custom":
+        return "flag " + " or ".join(f"`{f}`" for f in cell[1])
+    return f"no ({cell[0]})"
+
+
 def table_markdown() -> str:
     """The access table as Markdown (docs/access.md is generated from it)."""
     kinds = list(Kind)
     lines = ["| action | " + " | ".join(k.value for k in kinds) + " |",
              "|---|" + "---|" * len(kinds)]
     for action, row in ACCESS_TABLE.items():
-        cells = []
-        for k in kinds:
-            cell = row[k]
-            if cell == Y:
-                cells.append("yes")
-            elif cell[0] == "custom":  # type: ignore[index]
-                cells.append(f"flag `{cell[1]}`")  # type: ignore[index]
-            else:
-                cells.append(f"no ({cell[0]})")  # type: ignore[index]
-        lines.append(f"| {action.value} | " + " | ".join(cells) + " |")
+        lines.append(f"| {action.value} | " + " | ".join(_cell_text(row[k]) for k in kinds) + " |")
     return "\n".join(lines) + "\n"
 
 
-if __name__ == "__main__":  # print the table for docs/access.md
-    print(table_markdown(), end="")
+def commands_markdown() -> str:
+    """Every command and what it needs (the second table of docs/access.md)."""
+    lines = ["| command | needs |", "|---|---|"]
+    for row, need in COMMANDS.items():
+        lines.append(f"| `msp-tui {row}` | {need.value if isinstance(need, Action) else need} |")
+    return "\n".join(lines) + "\n"
+
+
+def document() -> str:
+    """Both generated tables, as they stand in docs/access.md."""
+    return (table_markdown() + "\n## Every command\n\nWhat each command of `msp-tui` needs: an action of the "
+            "table above, or no sign-in at all (it works on the database file, or on an invitation and its "
+            "secret).\n\n" + commands_markdown())
+
+
+if __name__ == "__main__":  # print the tables for docs/access.md
+    print(document(), end="")

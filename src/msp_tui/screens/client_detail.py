@@ -122,7 +122,7 @@ def ask_unlink(screen: MspScreen, org_id: uuid.UUID, name: str, after=None) -> N
 class ClientDetailScreen(MspScreen):
     TITLE_TEXT = "Client"
     GUARDED = {"rename": Action.RENAME_CLIENT, "seats": Action.CHANGE_SEATS, "unlink": Action.UNLINK_CLIENT,
-               "vault": Action.ACCESS_ASSIGNED_ITEMS, "policies": Action.VIEW_CLIENT,
+               "vault": Action.ACCESS_ASSIGNED_ITEMS, "policies": Action.VIEW_POLICIES,
                "members": Action.VIEW_MEMBERS, "tab_billing": Action.VIEW_CLIENT_BILLING,
                # What the tabs' keys need (n and enter mean the tab's own thing; see TAB_ACTIONS).
                "new_group": Action.MANAGE_GROUPS, "new_collection": Action.CREATE_COLLECTION,

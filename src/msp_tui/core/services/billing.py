@@ -274,6 +274,15 @@ def _invoice_for(s: Session, org: Organization, percent: Decimal, when: date) ->
 # --- client billing (any provider staff) ---------------------------------------------------------
 
 
+def client_payment(db: Database, actor: Actor, client: str | uuid.UUID) -> ClientBilling:
+    """A client's billing with its payment method: Provider Admins only, as every payment detail."""
+    from msp_tui.core.services.members import _org_for
+
+    with db.read() as s:
+        check(s, actor, Action.VIEW_PROVIDER_BILLING, organization_id=_org_for(s, actor, client).id)
+    return client_billing(db, actor, client)
+
+
 def client_billing(db: Database, actor: Actor, client: str | uuid.UUID, *, when: date | None = None
                    ) -> ClientBilling:
     """A client's billing tab. Provider staff only (S9); payment and invoice for Provider Admins."""

@@ -35,7 +35,7 @@ class CollectionView:
 def list_collections(db: Database, actor: Actor, client) -> list[CollectionView]:
     with db.read() as s:
         org = _org_for(s, actor, client)
-        check(s, actor, Action.VIEW_CLIENT, organization_id=org.id)
+        check(s, actor, Action.VIEW_COLLECTIONS, organization_id=org.id)
         key = keys.org_key(s, actor, org.id)
         colls = s.execute(select(Collection).where(Collection.organization_id == org.id)).scalars().all()
         ids = [c.id for c in colls]

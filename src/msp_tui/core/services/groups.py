@@ -30,12 +30,21 @@ class GroupView:
 def list_groups(db: Database, actor: Actor, client) -> list[GroupView]:
     with db.read() as s:
         org = _org_for(s, actor, client)
-        check(s, actor, Action.VIEW_CLIENT, organization_id=org.id)
+        check(s, actor, Action.VIEW_GROUPS, organization_id=org.id)
         counts = dict(s.execute(select(GroupMember.group_id, func.count()).join(
             Group, Group.id == GroupMember.group_id).where(Group.organization_id == org.id)
             .group_by(GroupMember.group_id)).all())
         rows = s.execute(select(Group).where(Group.organization_id == org.id).order_by(Group.name)).scalars()
         return [GroupView(g.id, g.name, counts.get(g.id, 0), g.version) for g in rows]
+
+
+def group_ids(db: Database, actor: Actor, client, refs, action: Action) -> list[uuid.UUID]:
+    """Group names or ids as ids, for someone about to do `action` with them: checked first, so a
+    person refused learns no group's name and is told the rule of what they tried."""
+    with db.read() as s:
+        org = _org_for(s, actor, client)
+        check(s, actor, action, organization_id=org.id)
+        return [_find(s, org, ref).id for ref in refs]
 
 
 def _find(s, org, ref) -> Group:

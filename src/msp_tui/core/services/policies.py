@@ -196,7 +196,7 @@ def list_policies(db: Database, actor: Actor, client) -> ClientPolicies:
     """Every policy type of one client, saved or not, with its state and options."""
     with db.read() as s:
         org = _org(s, actor, client)
-        standing = check(s, actor, Action.VIEW_CLIENT, organization_id=org.id)
+        standing = check(s, actor, Action.VIEW_POLICIES, organization_id=org.id)
         rows = _rows(s, org.id)
         template, states = _template_states(s, org.id, rows)
         decision = decide(standing, Action.MANAGE_POLICIES)
@@ -363,7 +363,8 @@ def preview(db: Database, actor: Actor, client, type_, turn_on: bool) -> ChangeP
     t = catalogue.parse_type(type_)
     with db.read() as s:
         org = _org(s, actor, client)
-        check(s, actor, Action.VIEW_CLIENT, organization_id=org.id)
+        # It names the members a change would revoke: for those who may make the change.
+        check(s, actor, Action.MANAGE_POLICIES, organization_id=org.id)
         rows = _rows(s, org.id)
         error = None
         if not org.use_policies:

@@ -17,11 +17,11 @@ from typing import IO
 from sqlalchemy import Integer, and_, bindparam, case, false, func, null, or_, select, true, union_all
 
 from msp_tui.core import clock, events
-from msp_tui.core.access import Action, Kind, check, standing_for
+from msp_tui.core.access import Action, Kind, check
 from msp_tui.core.context import Actor
 from msp_tui.core.db import Database
 from msp_tui.core.enums import EVENT_CATEGORIES, PROVIDER_LOG_TYPES, VAULT_ACCESS_TYPES, EventType
-from msp_tui.core.errors import BadInput, NotFound, Refused
+from msp_tui.core.errors import BadInput, NotFound
 from msp_tui.core.events import EventFilter, EventRow, EventScope
 from msp_tui.core.models import Account, Client, Event, Organization
 from msp_tui.core.services.members import _org_for
@@ -55,13 +55,9 @@ def scope_for(db: Database, actor: Actor, client: str | uuid.UUID | None = None)
                                   include_provider_log=standing.kind == Kind.PROVIDER_ADMIN,
                                   organization_id=org.id)
             return EventScope(organization_id=org.id)
-        standing = standing_for(s, actor)
-        if standing.kind == Kind.PROVIDER_ADMIN:
-            return EventScope(provider_id=actor.provider_id, include_provider_log=True)
-        if standing.kind == Kind.SERVICE_USER:
-            return EventScope(provider_id=actor.provider_id, include_provider_log=False)
-        raise Refused("S4", "Only provider staff see the timeline across all clients; open it for one "
-                            "client you own or administer (msp-tui events --client NAME).")
+        standing = check(s, actor, Action.VIEW_TIMELINE)
+        return EventScope(provider_id=actor.provider_id,
+                          include_provider_log=standing.kind == Kind.PROVIDER_ADMIN)
 
 
 def scope_for_filter(db: Database, actor: Actor, flt: EventFilter | None) -> EventScope:

@@ -1,0 +1,362 @@
+"""Attack 4: every command of `msp-tui`, run as every kind of person, does exactly what the access
+table (core/access.py, docs/access.md) says: allowed runs finish (exit 0); refused runs exit 1 with
+the table's sentence naming the rule, and change nothing in the database.
+
+One world is built through the real use cases and shared: refused runs all go to one copy (a digest
+of every table is compared before and after); each allowed run gets its own fresh copy, so what one
+command changes cannot decide what the next may do. Each person signs in once, for real, and runs
+the commands in this process through `msp_tui.cli.main` (the program's own error handling).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import io
+import shutil
+from contextlib import redirect_stderr, redirect_stdout
+from dataclasses import dataclass
+from pathlib import Path
+
+import click
+import pytest
+
+from msp_tui.cli import cli, main
+from msp_tui.cli.state import CliState
+from msp_tui.core import access
+from msp_tui.core.access import COMMANDS, NO_SIGN_IN, PROVIDER_ACTIONS, SIGNED_IN, Action, Kind, Standing
+from msp_tui.core.db import Database, _sqlite_module
+from msp_tui.core.enums import CollectionAccess
+from msp_tui.core.permissions import CUSTOM_FLAGS
+from msp_tui.core.services import accounts, clients, collections, groups, members, policy_templates, staff
+from msp_tui.core.services import vault as vault_svc
+from tests.conftest import PASSWORD, make_provider
+
+CLIENT = "Contoso"
+ITEM = "{item}"  # the id of the item in the shared collection, filled in once the world exists
+PW_VAR = "MSP_TUI_WALK_PASSWORD"
+
+#: The command line each COMMANDS row is walked with: arguments that make it succeed for anyone the
+#: table allows (on a fresh copy of the world).
+ARGV: dict[str, list[str]] = {
+    "clients list": ["clients", "list"],
+    "clients show": ["clients", "show", CLIENT],
+    "clients create": ["clients", "create", "--name", "Walkers", "--plan", "teams-monthly", "--seats", "3",
+                       "--owner", "o@walkers.example"],
+    "clients addable": ["clients", "addable"],
+    "clients add-existing": ["clients", "add-existing", "Fabrikam"],
+    "clients internal": ["clients", "internal", CLIENT],
+    "clients rename": ["clients", "rename", CLIENT, "Contoso Ltd"],
+    "clients seats": ["clients", "seats", CLIENT, "25"],
+    "clients unlink": ["clients", "unlink", CLIENT, "--confirm", CLIENT],
+    "health": ["health"],
+    "staff list": ["staff", "list"],
+    "staff invite": ["staff", "invite", "new@msp.example", "--role", "service"],
+    "staff reinvite": ["staff", "reinvite", "invited@msp.example"],
+    "staff confirm": ["staff", "confirm", "accepted@msp.example"],
+    "staff role": ["staff", "role", "svc@msp.example", "admin"],
+    "staff remove": ["staff", "remove", "svc@msp.example"],
+    "members list": ["members", "list", CLIENT],
+    "members invite": ["members", "invite", CLIENT, "new@contoso.example"],
+    "members reinvite": ["members", "reinvite", CLIENT, "pending@contoso.example"],
+    "members confirm": ["members", "confirm", CLIENT, "joined@contoso.example"],
+    "members revoke": ["members", "revoke", CLIENT, "pending@contoso.example"],
+    "members restore": ["members", "restore", CLIENT, "revoked@contoso.example"],
+    "members remove": ["members", "remove", CLIENT, "pending@contoso.example"],
+    "members role": ["members", "role", CLIENT, "pending@contoso.example", "custom"],
+    "members set-groups": ["members", "set-groups", CLIENT, "pending@contoso.example", "Finance"],
+    "members groups list": ["members", "groups", "list", CLIENT],
+    "members groups create": ["members", "groups", "create", CLIENT, "Helpdesk"],
+    "members groups rename": ["members", "groups", "rename", CLIENT, "Finance", "Accounting"],
+    "members groups delete": ["members", "groups", "delete", CLIENT, "Finance"],
+    "members collections list": ["members", "collections", "list", CLIENT],
+    "members collections create": ["members", "collections", "create", CLIENT, "Servers"],
+    "members collections rename": ["members", "collections", "rename", CLIENT, "Front desk", "Reception"],
+    "members collections delete": ["members", "collections", "delete", CLIENT, "Front desk"],
+    "members collections grant": ["members", "collections", "grant", CLIENT, "Front desk", "--group", "Finance",
+                                  "--access", "can-view"],
+    "policies list": ["policies", "list", CLIENT],
+    "policies set": ["policies", "set", CLIENT, "disable-send", "--on", "--yes"],
+    "policies drift": ["policies", "drift"],
+    "policies accept-deviation": ["policies", "accept-deviation", CLIENT, "disable-send", "--reason", "on purpose"],
+    "policies withdraw-deviation": ["policies", "withdraw-deviation", CLIENT, "remove-pin"],
+    "policies template list": ["policies", "template", "list"],
+    "policies template show": ["policies", "template", "show", "Baseline"],
+    "policies template create": ["policies", "template", "create", "Strict", "--on", "disable-send"],
+    "policies template set": ["policies", "template", "set", "Baseline", "disable-export", "--on"],
+    "policies template delete": ["policies", "template", "delete", "Baseline", "--yes"],
+    "policies template apply": ["policies", "template", "apply", "Baseline", "--client", CLIENT, "--yes"],
+    "events list": ["events", "list", "--limit", "5"],
+    "events list --client CLIENT": ["events", "list", "--client", CLIENT, "--limit", "5"],
+    "events export": ["events", "export", "--format", "csv"],
+    "events export --client CLIENT": ["events", "export", "--client", CLIENT, "--format", "csv"],
+    "events verify": ["events", "verify", "--no-signatures"],
+    "vault list CLIENT": ["vault", "list", CLIENT],
+    "vault list --personal": ["vault", "list", "--personal"],
+    "vault add CLIENT": ["vault", "add", CLIENT, "--name", "Printer", "--collection", "Front desk",
+                         "--field", "username=lp"],
+    "vault add --personal": ["vault", "add", "--personal", "--type", "note", "--name", "Mine",
+                             "--field", "notes=x"],
+    "vault show ITEM": ["vault", "show", ITEM],
+    "vault edit ITEM": ["vault", "edit", ITEM, "--name", "Router (old)"],
+    "vault delete ITEM": ["vault", "delete", ITEM, "--yes"],
+    "billing summary": ["billing", "summary"],
+    "billing invoice": ["billing", "invoice"],
+    "billing invoice CLIENT": ["billing", "invoice", CLIENT],
+    "billing tiers": ["billing", "tiers"],
+    "billing tiers --set TIERS": ["billing", "tiers", "--set", "0:0,100:5"],
+    "billing payment CLIENT": ["billing", "payment", CLIENT],
+    "billing payment CLIENT KIND": ["billing", "payment", CLIENT, "invoice"],
+    "billing mode": ["billing", "mode"],
+    "billing mode MODE": ["billing", "mode", "consolidated"],
+    "billing minimum": ["billing", "minimum", "teams", "5"],
+}
+
+
+@dataclass(frozen=True)
+class Person:
+    label: str
+    email: str
+    #: Their standing towards the client Contoso, and towards the provider.
+    kind: Kind
+    provider_kind: Kind
+    flags: frozenset = frozenset()
+
+
+MEMBER_FLAGS = sorted(CUSTOM_FLAGS)
+PEOPLE = [
+    Person("Provider Admin", "ada@msp.example", Kind.PROVIDER_ADMIN, Kind.PROVIDER_ADMIN),
+    Person("Service User", "svc@msp.example", Kind.SERVICE_USER, Kind.SERVICE_USER),
+    Person("staff, invited", "invited@msp.example", Kind.STAFF_INVITED, Kind.STAFF_INVITED),
+    Person("staff, accepted", "accepted@msp.example", Kind.STAFF_ACCEPTED, Kind.STAFF_ACCEPTED),
+    Person("staff, removed", "removed@msp.example", Kind.STRANGER, Kind.STRANGER),
+    Person("Owner", "owner@contoso.example", Kind.OWNER, Kind.STRANGER),
+    Person("Admin", "admin@contoso.example", Kind.ADMIN, Kind.STRANGER),
+    Person("User", "user@contoso.example", Kind.USER, Kind.STRANGER),
+    Person("Custom, no flag", "custom-none@contoso.example", Kind.CUSTOM, Kind.STRANGER),
+    *[Person(f"Custom, {f}", f"custom-{f.replace('_', '-')}@contoso.example", Kind.CUSTOM, Kind.STRANGER,
+             frozenset({f})) for f in MEMBER_FLAGS],
+    Person("no relation", "stranger@else.example", Kind.STRANGER, Kind.STRANGER),
+]
+
+
+def _join(db: Database, email: str):
+    actor, _ = accounts.accept_invitations(db, email=email, password=PASSWORD, name=email.split("@")[0])
+    return actor
+
+
+def build(db: Database) -> dict:
+    """The world every walk shares: a provider, its staff in each state, Contoso with a member of
+    each role (and a Custom member per flag), a group, a collection every member may edit with an
+    item in it, a template, and a second client (Fabrikam) unlinked so it can be added back."""
+    admin = make_provider(db)
+    org = clients.create_client(db, admin, name=CLIENT, plan="enterprise-monthly", seats=40,
+                                owner_email="owner@contoso.example")
+    fabrikam = clients.create_client(db, admin, name="Fabrikam", plan="teams-monthly", seats=5,
+                                     owner_email="owner@fabrikam.example")
+    _join(db, "owner@fabrikam.example")
+    members.invite(db, admin, fabrikam.id, ["ada@msp.example"], "owner")  # so she may add it back
+    accounts.accept_invitations(db, email="ada@msp.example", password=PASSWORD)
+    members.confirm(db, admin, fabrikam.id, ["owner@fabrikam.example", "ada@msp.example"])
+    clients.unlink(db, admin, fabrikam.id, confirm_name="Fabrikam")
+    staff.invite(db, admin, ["svc@msp.example", "accepted@msp.example", "removed@msp.example"], "service")
+    for email in ("svc@msp.example", "accepted@msp.example", "removed@msp.example"):
+        _join(db, email)
+    staff.confirm(db, admin, "svc@msp.example")
+    staff.confirm(db, admin, "removed@msp.example")
+    staff.remove(db, admin, "removed@msp.example")
+    # An account (a member of Contoso who has not been confirmed) with a staff invitation pending.
+    members.invite(db, admin, org.id, ["invited@msp.example"], "user")
+    _join(db, "invited@msp.example")
+    staff.invite(db, admin, ["invited@msp.example"], "admin")
+    roles = {"admin@contoso.example": ("admin", frozenset()), "user@contoso.example": ("user", frozenset())}
+    for p in PEOPLE:
+        if p.kind == Kind.CUSTOM:
+            roles[p.email] = ("custom", p.flags)
+    for email, (role, flags) in roles.items():
+        members.invite(db, admin, org.id, [email], role, flags)
+    members.invite(db, admin, org.id, ["pending@contoso.example", "revoked@contoso.example",
+                                       "joined@contoso.example"], "user")
+    for email in [*roles, "owner@contoso.example", "revoked@contoso.example", "joined@contoso.example"]:
+        _join(db, email)
+    members.confirm(db, admin, org.id, [*roles, "owner@contoso.example", "revoked@contoso.example"])
+    members.revoke(db, admin, org.id, ["revoked@contoso.example"])
+    members.invite(db, admin, org.id, ["stranger@else.example"], "user")
+    _join(db, "stranger@else.example")
+    members.remove(db, admin, org.id, ["stranger@else.example"])
+    group = groups.create_group(db, admin, org.id, "Finance")
+    coll = collections.create_collection(db, admin, org.id, "Front desk")
+    for email in [*roles, "owner@contoso.example"]:
+        collections.set_member_access(db, admin, org.id, coll.id, email, CollectionAccess.CAN_MANAGE)
+    members.set_groups(db, admin, org.id, "user@contoso.example", [group.id])
+    item = vault_svc.create_item(db, admin, type="login", name="Router", fields={"username": "admin"},
+                                 client=org.id, collection_ids=[coll.id])
+    policy_templates.create_template(db, admin, "Baseline", {"disable-send": (True, None),
+                                                              "remove-pin": (True, None)})
+    policy_templates.apply_template(db, admin, "Baseline", [org.id], dry_run=False)
+    policy_templates.accept_deviation(db, admin, org.id, "remove-pin", "kept on purpose")
+    return {"item": str(item.id)}
+
+
+@dataclass
+class Run:
+    code: int
+    out: str
+    err: str
+
+
+def run(state: CliState, argv: list[str]) -> Run:
+    out, err = io.StringIO(), io.StringIO()
+    with redirect_stdout(out), redirect_stderr(err):
+        try:
+            main(argv, state=state)
+            code = 0
+        except SystemExit as exc:
+            code = exc.code if isinstance(exc.code, int) else (0 if exc.code is None else 1)
+    return Run(code, out.getvalue(), err.getvalue())
+
+
+def last_line(text: str) -> str:
+    lines = [line for line in text.strip().splitlines() if line.strip()]
+    return lines[-1][:240] if lines else "(nothing)"
+
+
+def digest(path: Path) -> str:
+    """Every row of every table, hashed (checkpoint lines live outside the file and are not written
+    by a refused command either: they follow a committed write)."""
+    conn = _sqlite_module().connect(f"file:{path}?mode=ro", uri=True)
+    try:
+        h = hashlib.sha256()
+        tables = [r[0] for r in conn.execute("SELECT name FROM sqlite_master WHERE type='table' ORDER BY name")]
+        for t in tables:
+            h.update(t.encode())
+            for row in conn.execute(f'SELECT * FROM "{t}" ORDER BY rowid'):
+                h.update(repr(row).encode())
+        return h.hexdigest()
+    finally:
+        conn.close()
+
+
+class World:
+    def __init__(self, folder: Path, template: Path) -> None:
+        self.folder = folder
+        self.template = folder / "world.db"
+        shutil.copy(template, self.template)
+        db = Database(self.template)
+        self.values = build(db)
+        # A real sign-in for each person, once: the actor the command line would hold.
+        self.actors = {p.label: accounts.sign_in(db, p.email, PASSWORD) for p in PEOPLE}
+        db.dispose()
+        self.shared_path = folder / "shared.db"
+        shutil.copy(self.template, self.shared_path)
+        self.shared = Database(self.shared_path)
+        self._n = 0
+
+    def state(self, person: Person, db: Database) -> CliState:
+        state = CliState(db_url=str(db.url.database), email=person.email, passwordenv=PW_VAR,
+                         passwordfile=None)
+        state._db, state._actor = db, self.actors[person.label]
+        return state
+
+    def fresh(self) -> Database:
+        self._n += 1
+        path = self.folder / f"run-{self._n}.db"
+        shutil.copy(self.template, path)
+        return Database(path)
+
+
+@pytest.fixture(scope="module")
+def world(tmp_path_factory, sqlite_template):
+    mp = pytest.MonkeyPatch()
+    mp.setenv(PW_VAR, PASSWORD)
+    w = World(tmp_path_factory.mktemp("walk"), sqlite_template)
+    yield w
+    w.shared.dispose()
+    mp.undo()
+
+
+def every_command() -> list[str]:
+    """The whole click command tree, as "group sub command" paths."""
+    found = []
+
+    def walk(cmd: click.Command, path: list[str]) -> None:
+        if isinstance(cmd, click.Group):
+            for name, sub in cmd.commands.items():
+                walk(sub, [*path, name])
+        else:
+            found.append(" ".join(path))
+
+    walk(cli, [])
+    return sorted(found)
+
+
+def expected(person: Person, need) -> access.Decision:
+    if need == SIGNED_IN:
+        return access.Decision(True)
+    kind = person.provider_kind if need in PROVIDER_ACTIONS else person.kind
+    # A client's members stand as strangers towards the provider: its actions tell them S2.
+    return access.decide(Standing(kind, flags=person.flags), need)
+
+
+def test_every_command_has_a_row_in_the_access_table():
+    rows = {access.command_path(r) for r in COMMANDS}
+    missing = [c for c in every_command() if c not in rows]
+    assert not missing, (
+        "These commands have no row in COMMANDS (src/msp_tui/core/access.py): "
+        + ", ".join(f"`msp-tui {c}`" for c in missing) + ". For each, add a row "
+        + "`\"<command>\": Action.<what it needs>` (or NO_SIGN_IN / SIGNED_IN), give it an argv in ARGV of "
+        "tests/cli/test_access_walk.py that succeeds for anyone the table allows, then regenerate "
+        "docs/access.md (paste `python -m msp_tui.core.access` under its heading).")
+    stale = [r for r in COMMANDS if access.command_path(r) not in every_command()]
+    assert not stale, f"COMMANDS rows for commands that no longer exist: {stale}"
+
+
+def test_every_signed_in_row_has_an_argv():
+    missing = [r for r, need in COMMANDS.items() if need != NO_SIGN_IN and r not in ARGV]
+    assert not missing, (f"Rows of COMMANDS without a command line to walk: {missing}. Add each to ARGV in "
+                         "tests/cli/test_access_walk.py (arguments that succeed for anyone the table allows).")
+
+
+WALKED = [r for r, need in COMMANDS.items() if need != NO_SIGN_IN]
+
+
+@pytest.mark.parametrize("row", WALKED)
+def test_attack4_command_follows_the_access_table(world, row):
+    """Run ROW as every kind of person: allowed exactly where the table allows; otherwise exit 1 with
+    the table's sentence (naming the rule), and not one row of the database changed."""
+    need = COMMANDS[row]
+    argv = [a.format(**world.values) for a in ARGV[row]]
+    wrong = []
+    for person in PEOPLE:
+        want = expected(person, need)
+        if want.allowed:
+            db = world.fresh()
+            try:
+                r = run(world.state(person, db), argv)
+            finally:
+                db.dispose()
+            if r.code != 0:
+                wrong.append(f"{person.label}: allowed by the table, but exit {r.code}: {last_line(r.err)}")
+            continue
+        before = digest(world.shared_path)
+        r = run(world.state(person, world.shared), argv)
+        sentence = f"refused by rule {want.rule}: {want.reason}"
+        if r.code != 1 or sentence not in r.err:
+            wrong.append(f"{person.label}: the table says `{sentence}`, got exit {r.code}: "
+                         f"{last_line(r.err or r.out)}")
+        elif digest(world.shared_path) != before:
+            wrong.append(f"{person.label}: refused, but the database changed")
+    assert not wrong, f"msp-tui {' '.join(argv)} ({need}):\n" + "\n".join(wrong)
+
+
+def test_attack4_user_reads_neither_members_nor_collections_nor_policies(world):
+    """The attack as reported: a client's plain User ran these three and read the answers."""
+    user = next(p for p in PEOPLE if p.label == "User")
+    for argv, action in ((["members", "collections", "list", CLIENT], Action.VIEW_COLLECTIONS),
+                         (["members", "groups", "list", CLIENT], Action.VIEW_GROUPS),
+                         (["policies", "list", CLIENT], Action.VIEW_POLICIES),
+                         (["members", "list", CLIENT], Action.VIEW_MEMBERS)):
+        r = run(world.state(user, world.shared), argv)
+        assert r.code == 1, (argv, r)
+        assert "refused by rule roles: Only Owners and Admins of this organization can" in r.err, r.err
+        assert action.value in r.err
+        assert r.out == "", "nothing of the client is printed"
