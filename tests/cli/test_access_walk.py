@@ -52,13 +52,13 @@ ARGV: dict[str, list[str]] = {
     "staff list": ["staff", "list"],
     "staff invite": ["staff", "invite", "new@msp.example", "--role", "service"],
     "staff reinvite": ["staff", "reinvite", "invited@msp.example"],
-    "staff confirm": ["staff", "confirm", "accepted@msp.example"],
+    "staff confirm": ["staff", "confirm", "accepted@msp.example", "--fingerprint", "{fp_accepted}"],
     "staff role": ["staff", "role", "svc@msp.example", "admin"],
     "staff remove": ["staff", "remove", "svc@msp.example"],
     "members list": ["members", "list", CLIENT],
     "members invite": ["members", "invite", CLIENT, "new@contoso.example"],
     "members reinvite": ["members", "reinvite", CLIENT, "pending@contoso.example"],
-    "members confirm": ["members", "confirm", CLIENT, "joined@contoso.example"],
+    "members confirm": ["members", "confirm", CLIENT, "joined@contoso.example", "--fingerprint", "{fp_joined}"],
     "members revoke": ["members", "revoke", CLIENT, "pending@contoso.example"],
     "members restore": ["members", "restore", CLIENT, "revoked@contoso.example"],
     "members remove": ["members", "remove", CLIENT, "pending@contoso.example"],
@@ -159,8 +159,8 @@ def build(db: Database) -> dict:
     members.confirm(db, admin, fabrikam.id, ["owner@fabrikam.example", "ada@msp.example"])
     clients.unlink(db, admin, fabrikam.id, confirm_name="Fabrikam")
     staff.invite(db, admin, ["svc@msp.example", "accepted@msp.example", "removed@msp.example"], "service")
-    for email in ("svc@msp.example", "accepted@msp.example", "removed@msp.example"):
-        _join(db, email)
+    _svc, accepted, _removed = (_join(db, e) for e in ("svc@msp.example", "accepted@msp.example",
+                                                      "removed@msp.example"))
     staff.confirm(db, admin, "svc@msp.example")
     staff.confirm(db, admin, "removed@msp.example")
     staff.remove(db, admin, "removed@msp.example")
@@ -176,8 +176,9 @@ def build(db: Database) -> dict:
         members.invite(db, admin, org.id, [email], role, flags)
     members.invite(db, admin, org.id, ["pending@contoso.example", "revoked@contoso.example",
                                        "joined@contoso.example"], "user")
-    for email in [*roles, "owner@contoso.example", "revoked@contoso.example", "joined@contoso.example"]:
+    for email in [*roles, "owner@contoso.example", "revoked@contoso.example"]:
         _join(db, email)
+    joined = _join(db, "joined@contoso.example")
     members.confirm(db, admin, org.id, [*roles, "owner@contoso.example", "revoked@contoso.example"])
     members.revoke(db, admin, org.id, ["revoked@contoso.example"])
     members.invite(db, admin, org.id, ["stranger@else.example"], "user")
@@ -194,7 +195,9 @@ def build(db: Database) -> dict:
                                                               "remove-pin": (True, None)})
     policy_templates.apply_template(db, admin, "Baseline", [org.id], dry_run=False)
     policy_templates.accept_deviation(db, admin, org.id, "remove-pin", "kept on purpose")
-    return {"item": str(item.id)}
+    return {"item": str(item.id),
+            "fp_accepted": accounts.fingerprint_of(db, accepted.account_id),
+            "fp_joined": accounts.fingerprint_of(db, joined.account_id)}
 
 
 @dataclass
@@ -360,3 +363,53 @@ def test_attack4_user_reads_neither_members_nor_collections_nor_policies(world):
         assert "refused by rule roles: Only Owners and Admins of this organization can" in r.err, r.err
         assert action.value in r.err
         assert r.out == "", "nothing of the client is printed"
+
+
+# --- the read commands on PostgreSQL ---------------------------------------------------------------
+
+#: Rows that only read: walked once more on PostgreSQL, everyone on one database (a refused read
+#: must not add a single event either).
+READS = [r for r, need in COMMANDS.items()
+         if isinstance(need, Action) and need.name.startswith("VIEW") or r == "vault list CLIENT"]
+
+
+@pytest.fixture(scope="module")
+def pg_world(pg_server):
+    from tests.conftest import new_pg
+
+    db = new_pg(pg_server)
+    values = build(db)
+    actors = {p.label: accounts.sign_in(db, p.email, PASSWORD) for p in PEOPLE}
+    yield db, values, actors
+    db.dispose()
+
+
+@pytest.mark.postgres
+def test_attack4_read_commands_follow_the_access_table_on_postgresql(pg_world, monkeypatch):
+    from sqlalchemy import func, select
+
+    from msp_tui.core.models import Event
+
+    db, values, actors = pg_world
+    monkeypatch.setenv(PW_VAR, PASSWORD)
+    wrong = []
+    for row in READS:
+        argv = [a.format(**values) for a in ARGV[row]]
+        for person in PEOPLE:
+            want = expected(person, COMMANDS[row])
+            state = CliState(db_url=None, email=person.email, passwordenv=PW_VAR, passwordfile=None)
+            state._db, state._actor = db, actors[person.label]
+            with db.read() as s:
+                before = s.execute(select(func.count()).select_from(Event)).scalar_one()
+            r = run(state, argv)
+            if want.allowed:
+                if r.code != 0:
+                    wrong.append(f"{row} as {person.label}: allowed, but exit {r.code}: {last_line(r.err)}")
+                continue
+            sentence = f"refused by rule {want.rule}: {want.reason}"
+            with db.read() as s:
+                after = s.execute(select(func.count()).select_from(Event)).scalar_one()
+            if r.code != 1 or sentence not in r.err or after != before:
+                wrong.append(f"{row} as {person.label}: the table says `{sentence}`, got exit {r.code}: "
+                             f"{last_line(r.err or r.out)} (events {before} -> {after})")
+    assert not wrong, "\n".join(wrong)

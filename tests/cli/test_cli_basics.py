@@ -79,7 +79,7 @@ def test_exit_2_database_that_cannot_be_opened(cli, tmp_path):
     junk = tmp_path / "junk.db"
     junk.write_bytes(b"this is not a database" * 100)
     r = cli.run("clients", "list", env=cli.env(MSP_TUI_DB=str(junk)))
-    assert r.returncode == 2 and "Cannot open the database" in r.stderr
+    assert r.returncode == 2 and f"cannot use the database {junk}: it is not a database file" in r.stderr
 
 
 def test_password_from_a_file(cli, tmp_path):

@@ -15,7 +15,25 @@ from msp_tui.cli.state import CliState
 from msp_tui.core.errors import MspError
 
 
-@click.group(invoke_without_command=True, context_settings={"help_option_names": ["-h", "--help"]})
+class _Cli(click.Group):
+    def invoke(self, ctx: click.Context):
+        try:
+            return super().invoke(ctx)
+        except (MspError, click.exceptions.Exit, click.ClickException, click.exceptions.Abort):
+            raise
+        except Exception as exc:
+            # A read-only or full disk, a folder in place of the file, a server that is down: one
+            # line naming the file and the cause (exit 2), never a traceback. Anything else is a bug.
+            from msp_tui.core.db import outside_cause
+
+            state = ctx.obj if isinstance(ctx.obj, CliState) else None
+            error = outside_cause(exc, state.where() if state else None)
+            if error is None:
+                raise
+            raise error from None
+
+
+@click.group(cls=_Cli, invoke_without_command=True, context_settings={"help_option_names": ["-h", "--help"]})
 @click.option("--db", "db_url", envvar="MSP_TUI_DB", metavar="PATH_OR_URL",
               help="SQLite file or SQLAlchemy URL (env MSP_TUI_DB; default: a file in the user data dir).")
 @click.option("--email", envvar="MSP_TUI_EMAIL", help="Sign in as this person (env MSP_TUI_EMAIL).")

@@ -27,16 +27,12 @@ def upgrade(state: CliState) -> None:
     Example:
       msp-tui --db postgresql://msp@db.internal/msp db upgrade
     """
-    from sqlalchemy.exc import DBAPIError
-
     from msp_tui.core.db import open_database
 
-    try:
-        database = open_database(state.db_url, migrate=False)
-        before = database.current_revision()
-        ran = database.upgrade()
-    except DBAPIError as exc:
-        raise BadInput(f"Cannot open the database: {str(exc.orig).strip().splitlines()[0]}", "db") from None
+    state.create = True  # one of the three commands that make a new database
+    database = state._db = open_database(state.db_url, migrate=False, create=True)
+    before = database.current_revision()
+    ran = database.upgrade()
     head = database.head_revision()
     if ran:
         click.echo(f"{database.display}: upgraded from {before or 'empty'} to {head}")

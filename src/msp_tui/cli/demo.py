@@ -43,6 +43,7 @@ def demo(state: CliState, n_clients: int, n_events: int | None, no_ui: bool, see
             raise BadInput(f"{path} exists and is not a demo database; pass --force to replace it.", "db")
         for suffix in ("", "-wal", "-shm", ".checkpoint"):
             Path(str(path) + suffix).unlink(missing_ok=True)
+    state.create = True  # one of the three commands that make a new database
     with progress("demo") as bar:
         result = builder.build(state.db(), clients=n_clients, events=n_events, seed=seed,
                                progress=bar if bar.enabled else None)

@@ -116,7 +116,11 @@ def confirm(state: CliState, client, emails, phrase, skip_check) -> None:
     from msp_tui.core.services import members as svc
     from msp_tui.core.services.accounts import fingerprint_of
 
+    from msp_tui.core.access import Action
+    from msp_tui.core.services.common import require
+
     db, actor = state.db(), state.actor()
+    require(db, actor, Action.MANAGE_MEMBERS, client)  # refused as confirming, before members are read
     fingerprints.check_usage(phrase, skip_check, list(emails))
     phrases = {}
     if not skip_check:

@@ -22,6 +22,7 @@ def init(state: CliState, provider: str, admin_email: str, name: str) -> None:
     from msp_tui.core.services import accounts
 
     password = state.password("Choose a master password (it can never be reset)", confirm=True)
+    state.create = True  # one of the three commands that make a new database
     actor = accounts.init_provider(state.db(), provider=provider, email=admin_email, name=name,
                                    password=password)
     click.echo(f"Created provider {provider!r} with Provider Admin {actor.email}.", err=True)

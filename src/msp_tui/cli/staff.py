@@ -106,7 +106,11 @@ def confirm(state: CliState, emails, all_accepted, phrase, skip_check) -> None:
     from msp_tui.core.services import staff as svc
     from msp_tui.core.services.accounts import fingerprint_of
 
+    from msp_tui.core.access import Action
+    from msp_tui.core.services.common import require
+
     db, actor = state.db(), state.actor()
+    require(db, actor, Action.MANAGE_STAFF)  # refused as confirming, before the list is read
     targets = list(emails)
     listed = svc.list_staff(db, actor)
     if all_accepted:

@@ -18,22 +18,23 @@ class CliState:
     passwordenv: str | None
     passwordfile: str | None
     fmt: str = "table"
+    #: Only `init`, `demo` and `db upgrade` create a database; every other command refuses a missing file.
+    create: bool = False
     _db: object = field(default=None, repr=False)
     _actor: object = field(default=None, repr=False)
 
     def db(self):
         if self._db is None:
-            from sqlalchemy.exc import DBAPIError
-
             from msp_tui.core.db import open_database
 
-            try:
-                self._db = open_database(self.db_url)
-            except DBAPIError as exc:
-                # An unreachable server, a wrong password in the URL, a file that is not a database.
-                raise BadInput(f"Cannot open the database: {str(exc.orig).strip().splitlines()[0]}",
-                               "db") from None
+            self._db = open_database(self.db_url, create=self.create)
         return self._db
+
+    def where(self) -> str:
+        """The database as a person names it (its path, or the server URL without a password)."""
+        from msp_tui.core.db import resolve_url, where
+
+        return where(self._db.url if self._db is not None else resolve_url(self.db_url))
 
     def password(self, prompt: str = "Master password", confirm: bool = False) -> str:
         if self.passwordenv:

@@ -10,9 +10,10 @@ CRASHED = 70
 
 
 def open_ui(state: CliState, *, actor=None, start: str | None = None, start_args: dict | None = None) -> None:
+    db = state.db()  # a missing or unusable database is one line, before Textual starts
     from msp_tui.app import MspApp
 
-    app = MspApp(state.db(), actor=actor, start=start, start_args=start_args or {})
+    app = MspApp(db, actor=actor, start=start, start_args=start_args or {})
     app.run()
     if app.return_code:
         raise SystemExit(CRASHED)

@@ -22,7 +22,7 @@ from sqlalchemy.engine import URL, make_url
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session
 
-from msp_tui.core.errors import BadInput
+from msp_tui.core.errors import BadInput, Unavailable
 
 APP_NAME = "msp-tui"
 BUSY_TIMEOUT_MS = 10_000
@@ -37,13 +37,20 @@ def default_path() -> Path:
     return Path(platformdirs.user_data_dir(APP_NAME)) / "msp-tui.db"
 
 
-def resolve_url(path_or_url: str | os.PathLike | None) -> URL:
+def resolve_url(path_or_url: str | os.PathLike | URL | None) -> URL:
     """A path becomes a SQLite URL; a SQLAlchemy URL is taken as it is (postgresql:// uses psycopg 3)."""
+    if isinstance(path_or_url, URL):
+        return path_or_url
     if path_or_url is None or str(path_or_url) == "":
         path_or_url = os.environ.get("MSP_TUI_DB") or default_path()
     raw = str(path_or_url)
     if "://" in raw:
-        url = make_url(raw)
+        from sqlalchemy.exc import ArgumentError
+
+        try:
+            url = make_url(raw)
+        except ArgumentError:
+            raise BadInput("The database URL is not valid (e.g. postgresql://user@host/dbname).", "db") from None
         if url.drivername in ("postgresql", "postgres"):
             url = url.set(drivername="postgresql+psycopg")
         return url
@@ -62,12 +69,62 @@ def sqlite_version() -> tuple[int, int, int]:
     return tuple(int(p) for p in _sqlite_module().sqlite_version.split("."))  # type: ignore[return-value]
 
 
-def _prepare_sqlite_file(path: str) -> list[str]:
+def where(url: URL) -> str:
+    """How a person names this database: the file's path, or the server URL without its password."""
+    if url.get_backend_name() == "sqlite":
+        return url.database or ":memory:"
+    return url.set(drivername=url.get_backend_name()).render_as_string(hide_password=True)
+
+
+class NoDatabase(BadInput):
+    """A command that does not create databases was pointed at a file that does not exist."""
+
+    def __init__(self, path: str) -> None:
+        super().__init__(f"No database at {path} (create one with msp-tui init)", "db")
+
+
+#: SQLite's words for causes outside the program, and how they read to a person.
+_SQLITE_CAUSES = {
+    "attempt to write a readonly database": "the file (or its folder) is read-only",
+    "database or disk is full": "the disk is full",
+    "disk i/o error": "a disk input/output error (a full disk or a file size limit can cause it)",
+    "unable to open database file": "cannot open it (a missing or read-only folder, or not a file)",
+    "file is not a database": "it is not a database file",
+    "database disk image is malformed": "the file is damaged (restore it from a backup)",
+    "database is locked": "another program holds it locked; try again",
+}
+
+
+def outside_cause(exc: BaseException, name: str | None) -> Unavailable | None:
+    """A database or file error whose cause lies outside the program, as one sentence naming the file
+    (or server) and the cause; None for anything else, which stays a bug with its traceback."""
+    from sqlalchemy.exc import DBAPIError
+
+    if isinstance(exc, DBAPIError):
+        orig = exc.orig
+        first = (str(orig).strip().splitlines() or [type(orig).__name__])[0].strip()
+        for words, cause in _SQLITE_CAUSES.items():
+            if first.lower().startswith(words):
+                return Unavailable(f"cannot use the database {name}: {cause} ({first}).")
+        if type(orig).__name__ == "OperationalError":  # psycopg: a server down, refused, unreachable
+            return Unavailable(f"cannot use the database {name}: {first}")
+        return None
+    if isinstance(exc, OSError) and not isinstance(exc, BrokenPipeError):
+        file = exc.filename or name
+        return Unavailable(f"cannot use {file}: {exc.strerror or exc}.")
+    return None
+
+
+def _prepare_sqlite_file(path: str, create: bool) -> list[str]:
     """Create a new database file 0600 in a 0700 folder; warn about a file others may write."""
     warnings: list[str] = []
     if path == ":memory:":
         return warnings
     p = Path(path)
+    if p.is_dir():
+        raise Unavailable(f"cannot use the database {p}: it is a folder, not a database file.")
+    if not p.exists() and not create:
+        raise NoDatabase(str(p))
     if not p.exists():
         p.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
         fd = os.open(p, os.O_CREAT | os.O_WRONLY, 0o600)
@@ -84,7 +141,9 @@ class Database:
     """One database and its engine. `write()` and `read()` hand out sessions."""
 
     def __init__(self, path_or_url: str | os.PathLike | None = None, *, migrate: bool = True,
-                 echo: bool = False) -> None:
+                 echo: bool = False, create: bool = True) -> None:
+        """`create`: make a new SQLite file when there is none. The command line passes False except
+        for `init`, `demo` and `db upgrade`, so a mistyped path is refused rather than created."""
         self.url = resolve_url(path_or_url)
         self.is_sqlite = self.url.get_backend_name() == "sqlite"
         self.warnings: list[str] = []
@@ -95,7 +154,7 @@ class Database:
                     f"SQLite {'.'.join(map(str, version))} is too old for several writers at once "
                     f"(a WAL-reset bug before {'.'.join(map(str, MIN_SQLITE))} can corrupt the database); "
                     "install the pysqlite3 package or use PostgreSQL.")
-            self.warnings += _prepare_sqlite_file(self.url.database or ":memory:")
+            self.warnings += _prepare_sqlite_file(self.url.database or ":memory:", create)
             self.engine = create_engine(self.url, module=_sqlite_module(), echo=echo,
                                         connect_args={"timeout": BUSY_TIMEOUT_MS / 1000,
                                                       "check_same_thread": False})
@@ -296,11 +355,22 @@ def _install_sqlite_events(engine: Engine) -> None:
             conn.exec_driver_sql("BEGIN")
 
 
-def open_database(path_or_url: str | os.PathLike | None = None, *, migrate: bool = True) -> Database:
-    db = Database(path_or_url, migrate=migrate)
+def open_database(path_or_url: str | os.PathLike | None = None, *, migrate: bool = True,
+                  create: bool = False) -> Database:
+    """The database a command works on: never created unless `create` (init, demo, db upgrade); a
+    cause outside the program (read-only, full disk, a folder, a server down) is one sentence."""
+    url = resolve_url(path_or_url)
+    try:
+        db = Database(url, migrate=migrate, create=create)
+    except Exception as exc:
+        error = outside_cause(exc, where(url))
+        if error is None:
+            raise
+        raise error from None
     for warning in db.warnings:
         print(warning, file=sys.stderr)
     return db
 
 
-__all__ = ["Database", "open_database", "resolve_url", "default_path", "select"]
+__all__ = ["Database", "NoDatabase", "open_database", "outside_cause", "resolve_url", "default_path", "select",
+           "where"]

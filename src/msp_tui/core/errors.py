@@ -53,6 +53,14 @@ class NotFound(BadInput):
     """A name or id that matches nothing the actor may see."""
 
 
+class Unavailable(MspError):
+    """The database or a file cannot be used, for a cause outside the program: a read-only or full
+    disk, a folder where the file should be, a database server that is down. One line names the
+    file (or server) and the cause; exit 2, like other input the program cannot work with."""
+
+    exit_code = 2
+
+
 class AuthFailed(MspError):
     """Sign-in failed. The message never says whether the email or the password was wrong."""
 

@@ -67,6 +67,20 @@ def find_client(session: Session, provider_id: uuid.UUID | None, ref: str | uuid
     return org
 
 
+def require(db, actor: Actor, action, client: str | uuid.UUID | None = None) -> None:
+    """Refuse now unless `actor` may do `action` (on `client`), for a command that reads something
+    on its way to the action: the refusal then names the action tried, not the read."""
+    from msp_tui.core.access import check
+
+    with db.read() as s:
+        org = None
+        if client is not None:
+            ident = as_uuid(client)
+            org = s.get(Organization, ident) if ident is not None else None
+            org = org or find_client(s, actor.provider_id, client)
+        check(s, actor, action, organization_id=org.id if org is not None else None)
+
+
 def get_org(session: Session, organization_id: uuid.UUID) -> Organization:
     org = session.get(Organization, organization_id)
     if org is None:
