@@ -48,6 +48,7 @@ ARGV: dict[str, list[str]] = {
     "clients rename": ["clients", "rename", CLIENT, "Contoso Ltd"],
     "clients seats": ["clients", "seats", CLIENT, "25"],
     "clients unlink": ["clients", "unlink", CLIENT, "--confirm", CLIENT],
+    "clients rotate-key": ["clients", "rotate-key", CLIENT],
     "health": ["health"],
     "staff list": ["staff", "list"],
     "staff invite": ["staff", "invite", "new@msp.example", "--role", "service"],

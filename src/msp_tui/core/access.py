@@ -68,6 +68,7 @@ class Action(str, Enum):
     ACCESS_ALL_ITEMS = "read and edit every item of this client's vault"
     ACCESS_ASSIGNED_ITEMS = "use the items of collections assigned to them"
     EXPORT_VAULT = "export this client's vault"
+    ROTATE_CLIENT_KEY = "rotate this client's key"
     VIEW_CLIENT_BILLING = "see this client's billing"
 
 
@@ -146,6 +147,8 @@ ACCESS_TABLE: dict[Action, dict[Kind, object]] = {
     Action.ACCESS_ALL_ITEMS: _row(_ALL_STAFF, Y, Y, ADMINS, ADMINS),
     Action.ACCESS_ASSIGNED_ITEMS: _row(_ALL_STAFF, Y, Y, Y, Y),
     Action.EXPORT_VAULT: _row(_ALL_STAFF, Y, Y, ADMINS, flag("access_import_export")),
+    # The new key is wrapped with the provider key, which only confirmed staff hold.
+    Action.ROTATE_CLIENT_KEY: _row(_ALL_STAFF, NOT_STAFF, NOT_STAFF, NOT_STAFF, NOT_STAFF),
     Action.VIEW_CLIENT_BILLING: _row(_ALL_STAFF, S9, S9, S9, S9),
 }
 
@@ -177,6 +180,7 @@ COMMANDS: dict[str, object] = {
     "clients rename": Action.RENAME_CLIENT,
     "clients seats": Action.CHANGE_SEATS,
     "clients unlink": Action.UNLINK_CLIENT,
+    "clients rotate-key": Action.ROTATE_CLIENT_KEY,
     "health": Action.VIEW_CLIENTS,
     "staff list": Action.VIEW_STAFF,
     "staff invite": Action.MANAGE_STAFF,

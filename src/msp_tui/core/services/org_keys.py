@@ -55,7 +55,7 @@ def rotate_org_key(db: Database, actor: Actor, client, *,
     """A new org key for a client; everything encrypted by the old one written again (see module)."""
     with db.write() as s:
         org = _org(s, actor, client)
-        check(s, actor, Action.ACCESS_ALL_ITEMS, organization_id=org.id)
+        check(s, actor, Action.ROTATE_CLIENT_KEY, organization_id=org.id)
         old_key = keys.org_key(s, actor, org.id)
         new_key = crypto.random_key()
         t = VaultItem.__table__.c
