@@ -36,3 +36,23 @@ def test_a_collections_access_list_opens_with_its_name(db, admin):
     made = collections.create_collection(db, admin, org.id, "Finance")
     name, rows = collections.collection_access(db, admin, org.id, made.id)
     assert name == "Finance"
+
+
+@sync
+async def test_why_on_the_members_screen_opens_its_reasons_without_crashing(db, admin):
+    # The role dialogs learned to start on the member's role (MemberDialog.on_mount looks up the role
+    # picker); the reasons dialog shares that base and has no picker: NoMatches, the app gone, on `?`.
+    from msp_tui.core.services import clients
+    from msp_tui.widgets.member_dialogs import MemberReasonsDialog
+
+    org = clients.create_client(db, admin, name="Contoso", plan="enterprise-monthly", seats=5,
+                                owner_email="owner@contoso.example")
+    app = MspApp(db, actor=admin)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot)
+        app.open_client(org.id, tab="members")
+        await settle(pilot)
+        await pilot.press("question_mark")
+        await settle(pilot)
+        assert app._exception is None
+        assert isinstance(app.screen, MemberReasonsDialog)

@@ -40,6 +40,11 @@ def test_walkthrough_presses_every_key_and_submits_every_form(place, size, tmp_p
 
 
 async def _walk(db, place, size, monkeypatch) -> None:
+    import faulthandler
+    import sys
+
+    # A walk that hangs prints where every thread stood, instead of stalling `make test` silently.
+    faulthandler.dump_traceback_later(240, exit=False, file=sys.__stderr__)
     crashes = CrashWatch(monkeypatch)
     try:
         org = a_client(db)
@@ -51,4 +56,5 @@ async def _walk(db, place, size, monkeypatch) -> None:
             await walker.forms()
             assert walker.steps > 1
     finally:
+        faulthandler.cancel_dump_traceback_later()
         crashes.close()

@@ -335,9 +335,12 @@ class Walker:
                 or (self.place.name == "login" and screen in app.screen_stack):
             if app.screen is not screen:
                 await self.pilot.pause()  # let what the key opened finish mounting: a person sees it first
-            while app.screen is not screen:
+            for _ in range(10):  # bounded: a screen that will not pop is reopened below, not waited on
+                if app.screen is screen:
+                    break
                 await app.pop_screen()
-            if not isinstance(screen.focused, (Input, TextArea)) or screen is getattr(self, "_input_home", None):
+            if app.screen is screen and (not isinstance(screen.focused, (Input, TextArea))
+                                         or screen is getattr(self, "_input_home", None)):
                 await settle(self.pilot, 1)
                 return screen
         self.screen = await self._reopen()
@@ -356,7 +359,9 @@ class Walker:
         if app.actor is None:  # signed out (the lock screen's ctrl+o, the palette's "sign out")
             app.signed_in(sign_in(self.db, self.who))
             await settle(self.pilot)
-        while len(app.screen_stack) > 2:
+        for _ in range(10):
+            if len(app.screen_stack) <= 2:
+                break
             await app.pop_screen()
         await settle(self.pilot, 1)
         open_place(app, self.place, self.org)

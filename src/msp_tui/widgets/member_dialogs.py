@@ -42,7 +42,10 @@ class MemberDialog(ModalScreen):
     def on_mount(self) -> None:
         # Textual highlights the first role; start on the one chosen (the member's own), so enter
         # or a move starts from where the person is.
-        picker = self.query_one("#m-role", RadioSet)
+        found = self.query("#m-role")
+        if not found:
+            return  # the reasons dialog picks no role
+        picker = found.first(RadioSet)
         if picker.pressed_index >= 0:
             picker._selected = picker.pressed_index
 
