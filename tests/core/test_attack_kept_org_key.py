@@ -117,3 +117,31 @@ def _fast_sign_in(monkeypatch):
     from msp_tui.core.services import accounts
 
     monkeypatch.setattr(accounts, "THROTTLE", accounts.LoginThrottle(sleep=lambda _s: None))
+
+
+def test_attack12_cli_staff_remove_names_the_clients_they_opened_and_rotates_with_a_flag(sqlite_db):
+    db = sqlite_db
+    admin = make_provider(db)
+    c = make_client(db, admin)
+    add_login(db, admin, c, "One", "pw", c.shared)
+    staff.invite(db, admin, ["eve@msp.example", "fay@msp.example"], "service")
+    for email in ("eve@msp.example", "fay@msp.example"):
+        person = join(db, email)
+        staff.confirm(db, admin, email)
+        person.provider_id = admin.provider_id
+        vault.open_vault(db, person, c.organization_id)
+    env = {**os.environ, "PW": PASSWORD, "PYTHONPATH": os.pathsep.join(sys.path)}
+
+    def run(*argv):
+        return subprocess.run([sys.executable, "-m", "msp_tui", "--db", db.url.render_as_string(hide_password=False),
+                               "--email", admin.email, "--passwordenv", "PW", *argv],
+                              capture_output=True, text=True, env=env)
+
+    r = run("staff", "remove", "eve@msp.example")
+    assert r.returncode == 0 and c.name in r.stderr and "clients rotate-key" in r.stderr
+    with db.read() as s:
+        assert not s.execute(select(Event.id).where(Event.type == int(EventType.ORGANIZATION_KEY_ROTATED))).all()
+    r = run("staff", "remove", "fay@msp.example", "--rotate-keys")
+    assert r.returncode == 0 and f"rotated the key of {c.name}" in r.stderr
+    with db.read() as s:
+        assert len(s.execute(select(Event.id).where(Event.type == int(EventType.ORGANIZATION_KEY_ROTATED))).all()) == 1

@@ -166,18 +166,39 @@ def role(state: CliState, email, role) -> None:
 
 @staff.command("remove")
 @click.argument("email")
+@click.option("--rotate-keys", is_flag=True,
+              help="Also rotate the org keys of the clients whose vaults they opened (clients rotate-key).")
 @pass_state
-def remove(state: CliState, email) -> None:
+def remove(state: CliState, email, rotate_keys) -> None:
     """Remove a staff member (the provider key is rotated; you cannot remove yourself or the last admin).
+
+    They may have kept the org keys of clients they worked on: the clients whose vaults they opened
+    are listed, and --rotate-keys rotates those clients' keys too (or run clients rotate-key later).
 
     \b
     Example:
-      msp-tui staff remove bob@msp.example
+      msp-tui staff remove bob@msp.example --rotate-keys
     """
+    from msp_tui.cli.output import inert
+    from msp_tui.core.services import org_keys
     from msp_tui.core.services import staff as svc
 
-    svc.remove(state.db(), state.actor(), email)
+    db, actor = state.db(), state.actor()
+    target = next((v for v in svc.list_staff(db, actor) if v.email == email.strip().lower()), None)
+    opened = org_keys.vaults_opened_by(db, actor, target.account_id) if target is not None else []
+    svc.remove(db, actor, email)
     click.echo(f"removed {email}", err=True)
+    if not opened:
+        return
+    names = ", ".join(name for _, name in opened)
+    if not rotate_keys:
+        click.echo(inert(f"They opened the vaults of {len(opened)} client(s): {names}. They may have kept those "
+                         "clients' keys: rotate them with  msp-tui clients rotate-key CLIENT  (or remove with "
+                         "--rotate-keys)."), err=True)
+        return
+    for org_id, name in opened:
+        done = org_keys.rotate_org_key(db, actor, org_id)
+        click.echo(inert(f"rotated the key of {name}: {done.items:,} items encrypted again"), err=True)
 
 
 COMMANDS = [staff]

@@ -23,7 +23,7 @@ from msp_tui.core.errors import BadInput
 from msp_tui.core.schemas import Rename, Seats, parse
 from msp_tui.core.services import clients as client_service
 from msp_tui.screens.base import MspScreen
-from msp_tui.screens.confirm import AskModal, TypeNameModal
+from msp_tui.screens.confirm import AskModal, ConfirmModal, TypeNameModal
 from msp_tui.widgets.paged_table import Column, Page, PagedTable, list_fetcher
 from msp_tui.widgets.text import plain
 
@@ -126,7 +126,7 @@ class ClientDetailScreen(MspScreen):
                "members": Action.VIEW_MEMBERS, "tab_billing": Action.VIEW_CLIENT_BILLING,
                # What the tabs' keys need (n and enter mean the tab's own thing; see TAB_ACTIONS).
                "new_group": Action.MANAGE_GROUPS, "new_collection": Action.CREATE_COLLECTION,
-               "member_groups": Action.MANAGE_MEMBERS}
+               "member_groups": Action.MANAGE_MEMBERS, "rotate_key": Action.ACCESS_ALL_ITEMS}
     #: `n` on a tab → the guarded action it runs.
     TAB_NEW = {"groups": "new_group", "collections": "new_collection"}
     HIDDEN_WHEN_REFUSED = frozenset({"unlink"})
@@ -136,6 +136,7 @@ class ClientDetailScreen(MspScreen):
         Binding("r", "rename", "Rename", id="rename"),
         Binding("e", "seats", "Seats", id="seats"),
         Binding("u", "unlink", "Unlink", id="unlink"),
+        Binding("K", "rotate_key", "Rotate key", show=False, id="rotate_key"),  # rare: listed under ?
         Binding("v", "vault", "Vault", id="vault"),
         Binding("p", "policies", "Policies", id="policies"),
         Binding("m", "members", "Members", id="members"),
@@ -354,6 +355,30 @@ class ClientDetailScreen(MspScreen):
         c = self.client
         if c is not None:
             ask_unlink(self, c.id, c.name, after=self.app.pop_screen)
+
+    def action_rotate_key(self) -> None:
+        """A new org key for the client (as `msp-tui clients rotate-key`): after someone who held it left."""
+        c = self.client
+        if c is None:
+            return
+        from msp_tui.core.services import org_keys
+
+        def rotated(done) -> None:
+            damaged = f" {done.damaged} damaged left as they were." if done.damaged else ""
+            self.app.say(f"Rotated the key of {done.client}: {done.items:,} items and {done.collections} collection "
+                         f"names encrypted again, sealed to {done.members} members.{damaged}")
+            self.action_reload()
+
+        def ask(ok: bool | None) -> None:
+            if ok:
+                self.app.notify(f"Rotating the key of {c.name}…", timeout=3, markup=False)
+                self.run_db(org_keys.rotate_org_key, self.db, self.actor, c.id, on_done=rotated,
+                            exclusive=True, group="rotate-key")
+
+        self.app.push_screen(ConfirmModal("Rotate client key", plain(
+            f"Give {c.name} a new key? Every item and collection name is encrypted again under it, and it is "
+            "sealed to the provider and each confirmed member. Someone who kept the old key can no longer read "
+            "this client's data in the database file."), confirm_label="Rotate"), ask)
 
     # --- the tabs' own keys: n creates, enter opens (core decides; refusals show core's reason) ----
 

@@ -243,11 +243,43 @@ class StaffScreen(ListScreen, MspScreen):
         if row is None:
             return
 
+        from msp_tui.core.services import org_keys
+
+        def remove():
+            opened = org_keys.vaults_opened_by(self.db, self.actor, row.account_id)
+            staff_service.remove(self.db, self.actor, row.id)
+            return opened
+
+        def removed(opened) -> None:
+            self._done(f"Removed {row.email}.")(None)
+            if opened:
+                self._offer_rotation(row.email, opened)
+
         def ask(ok: bool | None) -> None:
             if ok:
-                self.run_db(staff_service.remove, self.db, self.actor, row.id,
-                            on_done=self._done(f"Removed {row.email}."), on_error=self._failed)
+                self.run_db(remove, on_done=removed, on_error=self._failed)
 
         self.app.push_screen(ConfirmModal("Remove staff", plain(
             f"Remove {row.email} from the provider? The provider key is rotated so their copy opens nothing new."),
             confirm_label="Remove", danger=True), ask)
+
+    def _offer_rotation(self, email: str, opened: list) -> None:
+        """A removed staffer may have kept the org keys of the clients whose vaults they opened."""
+        from msp_tui.core.services import org_keys
+
+        names = ", ".join(name for _, name in opened)
+
+        def rotate():
+            return [org_keys.rotate_org_key(self.db, self.actor, org_id) for org_id, _ in opened]
+
+        def ask(ok: bool | None) -> None:
+            if ok:
+                self.app.notify(f"Rotating the keys of {len(opened)} client(s)…", timeout=3, markup=False)
+                self.run_db(rotate, on_done=lambda done: self.app.say(
+                    f"Rotated the keys of {len(done)} client(s): {sum(d.items for d in done):,} items "
+                    "encrypted again."), on_error=self._failed)
+
+        self.app.push_screen(ConfirmModal("Rotate client keys", plain(
+            f"{email} opened the vaults of {len(opened)} client(s): {names}. They may have kept those "
+            "clients' keys. Rotate them now? Every item of those clients is encrypted again under a new key."),
+            confirm_label="Rotate"), ask)

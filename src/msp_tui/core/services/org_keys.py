@@ -11,6 +11,7 @@ they are and counted.
 
 from __future__ import annotations
 
+import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
 
@@ -21,7 +22,7 @@ from msp_tui.core.access import Action, check
 from msp_tui.core.context import Actor
 from msp_tui.core.db import Database
 from msp_tui.core.enums import EventType, MemberStatus
-from msp_tui.core.models import Account, Client, Collection, Member, Organization, Provider, VaultItem
+from msp_tui.core.models import Account, Client, Collection, Event, Member, Organization, Provider, VaultItem
 from msp_tui.core.services.common import as_uuid, find_client
 from msp_tui.core.services.vault import item_aad
 
@@ -117,3 +118,20 @@ def rotate_org_key(db: Database, actor: Actor, client, *,
         events.record(s, actor, EventType.ORGANIZATION_KEY_ROTATED, organization_id=org.id,
                       provider_id=link.provider_id if link is not None else None, detail=detail)
         return Rotation(org.name, total - damaged, names, sealed, damaged, tuple(unsealed))
+
+
+def vaults_opened_by(db: Database, actor: Actor, account_id: uuid.UUID | None) -> list[tuple[uuid.UUID, str]]:
+    """The provider's clients whose vault this person opened (event 1903), by name: the org keys a
+    removed staffer most likely kept, which the staff-remove confirmation offers to rotate."""
+    if account_id is None:
+        return []
+    with db.read() as s:
+        check(s, actor, Action.MANAGE_STAFF)
+        opened = select(Event.organization_id).where(
+            Event.type == int(EventType.CLIENT_VAULT_ACCESSED), Event.acting_account_id == account_id,
+            Event.provider_id == actor.provider_id).distinct()
+        rows = s.execute(select(Organization.id, Organization.name).join(
+            Client, Client.organization_id == Organization.id).where(
+            Client.provider_id == actor.provider_id, Organization.id.in_(opened))
+            .order_by(Organization.name_lower)).all()
+    return [(r[0], r[1]) for r in rows]

@@ -1,0 +1,71 @@
+"""Issue 15, attack 12 in the UI: the client screen rotates a client's key (K), and removing a staffer
+offers to rotate the keys of the clients whose vaults they opened (Cancel focused)."""
+
+from __future__ import annotations
+
+from sqlalchemy import select
+
+from msp_tui.app import MspApp
+from msp_tui.core.enums import EventType
+from msp_tui.core.models import Event
+from msp_tui.core.services import accounts, vault
+from msp_tui.core.services import clients as client_service
+from msp_tui.core.services import staff as staff_service
+from msp_tui.screens.confirm import ConfirmModal
+from msp_tui.widgets.paged_table import PagedTable
+from tests.conftest import PASSWORD
+from tests.ui.frame_support import settle, sync
+
+SIZE = (120, 36)
+
+
+def _rotations(db) -> int:
+    with db.read() as s:
+        return len(s.execute(select(Event.id).where(Event.type == int(EventType.ORGANIZATION_KEY_ROTATED))).all())
+
+
+@sync
+async def test_attack12_client_screen_rotates_the_key_after_asking(db, admin):
+    view = client_service.create_client(db, admin, name="Contoso Dental", plan="enterprise-monthly", seats=10,
+                                        owner_email="owner@contoso.example")
+    vault.create_item(db, admin, type="login", name="Router", client=view.id, fields={"password": "pw"})
+    app = MspApp(db, actor=admin)
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        app.open_client(view.id)
+        await settle(pilot)
+        await pilot.press("K")
+        await settle(pilot)
+        assert isinstance(app.screen, ConfirmModal) and app.screen.focused.id == "cancel"
+        await pilot.press("enter")  # Cancel: nothing rotated
+        await settle(pilot)
+        assert _rotations(db) == 0
+        await pilot.press("K", "y")
+        await settle(pilot)
+        assert _rotations(db) == 1
+        assert any("Rotated the key of Contoso Dental: 1 items" in str(n.message) for n in app._notifications)
+    assert [i.name for i in vault.list_items(db, admin, view.id)] == ["Router"]
+
+
+@sync
+async def test_attack12_staff_remove_offers_to_rotate_the_clients_they_opened(db, admin):
+    view = client_service.create_client(db, admin, name="Contoso Dental", plan="enterprise-monthly", seats=10,
+                                        owner_email="owner@contoso.example")
+    staff_service.invite(db, admin, ["eve@msp.example"], "service")
+    eve, _ = accounts.accept_invitations(db, email="eve@msp.example", password=PASSWORD)
+    staff_service.confirm(db, admin, "eve@msp.example")
+    eve.provider_id = admin.provider_id
+    vault.open_vault(db, eve, view.id)  # Eve opened this client's vault: she may have kept its key
+    app = MspApp(db, actor=admin, start="staff")
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        table = app.screen.query_one(PagedTable)
+        table.cursor = [r.email for r in table.rows].index("eve@msp.example")
+        await pilot.pause()
+        await pilot.press("d", "y")
+        await settle(pilot)
+        assert isinstance(app.screen, ConfirmModal) and app.screen.focused.id == "cancel"
+        assert "Contoso Dental" in str(app.screen.message)
+        await pilot.press("y")
+        await settle(pilot)
+    assert _rotations(db) == 1
