@@ -242,6 +242,31 @@ COMMANDS: dict[str, object] = {
 }
 
 
+#: Every place of the terminal UI (and the browser, which runs the same app) and what opening it needs:
+#: the areas of screens/areas.py, the client screens, and the tabs of a client's screen. What a place
+#: then shows or changes is decided again by core for each action (the tables above).
+#: tests/ui/test_screens_follow_access.py checks screens/areas.py and the client screen against this.
+SCREENS: dict[str, object] = {
+    "clients": Action.VIEW_CLIENTS,
+    "onboarding": Action.CREATE_CLIENT,
+    "staff": Action.VIEW_STAFF,
+    "billing": Action.VIEW_PROVIDER_BILLING,
+    "health": Action.VIEW_CLIENTS,
+    "drift": Action.VIEW_CLIENTS,
+    "templates": Action.MANAGE_TEMPLATES,
+    "vault": SIGNED_IN,
+    "timeline": Action.VIEW_TIMELINE,
+    "client: overview": Action.VIEW_CLIENT,
+    "client: members": Action.VIEW_MEMBERS,
+    "client: groups": Action.VIEW_GROUPS,
+    "client: collections": Action.VIEW_COLLECTIONS,
+    "client: events": Action.VIEW_CLIENT_EVENTS,
+    "client: billing": Action.VIEW_CLIENT_BILLING,
+    "client: vault": Action.ACCESS_ASSIGNED_ITEMS,
+    "client: policies": Action.VIEW_POLICIES,
+}
+
+
 def command_path(row: str) -> str:
     """The command a COMMANDS key names: its leading lower-case words ("vault list CLIENT" → "vault list")."""
     words = []
@@ -398,11 +423,22 @@ def commands_markdown() -> str:
     return "\n".join(lines) + "\n"
 
 
+def screens_markdown() -> str:
+    """Every place of the UI and what opening it needs (the third table of docs/access.md)."""
+    lines = ["| screen | needs |", "|---|---|"]
+    for name, need in SCREENS.items():
+        lines.append(f"| {name} | {need.value if isinstance(need, Action) else need} |")
+    return "\n".join(lines) + "\n"
+
+
 def document() -> str:
-    """Both generated tables, as they stand in docs/access.md."""
+    """The generated tables, as they stand in docs/access.md."""
     return (table_markdown() + "\n## Every command\n\nWhat each command of `msp-tui` needs: an action of the "
             "table above, or no sign-in at all (it works on the database file, or on an invitation and its "
-            "secret).\n\n" + commands_markdown())
+            "secret).\n\n" + commands_markdown()
+            + "\n## Every screen\n\nWhat opening each place of the terminal UI (and the browser) needs; a "
+            "client's places are the tabs and screens of one client. Every key on a screen then asks core "
+            "for its own action.\n\n" + screens_markdown())
 
 
 if __name__ == "__main__":  # print the tables for docs/access.md

@@ -52,7 +52,7 @@ AREAS: dict[str, Area] = {a.name: a for a in [
          Action.MANAGE_TEMPLATES),
     Area("vault", "My personal items", lambda app, **_kw: CLIENT_SCREENS["vault"](app, None)),
     Area("timeline", "Event timeline", _lazy("msp_tui.screens.timeline", "TimelineScreen", db_actor=True),
-         Action.VIEW_CLIENTS),
+         Action.VIEW_TIMELINE),
 ]}
 
 
@@ -113,7 +113,7 @@ COMMANDS: list[Command] = [
     Command("staff: invite", "Invite people to the provider's staff",
             lambda app: app.open_area("staff", invite=True), Action.MANAGE_STAFF),
     Command("timeline: open", "Every event you may see, newest first", lambda app: app.open_area("timeline"),
-            Action.VIEW_CLIENTS),
+            Action.VIEW_TIMELINE),
     Command("billing: open", "Run-rate, discount tier and invoices of the provider",
             lambda app: app.open_area("billing"), Action.VIEW_PROVIDER_BILLING),
     Command("health: open", "What needs attention across every client, worst first",
@@ -126,7 +126,7 @@ COMMANDS: list[Command] = [
     Command("vault: open this client's vault", "The items of the client on screen",
             _on_screen("action_vault"), Action.ACCESS_ASSIGNED_ITEMS, needs="client_id"),
     Command("client: policies", "The policies of the client on screen", _on_screen("action_policies"),
-            Action.MANAGE_POLICIES, needs="client_id"),
+            Action.VIEW_POLICIES, needs="client_id"),
     Command("client: billing", "The billing tab of the client on screen", _on_screen("action_tab_billing"),
             Action.VIEW_CLIENT_BILLING, needs="client_id"),
     Command("client: members", "The members of the client on screen", _on_screen("action_members"),
@@ -138,7 +138,7 @@ COMMANDS: list[Command] = [
     Command("client: unlink", "Stop managing the client on screen", _on_screen("action_unlink"),
             Action.UNLINK_CLIENT, needs="client_id"),
     Command("events: this client", "The event log of the client on screen", _on_screen("action_tab_events"),
-            Action.VIEW_CLIENTS, needs="client_id"),
+            Action.VIEW_CLIENT_EVENTS, needs="client_id"),
     Command("app: keys (help)", "Every key of the current screen", lambda app: app.action_help()),
     Command("app: lock", "Drop the keys and hide the screen until the master password is typed",
             lambda app: app.lock()),
