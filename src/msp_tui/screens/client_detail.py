@@ -126,7 +126,7 @@ class ClientDetailScreen(MspScreen):
                "members": Action.VIEW_MEMBERS, "tab_billing": Action.VIEW_CLIENT_BILLING,
                # What the tabs' keys need (n and enter mean the tab's own thing; see TAB_ACTIONS).
                "new_group": Action.MANAGE_GROUPS, "new_collection": Action.CREATE_COLLECTION,
-               "member_groups": Action.MANAGE_MEMBERS, "rotate_key": Action.ACCESS_ALL_ITEMS}
+               "member_groups": Action.MANAGE_MEMBERS, "rotate_key": Action.ROTATE_CLIENT_KEY}
     #: `n` on a tab → the guarded action it runs.
     TAB_NEW = {"groups": "new_group", "collections": "new_collection"}
     HIDDEN_WHEN_REFUSED = frozenset({"unlink"})
