@@ -3,7 +3,9 @@ dialog opens on the method on file, and `p` is the client's policies on every ta
 
 from __future__ import annotations
 
-from textual.widgets import DataTable, Input, RadioSet
+from textual.widgets import Input, RadioSet
+
+from msp_tui.widgets.paged_table import PagedTable
 
 from msp_tui.app import MspApp
 from msp_tui.screens.billing import BillingScreen, PaymentModal
@@ -33,9 +35,8 @@ async def test_billing_screen_has_a_help_title_and_enter_opens_the_client(world)
         assert str(app.screen.query_one(".modal-title").content) == "Keys: Billing"
         await pilot.press("escape")
         await settle(pilot)
-        table = screen.query_one("#clients", DataTable)
-        row = [str(table.get_row_at(i)[0]) for i in range(table.row_count)].index("Fabrikam")
-        table.move_cursor(row=row)
+        table = screen.query_one("#clients", PagedTable)
+        table.cursor = [r.name for r in table.rows].index("Fabrikam")
         await pilot.press("enter")
         await settle(pilot)
         assert isinstance(app.screen, ClientDetailScreen) and app.screen.client_id == ids["Fabrikam"]

@@ -10,6 +10,8 @@ from textual.app import App, ComposeResult
 from textual.screen import Screen
 from textual.widgets import DataTable, Footer, Input, Static
 
+from msp_tui.widgets.paged_table import PagedTable
+
 from msp_tui.core import clock
 from msp_tui.core.access import Kind
 from msp_tui.core.enums import EventType
@@ -103,10 +105,10 @@ async def test_billing_screen_shows_run_rate_tiers_and_switches_mode(world):
         assert "5% at 107 seats under management" in head
         assert "Next tier 10% at 250 seats — 143 seats away" in head
         assert "$520.60 per month · 4 clients" in head
-        table = app.screen.query_one("#clients", DataTable)
-        assert table.row_count == 4
+        table = app.screen.query_one("#clients", PagedTable)
+        assert len(table.rows) == 4
         # Markup in a client's name is shown as typed.
-        names = [table.get_row_at(i)[0].plain for i in range(table.row_count)]
+        names = [table.columns[0].value(r).plain for r in table.rows]
         assert "<b>[red]Tailspin</red>" in names
         await pilot.press("m")
         await pilot.pause()

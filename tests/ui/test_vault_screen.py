@@ -7,7 +7,9 @@ from datetime import timedelta
 
 import pytest
 from sqlalchemy import func, select
-from textual.widgets import DataTable, Input, OptionList, Static
+from textual.widgets import Input, OptionList, Static
+
+from msp_tui.widgets.paged_table import PagedTable
 
 from msp_tui.core import clock
 from msp_tui.core.enums import EventType
@@ -60,8 +62,8 @@ def _detail_text(app) -> str:
 
 
 def _names(app) -> list[str]:
-    table = app.screen.query_one("#items", DataTable)
-    return [str(table.get_row_at(i)[0]) for i in range(table.row_count)]
+    table = app.screen.query_one("#items", PagedTable)
+    return [r.name for r in table.rows]
 
 
 def test_vault_browsing_collections_items_and_reveal(setup):
@@ -81,7 +83,7 @@ def test_vault_browsing_collections_items_and_reveal(setup):
             options.highlighted = next(i for i, t in enumerate(labels) if t.startswith("Shared logins"))
             await _settle(pilot)
             assert _names(app) == ["Core switch"]
-            app.screen.query_one("#items", DataTable).focus()
+            app.screen.query_one("#items", PagedTable).focus()
             await pilot.press("enter")
             await _settle(pilot)
             text = _detail_text(app)
@@ -154,8 +156,8 @@ def test_except_passwords_greys_out_reveal_and_core_refuses(setup):
         async with app.run_test(size=SIZE) as pilot:
             await _settle(pilot)
             assert _names(app) == ["Core switch", "Firewall"]  # not the Bank portal
-            table = app.screen.query_one("#items", DataTable)
-            table.move_cursor(row=1)
+            table = app.screen.query_one("#items", PagedTable)
+            table.cursor = 1
             await pilot.pause()
             assert app.screen.check_action("reveal", ()) is None
             assert app.screen.check_action("delete", ()) is None
@@ -251,7 +253,7 @@ async def _wait(pilot) -> None:
     # The items table sizes its columns when it goes idle and then asks for a repaint; a screenshot
     # taken before that repaint showed the columns cut to their headers (in CI most runs of late).
     # Ask again and wait for the picture itself to show the finished table.
-    table = pilot.app.screen.query_one("#items", DataTable)
+    table = pilot.app.screen.query_one("#items", PagedTable)
     for _ in range(40):  # at most ~2 s: until the picture shows the first item's whole name
         table.refresh(layout=True)
         await pilot.pause(0.05)
@@ -337,9 +339,9 @@ def test_attack6_vault_screen_lists_the_intact_items_beside_a_damaged_one(setup)
             await _settle(pilot)
             assert sorted(_names(app)) == sorted(["Bank portal", "Core switch", keys.DAMAGED])
             assert any("1 item cannot be decrypted" in str(n.message) for n in app._notifications)
-            table = app.screen.query_one("#items", DataTable)
+            table = app.screen.query_one("#items", PagedTable)
             table.focus()
-            table.move_cursor(row=_names(app).index(keys.DAMAGED))
+            table.cursor = _names(app).index(keys.DAMAGED)
             await pilot.press("enter")
             await _settle(pilot)
             assert "cannot be decrypted (damaged or altered)" in _detail_text(app)

@@ -143,6 +143,8 @@ class ListScreen(Screen):
     NEW_LABEL: str | None = None
     #: The list's name in messages ("clients", "members").
     ROWS_NAME = "rows"
+    #: Why `/` does nothing on a list without a filter bar (the key leaves the bar; pressing it says this).
+    NO_FILTER_REASON = "This list is not filtered."
 
     BINDINGS = [
         Binding("escape", "back", "Back", id="list.back"),
@@ -173,7 +175,6 @@ class ListScreen(Screen):
     def action_filter(self) -> None:
         box = self._filter_box()
         if box is None:
-            self.app.notify(f"The {self.ROWS_NAME} here are not filtered.", markup=False)
             return
         self.query_one("#filter-bar").display = True
         box.focus()
@@ -225,12 +226,17 @@ class ListScreen(Screen):
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         if action == "new" and self.NEW_LABEL is None:
             return False  # not in the key bar; pressing n says why (refusal_for)
+        if action == "filter" and self.is_mounted and self._filter_box() is None \
+                and type(self).action_filter is ListScreen.action_filter:
+            return False  # no filter bar here (the timeline has its own dialog)
         return super().check_action(action, parameters)
 
     def refusal_for(self, action: str) -> Decision | None:
         if action == "new" and self.NEW_LABEL is None:
-            return Decision(False, "keys", f"Nothing is created on this screen (n makes something new "
-                                           f"where it can: clients, staff, members, vault items).")
+            return Decision(False, "keys", "Nothing is created on this screen (n makes something new "
+                                           "where it can: clients, staff, members, vault items).")
+        if action == "filter" and self.check_action("filter", ()) is False:
+            return Decision(False, "keys", self.NO_FILTER_REASON)
         parent = getattr(super(), "refusal_for", None)
         return parent(action) if parent is not None else None
 

@@ -31,7 +31,10 @@ from textual.widgets import Button, DataTable, Input, Label, ProgressBar, RadioB
 
 from msp_tui.core.billing import money
 from msp_tui.core.errors import BadInput, MspError
+from msp_tui.screens.base import ListScreen
 from msp_tui.widgets.keybar import KeyBar
+from msp_tui.widgets.paged_table import Column, Page, PagedTable
+from msp_tui.widgets.text import plain
 from msp_tui.widgets.threads import deliver
 
 PAGE = 200
@@ -387,12 +390,27 @@ class ConfirmModeModal(ModalScreen):
 def load_overview(db, actor) -> dict:
     from msp_tui.core.services import billing as svc
 
-    out = {"summary": svc.summary(db, actor), "can_edit": svc.can_edit(db, actor)}
-    out["rows"], out["cursor"] = svc.run_rate_page(db, actor, limit=PAGE)
-    return out
+    return {"summary": svc.summary(db, actor), "can_edit": svc.can_edit(db, actor)}
 
 
-class BillingScreen(Screen):
+def _right(value: str) -> Text:
+    return Text(value, justify="right")
+
+
+BILLING_COLUMNS = [
+    Column("name", "Client", 0, lambda r: plain(r.name) + (Text(" (internal)", style="dim") if r.is_internal
+                                                          else Text("")), ratio=3, min_width=27, priority=0),
+    Column("monthly", "Monthly", 11, lambda r: money(r.monthly), align="right", min_width=9, priority=1),
+    Column("seats", "Seats", 6, lambda r: f"{r.seats:,}", align="right", priority=3),
+    Column("used", "Used", 6, lambda r: f"{r.used:,}", align="right", priority=4),
+    Column("price", "Price", 6, lambda r: money(r.unit_price, exact=True), align="right", priority=3),
+    Column("plan", "Plan", 21, lambda r: r.plan.label, min_width=11, priority=2),
+    Column("payment", "Payment", 0, lambda r: Text(r.payment, style="bold yellow" if r.payment == "none" else ""),
+           ratio=2, min_width=10, priority=2),
+]
+
+
+class BillingScreen(ListScreen):
     """Provider-wide billing (Provider Admins): mode, tier progress, run-rate per plan, per client and
     in total; in consolidated mode the invoice preview with its "Unassigned seats" rows. Enter on a
     client opens it."""
@@ -405,17 +423,18 @@ class BillingScreen(Screen):
     BillingScreen #billing-head { height: auto; padding: 0 1; }
     BillingScreen #tier-bar { height: 1; padding: 0 1; }
     BillingScreen #plans { height: auto; max-height: 9; border: round $primary-darken-2; }
-    BillingScreen #clients { height: 1fr; border: round $primary-darken-2; }
+    BillingScreen #clients { height: 1fr; min-height: 8; border: round $primary-darken-2; }
     BillingScreen #clients:focus { border: round $primary; }
+    /* 24 lines: the per-plan table loses its frame so the clients keep ten rows */
+    BillingScreen.-short #plans { border: none; max-height: 7; }
     """
+    ROWS_NAME = "clients"
+    # The run-rate comes in pages by name from SQL, which has no filter: say where one is.
+    NO_FILTER_REASON = ("Billing lists every client by name; to find one, filter the clients home (/) and "
+                        "open the client's billing tab.")
     BINDINGS = [
-        Binding("escape", "back", "Back", id="billing-back"),
         Binding("t", "tiers", "Tiers", id="billing-tiers"),
         Binding("m", "mode", "Mode", id="billing-mode"),
-        Binding("n", "more", "More rows", id="billing-more"),
-        Binding("ctrl+r", "reload", "Reload", id="billing-reload"),
-        Binding("j", "cursor_down", "Down", show=False),
-        Binding("k", "cursor_up", "Up", show=False),
     ]
 
     def __init__(self, db, actor) -> None:
@@ -423,21 +442,35 @@ class BillingScreen(Screen):
         self.db, self.actor = db, actor
         self.summary = None
         self.can_edit = False
-        self.cursor = None
 
     def compose(self) -> ComposeResult:
         yield Static(Text("Billing"), id="billing-title")
         yield Static(Text("Loading…", style="dim"), id="billing-head")
         yield ProgressBar(total=100, show_eta=False, show_percentage=False, id="tier-bar")
         yield DataTable(id="plans", cursor_type="none", zebra_stripes=False)
-        yield DataTable(id="clients", cursor_type="row", zebra_stripes=True)
+        yield PagedTable(columns=BILLING_COLUMNS, fetch=self._fetch, row_key=lambda r: r.client_id,
+                         empty_text="No clients.", can_fetch_backward=False, markable=False,
+                         on_loaded=self._count, id="clients")
         yield KeyBar()
 
+    def _fetch(self, cursor, limit, backward) -> Page:
+        """Keyset pages of the run-rate, by name: the table asks for the next page as the cursor nears it."""
+        from msp_tui.core.services import billing as svc
+
+        rows, after = svc.run_rate_page(self.db, self.actor, after=cursor, limit=limit)
+        return Page(rows, after)
+
+    @property
+    def table(self) -> PagedTable:
+        return self.query_one("#clients", PagedTable)
+
     def on_mount(self) -> None:
-        clients = self.query_one("#clients", DataTable)
-        clients.add_columns("Client", "Monthly", "Seats", "Used", "Price", "Plan", "Payment")
-        clients.focus()
+        self.table.page_size = PAGE
+        self.table.focus()
         self.action_reload()
+
+    def on_resize(self) -> None:
+        self.set_class(self.size.height < 30, "-short")
 
     def action_reload(self) -> None:
         _run(self, load_overview, self.db, self.actor, on_done=self._loaded, on_error=self._refused)
@@ -454,17 +487,18 @@ class BillingScreen(Screen):
         head.append(f"{money(s.monthly_total)} per month", style="bold")
         head.append(f" · {s.clients:,} clients · billing {s.mode_label}")
         if s.mode == "per_client" and s.without_payment:
-            head.append(f" · {s.without_payment:,} without a payment method", style="bold yellow")
+            head.append(f" · {s.without_payment:,} without payment", style="bold yellow")
+        # Three lines of at most 78 characters: nothing wraps at 80 columns, the clients keep their rows.
         head.append("\n")
         head.append("Discount ", style="bold").append(
             f"{_pct(p.current.percent)} at {p.seats:,} seats under management (internal org included)")
-        head.append(" · the default schedule" if s.schedule.is_default else " · custom schedule", style="dim")
         head.append("\n")
         if p.next is None:
-            head.append("Top tier reached.")
+            head.append("Top tier reached")
         else:
             head.append("Next tier ", style="bold").append(
                 f"{_pct(p.next.percent)} at {p.next.min_seats:,} seats — {p.seats_away:,} seats away")
+        head.append(" · the default schedule" if s.schedule.is_default else " · custom schedule", style="dim")
         self.query_one("#billing-head", Static).update(head)
         bar = self.query_one("#tier-bar", ProgressBar)
         bar.display = True
@@ -492,58 +526,29 @@ class BillingScreen(Screen):
                           right(sum(pl.billed_seats for pl in s.plans)), blank)
         plans.border_title = ("Consolidated invoice preview" if s.mode == "consolidated"
                               else "Run-rate per plan")
-        table = self.query_one("#clients", DataTable)
-        table.clear()
-        self._add_rows(data["rows"], data["cursor"])
+        self.table.reload(keep_position=True)
         self.refresh_bindings()
 
-    def _add_rows(self, rows, cursor) -> None:
-        table = self.query_one("#clients", DataTable)
-        for r in rows:
-            name = Text(r.name) + (Text(" (internal)", style="dim") if r.is_internal else Text(""))
-            table.add_row(name, Text(money(r.monthly), justify="right"), Text(f"{r.seats:,}", justify="right"),
-                          Text(f"{r.used:,}", justify="right"),
-                          Text(money(r.unit_price, exact=True), justify="right"), Text(r.plan.label),
-                          Text(r.payment, style="bold yellow" if r.payment == "none" else ""),
-                          key=str(r.client_id))
-        self.cursor = cursor
-        shown = table.row_count
+    def _count(self) -> None:
+        table = self.table
+        shown = len(table.rows)
         total = self.summary.clients if self.summary else shown
-        table.border_title = f"Clients ({shown:,} of {total:,} shown)" + (" · n for more" if cursor else "")
+        more = " · more below" if table._state.tail is not None else ""
+        table.border_title = f"Clients ({shown:,} of {total:,} loaded{more})"
+
 
     def check_action(self, action: str, parameters) -> bool | None:
         if action in ("tiers", "mode"):
             return True if self.can_edit else None
-        if action == "more":
-            return True if self.cursor is not None else None
-        return True
+        return super().check_action(action, parameters)
 
-    @on(DataTable.RowSelected, "#clients")
-    def _open_client(self, event: DataTable.RowSelected) -> None:
+    def open_row(self, row) -> None:
         open_client = getattr(self.app, "open_client", None)
-        if open_client is not None and event.row_key.value:
-            open_client(uuid.UUID(event.row_key.value))
-
-    def action_more(self) -> None:
-        if self.cursor is None:
-            return
-        from msp_tui.core.services import billing as svc
-
-        _run(self, svc.run_rate_page, self.db, self.actor, after=self.cursor, limit=PAGE,
-             on_done=lambda res: self._add_rows(*res), on_error=self._error)
+        if open_client is not None:
+            open_client(row.client_id)
 
     def _error(self, exc: MspError) -> None:
         self.app.notify(str(exc), severity="error", markup=False)
-
-    def action_back(self) -> None:
-        if len(self.app.screen_stack) > 1:
-            self.app.pop_screen()
-
-    def action_cursor_down(self) -> None:
-        self.query_one("#clients", DataTable).action_cursor_down()
-
-    def action_cursor_up(self) -> None:
-        self.query_one("#clients", DataTable).action_cursor_up()
 
     def action_tiers(self) -> None:
         if self.summary is None:

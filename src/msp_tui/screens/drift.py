@@ -40,14 +40,13 @@ class _Line:
 
 DRIFT_COLUMNS = [
     Column("client", "Client", 0, lambda x: plain(x.client.client_name if x.first else "", "bold"), ratio=3,
-           min_width=18, priority=0),
+           min_width=27, priority=0),
     Column("template", "Template", 10, lambda x: plain(x.client.template if x.first else ""), min_width=8,
            priority=3),
-    Column("policy", "Policy", 0, lambda x: plain(x.difference.name), ratio=3, min_width=16, priority=0),
-    Column("expected", "Template says", 0, lambda x: plain(x.difference.expected, "green"), ratio=2,
-           min_width=10, priority=1),
-    Column("actual", "Client has", 0, lambda x: plain(x.difference.actual, "yellow"), ratio=2, min_width=10,
+    Column("policy", "Policy", 0, lambda x: plain(x.difference.name), ratio=3, min_width=22, priority=0),
+    Column("expected", "Template says", 14, lambda x: plain(x.difference.expected, "green"), min_width=13,
            priority=1),
+    Column("actual", "Client has", 14, lambda x: plain(x.difference.actual, "yellow"), min_width=13, priority=1),
 ]
 
 

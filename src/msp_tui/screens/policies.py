@@ -44,7 +44,7 @@ def _template_state(p: svc.PolicyView) -> Text:
 
 POLICY_COLUMNS = [
     Column("type", "#", 3, lambda p: str(int(p.type)), align="right", priority=4),
-    Column("name", "Policy", 0, lambda p: p.name, ratio=3, min_width=30, priority=0),
+    Column("name", "Policy", 0, lambda p: p.name, ratio=3, min_width=38, priority=0),
     Column("state", "State", 5, _state, priority=1),
     Column("options", "Options", 0, lambda p: p.summary if p.enabled else "", ratio=2, min_width=12, priority=2),
     Column("needs", "Needs", 10, lambda p: "Single org" if p.requires_single_org else "", priority=3),

@@ -17,15 +17,17 @@ from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical, VerticalScroll
-from textual.screen import ModalScreen, Screen
-from textual.widgets import (Button, DataTable, Input, Label, OptionList, Select, SelectionList, Static,
+from textual.screen import ModalScreen
+from textual.widgets import (Button, Input, Label, OptionList, Select, SelectionList, Static,
                              TextArea)
 from textual.widgets.option_list import Option
 
 from msp_tui.core.errors import MspError
+from msp_tui.screens.base import ListScreen
 from msp_tui.screens.lock import LockScreen
 from msp_tui.widgets.keybar import KeyBar
-from msp_tui.widgets.text import inert_str
+from msp_tui.widgets.paged_table import Column, PagedTable
+from msp_tui.widgets.text import inert_str, plain
 from msp_tui.widgets.threads import deliver
 
 HIDDEN = "••••••••"
@@ -38,29 +40,35 @@ def _item_service():
     return vault
 
 
-class VaultScreen(Screen):
+def _item_name(item) -> Text:
+    return plain(item.name, "italic red" if item.damaged else "")  # damage shows whatever the filter
+
+
+ITEM_COLUMNS = [
+    Column("name", "Name", 0, _item_name, ratio=2, min_width=20, priority=0),
+    Column("type", "Type", 12, lambda i: i.type_label, min_width=8, priority=2),
+    Column("details", "Details", 0, lambda i: plain(i.subtitle), min_width=12, priority=3),
+]
+
+
+class VaultScreen(ListScreen):
+    NEW_LABEL = "New"
+    ROWS_NAME = "items"
     DEFAULT_CSS = """
     VaultScreen #vault-title { height: auto; padding: 0 1; background: $boost; }
     VaultScreen #vault-body { height: 1fr; }
     VaultScreen #collections { width: 22%; max-width: 30; min-width: 16; height: 1fr; border: round $panel; }
     VaultScreen #items-pane { width: 1fr; min-width: 30; }
-    VaultScreen #filter { display: none; }
-    VaultScreen #filter.-shown { display: block; }
     VaultScreen #items { height: 1fr; border: round $panel; }
     VaultScreen #detail { width: 35%; max-width: 60; border: round $panel; padding: 0 1; }
     VaultScreen .pane-title { text-style: bold; }
     """
     BINDINGS = [
-        Binding("escape", "back", "Back", id="vault.back"),
-        Binding("slash", "filter", "Filter", id="vault.filter"),
-        Binding("n", "new_item", "New", id="vault.new"),
         Binding("e", "edit_item", "Edit", id="vault.edit"),
         Binding("r", "reveal", "Reveal", id="vault.reveal"),
         Binding("c", "copy", "Copy", id="vault.copy"),
         Binding("m", "move", "Move", id="vault.move"),
         Binding("d", "delete", "Delete", id="vault.delete"),
-        Binding("j", "cursor(1)", "Down", show=False),
-        Binding("k", "cursor(-1)", "Up", show=False),
     ]
 
     def __init__(self, db, actor, organization_id: uuid.UUID | None) -> None:
@@ -86,19 +94,18 @@ class VaultScreen(Screen):
         with Horizontal(id="vault-body"):
             yield OptionList(id="collections")
             with Vertical(id="items-pane"):
-                yield Input(placeholder="filter items by name", id="filter")
-                table = DataTable(id="items", cursor_type="row", zebra_stripes=True)
-                table.add_columns("Name", "Type", "Details")
-                yield table
+                yield from self.compose_filter("part of an item's name or details (esc clears)")
+                yield PagedTable(columns=ITEM_COLUMNS, row_key=lambda i: i.id, empty_text="Loading…",
+                                 markable=False, id="items")
             with VerticalScroll(id="detail"):
                 yield Static(Text("No item selected."), id="detail-body")
         yield KeyBar()
 
     def on_mount(self) -> None:
         self.query_one("#collections", OptionList).border_title = "Collections"
-        self.query_one("#items", DataTable).border_title = "Items"
+        self.query_one("#items", PagedTable).border_title = "Items"
         self.query_one("#detail", VerticalScroll).border_title = "Item"
-        self.query_one("#items", DataTable).focus()
+        self.query_one("#items", PagedTable).focus()
         self._load(record=True)
 
     # --- loading ------------------------------------------------------------------------------
@@ -147,20 +154,15 @@ class VaultScreen(Screen):
                         "the others are listed.", severity="warning", timeout=8, markup=False)
 
     def _fill(self, select: uuid.UUID | None = None) -> None:
-        table = self.query_one("#items", DataTable)
+        table = self.query_one("#items", PagedTable)
         text = self.filter_text.strip().lower()
         self.shown = [i for i in self.all_items
                       if (self.collection == ALL or uuid.UUID(self.collection) in i.collection_ids)
                       and (i.damaged or not text or text in i.name.lower() or text in i.subtitle.lower())]
-        table.clear()
-        for item in self.shown:
-            style = "italic red" if item.damaged else ""  # damage shows whatever the filter
-            table.add_row(Text(item.name, style=style), Text(item.type_label), Text(item.subtitle),
-                          key=str(item.id))
+        table.empty_text = "No items here. Press n to add one." if not text else "No item matches the filter."
+        table.show_rows(self.shown)
         if select is not None:
-            for row, item in enumerate(self.shown):
-                if item.id == select:
-                    table.move_cursor(row=row)
+            table.move_to_key(select)
         if not self.shown:
             empty = "No items here. Press n to add one." if not text else "No item matches the filter."
             self.query_one("#detail-body", Static).update(Text(empty))
@@ -173,12 +175,7 @@ class VaultScreen(Screen):
     @property
     def current(self):
         tables = self.query("#items")
-        if not tables:
-            return None
-        table = tables.first(DataTable)
-        if not self.shown or table.cursor_row < 0 or table.cursor_row >= len(self.shown):
-            return None
-        return self.shown[table.cursor_row]
+        return tables.first(PagedTable).current_row if tables else None
 
     @on(OptionList.OptionHighlighted, "#collections")
     def _collection_changed(self, event: OptionList.OptionHighlighted) -> None:
@@ -186,7 +183,7 @@ class VaultScreen(Screen):
             self.collection = event.option_id
             self._fill()
 
-    @on(DataTable.RowHighlighted, "#items")
+    @on(PagedTable.Highlighted, "#items")
     def _row_changed(self, _event) -> None:
         self._summary()
 
@@ -219,10 +216,9 @@ class VaultScreen(Screen):
         body.add_row(Text("\nenter: open the item", style="dim"))
         self.query_one("#detail-body", Static).update(body)
 
-    @on(DataTable.RowSelected, "#items")
-    def _row_selected(self, _event) -> None:
-        if self.current is not None and not self.current.damaged:
-            self._open(self.current.id)
+    def open_row(self, row) -> None:
+        if not row.damaged:
+            self._open(row.id)
 
     @work(thread=True, exclusive=True, group="vault-item")
     def _open(self, item_id: uuid.UUID, then: str | None = None) -> None:
@@ -262,7 +258,7 @@ class VaultScreen(Screen):
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         item = self.current
-        if action == "new_item":
+        if action in ("new", "new_item"):
             return True if self.personal or (self.view is not None and self.view.can_create) else None
         if action in ("edit_item", "move", "delete", "reveal", "copy"):
             if item is None:
@@ -277,38 +273,18 @@ class VaultScreen(Screen):
                 return True if item.can_delete else None
             if item.hide_passwords or not _primary_secret(item.type):
                 return None
-        return True
+        return super().check_action(action, parameters)
 
-    def action_back(self) -> None:
-        filt = self.query_one("#filter", Input)
-        if filt.has_class("-shown"):
-            filt.remove_class("-shown")
-            filt.value = ""
-            self.filter_text = ""
-            self._fill()
-            self.query_one("#items", DataTable).focus()
-            return
-        if len(self.app.screen_stack) > 1:
-            self.app.pop_screen()
-
-    def action_cursor(self, step: int) -> None:
-        table = self.query_one("#items", DataTable)
-        if self.shown:
-            table.move_cursor(row=max(0, min(len(self.shown) - 1, table.cursor_row + step)))
-
-    def action_filter(self) -> None:
-        filt = self.query_one("#filter", Input)
-        filt.add_class("-shown")
-        filt.focus()
-
-    @on(Input.Changed, "#filter")
-    def _filter_changed(self, event: Input.Changed) -> None:
-        self.filter_text = event.value
+    def filter_changed(self, text: str) -> None:
+        # Collection and text together, damaged items always (see _fill).
+        self.filter_text = text
         self._fill()
 
-    @on(Input.Submitted, "#filter")
-    def _filter_done(self, _event) -> None:
-        self.query_one("#items", DataTable).focus()
+    def action_reload(self) -> None:
+        self._load(select=self.current.id if self.current is not None else None)
+
+    def action_new(self) -> None:
+        self.action_new_item()
 
     def _with_master_password(self, then) -> None:
         """Run `then` now, or after the master password when core says it must be asked again."""

@@ -19,6 +19,8 @@ def form_dialog_css(cls: str, width: int) -> str:
 {cls} .error {{ color: $error; height: auto; }}
 {cls} .hint {{ color: $text-muted; height: auto; }}
 {cls} Horizontal.buttons {{ height: auto; margin-top: 1; align-horizontal: right; }}
+/* The buttons stay in view when the form is taller than the terminal (24 lines, Custom flags open). */
+{cls} VerticalScroll > Horizontal.buttons {{ dock: bottom; background: $surface; }}
 {cls} Horizontal.buttons Button {{ margin-left: 1; }}
 {cls} RadioSet {{ layout: horizontal; width: 100%; height: auto; }}
 """
