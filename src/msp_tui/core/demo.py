@@ -241,7 +241,7 @@ def _clients(db, rng, admin, pkey, generation, n, people, start, progress) -> li
                 enabled=True, is_internal=(i == 0), use_policies=plan.is_enterprise,
                 use_custom_permissions=plan.is_enterprise, created_at=created, revision_date=created,
                 version=1, updated_by_id=admin.account_id))
-            links.append(dict(id=uuid.uuid4(), provider_id=admin.provider_id, organization_id=org_id,
+            links.append(dict(id=uuid.uuid4(), provider_id=admin.provider_id, organization_id=org_id, name_lower=name.lower(),
                               key=keys.wrap_org_key_for_provider(org_key, org_id, pkey, generation),
                               key_generation=generation, created_at=created))
             seat_rows.append(dict(organization_id=org_id, seats=seats, plan_type=int(plan), changed_at=created))

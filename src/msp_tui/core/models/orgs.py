@@ -60,9 +60,16 @@ class Client(Base):
     """ProviderOrganization: the link that makes an organization a client of a provider."""
 
     __tablename__ = "provider_organization"
+    __table_args__ = (
+        # Two clients of one provider never share a name in any case: what people type to pick a client
+        # ("contoso legal") must name one. Kept by core (create, add, rename) beside the organization's.
+        UniqueConstraint("provider_id", "name_lower", name="uq_provider_organization_name"),
+    )
 
     id: Mapped[uuid.UUID] = mapped_column(primary_key=True, default=new_id)
     provider_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("provider.id", ondelete="CASCADE"), index=True)
+    #: The client's name lower-cased (Organization.name_lower, copied here for the constraint above).
+    name_lower: Mapped[str | None] = mapped_column(String(50))
     #: One provider per organization ("Organization already belongs to a provider.").
     organization_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("organization.id"), unique=True)
     #: The organization key wrapped by the provider key of generation `key_generation`.

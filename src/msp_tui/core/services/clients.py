@@ -6,7 +6,7 @@ import uuid
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from sqlalchemy import and_, exists, func, or_, select, tuple_
+from sqlalchemy import and_, exists, func, or_, select, tuple_, update
 from sqlalchemy.orm import Session
 
 from msp_tui.core import clock, crypto, events, keys
@@ -165,6 +165,18 @@ def _new_org(s: Session, actor: Actor, data: NewClient, provider_id: uuid.UUID) 
     return org, org_key
 
 
+def _name_free(s, provider_id, name: str, but: uuid.UUID | None = None) -> None:
+    """Refuse a name another client of the provider has in any case (also a unique index)."""
+    stmt = (select(Organization.name).join(Client, Client.organization_id == Organization.id)
+            .where(Client.provider_id == provider_id, Organization.name_lower == name.lower()))
+    if but is not None:
+        stmt = stmt.where(Organization.id != but)
+    taken = s.execute(stmt).scalar()
+    if taken is not None:
+        raise Refused("client-name", f"Another client is already named {taken!r}; client names are unique "
+                      "whatever their case. Choose another name.")
+
+
 def create_client(db: Database, actor: Actor, *, name: str, plan: str | PlanType, seats: int,
                   owner_email: str, billing_email: str | None = None, payment=None, template=None) -> ClientView:
     """Create a client organization with its owner invited and a default collection (event 1900),
@@ -180,9 +192,10 @@ def create_client(db: Database, actor: Actor, *, name: str, plan: str | PlanType
     with db.write() as s:
         check(s, actor, Action.CREATE_CLIENT)
         provider = s.get(Provider, actor.provider_id)
+        _name_free(s, provider.id, data.name)
         org, org_key = _new_org(s, actor, data, provider.id)
         pkey = keys.provider_key(s, actor, provider.id)
-        link = Client(provider_id=provider.id, organization_id=org.id,
+        link = Client(provider_id=provider.id, organization_id=org.id, name_lower=org.name_lower,
                       key=keys.wrap_org_key_for_provider(org_key, org.id, pkey, provider.key_generation),
                       key_generation=provider.key_generation)
         s.add(link)
@@ -258,9 +271,10 @@ def add_existing(db: Database, actor: Actor, ref: str | uuid.UUID) -> ClientView
         if s.execute(select(Client.id).where(Client.organization_id == org.id)).first():
             raise Refused("one-provider", "Organization already belongs to a provider.")
         provider = s.get(Provider, actor.provider_id)
+        _name_free(s, provider.id, org.name)
         org_key = keys.org_key(s, actor, org.id)
         pkey = keys.provider_key(s, actor, provider.id)
-        link = Client(provider_id=provider.id, organization_id=org.id,
+        link = Client(provider_id=provider.id, organization_id=org.id, name_lower=org.name.lower(),
                       key=keys.wrap_org_key_for_provider(org_key, org.id, pkey, provider.key_generation),
                       key_generation=provider.key_generation)
         s.add(link)
@@ -309,7 +323,9 @@ def rename(db: Database, actor: Actor, ref: str | uuid.UUID, name: str,
         old = org.name
         if old == data.name:
             return _view(org)
+        _name_free(s, actor.provider_id, data.name, but=org.id)
         org.name, org.name_lower = data.name, data.name.lower()
+        s.execute(update(Client).where(Client.organization_id == org.id).values(name_lower=org.name_lower))
         touch(org, actor)
         events.record(s, actor, EventType.ORGANIZATION_UPDATED, organization_id=org.id,
                       detail={"name": [old, data.name]})

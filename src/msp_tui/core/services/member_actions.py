@@ -19,7 +19,7 @@ from msp_tui.core.db import Database
 from msp_tui.core.enums import MemberRole, MemberStatus, PlanType
 from msp_tui.core.errors import Refused
 from msp_tui.core.models import Member
-from msp_tui.core.services.members import MemberView, _group_names, _org_for, _view, guard_role
+from msp_tui.core.services.members import LAST_OWNER, MemberView, _group_names, _org_for, _view, guard_role
 
 #: Member actions a screen offers, by name.
 ACTIONS = ("reinvite", "confirm", "role", "revoke", "restore", "remove")
@@ -57,7 +57,8 @@ def _why(fn) -> str | None:
     return None
 
 
-def member_refusals(standing, actor: Actor, m: MemberView, manage_refusal: str | None) -> dict[str, str | None]:
+def member_refusals(standing, actor: Actor, m: MemberView, manage_refusal: str | None,
+                    last_owner: bool = False) -> dict[str, str | None]:
     """Why each action on one member would be refused: the checks of services/members.py, in the
     order those use cases make them, so the first reason is the one core would give."""
     if manage_refusal is not None:
@@ -69,6 +70,8 @@ def member_refusals(standing, actor: Actor, m: MemberView, manage_refusal: str |
     def first(*reasons: str | None) -> str | None:
         return next((r for r in reasons if r), None)
 
+    owners = LAST_OWNER if last_owner else None
+
     return {
         "reinvite": first(None if status == MemberStatus.INVITED else
                           f"{m.email}: only invitations still pending can be sent again.", guard),
@@ -77,9 +80,10 @@ def member_refusals(standing, actor: Actor, m: MemberView, manage_refusal: str |
                          "invitation can be confirmed.", guard),
         "role": guard,
         "revoke": first("You cannot revoke yourself." if is_self else None,
-                        f"{m.email} is already revoked." if status == MemberStatus.REVOKED else None, guard),
+                        f"{m.email} is already revoked." if status == MemberStatus.REVOKED else None, guard,
+                        owners),
         "restore": first(None if status == MemberStatus.REVOKED else f"{m.email} is not revoked.", guard),
-        "remove": first("You cannot remove yourself." if is_self else None, guard),
+        "remove": first("You cannot remove yourself." if is_self else None, guard, owners),
     }
 
 
@@ -94,7 +98,10 @@ def load(db: Database, actor: Actor, client: str | uuid.UUID) -> MemberPanel:
                          .order_by(Member.role, Member.email)).scalars().all()
         groups = _group_names(s, [m.id for m in rows])
         views = [_view(m, groups.get(m.id, ())) for m in rows]
-        refusals = {v.id: member_refusals(standing, actor, v, manage_refusal) for v in views}
+        confirmed_owners = [v.id for v in views
+                            if v.role == MemberRole.OWNER and v.status == MemberStatus.CONFIRMED]
+        refusals = {v.id: member_refusals(standing, actor, v, manage_refusal, confirmed_owners == [v.id])
+                    for v in views}
         role_refusals: dict[MemberRole, str | None] = {}
         for role in MemberRole:
             why = manage_refusal or _why(lambda r=role: guard_role(standing, None, r))

@@ -204,10 +204,12 @@ def confirm(db: Database, actor: Actor, client, refs: list, *,
     return _each(db, actor, client, refs, go)
 
 
+LAST_OWNER = "The organization must keep at least one confirmed Owner."
+
+
 def _other_confirmed_owner(s: Session, org: Organization, m: Member) -> bool:
-    """Unmanaged orgs must keep a confirmed Owner; for a client the provider counts as one."""
-    if s.execute(select(Client.id).where(Client.organization_id == org.id)).first():
-        return True
+    """Every organization keeps a confirmed Owner of its own. A client's provider does not count:
+    the Owner is who holds the client once it is unlinked (the reference's unlink needs one)."""
     return s.execute(select(Member.id).where(
         Member.organization_id == org.id, Member.role == MemberRole.OWNER,
         Member.status == MemberStatus.CONFIRMED, Member.id != m.id)).first() is not None
@@ -230,7 +232,7 @@ def change_role(db: Database, actor: Actor, client, refs: list, role: MemberRole
             raise Refused("plan", "The Custom role needs an Enterprise plan.")
         if (m.role == MemberRole.OWNER and data.role != MemberRole.OWNER
                 and m.status == MemberStatus.CONFIRMED and not _other_confirmed_owner(s, org, m)):
-            raise Refused("owners", "The organization must keep at least one confirmed Owner.")
+            raise Refused("owners", LAST_OWNER)
         old_role, old_flags = MemberRole(m.role), permissions.parse(m.permissions)
         new_flags = data.permissions if data.role == MemberRole.CUSTOM else frozenset()
         if old_role == data.role and old_flags == new_flags:
@@ -254,7 +256,7 @@ def revoke(db: Database, actor: Actor, client, refs: list,
         guard_role(standing, MemberRole(m.role), None)
         if (m.role == MemberRole.OWNER and m.status == MemberStatus.CONFIRMED
                 and not _other_confirmed_owner(s, org, m)):
-            raise Refused("owners", "The organization must keep at least one confirmed Owner.")
+            raise Refused("owners", LAST_OWNER)
         m.previous_status, m.status, m.revocation_reason = m.status, MemberStatus.REVOKED, int(reason)
         _record(s, actor, EventType.MEMBER_REVOKED, m, reason=reason.name.lower())
     return _each(db, actor, client, refs, go)
@@ -287,7 +289,7 @@ def remove(db: Database, actor: Actor, client, refs: list) -> int:
             guard_role(standing, MemberRole(m.role), None)
             if (m.role == MemberRole.OWNER and m.status == MemberStatus.CONFIRMED
                     and not _other_confirmed_owner(s, org, m)):
-                raise Refused("owners", "The organization must keep at least one confirmed Owner.")
+                raise Refused("owners", LAST_OWNER)
             _record(s, actor, EventType.MEMBER_REMOVED, m, role=MemberRole(m.role).label)
             s.delete(m)
         refresh_seats(s, org)
