@@ -59,9 +59,10 @@ class MspApp(TypedAhead, IdleLock, App):
     ]
 
     def __init__(self, db: Database, actor: Actor | None = None, start: str | None = None,
-                 start_args: dict | None = None) -> None:
+                 start_args: dict | None = None, email: str | None = None) -> None:
         super().__init__()
         self.db = db
+        self._email = email  # the sign-in screen's email, filled in (`msp-tui --email X`)
         self.actor: Actor | None = None
         self.session_info: SessionInfo | None = None
         self.provider_decisions: dict[Action, Decision] = {}
@@ -79,7 +80,7 @@ class MspApp(TypedAhead, IdleLock, App):
         if self._initial_actor is None:
             from msp_tui.screens.login import LoginScreen
 
-            self.push_screen(LoginScreen())
+            self.push_screen(LoginScreen(email=self._email))
         else:
             self.signed_in(self._initial_actor)
 
@@ -118,7 +119,7 @@ class MspApp(TypedAhead, IdleLock, App):
         self.session_info = None
         self.provider_decisions = {}
         self._reset_stack()
-        self.push_screen(LoginScreen())
+        self.push_screen(LoginScreen(email=self._email))
 
     def allowed(self, action: Action) -> bool:
         d = self.provider_decisions.get(action)

@@ -36,3 +36,24 @@ def test_bad_emails_on_the_command_line_read_as_sentences(cli):
     assert r.stderr.strip() == "error: 'x' is not a valid email address: an email address must have an @-sign."
     r = cli.run("staff", "invite", "--role", "service", "ana@msp.test")
     assert "reserved domain that no email is ever delivered to" in r.stderr and "emails.0" not in r.stderr
+
+
+def test_email_and_passwordenv_sign_in_before_the_ui_opens(cli, monkeypatch):
+    import pytest
+
+    from msp_tui.cli.state import CliState
+    from msp_tui.cli.ui import sign_in_first
+    from msp_tui.core.errors import AuthFailed
+
+    monkeypatch.setenv("MSP_TUI_TEST_PW", cli.password)
+    state = CliState(db_url=cli.url, email=cli.email, passwordenv="MSP_TUI_TEST_PW", passwordfile=None)
+    actor, email = sign_in_first(state)
+    assert actor is not None and actor.email == cli.email and email is None
+    # --email alone: the sign-in screen opens with the email filled in.
+    state = CliState(db_url=cli.url, email=cli.email, passwordenv=None, passwordfile=None)
+    assert sign_in_first(state) == (None, cli.email)
+    # A wrong password fails as on the command line (exit 3), before any screen.
+    monkeypatch.setenv("MSP_TUI_TEST_PW", "not the password")
+    state = CliState(db_url=cli.url, email=cli.email, passwordenv="MSP_TUI_TEST_PW", passwordfile=None)
+    with pytest.raises(AuthFailed):
+        sign_in_first(state)

@@ -152,3 +152,19 @@ async def test_a_password_retyped_while_the_wrong_one_is_checked_is_kept(setup):
         await settle(pilot)
         await settle(pilot)
         assert not isinstance(app.screen, LockScreen)
+
+
+@sync
+async def test_email_option_fills_the_sign_in_email_and_focuses_the_password(sqlite_db, monkeypatch):
+    monkeypatch.setattr(accounts, "THROTTLE", NO_WAIT)
+    make_provider(sqlite_db)
+    app = MspApp(sqlite_db, email="ada@msp.example")
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        login = app.screen
+        assert login.query_one("#email", Input).value == "ada@msp.example"
+        assert login.focused is login.query_one("#password", Input)
+        type_ahead(app, [*PASSWORD, "enter"])
+        await settle(pilot)
+        await settle(pilot)
+        assert app.actor is not None and app.actor.email == "ada@msp.example"

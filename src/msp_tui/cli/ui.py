@@ -9,11 +9,23 @@ from msp_tui.cli.state import CliState
 CRASHED = 70
 
 
+def sign_in_first(state: CliState, actor=None):
+    """(actor, email) the UI starts with: as on the command line, `--email` with `--passwordenv` or
+    `--passwordfile` signs in before the UI opens (exit 3 on failure); `--email` alone fills the
+    sign-in screen's email and the master password is typed there."""
+    if actor is not None or not state.email:
+        return actor, None
+    if state.passwordenv or state.passwordfile:
+        return state.actor(), None
+    return None, state.email
+
+
 def open_ui(state: CliState, *, actor=None, start: str | None = None, start_args: dict | None = None) -> None:
     db = state.db()  # a missing or unusable database is one line, before Textual starts
+    actor, email = sign_in_first(state, actor)
     from msp_tui.app import MspApp
 
-    app = MspApp(db, actor=actor, start=start, start_args=start_args or {})
+    app = MspApp(db, actor=actor, start=start, start_args=start_args or {}, email=email)
     app.run()
     if app.return_code:
         raise SystemExit(CRASHED)

@@ -32,10 +32,11 @@ class LoginScreen(Screen):
         Binding("enter", "next_field", "Next / sign in", show=False, priority=True),
     ]
 
-    def __init__(self) -> None:
+    def __init__(self, email: str | None = None) -> None:
         super().__init__()
         self.accepting = False
         self.busy = False
+        self.email = email  # `msp-tui --email X`: filled in, the password field focused
 
     def compose(self) -> ComposeResult:
         yield AppHeader(self.TITLE_TEXT)
@@ -58,7 +59,10 @@ class LoginScreen(Screen):
 
     def on_mount(self) -> None:
         self._apply_mode()
-        self.set_focus(self.query_one("#email", Input))
+        email = self.query_one("#email", Input)
+        if self.email:
+            email.value = self.email
+        self.set_focus(self.query_one("#password", Input) if self.email else email)
 
     def _apply_mode(self) -> None:
         for w in self.query(".accept-only"):
