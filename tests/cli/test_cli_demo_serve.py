@@ -62,3 +62,58 @@ def test_serve_answers_on_loopback_only_by_default(cli):
     finally:
         proc.terminate()
         proc.wait(timeout=30)
+
+
+def test_serve_sign_ins_are_recorded_as_the_browser_with_its_address(cli):
+    """A real `msp-tui serve`, a real websocket as the browser page opens it: the sign-in event
+    reads "browser" and the browser's address (the export shows `msp-tui (browser)`)."""
+    import asyncio
+    import json
+
+    import aiohttp
+    from sqlalchemy import select
+
+    from msp_tui.core.enums import EventType
+    from msp_tui.core.models import Event
+
+    port = _free_port()
+    proc = subprocess.Popen([MSP_TUI, "serve", "--port", str(port)], env=cli.env(), stdout=subprocess.PIPE,
+                            stderr=subprocess.PIPE, text=True)
+
+    def sign_ins():
+        db = cli.database()
+        try:
+            with db.read() as s:
+                return list(s.execute(select(Event.device, Event.ip_address).where(
+                    Event.type == int(EventType.USER_LOGGED_IN))).all())
+        finally:
+            db.dispose()
+
+    before = len(sign_ins())
+
+    async def browse():
+        async with aiohttp.ClientSession() as session:
+            deadline = time.monotonic() + 60
+            while True:
+                try:
+                    ws = await session.ws_connect(f"http://127.0.0.1:{port}/ws?width=80&height=24")
+                    break
+                except aiohttp.ClientError:
+                    assert proc.poll() is None and time.monotonic() < deadline
+                    await asyncio.sleep(0.3)
+            async with ws:
+                await asyncio.sleep(4)  # the tab's process starts and shows the sign-in screen
+                for text in (cli.email, "\r", cli.password, "\r"):
+                    await ws.send_str(json.dumps(["stdin", text]))
+                    await asyncio.sleep(0.5)
+                deadline = time.monotonic() + 60
+                while len(sign_ins()) == before and time.monotonic() < deadline:
+                    await asyncio.sleep(0.5)
+
+    try:
+        asyncio.run(browse())
+    finally:
+        proc.terminate()
+        proc.wait(timeout=30)
+    fresh = sign_ins()[before:]
+    assert fresh == [("browser", "127.0.0.1")]

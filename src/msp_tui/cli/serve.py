@@ -47,7 +47,9 @@ def serve(state: CliState, host: str, port: int, public_url: str | None) -> None
                    "screen. Prefer 127.0.0.1 behind an authenticating reverse proxy.", err=True)
     command = f"{shlex.quote(sys.executable)} -m msp_tui"
     click.echo(f"Serving msp-tui on http://{host}:{port} (database {db.display}); Ctrl+C stops.", err=True)
-    Server(command, host=host, port=port, title="msp-tui", public_url=public_url).serve()
+    from msp_tui.cli.serve_browser import browser_server
+
+    browser_server(Server)(command, host=host, port=port, title="msp-tui", public_url=public_url).serve()
 
 
 COMMANDS = [serve]

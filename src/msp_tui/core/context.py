@@ -10,8 +10,20 @@ from datetime import datetime
 from msp_tui.core.crypto import AccountSecrets
 
 
+#: Set by `msp-tui serve` for each browser tab's process: the browser's address (cli/serve.py).
+BROWSER_ADDRESS = "MSP_TUI_BROWSER_ADDRESS"
+
+
+def session_device() -> str:
+    """Where this session runs: "browser" in a tab of `msp-tui serve`, else "terminal"."""
+    return "browser" if os.environ.get(BROWSER_ADDRESS) else "terminal"
+
+
 def ssh_client_address() -> str | None:
-    """The SSH client's address when the program runs in an SSH session."""
+    """The browser's address under `serve`; the SSH client's in an SSH session; else None."""
+    browser = os.environ.get(BROWSER_ADDRESS)
+    if browser:
+        return browser[:50]
     for var in ("SSH_CONNECTION", "SSH_CLIENT"):
         value = os.environ.get(var)
         if value:
@@ -28,7 +40,7 @@ class Actor:
     provider_id: uuid.UUID | None
     #: The account's keys while unlocked; None once the app locks.
     secrets: AccountSecrets | None = field(default=None, repr=False)
-    device: str = "terminal"
+    device: str = field(default_factory=session_device)
     ip_address: str | None = field(default_factory=ssh_client_address)
     #: Keys opened during this session (provider key, org keys), dropped with `lock()`.
     key_cache: dict = field(default_factory=dict, repr=False)
