@@ -183,7 +183,11 @@ def remove(state: CliState, email, rotate_keys) -> None:
     from msp_tui.core.services import org_keys
     from msp_tui.core.services import staff as svc
 
+    from msp_tui.core.access import Action
+    from msp_tui.core.services.common import require
+
     db, actor = state.db(), state.actor()
+    require(db, actor, Action.MANAGE_STAFF)  # refused as removing, before the list is read
     target = next((v for v in svc.list_staff(db, actor) if v.email == email.strip().lower()), None)
     opened = org_keys.vaults_opened_by(db, actor, target.account_id) if target is not None else []
     svc.remove(db, actor, email)
