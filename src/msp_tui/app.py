@@ -11,6 +11,7 @@ from __future__ import annotations
 import gc
 import os
 import uuid
+from pathlib import Path
 from typing import Any
 
 # Textual paints at most TEXTUAL_FPS times a second (default 60) and a result that arrives between
@@ -34,6 +35,19 @@ from msp_tui.screens.lock import IdleLock
 from msp_tui.widgets.header import SessionInfo
 from msp_tui.widgets.text import inert_str
 from msp_tui.widgets.typed_ahead import TypedAhead
+
+
+def screenshot_folder() -> Path:
+    """Where screenshots go: $MSP_TUI_SCREENSHOTS, else `screenshots` in the user data folder (beside
+    the default database; platformdirs, e.g. ~/.local/share/msp-tui/screenshots)."""
+    configured = os.environ.get("MSP_TUI_SCREENSHOTS")
+    if configured:
+        return Path(configured).expanduser()
+    import platformdirs
+
+    from msp_tui.core.db import APP_NAME
+
+    return Path(platformdirs.user_data_dir(APP_NAME)) / "screenshots"
 
 
 def load_session(db: Database, actor: Actor) -> tuple[SessionInfo, dict[Action, Decision]]:
@@ -204,6 +218,24 @@ class MspApp(TypedAhead, IdleLock, App):
         else:
             title = "Failed"
         self.notify(inert_str(exc.message), title=title, severity="error", markup=False, timeout=8)
+
+    def deliver_screenshot(self, filename: str | None = None, path: str | None = None,
+                           time_format: str | None = None) -> str | None:
+        """The palette's Screenshot. In a terminal Textual writes to ~/Downloads from a thread and says
+        nothing (nor that the folder is missing); here it goes to screenshot_folder(), made if missing,
+        written now, and a toast says where. In a browser (serve) Textual's download is right."""
+        if self.is_web:
+            return super().deliver_screenshot(filename, path, time_format)
+        folder = Path(path) if path else screenshot_folder()
+        try:
+            folder.mkdir(parents=True, exist_ok=True)
+            saved = self.save_screenshot(filename, str(folder), time_format)
+        except OSError as exc:
+            self.notify(inert_str(f"Cannot save the screenshot in {folder}: {exc.strerror}."),
+                        title="Screenshot", severity="error", markup=False)
+            return None
+        self.notify(inert_str(f"Saved to {saved}"), title="Screenshot", markup=False)
+        return None
 
     def say(self, message: str | Text) -> None:
         """A result toast; database text is passed literally."""
