@@ -179,3 +179,41 @@ async def test_a_cut_cell_ends_in_an_ellipsis():
         await pilot.pause()
         drawn = table.render_line(1).text
         assert "School of Fine Art Pharm… " in drawn and drawn.rstrip().endswith("a rather lo…")
+
+
+def on_screen(app, selector: str) -> bool:
+    region = app.screen.query_one(selector).region
+    return region.height > 0 and region.y >= 0 and region.bottom <= app.size.height
+
+
+@sync
+async def test_the_invite_dialogs_keep_their_buttons_on_screen_at_24_lines(sqlite_db):
+    """The members' invite dialog with Custom chosen, and the staff one with an error, at 80x24."""
+    from textual.widgets import Button, Input, RadioSet
+
+    admin, contoso = world(sqlite_db)
+    app = MspApp(sqlite_db, actor=admin)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot, 5)
+        app.open_client(contoso.id, tab="members")
+        await settle(pilot, 6)
+        await pilot.press("n")
+        await settle(pilot)
+        dialog = app.screen
+        dialog.query_one("#role-custom").value = True
+        await settle(pilot)
+        assert dialog.query_one(RadioSet).pressed_button.id == "role-custom"
+        buttons = [b for b in dialog.query(Button)]
+        assert buttons and all(on_screen(app, f"#{b.id}") for b in buttons), "invite buttons off screen"
+        await pilot.press("escape")
+        await settle(pilot)
+        app.pop_screen()
+        app.pop_screen()
+        app.open_area("staff")
+        await settle(pilot, 6)
+        await pilot.press("n")
+        await settle(pilot)
+        app.screen.query_one("#emails", Input).value = "abc x y z " * 3
+        await settle(pilot)
+        assert str(app.screen.query_one("#error").render()).strip(), "the error shows"
+        assert on_screen(app, "#invite") and on_screen(app, "#cancel")

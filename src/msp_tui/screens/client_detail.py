@@ -78,16 +78,16 @@ def event_fetcher(db, actor, org_id: uuid.UUID):
 
 
 EVENT_COLUMNS = [
-    Column("date", "When (UTC)", 16, lambda e: e.date.strftime("%Y-%m-%d %H:%M")),
-    Column("actor", "Who", 24, lambda e: plain(e.actor_name or e.actor_email or "—")),
-    Column("what", "What", 0, lambda e: plain(event_text.describe(e.type, e.detail))),
+    Column("date", "When (UTC)", 16, lambda e: e.date.strftime("%Y-%m-%d %H:%M"), priority=1),
+    Column("actor", "Who", 24, lambda e: plain(e.actor_name or e.actor_email or "—"), min_width=14, priority=2),
+    Column("what", "What", 0, lambda e: plain(event_text.describe(e.type, e.detail)), min_width=40, priority=0),
 ]
 MEMBER_COLUMNS = [
-    Column("email", "Email", 0, lambda m: plain(m.email)),
-    Column("name", "Name", 20, lambda m: plain(m.name)),
-    Column("role", "Role", 8, lambda m: m.role.label),
-    Column("status", "Status", 9, lambda m: m.status.label),
-    Column("groups", "Groups", 24, lambda m: plain(", ".join(m.groups))),
+    Column("email", "Email", 0, lambda m: plain(m.email), ratio=3, min_width=30, priority=0),
+    Column("name", "Name", 0, lambda m: plain(m.name), ratio=2, min_width=12, priority=3),
+    Column("role", "Role", 8, lambda m: m.role.label, priority=1),
+    Column("status", "Status", 9, lambda m: m.status.label, priority=1),
+    Column("groups", "Groups", 24, lambda m: plain(", ".join(m.groups)), min_width=10, priority=4),
 ]
 GROUP_COLUMNS = [
     Column("name", "Group", 0, lambda g: plain(g.name)),
