@@ -140,50 +140,69 @@ PEOPLE = [
 ]
 
 
-def _join(db: Database, email: str):
-    actor, _ = accounts.accept_invitations(db, email=email, password=PASSWORD, name=email.split("@")[0])
-    return actor
+class _Invitations:
+    """Joins people the way they join: with their invitation's one-time secret when invitations carry
+    one (issue 15, attack 2), read from what the inviting use case returned."""
+
+    def __init__(self, db: Database) -> None:
+        self.db, self.secrets = db, {}
+
+    def note(self, result, email: str | None = None):
+        self.secrets.update(getattr(result, "secrets", None) or {})
+        owner_secret = getattr(result, "owner_invite_secret", None)
+        if email and owner_secret:
+            self.secrets[email] = owner_secret
+        return result
+
+    def join(self, email: str):
+        secret = self.secrets.pop(email, None)
+        extra = {"secret": secret} if secret is not None else {}
+        actor, _ = accounts.accept_invitations(self.db, email=email, password=PASSWORD, name=email.split("@")[0],
+                                               **extra)
+        return actor
 
 
 def build(db: Database) -> dict:
     """The world every walk shares: a provider, its staff in each state, Contoso with a member of
     each role (and a Custom member per flag), a group, a collection every member may edit with an
     item in it, a template, and a second client (Fabrikam) unlinked so it can be added back."""
+    inv = _Invitations(db)
     admin = make_provider(db)
-    org = clients.create_client(db, admin, name=CLIENT, plan="enterprise-monthly", seats=40,
-                                owner_email="owner@contoso.example")
-    fabrikam = clients.create_client(db, admin, name="Fabrikam", plan="teams-monthly", seats=5,
-                                     owner_email="owner@fabrikam.example")
-    _join(db, "owner@fabrikam.example")
-    members.invite(db, admin, fabrikam.id, ["ada@msp.example"], "owner")  # so she may add it back
-    accounts.accept_invitations(db, email="ada@msp.example", password=PASSWORD)
+    org = inv.note(clients.create_client(db, admin, name=CLIENT, plan="enterprise-monthly", seats=40,
+                                         owner_email="owner@contoso.example"), "owner@contoso.example")
+    fabrikam = inv.note(clients.create_client(db, admin, name="Fabrikam", plan="teams-monthly", seats=5,
+                                              owner_email="owner@fabrikam.example"), "owner@fabrikam.example")
+    inv.join("owner@fabrikam.example")
+    inv.note(members.invite(db, admin, fabrikam.id, ["ada@msp.example"], "owner"))  # so she may add it back
+    inv.join("ada@msp.example")
     members.confirm(db, admin, fabrikam.id, ["owner@fabrikam.example", "ada@msp.example"])
     clients.unlink(db, admin, fabrikam.id, confirm_name="Fabrikam")
-    staff.invite(db, admin, ["svc@msp.example", "accepted@msp.example", "removed@msp.example"], "service")
-    _svc, accepted, _removed = (_join(db, e) for e in ("svc@msp.example", "accepted@msp.example",
+    inv.note(staff.invite(db, admin, ["svc@msp.example", "accepted@msp.example", "removed@msp.example"],
+                          "service"))
+    _svc, accepted, _removed = (inv.join(e) for e in ("svc@msp.example", "accepted@msp.example",
                                                       "removed@msp.example"))
     staff.confirm(db, admin, "svc@msp.example")
     staff.confirm(db, admin, "removed@msp.example")
     staff.remove(db, admin, "removed@msp.example")
     # An account (a member of Contoso who has not been confirmed) with a staff invitation pending.
-    members.invite(db, admin, org.id, ["invited@msp.example"], "user")
-    _join(db, "invited@msp.example")
+    inv.note(members.invite(db, admin, org.id, ["invited@msp.example"], "user"))
+    inv.join("invited@msp.example")
     staff.invite(db, admin, ["invited@msp.example"], "admin")
     roles = {"admin@contoso.example": ("admin", frozenset()), "user@contoso.example": ("user", frozenset())}
     for p in PEOPLE:
         if p.kind == Kind.CUSTOM:
             roles[p.email] = ("custom", p.flags)
     for email, (role, flags) in roles.items():
-        members.invite(db, admin, org.id, [email], role, flags)
-    members.invite(db, admin, org.id, ["pending@contoso.example", "revoked@contoso.example",
-                                       "joined@contoso.example"], "user")
+        inv.note(members.invite(db, admin, org.id, [email], role, flags))
+    inv.note(members.invite(db, admin, org.id, ["pending@contoso.example", "revoked@contoso.example",
+                                                "joined@contoso.example"], "user"))
     for email in [*roles, "owner@contoso.example", "revoked@contoso.example"]:
-        _join(db, email)
-    joined = _join(db, "joined@contoso.example")
+        inv.join(email)
+    joined = inv.join("joined@contoso.example")
     members.confirm(db, admin, org.id, [*roles, "owner@contoso.example", "revoked@contoso.example"])
     members.revoke(db, admin, org.id, ["revoked@contoso.example"])
-    members.invite(db, admin, org.id, ["stranger@else.example"], "user")
-    _join(db, "stranger@else.example")
+    inv.note(members.invite(db, admin, org.id, ["stranger@else.example"], "user"))
+    inv.join("stranger@else.example")
     members.remove(db, admin, org.id, ["stranger@else.example"])
     group = groups.create_group(db, admin, org.id, "Finance")
     coll = collections.create_collection(db, admin, org.id, "Front desk")

@@ -44,6 +44,11 @@ def in_process(argv: list[str]) -> tuple[int, str]:
 
 
 def _argv_for(command: str) -> list[str]:
+    if command == "accept":  # the invitation's secret from a variable, when accept takes one
+        from msp_tui.cli import cli
+
+        takes = {o for p in cli.commands["accept"].params for o in getattr(p, "opts", [])}
+        return OWN_ARGV["accept"] + (["--tokenenv", PASSWORD_VAR] if "--tokenenv" in takes else [])
     if command in OWN_ARGV:
         return OWN_ARGV[command]
     row = next(r for r in ARGV if command_path(r) == command)
