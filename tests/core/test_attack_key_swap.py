@@ -153,3 +153,15 @@ def test_attack3_cli_members_confirm_needs_the_phrase(sqlite_db):
         assert s.execute(select(Member.status).where(Member.email == "owner@contoso.example")).scalar() \
             == MemberStatus.CONFIRMED
     assert c is not None
+
+
+def test_attack3_an_account_from_before_signed_keys_is_signed_at_its_next_sign_in(db, admin):
+    staff.invite(db, admin, ["bob@msp.example"], "service")
+    join(db, "bob@msp.example")
+    with db.write() as s:  # as made before this change: no signature
+        s.execute(update(Account).where(Account.email == "bob@msp.example").values(public_key_signature=None))
+    with pytest.raises(Refused, match="sign in once"):
+        staff.confirm(db, admin, "bob@msp.example")
+    accounts.sign_in(db, "bob@msp.example", PASSWORD, throttle=accounts.LoginThrottle(sleep=lambda _s: None))
+    staff.confirm(db, admin, "bob@msp.example")
+    assert _sealed_to(db, "bob@msp.example")[1] == StaffStatus.CONFIRMED
