@@ -92,11 +92,11 @@ async def test_onboarding_checks_each_field_as_you_type_and_esc_writes_nothing(s
         assert app.screen.current.key == "seats"
         await pilot.press("ctrl+u", "5", "enter", *"not-an-email")
         assert "not a valid email" in str(app.screen.current.query_one("#error").render())
-        await pilot.press("escape")
+        await pilot.press("ctrl+b")  # a step back (esc leaves, asking first: see test_palette_and_wizard)
+        await settle(pilot)
         assert app.screen.current.key == "seats"
-        for _ in range(4):
-            await pilot.press("escape")
-            await settle(pilot)
+        await pilot.press("escape", "y")
+        await settle(pilot)
         assert isinstance(app.screen, ClientsScreen)
     assert client_names(sqlite_db) == []
     assert event_types(sqlite_db, EventType.CLIENT_CREATED) == []

@@ -381,7 +381,8 @@ class OnboardingScreen(MspScreen):
     GUARDED = {"next": Action.CREATE_CLIENT}
     BINDINGS = [
         Binding("enter", "next", "Next", id="next", priority=False),
-        Binding("escape", "back", "Back", id="back"),
+        Binding("escape", "leave", "Leave", id="leave"),
+        Binding("ctrl+b", "back", "Previous step", id="back", priority=True),  # also from a text field
     ]
 
     def __init__(self, mode: str = "new") -> None:
@@ -400,7 +401,7 @@ class OnboardingScreen(MspScreen):
             with Vertical(id="wizard", classes="card"):
                 yield Label("", id="step-title", classes="card-title")
                 yield Vertical(id="step")
-                yield Static(Text("enter next · esc previous step · nothing is saved before the last step"),
+                yield Static(Text("enter next · ctrl+b previous step · esc leave · nothing is saved before the last step"),
                              classes="modal-hint", id="wizard-hint")
         yield from self.compose_footer()
 
@@ -488,6 +489,27 @@ class OnboardingScreen(MspScreen):
         self.index += 1
         self._advance_to_applicable(+1)
         await self._show()
+
+    def _typed(self) -> bool:
+        """Something was typed (a field filled, or a step past the first choices)."""
+        return any(i.value.strip() for i in self.query(Input)) or any(
+            s.key not in ("choose", "plan") for s in self.visited)
+
+    def action_leave(self) -> None:
+        """Esc leaves in one press; once something was typed it asks first (nothing is saved)."""
+        if self.busy:
+            return
+        if not self._typed():
+            self.app.pop_screen()
+            return
+        from msp_tui.screens.confirm import ConfirmModal
+
+        def done(yes: bool | None) -> None:
+            if yes and self.is_attached and self.app.screen is self:
+                self.app.pop_screen()
+
+        self.app.push_screen(ConfirmModal("Leave onboarding", "Leave without creating the client? What you "
+                                          "typed is not saved.", confirm_label="Leave"), done)
 
     async def action_back(self) -> None:
         if self.busy:
