@@ -122,12 +122,14 @@ def test_verify_ok_then_a_changed_event_is_found(cli):
 def test_verify_checkpoint_catches_events_cut_from_the_end(cli, tmp_path):
     from msp_tui.core.models import EventChainHead
 
-    cp = tmp_path / "cp.json"
+    from msp_tui.core import checkpoint
+
+    cp = tmp_path / "cp"
     assert cli.run("events", "verify", "--write-checkpoint", str(cp)).returncode == 0
-    recorded = json.loads(cp.read_text())
+    recorded, _ = checkpoint.read_checkpoint(cp)
     db = cli.database()
     with db.write() as s:  # a careful intruder: drop the newest events and rewind the head to match
-        last = recorded["count"] - 5
+        last = recorded - 5
         prev = s.execute(select(Event.hash).where(Event.id == last)).scalar_one()
         s.execute(Event.__table__.delete().where(Event.id > last))
         head = s.get(EventChainHead, 1)

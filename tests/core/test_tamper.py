@@ -103,7 +103,7 @@ def row(db, event_id: int) -> dict:
 def test_B4_untouched_log_verifies_against_its_own_checkpoint(log, tmp_path):
     db, _, _, count = log
     path = tmp_path / "log.checkpoint"
-    cp = checkpoint.write_checkpoint(db, path)
+    cp = checkpoint.write_checkpoint(db, path, start=True)
     assert cp.count == count
     result = verify(db, checkpoint=checkpoint.read_checkpoint(path))
     assert result.ok and result.count == count and result.head_hash == cp.head
@@ -148,7 +148,8 @@ def test_B4_deleted_event_with_renumbering_is_detected(log):
 
 
 def test_B4_inserted_event_is_detected_by_id(log):
-    """A system event (no signature needed) slipped in between 6 and 7, hashed correctly."""
+    """An event with no acting person slipped in between 6 and 7, hashed correctly but unsigned: it
+    needed the provider's system key."""
     db, _, _, count = log
     stmts = [update(EV).where(EV.c.id == i).values(id=i + 1) for i in range(count, 6, -1)]
     prev = row(db, 6)
@@ -159,6 +160,9 @@ def test_B4_inserted_event_is_detected_by_id(log):
     stmts.append(EV.insert().values(**forged, prev_hash=prev["hash"], hash=digest, signature=None))
     tamper(db, *stmts)
     result = verify(db)
+    assert not result.ok and result.event_id == 7
+    assert "must be signed by the provider's system key" in result.problem
+    result = verify(db, check_signatures=False)
     assert not result.ok and result.event_id == 8  # the displaced event no longer follows the forged one
     assert "event 8" in result.problem
 
@@ -210,7 +214,7 @@ def test_B4_cut_tail_is_detected_against_the_checkpoint(log, tmp_path):
     itself; only the checkpoint written outside the database shows what is gone."""
     db, _, _, count = log
     path = tmp_path / "outside.checkpoint"
-    checkpoint.write_checkpoint(db, path)
+    checkpoint.write_checkpoint(db, path, start=True)
     last_kept = row(db, count - 3)
     tamper(db, delete(EV).where(EV.c.id > count - 3),
            update(HEAD).values(last_event_id=count - 3, count=count - 3, last_hash=last_kept["hash"]))
@@ -229,18 +233,20 @@ def test_B4_cut_tail_without_rewinding_the_head_is_detected(log):
 
 def test_B4_rewritten_tail_is_detected_against_the_checkpoint(log, tmp_path):
     """The forger rewrites the last event as an unsigned system event and re-hashes: the chain is
-    consistent again, the checkpoint's head hash is not."""
+    consistent again, but the event lacks the system key's signature, and the checkpoint's head
+    hash does not match either."""
     db, _, _, count = log
     path = tmp_path / "outside.checkpoint"
-    checkpoint.write_checkpoint(db, path)
+    checkpoint.write_checkpoint(db, path, start=True)
     last = row(db, count)
     forged = {c: last[c] for c in events.CHAINED_FIELDS}
     forged.update(acting_account_id=None, detail=json.dumps({"email": "nobody@else.example"}))
     digest = events.chain_hash(last["prev_hash"], forged)
     tamper(db, update(EV).where(EV.c.id == count).values(**forged, hash=digest, signature=None),
            update(HEAD).values(last_hash=digest))
-    assert verify(db).ok
-    result = verify(db, checkpoint=checkpoint.read_checkpoint(path))
+    result = verify(db)
+    assert not result.ok and result.event_id == count and "system key" in result.problem
+    result = verify(db, checkpoint=checkpoint.read_checkpoint(path), check_signatures=False)
     assert not result.ok and result.event_id == count
     assert f"event {count} differs from the checkpoint" in result.problem
 

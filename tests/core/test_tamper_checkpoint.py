@@ -68,10 +68,10 @@ def test_default_place_is_next_to_a_sqlite_file_and_env_can_move_or_stop_it(sqli
 
 
 def test_unwritable_checkpoint_does_not_undo_the_change(sqlite_db, tmp_path, caplog):
-    admin = make_provider(sqlite_db)
     folder = tmp_path / "ro"
     folder.mkdir()
     sqlite_db.checkpointer.path = folder / "missing-dir" / "cp"  # cannot be created
+    admin = make_provider(sqlite_db)
     view = clients.create_client(sqlite_db, admin, name="Contoso", plan="teams-monthly", seats=3,
                                  owner_email="o@c.example")
     assert clients.get_client(sqlite_db, admin, view.id).name == "Contoso"
@@ -122,7 +122,7 @@ def test_B4_events_verify_uses_the_programs_own_checkpoint(sqlite_db, monkeypatc
     args = ["--db", sqlite_db.url.database, "--email", admin.email, "--passwordenv", "MSP_TUI_TEST_PW",
             "events", "verify"]
     ok = CliRunner().invoke(cli, args)
-    assert ok.exit_code == 0 and "checking against" in ok.output and "\nOK " in ok.output
+    assert ok.exit_code == 0 and "checked against" in ok.output and "\nOK " in ok.output
     with sqlite_db.engine.begin() as conn:  # the intruder cuts the last 4 events and rewinds the head
         count = conn.execute(select(EventChainHead.count)).scalar_one()
         keep = conn.execute(select(Event.hash).where(Event.id == count - 4)).scalar_one()

@@ -168,54 +168,84 @@ def export(state: CliState, clients, actors, types, since, until, fmt, output) -
 
 @events.command("verify")
 @click.option("--checkpoint", type=click.Path(exists=True, dir_okay=False), default=None,
-              help="A checkpoint written earlier: the log must still contain it unchanged.")
+              help="Check against this checkpoint file instead of the program's own (a copy kept "
+                   "elsewhere, lines from the SIEM).")
 @click.option("--write-checkpoint", type=click.Path(dir_okay=False), default=None,
-              help="After a clean check, save the chain's head here (keep it somewhere the database's "
-                   "writers cannot change it).")
+              help="After a clean check, append the chain's head and its signing keys to this file (keep "
+                   "it somewhere the database's writers cannot change it).")
+@click.option("--new-checkpoint", is_flag=True,
+              help="After a clean check, start the program's own checkpoint file when it is missing (after "
+                   "restoring a backup; keep the old file as evidence).")
 @click.option("--no-signatures", is_flag=True, help="Check links and hashes only (faster).")
 @pass_state
-def verify(state: CliState, checkpoint, write_checkpoint, no_signatures) -> None:
-    """Check the hash chain of the whole event log; exit 1 at the first broken link.
+def verify(state: CliState, checkpoint, write_checkpoint, new_checkpoint, no_signatures) -> None:
+    """Check the hash chain of the whole event log against the checkpoint file; exit 1 when broken.
 
-    Prints `OK <count> events, head <hash>` or the first broken link. A checkpoint also catches
-    events removed from the end of the log. Provider Admins only.
+    Every line of the checkpoint file is read and checked, before anything is written (signing in
+    writes an event): each checkpoint must still match the log, and every event's signature must be
+    made with the key the file pins for its signer (a person's, or the provider's system key for
+    events with no acting person). The pinned keys are printed as fingerprints: compare them with
+    a copy kept elsewhere. Prints `OK <count> events, head <hash>` or `BROKEN at event N …`.
+    Provider Admins only.
 
     \b
     Example:
-      msp-tui events verify --write-checkpoint /secure/msp-events.checkpoint
+      msp-tui events verify
       msp-tui events verify --checkpoint /secure/msp-events.checkpoint
     """
-    import json
-    from pathlib import Path
+    from sqlalchemy import select
 
     from msp_tui.core import checkpoint as checkpoints
-    from msp_tui.core import clock
     from msp_tui.core import events as core_events
     from msp_tui.core.access import Action, check
-    cp = None
-    if checkpoint:
-        try:
-            cp = checkpoints.read_checkpoint(checkpoint)
-        except BadInput as exc:
-            raise BadInput(f"{checkpoint} is not an msp-tui checkpoint ({exc.message}).", "checkpoint") from None
-    db, actor = state.db(), state.actor()
+    from msp_tui.core.models import Account
+
+    db = state.db()
     own = checkpoints.default_path(db)
-    if cp is None and own is not None and own.exists():  # the one the program writes after each change
-        cp = checkpoints.read_checkpoint(own)
-        click.echo(f"checking against {own}", err=True)
+    path = checkpoint or own
+    known = None
+    # Read first: signing in (below) writes an event, and the file must be judged as it was.
+    if path is not None and os.path.exists(path):
+        try:
+            known = checkpoints.read_file(path)
+        except BadInput as exc:
+            raise BadInput(f"{path} is not an msp-tui checkpoint ({exc.message}).", "checkpoint") from None
+    actor = state.actor()
     with db.read() as s:
         check(s, actor, Action.VIEW_PROVIDER_EVENTS)
-        result = core_events.verify_chain(s, check_signatures=not no_signatures, checkpoint=cp)
-    if not result.ok:
+        if known is not None and known.conflicts():
+            result = core_events.VerifyResult(
+                False, 0, bytes(32), f"the checkpoint file pins two different keys for {known.conflicts()[0]}")
+        else:
+            result = core_events.verify_chain(
+                s, check_signatures=not no_signatures,
+                checkpoints=[cp.as_tuple() for cp in known.checkpoints] if known else (),
+                pins=known.keys if known else {})
+        emails = {a.hex: e for a, e in s.execute(select(Account.id, Account.email)).all()}
+    if known is not None:
+        click.echo(f"checked against {path} ({len(known.checkpoints):,} checkpoints)", err=True)
+    if result.ok:
+        click.echo(f"OK {result.count} events, head {result.head_hash.hex()}")
+    else:
         where = f" at event {result.event_id}" if result.event_id is not None else ""
         click.echo(f"BROKEN{where} after {result.count} good events: {result.problem}")
+    pinned = known.keys if known else {}
+    for signer, public in sorted(result.keys.items(), key=lambda kv: (kv[0] != checkpoints.SYSTEM, kv[0])):
+        who = "system key" if signer == checkpoints.SYSTEM else emails.get(signer, signer)
+        state_ = "pinned" if signer in pinned else "not pinned yet"
+        click.echo(f"key {checkpoints.key_fingerprint(public)}  {who} ({state_})")
+    if known is None:
+        click.echo(f"warning: {checkpoints.NO_CHECKPOINT}" + (f" ({path} is missing; after a clean check "
+                   "--new-checkpoint starts one)" if path is not None else " (set MSP_TUI_CHECKPOINT)"))
+    if result.unvouched:
+        click.echo(f"warning: {len(result.unvouched)} failed sign-ins carry no signature and no checkpoint "
+                   "vouches for them")
+    if not result.ok:
         raise SystemExit(1)
-    click.echo(f"OK {result.count} events, head {result.head_hash.hex()}")
-    if write_checkpoint:
-        Path(write_checkpoint).write_text(json.dumps(
-            {"count": result.count, "head": result.head_hash.hex(), "written_at": clock.iso(clock.now())})
-            + "\n", encoding="utf-8")
-        click.echo(f"checkpoint written to {write_checkpoint}", err=True)
+    for target, start in ((write_checkpoint, True), (own if new_checkpoint else None, True)):
+        if target:
+            checkpoints.write_checkpoint(db, target, start=start)
+            click.echo(f"checkpoint written to {target}", err=True)
 
 
 COMMANDS = [events]

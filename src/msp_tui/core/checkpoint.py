@@ -1,20 +1,26 @@
-"""Checkpoints of the event chain kept OUTSIDE the database (B4).
+"""Checkpoints of the event chain kept OUTSIDE the database (B4), and the signing keys pinned there.
 
 A checkpoint is the chain's length and head hash at one moment: `(count, hash)`. Anyone who can
 write the database can rewrite its event rows and the chain head together, so a chain alone cannot
 show that events were cut from its end; a checkpoint the program wrote elsewhere can. `verify_chain`
-then checks that the log still has at least `count` events and that event `count` has that hash
-(which, the chain being linked, vouches for every event before it too).
+checks every line of the file: the log still has at least `count` events and event `count` has that
+hash (which, the chain being linked, vouches for every event before it too).
 
-The program appends one line to a checkpoint file after every write transaction that touched the
-chain (and `write_checkpoint` can be run from a timer):
+A line is appended after a write transaction that moved the chain, and only after the events since
+the file's newest line have been verified (links, hashes, signatures against the pinned keys): a
+database whose tail was cut or rewritten gets no new line, so it cannot vouch for itself. The cost
+is the new events only. The file also pins the public signing keys verify trusts (each person's and
+the provider's system key), the first time each signs: a key replaced inside the database no longer
+matches its pin.
 
+    msp-tui-checkpoint v1 key signer=system ed25519=<64 hex> at=2026-11-25T09:00:00Z
     msp-tui-checkpoint v1 count=1234 head=<64 hex> at=2026-11-25T09:00:00Z
 
 One short `write()` on a file opened with O_APPEND, so several processes append without mixing
-lines; a record cut short by a crash is skipped when read (and does not swallow the next one). The newest (largest) checkpoint wins.
-Optionally each line also goes to syslog (facility AUTHPRIV), where a log forwarder can carry it off
-the host, out of reach of anyone who can only write the database.
+lines; a record cut short by a crash is skipped when read (and does not swallow the next one).
+A missing file is never silently made again (that would vouch for whatever the database now holds):
+it is created when the chain itself starts (the transaction that wrote event 1), or on purpose with
+`events verify --new-checkpoint`. Optionally each line also goes to syslog (facility AUTHPRIV).
 
 Where: `MSP_TUI_CHECKPOINT` (a path, or `off`); otherwise, for a SQLite file, `<database>.checkpoint`
 next to it; a PostgreSQL database gets no checkpoint file unless `MSP_TUI_CHECKPOINT` names one.
@@ -23,10 +29,12 @@ next to it; a PostgreSQL database gets no checkpoint file unless `MSP_TUI_CHECKP
 
 from __future__ import annotations
 
+import hashlib
 import logging
 import os
 import re
-from dataclasses import dataclass
+from contextlib import contextmanager
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -43,8 +51,16 @@ ENV_PATH = "MSP_TUI_CHECKPOINT"
 ENV_SYSLOG = "MSP_TUI_CHECKPOINT_SYSLOG"
 SUFFIX = ".checkpoint"
 MARK = "msp-tui-checkpoint "
+#: The signer name of the provider's system key (events with no acting person).
+SYSTEM = "system"
+NO_CHECKPOINT = "no checkpoint: a cut tail cannot be detected"
 _RECORD = re.compile(r"^v1 count=(\d{1,19}) head=([0-9a-f]{64}) at=(\S+)\s*$")
+_KEY = re.compile(r"^v1 key signer=(system|[0-9a-f]{32}) ed25519=([0-9a-f]{64}) at=(\S+)\s*$")
 log = logging.getLogger("msp_tui.checkpoint")
+
+
+def _now() -> str:
+    return datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
 @dataclass(frozen=True)
@@ -60,15 +76,46 @@ class Checkpoint:
         return (self.count, self.head)
 
 
-def parse_records(line: str) -> list[Checkpoint]:
-    """The checkpoints in one line of the file. A line cut short by a crash (or a full disk) has the
-    next record glued to it; splitting on the marker keeps that next record."""
-    found = []
+@dataclass(frozen=True)
+class KeyPin:
+    """A signing key verify trusts: `signer` is 'system' or an account id in hex."""
+
+    signer: str
+    public: bytes
+    at: str = ""
+
+    def line(self) -> str:
+        return f"{MARK}v1 key signer={self.signer} ed25519={self.public.hex()} at={self.at}\n"
+
+
+def key_fingerprint(public: bytes) -> str:
+    """A key as a person compares it: the first 16 bytes of its SHA-256, in groups of four hex digits."""
+    digest = hashlib.sha256(bytes(public)).hexdigest()[:32]
+    return " ".join(digest[i:i + 4] for i in range(0, 32, 4))
+
+
+def signer_name(account_id) -> str:
+    """The pin name of an event's signer: its acting account (hex), or 'system' when there is none."""
+    return SYSTEM if account_id is None else account_id.hex
+
+
+def _parse(line: str) -> list[Checkpoint | KeyPin]:
+    found: list[Checkpoint | KeyPin] = []
     for part in line.split(MARK)[1:]:
         m = _RECORD.match(part)
         if m is not None:
             found.append(Checkpoint(int(m.group(1)), bytes.fromhex(m.group(2)), m.group(3)))
+            continue
+        m = _KEY.match(part)
+        if m is not None:
+            found.append(KeyPin(m.group(1), bytes.fromhex(m.group(2)), m.group(3)))
     return found
+
+
+def parse_records(line: str) -> list[Checkpoint]:
+    """The checkpoints in one line of the file. A line cut short by a crash (or a full disk) has the
+    next record glued to it; splitting on the marker keeps that next record."""
+    return [r for r in _parse(line) if isinstance(r, Checkpoint)]
 
 
 def parse_line(line: str) -> Checkpoint | None:
@@ -89,17 +136,59 @@ def _parse_json(line: str) -> list[Checkpoint]:
         return []
 
 
-def read_checkpoints(path: str | os.PathLike) -> list[Checkpoint]:
-    """Every well-formed checkpoint in the file, in file order."""
+@dataclass
+class CheckpointFile:
+    """Everything one checkpoint file says: its checkpoints and its key pins, in file order."""
+
+    path: str = ""
+    checkpoints: list[Checkpoint] = field(default_factory=list)
+    pins: list[KeyPin] = field(default_factory=list)
+
+    def add(self, records) -> None:
+        for r in records:
+            (self.checkpoints if isinstance(r, Checkpoint) else self.pins).append(r)
+
+    @property
+    def keys(self) -> dict[str, bytes]:
+        """Each signer's pinned key (the first pin; a second, different one is a conflict)."""
+        out: dict[str, bytes] = {}
+        for p in self.pins:
+            out.setdefault(p.signer, p.public)
+        return out
+
+    def conflicts(self) -> list[str]:
+        """Signers the file pins to two different keys."""
+        keys = self.keys
+        return sorted({p.signer for p in self.pins if p.public != keys[p.signer]})
+
+    @property
+    def latest(self) -> Checkpoint | None:
+        return max(self.checkpoints, key=lambda cp: cp.count) if self.checkpoints else None
+
+
+def _parse_text(text: str) -> list:
+    return [r for line in text.splitlines()
+            for r in (_parse_json(line) if line.lstrip().startswith("{") else _parse(line))]
+
+
+def read_file(path: str | os.PathLike) -> CheckpointFile:
+    """Every well-formed record of a checkpoint file."""
     try:
         with open(path, encoding="utf-8", errors="replace") as f:
-            return [cp for line in f
-                    for cp in (_parse_json(line) if line.lstrip().startswith("{") else parse_records(line))]
+            text = f.read()
     except FileNotFoundError:
         raise BadInput(f"No checkpoint file {os.fspath(path)!r}.", "checkpoint") from None
     except OSError as exc:
         raise BadInput(f"Cannot read the checkpoint file {os.fspath(path)!r}: {exc.strerror}.",
                        "checkpoint") from None
+    found = CheckpointFile(os.fspath(path))
+    found.add(_parse_text(text))
+    return found
+
+
+def read_checkpoints(path: str | os.PathLike) -> list[Checkpoint]:
+    """Every well-formed checkpoint in the file, in file order."""
+    return read_file(path).checkpoints
 
 
 def latest(path: str | os.PathLike) -> Checkpoint:
@@ -111,19 +200,23 @@ def latest(path: str | os.PathLike) -> Checkpoint:
 
 
 def read_checkpoint(path: str | os.PathLike) -> tuple[int, bytes]:
-    """`(count, head hash)` of the newest checkpoint in a file, for `events.verify_chain(checkpoint=)`."""
+    """`(count, head hash)` of the newest checkpoint in a file."""
     return latest(path).as_tuple()
 
 
-def append(path: str | os.PathLike, count: int, head: bytes, *, to_syslog: bool = False) -> Checkpoint:
-    """Append one checkpoint line (file created 0600). One write() call: lines never interleave."""
-    cp = Checkpoint(count, bytes(head), datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ"))
-    data = cp.line().encode("ascii")
+def _append_lines(path: str | os.PathLike, text: str) -> None:
+    """One write() on an O_APPEND file (created 0600): lines of several writers never interleave."""
     fd = os.open(path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o600)
     try:
-        os.write(fd, data)
+        os.write(fd, text.encode("ascii"))
     finally:
         os.close(fd)
+
+
+def append(path: str | os.PathLike, count: int, head: bytes, *, to_syslog: bool = False) -> Checkpoint:
+    """Append one checkpoint line as it is given, unverified (tests, and the intruder's own tools)."""
+    cp = Checkpoint(count, bytes(head), _now())
+    _append_lines(path, cp.line())
     if to_syslog:
         _syslog(cp)
     return cp
@@ -158,17 +251,51 @@ def default_path(db: Database) -> Path | None:
     return None
 
 
-def write_checkpoint(db: Database, path: str | os.PathLike | None = None, *,
+def _vouch(session: Session, known: CheckpointFile, count: int, head: bytes) -> tuple[str, list[str]]:
+    """The lines to append for a chain at (count, head), after verifying the events since the
+    file's newest checkpoint; raises BadInput naming the problem when they do not verify."""
+    from msp_tui.core import events
+
+    start = known.latest or Checkpoint(0, bytes(32))
+    result = events.verify_segment(session, start.count, start.head, count, head, known.keys)
+    if not result.ok:
+        raise BadInput(f"the event log does not match the checkpoint file {known.path}: {result.problem}",
+                       "checkpoint")
+    at = _now()
+    new_keys = dict(result.new_keys)
+    if SYSTEM not in known.keys and SYSTEM not in new_keys:
+        # The system key is pinned from the first line (it signs failed sign-ins only later, when
+        # staff countersign them, so no new event may bring it).
+        system = events.system_public_key(session)
+        if system is not None:
+            new_keys[SYSTEM] = system
+    pins = [KeyPin(signer, public, at) for signer, public in new_keys.items()]
+    cp = Checkpoint(count, head, at)
+    return "".join(p.line() for p in pins) + cp.line(), [p.signer for p in pins]
+
+
+def write_checkpoint(db: Database, path: str | os.PathLike | None = None, *, start: bool = False,
                      to_syslog: bool | None = None) -> Checkpoint:
-    """Read the chain's current head and append it as a checkpoint (for timers and `verify`)."""
+    """Verify the chain since the file's newest checkpoint and append the head (timers, `verify`).
+    A missing file is made only with `start` (the whole chain is then verified from event 1)."""
     target = Path(path) if path is not None else default_path(db)
     if target is None:
         raise BadInput("No checkpoint file: give a path or set MSP_TUI_CHECKPOINT.", "checkpoint")
+    if target.exists():
+        known = read_file(target)
+    elif start:
+        known = CheckpointFile(os.fspath(target))
+    else:
+        raise BadInput(f"{NO_CHECKPOINT} ({target} is missing; start a new one with "
+                       "`msp-tui events verify --new-checkpoint`).", "checkpoint")
     with db.read() as s:
         count, head = chain_state(s)
-    if to_syslog is None:
-        to_syslog = _syslog_wanted()
-    return append(target, count, head, to_syslog=to_syslog)
+        text, _ = _vouch(s, known, count, head)
+    _append_lines(target, text)
+    cp = Checkpoint(count, head)
+    if to_syslog if to_syslog is not None else _syslog_wanted():
+        _syslog(cp)
+    return cp
 
 
 def _syslog_wanted() -> bool:
@@ -176,12 +303,45 @@ def _syslog_wanted() -> bool:
 
 
 class Checkpointer:
-    """Appends a checkpoint after each committed write transaction that moved the chain."""
+    """Appends a checkpoint after each committed write transaction that moved the chain, once the
+    events since the file's newest line have verified. It reads the file incrementally (only what
+    other writers appended since), so a write costs the new events and the new lines only."""
 
-    def __init__(self, path: Path | None, to_syslog: bool = False) -> None:
+    def __init__(self, path: Path | None, to_syslog: bool = False, db: Database | None = None) -> None:
         self.path = path
         self.to_syslog = to_syslog
+        self.db = db
         self.last_count: int | None = None
+        self._known = CheckpointFile(os.fspath(path) if path else "")
+        self._offset = 0
+        self._warned = False
+
+    def _read_new(self) -> None:
+        """Take in the lines appended since the last read (by this or another process)."""
+        if self._known.path != os.fspath(self.path):  # the path was changed (tests, tools)
+            self._known, self._offset = CheckpointFile(os.fspath(self.path)), 0
+        with open(self.path, "rb") as f:
+            f.seek(self._offset)
+            data = f.read()
+        end = data.rfind(b"\n") + 1  # a line still being written is read next time
+        self._offset += end
+        self._known.add(_parse_text(data[:end].decode("utf-8", "replace")))
+
+    def vouched_through(self, session: Session) -> int:
+        """The newest checkpoint's count when the database still matches it, else 0: the events up to
+        there are pinned by the file (core.events.countersign signs no event past it)."""
+        if self.path is None or not self.path.exists():
+            return 0
+        from msp_tui.core import events
+
+        try:
+            self._read_new()
+        except OSError:
+            return 0
+        cp = self._known.latest
+        if cp is None or events.hash_of(session, cp.count) != cp.head:
+            return 0
+        return cp.count
 
     def after_write(self, session: Session) -> None:
         if self.path is None and not self.to_syslog:
@@ -191,21 +351,70 @@ class Checkpointer:
         head = session.info.get("chain_head") or session.identity_map.get(identity_key(EventChainHead, 1))
         if head is None or head.count == self.last_count:
             return
+        count, last_hash = head.count, bytes(head.last_hash)
+        if self.path is None:  # syslog only: nothing to read back, so the head is sent as it is
+            _syslog(Checkpoint(count, last_hash, _now()))
+            self.last_count = count
+            return
         try:
-            if self.path is not None:
-                append(self.path, head.count, head.last_hash, to_syslog=self.to_syslog)
-            elif self.to_syslog:
-                _syslog(Checkpoint(head.count, bytes(head.last_hash)))
-            self.last_count = head.count
+            if not self.path.exists():
+                if not session.info.get("chain_started"):
+                    # Not made again (it would vouch for whatever the database holds now); `events
+                    # verify` reports it, and `--new-checkpoint` starts a new one after a clean check.
+                    log.debug("%s: %s is missing", NO_CHECKPOINT, self.path)
+                    return
+                self._known, self._offset = CheckpointFile(os.fspath(self.path)), 0
+            else:
+                self._read_new()
+            with self.db.read() as s:
+                text, _ = _vouch(s, self._known, count, last_hash)
+            _append_lines(self.path, text)
+            if self.to_syslog:
+                _syslog(Checkpoint(count, last_hash, _now()))
+            self.last_count = count
+        except BadInput as exc:
+            # The change is committed; the log it joined does not match the file, so no line vouches
+            # for it. `events verify` names the problem.
+            self._warn(f"no event checkpoint written: {exc.message}")
         except OSError as exc:
             # The change is committed; a checkpoint that cannot be written must not undo or hide it.
             log.warning("could not write the event checkpoint to %s: %s", self.path, exc.strerror)
 
+    @contextmanager
+    def paused(self):
+        """No checkpoint lines for a while: a builder writing events in bulk (core.demo) verifies its
+        own work and then calls `vouch_own`, instead of every batch re-verifying itself."""
+        saved = self.path, self.to_syslog
+        self.path, self.to_syslog = None, False
+        try:
+            yield
+        finally:
+            self.path, self.to_syslog = saved
+
+    def vouch_own(self, count: int, head: bytes, keys: dict[str, bytes]) -> None:
+        """Append (count, head) and pins for `keys` (signer name -> public key) that the file does not
+        pin yet, unverified: only for events this process made and hashed itself (core.demo)."""
+        if self.path is None:
+            return
+        if self.path.exists():
+            self._read_new()
+        pinned = self._known.keys
+        at = _now()
+        text = "".join(KeyPin(k, bytes(v), at).line() for k, v in keys.items() if k not in pinned)
+        _append_lines(self.path, text + Checkpoint(count, bytes(head), at).line())
+        self.last_count = count
+
+    def _warn(self, message: str) -> None:
+        if not self._warned:
+            self._warned = True
+            log.warning("%s", message)
+
 
 def attach(db: Database) -> Checkpointer:
     """Set up the database's checkpointing from the environment (called when a Database opens)."""
-    return Checkpointer(default_path(db), _syslog_wanted())
+    return Checkpointer(default_path(db), _syslog_wanted(), db)
 
 
-__all__ = ["Checkpoint", "Checkpointer", "append", "attach", "chain_state", "default_path", "latest",
-           "parse_line", "parse_records", "read_checkpoint", "read_checkpoints", "write_checkpoint"]
+__all__ = ["Checkpoint", "CheckpointFile", "Checkpointer", "KeyPin", "NO_CHECKPOINT", "SYSTEM", "append",
+           "attach", "chain_state", "default_path", "key_fingerprint", "latest", "parse_line", "parse_records",
+           "read_checkpoint", "read_checkpoints", "read_file", "signer_name", "write_checkpoint"]

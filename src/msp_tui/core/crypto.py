@@ -136,6 +136,12 @@ def new_ed25519() -> tuple[bytes, bytes]:
             key.public_key().public_bytes(serialization.Encoding.Raw, serialization.PublicFormat.Raw))
 
 
+def signing_public_key(private_key: bytes) -> bytes:
+    """The Ed25519 public key of a private one."""
+    return Ed25519PrivateKey.from_private_bytes(private_key).public_key().public_bytes(
+        serialization.Encoding.Raw, serialization.PublicFormat.Raw)
+
+
 def sign(private_key: bytes, message: bytes) -> bytes:
     return Ed25519PrivateKey.from_private_bytes(private_key).sign(message)
 

@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from operator import itemgetter
 
-from sqlalchemy import String, and_, bindparam, false, or_, select, tuple_, type_coerce
+from sqlalchemy import String, and_, bindparam, literal_column, not_, or_, select, true, tuple_, type_coerce
 from sqlalchemy.orm import Session, aliased
 
 from msp_tui.core import clock, crypto
@@ -90,6 +90,10 @@ def record(session: Session, actor: Actor | None, type: EventType, *, detail: di
     signature = None
     if actor is not None and actor.secrets is not None and actor.secrets.signing_key:
         signature = crypto.sign(actor.secrets.signing_key, digest)
+    elif actor is None and "system_signer" in session.info:
+        signature = session.info["system_signer"](digest)
+    if values["id"] == 1:
+        session.info["chain_started"] = True  # the checkpointer may make a new checkpoint file
     event = Event(**values, prev_hash=head.last_hash, hash=digest, signature=signature)
     session.add(event)
     head.last_event_id = values["id"]
@@ -99,6 +103,23 @@ def record(session: Session, actor: Actor | None, type: EventType, *, detail: di
 
 
 # --- queries ------------------------------------------------------------------------------------
+
+#: User events (sign-ins, failed sign-ins: 1000-1099) belong to no client.
+USER_TYPES = frozenset(t for t in EventType if EVENT_CATEGORIES["users"][0] <= t <= EVENT_CATEGORIES["users"][1])
+#: What only Provider Admins see of a provider's timeline (S4): the provider's own log (18xx, 19xx)
+#: and its staff's user events (who signed in, whose sign-in failed).
+PROVIDER_ONLY_TYPES = PROVIDER_LOG_TYPES | USER_TYPES
+
+
+def in_provider_log():
+    """SQL: the event belongs to the provider's own log, which only Provider Admins see (S4): a type of
+    that log (stored as provider_log), or a user event with no client: a staff member's sign-in or
+    failed sign-in (a client member's has no provider, so it is on no provider's timeline at all)."""
+    lo, hi = EVENT_CATEGORIES["users"]
+    # The bounds as literals: no bind parameters to clash with the timeline's own (type_0, type_1…).
+    users = Event.type.between(literal_column(str(lo)), literal_column(str(hi)))
+    return or_(Event.provider_log == true(), and_(users, Event.organization_id.is_(None)))
+
 
 
 @dataclass(frozen=True)
@@ -176,14 +197,14 @@ def _conditions(scope: EventScope, flt: EventFilter, below: datetime | None = No
     if scope.organization_id is not None:
         conds.append(Event.organization_id == scope.organization_id)
         if scope.provider_id is not None and not scope.include_provider_log:
-            conds.append(Event.provider_log == false())
+            conds.append(not_(in_provider_log()))
         elif scope.provider_id is None:
             # A client's own people never see the provider's log entries about their org.
-            conds.append(Event.provider_log == false())
+            conds.append(not_(in_provider_log()))
     elif scope.provider_id is not None:
         conds.append(Event.provider_id == scope.provider_id)
         if not scope.include_provider_log:
-            conds.append(Event.provider_log == false())
+            conds.append(not_(in_provider_log()))
     else:
         raise BadInput("No event scope.")
     if flt.client_ids:
@@ -392,61 +413,209 @@ class VerifyResult:
     head_hash: bytes
     problem: str | None = None
     event_id: int | None = None
+    #: The key each signer's events were checked with (pin name -> public key; checkpoint.signer_name).
+    keys: dict = field(default_factory=dict)
+    #: Signers first seen here, not pinned yet (a checkpoint line pins them).
+    new_keys: dict = field(default_factory=dict)
+    #: Failed sign-ins written while nobody was signed in and not yet countersigned: checkpoint-vouched.
+    unsigned: tuple[int, ...] = ()
+    #: Of those, the ones no checkpoint vouches for (only possible with no checkpoint at all).
+    unvouched: tuple[int, ...] = ()
+
+
+class _Signatures:
+    """Each event's signature against its signer's key: the key pinned outside the database when there
+    is one (a different key in the database is reported), else the database's (then pinned next)."""
+
+    def __init__(self, session: Session, pins: dict[str, bytes]) -> None:
+        self.session = session
+        self.pins = pins
+        self.keys: dict[str, bytes | None] = {}
+        self.new_keys: dict[str, bytes] = {}
+
+    def _db_key(self, account_id: uuid.UUID | None) -> bytes | None:
+        if account_id is None:
+            return system_public_key(self.session)
+        return self.session.execute(
+            select(Account.signing_public_key).where(Account.id == account_id)).scalar()
+
+    def key(self, account_id: uuid.UUID | None) -> tuple[bytes | None, str | None]:
+        from msp_tui.core.checkpoint import key_fingerprint, signer_name
+
+        name = signer_name(account_id)
+        if name not in self.keys:
+            in_db = self._db_key(account_id)
+            pinned = self.pins.get(name)
+            if pinned is not None and in_db is not None and bytes(in_db) != pinned:
+                who = "the provider's system key" if account_id is None else f"the signing key of account {account_id}"
+                return None, (f"{who} in the database is not the one pinned in the checkpoint file "
+                              f"({key_fingerprint(pinned)}): it was replaced inside the database")
+            if pinned is None and in_db is not None:
+                self.new_keys[name] = bytes(in_db)
+            self.keys[name] = pinned if pinned is not None else (bytes(in_db) if in_db is not None else None)
+        return self.keys[name], None
+
+    def problem(self, ev) -> str | None:
+        """None when the event is properly signed, "unsigned" for a failed sign-in written while nobody
+        was signed in (not yet countersigned), else what is wrong."""
+        if ev.acting_account_id is None and ev.signature is None:
+            if ev.type == int(EventType.USER_FAILED_LOGIN):
+                return "unsigned"
+            return (f"event {ev.id} has no signature: an event with no acting person must be signed by "
+                    "the provider's system key")
+        pub, rekeyed = self.key(ev.acting_account_id)
+        if rekeyed:
+            return f"event {ev.id}: {rekeyed}"
+        if ev.signature is None or pub is None or not crypto.verify_signature(pub, ev.signature, ev.hash):
+            if ev.acting_account_id is None:
+                return f"event {ev.id} has no valid signature of the provider's system key"
+            return f"event {ev.id} has no valid signature of the person it names as acting"
+        return None
+
+    def named_keys(self) -> dict:
+        return {k: v for k, v in self.keys.items() if v is not None}
+
+
+def system_public_key(session: Session) -> bytes | None:
+    """The provider's system key as the database holds it (one provider per database)."""
+    from msp_tui.core.models import Provider
+
+    value = session.execute(select(Provider.system_signing_public_key).limit(1)).scalar()
+    return bytes(value) if value is not None else None
+
+
+def hash_of(session: Session, event_id: int) -> bytes | None:
+    value = session.execute(select(Event.hash).where(Event.id == event_id)).scalar()
+    return bytes(value) if value is not None else None
+
+
+def _walk(session: Session, after: int, prev: bytes, through: int | None, batch: int):
+    """Events after `after` (up to `through`) in id order, in batches, expunged as they go."""
+    last_id = after
+    while True:
+        stmt = select(Event).where(Event.id > last_id)
+        if through is not None:
+            stmt = stmt.where(Event.id <= through)
+        rows = session.execute(stmt.order_by(Event.id).limit(batch)).scalars().all()
+        yield from rows
+        session.expunge_all()
+        if len(rows) < batch:
+            return
+        last_id = rows[-1].id
+
+
+def _link_problem(ev, expected_id: int, prev: bytes) -> str | None:
+    if ev.id != expected_id:
+        return f"event {expected_id} is missing (next is {ev.id}): rows were removed"
+    if ev.prev_hash != prev:
+        return f"event {ev.id} does not link to the event before it: rows were removed, inserted or reordered"
+    if chain_hash(prev, {f: getattr(ev, f) for f in CHAINED_FIELDS}) != ev.hash:
+        return f"event {ev.id} was altered: its content does not match its hash"
+    return None
+
+
+def verify_segment(session: Session, after: int, after_hash: bytes, count: int, head: bytes,
+                   pins: dict[str, bytes], *, batch: int = 5000) -> VerifyResult:
+    """The events after a checkpoint `(after, after_hash)` up to the head `(count, head)`: what the
+    checkpointer verifies before it writes a line (cost: the new events only). Failed sign-ins written
+    while nobody was signed in are accepted unsigned here: the line about to be written vouches for them."""
+    if count < after:
+        return VerifyResult(False, count, head, f"the log has {count} events but the checkpoint "
+                            f"recorded {after}: events were removed from the end")
+    if after and hash_of(session, after) != after_hash:
+        return VerifyResult(False, count, head, f"event {after} differs from the checkpoint", after)
+    sigs = _Signatures(session, pins)
+    prev, expected = after_hash, after + 1
+    for ev in _walk(session, after, after_hash, count, batch):
+        problem = _link_problem(ev, expected, prev)
+        if problem is None:
+            problem = sigs.problem(ev)
+            problem = None if problem == "unsigned" else problem
+        if problem:
+            return VerifyResult(False, expected - 1, prev, problem, ev.id)
+        prev, expected = ev.hash, expected + 1
+    if expected - 1 != count or prev != head:
+        return VerifyResult(False, expected - 1, prev, "the chain's recorded head does not match its last "
+                            "event: events were removed from the end")
+    return VerifyResult(True, count, prev, keys=sigs.named_keys(), new_keys=sigs.new_keys)
 
 
 def verify_chain(session: Session, *, batch: int = 5000, check_signatures: bool = True,
-                 checkpoint: tuple[int, bytes] | None = None) -> VerifyResult:
-    """Walk the chain in order: each link, each hash, each signature; then the head and a checkpoint."""
-    keys: dict[uuid.UUID, bytes | None] = {}
+                 checkpoint: tuple[int, bytes] | None = None, checkpoints=(),
+                 pins: dict[str, bytes] | None = None) -> VerifyResult:
+    """Walk the whole chain in order: each link, each hash, each signature (against `pins`, the keys a
+    checkpoint file pins, where it pins one); then the head, and every checkpoint `(count, hash)` given
+    (`checkpoint` is one more). An unsigned failed sign-in is accepted only under a checkpoint."""
+    marks: dict[int, set[bytes]] = {}
+    for count_, head_ in [*checkpoints, *([checkpoint] if checkpoint is not None else [])]:
+        marks.setdefault(count_, set()).add(bytes(head_))
+    sigs = _Signatures(session, pins or {})
     prev = bytes(32)
-    expected_id = 1
-    count = 0
-    last_id = 0
-    while True:
-        events = session.execute(
-            select(Event).where(Event.id > last_id).order_by(Event.id).limit(batch)).scalars().all()
-        for ev in events:
-            if ev.id != expected_id:
-                return VerifyResult(False, count, prev, f"event {expected_id} is missing "
-                                    f"(next is {ev.id}): rows were removed", expected_id)
-            if ev.prev_hash != prev:
-                return VerifyResult(False, count, prev, f"event {ev.id} does not link to the event "
-                                    "before it: rows were removed, inserted or reordered", ev.id)
-            values = {f: getattr(ev, f) for f in CHAINED_FIELDS}
-            if chain_hash(prev, values) != ev.hash:
-                return VerifyResult(False, count, prev, f"event {ev.id} was altered: its content "
-                                    "does not match its hash", ev.id)
-            if check_signatures and ev.acting_account_id is not None:
-                if ev.acting_account_id not in keys:
-                    keys[ev.acting_account_id] = session.execute(
-                        select(Account.signing_public_key).where(Account.id == ev.acting_account_id)
-                    ).scalar()
-                pub = keys[ev.acting_account_id]
-                if ev.signature is None or pub is None or not crypto.verify_signature(
-                        pub, ev.signature, ev.hash):
-                    return VerifyResult(False, count, prev, f"event {ev.id} has no valid signature "
-                                        "of the person it names as acting", ev.id)
-            prev = ev.hash
-            expected_id += 1
-            count += 1
-            last_id = ev.id
-        session.expunge_all()
-        if len(events) < batch:
-            break
+    expected = 1
+    unsigned: list[int] = []
+
+    def broken(problem, event_id=None):
+        return VerifyResult(False, expected - 1, prev, problem, event_id, keys=sigs.named_keys())
+
+    for ev in _walk(session, 0, prev, None, batch):
+        problem = _link_problem(ev, expected, prev)
+        if problem:
+            return broken(problem, expected if "missing" in problem else ev.id)
+        if check_signatures:
+            problem = sigs.problem(ev)
+            if problem == "unsigned":
+                unsigned.append(ev.id)
+            elif problem:
+                return broken(problem, ev.id)
+        if ev.id in marks and marks[ev.id] != {ev.hash}:
+            return broken(f"event {ev.id} differs from the checkpoint", ev.id)
+        prev = ev.hash
+        expected += 1
+    count = expected - 1
     head = session.get(EventChainHead, 1)
     if head is not None and (head.last_hash != prev or head.count != count):
-        return VerifyResult(False, count, prev, "the chain's recorded head does not match its last "
-                            "event: events were removed from the end", None)
-    if checkpoint is not None:
-        cp_count, cp_hash = checkpoint
-        if count < cp_count:
-            return VerifyResult(False, count, prev, f"the log has {count} events but the checkpoint "
-                                f"recorded {cp_count}: events were removed from the end", None)
-        at = session.execute(select(Event.hash).where(Event.id == cp_count)).scalar()
-        if cp_count and at != cp_hash:
-            return VerifyResult(False, count, prev, f"event {cp_count} differs from the checkpoint",
-                                cp_count)
-    return VerifyResult(True, count, prev)
+        return broken("the chain's recorded head does not match its last event: events were removed "
+                      "from the end")
+    beyond = [c for c in marks if c > count]
+    if beyond:
+        return broken(f"the log has {count} events but the checkpoint recorded {max(beyond)}: events were "
+                      "removed from the end")
+    vouched = max(marks, default=0)
+    unvouched = tuple(i for i in unsigned if i > vouched)
+    if unvouched and marks:
+        return broken(f"event {unvouched[0]} is a failed sign-in with no signature that no checkpoint "
+                      "vouches for", unvouched[0])
+    return VerifyResult(True, count, prev, keys=sigs.named_keys(), new_keys=sigs.new_keys,
+                        unsigned=tuple(unsigned), unvouched=unvouched)
+
+
+def use_system_key(session: Session, signing_key: bytes) -> None:
+    """Sign this transaction's events that have no acting person with the provider's system key."""
+    session.info["system_signer"] = crypto.signer(signing_key)
+
+
+def countersign(session: Session, actor: Actor, through: int) -> int:
+    """Sign the failed sign-ins written while nobody was signed in with the provider's system key,
+    up to event `through` (the checkpoint the file vouches for, so a row planted after it is not
+    signed). Needs the actor to reach the provider key; returns how many were signed."""
+    from msp_tui.core import keys
+
+    if through <= 0 or actor.provider_id is None:
+        return 0
+    pending = session.execute(
+        select(Event.id, Event.hash).where(Event.signature.is_(None), Event.id <= through,
+                                           Event.acting_account_id.is_(None),
+                                           Event.type == int(EventType.USER_FAILED_LOGIN))).all()
+    if not pending:
+        return 0
+    signing_key = keys.system_signing_key(session, actor, actor.provider_id)
+    if signing_key is None:
+        return 0
+    sign = crypto.signer(signing_key)
+    for event_id, digest in pending:
+        session.execute(Event.__table__.update().where(Event.__table__.c.id == event_id)
+                        .values(signature=sign(digest)))
+    return len(pending)
 
 
 def event_types_in(values: Iterable[int]) -> tuple[int, ...]:

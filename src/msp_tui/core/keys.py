@@ -74,6 +74,45 @@ def sealing_key(account, *, fingerprint: str | None = None) -> bytes:
     return account.public_key
 
 
+def system_key_aad(provider_id: uuid.UUID, generation: int) -> bytes:
+    return crypto.aad("system-signing-key", provider_id, generation)
+
+
+def new_system_key(provider: Provider, provider_key_: bytes) -> None:
+    """Give the provider a new system key (Ed25519, signs events with no acting person): the public
+    half in the clear, the private half wrapped by the provider key, so a copy of the database alone
+    cannot sign with it."""
+    private, public = crypto.new_ed25519()
+    provider.system_signing_public_key = public
+    provider.protected_system_signing_key = crypto.encrypt(
+        provider_key_, private, system_key_aad(provider.id, provider.key_generation))
+
+
+def rewrap_system_key(provider: Provider, old_key: bytes, old_generation: int, new_key: bytes,
+                      new_generation: int) -> None:
+    """The system key wrapped by a rotated provider key (the same key: verify keeps trusting its pin)."""
+    if provider.protected_system_signing_key is None:
+        return
+    private = crypto.decrypt(old_key, provider.protected_system_signing_key,
+                             system_key_aad(provider.id, old_generation))
+    provider.protected_system_signing_key = crypto.encrypt(new_key, private,
+                                                           system_key_aad(provider.id, new_generation))
+
+
+def system_signing_key(session: Session, actor: Actor, provider_id: uuid.UUID) -> bytes | None:
+    """The provider's system signing key, opened through the provider key (confirmed staff only);
+    None when the provider has none yet (a database made before it existed) or the actor cannot reach it."""
+    provider = session.get(Provider, provider_id)
+    if provider is None or provider.protected_system_signing_key is None:
+        return None
+    try:
+        pkey = provider_key(session, actor, provider_id)
+        return crypto.decrypt(pkey, provider.protected_system_signing_key,
+                              system_key_aad(provider_id, provider.key_generation))
+    except (Refused, AuthFailed, crypto.DecryptionError):
+        return None
+
+
 def seal_provider_key(key: bytes, provider_id: uuid.UUID, generation: int, public_key: bytes) -> bytes:
     return crypto.seal(public_key, key, provider_key_aad(provider_id, generation))
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import uuid
 from datetime import datetime
 
-from sqlalchemy import ForeignKey, Index, Integer, LargeBinary, SmallInteger, String, Text
+from sqlalchemy import ForeignKey, Index, Integer, LargeBinary, SmallInteger, String, Text, text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from msp_tui.core.models.base import Base, BigIntPK
@@ -22,6 +22,9 @@ class Event(Base):
         # A provider's timeline filtered on types seeks once per type (services/timeline.py), so a
         # rare type among a million events still reads one page.
         Index("ix_event_type_date", "type", "date", "id"),
+        # The few events still waiting for a signature (failed sign-ins, countersigned later).
+        Index("ix_event_unsigned", "id", sqlite_where=text("signature IS NULL"),
+              postgresql_where=text("signature IS NULL")),
     )
 
     #: Also the order of the hash chain.
@@ -50,7 +53,8 @@ class Event(Base):
     detail: Mapped[str | None] = mapped_column(Text)
     prev_hash: Mapped[bytes] = mapped_column(LargeBinary(32))
     hash: Mapped[bytes] = mapped_column(LargeBinary(32))
-    #: Ed25519 signature of `hash` by the acting person's signing key (None for system events).
+    #: Ed25519 signature of `hash` by the acting person's signing key, or by the provider's system key
+    #: for an event with no acting person (None only for a failed sign-in not yet countersigned).
     signature: Mapped[bytes | None] = mapped_column(LargeBinary(64))
 
 

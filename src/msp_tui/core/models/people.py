@@ -28,6 +28,11 @@ class Provider(Editable, Base):
     idle_lock_minutes: Mapped[int] = mapped_column(Integer, default=15)
     #: Bumped when the provider key is rotated (staff removal).
     key_generation: Mapped[int] = mapped_column(Integer, default=1)
+    #: The provider's system key (Ed25519): it signs events with no acting person. The public half is
+    #: also pinned in the checkpoint file; the private half is AES-256-GCM wrapped by the provider key,
+    #: so only confirmed staff, signed in, can sign with it (core.keys.system_signing_key).
+    system_signing_public_key: Mapped[bytes | None] = mapped_column(LargeBinary(32))
+    protected_system_signing_key: Mapped[bytes | None] = mapped_column(LargeBinary)
     created_at: Mapped[datetime] = mapped_column(default=clock.now)
 
 

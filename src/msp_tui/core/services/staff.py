@@ -218,6 +218,7 @@ def rotate_provider_key(s: Session, actor: Actor) -> int:
             continue
         st.key = keys.seal_provider_key(new_key, provider.id, new_gen, account.public_key)
         st.key_generation = new_gen
+    keys.rewrap_system_key(provider, old_key, old_gen, new_key, new_gen)
     provider.key_generation = new_gen
     touch(provider, actor)
     actor.key_cache.clear()

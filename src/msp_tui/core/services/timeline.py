@@ -14,13 +14,13 @@ from collections.abc import Callable, Iterable, Iterator
 from datetime import datetime, timedelta
 from typing import IO
 
-from sqlalchemy import Integer, and_, bindparam, case, false, func, null, or_, select, true, union_all
+from sqlalchemy import Integer, and_, bindparam, case, func, null, or_, select, true, union_all
 
 from msp_tui.core import clock, events
 from msp_tui.core.access import Action, Kind, check
 from msp_tui.core.context import Actor
 from msp_tui.core.db import Database
-from msp_tui.core.enums import EVENT_CATEGORIES, PROVIDER_LOG_TYPES, VAULT_ACCESS_TYPES, EventType
+from msp_tui.core.enums import EVENT_CATEGORIES, VAULT_ACCESS_TYPES, EventType
 from msp_tui.core.errors import BadInput, NotFound
 from msp_tui.core.events import EventFilter, EventRow, EventScope
 from msp_tui.core.models import Account, Client, Event, Organization
@@ -165,7 +165,7 @@ def _merged_types(dialect: str, n_types: int, provider_log: bool, clients: bool,
     conds = [Event.date >= bindparam("since"), Event.date <= bindparam("until"),
              provider == bindparam("provider_id")]
     if not provider_log:
-        conds.append(Event.provider_log == false())
+        conds.append(~events.in_provider_log())
     if clients:
         conds.append(Event.organization_id.in_(bindparam("client_ids", expanding=True)))
     if actors:
@@ -228,9 +228,10 @@ def page(db: Database, scope: EventScope, flt: EventFilter = EventFilter(), *, b
             rows = events.query_page(s, scope, flt, before=before, after=after, limit=limit)
         else:
             if not scope.include_provider_log:
-                # provider_log is set from the type (events.record): a type of the provider's log
-                # matches nothing here, and its seek would walk every one of its events in range.
-                types = [t for t in types if t not in PROVIDER_LOG_TYPES]
+                # A type of the provider's own log (its 18xx/19xx types, its staff's user events,
+                # which carry no client) matches nothing here, and its seek would walk every one of
+                # its events in range.
+                types = [t for t in types if t not in events.PROVIDER_ONLY_TYPES]
             rows = _by_types(s, scope, flt, types, before, after, limit) if types else []
         return [shown(r) for r in rows]
 

@@ -1,0 +1,28 @@
+"""the provider's system key (signs events with no acting person) and an index of unsigned events
+
+Revision ID: e001
+Revises: c001
+"""
+import sqlalchemy as sa
+from alembic import op
+
+
+revision = 'e001'
+down_revision = 'c001'
+branch_labels = None
+depends_on = None
+
+
+def upgrade() -> None:
+    with op.batch_alter_table('provider', schema=None) as batch_op:
+        batch_op.add_column(sa.Column('system_signing_public_key', sa.LargeBinary(length=32), nullable=True))
+        batch_op.add_column(sa.Column('protected_system_signing_key', sa.LargeBinary(), nullable=True))
+    op.create_index('ix_event_unsigned', 'event', ['id'], unique=False,
+                    sqlite_where=sa.text('signature IS NULL'), postgresql_where=sa.text('signature IS NULL'))
+
+
+def downgrade() -> None:
+    op.drop_index('ix_event_unsigned', table_name='event')
+    with op.batch_alter_table('provider', schema=None) as batch_op:
+        batch_op.drop_column('protected_system_signing_key')
+        batch_op.drop_column('system_signing_public_key')
