@@ -1,14 +1,14 @@
 """the provider's system key (signs events with no acting person) and an index of unsigned events
 
 Revision ID: e001
-Revises: c001
+Revises: n001
 """
 import sqlalchemy as sa
 from alembic import op
 
 
 revision = 'e001'
-down_revision = 'c001'
+down_revision = 'n001'
 branch_labels = None
 depends_on = None
 
