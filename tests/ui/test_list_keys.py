@@ -173,3 +173,21 @@ async def test_i_still_invites_on_members_and_staff_as_a_quiet_alias(sqlite_db):
             await press(pilot, "escape")
             assert app.screen is screen
             await press(pilot, "escape")
+
+
+@sync
+async def test_space_on_a_client_page_tab_says_nothing_is_marked(sqlite_db):
+    """Marks mean something wherever they can be set: no key of the client page acts on marked rows."""
+    admin, contoso = world(sqlite_db)
+    app = MspApp(sqlite_db, actor=admin)
+    async with app.run_test(size=(120, 36), notifications=True) as pilot:
+        await settle(pilot)
+        app.open_client(contoso.id, tab="members")
+        app.pop_screen()  # the members screen; its client page stays, on the members tab below it
+        await settle(pilot, 5)
+        await press(pilot, "2")
+        table = app.screen.query_one("#members-table")
+        table.focus()
+        await press(pilot, "space")
+        assert not table.marked
+        assert any("not marked" in m for m in messages(app))

@@ -169,19 +169,19 @@ class ClientDetailScreen(MspScreen):
             with TabPane("2 Members", id="members"):
                 yield PagedTable(columns=MEMBER_COLUMNS, fetch=list_fetcher(
                     lambda: members.list_members(db, actor, org)), row_key=lambda m: m.id,
-                    empty_text="No members.", id="members-table")
+                    empty_text="No members.", markable=False, id="members-table")
             with TabPane("3 Groups", id="groups"):
                 yield PagedTable(columns=GROUP_COLUMNS, fetch=list_fetcher(
                     lambda: groups.list_groups(db, actor, org)), row_key=lambda g: g.id,
-                    empty_text=Text("No groups. n creates one."), id="groups-table")
+                    empty_text=Text("No groups. n creates one."), markable=False, id="groups-table")
             with TabPane("4 Collections", id="collections"):
                 yield PagedTable(columns=COLLECTION_COLUMNS, fetch=list_fetcher(
                     lambda: collections.list_collections(db, actor, org)), row_key=lambda c: c.id,
-                    empty_text=Text("No collections. n creates one."), id="collections-table")
+                    empty_text=Text("No collections. n creates one."), markable=False, id="collections-table")
             with TabPane("5 Events", id="events"):
                 yield PagedTable(columns=EVENT_COLUMNS, fetch=event_fetcher(db, actor, org), row_key=lambda e: e.id,
                                  empty_text="No events in the last 90 days.", can_fetch_backward=False,
-                                 openable=False, id="events-table")
+                                 openable=False, markable=False, id="events-table")
             with TabPane("6 Billing", id="billing"):
                 yield Static(Text("Checking whether you may see this client's billing…", style="dim"),
                              id="billing-reason")

@@ -64,7 +64,8 @@ class HealthScreen(ListScreen):
     def compose(self) -> ComposeResult:
         yield Static("", id="summary")
         yield from self.compose_filter("part of a finding (esc clears)")
-        yield PagedTable(columns=HEALTH_COLUMNS, row_key=lambda f: (f.title, f.where), empty_text="Loading…", open_label="Go to fix",
+        yield PagedTable(columns=HEALTH_COLUMNS, row_key=lambda f: (f.title, f.where), empty_text="Loading…",
+                         open_label="Go to fix",
                          markable=False, id="findings")
         yield Static("", id="where")
         yield KeyBar()

@@ -232,7 +232,8 @@ class PagedTable(Widget, can_focus=True):
         def control(self) -> PagedTable:
             return self.table
 
-    def __init__(self, *, columns: list[Column], fetch: FetchPage | None = None, row_key: Callable[[Any], Hashable] = id,
+    def __init__(self, *, columns: list[Column], fetch: FetchPage | None = None,
+                 row_key: Callable[[Any], Hashable] = id,
                  empty_text: str | Text = "Nothing to show.", page_size: int = 50,
                  sort_key: str | None = None, descending: bool = False, can_fetch_backward: bool = True,
                  openable: bool = True, on_loaded: Callable[[], None] | None = None, markable: bool = True,
