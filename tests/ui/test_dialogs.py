@@ -141,3 +141,64 @@ def test_vault_form_error_goes_when_the_input_changes(sqlite_db):
             assert str(status.content) == ""
 
     run()
+
+
+@sync
+async def test_unlink_with_the_name_in_another_case_says_why_enter_does_nothing():
+    from msp_tui.screens.confirm import TypeNameModal
+
+    app = Harness(lambda: TypeNameModal("Unlink client", "Contoso Legal"))
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.pause()
+        app.screen.query_one("#typed", Input).focus()
+        await pilot.press(*"contoso legal", "enter")
+        await pilot.pause()
+        assert isinstance(app.screen, TypeNameModal)  # not confirmed
+        assert "same case" in "\n".join(screen_lines(app))
+        await pilot.press("backspace")
+        await pilot.pause()
+        assert "same case" not in "\n".join(screen_lines(app))
+
+
+def test_a_seats_refusal_keeps_the_dialog_open_with_the_message(sqlite_db):
+    from msp_tui.app import MspApp
+    from msp_tui.core.services import members
+    from msp_tui.screens.client_detail import ClientDetailScreen
+    from msp_tui.screens.confirm import AskModal
+
+    admin = make_provider(sqlite_db)
+    c = clients.create_client(sqlite_db, admin, name="Contoso", plan="enterprise-monthly", seats=5,
+                              owner_email="owner@contoso.example")
+    members.invite(sqlite_db, admin, c.id, ["a@contoso.example", "b@contoso.example"])  # 3 seats taken
+    clients.create_client(sqlite_db, admin, name="Fabrikam", plan="teams-monthly", seats=5,
+                          owner_email="o@fabrikam.example")
+
+    @sync
+    async def run():
+        app = MspApp(sqlite_db, actor=admin)
+        async with app.run_test(size=SIZE, notifications=True) as pilot:
+            await settle(pilot)
+            app.open_client(c.id)
+            await settle(pilot)
+            detail = app.screen
+            assert isinstance(detail, ClientDetailScreen)
+            detail.action_seats()
+            await settle(pilot)
+            assert isinstance(app.screen, AskModal)
+            await pilot.press("ctrl+u", "2", "enter")
+            await settle(pilot)
+            assert isinstance(app.screen, AskModal), "core's refusal closed the dialog"
+            assert "cannot have fewer than 3 seats" in str(app.screen.query_one("#error", Static).content)
+            await pilot.press("ctrl+u", "4", "enter")
+            await settle(pilot)
+            assert app.screen is detail
+            assert {v.name: v.seats for v in clients.list_clients(sqlite_db, admin, limit=5).rows}["Contoso"] == 4
+            # Rename to another client's name in another case: refused, in the dialog.
+            detail.action_rename()
+            await settle(pilot)
+            await pilot.press("ctrl+u", *"FABRIKAM", "enter")
+            await settle(pilot)
+            assert isinstance(app.screen, AskModal)
+            assert "Another client is already named 'Fabrikam'" in str(app.screen.query_one("#error", Static).content)
+
+    run()

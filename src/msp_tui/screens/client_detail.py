@@ -314,41 +314,48 @@ class ClientDetailScreen(MspScreen):
         if c is None:
             return
 
-        def done(name: str | None) -> None:
-            if name is None or name.strip() == c.name:
-                return
-            self.run_db(client_service.rename, self.db, self.actor, c.id, name, expected_version=c.version,
-                        on_done=self._changed, on_error=self._edit_failed)
+        def save(name: str):
+            if name.strip() == c.name:
+                return None
+            return client_service.rename(self.db, self.actor, c.id, name, expected_version=c.version)
 
+        def done(view) -> None:
+            if view is not None:
+                self._changed(view)
+            else:
+                self.action_reload()  # after a refusal (a stale edit), show what is there now
+
+        # A refusal (a name another client has in any case, a stale edit) stays in the dialog.
         self.app.push_screen(AskModal("Rename client", "New name", value=c.name,
-                                      check=lambda v: _field_error(Rename, name=v)), done)
+                                      check=lambda v: _field_error(Rename, name=v), save=save), done)
 
     def action_seats(self) -> None:
         c = self.client
         if c is None:
             return
 
-        def done(value: str | None) -> None:
-            if value is None:
-                return
-            self.run_db(client_service.change_seats, self.db, self.actor, c.id, int(value.strip()),
-                        expected_version=c.version, on_done=self._changed, on_error=self._edit_failed)
-
         def check(v: str) -> str | None:
             v = v.strip()
             if not v.isdigit():
-                return "seats: a whole number, e.g. 25"
+                return "Seats are a whole number, e.g. 25."
             return _field_error(Seats, seats=int(v))
 
+        def save(value: str):
+            return client_service.change_seats(self.db, self.actor, c.id, int(value.strip()),
+                                               expected_version=c.version)
+
+        def done(view) -> None:
+            if view is not None:
+                self._changed(view)
+            else:
+                self.action_reload()  # after a refusal (a stale edit), show what is there now
+
+        # Core's seats refusal (fewer seats than members in them) stays in the dialog, by the number.
         self.app.push_screen(AskModal("Change seats", f"Seats ({c.used} in use now)", value=str(c.seats),
-                                      check=check), done)
+                                      check=check, save=save), done)
 
     def _changed(self, view) -> None:
         self.app.say(f"Saved {view.name}: {view.seats} seats.")
-        self.action_reload()
-
-    def _edit_failed(self, exc) -> None:
-        self.app.show_error(exc)
         self.action_reload()
 
     def action_unlink(self) -> None:

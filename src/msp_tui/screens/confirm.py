@@ -12,7 +12,7 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from rich.text import Text
-from textual import on
+from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
@@ -88,6 +88,7 @@ class TypeNameModal(ModalScreen[bool]):
                 yield Static(_text(self.message), classes="modal-body")
             yield Static(Text.assemble("Type ", plain(self.expected, "bold"), " to confirm:"), classes="modal-body")
             yield Input(id="typed", placeholder=inert_str(f"tab here, then type {self.expected}"))
+            yield Static("", id="typed-error", classes="field-error")
             with Horizontal(classes="modal-buttons"):
                 yield Button("Cancel", id="cancel")
                 yield Button(self.confirm_label, id="confirm", variant="error", disabled=True)
@@ -98,11 +99,20 @@ class TypeNameModal(ModalScreen[bool]):
     @on(Input.Changed, "#typed")
     def _typed(self, event: Input.Changed) -> None:
         self.query_one("#confirm", Button).disabled = event.value.strip() != self.expected
+        self.query_one("#typed-error", Static).update("")
 
     @on(Input.Submitted, "#typed")
     def _submitted(self, event: Input.Submitted) -> None:
-        if event.value.strip() == self.expected:
+        typed = event.value.strip()
+        if typed == self.expected:
             self.dismiss(True)
+            return
+        # Enter does nothing until the name is exact: say why, rather than nothing.
+        if typed.lower() == self.expected.lower():
+            why = Text.assemble("Type the name exactly, in the same case: ", plain(self.expected, "bold"))
+        else:
+            why = Text.assemble("That is not the name; type ", plain(self.expected, "bold"), " to confirm.")
+        self.query_one("#typed-error", Static).update(why)
 
     @on(Button.Pressed, "#cancel")
     def action_cancel(self) -> None:
@@ -119,13 +129,16 @@ class AskModal(ModalScreen[str | None]):
     BINDINGS = [Binding("escape", "cancel", "Cancel")]
 
     def __init__(self, title: str, prompt: str, *, value: str = "", check: Callable[[str], str | None] | None = None,
-                 placeholder: str = "") -> None:
+                 placeholder: str = "", save: Callable[[str], object] | None = None) -> None:
         super().__init__()
         self.title_text = title
         self.prompt = prompt
         self.value = value
         self.check = check
         self.placeholder = placeholder
+        #: Given, enter runs `save(value)` (core, in a thread): a refusal stays here under the field,
+        #: and the dialog closes with save's result only once core accepted.
+        self.save = save
 
     def compose(self) -> ComposeResult:
         with Vertical(classes="modal"):
@@ -151,7 +164,23 @@ class AskModal(ModalScreen[str | None]):
         if error:
             self.query_one("#error", Static).update(Text(error))
             return
-        self.dismiss(event.value)
+        if self.save is None:
+            self.dismiss(event.value)
+            return
+        self.query_one("#error", Static).update(Text("Saving…"))
+        self._save(event.value)
+
+    @work(thread=True, exclusive=True, group="ask-save")
+    def _save(self, value: str) -> None:
+        from msp_tui.core.errors import MspError
+        from msp_tui.widgets.threads import deliver
+
+        try:
+            result = self.save(value)
+        except MspError as exc:
+            deliver(self, self.query_one("#error", Static).update, plain(exc.message))
+            return
+        deliver(self, self.dismiss, result)
 
     def action_cancel(self) -> None:
         self.dismiss(None)
