@@ -67,3 +67,32 @@ async def test_esc_in_the_wizard_asks_first_when_something_was_typed(sqlite_db):
         assert isinstance(app.screen, ClientsScreen)
     assert client_names(sqlite_db) == []
     assert event_types(sqlite_db, EventType.CLIENT_CREATED) == []
+
+
+@sync
+async def test_d_on_yourself_is_greyed_on_the_staff_screen(sqlite_db):
+    from msp_tui.screens.staff import StaffScreen
+    from msp_tui.widgets.keybar import KeyBar
+    from msp_tui.widgets.paged_table import PagedTable
+    from tests.ui.frame_support import make_service_user
+
+    admin = make_provider(sqlite_db)
+    make_service_user(sqlite_db, admin)
+    app = MspApp(sqlite_db, actor=admin, start="staff")
+    async with app.run_test(size=(120, 36), notifications=True) as pilot:
+        await settle(pilot)
+        screen = app.screen
+        assert isinstance(screen, StaffScreen)
+        table = screen.query_one("#staff", PagedTable)
+        own = next(i for i, row in enumerate(table.rows) if row.email == "ada@msp.example")
+        table.cursor = own
+        await settle(pilot)
+        assert screen.check_action("remove", ()) is None  # greyed
+        remove = next(e for e in screen.query_one(KeyBar).entries()[0] if e[0] == "d")
+        assert remove[3] is False
+        await pilot.press("d")
+        await settle(pilot)
+        assert any("You cannot remove yourself." in n.message for n in app._notifications)
+        table.cursor = 1 - own
+        await settle(pilot)
+        assert screen.check_action("remove", ()) is True

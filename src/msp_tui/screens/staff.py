@@ -10,7 +10,7 @@ from textual.containers import Horizontal, Vertical
 from textual.screen import ModalScreen
 from textual.widgets import Button, Input, Label, RadioButton, RadioSet, Static
 
-from msp_tui.core.access import Action
+from msp_tui.core.access import Action, Decision
 from msp_tui.core.enums import StaffRole, StaffStatus
 from msp_tui.core.errors import BadInput
 from msp_tui.core.schemas import StaffInvite, parse
@@ -120,9 +120,32 @@ class StaffScreen(ListScreen, MspScreen):
         Binding("r", "reload", "Reload", show=False, id="reload"),  # ctrl+r as on every list; r as before
     ]
 
+    #: Core's refusal (S5) for removing yourself: the key is greyed on your own row, as on members.
+    REMOVE_SELF = Decision(False, "S5", "You cannot remove yourself.")
+
     def __init__(self, invite: bool = False) -> None:
         super().__init__()
         self.open_invite = invite
+
+    def _on_own_row(self) -> bool:
+        if not self.is_mounted or not self.query("#staff"):
+            return False
+        row = self.query_one("#staff", PagedTable).current_row
+        return row is not None and self.actor is not None and row.account_id == self.actor.account_id
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        if action == "remove" and self._on_own_row():
+            return None  # shown greyed; pressing it says why
+        return super().check_action(action, parameters)
+
+    def refusal_for(self, action: str):
+        if action == "remove" and self._on_own_row():
+            return self.REMOVE_SELF
+        return super().refusal_for(action)
+
+    @on(PagedTable.Highlighted)
+    def _row_changed(self) -> None:
+        self.refresh_bindings()  # `d` greys on your own row
 
     def compose(self) -> ComposeResult:
         yield from self.compose_header()
