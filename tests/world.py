@@ -20,8 +20,9 @@ class World:
     kinds: dict  # label -> Kind expected towards the client org
 
 
-def join(db: Database, email: str) -> Actor:
-    actor, _ = accounts.accept_invitations(db, email=email, password=PASSWORD, name=email.split("@")[0])
+def join(db: Database, email: str, secret: str) -> Actor:
+    actor, _ = accounts.accept_invitations(db, email=email, secret=secret, password=PASSWORD,
+                                           name=email.split("@")[0])
     return actor
 
 
@@ -29,26 +30,28 @@ def build_world(db: Database) -> World:
     admin = make_provider(db)
     org = clients.create_client(db, admin, name="Contoso", plan="enterprise-monthly", seats=20,
                                 owner_email="owner@contoso.example")
-    staff.invite(db, admin, ["svc@msp.example", "accepted@msp.example"], "service")
-    service = join(db, "svc@msp.example")
+    secrets = staff.invite(db, admin, ["svc@msp.example", "accepted@msp.example"], "service").secrets
+    service = join(db, "svc@msp.example", secrets["svc@msp.example"])
     staff.confirm(db, admin, "svc@msp.example")
-    accepted = join(db, "accepted@msp.example")
+    accepted = join(db, "accepted@msp.example", secrets["accepted@msp.example"])
     # An invited person who already has an account elsewhere (a member of the client).
-    members.invite(db, admin, org.id, ["invited@msp.example"], "user")
-    invited = join(db, "invited@msp.example")  # accepts the membership, not yet confirmed
+    secret = members.invite(db, admin, org.id, ["invited@msp.example"], "user").secrets["invited@msp.example"]
+    invited = join(db, "invited@msp.example", secret)  # accepts the membership, not yet confirmed
     staff.invite(db, admin, ["invited@msp.example"], "admin")  # a staff invitation still pending
-    members.invite(db, admin, org.id, ["admin@contoso.example"], "admin")
-    members.invite(db, admin, org.id, ["user@contoso.example"], "user")
-    members.invite(db, admin, org.id, ["custom-all@contoso.example"], "custom", frozenset(CUSTOM_FLAGS))
-    members.invite(db, admin, org.id, ["custom-none@contoso.example"], "custom", frozenset())
+    secrets = {"owner@contoso.example": org.owner_invite_secret}
+    secrets |= members.invite(db, admin, org.id, ["admin@contoso.example"], "admin").secrets
+    secrets |= members.invite(db, admin, org.id, ["user@contoso.example"], "user").secrets
+    secrets |= members.invite(db, admin, org.id, ["custom-all@contoso.example"], "custom",
+                              frozenset(CUSTOM_FLAGS)).secrets
+    secrets |= members.invite(db, admin, org.id, ["custom-none@contoso.example"], "custom", frozenset()).secrets
     people = {}
     for email in ["owner@contoso.example", "admin@contoso.example", "user@contoso.example",
                   "custom-all@contoso.example", "custom-none@contoso.example"]:
-        people[email] = join(db, email)
+        people[email] = join(db, email, secrets[email])
     members.confirm(db, admin, org.id, list(people))
     # A stranger: an account that once was a member and was removed, so it has no tie left.
-    members.invite(db, admin, org.id, ["stranger@else.example"], "user")
-    stranger = join(db, "stranger@else.example")
+    secret = members.invite(db, admin, org.id, ["stranger@else.example"], "user").secrets["stranger@else.example"]
+    stranger = join(db, "stranger@else.example", secret)
     members.remove(db, admin, org.id, ["stranger@else.example"])
     for a in [admin, service, accepted, invited, stranger, *people.values()]:
         a.provider_id = admin.provider_id  # the provider each of them is trying to reach

@@ -104,9 +104,9 @@ def test_docs_cover_every_command():
 def test_a_member_who_is_not_staff_is_refused_the_client_list_and_stdout_stays_empty(cli):
     client = cli.json("clients", "list")[0]
     cli.ok("clients", "seats", client["id"], str(client["seats"] + 1))
-    cli.ok("members", "invite", client["id"], "pat@client.example")
+    [row] = cli.json("members", "invite", client["id"], "pat@client.example")
     pat = type(cli)(cli.url, email="pat@client.example", password="pat's long master password")
-    r = pat.run("accept", "--name", "Pat")
+    r = pat.run("accept", "--name", "Pat", "--tokenenv", "INVITE", env=pat.env(INVITE=row["secret"]))
     assert r.returncode == 0 and client["name"] in r.stderr
     for fmt in ("json", "csv", "table"):
         r = pat.run("--format", fmt, "clients", "list")

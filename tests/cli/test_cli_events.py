@@ -143,9 +143,10 @@ def test_verify_checkpoint_catches_events_cut_from_the_end(cli, tmp_path):
 
 def test_verify_is_for_provider_admins_only(cli):
     """A Service User (invited, accepted and confirmed through the command line) is refused: S4."""
-    cli.ok("staff", "invite", "bob@northwind.example", "--role", "service")
+    [row] = cli.json("staff", "invite", "bob@northwind.example", "--role", "service")
     bob = type(cli)(cli.url, email="bob@northwind.example", password="bob's long master password")
-    assert bob.run("accept", "--name", "Bob Service").returncode == 0
+    r = bob.run("accept", "--name", "Bob Service", "--tokenenv", "INVITE", env=bob.env(INVITE=row["secret"]))
+    assert r.returncode == 0, r.stderr
     cli.ok("staff", "confirm", "bob@northwind.example", "--skip-fingerprint-check")
     assert bob.run("--format", "json", "clients", "list").returncode == 0
     r = bob.run("events", "verify")

@@ -117,8 +117,8 @@ def awkward(db, admin):
         made[name] = clients.create_client(db, admin, name=name, plan="enterprise-monthly", seats=10,
                                            owner_email=f"owner@{name.lower()}.example")
     members.invite(db, admin, made["Beta"].id, ["=cmd@beta.example", "zoë@beta.example"])
-    staff.invite(db, admin, ["sam@msp.example"], "service")
-    sam, _ = accounts.accept_invitations(db, email="sam@msp.example", password=PASSWORD, name="Sam")
+    secret = staff.invite(db, admin, ["sam@msp.example"], "service").secrets["sam@msp.example"]
+    sam, _ = accounts.accept_invitations(db, email="sam@msp.example", secret=secret, password=PASSWORD, name="Sam")
     staff.confirm(db, admin, "sam@msp.example")
     with db.write() as s:  # names no form would take, straight into the tables
         s.execute(update(Organization).where(Organization.id == made["Alpha"].id)
@@ -259,7 +259,8 @@ def test_export_filters_match_the_reference(db, admin, awkward):
 def test_export_is_refused_to_whoever_may_not_see_the_timeline(db, admin, awkward):
     """S4: a client's Owner is refused the provider-wide export, and gets their own client's."""
     alpha = awkward["clients"]["Alpha"]
-    accounts.accept_invitations(db, email="owner@alpha.example", password=PASSWORD, name="Olga")
+    accounts.accept_invitations(db, email="owner@alpha.example", secret=alpha.owner_invite_secret,
+                                password=PASSWORD, name="Olga")
     members.confirm(db, admin, alpha.id, ["owner@alpha.example"])
     code, text, result = _export(db, admin, awkward, email="owner@alpha.example")
     assert code != 0 and isinstance(result.exception, Refused) and result.exception.rule == "S4"

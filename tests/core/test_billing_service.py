@@ -24,8 +24,8 @@ def new_client(db, admin, name, plan, seats, **kw):
 
 def service_user(db, admin, email="sam@msp.example"):
     """A confirmed Service User, through invitation, acceptance and confirmation."""
-    staff.invite(db, admin, [email], "service")
-    actor, _ = accounts.accept_invitations(db, email=email, password=PASSWORD, name="Sam Service")
+    secret = staff.invite(db, admin, [email], "service").secrets[email]
+    actor, _ = accounts.accept_invitations(db, email=email, secret=secret, password=PASSWORD, name="Sam Service")
     staff.confirm(db, admin, email)
     return actor
 

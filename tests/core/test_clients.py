@@ -104,7 +104,7 @@ def test_S8_add_existing_only_for_confirmed_owners_and_unlink_needs_an_owner(db,
     with pytest.raises(Refused) as err:
         clients.unlink(db, admin, v.id)
     assert err.value.rule == "unlink"
-    join(db, "owner@c.example")
+    join(db, "owner@c.example", v.owner_invite_secret)
     members.confirm(db, admin, v.id, ["owner@c.example"])
     with pytest.raises(BadInput):
         clients.unlink(db, admin, v.id, confirm_name="contoso")
@@ -123,10 +123,11 @@ def test_add_existing_org_the_admin_owns(db, admin):
 
     # The admin is invited to, joins and owns an organization another provider created and unlinked.
     v = clients.create_client(db, admin, name="Own Org", plan="teams-monthly", seats=5, owner_email=admin.email)
-    accounts.accept_invitations(db, email=admin.email, password="correct horse battery staple")
+    accounts.accept_invitations(db, email=admin.email, secret=v.owner_invite_secret,
+                                password="correct horse battery staple")
     members.confirm(db, admin, v.id, [admin.email])
-    members.invite(db, admin, v.id, ["other@own.example"], "owner")
-    join(db, "other@own.example")
+    secret = members.invite(db, admin, v.id, ["other@own.example"], "owner").secrets["other@own.example"]
+    join(db, "other@own.example", secret)
     members.confirm(db, admin, v.id, ["other@own.example"])
     # Still linked: not addable.
     assert clients.addable_orgs(db, admin) == []

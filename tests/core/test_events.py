@@ -48,8 +48,8 @@ def test_range_longer_than_367_days_is_refused():
 
 def test_S4_service_user_sees_clients_events_but_not_the_provider_log(db, admin):
     clients.create_client(db, admin, name="Contoso", plan="teams-monthly", seats=4, owner_email="o@c.example")
-    staff.invite(db, admin, ["svc@msp.example"], "service")
-    svc = join(db, "svc@msp.example")
+    secret = staff.invite(db, admin, ["svc@msp.example"], "service").secrets["svc@msp.example"]
+    svc = join(db, "svc@msp.example", secret)
     staff.confirm(db, admin, "svc@msp.example")
     svc.provider_id = admin.provider_id
     admin_types = {r.type for r in timeline.page(db, timeline.scope_for(db, admin))}
@@ -64,7 +64,7 @@ def test_client_owner_sees_only_their_client(db, admin):
 
     a = clients.create_client(db, admin, name="A Corp", plan="teams-monthly", seats=4, owner_email="o@a.example")
     clients.create_client(db, admin, name="B Corp", plan="teams-monthly", seats=4, owner_email="o@b.example")
-    owner = join(db, "o@a.example")
+    owner = join(db, "o@a.example", a.owner_invite_secret)
     members.confirm(db, admin, a.id, ["o@a.example"])
     owner.provider_id = None
     with pytest.raises(Refused):

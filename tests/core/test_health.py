@@ -20,8 +20,8 @@ def find(db, actor, kind):
 def test_failover_warning_until_a_second_admin_is_confirmed(db, admin):
     [f] = find(db, admin, "failover")
     assert f.severity == "critical" and f.target == ("staff",)
-    staff.invite(db, admin, ["grace@msp.example"], "admin")
-    accounts.accept_invitations(db, email="grace@msp.example", password=PASSWORD, name="Grace")
+    secret = staff.invite(db, admin, ["grace@msp.example"], "admin").secrets["grace@msp.example"]
+    accounts.accept_invitations(db, email="grace@msp.example", secret=secret, password=PASSWORD, name="Grace")
     assert find(db, admin, "failover")  # accepted is not enough
     staff.confirm(db, admin, "grace@msp.example")
     assert find(db, admin, "failover") == []

@@ -20,8 +20,8 @@ def org(db, admin):
 
 
 def confirmed(db, admin, org, email, role="user", perms=frozenset()):
-    members.invite(db, admin, org.id, [email], role, perms)
-    actor = join(db, email)
+    secret = members.invite(db, admin, org.id, [email], role, perms).secrets[email]
+    actor = join(db, email, secret)
     members.confirm(db, admin, org.id, [email])
     return actor
 
@@ -97,8 +97,8 @@ def test_S8_every_member_change_has_its_event(db, admin, org):
 
 
 def test_bulk_action_is_all_or_nothing(db, admin, org):
-    members.invite(db, admin, org.id, ["a@c.example", "b@c.example"])
-    join(db, "a@c.example")
+    secrets = members.invite(db, admin, org.id, ["a@c.example", "b@c.example"]).secrets
+    join(db, "a@c.example", secrets["a@c.example"])
     with pytest.raises(Refused):  # b has not accepted: the whole confirm is refused
         members.confirm(db, admin, org.id, ["a@c.example", "b@c.example"])
     statuses = {m.email: m.status for m in members.list_members(db, admin, org.id)}

@@ -22,11 +22,13 @@ CALLS = {
 def _world(db, admin):
     c = clients.create_client(db, admin, name="Contoso", plan="enterprise-monthly", seats=20,
                               owner_email="owner@contoso.example")
-    members.invite(db, admin, c.id, ["cara@contoso.example"], "custom", {"manage_users"})
+    secrets = members.invite(db, admin, c.id, ["cara@contoso.example"], "custom", {"manage_users"}).secrets
     members.invite(db, admin, c.id, ["adam@contoso.example"], "admin")
-    members.invite(db, admin, c.id, ["uma@contoso.example", "ulla@contoso.example"], "user")
-    cara, _ = accounts.accept_invitations(db, email="cara@contoso.example", password=PASSWORD, name="Cara")
-    accounts.accept_invitations(db, email="ulla@contoso.example", password=PASSWORD, name="Ulla")
+    secrets |= members.invite(db, admin, c.id, ["uma@contoso.example", "ulla@contoso.example"], "user").secrets
+    cara, _ = accounts.accept_invitations(db, email="cara@contoso.example", secret=secrets["cara@contoso.example"],
+                                          password=PASSWORD, name="Cara")
+    accounts.accept_invitations(db, email="ulla@contoso.example", secret=secrets["ulla@contoso.example"],
+                                password=PASSWORD, name="Ulla")
     members.confirm(db, admin, c.id, ["cara@contoso.example"])
     members.revoke(db, admin, c.id, ["uma@contoso.example"])
     return c, cara

@@ -20,8 +20,8 @@ BASE = {"two-factor": True, "single-org": True,
 
 
 def service_user(db, admin, email="sam@msp.example"):
-    staff.invite(db, admin, [email], "service")
-    accounts.accept_invitations(db, email=email, password=PASSWORD, name="Sam")
+    secret = staff.invite(db, admin, [email], "service").secrets[email]
+    accounts.accept_invitations(db, email=email, secret=secret, password=PASSWORD, name="Sam")
     staff.confirm(db, admin, email)
     return accounts.sign_in(db, email, PASSWORD)
 

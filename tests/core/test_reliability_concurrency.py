@@ -128,8 +128,9 @@ def worker_main() -> None:
 
 def setup_provider(db):
     admin = make_provider(db)
-    staff.invite(db, admin, ["grace@msp.example"], "admin")
-    accounts.accept_invitations(db, email="grace@msp.example", password=PASSWORD, name="Grace Hopper")
+    secret = staff.invite(db, admin, ["grace@msp.example"], "admin").secrets["grace@msp.example"]
+    accounts.accept_invitations(db, email="grace@msp.example", secret=secret, password=PASSWORD,
+                                name="Grace Hopper")
     staff.confirm(db, admin, "grace@msp.example")
     for name in CLIENTS:
         clients.create_client(db, admin, name=name, plan="enterprise-monthly", seats=2000,

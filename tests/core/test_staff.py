@@ -7,7 +7,7 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import select
 
-from msp_tui.core import clock
+from msp_tui.core import clock, invitation_secret
 from msp_tui.core.enums import EventType, StaffRole, StaffStatus
 from msp_tui.core.errors import BadInput, Refused
 from msp_tui.core.models import Event, Staff
@@ -24,7 +24,7 @@ def events_of(db, type_):
 def test_S1_invite_accept_confirm_lifecycle(db, admin):
     res = staff.invite(db, admin, ["bob@msp.example"], "service")
     assert res.invited == ["bob@msp.example"]
-    bob = join(db, "bob@msp.example")
+    bob = join(db, "bob@msp.example", res.secrets["bob@msp.example"])
     rows = {v.email: v for v in staff.list_staff(db, admin)}
     assert rows["bob@msp.example"].status == StaffStatus.ACCEPTED
     staff.confirm(db, admin, "bob@msp.example")
@@ -56,16 +56,19 @@ def test_S1_invitations_expire_after_5_days(db, admin):
     from msp_tui.core.models import Account
 
     clock.freeze(clock.now() - timedelta(days=5, minutes=1))
-    staff.invite(db, admin, ["late@msp.example"], "service")
+    old = staff.invite(db, admin, ["late@msp.example"], "service").secrets["late@msp.example"]
     clock.freeze(None)
-    with pytest.raises(Refused, match="expired") as err:
-        accounts.accept_invitations(db, email="late@msp.example", password=PASSWORD)
-    assert err.value.rule == "S1"
+    # An expired invitation gets the answer every failed accept gets (attack 8: one answer).
+    with pytest.raises(BadInput) as err:
+        accounts.accept_invitations(db, email="late@msp.example", secret=old, password=PASSWORD)
+    assert err.value.message == invitation_secret.NO_MATCH
     with db.read() as s:  # the refused acceptance created no account
         assert s.execute(select(Account).where(Account.email == "late@msp.example")).first() is None
-    # A renewed invitation can be accepted.
-    staff.reinvite(db, admin, ["late@msp.example"])
-    join(db, "late@msp.example")
+    # A renewed invitation can be accepted, with its new secret only.
+    new = staff.reinvite(db, admin, ["late@msp.example"])["late@msp.example"]
+    with pytest.raises(BadInput):
+        accounts.accept_invitations(db, email="late@msp.example", secret=old, password=PASSWORD)
+    join(db, "late@msp.example", new)
 
 
 def test_S1_only_accepted_staff_can_be_confirmed(db, admin):
@@ -79,8 +82,8 @@ def test_S5_last_confirmed_admin_cannot_be_demoted_or_removed(db, admin):
     with pytest.raises(Refused) as err:
         staff.change_role(db, admin, admin.email, "service")
     assert err.value.rule == "S5" and "at least one confirmed Provider Admin" in err.value.message
-    staff.invite(db, admin, ["grace@msp.example"], "admin")
-    join(db, "grace@msp.example")
+    secret = staff.invite(db, admin, ["grace@msp.example"], "admin").secrets["grace@msp.example"]
+    join(db, "grace@msp.example", secret)
     # An accepted admin does not count: still the last confirmed one.
     with pytest.raises(Refused):
         staff.change_role(db, admin, admin.email, "service")
@@ -92,8 +95,8 @@ def test_S5_last_confirmed_admin_cannot_be_demoted_or_removed(db, admin):
 
 
 def test_S5_nobody_can_remove_themselves(db, admin):
-    staff.invite(db, admin, ["grace@msp.example"], "admin")
-    join(db, "grace@msp.example")
+    secret = staff.invite(db, admin, ["grace@msp.example"], "admin").secrets["grace@msp.example"]
+    join(db, "grace@msp.example", secret)
     staff.confirm(db, admin, "grace@msp.example")
     with pytest.raises(Refused, match="cannot remove yourself"):
         staff.remove(db, admin, admin.email)
@@ -101,8 +104,8 @@ def test_S5_nobody_can_remove_themselves(db, admin):
 
 def test_S5_failover_warning_until_two_confirmed_admins(db, admin):
     assert "second Provider Admin" in staff.failover_warning(db, admin.provider_id)
-    staff.invite(db, admin, ["grace@msp.example"], "admin")
-    join(db, "grace@msp.example")
+    secret = staff.invite(db, admin, ["grace@msp.example"], "admin").secrets["grace@msp.example"]
+    join(db, "grace@msp.example", secret)
     assert staff.failover_warning(db, admin.provider_id) is not None
     staff.confirm(db, admin, "grace@msp.example")
     assert staff.failover_warning(db, admin.provider_id) is None
@@ -113,8 +116,8 @@ def test_S8_staff_removal_recorded_and_provider_key_rotated(db, admin):
     from msp_tui.core.services import clients
 
     clients.create_client(db, admin, name="Contoso", plan="teams-monthly", seats=3, owner_email="o@c.example")
-    staff.invite(db, admin, ["bob@msp.example"], "service")
-    join(db, "bob@msp.example")
+    secret = staff.invite(db, admin, ["bob@msp.example"], "service").secrets["bob@msp.example"]
+    join(db, "bob@msp.example", secret)
     staff.confirm(db, admin, "bob@msp.example")
     with db.read() as s:
         gen = s.get(Provider, admin.provider_id).key_generation

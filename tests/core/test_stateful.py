@@ -57,15 +57,15 @@ def build_template(path: Path) -> tuple[dict, uuid.UUID]:
     admin = make_provider(db)
     org = clients.create_client(db, admin, name="Contoso", plan="enterprise-monthly", seats=8,
                                 owner_email="owner@contoso.example")
-    members.invite(db, admin, org.id, ["user@contoso.example", "stranger@else.example"])
-    staff.invite(db, admin, ["sam@msp.example"], "service")
-    staff.invite(db, admin, ["acc@msp.example"], "admin")
-    service = join(db, "sam@msp.example")
+    secrets = members.invite(db, admin, org.id, ["user@contoso.example", "stranger@else.example"]).secrets
+    secrets |= staff.invite(db, admin, ["sam@msp.example"], "service").secrets
+    secrets |= staff.invite(db, admin, ["acc@msp.example"], "admin").secrets
+    service = join(db, "sam@msp.example", secrets["sam@msp.example"])
     staff.confirm(db, admin, "sam@msp.example")
-    join(db, "acc@msp.example")  # accepted, waiting to be confirmed
-    owner = join(db, "owner@contoso.example")
-    member = join(db, "user@contoso.example")
-    stranger = join(db, "stranger@else.example")
+    join(db, "acc@msp.example", secrets["acc@msp.example"])  # accepted, waiting to be confirmed
+    owner = join(db, "owner@contoso.example", org.owner_invite_secret)
+    member = join(db, "user@contoso.example", secrets["user@contoso.example"])
+    stranger = join(db, "stranger@else.example", secrets["stranger@else.example"])
     members.confirm(db, admin, org.id, ["owner@contoso.example", "user@contoso.example"])
     members.remove(db, admin, org.id, ["stranger@else.example"])  # an account with no tie left
     service.provider_id = admin.provider_id

@@ -31,8 +31,8 @@ def build_log(db):
     admin = make_provider(db)
     clients.create_client(db, admin, name="Contoso", plan="teams-monthly", seats=10,
                           owner_email="owner@contoso.example")
-    staff.invite(db, admin, ["svc@msp.example"], "service")
-    service = join(db, "svc@msp.example")
+    secret = staff.invite(db, admin, ["svc@msp.example"], "service").secrets["svc@msp.example"]
+    service = join(db, "svc@msp.example", secret)
     staff.confirm(db, admin, "svc@msp.example")
     service.provider_id = admin.provider_id
     members.invite(db, admin, "Contoso", ["a@contoso.example", "b@contoso.example"])

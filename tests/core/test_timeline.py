@@ -27,8 +27,8 @@ def _client(db, admin, name="Contoso", seats=10, owner=None):
 
 
 def _service_user(db, admin):
-    staff.invite(db, admin, ["sam@msp.example"], "service")
-    accounts.accept_invitations(db, email="sam@msp.example", password=PASSWORD, name="Sam Service")
+    secret = staff.invite(db, admin, ["sam@msp.example"], "service").secrets["sam@msp.example"]
+    accounts.accept_invitations(db, email="sam@msp.example", secret=secret, password=PASSWORD, name="Sam Service")
     staff.confirm(db, admin, "sam@msp.example")
     return accounts.sign_in(db, "sam@msp.example", PASSWORD)
 
@@ -47,7 +47,8 @@ def test_S4_service_user_sees_clients_but_not_provider_log(db, admin):
 def test_S4_client_owner_sees_only_their_client(db, admin):
     a = _client(db, admin, "Alpha")
     _client(db, admin, "Beta")
-    owner, _ = accounts.accept_invitations(db, email="owner@alpha.example", password=PASSWORD, name="Olga")
+    owner, _ = accounts.accept_invitations(db, email="owner@alpha.example", secret=a.owner_invite_secret,
+                                           password=PASSWORD, name="Olga")
     members.confirm(db, admin, a.id, ["owner@alpha.example"])
     with pytest.raises(Refused):
         timeline.scope_for(db, owner)

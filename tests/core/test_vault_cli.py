@@ -11,10 +11,10 @@ from tests.conftest import PASSWORD, make_provider
 from tests.core.test_vault_support import USER_PASSWORD, make_client
 
 
-def _run(db, email, password, *args):
+def _run(db, email, password, *args, env: dict | None = None):
     runner = CliRunner()
     base = ["--db", db.url.render_as_string(hide_password=False), "--email", email, "--passwordenv", "PW"]
-    return runner.invoke(cli, [*base, *args], env={"PW": password}, catch_exceptions=False)
+    return runner.invoke(cli, [*base, *args], env={"PW": password, **(env or {})}, catch_exceptions=False)
 
 
 def test_vault_cli_add_list_show_edit_delete(sqlite_db):
@@ -78,8 +78,9 @@ def test_staff_confirm_prints_the_fingerprint_phrase_the_new_person_sees(sqlite_
 
     db = sqlite_db
     admin = make_provider(db)
-    staff.invite(db, admin, ["bob@msp.example"], "service")
-    accepted = _run(db, "bob@msp.example", "bob master password 1", "accept", "--name", "Bob")
+    secret = staff.invite(db, admin, ["bob@msp.example"], "service").secrets["bob@msp.example"]
+    accepted = _run(db, "bob@msp.example", "bob master password 1", "accept", "--name", "Bob",
+                    "--tokenenv", "INVITE", env={"INVITE": secret})
     assert accepted.exit_code == 0, accepted.output
     bob_side = accepted.stderr.split("confirms you): ")[1].strip()
     assert len(bob_side.split("-")) == 8

@@ -26,11 +26,12 @@ class Client:
 def make_client(db, admin, name: str = "Contoso Dental") -> Client:
     c = clients.create_client(db, admin, name=name, plan="enterprise-monthly", seats=10,
                               owner_email="owner@contoso.example")
-    owner, _ = accounts.accept_invitations(db, email="owner@contoso.example", password=OWNER_PASSWORD,
+    owner, _ = accounts.accept_invitations(db, email="owner@contoso.example", secret=c.owner_invite_secret,
+                                           password=OWNER_PASSWORD,
                                            name="Olga Owner")
     members.confirm(db, admin, c.id, ["owner@contoso.example"])
-    members.invite(db, admin, c.id, ["user@contoso.example"], role="user")
-    user, _ = accounts.accept_invitations(db, email="user@contoso.example", password=USER_PASSWORD,
+    secret = members.invite(db, admin, c.id, ["user@contoso.example"], role="user").secrets["user@contoso.example"]
+    user, _ = accounts.accept_invitations(db, email="user@contoso.example", secret=secret, password=USER_PASSWORD,
                                           name="Uma User")
     members.confirm(db, admin, c.id, ["user@contoso.example"])
     shared = collections.create_collection(db, admin, c.id, "Shared logins").id

@@ -170,8 +170,9 @@ def test_S11_wrong_master_password_unlocks_nothing(db, admin):
 
 def test_S11_removed_staff_open_neither_new_provider_key_nor_rewrapped_client_keys(db, admin):
     c = make_client(db, admin)
-    staff.invite(db, admin, ["bob@msp.example"], "service")
-    bob, _ = accounts.accept_invitations(db, email="bob@msp.example", password="bob master password 1",
+    secret = staff.invite(db, admin, ["bob@msp.example"], "service").secrets["bob@msp.example"]
+    bob, _ = accounts.accept_invitations(db, email="bob@msp.example", secret=secret,
+                                         password="bob master password 1",
                                          throttle=NO_WAIT)
     staff.confirm(db, admin, "bob@msp.example")
     bob = accounts.sign_in(db, "bob@msp.example", "bob master password 1", throttle=NO_WAIT)

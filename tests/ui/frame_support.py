@@ -45,8 +45,8 @@ def staff_row(db, email: str) -> Staff:
 
 def make_service_user(db, admin, email: str = "sam@msp.example"):
     """A confirmed Service User, signed in."""
-    staff_service.invite(db, admin, [email], "service")
-    accounts.accept_invitations(db, email=email, password=PASSWORD, name="Sam Service")
+    secret = staff_service.invite(db, admin, [email], "service").secrets[email]
+    accounts.accept_invitations(db, email=email, secret=secret, password=PASSWORD, name="Sam Service")
     staff_service.confirm(db, admin, email)
     return accounts.sign_in(db, email, PASSWORD)
 

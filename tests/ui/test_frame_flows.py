@@ -16,6 +16,7 @@ from msp_tui.screens.confirm import ConfirmModal, TypeNameModal
 from msp_tui.screens.login import LoginScreen
 from msp_tui.screens.onboarding import OnboardingScreen
 from msp_tui.screens.staff import InviteModal, StaffScreen
+from msp_tui.widgets.invite_secrets import InviteSecretsModal
 from msp_tui.widgets.paged_table import PagedTable
 from tests.conftest import PASSWORD
 from tests.ui.frame_support import (client_names, count, event_types, make_service_user, settle, staff_row, sync)
@@ -144,6 +145,13 @@ async def test_invite_and_confirm_staff(db, admin):
         app.screen.query_one("#emails").focus()
         await pilot.press("enter")  # submit from the emails field
         await settle(pilot)
+        # The one-time secrets are shown once, to pass on; the database keeps only their hashes.
+        assert isinstance(app.screen, InviteSecretsModal)
+        shown = str(app.screen.query_one("#invite-secrets-body").render())
+        secrets = app.screen.secrets
+        assert set(secrets) == {"bo@msp.example", "cy@msp.example"} and all(v in shown for v in secrets.values())
+        await pilot.press("enter")
+        await settle(pilot)
         assert isinstance(app.screen, StaffScreen)
         assert staff_row(db, "bo@msp.example").status == StaffStatus.INVITED
         assert staff_row(db, "cy@msp.example").role == StaffRole.PROVIDER_ADMIN
@@ -151,7 +159,7 @@ async def test_invite_and_confirm_staff(db, admin):
 
         # Both accept (outside the app), then the admin confirms the two marked rows at once.
         for email in ("bo@msp.example", "cy@msp.example"):
-            accounts.accept_invitations(db, email=email, password=PASSWORD)
+            accounts.accept_invitations(db, email=email, secret=secrets[email], password=PASSWORD)
         await pilot.press("r")
         await settle(pilot)
         table = app.screen.query_one(PagedTable)
@@ -417,8 +425,8 @@ async def test_text_from_the_database_is_inert(sqlite_db):
 
 @sync
 async def test_staff_reinvite_change_role_and_remove(db, admin):
-    staff_service.invite(db, admin, ["bo@msp.example", "cy@msp.example"], "service")
-    accounts.accept_invitations(db, email="cy@msp.example", password=PASSWORD)
+    secrets = staff_service.invite(db, admin, ["bo@msp.example", "cy@msp.example"], "service").secrets
+    accounts.accept_invitations(db, email="cy@msp.example", secret=secrets["cy@msp.example"], password=PASSWORD)
     staff_service.confirm(db, admin, "cy@msp.example")
     app = MspApp(db, actor=admin, start="staff")
     async with app.run_test(size=SIZE) as pilot:

@@ -247,8 +247,8 @@ async def test_home_flags_drifted_clients_with_one_query_per_page(tmp_path):
 @sync
 async def test_staff_confirm_shows_the_fingerprint_phrase(sqlite_db):
     admin = make_provider(sqlite_db)
-    staff_service.invite(sqlite_db, admin, ["cy@msp.example"], "service")
-    accounts.accept_invitations(sqlite_db, email="cy@msp.example", password=PASSWORD)
+    secret = staff_service.invite(sqlite_db, admin, ["cy@msp.example"], "service").secrets["cy@msp.example"]
+    accounts.accept_invitations(sqlite_db, email="cy@msp.example", secret=secret, password=PASSWORD)
     cy = next(s for s in staff_service.list_staff(sqlite_db, admin) if s.email == "cy@msp.example")
     phrase = accounts.fingerprint_of(sqlite_db, cy.account_id)
     app = MspApp(sqlite_db, actor=admin, start="staff")

@@ -13,6 +13,7 @@ from msp_tui.core.enums import EventType, MemberRole, MemberStatus
 from msp_tui.core.models import Event, Member
 from msp_tui.core.services import accounts, clients, members
 from msp_tui.screens.members import MembersScreen
+from msp_tui.widgets.invite_secrets import InviteSecretsModal
 from tests.conftest import PASSWORD, make_provider
 
 
@@ -76,6 +77,11 @@ async def _member_flows(db, admin):
         await pilot.press(*"ana@contoso.example, ben@contoso.example")
         await pilot.press("enter")
         await settle(pilot)
+        assert isinstance(app.screen, InviteSecretsModal)  # shown once, to pass on
+        secrets = app.screen.secrets
+        assert set(secrets) == {"ana@contoso.example", "ben@contoso.example"}
+        await pilot.press("enter")
+        await settle(pilot)
         st = _statuses(db, c.id)
         assert st["ana@contoso.example"] == (MemberRole.USER, MemberStatus.INVITED)
         assert st["ben@contoso.example"] == (MemberRole.USER, MemberStatus.INVITED)
@@ -134,9 +140,14 @@ async def _member_flows(db, admin):
         await pilot.press("r")
         await settle(pilot)
         assert any(e.detail and '"reinvite":true' in e.detail for e in _events(db, c.id, EventType.MEMBER_INVITED))
+        assert isinstance(app.screen, InviteSecretsModal) and set(app.screen.secrets) == {"ben@contoso.example"}
+        assert app.screen.secrets["ben@contoso.example"] != secrets["ben@contoso.example"]
+        await pilot.press("escape")
+        await settle(pilot)
 
         # Ana accepts; confirm her, then make her Custom with two flags.
-        accounts.accept_invitations(db, email="ana@contoso.example", password=PASSWORD, name="Ana")
+        accounts.accept_invitations(db, email="ana@contoso.example", secret=secrets["ana@contoso.example"],
+                                    password=PASSWORD, name="Ana")
         await pilot.press("ctrl+r")
         await settle(pilot)
         _move_to(screen, "ana@contoso.example")
@@ -187,10 +198,12 @@ def test_custom_member_sees_admin_actions_greyed_with_cores_reason(sqlite_db, ad
 async def _custom_greyed(db, admin):
     c = clients.create_client(db, admin, name="Contoso", plan="enterprise-monthly", seats=10,
                               owner_email="owner@contoso.example")
-    members.invite(db, admin, c.id, ["cara@contoso.example"], "custom", {"manage_users"})
+    secret = members.invite(db, admin, c.id, ["cara@contoso.example"], "custom",
+                            {"manage_users"}).secrets["cara@contoso.example"]
     members.invite(db, admin, c.id, ["adam@contoso.example"], "admin")
     members.invite(db, admin, c.id, ["uma@contoso.example"], "user")
-    cara, _ = accounts.accept_invitations(db, email="cara@contoso.example", password=PASSWORD, name="Cara")
+    cara, _ = accounts.accept_invitations(db, email="cara@contoso.example", secret=secret, password=PASSWORD,
+                                          name="Cara")
     members.confirm(db, admin, c.id, ["cara@contoso.example"])
     app = Harness(lambda: MembersScreen(db, cara, c.id))
     async with app.run_test(size=(120, 36)) as pilot:

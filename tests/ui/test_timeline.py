@@ -168,8 +168,8 @@ def test_S4_service_user_timeline_has_no_provider_log(busy):
     db, admin, a, b = busy
     from msp_tui.core.services import accounts, staff
 
-    staff.invite(db, admin, ["sam@msp.example"], "service")
-    accounts.accept_invitations(db, email="sam@msp.example", password=PASSWORD, name="Sam")
+    secret = staff.invite(db, admin, ["sam@msp.example"], "service").secrets["sam@msp.example"]
+    accounts.accept_invitations(db, email="sam@msp.example", secret=secret, password=PASSWORD, name="Sam")
     staff.confirm(db, admin, "sam@msp.example")
     sam = accounts.sign_in(db, "sam@msp.example", PASSWORD)
 
@@ -190,7 +190,8 @@ def test_S4_client_owner_sees_only_their_client_and_is_told_otherwise(busy):
     from msp_tui.core.events import EventFilter
     from msp_tui.core.services import accounts
 
-    owner, _ = accounts.accept_invitations(db, email="owner@alpha.example", password=PASSWORD, name="Olga")
+    owner, _ = accounts.accept_invitations(db, email="owner@alpha.example", secret=a.owner_invite_secret,
+                                           password=PASSWORD, name="Olga")
     members.confirm(db, admin, a.id, ["owner@alpha.example"])
 
     async def go():

@@ -56,13 +56,14 @@ def build_world(db):
     f = clients.create_client(db, admin, name="Fabrikam Legal", plan="teams-annually", seats=5,
                               owner_email="it@fabrikam.example")
     tick()
-    members.invite(db, admin, c.id, ["ana@contoso.example", "ben@contoso.example", "cara@contoso.example"])
+    ana = members.invite(db, admin, c.id, ["ana@contoso.example", "ben@contoso.example",
+                                           "cara@contoso.example"]).secrets["ana@contoso.example"]
     tick()
     members.invite(db, admin, c.id, ["dev@contoso.example"], "custom", {"manage_users", "access_event_logs"})
     tick()
     members.invite(db, admin, f.id, ["paralegal@fabrikam.example"], "admin")
     tick()
-    accounts.accept_invitations(db, email="ana@contoso.example", password=PASSWORD, name="Ana Lima")
+    accounts.accept_invitations(db, email="ana@contoso.example", secret=ana, password=PASSWORD, name="Ana Lima")
     tick()
     members.confirm(db, admin, c.id, ["ana@contoso.example"])
     tick()

@@ -94,6 +94,9 @@ def create(state: CliState, name, plan, seats, owner_email, billing_email, payme
     """Create a client organization and invite its owner; with --payment and --template, its payment
     method and policies too, all in one transaction.
 
+    The record ends with `owner_invite_secret`: the owner invitation's one-time secret, shown only now
+    (give it to the owner; `msp-tui accept` asks for it).
+
     \b
     Example:
       msp-tui clients create --name Contoso --plan enterprise-monthly --seats 25 --owner it@contoso.example
@@ -114,7 +117,7 @@ def create(state: CliState, name, plan, seats, owner_email, billing_email, payme
     finally:
         if method is not None:
             method.clear()  # the typed number goes no further than core's check
-    emit_one(state.fmt, _row(v))
+    emit_one(state.fmt, {**_row(v), "owner_invite_secret": v.owner_invite_secret})
 
 
 @clients.command("addable")

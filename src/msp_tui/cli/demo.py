@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import os
+from pathlib import Path
+
 import click
 
 from msp_tui.cli.state import CliState, pass_state
@@ -25,8 +28,6 @@ def demo(state: CliState, n_clients: int, n_events: int | None, no_ui: bool, see
       msp-tui --db /tmp/demo.db demo --clients 40
       msp-tui --db /tmp/big.db demo --no-ui --clients 100000 --events 1000000
     """
-    from pathlib import Path
-
     from msp_tui.cli.output import progress
     from msp_tui.core import demo as builder
     from msp_tui.core.db import default_path, resolve_url
@@ -37,17 +38,29 @@ def demo(state: CliState, n_clients: int, n_events: int | None, no_ui: bool, see
     if state.db_url is None:
         state.db_url = str(default_path().with_name("demo.db"))
     url = resolve_url(state.db_url)
+    path = building = None
     if url.get_backend_name() == "sqlite":
         path = Path(url.database)
         if path.exists() and path.stat().st_size and not force and not _is_demo(path):
             raise BadInput(f"{path} exists and is not a demo database; pass --force to replace it.", "db")
-        for suffix in ("", "-wal", "-shm", ".checkpoint"):
-            Path(str(path) + suffix).unlink(missing_ok=True)
+        # Built under a temporary name and renamed when complete: a demo killed half-way leaves only
+        # that temporary file (the next demo removes it), never a half-built database under the name.
+        building = path.with_name(path.name + BUILDING)
+        _remove(building)
+        state.db_url = str(building)
     state.create = True  # one of the three commands that make a new database
     with progress("demo") as bar:
         result = builder.build(state.db(), clients=n_clients, events=n_events, seed=seed,
                                progress=bar if bar.enabled else None)
         bar.done(f"demo: {result.clients:,} clients, {result.events:,} events")
+    if building is not None:
+        state.db().dispose()  # the last connection folds the write-ahead log into the file
+        state._db = None
+        _remove(path)
+        for suffix in (".checkpoint", ""):  # the database itself last: its rename completes the demo
+            if Path(str(building) + suffix).exists():
+                os.replace(str(building) + suffix, str(path) + suffix)
+        state.db_url = str(path)
     click.echo(f"email: {result.email}")
     click.echo(f"password: {result.password}")
     click.echo(f"database: {state.db().display}", err=True)
@@ -55,6 +68,16 @@ def demo(state: CliState, n_clients: int, n_events: int | None, no_ui: bool, see
         from msp_tui.cli.ui import open_ui
 
         open_ui(state, actor=result.actor)
+
+
+#: The suffix of a demo database while it is being built.
+BUILDING = ".building"
+
+
+def _remove(path) -> None:
+    """A SQLite database and the files that go with it."""
+    for suffix in ("-wal", "-shm", ".checkpoint", ""):
+        Path(str(path) + suffix).unlink(missing_ok=True)
 
 
 def _is_demo(path) -> bool:

@@ -56,7 +56,9 @@ def list_(state: CliState, client) -> None:
 def invite(state: CliState, client, emails, role, perms) -> None:
     """Invite up to 20 people to a client (refused past its seat count; existing members skipped).
 
-    Prints one row per email: `email`, `result` (invited or skipped).
+    Prints one row per email: `email`, `result` (invited or skipped) and `secret`: the invitation's
+    one-time secret, shown only now (the database keeps a hash). Give it to that person over a
+    channel other than the email; `msp-tui accept` asks for it.
 
     \b
     Example:
@@ -65,8 +67,9 @@ def invite(state: CliState, client, emails, role, perms) -> None:
     from msp_tui.core.services import members as svc
 
     res = svc.invite(state.db(), state.actor(), client, list(emails), role, frozenset(perms))
-    emit(state.fmt, [{"email": e, "result": "invited"} for e in res.invited]
-         + [{"email": e, "result": "skipped"} for e in res.skipped], ["email", "result"])
+    emit(state.fmt, [{"email": e, "result": "invited", "secret": res.secrets[e]} for e in res.invited]
+         + [{"email": e, "result": "skipped", "secret": None} for e in res.skipped],
+         ["email", "result", "secret"])
 
 
 def _bulk(name: str, fn_name: str, doc: str):
@@ -79,6 +82,9 @@ def _bulk(name: str, fn_name: str, doc: str):
         from msp_tui.core.services import members as svc
 
         out = getattr(svc, fn_name)(state.db(), state.actor(), client, list(emails))
+        if name == "reinvite":  # the new one-time secrets, shown only now
+            emit(state.fmt, ({**_row(v), "secret": v.invite_secret} for v in out), [*COLUMNS, "secret"])
+            return
         emit(state.fmt, (_row(v) for v in out), COLUMNS)
 
     return command
@@ -89,7 +95,8 @@ def _doc(what: str, name: str) -> str:
             f"  msp-tui members {name} Contoso a@contoso.example b@contoso.example")
 
 
-_bulk("reinvite", "reinvite", _doc("Send pending invitations again (they last 5 more days).", "reinvite"))
+_bulk("reinvite", "reinvite", _doc("Send pending invitations again (they last 5 more days), each with a new "
+                                   "one-time secret (column `secret`; the old one stops working).", "reinvite"))
 _bulk("revoke", "revoke", _doc("Revoke members' access; they keep their place but free their seat.", "revoke"))
 _bulk("restore", "restore", _doc("Restore revoked members (refused past the seat count).", "restore"))
 

@@ -31,37 +31,46 @@ def init(state: CliState, provider: str, admin_email: str, name: str) -> None:
 
 @click.command("accept")
 @click.option("--name", default="", help="Your name (for a new account).")
+@click.option("--tokenenv", metavar="VAR",
+              help="Read the invitation's one-time secret from this environment variable (else it is asked).")
 @pass_state
-def accept(state: CliState, name: str) -> None:
-    """Accept your pending invitations; creates your account (you choose a master password) if needed.
+def accept(state: CliState, name: str, tokenenv: str | None) -> None:
+    """Accept an invitation with its one-time secret (the inviter gives it to you); creates your
+    account (you choose a master password) if needed.
+
+    A wrong, used or expired secret, or an email with no invitation, all get the same answer.
 
     \b
     Example:
       msp-tui --email bob@msp.example accept --name "Bob Service"
+      MSP_INVITE=ABCD-EFGH-JKLM-NPQR-STUV msp-tui --email bob@msp.example accept --tokenenv MSP_INVITE
     """
+    import os
+
     from msp_tui.core.errors import BadInput
     from msp_tui.core.services import accounts
 
     if not state.email:
         raise BadInput("accept needs --email.", "email")
+    if tokenenv:
+        secret = os.environ.get(tokenenv)
+        if secret is None:
+            raise BadInput(f"The environment variable {tokenenv} is not set.", "tokenenv")
+    else:
+        secret = click.prompt("Invitation secret", hide_input=True, err=True)
     db = state.db()
-    from sqlalchemy import select
-
-    from msp_tui.core.models import Account
-
-    with db.read() as s:
-        exists = s.execute(select(Account.id).where(Account.email == state.email.strip().lower())).first()
-    password = state.password("Master password" if exists else "Choose a master password",
-                              confirm=not exists)
-    actor, result = accounts.accept_invitations(db, email=state.email, password=password, name=name)
+    # Only a matching secret learns whether the email already has an account (and so which prompt).
+    invitation = accounts.find_invitation(db, email=state.email, secret=secret)
+    password = state.password("Master password" if invitation.account_exists else "Choose a master password",
+                              confirm=not invitation.account_exists)
+    actor, result = accounts.accept_invitations(db, email=state.email, secret=secret, password=password,
+                                                name=name)
     if result.account_created:
-        click.echo(f"Created the account {state.email}.", err=True)
+        click.echo(f"Created the account {invitation.email}.", err=True)
     for p in result.staff:
         click.echo(f"Accepted the staff invitation of {p}; an admin must now confirm you.", err=True)
     for o in result.memberships:
         click.echo(f"Accepted the invitation to {o}; an admin must now confirm you.", err=True)
-    for e in result.expired:
-        click.echo(f"The invitation from {e} expired; ask for a new one.", err=True)
     click.echo(f"Your fingerprint phrase (check it with the admin who confirms you): "
                f"{accounts.fingerprint_of(db, actor.account_id)}", err=True)
 

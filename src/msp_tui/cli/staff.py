@@ -50,7 +50,9 @@ def list_(state: CliState) -> None:
 def invite(state: CliState, emails, role) -> None:
     """Invite up to 20 people at once (invitations expire after 5 days; staff already there are skipped).
 
-    Prints one row per email: `email`, `result` (invited or skipped).
+    Prints one row per email: `email`, `result` (invited or skipped) and `secret`: the invitation's
+    one-time secret, shown only now (the database keeps a hash). Give it to that person over a
+    channel other than the email; `msp-tui accept` asks for it.
 
     \b
     Example:
@@ -59,15 +61,19 @@ def invite(state: CliState, emails, role) -> None:
     from msp_tui.core.services import staff as svc
 
     res = svc.invite(state.db(), state.actor(), list(emails), role)
-    emit(state.fmt, [{"email": e, "result": "invited"} for e in res.invited]
-         + [{"email": e, "result": "skipped"} for e in res.skipped], ["email", "result"])
+    emit(state.fmt, [{"email": e, "result": "invited", "secret": res.secrets[e]} for e in res.invited]
+         + [{"email": e, "result": "skipped", "secret": None} for e in res.skipped],
+         ["email", "result", "secret"])
 
 
 @staff.command("reinvite")
 @click.argument("emails", nargs=-1, required=True)
+@format_option()
 @pass_state
 def reinvite(state: CliState, emails) -> None:
-    """Send pending invitations again (they last 5 more days).
+    """Send pending invitations again (they last 5 more days), each with a new one-time secret.
+
+    Prints `email` and `secret` per invitation; the previous secret stops working.
 
     \b
     Example:
@@ -75,8 +81,8 @@ def reinvite(state: CliState, emails) -> None:
     """
     from msp_tui.core.services import staff as svc
 
-    for e in svc.reinvite(state.db(), state.actor(), list(emails)):
-        click.echo(f"re-invited {e}", err=True)
+    done = svc.reinvite(state.db(), state.actor(), list(emails))
+    emit(state.fmt, [{"email": e, "secret": secret} for e, secret in done.items()], ["email", "secret"])
 
 
 @staff.command("confirm")

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import os
 from dataclasses import dataclass, field
-from pathlib import Path
 
 import click
 
@@ -43,10 +42,7 @@ class CliState:
                 raise BadInput(f"The environment variable {self.passwordenv} is not set.", "passwordenv")
             return value
         if self.passwordfile:
-            try:
-                return Path(self.passwordfile).read_text(encoding="utf-8").rstrip("\r\n")
-            except OSError as exc:
-                raise BadInput(f"Cannot read the password file: {exc.strerror}.", "passwordfile") from None
+            return read_password_file(self.passwordfile)
         return click.prompt(prompt, hide_input=True, confirmation_prompt=confirm, err=True)
 
     def actor(self):
@@ -58,6 +54,23 @@ class CliState:
                 raise AuthFailed("Sign-in needs --email (or MSP_TUI_EMAIL).")
             self._actor = accounts.sign_in(self.db(), self.email, self.password())
         return self._actor
+
+
+def read_password_file(path: str) -> str:
+    """The file's first line, without its line ending (as docs/cli.md says); a warning on stderr when
+    the file can be read by group or others, who can then read the master password too."""
+    import stat
+
+    try:
+        mode = os.stat(path).st_mode
+        with open(path, encoding="utf-8", newline="") as f:
+            first = f.readline()
+    except OSError as exc:
+        raise BadInput(f"Cannot read the password file: {exc.strerror}.", "passwordfile") from None
+    if mode & (stat.S_IRGRP | stat.S_IROTH):
+        click.echo(f"warning: the password file {path} can be read by other users (mode {stat.filemode(mode)}); "
+                   f"make it yours alone: chmod 600 {path}", err=True)
+    return first.rstrip("\r\n")
 
 
 pass_state = click.make_pass_decorator(CliState)

@@ -1,4 +1,5 @@
-"""Sign in with email and master password, or accept an invitation by choosing one (typed twice)."""
+"""Sign in with email and master password, or accept an invitation: email, the invitation's one-time
+secret (from whoever invited you), and a master password typed twice."""
 
 from __future__ import annotations
 
@@ -17,7 +18,8 @@ from msp_tui.widgets.threads import deliver
 
 FAILED = "Sign-in failed."
 NEEDS = {"email": "Type your email address first.", "password": "Type your master password.",
-         "password2": "Type the master password again."}
+         "password2": "Type the master password again.",
+         "secret": "Type the invitation secret you were given (ask whoever invited you)."}
 
 
 class LoginScreen(Screen):
@@ -44,6 +46,8 @@ class LoginScreen(Screen):
             with Vertical(id="login-box", classes="card"):
                 yield Label(Text("Sign in to the Provider Portal"), id="login-title", classes="card-title")
                 yield Input(placeholder="email", id="email")
+                yield Input(placeholder="invitation secret (from whoever invited you)", id="secret",
+                            classes="accept-only")
                 yield Input(placeholder="your name (optional)", id="name", classes="accept-only")
                 yield Input(placeholder="master password", password=True, id="password")
                 yield Input(placeholder="master password again", password=True, id="password2",
@@ -99,7 +103,8 @@ class LoginScreen(Screen):
             hold(self.focused, self._next_field)
 
     def _next_field(self) -> None:
-        order = ["email", "name", "password", "password2"] if self.accepting else ["email", "password"]
+        order = (["email", "secret", "name", "password", "password2"] if self.accepting
+                 else ["email", "password"])
         focused = self.focused
         current = focused.id if isinstance(focused, Input) and focused.id in order else order[0]
         values = {k: self.query_one(f"#{k}", Input).value for k in order}
@@ -162,8 +167,9 @@ class LoginScreen(Screen):
             from msp_tui.core.services import accounts
 
             try:
-                actor, result = accounts.accept_invitations(db, email=values["email"], password=values["password"],
-                                                            name=values["name"])
+                actor, result = accounts.accept_invitations(
+                    db, email=values["email"], secret=values["secret"], password=values["password"],
+                    name=values["name"])
             except AuthFailed:
                 deliver(self, self._failed, FAILED)
                 return
@@ -182,5 +188,5 @@ class LoginScreen(Screen):
         self._apply_mode()
         self._message(f"Invitation accepted ({where}). A Provider Admin must confirm you before you can "
                       "sign in to their clients." if result.staff else f"Invitation accepted ({where}).")
-        self.query_one("#password", Input).value = ""
-        self.query_one("#password2", Input).value = ""
+        for field_id in ("#secret", "#password", "#password2"):
+            self.query_one(field_id, Input).value = ""

@@ -22,6 +22,7 @@ from msp_tui.core.services.member_actions import MemberPanel, load
 from msp_tui.core.services.members import MemberView
 from msp_tui.screens.base import ListScreen
 from msp_tui.screens.confirm import ConfirmModal
+from msp_tui.widgets.invite_secrets import InviteSecretsModal
 from msp_tui.widgets.member_dialogs import MemberInviteDialog, MemberReasonsDialog, MemberRoleDialog
 from msp_tui.widgets.timeline_table import inert
 from msp_tui.widgets.keybar import KeyBar
@@ -255,12 +256,20 @@ class MembersScreen(ListScreen):
         if self.panel is None or self.refusal("invite"):
             return
 
+        fresh: dict[str, str] = {}
+
         def submit(emails, role, flags) -> str:
             result = member_service.invite(self.db, self.actor, self.organization_id, emails, role, flags)
+            fresh.update(result.secrets)
             done = f"Invited {len(result.invited)}"
             return done + (f"; already members: {', '.join(result.skipped)}" if result.skipped else "")
 
-        self.app.push_screen(MemberInviteDialog(self.panel, submit), self._done)
+        def after(message: str | None) -> None:
+            self._done(message)
+            if fresh:  # the one time the inviter sees them
+                self.app.push_screen(InviteSecretsModal(dict(fresh)))
+
+        self.app.push_screen(MemberInviteDialog(self.panel, submit), after)
 
     def _simple(self, action: str, fn) -> None:
         chosen = self.targets()
@@ -270,7 +279,15 @@ class MembersScreen(ListScreen):
         self.run_core(action, lambda: fn(self.db, self.actor, self.organization_id, refs), len(refs))
 
     def action_reinvite(self) -> None:
-        self._simple("reinvite", member_service.reinvite)
+        def reinvite(db, actor, organization_id, refs):
+            views = member_service.reinvite(db, actor, organization_id, refs)
+            deliver(self, self._show_secrets, {v.email: v.invite_secret for v in views})
+            return views
+
+        self._simple("reinvite", reinvite)
+
+    def _show_secrets(self, secrets: dict[str, str]) -> None:
+        self.app.push_screen(InviteSecretsModal(secrets, "New invitation secrets (the old ones stop working)"))
 
     def action_confirm(self) -> None:
         """Confirming hands over the org key: first compare each person's fingerprint phrase."""

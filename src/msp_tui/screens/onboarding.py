@@ -31,6 +31,7 @@ from msp_tui.core.errors import BadInput
 from msp_tui.core.schemas import NewClient, parse
 from msp_tui.core.services import clients as client_service
 from msp_tui.screens.base import MspScreen
+from msp_tui.widgets.invite_secrets import InviteSecretsModal
 from msp_tui.widgets.text import plain
 
 #: Values that pass NewClient's validation, so one field can be checked on its own.
@@ -538,6 +539,9 @@ class OnboardingScreen(MspScreen):
                                                        else "."))
         self.app.pop_screen()
         self.app.open_client(client.id)
+        if client.owner_invite_secret:  # shown once: the owner needs it to accept
+            self.app.push_screen(InviteSecretsModal({self.data.owner_email.strip().lower():
+                                                     client.owner_invite_secret}, "The owner's invitation secret"))
 
     def _failed(self, exc) -> None:
         self.busy = False

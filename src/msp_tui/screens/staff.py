@@ -17,6 +17,7 @@ from msp_tui.core.schemas import StaffInvite, parse
 from msp_tui.core.services import staff as staff_service
 from msp_tui.screens.base import ListScreen, MspScreen
 from msp_tui.screens.confirm import ConfirmModal
+from msp_tui.widgets.invite_secrets import InviteSecretsModal
 from msp_tui.widgets.paged_table import Column, PagedTable
 from msp_tui.widgets.text import plain
 
@@ -202,6 +203,8 @@ class StaffScreen(ListScreen, MspScreen):
                     msg += f"; already staff: {', '.join(res.skipped)}"
                 self.app.say(msg + ".")
                 self.action_reload()
+                if res.secrets:
+                    self.app.push_screen(InviteSecretsModal(res.secrets))
 
             self.run_db(staff_service.invite, self.db, self.actor, emails, role, on_done=invited,
                         on_error=self._failed)
@@ -243,8 +246,12 @@ class StaffScreen(ListScreen, MspScreen):
         if not rows:
             self.app.notify("Only pending invitations can be sent again.", severity="warning")
             return
+        def reinvited(done: dict[str, str]) -> None:
+            self._done(f"Re-invited {', '.join(done)}.")(None)
+            self.app.push_screen(InviteSecretsModal(done, "New invitation secrets (the old ones stop working)"))
+
         self.run_db(staff_service.reinvite, self.db, self.actor, [r.id for r in rows],
-                    on_done=lambda done: self._done(f"Re-invited {', '.join(done)}.")(None), on_error=self._failed)
+                    on_done=reinvited, on_error=self._failed)
 
     def action_role(self) -> None:
         row = self.one_row("Role")

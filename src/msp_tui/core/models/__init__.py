@@ -5,7 +5,7 @@ from msp_tui.core.models.billing import DiscountTier, PaymentMethod, ProviderPla
 from msp_tui.core.models.events import Event, EventChainHead
 from msp_tui.core.models.orgs import (Client, Collection, CollectionGroup, CollectionMember, Group,
                                       GroupMember, Member, Organization, SeatChange)
-from msp_tui.core.models.people import Account, Provider, Staff
+from msp_tui.core.models.people import Account, Provider, SignInFailure, Staff
 from msp_tui.core.models.policies import (ClientTemplate, Policy, PolicyDeviation, PolicyTemplate,
                                           PolicyTemplateItem)
 from msp_tui.core.models.vault import CollectionItem, VaultItem
@@ -15,5 +15,5 @@ __all__ = [
     "DiscountTier", "PaymentMethod", "ProviderPlan",
     "Event", "EventChainHead", "Group", "GroupMember", "Member", "Organization", "Policy", "PolicyDeviation",
     "PolicyTemplate", "PolicyTemplateItem", "Provider",
-    "SeatChange", "Staff", "VaultItem", "new_id",
+    "SeatChange", "SignInFailure", "Staff", "VaultItem", "new_id",
 ]

@@ -105,6 +105,8 @@ class Member(Editable, Base):
     key: Mapped[bytes | None] = mapped_column(LargeBinary)
     external_id: Mapped[str | None] = mapped_column(String(300))
     invited_at: Mapped[datetime] = mapped_column(default=clock.now)
+    #: SHA-256 of the invitation's one-time secret (core.invitation_secret); cleared once accepted.
+    invite_secret_hash: Mapped[str | None] = mapped_column(String(64), default=None)
     created_at: Mapped[datetime] = mapped_column(default=clock.now)
 
     account: Mapped[Account | None] = relationship(lazy="joined")

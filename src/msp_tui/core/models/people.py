@@ -65,6 +65,17 @@ class Account(Editable, Base):
     created_at: Mapped[datetime] = mapped_column(default=clock.now)
 
 
+class SignInFailure(Base):
+    """Failed sign-ins for an email that has no account, so it backs off exactly like one that has
+    (attack 8: timing must not tell who has an account). Keyed by a hash of the email; writes no account."""
+
+    __tablename__ = "sign_in_failure"
+
+    email_hash: Mapped[str] = mapped_column(String(64), primary_key=True)
+    failures: Mapped[int] = mapped_column(Integer, default=0)
+    last_failed_at: Mapped[datetime] = mapped_column(default=clock.now)
+
+
 class Staff(Editable, Base):
     """ProviderUser: a person on the provider's staff, from invitation to confirmation."""
 
@@ -85,6 +96,8 @@ class Staff(Editable, Base):
     key_generation: Mapped[int | None] = mapped_column(Integer)
     invited_at: Mapped[datetime] = mapped_column(default=clock.now)
     invited_by_id: Mapped[uuid.UUID | None] = mapped_column(default=None)
+    #: SHA-256 of the invitation's one-time secret (core.invitation_secret); cleared once accepted.
+    invite_secret_hash: Mapped[str | None] = mapped_column(String(64), default=None)
     created_at: Mapped[datetime] = mapped_column(default=clock.now)
 
     account: Mapped[Account | None] = relationship(lazy="joined")

@@ -9,6 +9,7 @@ its waiting time (another terminal guessing in parallel) first waits out the res
 
 from __future__ import annotations
 
+import hashlib
 import time
 import uuid
 from collections.abc import Callable
@@ -16,13 +17,15 @@ from dataclasses import dataclass, field
 from datetime import timedelta
 
 from sqlalchemy import select
+from sqlalchemy.dialects.postgresql import insert as postgresql_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
-from msp_tui.core import clock, crypto, events, fingerprint, keys
+from msp_tui.core import clock, crypto, events, fingerprint, invitation_secret, keys
 from msp_tui.core.context import Actor
 from msp_tui.core.db import Database
 from msp_tui.core.enums import EventType, MemberStatus, StaffRole, StaffStatus
 from msp_tui.core.errors import AuthFailed, BadInput, NotFound, Refused
-from msp_tui.core.models import Account, Member, Organization, Provider, Staff
+from msp_tui.core.models import Account, Member, Organization, Provider, SignInFailure, Staff
 from msp_tui.core.schemas import NewAccount, NewProvider, parse
 from msp_tui.core.services.common import invitation_expired, refresh_seats, touch
 
@@ -75,6 +78,30 @@ def _record_failure(db: Database, account_id: uuid.UUID, provider_id: uuid.UUID 
         return acc.failed_login_count
 
 
+def _email_hash(email: str) -> str:
+    return hashlib.sha256(b"msp-tui sign-in\x00" + email.encode("utf-8", "surrogatepass")).hexdigest()
+
+
+def _record_unknown_failure(db: Database, email: str) -> int:
+    """Count a failed sign-in for an email with no account (a row keyed by its hash; no account)."""
+    key, now = _email_hash(email), clock.now()
+    with db.write() as s:
+        insert = postgresql_insert if s.bind.dialect.name == "postgresql" else sqlite_insert
+        stmt = insert(SignInFailure).values(email_hash=key, failures=1, last_failed_at=now)
+        s.execute(stmt.on_conflict_do_update(
+            index_elements=[SignInFailure.email_hash],
+            set_={"failures": SignInFailure.failures + 1, "last_failed_at": now}))
+        return s.execute(select(SignInFailure.failures).where(SignInFailure.email_hash == key)).scalar_one()
+
+
+def _wait_out(throttle: LoginThrottle, failures: int, last_failed_at) -> None:
+    """An attempt made while still inside the previous failure's waiting time first waits out the rest."""
+    if failures and last_failed_at is not None:
+        remaining = (last_failed_at + timedelta(seconds=throttle.delay(failures)) - clock.now()).total_seconds()
+        if remaining > 0:
+            throttle.sleep(min(remaining, throttle.max_seconds))
+
+
 def _open_keys(db: Database, account: Account, password: str, provider_id: uuid.UUID | None,
                throttle: LoginThrottle) -> crypto.AccountSecrets:
     """The account's keys, or AuthFailed after recording the failure and waiting.
@@ -85,18 +112,27 @@ def _open_keys(db: Database, account: Account, password: str, provider_id: uuid.
         crypto.KdfParams(account.kdf_memory_kib, account.kdf_iterations, account.kdf_parallelism).check()
     except crypto.DecryptionError as exc:
         raise Refused("kdf", str(exc)) from None
-    if account.failed_login_count and account.last_failed_login_at is not None:
-        ready_at = account.last_failed_login_at + timedelta(
-            seconds=throttle.delay(account.failed_login_count))
-        remaining = (ready_at - clock.now()).total_seconds()
-        if remaining > 0:
-            throttle.sleep(min(remaining, throttle.max_seconds))
+    _wait_out(throttle, account.failed_login_count, account.last_failed_login_at)
     try:
         return crypto.unlock_account(account, password or "")
     except crypto.DecryptionError:
         failures = _record_failure(db, account.id, provider_id)
         throttle.sleep(throttle.delay(failures))
         raise AuthFailed() from None
+
+
+def _fail_unknown(db: Database, email: str, password: str, throttle: LoginThrottle) -> None:
+    """Sign-in for an email without an account: the same work (one key derivation with the default
+    settings, a failure counted, a wait growing with that count) as a wrong password, then AuthFailed."""
+    with db.read() as s:
+        row = s.get(SignInFailure, _email_hash(email))
+        failures, last = (row.failures, row.last_failed_at) if row else (0, None)
+    _wait_out(throttle, failures, last)
+    crypto.derive_master_key(password or "", hashlib.sha256(email.encode("utf-8", "surrogatepass")).digest()[:16],
+                             crypto.DEFAULT_KDF)
+    failures = _record_unknown_failure(db, email)
+    throttle.sleep(throttle.delay(failures))
+    raise AuthFailed()
 
 
 def _reset_failures(s, account_id: uuid.UUID) -> None:
@@ -188,9 +224,7 @@ def sign_in(db: Database, email: str, password: str, *, throttle: LoginThrottle 
         provider_id = provider_of(s, account.id) if account else None
     if account is None:
         # Spend the same effort and wait as a real attempt, so neither tells which emails exist.
-        crypto.derive_master_key(password or "", bytes(16), crypto.DEFAULT_KDF)
-        throttle.sleep(throttle.delay(1))
-        raise AuthFailed()
+        _fail_unknown(db, email, password, throttle)
     secrets = _open_keys(db, account, password, provider_id, throttle)
     actor = _actor(account, secrets, provider_id)
     with db.write() as s:
@@ -236,71 +270,90 @@ class Acceptance:
     account_created: bool
     staff: list[str]
     memberships: list[str]
-    expired: list[str]
 
 
-def pending_invitations(db: Database, email: str) -> tuple[int, int]:
-    """How many live staff and member invitations wait for this email."""
+@dataclass(frozen=True)
+class Invitation:
+    """A pending invitation the email and secret match, before anything is written."""
+
+    email: str
+    place: str          # the provider's or client's name
+    account_exists: bool
+
+
+def _matching(s, email: str, secret: str) -> tuple[Staff | None, Member | None]:
+    """The one live invitation of `email` whose secret is `secret`. Every candidate is compared
+    (in constant time), so the answer takes the same path for a wrong secret and a missing one."""
+    found: tuple[Staff | None, Member | None] = (None, None)
+    for st in s.execute(select(Staff).where(Staff.email == email, Staff.status == StaffStatus.INVITED)).scalars():
+        if invitation_secret.matches(st.invite_secret_hash, secret) and not invitation_expired(st.invited_at):
+            found = (st, None)
+    for m in s.execute(select(Member).where(Member.email == email,
+                                            Member.status == MemberStatus.INVITED)).scalars():
+        if invitation_secret.matches(m.invite_secret_hash, secret) and not invitation_expired(m.invited_at):
+            found = (None, m)
+    return found
+
+
+def find_invitation(db: Database, *, email: str, secret: str) -> Invitation:
+    """The invitation `email` and `secret` open, or BadInput with the one answer every failed accept
+    gets (unknown email, no invitation, wrong, used or expired secret: invitation_secret.NO_MATCH).
+    Only once the secret matched does the answer say whether an account exists for the email."""
     email = (email or "").strip().lower()
     with db.read() as s:
-        staff = [r for r in s.execute(select(Staff.invited_at).where(
-            Staff.email == email, Staff.status == StaffStatus.INVITED)).scalars() if not invitation_expired(r)]
-        members = [r for r in s.execute(select(Member.invited_at).where(
-            Member.email == email, Member.status == MemberStatus.INVITED)).scalars()
-            if not invitation_expired(r)]
-    return len(staff), len(members)
+        staff, member = _matching(s, email, secret or "")
+        if staff is None and member is None:
+            raise BadInput(invitation_secret.NO_MATCH, "secret")
+        place = (s.get(Provider, staff.provider_id).name if staff is not None
+                 else s.get(Organization, member.organization_id).name)
+        exists = s.execute(select(Account.id).where(Account.email == email)).first() is not None
+    return Invitation(email, place, exists)
 
 
-def accept_invitations(db: Database, *, email: str, password: str, name: str = "",
+def accept_invitations(db: Database, *, email: str, secret: str, password: str, name: str = "",
                        throttle: LoginThrottle | None = None) -> tuple[Actor, Acceptance]:
-    """An invited person creates their account (choosing a master password) and accepts invitations."""
+    """Accept the invitation `email` and its one-time `secret` open: a new person creates their account
+    (choosing a master password), an existing one proves theirs. The secret works once."""
+    invitation = find_invitation(db, email=email, secret=secret)
     with db.read() as s:
-        existing = s.execute(select(Account).where(
-            Account.email == (email or "").strip().lower())).scalar_one_or_none()
+        existing = s.execute(select(Account).where(Account.email == invitation.email)).scalar_one_or_none()
         existing_provider = provider_of(s, existing.id) if existing else None
     if existing is not None:
         secrets = _open_keys(db, existing, password, existing_provider, throttle or THROTTLE)
     else:
-        data = parse(NewAccount, email=email, name=name, password=password)
+        data = parse(NewAccount, email=invitation.email, name=name, password=password)
     with db.write() as s:
+        # Checked again inside the transaction: a second accept racing this one finds it used.
+        staff, member = _matching(s, invitation.email, secret)
+        if staff is None and member is None:
+            raise BadInput(invitation_secret.NO_MATCH, "secret")
         created = existing is None
         if created:
             if s.execute(select(Account.id).where(Account.email == data.email)).first():
-                raise BadInput(f"An account for {data.email} already exists.", "email")
+                raise BadInput(invitation_secret.NO_MATCH, "secret")
             account, secrets = _new_account(s, data.email, data.name, data.password)
             s.flush()
         else:
             account = s.get(Account, existing.id)
+            _reset_failures(s, account.id)
         actor = _actor(account, secrets, None)
-        staff_done, member_done, expired = [], [], []
-        for staff in s.execute(select(Staff).where(Staff.email == account.email,
-                                                   Staff.status == StaffStatus.INVITED)).scalars():
-            prov_name = s.get(Provider, staff.provider_id).name
-            if invitation_expired(staff.invited_at):
-                expired.append(prov_name)
-                continue
-            staff.status, staff.account_id = StaffStatus.ACCEPTED, account.id
+        staff_done, member_done = [], []
+        if staff is not None:
+            staff.status, staff.account_id, staff.invite_secret_hash = StaffStatus.ACCEPTED, account.id, None
             touch(staff, actor)
-            staff_done.append(prov_name)
+            staff_done.append(s.get(Provider, staff.provider_id).name)
             events.record(s, actor, EventType.STAFF_UPDATED, provider_id=staff.provider_id,
                           provider_user_id=staff.id, account_id=account.id,
                           detail={"status": ["Invited", "Accepted"]})
-        for member in s.execute(select(Member).where(Member.email == account.email,
-                                                     Member.status == MemberStatus.INVITED)).scalars():
+        if member is not None:
             org = s.get(Organization, member.organization_id)
-            if invitation_expired(member.invited_at):
-                expired.append(org.name)
-                continue
-            member.status, member.account_id = MemberStatus.ACCEPTED, account.id
+            member.status, member.account_id, member.invite_secret_hash = MemberStatus.ACCEPTED, account.id, None
             touch(member, actor)
             member_done.append(org.name)
             events.record(s, actor, EventType.MEMBER_UPDATED, organization_id=org.id,
                           organization_user_id=member.id, account_id=account.id,
                           detail={"status": ["Invited", "Accepted"]})
             refresh_seats(s, org)
-        if not staff_done and not member_done:
-            if expired:
-                raise Refused("S1", "Your invitations expired (they last 5 days); ask for new ones.")
-            raise BadInput(f"There are no pending invitations for {account.email}.", "email")
+        s.flush()
         actor.provider_id = provider_of(s, account.id)
-        return actor, Acceptance(created, staff_done, member_done, expired)
+        return actor, Acceptance(created, staff_done, member_done)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import uuid
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -9,7 +10,7 @@ from datetime import datetime
 from sqlalchemy import and_, exists, func, or_, select, tuple_, update
 from sqlalchemy.orm import Session
 
-from msp_tui.core import clock, crypto, events, keys
+from msp_tui.core import clock, crypto, events, invitation_secret, keys
 from msp_tui.core.access import Action, check
 from msp_tui.core.context import Actor
 from msp_tui.core.db import Database
@@ -40,6 +41,8 @@ class ClientView:
     version: int
     stale_invites: bool = False
     flags: tuple[str, ...] = field(default=())
+    #: Only on what create_client returns: the owner invitation's one-time secret (never stored).
+    owner_invite_secret: str | None = None
 
     @property
     def seats_full(self) -> bool:
@@ -199,8 +202,9 @@ def create_client(db: Database, actor: Actor, *, name: str, plan: str | PlanType
                       key=keys.wrap_org_key_for_provider(org_key, org.id, pkey, provider.key_generation),
                       key_generation=provider.key_generation)
         s.add(link)
+        owner_secret, owner_digest = invitation_secret.new()
         owner = Member(organization_id=org.id, email=data.owner_email, role=MemberRole.OWNER,
-                       status=MemberStatus.INVITED)
+                       status=MemberStatus.INVITED, invite_secret_hash=owner_digest)
         touch(owner, actor)
         s.add(owner)
         coll_id = uuid.uuid4()
@@ -224,7 +228,7 @@ def create_client(db: Database, actor: Actor, *, name: str, plan: str | PlanType
             from msp_tui.core.services import policy_templates
 
             policy_templates.apply_to_new_client(s, actor, template, org)
-        return _view(org)
+        return dataclasses.replace(_view(org), owner_invite_secret=owner_secret)
 
 
 @dataclass(frozen=True)

@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 import uuid
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from msp_tui.core import clock, events, keys, permissions
+from msp_tui.core import clock, events, invitation_secret, keys, permissions
 from msp_tui.core.access import Action, Kind, Standing, check
 from msp_tui.core.context import Actor
 from msp_tui.core.db import Database
@@ -41,9 +41,11 @@ class MemberView:
     revocation_reason: RevocationReason | None
     account_id: uuid.UUID | None
     version: int
+    #: The invitation's one-time secret, only in what reinvite returns (never stored).
+    invite_secret: str | None = None
 
 
-def _view(m: Member, groups: tuple[str, ...] = ()) -> MemberView:
+def _view(m: Member, groups: tuple[str, ...] = (), secret: str | None = None) -> MemberView:
     return MemberView(
         id=m.id, organization_id=m.organization_id, email=m.email, name=m.account.name if m.account else "",
         role=MemberRole(m.role), status=MemberStatus(m.status), permissions=permissions.parse(m.permissions),
@@ -51,7 +53,7 @@ def _view(m: Member, groups: tuple[str, ...] = ()) -> MemberView:
         invited_at=m.invited_at,
         invitation_expired=m.status == MemberStatus.INVITED and invitation_expired(m.invited_at),
         revocation_reason=RevocationReason(m.revocation_reason) if m.revocation_reason is not None else None,
-        account_id=m.account_id, version=m.version)
+        account_id=m.account_id, version=m.version, invite_secret=secret)
 
 
 def _org_for(s: Session, actor: Actor, client: str | uuid.UUID) -> Organization:
@@ -118,6 +120,8 @@ def _record(s, actor, type_, m: Member, **detail) -> None:
 class MemberInviteResult:
     invited: list[str]
     skipped: list[str]
+    #: email -> the invitation's one-time secret, to give to that person (shown once, stored as a hash).
+    secrets: dict[str, str] = field(default_factory=dict)
 
 
 def invite(db: Database, actor: Actor, client: str | uuid.UUID, emails: list[str],
@@ -143,42 +147,49 @@ def invite(db: Database, actor: Actor, client: str | uuid.UUID, emails: list[str
         if occupied + len(new) > org.seats:
             raise Refused("seats", f"{org.name} has {org.seats} seats and {occupied} are taken: "
                           f"inviting {len(new)} more needs {occupied + len(new) - org.seats} more seats.")
+        secrets = {}
         for email in new:
+            secrets[email], digest = invitation_secret.new()
             m = Member(organization_id=org.id, email=email, role=data.role, status=MemberStatus.INVITED,
-                       invited_at=clock.now(),
+                       invited_at=clock.now(), invite_secret_hash=digest,
                        permissions=permissions.dump(data.permissions) if data.role == MemberRole.CUSTOM else None)
             touch(m, actor)
             s.add(m)
             s.flush()
             _record(s, actor, EventType.MEMBER_INVITED, m, role=data.role.label)
         refresh_seats(s, org)
-        return MemberInviteResult(new, sorted(existing))
+        return MemberInviteResult(new, sorted(existing), secrets)
 
 
 def _each(db: Database, actor: Actor, client, refs, fn) -> list[MemberView]:
-    """Run `fn(session, org, standing, member)` for each member in one transaction (bulk actions)."""
+    """Run `fn(session, org, standing, member)` for each member in one transaction (bulk actions);
+    what `fn` returns for a member (a new invitation secret) rides on its view."""
     with db.write() as s:
         org = _org_for(s, actor, client)
         standing = check(s, actor, Action.MANAGE_MEMBERS, organization_id=org.id)
         out = []
         for ref in refs:
             m = find_member(s, org, ref)
-            fn(s, org, standing, m)
+            extra = fn(s, org, standing, m)
             if s.is_modified(m):  # a no-op (same role) must not bump the version without an event
                 touch(m, actor)
-            out.append(m)
+            out.append((m, extra))
         refresh_seats(s, org)
         s.flush()
-        return [_view(m) for m in out]
+        return [_view(m, secret=extra if isinstance(extra, str) else None) for m, extra in out]
 
 
 def reinvite(db: Database, actor: Actor, client, refs: list) -> list[MemberView]:
+    """Renew pending invitations (5 more days), each with a new one-time secret on its view
+    (`invite_secret`); the old secret stops working."""
     def go(s, org, standing, m):
         if m.status != MemberStatus.INVITED:
             raise Refused("S1", f"{m.email}: only invitations still pending can be sent again.")
         guard_role(standing, MemberRole(m.role), None)
         m.invited_at = clock.now()
+        secret, m.invite_secret_hash = invitation_secret.new()
         _record(s, actor, EventType.MEMBER_INVITED, m, reinvite=True)
+        return secret
     return _each(db, actor, client, refs, go)
 
 

@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 import uuid
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from msp_tui.core import clock, crypto, events, keys
+from msp_tui.core import clock, crypto, events, invitation_secret, keys
 from msp_tui.core.access import Action, check
 from msp_tui.core.context import Actor
 from msp_tui.core.db import Database
@@ -33,6 +33,8 @@ class StaffView:
     invitation_expired: bool
     account_id: uuid.UUID | None
     version: int
+    #: The invitation's one-time secret, only in what invite/reinvite return (never stored).
+    invite_secret: str | None = None
 
 
 def _view(st: Staff) -> StaffView:
@@ -80,6 +82,8 @@ def find_staff(s: Session, provider_id: uuid.UUID, ref: str | uuid.UUID) -> Staf
 class InviteResult:
     invited: list[str]
     skipped: list[str]
+    #: email -> the invitation's one-time secret, to give to that person (shown once, stored as a hash).
+    secrets: dict[str, str] = field(default_factory=dict)
 
 
 def invite(db: Database, actor: Actor, emails: list[str], role: StaffRole | str) -> InviteResult:
@@ -91,35 +95,37 @@ def invite(db: Database, actor: Actor, emails: list[str], role: StaffRole | str)
         check(s, actor, Action.MANAGE_STAFF)
         existing = set(s.execute(select(Staff.email).where(Staff.provider_id == actor.provider_id,
                                                            Staff.email.in_(data.emails))).scalars())
-        invited = []
+        invited, secrets = [], {}
         for email in data.emails:
             if email in existing:
                 continue
+            secrets[email], digest = invitation_secret.new()
             st = Staff(provider_id=actor.provider_id, email=email, role=data.role, status=StaffStatus.INVITED,
-                       invited_at=clock.now(), invited_by_id=actor.account_id)
+                       invited_at=clock.now(), invited_by_id=actor.account_id, invite_secret_hash=digest)
             touch(st, actor)
             s.add(st)
             s.flush()
             events.record(s, actor, EventType.STAFF_INVITED, provider_id=actor.provider_id,
                           provider_user_id=st.id, detail={"email": email, "role": data.role.label})
             invited.append(email)
-        return InviteResult(invited, sorted(existing))
+        return InviteResult(invited, sorted(existing), secrets)
 
 
-def reinvite(db: Database, actor: Actor, refs: list[str | uuid.UUID]) -> list[str]:
-    """Renew invitations still in Invited status (they last 5 days again)."""
+def reinvite(db: Database, actor: Actor, refs: list[str | uuid.UUID]) -> dict[str, str]:
+    """Renew invitations still in Invited status (they last 5 days again), each with a new one-time
+    secret (the old one stops working): email -> secret."""
     with db.write() as s:
         check(s, actor, Action.MANAGE_STAFF)
-        done = []
+        done = {}
         for ref in refs:
             st = find_staff(s, actor.provider_id, ref)
             if st.status != StaffStatus.INVITED:
                 raise Refused("S1", f"{st.email}: only invitations still pending can be sent again.")
             st.invited_at = clock.now()
+            done[st.email], st.invite_secret_hash = invitation_secret.new()
             touch(st, actor)
             events.record(s, actor, EventType.STAFF_INVITED, provider_id=actor.provider_id,
                           provider_user_id=st.id, detail={"email": st.email, "reinvite": True})
-            done.append(st.email)
         return done
 
 
