@@ -46,8 +46,8 @@ def _sealed_to(db, email: str):
 
 
 def test_attack3_staff_public_key_swapped_before_confirm_is_refused(db, admin):
-    staff.invite(db, admin, ["bob@msp.example"], "service")
-    join(db, "bob@msp.example")
+    secret = staff.invite(db, admin, ["bob@msp.example"], "service").secrets["bob@msp.example"]
+    join(db, "bob@msp.example", secret)
     _plant(db, "bob@msp.example")
     with pytest.raises(Refused, match="signature"):
         staff.confirm(db, admin, "bob@msp.example")
@@ -58,7 +58,7 @@ def test_attack3_staff_public_key_swapped_before_confirm_is_refused(db, admin):
 def test_attack3_member_public_key_swapped_before_confirm_is_refused(db, admin):
     c = clients.create_client(db, admin, name="Contoso", plan="enterprise-monthly", seats=5,
                               owner_email="owner@contoso.example")
-    join(db, "owner@contoso.example")
+    join(db, "owner@contoso.example", c.owner_invite_secret)
     _plant(db, "owner@contoso.example")
     with pytest.raises(Refused, match="signature"):
         members.confirm(db, admin, c.id, ["owner@contoso.example"])
@@ -68,8 +68,8 @@ def test_attack3_member_public_key_swapped_before_confirm_is_refused(db, admin):
 
 
 def test_attack3_full_key_swap_changes_the_phrase_and_a_wrong_phrase_seals_nothing(db, admin):
-    staff.invite(db, admin, ["bob@msp.example"], "service")
-    bob = join(db, "bob@msp.example")
+    secret = staff.invite(db, admin, ["bob@msp.example"], "service").secrets["bob@msp.example"]
+    bob = join(db, "bob@msp.example", secret)
     real_phrase = accounts.own_fingerprint(bob, db)
     _plant(db, "bob@msp.example", full=True)  # both keys and a valid signature: only the phrase tells
     # Bob's own phrase comes from the private key he holds, not from the (altered) row.
@@ -81,8 +81,8 @@ def test_attack3_full_key_swap_changes_the_phrase_and_a_wrong_phrase_seals_nothi
 
 
 def test_attack3_the_right_phrase_confirms(db, admin):
-    staff.invite(db, admin, ["bob@msp.example"], "service")
-    bob = join(db, "bob@msp.example")
+    secret = staff.invite(db, admin, ["bob@msp.example"], "service").secrets["bob@msp.example"]
+    bob = join(db, "bob@msp.example", secret)
     staff.confirm(db, admin, "bob@msp.example", fingerprint=accounts.own_fingerprint(bob, db).upper())
     assert _sealed_to(db, "bob@msp.example")[1] == StaffStatus.CONFIRMED
 
@@ -90,9 +90,9 @@ def test_attack3_the_right_phrase_confirms(db, admin):
 def test_attack3_provider_key_rotation_seals_nothing_to_a_swapped_key(db, admin):
     """Removing a staffer re-seals the provider key to everyone confirmed: a key planted on a
     confirmed person's row afterwards gets nothing (their copy is dropped until confirmed again)."""
-    staff.invite(db, admin, ["bob@msp.example", "carol@msp.example"], "service")
-    join(db, "bob@msp.example")
-    join(db, "carol@msp.example")
+    secrets = staff.invite(db, admin, ["bob@msp.example", "carol@msp.example"], "service").secrets
+    join(db, "bob@msp.example", secrets["bob@msp.example"])
+    join(db, "carol@msp.example", secrets["carol@msp.example"])
     staff.confirm(db, admin, "bob@msp.example")
     staff.confirm(db, admin, "carol@msp.example")
     _plant(db, "bob@msp.example")
@@ -113,8 +113,8 @@ def test_attack3_cli_confirm_all_without_the_phrase_seals_nothing(sqlite_db):
 
     db = sqlite_db
     admin = make_provider(db)
-    staff.invite(db, admin, ["bob@msp.example"], "service")
-    bob = join(db, "bob@msp.example")
+    secret = staff.invite(db, admin, ["bob@msp.example"], "service").secrets["bob@msp.example"]
+    bob = join(db, "bob@msp.example", secret)
     phrase = accounts.own_fingerprint(bob, db)
     url = db.url.render_as_string(hide_password=False)
 
@@ -138,7 +138,7 @@ def test_attack3_cli_members_confirm_needs_the_phrase(sqlite_db):
     admin = make_provider(db)
     c = clients.create_client(db, admin, name="Contoso", plan="enterprise-monthly", seats=5,
                               owner_email="owner@contoso.example")
-    owner = join(db, "owner@contoso.example")
+    owner = join(db, "owner@contoso.example", c.owner_invite_secret)
     url = db.url.render_as_string(hide_password=False)
 
     def run(*argv):

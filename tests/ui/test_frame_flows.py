@@ -59,6 +59,11 @@ async def test_onboard_new_client_end_to_end(db, admin):
         assert event_types(db, EventType.CLIENT_CREATED) == []
         await pilot.press("enter")
         await settle(pilot)
+        # The owner's one-time invitation secret, shown once over the new client's screen.
+        assert isinstance(app.screen, InviteSecretsModal)
+        assert list(app.screen.secrets) == ["owner@contoso.example"]
+        await pilot.press("enter")
+        await settle(pilot)
         assert isinstance(app.screen, ClientDetailScreen)
     with db.read() as s:
         org = s.execute(select(Organization).where(Organization.name == "Contoso Dental")).scalar_one()
@@ -363,13 +368,14 @@ async def test_invited_person_accepts_on_the_login_screen(sqlite_db):
     from tests.conftest import make_provider
 
     admin = make_provider(sqlite_db)
-    staff_service.invite(sqlite_db, admin, ["new@msp.example"], "service")
+    secret = staff_service.invite(sqlite_db, admin, ["new@msp.example"], "service").secrets["new@msp.example"]
     app = MspApp(sqlite_db)
     async with app.run_test(size=SIZE) as pilot:
         await settle(pilot)
         await pilot.press("ctrl+n")
         screen = app.screen
         screen.query_one("#email").value = "new@msp.example"
+        screen.query_one("#secret").value = secret
         screen.query_one("#name").value = "Nina New"
         screen.query_one("#password").value = "a long new master password"
         screen.query_one("#password2").value = "a long new master passwrd"
@@ -439,7 +445,11 @@ async def test_staff_reinvite_change_role_and_remove(db, admin):
             await pilot.pause()
 
         await go("bo@msp.example")
-        await pilot.press("v")  # re-invite the pending invitation
+        await pilot.press("v")  # re-invite the pending invitation: a new one-time secret, shown once
+        await settle(pilot)
+        assert isinstance(app.screen, InviteSecretsModal) and list(app.screen.secrets) == ["bo@msp.example"]
+        assert app.screen.secrets["bo@msp.example"] != secrets["bo@msp.example"]
+        await pilot.press("enter")
         await settle(pilot)
         await go("cy@msp.example")
         await pilot.press("t")

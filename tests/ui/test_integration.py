@@ -21,6 +21,7 @@ from msp_tui.screens.drift import DriftScreen, TemplateApplyScreen
 from msp_tui.screens.health import HealthScreen
 from msp_tui.screens.policies import PolicyEditorScreen
 from msp_tui.screens.vault import VaultScreen
+from msp_tui.widgets.invite_secrets import InviteSecretsModal
 from msp_tui.widgets.paged_table import PagedTable
 from tests.conftest import PASSWORD, make_provider
 from tests.ui.frame_support import event_types, settle, sync
@@ -134,6 +135,9 @@ async def test_onboarding_with_a_card_lands_client_payment_and_events_and_no_car
         assert summary["Payment"].endswith("ending 4242, expires 08/2031") and CARD not in str(summary)
         assert summary["Policy template"].startswith("Baseline")
         assert event_types(db, EventType.CLIENT_CREATED) == []  # nothing written before confirm
+        await pilot.press("enter")
+        await settle(pilot)
+        assert isinstance(app.screen, InviteSecretsModal)  # the owner's one-time secret, shown once
         await pilot.press("enter")
         await settle(pilot)
         assert isinstance(app.screen, ClientDetailScreen)

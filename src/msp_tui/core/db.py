@@ -132,8 +132,8 @@ def _prepare_sqlite_file(path: str, create: bool) -> list[str]:
             warnings.append(f"warning: the new database {p} is in a folder every user can write "
                             f"({p.parent}, mode {stat.filemode(folder)}): another user can plant a link or "
                             "a file under its name. Keep databases in a folder of your own.")
-        try:  # never through a link planted under the name, never over a file made meanwhile
-            fd = os.open(p, os.O_CREAT | os.O_EXCL | os.O_WRONLY | getattr(os, "O_NOFOLLOW", 0), 0o600)
+        try:  # never over a file another process made meanwhile
+            fd = os.open(p, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o600)
             os.close(fd)
         except FileExistsError:
             pass

@@ -71,6 +71,7 @@ class LoginScreen(Screen):
     def _apply_mode(self) -> None:
         for w in self.query(".accept-only"):
             w.display = self.accepting
+        self.query_one("#login-box").set_class(self.accepting, "accepting")
         self.query_one("#login-title", Label).update(Text(
             "Accept your invitation: choose a master password" if self.accepting
             else "Sign in to the Provider Portal"))
