@@ -47,8 +47,8 @@ def test_attack12_a_kept_org_key_opens_nothing_after_rotate_key(db, admin):
     for i in range(5):
         add_login(db, admin, c, f"Login {i}", f"pw-{i}", c.shared)
     mine = vault.create_item(db, c.user, type="note", name="Mine", fields={"notes": "x"}, personal=True)
-    staff.invite(db, admin, ["eve@msp.example"], "service")
-    eve = join(db, "eve@msp.example")
+    secret = staff.invite(db, admin, ["eve@msp.example"], "service").secrets["eve@msp.example"]
+    eve = join(db, "eve@msp.example", secret)
     staff.confirm(db, admin, "eve@msp.example")
     eve.provider_id = admin.provider_id
     kept = vault.open_vault(db, eve, c.organization_id) and _kept_key(db, eve, c.organization_id)

@@ -58,8 +58,9 @@ def demo_template(tmp_path_factory) -> Path:
         path = tmp_path_factory.mktemp("walk") / "demo.db"
         db = Database(path)
         result = demo.build(db, clients=24, events=300, seed=7)
-        staff.invite(db, result.actor, [SERVICE_EMAIL], "service")
-        accounts.accept_invitations(db, email=SERVICE_EMAIL, password=DEMO_PASSWORD, name="Walker Service")
+        secret = staff.invite(db, result.actor, [SERVICE_EMAIL], "service").secrets[SERVICE_EMAIL]
+        accounts.accept_invitations(db, email=SERVICE_EMAIL, secret=secret, password=DEMO_PASSWORD,
+                                    name="Walker Service")
         staff.confirm(db, result.actor, SERVICE_EMAIL)
         db.dispose()
         _TEMPLATE["path"] = path

@@ -52,13 +52,13 @@ def accept(state: CliState, name: str, tokenenv: str | None) -> None:
 
     if not state.email:
         raise BadInput("accept needs --email.", "email")
+    db = state.db()
     if tokenenv:
         secret = os.environ.get(tokenenv)
         if secret is None:
             raise BadInput(f"The environment variable {tokenenv} is not set.", "tokenenv")
     else:
         secret = click.prompt("Invitation secret", hide_input=True, err=True)
-    db = state.db()
     # Only a matching secret learns whether the email already has an account (and so which prompt).
     invitation = accounts.find_invitation(db, email=state.email, secret=secret)
     password = state.password("Master password" if invitation.account_exists else "Choose a master password",
