@@ -96,7 +96,8 @@ def test_serve_sign_ins_are_recorded_as_the_browser_with_its_address(cli):
             deadline = time.monotonic() + 60
             while True:
                 try:
-                    ws = await session.ws_connect(f"http://127.0.0.1:{port}/ws?width=80&height=24")
+                    ws = await session.ws_connect(f"http://127.0.0.1:{port}/ws?width=80&height=24",
+                                                  origin=f"http://127.0.0.1:{port}")  # as its page does
                     break
                 except aiohttp.ClientError:
                     assert proc.poll() is None and time.monotonic() < deadline

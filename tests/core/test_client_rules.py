@@ -21,7 +21,8 @@ OWNERS = "The organization must keep at least one confirmed Owner."
 def _client_with_confirmed_owner(db, admin, name="Contoso"):
     c = clients.create_client(db, admin, name=name, plan="enterprise-monthly", seats=10,
                               owner_email="owner@contoso.example")
-    accounts.accept_invitations(db, email="owner@contoso.example", password=PASSWORD, name="Olga")
+    accounts.accept_invitations(db, email="owner@contoso.example", secret=c.owner_invite_secret, password=PASSWORD,
+                                name="Olga")
     members.confirm(db, admin, c.id, ["owner@contoso.example"])
     return c
 
@@ -52,8 +53,8 @@ def test_last_owner_is_greyed_out_with_cores_reason(db, admin):
 
 def test_last_owner_rule_counts_owners_in_one_bulk_action(db, admin):
     c = _client_with_confirmed_owner(db, admin)
-    members.invite(db, admin, c.id, ["second@contoso.example"], "owner")
-    accounts.accept_invitations(db, email="second@contoso.example", password=PASSWORD, name="Sec")
+    secret = members.invite(db, admin, c.id, ["second@contoso.example"], "owner").secrets["second@contoso.example"]
+    accounts.accept_invitations(db, email="second@contoso.example", secret=secret, password=PASSWORD, name="Sec")
     members.confirm(db, admin, c.id, ["second@contoso.example"])
     with pytest.raises(Refused):
         members.revoke(db, admin, c.id, ["owner@contoso.example", "second@contoso.example"])

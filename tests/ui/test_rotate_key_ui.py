@@ -51,8 +51,8 @@ async def test_attack12_client_screen_rotates_the_key_after_asking(db, admin):
 async def test_attack12_staff_remove_offers_to_rotate_the_clients_they_opened(db, admin):
     view = client_service.create_client(db, admin, name="Contoso Dental", plan="enterprise-monthly", seats=10,
                                         owner_email="owner@contoso.example")
-    staff_service.invite(db, admin, ["eve@msp.example"], "service")
-    eve, _ = accounts.accept_invitations(db, email="eve@msp.example", password=PASSWORD)
+    secret = staff_service.invite(db, admin, ["eve@msp.example"], "service").secrets["eve@msp.example"]
+    eve, _ = accounts.accept_invitations(db, email="eve@msp.example", secret=secret, password=PASSWORD)
     staff_service.confirm(db, admin, "eve@msp.example")
     eve.provider_id = admin.provider_id
     vault.open_vault(db, eve, view.id)  # Eve opened this client's vault: she may have kept its key
