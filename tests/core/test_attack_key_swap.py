@@ -156,8 +156,8 @@ def test_attack3_cli_members_confirm_needs_the_phrase(sqlite_db):
 
 
 def test_attack3_an_account_from_before_signed_keys_is_signed_at_its_next_sign_in(db, admin):
-    staff.invite(db, admin, ["bob@msp.example"], "service")
-    join(db, "bob@msp.example")
+    secret = staff.invite(db, admin, ["bob@msp.example"], "service").secrets["bob@msp.example"]
+    join(db, "bob@msp.example", secret)
     with db.write() as s:  # as made before this change: no signature
         s.execute(update(Account).where(Account.email == "bob@msp.example").values(public_key_signature=None))
     with pytest.raises(Refused, match="sign in once"):

@@ -184,8 +184,8 @@ def test_attack1_verify_prints_the_pinned_keys_fingerprints(db, cp_path):
 def test_attack9_service_user_does_not_see_provider_admins_sign_ins(db, cp_path):
     admin = make_provider(db)
     clients.create_client(db, admin, name="Contoso", plan="teams-monthly", seats=3, owner_email="o@contoso.example")
-    staff.invite(db, admin, ["svc@msp.example"], "service")
-    service = join(db, "svc@msp.example")
+    secret = staff.invite(db, admin, ["svc@msp.example"], "service").secrets["svc@msp.example"]
+    service = join(db, "svc@msp.example", secret)
     staff.confirm(db, admin, "svc@msp.example")
     service.provider_id = admin.provider_id
     with pytest.raises(AuthFailed):
@@ -217,8 +217,8 @@ def test_attack1b_failed_sign_ins_are_countersigned_by_the_system_key(db, cp_pat
     """A failed sign-in is written while nobody is signed in; the next staff sign-in signs it with the
     provider's system key (here after a staff removal rotated the provider key it is wrapped by)."""
     admin = make_provider(db)
-    staff.invite(db, admin, ["svc@msp.example"], "service")
-    join(db, "svc@msp.example")
+    secret = staff.invite(db, admin, ["svc@msp.example"], "service").secrets["svc@msp.example"]
+    join(db, "svc@msp.example", secret)
     staff.confirm(db, admin, "svc@msp.example")
     staff.remove(db, admin, "svc@msp.example")  # rotates the provider key
     with pytest.raises(AuthFailed):

@@ -4,14 +4,14 @@ Invitations pending before this revision have no secret and cannot be accepted: 
 (`staff reinvite`, `members reinvite`) to issue one.
 
 Revision ID: i001
-Revises: n001
+Revises: e001
 """
 import sqlalchemy as sa
 from alembic import op
 
 
 revision = 'i001'
-down_revision = 'n001'
+down_revision = 'e001'
 branch_labels = None
 depends_on = None
 
