@@ -20,12 +20,47 @@ def sign_in_first(state: CliState, actor=None):
     return None, state.email
 
 
-def open_ui(state: CliState, *, actor=None, start: str | None = None, start_args: dict | None = None) -> None:
-    db = state.db()  # a missing or unusable database is one line, before Textual starts
-    actor, email = sign_in_first(state, actor)
-    from msp_tui.app import MspApp
+def _no_echo():
+    """Stop the terminal echoing keys until Textual takes it: keys typed while the program starts
+    (a master password typed ahead, over a slow SSH link) would otherwise be printed in clear and stay
+    in the scrollback after the app quits. Returns the settings to put back after the app."""
+    import sys
 
-    app = MspApp(db, actor=actor, start=start, start_args=start_args or {}, email=email)
-    app.run()
+    try:
+        import termios
+
+        fd = sys.stdin.fileno()
+        if not sys.stdin.isatty():
+            return None
+        saved = termios.tcgetattr(fd)
+        quiet = termios.tcgetattr(fd)
+        quiet[3] &= ~termios.ECHO
+        termios.tcsetattr(fd, termios.TCSANOW, quiet)  # TCSANOW: keys already typed are kept
+        return fd, saved
+    except (ImportError, OSError, ValueError, AttributeError):  # not a terminal, or not POSIX
+        return None
+
+
+def _restore(echo) -> None:
+    if echo is not None:
+        import termios
+
+        try:
+            termios.tcsetattr(echo[0], termios.TCSANOW, echo[1])
+        except OSError:
+            pass
+
+
+def open_ui(state: CliState, *, actor=None, start: str | None = None, start_args: dict | None = None) -> None:
+    echo = _no_echo()
+    try:
+        db = state.db()  # a missing or unusable database is one line, before Textual starts
+        actor, email = sign_in_first(state, actor)
+        from msp_tui.app import MspApp
+
+        app = MspApp(db, actor=actor, start=start, start_args=start_args or {}, email=email)
+        app.run()
+    finally:
+        _restore(echo)
     if app.return_code:
         raise SystemExit(CRASHED)

@@ -41,7 +41,8 @@ class LockScreen(Screen[bool]):
     BINDINGS = [Binding("escape", "cancel", "Cancel", id="lock.cancel"),
                 Binding("ctrl+o", "sign_out", "Sign out", id="lock.sign-out"),
                 # In the app's turn, once the field has every key typed before it (screens/login.py).
-                Binding("enter", "unlock", "Unlock", id="lock.unlock", show=False, priority=True)]
+                Binding("enter,ctrl+j", "unlock", "Unlock", id="lock.unlock", show=False,
+                        priority=True)]
 
     def __init__(self, db, actor, *, reason: str | None = None, cancellable: bool = False) -> None:
         super().__init__()

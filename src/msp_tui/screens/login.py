@@ -31,7 +31,9 @@ class LoginScreen(Screen):
         # moves before keys typed ahead (a paste, a password manager, a fast typist over SSH) are
         # delivered, so they reach the field they were typed for. Input's own enter (a message to
         # the screen, handled later) let them land in the email field, in clear text.
-        Binding("enter", "next_field", "Next / sign in", show=False, priority=True),
+        # ctrl+j: an Enter typed before the app took the terminal reaches it as a newline (the
+        # terminal turned it into one), so the password typed after it would join the email.
+        Binding("enter,ctrl+j", "next_field", "Next / sign in", show=False, priority=True),
     ]
 
     def __init__(self, email: str | None = None) -> None:
