@@ -75,7 +75,8 @@ def test_attack3_full_key_swap_changes_the_phrase_and_a_wrong_phrase_seals_nothi
     # Bob's own phrase comes from the private key he holds, not from the (altered) row.
     assert accounts.own_fingerprint(bob, db) == real_phrase
     assert accounts.fingerprint_of(db, bob.account_id) != real_phrase
-    with pytest.raises(Refused, match="fingerprint"):
+    # Refused by the phrase; on SQLite the checkpoint file's pin of Bob's signing key refuses it first.
+    with pytest.raises(Refused, match="fingerprint|pinned"):
         staff.confirm(db, admin, "bob@msp.example", fingerprint=real_phrase)
     assert _sealed_to(db, "bob@msp.example")[0] is None
 
@@ -165,3 +166,24 @@ def test_attack3_an_account_from_before_signed_keys_is_signed_at_its_next_sign_i
     accounts.sign_in(db, "bob@msp.example", PASSWORD, throttle=accounts.LoginThrottle(sleep=lambda _s: None))
     staff.confirm(db, admin, "bob@msp.example")
     assert _sealed_to(db, "bob@msp.example")[1] == StaffStatus.CONFIRMED
+
+
+def test_attack3_full_key_swap_is_refused_against_the_key_the_checkpoint_file_pinned(sqlite_db):
+    """The signing key is bound outside the database: the checkpoint file pins each signer's key
+    once their events are checkpointed. A full swap (both keys and the signature) is then refused
+    even without a phrase."""
+    from msp_tui.core import checkpoint, keys
+    from tests.conftest import make_provider
+
+    db = sqlite_db
+    admin = make_provider(db)
+    staff.invite(db, admin, ["bob@msp.example"], "service")
+    bob = join(db, "bob@msp.example")
+    path = checkpoint.default_path(db)
+    if not path.exists() or checkpoint.signer_name(bob.account_id) not in keys.pinned_signing_keys(db):
+        checkpoint.write_checkpoint(db, path, start=not path.exists())
+    assert checkpoint.signer_name(bob.account_id) in keys.pinned_signing_keys(db)
+    _plant(db, "bob@msp.example", full=True)
+    with pytest.raises(Refused, match="pinned"):
+        staff.confirm(db, admin, "bob@msp.example")
+    assert _sealed_to(db, "bob@msp.example")[0] is None

@@ -57,9 +57,30 @@ def normal_phrase(phrase: str) -> str:
     return "-".join(re.split(r"[\s,\-]+", (phrase or "").strip().lower())).strip("-")
 
 
-def sealing_key(account, *, fingerprint: str | None = None) -> bytes:
+def pinned_signing_keys(db) -> dict[str, bytes]:
+    """The signing keys the checkpoint file (outside the database) pinned, by signer; {} without one."""
+    from msp_tui.core import checkpoint
+    from msp_tui.core.errors import MspError
+
+    path = checkpoint.default_path(db)
+    if path is None or not path.exists():
+        return {}
+    try:
+        return checkpoint.read_file(path).keys
+    except MspError:
+        return {}
+
+
+def sealing_key(account, *, fingerprint: str | None = None, pinned: dict[str, bytes] | None = None) -> bytes:
     """The public key a key may be sealed to: refused when its signature fails (a key swapped in the
-    database) or when the fingerprint phrase the admin compared differs from the key on file."""
+    database), when the signing key is not the one the checkpoint file pinned for the person (the
+    signing key swapped too), or when the fingerprint phrase the admin compared differs."""
+    from msp_tui.core.checkpoint import signer_name
+
+    expected = (pinned or {}).get(signer_name(account.id))
+    if expected is not None and bytes(expected) != bytes(account.signing_public_key or b""):
+        raise Refused("keys", f"{account.email}: their signing key is not the one the checkpoint file pinned "
+                      "for them (replaced in the database). Nothing was sealed.")
     if not crypto.public_key_vouched(account):
         raise Refused("keys", f"{account.email}: the public key on file does not carry a valid signature "
                       "of their own signing key (altered in the database, or made before keys were signed: "

@@ -200,6 +200,7 @@ def confirm(db: Database, actor: Actor, client, refs: list, *,
     Refused when a public key's signature fails, or when the phrase given in `fingerprints`
     (email → the phrase the admin compared with the person) is not that of the key on file."""
     phrases = {str(k).strip().lower(): v for k, v in (fingerprints or {}).items()}
+    pinned = keys.pinned_signing_keys(db)
 
     def go(s, org, standing, m):
         if m.status != MemberStatus.ACCEPTED:
@@ -208,7 +209,7 @@ def confirm(db: Database, actor: Actor, client, refs: list, *,
         guard_role(standing, MemberRole(m.role), None)
         org_key = keys.org_key(s, actor, org.id)
         account = s.get(Account, m.account_id)
-        public_key = keys.sealing_key(account, fingerprint=phrases.get(m.email.lower()))
+        public_key = keys.sealing_key(account, fingerprint=phrases.get(m.email.lower()), pinned=pinned)
         m.key = keys.seal_org_key_for_member(org_key, org.id, public_key)
         m.status = MemberStatus.CONFIRMED
         _record(s, actor, EventType.MEMBER_CONFIRMED, m)

@@ -143,7 +143,7 @@ def confirm(db: Database, actor: Actor, ref: str | uuid.UUID, *, fingerprint: st
         provider = s.get(Provider, actor.provider_id)
         pkey = keys.provider_key(s, actor, provider.id)
         account = s.get(Account, st.account_id)
-        public_key = keys.sealing_key(account, fingerprint=fingerprint)
+        public_key = keys.sealing_key(account, fingerprint=fingerprint, pinned=keys.pinned_signing_keys(db))
         st.key = keys.seal_provider_key(pkey, provider.id, provider.key_generation, public_key)
         st.key_generation = provider.key_generation
         st.status = StaffStatus.CONFIRMED
