@@ -22,6 +22,9 @@ main(["--db", sys.argv[1]])
 
 
 def test_an_unhandled_exception_in_the_ui_never_exits_0(tmp_path):
+    from msp_tui.core.db import Database
+
+    Database(tmp_path / "m.db").dispose()  # only init/demo create one; the UI opens an existing file
     env = {k: v for k, v in os.environ.items() if not k.startswith("MSP_TUI")}
     env["TEXTUAL_DRIVER"] = HEADLESS
     done = subprocess.run([sys.executable, "-c", CRASHING, str(tmp_path / "m.db")], capture_output=True,
