@@ -31,3 +31,45 @@ def test_demo_builds_a_provider_that_works(db):
             n = s.execute(select(func.count()).select_from(Member).where(
                 Member.organization_id == view.id, Member.status >= 0)).scalar_one()
             assert view.used == n and view.remaining == view.seats - n
+
+
+def test_demo_events_name_their_actor_and_what_they_are_about(db):
+    """Like real events: a member event names the member, an item event the item and the person who
+    used it (a member of that client), a staff edit the staff member; none is left to "system"."""
+    from msp_tui.core.enums import EventType
+    from msp_tui.core.models import Collection, Event, Group, Policy, Staff, VaultItem
+
+    demo.build(db, clients=12, events=3000)
+    with db.read() as s:
+        rows = s.execute(select(Event).where(Event.id > 5)).scalars().all()
+        members = {m.id: m for m in s.execute(select(Member)).scalars()}
+        items = dict(s.execute(select(VaultItem.id, VaultItem.organization_id)).all())
+        colls = dict(s.execute(select(Collection.id, Collection.organization_id)).all())
+        groups = dict(s.execute(select(Group.id, Group.organization_id)).all())
+        policies = dict(s.execute(select(Policy.id, Policy.organization_id)).all())
+        staff_ids = set(s.execute(select(Staff.id)).scalars())
+    by_type: dict = {}
+    for e in rows:
+        by_type.setdefault(EventType(e.type), []).append(e)
+    assert len(by_type) >= 15
+    for t, evs in by_type.items():
+        for e in evs:
+            if t != EventType.USER_FAILED_LOGIN:
+                assert e.acting_account_id is not None, t
+            if 1500 <= t < 1600:
+                m = members[e.organization_user_id]
+                assert m.organization_id == e.organization_id and e.account_id == m.account_id, t
+                assert m.email in e.detail
+            elif 1100 <= t < 1200:
+                assert items[e.item_id] == e.organization_id
+                actor = [m for m in members.values() if m.account_id == e.acting_account_id
+                         and m.organization_id == e.organization_id]
+                assert actor and actor[0].status == MemberStatus.CONFIRMED
+            elif t == EventType.COLLECTION_UPDATED:
+                assert colls[e.collection_id] == e.organization_id
+            elif t == EventType.GROUP_UPDATED:
+                assert groups[e.group_id] == e.organization_id
+            elif t == EventType.POLICY_UPDATED:
+                assert policies[e.policy_id] == e.organization_id
+            elif t == EventType.STAFF_UPDATED:
+                assert e.provider_user_id in staff_ids and e.account_id is not None

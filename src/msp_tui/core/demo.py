@@ -11,7 +11,7 @@ import json
 import random
 import uuid
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 from sqlalchemy import insert, select
@@ -106,23 +106,24 @@ def build(db: Database, *, clients: int = 40, events: int | None = None, seed: i
         pkey = keys.provider_key(s, admin, provider.id)
         staff_accounts = _staff(s, rng, admin, provider, pkey, start)
         system_key = keys.system_signing_key(s, admin, provider.id)
-        people = _people(s, rng, min(max(clients * 3, 20), 5000))
+        people, people_keys = _people(s, rng, min(max(clients * 3, 20), 5000))
         s.flush()
     _say(progress, f"{len(staff_accounts)} staff, {len(people)} people")
-    org_ids = _clients(db, rng, admin, pkey, provider.key_generation, clients, people, start, progress)
+    org_ids, targets = _clients(db, rng, admin, pkey, provider.key_generation, clients, people, start, progress)
     billing.add_demo_payment_methods(db, org_ids, seed)
     _owned_unmanaged(db, rng, admin, people)
-    add_vault_items(db, admin, org_ids, seed)
+    people_keys.update(add_vault_items(db, admin, org_ids, seed).signing_keys)
     policies.seed_demo(db, admin, org_ids)
     n_events = events if events is not None else max(clients * 60, 2000)
     # This process hashes and signs every event itself, so it vouches for them once at the end instead
     # of the checkpointer re-verifying each batch of a million.
     with db.checkpointer.paused():
-        _events(db, rng, admin, staff_accounts, system_key, org_ids, people, n_events, start, real_now, progress)
+        _events(db, rng, admin, staff_accounts, system_key, people_keys, _with_targets(db, targets), n_events,
+                start, real_now, progress)
     with db.read() as s:
         head = s.get(EventChainHead, 1)
         count, last = head.count, bytes(head.last_hash)
-    signers = {**staff_accounts, None: system_key}
+    signers = {**people_keys, **staff_accounts, None: system_key}
     db.checkpointer.vouch_own(count, last, {checkpoint.signer_name(k): crypto.signing_public_key(v)
                                             for k, v in signers.items() if v})
     return DemoResult(DEMO_EMAIL, DEMO_PASSWORD, admin, clients, n_events)
@@ -168,9 +169,10 @@ def _staff(s, rng, admin, provider, pkey, start) -> dict[uuid.UUID, bytes]:
     return out
 
 
-def _people(s, rng, n: int) -> list[dict]:
-    """Client-side people: accounts nobody can sign in to (their master key was never kept)."""
-    rows = []
+def _people(s, rng, n: int) -> tuple[list[dict], dict[uuid.UUID, bytes]]:
+    """Client-side people: accounts nobody can sign in to (their master key was never kept), and
+    their signing keys, so the events they act in are signed like real ones."""
+    rows, signing = [], []
     seen = set()
     while len(rows) < n:
         first, last = rng.choice(FIRST), rng.choice(LAST)
@@ -178,20 +180,37 @@ def _people(s, rng, n: int) -> list[dict]:
         if email in seen:
             continue
         seen.add(email)
-        row, _ = _sealed_account(email, f"{first} {last}")
+        row, secrets = _sealed_account(email, f"{first} {last}")
         row["two_factor_enabled"] = rng.random() < 0.6
         rows.append(row)
+        signing.append(secrets.signing_key)
     _bulk(s, Account, rows)
-    return rows
+    return rows, {r["id"]: key for r, key in zip(rows, signing)}
 
 
 def _client_name(rng, i: int) -> str:
     return f"{rng.choice(WORDS_A)} {rng.choice(WORDS_B)}" + (f" {i}" if i >= 40 else "")
 
 
-def _clients(db, rng, admin, pkey, generation, n, people, start, progress) -> list[uuid.UUID]:
+@dataclass(slots=True)  # one per client: 100,000 of them in the benchmark database
+class OrgTargets:
+    """What one client's demo events can be about, and who in it can act (members with an account).
+    Ids are kept as 32 hex digits, the form the chain's encoding and SQLite take (no per-event .hex)."""
+
+    link_id: str
+    members: list = field(default_factory=list)  # (member id, account id or None, email)
+    actors: list = field(default_factory=list)  # account ids of confirmed members (_with_targets)
+    collections: list = field(default_factory=list)
+    groups: list = field(default_factory=list)
+    items: list = field(default_factory=list)
+    policies: list = field(default_factory=list)  # (policy id, detail json)
+
+
+def _clients(db, rng, admin, pkey, generation, n, people, start, progress
+             ) -> tuple[list[uuid.UUID], dict[uuid.UUID, OrgTargets]]:
     now = clock.now()
     org_ids: list[uuid.UUID] = []
+    targets: dict[uuid.UUID, OrgTargets] = {}
     batch = 5000
     names_used: set[str] = set()
     for lo in range(0, n, batch):
@@ -251,7 +270,12 @@ def _clients(db, rng, admin, pkey, generation, n, people, start, progress) -> li
                 enabled=True, is_internal=(i == 0), use_policies=plan.is_enterprise,
                 use_custom_permissions=plan.is_enterprise, created_at=created, revision_date=created,
                 version=1, updated_by_id=admin.account_id))
-            links.append(dict(id=uuid.uuid4(), provider_id=admin.provider_id, organization_id=org_id, name_lower=name.lower(),
+            link_id = uuid.uuid4()
+            t = targets[org_id] = OrgTargets(link_id.hex)
+            for m in (members[-len(chosen):] if chosen else []):
+                t.members.append((m["id"].hex, m["account_id"].hex if m["account_id"] else None,
+                                  json.dumps({"email": m["email"]}, separators=(",", ":"))))
+            links.append(dict(id=link_id, provider_id=admin.provider_id, organization_id=org_id, name_lower=name.lower(),
                               key=keys.wrap_org_key_for_provider(org_key, org_id, pkey, generation),
                               key_generation=generation, created_at=created))
             seat_rows.append(dict(organization_id=org_id, seats=seats, plan_type=int(plan), changed_at=created))
@@ -260,6 +284,7 @@ def _clients(db, rng, admin, pkey, generation, n, people, start, progress) -> li
                                                                 "Social media", "Break-glass"], 2)
                                                    if not small else []):
                 cid = uuid.uuid4()
+                t.collections.append(cid.hex)
                 colls.append(dict(id=cid, organization_id=org_id,
                                   name=keys.encrypt_name(org_key, org_id, cid, cname, "collection-name"),
                                   created_at=created, revision_date=created, version=1))
@@ -269,6 +294,7 @@ def _clients(db, rng, admin, pkey, generation, n, people, start, progress) -> li
             if not small:
                 for gname in rng.sample(["Helpdesk", "Finance", "Engineering", "Management"], 2):
                     gid = uuid.uuid4()
+                    t.groups.append(gid.hex)
                     groups.append(dict(id=gid, organization_id=org_id, name=gname, created_at=created,
                                        revision_date=created, version=1))
                     for m in org_members[1:4]:
@@ -288,7 +314,35 @@ def _clients(db, rng, admin, pkey, generation, n, people, start, progress) -> li
                 _bulk(s, GroupMember, gmembers)
             _bulk(s, SeatChange, seat_rows)
         _say(progress, f"clients: {len(org_ids):,} of {n:,}")
-    return org_ids
+    return org_ids, targets
+
+
+def _with_targets(db, targets: dict[uuid.UUID, OrgTargets]) -> dict[uuid.UUID, OrgTargets]:
+    """Add the vault items and policies the demo made after the clients, and who can act in each
+    client now (policies may have revoked members since): three queries."""
+    from msp_tui.core import policies as catalogue
+    from msp_tui.core.models import Policy, VaultItem
+
+    with db.read() as s:
+        for t in targets.values():
+            t.actors.clear()
+        for aid, oid in s.execute(select(Member.account_id, Member.organization_id).where(
+                Member.status == int(MemberStatus.CONFIRMED), Member.account_id.is_not(None))):
+            if oid in targets:
+                targets[oid].actors.append(aid.hex)
+        for iid, oid in s.execute(select(VaultItem.id, VaultItem.organization_id)
+                                  .where(VaultItem.organization_id.is_not(None))):
+            if oid in targets:
+                targets[oid].items.append(iid.hex)
+        details: dict[int, str] = {}
+        for pid, oid, type_ in s.execute(select(Policy.id, Policy.organization_id, Policy.type)):
+            if oid in targets:
+                if type_ not in details:
+                    spec = catalogue.SPECS.get(type_)
+                    details[type_] = json.dumps({"policy": spec.name if spec else str(type_), "type": int(type_)},
+                                                sort_keys=True, separators=(",", ":"))
+                targets[oid].policies.append((pid.hex, details[type_]))
+    return targets
 
 
 def _owned_unmanaged(db, rng, admin, people) -> None:
@@ -309,26 +363,33 @@ def _owned_unmanaged(db, rng, admin, people) -> None:
                          key=keys.seal_org_key_for_member(org_key, org.id, acc.public_key)))
 
 
+#: (type, weight, who acts, what it is about). Who: a staff member, the first admin, a member of the
+#: client (in their own app, signed by them), or nobody. About: the client itself, one of its
+#: members, items, collections, groups or policies, a staff member, or nothing beyond the actor.
 EVENT_MIX = [
-    (EventType.USER_LOGGED_IN, 14, "staff", False),
-    (EventType.MEMBER_INVITED, 10, "staff", True),
-    (EventType.MEMBER_CONFIRMED, 8, "staff", True),
-    (EventType.MEMBER_UPDATED, 6, "staff", True),
-    (EventType.MEMBER_REVOKED, 2, "staff", True),
-    (EventType.MEMBER_RESTORED, 1, "staff", True),
-    (EventType.ITEM_CLIENT_VIEWED, 14, "member", True),
-    (EventType.ITEM_UPDATED, 6, "member", True),
-    (EventType.ITEM_CREATED, 5, "member", True),
-    (EventType.ITEM_CLIENT_COPIED_PASSWORD, 6, "member", True),
-    (EventType.COLLECTION_UPDATED, 3, "staff", True),
-    (EventType.GROUP_UPDATED, 2, "staff", True),
-    (EventType.POLICY_UPDATED, 2, "staff", True),
-    (EventType.ORGANIZATION_VAULT_ACCESSED, 4, "staff", True),
-    (EventType.CLIENT_VAULT_ACCESSED, 4, "staff", True),
-    (EventType.ORGANIZATION_UPDATED, 2, "staff", True),
-    (EventType.STAFF_UPDATED, 1, "admin", False),
-    (EventType.USER_FAILED_LOGIN, 1, "none", False),
+    (EventType.USER_LOGGED_IN, 14, "staff", "self"),
+    (EventType.MEMBER_INVITED, 10, "staff", "member"),
+    (EventType.MEMBER_CONFIRMED, 8, "staff", "member"),
+    (EventType.MEMBER_UPDATED, 6, "staff", "member"),
+    (EventType.MEMBER_REVOKED, 2, "staff", "member"),
+    (EventType.MEMBER_RESTORED, 1, "staff", "member"),
+    (EventType.ITEM_CLIENT_VIEWED, 14, "member", "item"),
+    (EventType.ITEM_UPDATED, 6, "member", "item"),
+    (EventType.ITEM_CREATED, 5, "member", "item"),
+    (EventType.ITEM_CLIENT_COPIED_PASSWORD, 6, "member", "item"),
+    (EventType.COLLECTION_UPDATED, 3, "staff", "collection"),
+    (EventType.GROUP_UPDATED, 2, "staff", "group"),
+    (EventType.POLICY_UPDATED, 2, "staff", "policy"),
+    (EventType.ORGANIZATION_VAULT_ACCESSED, 4, "staff", "client"),
+    (EventType.CLIENT_VAULT_ACCESSED, 4, "staff", "client-link"),
+    (EventType.ORGANIZATION_UPDATED, 2, "staff", "client"),
+    (EventType.STAFF_UPDATED, 1, "admin", "staff"),
+    (EventType.USER_FAILED_LOGIN, 1, "none", "staff-account"),
 ]
+#: The ids an event names besides its client and actor, in events.CHAINED_FIELDS order.
+TARGET_FIELDS = ("account_id", "provider_user_id", "provider_organization_id", "organization_user_id",
+                 "group_id", "collection_id", "item_id", "policy_id")
+_NO_TARGETS = (None,) * len(TARGET_FIELDS)
 
 
 def _sign_batch(signers: dict, work: list) -> list:
@@ -344,41 +405,92 @@ _WORKER_SIGNERS: dict = {}
 
 
 def _init_signer(keys_by_id: dict) -> None:
-    _WORKER_SIGNERS.update({k: crypto.signer(v) for k, v in keys_by_id.items()})
+    # The event loop names actors by their 32 hex digits (the form it writes); signers are looked up so.
+    _WORKER_SIGNERS.update({k.hex if isinstance(k, uuid.UUID) else k: crypto.signer(v)
+                            for k, v in keys_by_id.items()})
 
 
 def _sign_in_worker(work: list) -> list:
     return _sign_batch(_WORKER_SIGNERS, work)
 
 
-def _events(db, rng, admin, staff_accounts, system_key, org_ids, people, n, start, end, progress) -> None:
-    """n events spread over [start, end], oldest first, chained and signed like real ones: by the
-    acting staff member, or by the provider's system key when there is no acting person.
+def _staff_rows(db, provider_id) -> list[tuple]:
+    """(staff row id, account id, email detail) of staff with an account (STAFF_* events name them)."""
+    with db.read() as s:
+        return [(sid.hex, aid.hex, json.dumps({"email": email}, separators=(",", ":")))
+                for sid, aid, email in s.execute(
+            select(Staff.id, Staff.account_id, Staff.email).where(Staff.provider_id == provider_id,
+                                                                 Staff.account_id.is_not(None)))]
+
+
+def _pick(rng, about: str, t: OrgTargets | None, acting, staff_rows) -> tuple[tuple, str | None]:
+    """The target ids (TARGET_FIELDS order) and detail of one event, as the real use case writes them."""
+    if about == "member":
+        mid, account, detail = rng.choice(t.members)
+        return (account, None, None, mid, None, None, None, None), detail
+    if about == "item":
+        return (None, None, None, None, None, None, rng.choice(t.items), None), None
+    if about == "collection":
+        return (None, None, None, None, None, rng.choice(t.collections), None, None), None
+    if about == "group":
+        return (None, None, None, None, rng.choice(t.groups), None, None, None), None
+    if about == "policy":
+        pid, detail = rng.choice(t.policies)
+        return (None, None, None, None, None, None, None, pid), detail
+    if about == "client-link":
+        return (None, None, t.link_id, None, None, None, None, None), None
+    if about == "self":
+        return (acting, None, None, None, None, None, None, None), None
+    if about in ("staff", "staff-account"):
+        sid, account, detail = rng.choice(staff_rows)
+        return (account, sid if about == "staff" else None, None, None, None, None, None, None), detail
+    return _NO_TARGETS, None
+
+
+#: Which clients an event about `about` can be in (it must have one of those).
+_POOL = {"member": "members", "item": "items", "collection": "collections", "group": "groups",
+         "policy": "policies"}
+
+
+def _events(db, rng, admin, staff_accounts, system_key, people_keys, targets, n, start, end, progress) -> None:
+    """n events spread over [start, end], oldest first, chained and signed like real ones: each names
+    its actor (a staff member, or a client's member acting in their own app, who signs it) and what it
+    is about; an event without an acting person is signed by the provider's system key.
 
     Hashing is sequential (each link needs the one before); signatures are made in a second process
     while this one writes, which is what keeps a million events within the demo's time budget."""
-    if n <= 0 or not org_ids:
+    if n <= 0 or not targets:
         return
     import multiprocessing
 
     kinds = [k for k, *_ in EVENT_MIX]
     weights = [w for _, w, *_ in EVENT_MIX]
-    meta = {k: (who, org) for k, _, who, org in EVENT_MIX}
+    all_orgs = [(o.hex, t) for o, t in targets.items() if t.actors]
+    pools = {about: [o for o in all_orgs if getattr(o[1], attr)] for about, attr in _POOL.items()}
+    # A kind whose target no client has (groups in a 100,000-client demo) is left out of the mix.
+    meta = {}
+    for k, _w, who, about in EVENT_MIX:
+        meta[k] = (who, about, pools.get(about, all_orgs) if about not in ("self", "staff", "staff-account")
+                   else None)
+    usable = [i for i, k in enumerate(kinds) if meta[k][2] is None or meta[k][2]]
+    kinds, weights = [kinds[i] for i in usable], [weights[i] for i in usable]
     span = (end - start).total_seconds()
     offsets = sorted(rng.random() * span for _ in range(n))
     ips = [f"203.0.113.{i}" for i in range(1, 30)] + [None]
-    staff_ids = list(staff_accounts)
-    orgs = [(o, o.hex) for o in org_ids]
-    person_emails = [json.dumps({"email": p["email"]}, separators=(",", ":")) for p in people]
+    staff_ids = [a.hex for a in staff_accounts]
+    admin_hex = admin.account_id.hex
+    staff_rows = _staff_rows(db, admin.provider_id)
     provider_hex = admin.provider_id.hex
     sqlite = db.is_sqlite
     batch = 20000
     with db.read() as s:
         head = s.get(EventChainHead, 1)
         prev, next_id = head.last_hash, head.last_event_id + 1
-    pool = multiprocessing.get_context("fork").Pool(1, _init_signer, ({**staff_accounts, None: system_key},))
+    pool = multiprocessing.get_context("fork").Pool(1, _init_signer, ({**people_keys, **staff_accounts,
+                                                                        None: system_key},))
     pending = None  # (rows, async signatures) of the batch waiting to be written
     written = 0
+    checked: set = set()
     if sqlite:
         _drop_event_indexes(db)
     try:
@@ -388,33 +500,33 @@ def _events(db, rng, admin, staff_accounts, system_key, org_ids, people, n, star
                 rows, work = [], []
                 for off in offsets[written:written + batch]:
                     kind = rng.choices(kinds, weights)[0]
-                    who, has_org = meta[kind]
-                    org, org_hex = rng.choice(orgs) if has_org else (None, None)
-                    acting = (admin.account_id if who == "admin" else rng.choice(staff_ids)
-                              if who == "staff" else None)
-                    # Members act in their own apps; their events arrive as system-imported records
-                    # (signed by the system key), naming the person in the detail.
-                    detail = rng.choice(person_emails) if who == "member" else None
+                    who, about, orgs = meta[kind]
+                    org_hex, t = rng.choice(orgs) if orgs else (None, None)
+                    acting = (admin_hex if who == "admin" else rng.choice(staff_ids) if who == "staff"
+                              else rng.choice(t.actors) if who == "member" else None)
+                    ids, detail = _pick(rng, about, t, acting, staff_rows)
                     device = "terminal" if who != "member" else "browser"
                     ip = rng.choice(ips)
                     date = start + timedelta(seconds=off)
                     stamp = date.isoformat(timespec="microseconds")
                     provider_log = kind in PROVIDER_LOG_TYPES
                     # The canonical encoding of events.CHAINED_FIELDS, spelled out for speed;
-                    # _check_fast_canonical below proves it matches events._canonical.
+                    # _check_fast_canonical below proves it matches events._canonical for each kind.
                     canonical = ",".join((
                         str(next_id), str(int(kind)), stamp, provider_hex, "1" if provider_log else "0",
-                        org_hex or "~", acting.hex if acting else "~", "~", "~", "~", "~", "~", "~", "~", "~",
+                        org_hex or "~", acting or "~", *[i or "~" for i in ids],
                         json.dumps(device), json.dumps(ip) if ip else "~", "~",
                         json.dumps(detail) if detail else "~")).encode("utf-8")
                     digest = crypto.sha256(prev + canonical)
-                    rows.append([next_id, int(kind), date, org, acting, device, ip, detail, provider_log,
-                                 prev, digest])
+                    row = [next_id, int(kind), date, org_hex, acting, device, ip, detail, provider_log, prev,
+                           digest, ids]
+                    if kind not in checked:
+                        checked.add(kind)
+                        _check_fast_canonical(row, admin.provider_id)
+                    rows.append(row)
                     work.append((acting, digest))
                     prev = digest
                     next_id += 1
-                if written == 0:
-                    _check_fast_canonical(rows[0], admin.provider_id)
                 written += len(rows)
                 ready = (rows, pool.apply_async(_sign_in_worker, (work,)), prev, next_id)
             if pending is not None:
@@ -436,12 +548,13 @@ def _check_fast_canonical(row, provider_id) -> None:
 
 
 def _event_values(row, provider_id) -> dict:
-    id_, type_, date, org, acting, device, ip, detail, provider_log, prev, digest = row[:11]
+    """One generated row as Event column values (its ids, kept as hex in the loop, as UUIDs)."""
+    id_, type_, date, org, acting, device, ip, detail, provider_log, prev, digest, ids = row[:12]
+    as_id = lambda h: uuid.UUID(h) if h else None  # noqa: E731
     return dict(id=id_, type=type_, date=date, provider_id=provider_id, provider_log=provider_log,
-                organization_id=org, acting_account_id=acting, account_id=None, provider_user_id=None,
-                provider_organization_id=None, organization_user_id=None, group_id=None,
-                collection_id=None, item_id=None, policy_id=None, device=device, ip_address=ip,
-                system_user=None, detail=detail)
+                organization_id=as_id(org), acting_account_id=as_id(acting),
+                **{f: as_id(i) for f, i in zip(TARGET_FIELDS, ids)},
+                device=device, ip_address=ip, system_user=None, detail=detail)
 
 
 def _write_events(db, provider_id, pending, sqlite) -> None:
@@ -452,10 +565,10 @@ def _write_events(db, provider_id, pending, sqlite) -> None:
             p = provider_id.hex
             s.connection().exec_driver_sql(
                 "INSERT INTO event (id, type, date, provider_id, provider_log, organization_id, "
-                "acting_account_id, device, ip_address, detail, prev_hash, hash, signature) "
-                "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                f"acting_account_id, {', '.join(TARGET_FIELDS)}, device, ip_address, detail, prev_hash, hash, "
+                f"signature) VALUES ({', '.join('?' * (13 + len(TARGET_FIELDS)))})",
                 [(r[0], r[1], r[2].isoformat(sep=" ", timespec="microseconds"), p, int(r[8]),
-                  r[3].hex if r[3] else None, r[4].hex if r[4] else None, r[5], r[6], r[7], r[9], r[10], sig)
+                  r[3], r[4], *r[11], r[5], r[6], r[7], r[9], r[10], sig)
                  for r, sig in zip(rows, sigs)])
         else:
             _bulk(s, Event, [dict(_event_values(r, provider_id), prev_hash=r[9], hash=r[10], signature=sig)

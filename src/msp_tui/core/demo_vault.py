@@ -11,7 +11,7 @@ from __future__ import annotations
 import json
 import random
 import uuid
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from sqlalchemy import insert, select, update
 
@@ -51,6 +51,8 @@ class VaultDemo:
     org_items: int
     personal_items: int
     member_emails: tuple[str, ...]
+    #: The new signing keys of the people given a demo password (their demo events are signed with them).
+    signing_keys: dict = field(default_factory=dict)
 
 
 def _secret(rng: random.Random, n: int = 20) -> str:
@@ -117,13 +119,16 @@ def add_vault_items(db: Database, admin: Actor, org_ids: list[uuid.UUID], seed: 
                               _fields(rng, item_type, url, "ada"), owner_id=admin.account_id,
                               actor_id=admin.account_id))
         emails = []
+        signing = {}
         for oid in chosen[1:1 + MEMBERS_WITH_PASSWORD]:
             account = s.execute(select(Account).join(Member, Member.account_id == Account.id).where(
                 Member.organization_id == oid, Member.role == int(MemberRole.OWNER),
                 Member.status == int(MemberStatus.CONFIRMED))).scalars().first()
             if account is None or account.email in emails:
                 continue
-            user_key = _give_password(s, account, org_keys, pkey, gen)
+            secrets = _give_password(s, account, org_keys, pkey, gen)
+            user_key = secrets.user_key
+            signing[account.id] = secrets.signing_key
             emails.append(account.email)
             for item_type, name, url in PERSONAL_ITEMS:
                 items.append(_row(uuid.uuid4(), user_key, item_type, f"{name} ({account.name})",
@@ -133,10 +138,10 @@ def add_vault_items(db: Database, admin: Actor, org_ids: list[uuid.UUID], seed: 
             s.execute(insert(VaultItem), items)
         if links:
             s.execute(insert(CollectionItem), links)
-    return VaultDemo(n_org, len(items) - n_org, tuple(emails))
+    return VaultDemo(n_org, len(items) - n_org, tuple(emails), signing)
 
 
-def _give_password(s, account: Account, org_keys: dict, pkey: bytes, gen: int) -> bytes:
+def _give_password(s, account: Account, org_keys: dict, pkey: bytes, gen: int) -> crypto.AccountSecrets:
     """New keys for a demo person, under DEMO_MEMBER_PASSWORD; their org keys sealed again to them."""
     made = crypto.new_account_keys(account.id, DEMO_MEMBER_PASSWORD)
     s.execute(update(Account).where(Account.id == account.id).values(**made.columns))
@@ -148,4 +153,4 @@ def _give_password(s, account: Account, org_keys: dict, pkey: bytes, gen: int) -
                 continue
             org_key = crypto.decrypt(pkey, link_key, keys.org_key_aad(m.organization_id, gen))
         m.key = keys.seal_org_key_for_member(org_key, m.organization_id, made.columns["public_key"])
-    return made.secrets.user_key
+    return made.secrets

@@ -32,6 +32,7 @@ from textual.widgets import Button, DataTable, Input, Label, ProgressBar, RadioB
 from msp_tui.core.billing import money
 from msp_tui.core.errors import BadInput, MspError
 from msp_tui.screens.base import ListScreen
+from msp_tui.widgets.header import AppHeader
 from msp_tui.widgets.keybar import KeyBar
 from msp_tui.widgets.paged_table import Column, Page, PagedTable
 from msp_tui.widgets.text import plain
@@ -419,7 +420,6 @@ class BillingScreen(ListScreen):
 
     DEFAULT_CSS = """
     BillingScreen { layout: vertical; }
-    BillingScreen #billing-title { height: 1; background: $primary; color: $text; padding: 0 1; }
     BillingScreen #billing-head { height: auto; padding: 0 1; }
     BillingScreen #tier-bar { height: 1; padding: 0 1; }
     BillingScreen #plans { height: auto; max-height: 9; border: round $primary-darken-2; }
@@ -444,7 +444,7 @@ class BillingScreen(ListScreen):
         self.can_edit = False
 
     def compose(self) -> ComposeResult:
-        yield Static(Text("Billing"), id="billing-title")
+        yield AppHeader(self.TITLE_TEXT)  # the same title line as every screen
         yield Static(Text("Loading…", style="dim"), id="billing-head")
         yield ProgressBar(total=100, show_eta=False, show_percentage=False, id="tier-bar")
         yield DataTable(id="plans", cursor_type="none", zebra_stripes=False)

@@ -188,7 +188,6 @@ class ClientDetailScreen(MspScreen):
         yield from self.compose_footer()
 
     def on_mount(self) -> None:
-        super().on_mount()
         self.action_reload()
         self.set_interval(CHANGE_CHECK_INTERVAL, self._check_changes)
 

@@ -6,24 +6,23 @@ from __future__ import annotations
 import uuid
 
 from rich.text import Text
-from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.widgets import Static
 
 from msp_tui.core.access import Action
 from msp_tui.core.services import collections as svc
-from msp_tui.screens.base import MspScreen
+from msp_tui.screens.base import ListScreen, MspScreen
 from msp_tui.screens.confirm import AskModal, ConfirmModal
 from msp_tui.widgets.group_dialogs import AccessDialog
-from msp_tui.widgets.paged_table import Column, PagedTable, list_fetcher
+from msp_tui.widgets.paged_table import Column, PagedTable
 from msp_tui.widgets.text import plain
 
 ACCESS_COLUMNS = [
-    Column("who", "Who", 0, lambda r: plain(r.who)),
-    Column("kind", "Kind", 6, lambda r: r.kind),
+    Column("who", "Who", 0, lambda r: plain(r.who), min_width=20, priority=0),
+    Column("kind", "Kind", 6, lambda r: r.kind, priority=2),
     # The level's name says its flags (read only, hide passwords, manage); the dialog spells them out.
-    Column("access", "Access", 26, lambda r: r.access.label),
+    Column("access", "Access", 26, lambda r: r.access.label, min_width=12, priority=1),
 ]
 
 
@@ -47,19 +46,21 @@ def _candidates(db, actor, org_id, collection_id) -> list[tuple[str, tuple[str, 
     return out
 
 
-class CollectionAccessScreen(MspScreen):
+class CollectionAccessScreen(ListScreen, MspScreen):
+    """Who may use one collection. n gives access, enter (or e) changes a level, x takes access away
+    from the marked rows (or the highlighted one), r renames and d deletes the collection."""
+
     TITLE_TEXT = "Collection"
-    GUARDED = {"grant": Action.EDIT_ANY_COLLECTION, "change": Action.EDIT_ANY_COLLECTION,
+    NEW_LABEL = "Give access"
+    ROWS_NAME = "people and groups"
+    GUARDED = {"new": Action.EDIT_ANY_COLLECTION, "change": Action.EDIT_ANY_COLLECTION,
                "take_away": Action.EDIT_ANY_COLLECTION, "rename": Action.EDIT_ANY_COLLECTION,
                "delete": Action.DELETE_ANY_COLLECTION}
     BINDINGS = [
-        Binding("escape", "back", "Back", id="back"),
-        Binding("n", "grant", "Give access", id="grant"),
         Binding("e", "change", "Change", id="change"),
         Binding("x", "take_away", "Take away", id="take_away"),
         Binding("r", "rename", "Rename", id="rename"),
         Binding("d", "delete", "Delete", id="delete"),
-        Binding("ctrl+r", "reload", "Reload", show=False, id="reload"),
     ]
 
     def __init__(self, organization_id: uuid.UUID, collection_id: uuid.UUID) -> None:
@@ -71,41 +72,36 @@ class CollectionAccessScreen(MspScreen):
     def compose(self) -> ComposeResult:
         yield from self.compose_header()
         yield Static(Text("Loading…"), id="coll-title", classes="title-line")
-        yield PagedTable(columns=ACCESS_COLUMNS, fetch=list_fetcher(self._load), row_key=lambda r: (r.kind, r.id),
+        yield from self.compose_filter("part of a group's name or a member's email (esc clears)")
+        yield PagedTable(columns=ACCESS_COLUMNS, row_key=lambda r: (r.kind, r.id),
                          empty_text=Text("Nobody may use this collection yet: n gives a group or member access."),
-                         on_loaded=self._title, id="access-table")
+                         id="access-table")
         yield from self.compose_footer()
 
     @property
     def table(self) -> PagedTable:
         return self.query_one("#access-table", PagedTable)
 
-    def _load(self):
-        self.collection_name, rows = svc.collection_access(self.db, self.actor, self.organization_id, self.collection_id)
-        return rows
-
-    def _title(self) -> None:
-        n = len(self.table.rows)
+    def _show(self, found) -> None:
+        self.collection_name, rows = found
+        self.table.show_rows(rows)
         self.query_one("#coll-title", Static).update(Text.assemble(
-            plain(self.collection_name, "bold"), f"  collection · {n} with access"))
+            plain(self.collection_name, "bold"), f"  collection · {len(rows)} with access"))
 
     def on_mount(self) -> None:
-        super().on_mount()
         self.table.focus()
-        self.table.reload()
+        self.action_reload()
 
     def action_reload(self) -> None:
-        self.table.reload(keep_position=True)
-
-    def action_back(self) -> None:
-        self.app.pop_screen()
+        self.run_db(svc.collection_access, self.db, self.actor, self.organization_id, self.collection_id,
+                    on_done=self._show, group="access-list", exclusive=True)
 
     def _done(self, message: str | None) -> None:
         if message:
             self.app.say(message)
             self.action_reload()
 
-    def action_grant(self) -> None:
+    def action_new(self) -> None:
         db, actor, org, coll = self.db, self.actor, self.organization_id, self.collection_id
 
         def submit(who, level) -> str:
@@ -133,19 +129,19 @@ class CollectionAccessScreen(MspScreen):
                                           current=row.access, remove=remove), self._done)
 
     def action_change(self) -> None:
-        row = self.table.current_row
+        row = self.one_row("Changing a level")
         if row is not None:
             self._change(row)
 
-    @on(PagedTable.Opened, "#access-table")
-    def _opened(self, event: PagedTable.Opened) -> None:
-        if self.refusal_for("change") is not None:
-            self.app.show_refusal(self.refusal_for("change"))
+    def open_row(self, row) -> None:
+        refusal = self.refusal_for("change")
+        if refusal is not None:
+            self.app.show_refusal(refusal)
             return
-        self._change(event.row)
+        self._change(row)
 
     def action_take_away(self) -> None:
-        rows = self.table.marked_rows
+        rows = self.table.marked_rows  # the marked rows, or the highlighted one
         if not rows:
             return
 

@@ -50,6 +50,7 @@ class TimelineScreen(ListScreen):
         Binding("r", "reload", "Reload", show=False, id="timeline.reload"),  # ctrl+r as on every list
         Binding("c", "only_client", "This client", show=False, id="timeline.only_client"),
         Binding("p", "only_person", "This person", show=False, id="timeline.only_person"),
+        Binding("0", "preset('today')", "Today", show=False),
         Binding("1", "preset('1h')", "Last hour", show=False),
         Binding("2", "preset('24h')", "24 hours", show=False),
         Binding("3", "preset('7d')", "7 days", show=False),
@@ -60,11 +61,12 @@ class TimelineScreen(ListScreen):
 
     HELP = [
         ("j k ↑ ↓", "Move; page up/down; g first; G last loaded (loads the next page)"),
-        ("enter", "Open what the event is about: the member, the staff member or the client"),
+        ("enter", "Open what the event is about: the member, item, collection, group, policy, staff "
+                  "member or client"),
         ("d", "The event in full (type number and name, time in UTC and local)"),
         ("f", "Follow: new events from other staff appear within 2 seconds; your place is kept"),
         ("/", "Filter: client, acting person, type or category, time range (preset or from–to)"),
-        ("1 2 3 4", "Time range: last hour, 24 hours, 7 days, 30 days"),
+        ("0 1 2 3 4", "Time range: today (since local midnight), last hour, 24 hours, 7 days, 30 days"),
         ("c", "Only the highlighted event's client (again: every client)"),
         ("p", "Only the highlighted event's acting person (again: anyone)"),
         ("u", "Times in UTC or local"),
@@ -301,7 +303,7 @@ class TimelineScreen(ListScreen):
             self.texts["client"] = ""
         elif row is not None and row.organization_id is not None:
             self.flt = dataclasses.replace(self.flt, client_ids=(row.organization_id,))
-            self.texts["client"] = str(row.organization_id)
+            self.texts["client"] = row.client_name or str(row.organization_id)
         else:
             return
         self.load_first()
@@ -373,7 +375,15 @@ class TimelineScreen(ListScreen):
         subject = timeline.subject_of(row)
         self.post_message(self.OpenSubject(subject, row))
         app = self.app
-        if subject.kind == "member" and hasattr(app, "open_member"):
+        client_tabs = {"item": "vault", "policy": "policies", "group": "groups"}
+        if subject.kind in client_tabs and hasattr(app, "open_client"):
+            app.open_client(subject.organization_id, tab=client_tabs[subject.kind])
+        elif subject.kind == "collection" and hasattr(app, "open_client"):
+            from msp_tui.screens.collections import CollectionAccessScreen
+
+            app.open_client(subject.organization_id, tab="collections")
+            app.push_screen(CollectionAccessScreen(subject.organization_id, subject.target_id))
+        elif subject.kind == "member" and hasattr(app, "open_member"):
             app.open_member(subject.organization_id, subject.target_id)
         elif subject.kind == "member":
             from msp_tui.screens.members import MembersScreen

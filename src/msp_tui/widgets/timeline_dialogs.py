@@ -13,6 +13,7 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, VerticalScroll
 from textual.screen import ModalScreen
+from textual.suggester import Suggester
 from textual.widgets import Button, Input, Label, RadioButton, RadioSet, Static
 from textual.worker import Worker, WorkerState
 
@@ -56,7 +57,28 @@ class FilterChoice:
     texts: dict
 
 
-RANGES = [("1h", "1 hour"), ("24h", "24 hours"), ("7d", "7 days"), ("30d", "30 days"), ("custom", "From–to")]
+#: The time choices as the dialog's buttons show them (short enough for one line at 80 columns).
+RANGES = [("today", "Today"), ("1h", "1 h"), ("24h", "24 h"), ("7d", "7 days"), ("30d", "30 days"),
+          ("custom", "From–to")]
+#: How the filter line says each choice.
+RANGE_WORDS = {"today": "today (since local midnight)", "1h": "last hour", "24h": "last 24 hours",
+               "7d": "last 7 days", "30d": "last 30 days"}
+
+
+class ClientNameSuggester(Suggester):
+    """Completes a client's name as it is typed (core looks it up; tab or → accepts)."""
+
+    def __init__(self, db: Database, actor: Actor) -> None:
+        super().__init__(use_cache=True, case_sensitive=False)
+        self.db, self.actor = db, actor
+
+    async def get_suggestion(self, value: str) -> str | None:
+        import asyncio
+
+        try:
+            return await asyncio.to_thread(timeline.complete_client_name, self.db, self.actor, value)
+        except MspError:
+            return None
 
 
 class TimelineFilterDialog(TimelineDialog):
@@ -71,8 +93,9 @@ class TimelineFilterDialog(TimelineDialog):
     def compose(self) -> ComposeResult:
         with VerticalScroll():
             yield Static(Text("Filter the timeline", style="bold"))
-            yield Label("Client (name or id; empty = all)", classes="field")
-            yield Input(self.texts.get("client", ""), id="f-client", placeholder="all clients")
+            yield Label("Client (a part of its name; → completes; empty = all)", classes="field")
+            yield Input(self.texts.get("client", ""), id="f-client", placeholder="all clients",
+                        suggester=ClientNameSuggester(self.db, self.actor))
             yield Label("Acting person (email; empty = anyone)", classes="field")
             yield Input(self.texts.get("actor", ""), id="f-actor", placeholder="anyone")
             yield Label("Type numbers or categories (comma separated)", classes="field")
@@ -127,9 +150,17 @@ class TimelineFilterDialog(TimelineDialog):
         return FilterChoice(flt, range_key, texts)
 
 
-def default_export_path(fmt: str) -> str:
-    stamp = clock.now().strftime("%Y%m%d-%H%M%S")
-    return str(Path(os.getcwd()) / f"msp-events-{stamp}.{fmt}")
+def export_folder() -> Path:
+    """Where exports go unless the person types another folder: the user's documents folder
+    (msp-tui inside it), or the app's data folder where there is no documents folder."""
+    import platformdirs
+
+    docs = Path(platformdirs.user_documents_dir())
+    return (docs / "msp-tui") if docs.is_dir() else Path(platformdirs.user_data_dir("msp-tui")) / "exports"
+
+
+def default_export_name(fmt: str) -> str:
+    return f"msp-events-{clock.now().strftime('%Y%m%d-%H%M%S')}.{fmt}"
 
 
 class TimelineExportDialog(TimelineDialog):
@@ -147,8 +178,10 @@ class TimelineExportDialog(TimelineDialog):
             with RadioSet(id="x-format"):
                 yield RadioButton("CSV", value=True, id="x-csv")
                 yield RadioButton("JSON lines", id="x-jsonl")
-            yield Label("File", classes="field")
-            yield Input(default_export_path("csv"), id="x-path")
+            yield Label("Folder (created if missing)", classes="field")
+            yield Input(str(export_folder()), id="x-folder")
+            yield Label("File name", classes="field")
+            yield Input(default_export_name("csv"), id="x-path")
             yield Static("", id="x-error", classes="error")
             with Horizontal(classes="buttons"):
                 yield Button("Cancel", id="cancel")
@@ -176,10 +209,11 @@ class TimelineExportDialog(TimelineDialog):
         fmt = "jsonl" if pressed is not None and pressed.id == "x-jsonl" else "csv"
         self.query_one("#x-error", Static).update(Text("Exporting… every matching event, newest first."))
         self.query_one("#export", Button).disabled = True
-        self.write(self.query_one("#x-path", Input).value.strip(), fmt)
+        self.write(self.query_one("#x-folder", Input).value.strip(), self.query_one("#x-path", Input).value.strip(),
+                   fmt)
 
     @work(thread=True, exclusive=True, group="tl-dialog", exit_on_error=False)
-    def write(self, path: str, fmt: str) -> tuple[int, str] | None:
+    def write(self, folder: str, path: str, fmt: str) -> tuple[int, str] | None:
         def error(text: str) -> None:
             def show() -> None:
                 self.query_one("#x-error", Static).update(Text(text))
@@ -190,8 +224,12 @@ class TimelineExportDialog(TimelineDialog):
         if not path:
             error("Give a file name.")
             return None
-        target = Path(path).expanduser()
+        if not folder:
+            error("Give a folder.")
+            return None
+        target = Path(folder).expanduser() / Path(path).expanduser()  # an absolute file name wins
         try:
+            target.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
             fd = os.open(target, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
             with open(fd, "w", newline="", encoding="utf-8") as out:
                 n = timeline.export(self.db, self.scope, self.flt, out, fmt)
@@ -260,9 +298,8 @@ class TimelineHelpDialog(TimelineDialog):
 
 
 def range_summary(flt: EventFilter, range_label: str) -> str:
-    labels = dict(RANGES)
-    if range_label in labels and range_label != "custom":
-        return "last hour" if range_label == "1h" else f"last {labels[range_label]}"
+    if range_label in RANGE_WORDS:
+        return RANGE_WORDS[range_label]
     since, until = flt.since, flt.until
 
     def fmt(d: datetime | None) -> str:

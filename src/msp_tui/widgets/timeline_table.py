@@ -68,8 +68,8 @@ def cell_values(row: EventRow, *, utc: bool, show_type: bool, columns: list[Colu
     what = describe(row.type, row.detail)
     if show_type:
         what = f"{row.type} {what}"
-    who_width = next((c.width for c in columns if c.key == "who"), 0)
-    who = (row.actor_name or row.actor_email or "system") if who_width < 30 else who_text(row)
+    # The person's name (their email when they have none); the event's detail shows both.
+    who = row.actor_name or row.actor_email or "system"
     time_width = next((c.width for c in columns if c.key == "time"), 11)
     return {"time": time_text(row, utc, time_width), "client": inert(row.client_name or "(provider)"),
             "who": inert(who), "what": inert(what), "device": inert(row.device or ""),

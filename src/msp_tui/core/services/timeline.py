@@ -11,7 +11,7 @@ import dataclasses
 import functools
 import uuid
 from collections.abc import Callable, Iterable, Iterator
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import IO
 
 from sqlalchemy import Integer, and_, bindparam, case, func, null, or_, select, true, union_all
@@ -250,10 +250,23 @@ def newer(db: Database, scope: EventScope, flt: EventFilter, newest: tuple[datet
     return fresh, len(rows) < limit
 
 
+#: A time choice that is not a span: since midnight where the person is.
+TODAY = "today"
+
+
+def local_midnight(now: datetime | None = None) -> datetime:
+    """Midnight of today in the machine's time zone, as naive UTC (what the database stores)."""
+    local = (now or clock.now()).replace(tzinfo=UTC).astimezone()
+    return local.replace(hour=0, minute=0, second=0, microsecond=0).astimezone(UTC).replace(tzinfo=None)
+
+
 def with_preset(flt: EventFilter, preset: str) -> EventFilter:
-    """The filter with its time range set to a preset (last hour, 24 hours, 7 or 30 days)."""
+    """The filter with its time range set to a preset (today since local midnight, last hour,
+    24 hours, 7 or 30 days)."""
+    if preset == TODAY:
+        return dataclasses.replace(flt, since=local_midnight(), until=None)
     if preset not in PRESETS:
-        raise BadInput(f"Unknown time range {preset!r}; use one of {', '.join(PRESETS)}.", "range")
+        raise BadInput(f"Unknown time range {preset!r}; use one of {TODAY}, {', '.join(PRESETS)}.", "range")
     return dataclasses.replace(flt, since=clock.now() - PRESETS[preset], until=None)
 
 
@@ -293,12 +306,39 @@ def parse_time(text: str) -> datetime | None:
 
 
 def find_client_ids(db: Database, actor: Actor, text: str) -> tuple[uuid.UUID, ...]:
-    """A client filter typed by name (or id): exactly one client, looked up through an index."""
+    """A client filter typed by name, id or a part of the name: exactly one client. A part that
+    several clients share is refused with their names, so the person can type more."""
     text = (text or "").strip()
     if not text:
         return ()
     with db.read() as s:
-        return (_org_for(s, actor, text).id,)
+        try:
+            return (_org_for(s, actor, text).id,)
+        except NotFound:
+            pass
+    from msp_tui.core.services.clients import list_clients
+
+    found = list_clients(db, actor, text=text, limit=6).rows
+    if len(found) == 1:
+        return (found[0].id,)
+    if not found:
+        raise NotFound(f"No client's name contains {text!r}.", "client")
+    names = ", ".join(c.name for c in found[:5]) + (", …" if len(found) > 5 else "")
+    raise BadInput(f"{'More than 5' if len(found) > 5 else len(found)} clients' names contain {text!r} "
+                   f"({names}); type more of the name.", "client")
+
+
+def complete_client_name(db: Database, actor: Actor, text: str) -> str | None:
+    """The first client name (alphabetically) that starts with what was typed, any case."""
+    from msp_tui.core.services.clients import list_clients
+
+    typed = (text or "").strip().lower()
+    if not typed:
+        return None
+    for c in list_clients(db, actor, text=typed, limit=50).rows:
+        if c.name.lower().startswith(typed):
+            return c.name
+    return None
 
 
 def find_account_ids(db: Database, actor: Actor, text: str) -> tuple[uuid.UUID, ...]:
@@ -336,16 +376,23 @@ def is_client(db: Database, organization_id: uuid.UUID) -> bool:
 
 @dataclasses.dataclass(frozen=True)
 class Subject:
-    """What `enter` on an event opens: a member, a staff member, a group, a client, or nothing."""
+    """What `enter` on an event opens: a member, an item, a collection, a group, a policy, a staff
+    member, a client, or nothing."""
 
-    kind: str  # "member" | "staff" | "client" | "none"
+    kind: str  # "member" | "item" | "collection" | "group" | "policy" | "staff" | "client" | "none"
     organization_id: uuid.UUID | None = None
     target_id: uuid.UUID | None = None
 
 
 def subject_of(row: EventRow) -> Subject:
-    if row.organization_user_id is not None and row.organization_id is not None:
-        return Subject("member", row.organization_id, row.organization_user_id)
+    org = row.organization_id
+    if row.organization_user_id is not None and org is not None:
+        return Subject("member", org, row.organization_user_id)
+    if org is not None:  # a client's item, collection, group or policy (a personal item is no one's to open)
+        for kind, target in (("item", row.item_id), ("collection", row.collection_id), ("group", row.group_id),
+                             ("policy", row.policy_id)):
+            if target is not None:
+                return Subject(kind, org, target)
     if row.provider_user_id is not None:
         return Subject("staff", None, row.provider_user_id)
     if row.organization_id is not None:
