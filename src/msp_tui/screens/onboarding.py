@@ -230,7 +230,7 @@ class ExistingOrgStep(Step):
     def accept(self) -> str | None:
         ol = self.query_one(OptionList)
         if ol.option_count == 0 or ol.highlighted is None:
-            return "Choose an organization, or esc to go back."
+            return "Choose an organization, or esc to leave."
         option = ol.get_option_at_index(ol.highlighted)
         import uuid
 
@@ -248,8 +248,9 @@ class ConfirmStep(Step):
         for label, value in self.screen.summary():
             grid.add_row(label, plain(value))
         yield Static(grid)
-        yield Static(Text("Press enter to create it, esc to go back. Nothing is saved before that."
-                          if self.data.mode == "new" else "Press enter to add it, esc to go back."),
+        yield Static(Text("Press enter to create it, ctrl+b to go back, esc to leave. Nothing is saved "
+                          "before that." if self.data.mode == "new"
+                          else "Press enter to add it, ctrl+b to go back, esc to leave."),
                      classes="modal-hint")
 
 
