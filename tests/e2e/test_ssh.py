@@ -82,7 +82,7 @@ def test_over_ssh_sign_in_open_the_clients_home_and_one_client_then_quit(sshd):
     leader, follower = pty.openpty()
     fcntl.ioctl(follower, termios.TIOCSWINSZ, struct.pack("HHHH", LINES, COLUMNS, 0, 0))
     ssh = subprocess.Popen(
-        ["ssh", "-tt", "-p", str(sshd["port"]), "-i", str(sshd["key"]), "-o", "IdentitiesOnly=yes",
+        ["ssh", "-F", "/dev/null", "-tt", "-p", str(sshd["port"]), "-i", str(sshd["key"]), "-o", "IdentitiesOnly=yes",
          "-o", "BatchMode=yes", "-o", "StrictHostKeyChecking=no", "-o", "UserKnownHostsFile=/dev/null",
          "-o", "LogLevel=ERROR", f"{getpass.getuser()}@127.0.0.1"],
         stdin=follower, stdout=follower, stderr=follower, start_new_session=True,

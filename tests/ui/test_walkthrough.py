@@ -54,6 +54,7 @@ async def _walk(db, place, size, monkeypatch) -> None:
             walker = Walker(pilot, crashes, db, "admin", place, org, f"{place.name} at {size}")
             await walker.every_key()
             await walker.forms()
+            await walker.finish()
             assert walker.steps > 1
     finally:
         faulthandler.cancel_dump_traceback_later()
