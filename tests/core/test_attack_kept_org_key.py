@@ -124,9 +124,9 @@ def test_attack12_cli_staff_remove_names_the_clients_they_opened_and_rotates_wit
     admin = make_provider(db)
     c = make_client(db, admin)
     add_login(db, admin, c, "One", "pw", c.shared)
-    staff.invite(db, admin, ["eve@msp.example", "fay@msp.example"], "service")
+    secrets = staff.invite(db, admin, ["eve@msp.example", "fay@msp.example"], "service").secrets
     for email in ("eve@msp.example", "fay@msp.example"):
-        person = join(db, email)
+        person = join(db, email, secrets[email])
         staff.confirm(db, admin, email)
         person.provider_id = admin.provider_id
         vault.open_vault(db, person, c.organization_id)

@@ -177,8 +177,8 @@ def test_attack3_full_key_swap_is_refused_against_the_key_the_checkpoint_file_pi
 
     db = sqlite_db
     admin = make_provider(db)
-    staff.invite(db, admin, ["bob@msp.example"], "service")
-    bob = join(db, "bob@msp.example")
+    secret = staff.invite(db, admin, ["bob@msp.example"], "service").secrets["bob@msp.example"]
+    bob = join(db, "bob@msp.example", secret)
     path = checkpoint.default_path(db)
     if not path.exists() or checkpoint.signer_name(bob.account_id) not in keys.pinned_signing_keys(db):
         checkpoint.write_checkpoint(db, path, start=not path.exists())
