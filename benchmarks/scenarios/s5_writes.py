@@ -12,8 +12,21 @@ TITLE = "5 writes"
 PER_CALL = 20  # members.invite takes at most 20 addresses at a time
 
 
-def _chained_event(s, type_, organization_id, detail: str | None):
-    """Insert one event linked into the chain by hand (a system event: no actor, no signature)."""
+_SYSTEM_SIGNER: dict = {}
+
+
+def _system_signer(db, actor):
+    """The provider's system key as a signing function: every event is signed, a system event too."""
+    from msp_tui.core import crypto, keys
+
+    if db not in _SYSTEM_SIGNER:
+        with db.read() as s:
+            _SYSTEM_SIGNER[db] = crypto.signer(keys.system_signing_key(s, actor, actor.provider_id))
+    return _SYSTEM_SIGNER[db]
+
+
+def _chained_event(s, type_, organization_id, detail: str | None, sign):
+    """Insert one event linked into the chain by hand (a system event: no actor; the system key signs)."""
     from sqlalchemy import insert, select, update
 
     from msp_tui.core import clock, events
@@ -27,12 +40,12 @@ def _chained_event(s, type_, organization_id, detail: str | None):
     values = dict(id=head.last_event_id + 1, type=int(type_), date=clock.now(), provider_id=provider_id,
                   provider_log=type_ in PROVIDER_LOG_TYPES, organization_id=organization_id, detail=detail)
     digest = events.chain_hash(head.last_hash, values)
-    s.execute(insert(Event.__table__).values(**values, prev_hash=head.last_hash, hash=digest))
+    s.execute(insert(Event.__table__).values(**values, prev_hash=head.last_hash, hash=digest, signature=sign(digest)))
     s.execute(update(head_t).where(head_t.c.id == 1).values(
         last_event_id=values["id"], last_hash=digest, count=head_t.c.count + 1))
 
 
-def _raw_rename(db, org_id, name: str) -> None:
+def _raw_rename(db, org_id, name: str, sign) -> None:
     from sqlalchemy import update
 
     from msp_tui.core.enums import EventType
@@ -42,10 +55,10 @@ def _raw_rename(db, org_id, name: str) -> None:
     with db.write() as s:
         s.execute(update(o).where(o.c.id == org_id).values(name=name, name_lower=name.lower(),
                                                             version=o.c.version + 1))
-        _chained_event(s, EventType.ORGANIZATION_UPDATED, org_id, '{"name":["a","b"]}')
+        _chained_event(s, EventType.ORGANIZATION_UPDATED, org_id, '{"name":["a","b"]}', sign)
 
 
-def _raw_invite(db, org_id, emails: list[str]) -> None:
+def _raw_invite(db, org_id, emails: list[str], sign) -> None:
     from sqlalchemy import func, insert, select, update
 
     from msp_tui.core import clock
@@ -59,7 +72,7 @@ def _raw_invite(db, org_id, emails: list[str]) -> None:
                                    status=int(MemberStatus.INVITED), invited_at=now, created_at=now,
                                    revision_date=now, version=1) for e in emails])
         for e in emails:
-            _chained_event(s, EventType.MEMBER_INVITED, org_id, f'{{"email":"{e}"}}')
+            _chained_event(s, EventType.MEMBER_INVITED, org_id, f'{{"email":"{e}"}}', sign)
         used = s.execute(select(func.count()).select_from(m).where(m.c.organization_id == org_id)).scalar()
         s.execute(update(o).where(o.c.id == org_id).values(occupied_seats=used))
 
@@ -83,6 +96,7 @@ def run(ctx) -> list[Row]:
     out = []
     for backend, data, actor in ctx.backends():
         db = data.db
+        sign = _system_signer(db, actor)
         target = clients.list_clients(db, actor, limit=1).rows[0]
         original = target.name
         n = ctx.repeat * 8
@@ -94,7 +108,7 @@ def run(ctx) -> list[Row]:
                 if i >= 2:
                     ours.add(sw.wall, sw.cpu)
                 with Stopwatch() as sw:
-                    _raw_rename(db, target.id, f"{original} (raw {i})")
+                    _raw_rename(db, target.id, f"{original} (raw {i})", sign)
                 if i >= 2:
                     base.add(sw.wall, sw.cpu)
         finally:
@@ -115,7 +129,7 @@ def run(ctx) -> list[Row]:
             org2 = _new_client(db, actor, f"raw invite {backend} {r}", ctx.invites)
             with Stopwatch() as sw:
                 for batch in _batches(tag, ctx.invites):
-                    _raw_invite(db, org2.id, batch)
+                    _raw_invite(db, org2.id, batch, sign)
             raw.add(sw.wall, sw.cpu)
         row = measured(TITLE, f"bulk invite of {ctx.invites:,} members ({ctx.invites // PER_CALL} × {PER_CALL})", bulk,
                        unit="s", backend=backend, base=raw, baseline="same inserts + chained events in Core")

@@ -489,7 +489,7 @@ def hash_of(session: Session, event_id: int) -> bytes | None:
     return bytes(value) if value is not None else None
 
 
-def _walk(session: Session, after: int, prev: bytes, through: int | None, batch: int):
+def _walk(session: Session, after: int, through: int | None, batch: int):
     """Events after `after` (up to `through`) in id order, in batches, expunged as they go."""
     last_id = after
     while True:
@@ -526,7 +526,7 @@ def verify_segment(session: Session, after: int, after_hash: bytes, count: int, 
         return VerifyResult(False, count, head, f"event {after} differs from the checkpoint", after)
     sigs = _Signatures(session, pins)
     prev, expected = after_hash, after + 1
-    for ev in _walk(session, after, after_hash, count, batch):
+    for ev in _walk(session, after, count, batch):
         problem = _link_problem(ev, expected, prev)
         if problem is None:
             problem = sigs.problem(ev)
@@ -557,7 +557,7 @@ def verify_chain(session: Session, *, batch: int = 5000, check_signatures: bool 
     def broken(problem, event_id=None):
         return VerifyResult(False, expected - 1, prev, problem, event_id, keys=sigs.named_keys())
 
-    for ev in _walk(session, 0, prev, None, batch):
+    for ev in _walk(session, 0, None, batch):
         problem = _link_problem(ev, expected, prev)
         if problem:
             return broken(problem, expected if "missing" in problem else ev.id)
