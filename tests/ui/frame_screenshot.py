@@ -1,4 +1,5 @@
-"""Write docs/screenshot-clients.svg: the clients home at 120×36 on the demo data.
+"""Write the README's pictures of the clients home on the demo data: docs/screenshot-clients.svg at
+120×36 and docs/screenshot-clients-80x24.svg at 80×24.
 
     .venv/bin/python -m tests.ui.frame_screenshot
 """
@@ -18,7 +19,10 @@ from tests.ui.frame_support import settle
 NOW = datetime(2026, 11, 20, 9, 30)
 
 
-async def main(out: Path) -> None:
+SIZES = {"screenshot-clients.svg": (120, 36), "screenshot-clients-80x24.svg": (80, 24)}
+
+
+async def main(docs: Path) -> None:
     with tempfile.TemporaryDirectory() as tmp:
         real_freeze = clock.freeze
         clock.freeze = lambda at: real_freeze(at or NOW)  # the builder releases the clock; keep it on NOW
@@ -28,13 +32,14 @@ async def main(out: Path) -> None:
             result = demo.build(db, seed=7)
         finally:
             clock.freeze = real_freeze
-        app = MspApp(db, actor=result.actor)
-        async with app.run_test(size=(120, 36)) as pilot:
-            await settle(pilot)
-            app.save_screenshot(filename=out.name, path=str(out.parent))
+        for name, size in SIZES.items():
+            app = MspApp(db, actor=result.actor)
+            async with app.run_test(size=size) as pilot:
+                await settle(pilot)
+                app.save_screenshot(filename=name, path=str(docs))
+            print(docs / name)
         db.dispose()
-    print(out)
 
 
 if __name__ == "__main__":
-    asyncio.run(main(Path(__file__).resolve().parents[2] / "docs" / "screenshot-clients.svg"))
+    asyncio.run(main(Path(__file__).resolve().parents[2] / "docs"))
