@@ -138,32 +138,41 @@ def _parse_json(line: str) -> list[Checkpoint]:
 
 @dataclass
 class CheckpointFile:
-    """Everything one checkpoint file says: its checkpoints and its key pins, in file order."""
+    """Everything one checkpoint file says: its checkpoints and its key pins, in file order.
+    The pinned keys and the newest checkpoint are kept up to date as records are added, so a write
+    that reads a few new lines does not walk thousands of older ones again."""
 
     path: str = ""
     checkpoints: list[Checkpoint] = field(default_factory=list)
     pins: list[KeyPin] = field(default_factory=list)
+    _keys: dict = field(default_factory=dict, repr=False)
+    _conflicts: set = field(default_factory=set, repr=False)
+    _latest: Checkpoint | None = field(default=None, repr=False)
 
     def add(self, records) -> None:
         for r in records:
-            (self.checkpoints if isinstance(r, Checkpoint) else self.pins).append(r)
+            if isinstance(r, Checkpoint):
+                self.checkpoints.append(r)
+                if self._latest is None or r.count > self._latest.count:
+                    self._latest = r
+            else:
+                self.pins.append(r)
+                first = self._keys.setdefault(r.signer, r.public)
+                if first != r.public:
+                    self._conflicts.add(r.signer)
 
     @property
     def keys(self) -> dict[str, bytes]:
         """Each signer's pinned key (the first pin; a second, different one is a conflict)."""
-        out: dict[str, bytes] = {}
-        for p in self.pins:
-            out.setdefault(p.signer, p.public)
-        return out
+        return self._keys
 
     def conflicts(self) -> list[str]:
         """Signers the file pins to two different keys."""
-        keys = self.keys
-        return sorted({p.signer for p in self.pins if p.public != keys[p.signer]})
+        return sorted(self._conflicts)
 
     @property
     def latest(self) -> Checkpoint | None:
-        return max(self.checkpoints, key=lambda cp: cp.count) if self.checkpoints else None
+        return self._latest
 
 
 def _parse_text(text: str) -> list:
