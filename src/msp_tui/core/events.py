@@ -522,11 +522,16 @@ def verify_segment(session: Session, after: int, after_hash: bytes, count: int, 
     if count < after:
         return VerifyResult(False, count, head, f"the log has {count} events but the checkpoint "
                             f"recorded {after}: events were removed from the end")
-    if after and hash_of(session, after) != after_hash:
-        return VerifyResult(False, count, head, f"event {after} differs from the checkpoint", after)
     sigs = _Signatures(session, pins)
     prev, expected = after_hash, after + 1
-    for ev in _walk(session, after, count, batch):
+    # One query: the checkpoint's own event first (it must still have the checkpoint's hash), then the new.
+    anchored = after == 0
+    for ev in _walk(session, after - 1 if after else 0, count, batch):
+        if not anchored:
+            if ev.id != after or ev.hash != after_hash:
+                return VerifyResult(False, count, head, f"event {after} differs from the checkpoint", after)
+            anchored = True
+            continue
         problem = _link_problem(ev, expected, prev)
         if problem is None:
             problem = sigs.problem(ev)
@@ -534,6 +539,8 @@ def verify_segment(session: Session, after: int, after_hash: bytes, count: int, 
         if problem:
             return VerifyResult(False, expected - 1, prev, problem, ev.id)
         prev, expected = ev.hash, expected + 1
+    if not anchored:
+        return VerifyResult(False, count, head, f"event {after} differs from the checkpoint", after)
     if expected - 1 != count or prev != head:
         return VerifyResult(False, expected - 1, prev, "the chain's recorded head does not match its last "
                             "event: events were removed from the end")
