@@ -136,6 +136,61 @@ SPECS: dict[PolicyType, PolicySpec] = {s.type: s for s in [
                description="The default URI match detection for members' logins."),
 ]}
 
+#: Where msp-tui applies each policy: the one table docs/policies.md is generated from
+#: (`policies_doc()`, checked by tests/core/test_policies_where.py) and the policy editor shows.
+#: (kind, line): kind is "acts" (msp-tui applies it), "partly" (some of its effects), "not yet" (stored
+#: and shown only; issue 16) or "other apps" (about things msp-tui does not have).
+ACTS, PARTLY, NOT_YET, OTHER_APPS = "acts", "partly", "not yet", "other apps"
+WHERE_IT_ACTS: dict[PolicyType, tuple[str, str]] = {
+    P.TWO_FACTOR_AUTHENTICATION: (PARTLY, "Turning it on revokes members without two-step login (Owners and "
+                                          "Admins exempt). msp-tui has no enrolment yet: only the demo "
+                                          "marks accounts as enrolled."),
+    P.MASTER_PASSWORD: (NOT_YET, "Stored and shown; not yet checked at accept, password change or sign-in."),
+    P.PASSWORD_GENERATOR: (NOT_YET, "Stored and shown; msp-tui has no password generator yet."),
+    P.SINGLE_ORG: (PARTLY, "Turning it on revokes members who belong to another organization (Owners and "
+                           "Admins exempt); accepting another organization's invitation is not checked yet."),
+    P.REQUIRE_SSO: (OTHER_APPS, "Stored for other apps: msp-tui has no single sign-on."),
+    P.ORGANIZATION_DATA_OWNERSHIP: (ACTS, "Vault: members cannot create personal items (vault add "
+                                          "--personal, the personal vault screen); existing ones stay. "
+                                          "Owners, Admins and provider staff exempt."),
+    P.DISABLE_SEND: (OTHER_APPS, "Stored for other apps: msp-tui has no Send."),
+    P.SEND_OPTIONS: (OTHER_APPS, "Stored for other apps: msp-tui has no Send."),
+    P.RESET_PASSWORD: (NOT_YET, "Stored and shown; account recovery is not built yet."),
+    P.MAXIMUM_VAULT_TIMEOUT: (NOT_YET, "Stored and shown; members' idle lock does not follow it yet."),
+    P.DISABLE_PERSONAL_VAULT_EXPORT: (NOT_YET, "Stored and shown; msp-tui exports only client vaults, never "
+                                              "a personal one, so there is nothing to refuse yet."),
+    P.ACTIVATE_AUTOFILL: (OTHER_APPS, "Stored for other apps: msp-tui has no browser autofill."),
+    P.AUTOMATIC_APP_LOGIN: (OTHER_APPS, "Stored for other apps: msp-tui has no single sign-on."),
+    P.FREE_FAMILIES_SPONSORSHIP: (OTHER_APPS, "Stored for other apps: msp-tui has no families plan."),
+    P.REMOVE_UNLOCK_WITH_PIN: (OTHER_APPS, "Stored for other apps: msp-tui has no PIN unlock."),
+    P.RESTRICTED_ITEM_TYPES: (ACTS, "Vault: members cannot create card items (vault add --type card, the "
+                                    "item editor) and do not see existing ones, in a client's vault or their "
+                                    "own. Owners, Admins and provider staff exempt."),
+    P.URI_MATCH_DEFAULTS: (OTHER_APPS, "Stored for other apps: msp-tui has no browser autofill."),
+}
+
+
+def where_it_acts(type_: int | PolicyType) -> str:
+    return WHERE_IT_ACTS[spec(type_).type][1]
+
+
+def policies_doc() -> str:
+    """docs/policies.md, generated from WHERE_IT_ACTS (python -m msp_tui.core.policies > docs/policies.md)."""
+    lines = ["# Policies: where msp-tui applies each one", "",
+             "Generated from `WHERE_IT_ACTS` in `src/msp_tui/core/policies.py` "
+             "(`python -m msp_tui.core.policies > docs/policies.md`); a test keeps the two equal. "
+             "The policy editor shows the same line beside each policy.", "",
+             "Where a person belongs to several clients, the strictest policy wins. Exemptions follow the "
+             "reference: Owners and Admins, Invited and Revoked members and the client's provider staff are "
+             "exempt, except where the reference says otherwise (master password requirements exempt no "
+             "role). A refusal names the policy and exits 1 on the command line.", "",
+             "| # | Policy | Here | Where it acts |", "|---|---|---|---|"]
+    for t, s in SPECS.items():
+        kind, line = WHERE_IT_ACTS[t]
+        lines.append(f"| {int(t)} | {s.name} | {kind} | {line} |")
+    return "\n".join(lines) + "\n"
+
+
 DEPENDENTS: tuple[PolicyType, ...] = tuple(t for t, s in SPECS.items() if s.requires_single_org)
 
 #: Side effects of turning a policy on (reference §4.3).
@@ -352,3 +407,7 @@ def dependency_error(enabled: dict[int, bool] | set[int], type_: int | PolicyTyp
         if deps:
             return disable_message(P.SINGLE_ORG, deps)
     return None
+
+
+if __name__ == "__main__":
+    print(policies_doc(), end="")

@@ -42,10 +42,18 @@ def _template_state(p: svc.PolicyView) -> Text:
             "accepted": _cell("accepted", "cyan")}.get(p.template_state or "", _cell(""))
 
 
+def _here(p: svc.PolicyView) -> Text:
+    """Where msp-tui applies the policy, from core's one table (docs/policies.md)."""
+    kind, _ = catalogue.WHERE_IT_ACTS[p.type]
+    style = {catalogue.ACTS: "green", catalogue.PARTLY: "yellow"}.get(kind, "dim")
+    return _cell(kind, style)
+
+
 POLICY_COLUMNS = [
     Column("type", "#", 3, lambda p: str(int(p.type)), align="right", priority=4),
     Column("name", "Policy", 0, lambda p: p.name, ratio=3, min_width=38, priority=0),
     Column("state", "State", 5, _state, priority=1),
+    Column("here", "Here", 10, _here, priority=4),  # narrow: the line under the list says it
     Column("options", "Options", 0, lambda p: p.summary if p.enabled else "", ratio=2, min_width=12, priority=2),
     Column("needs", "Needs", 10, lambda p: "Single org" if p.requires_single_org else "", priority=3),
     Column("template", "Template", 9, _template_state, min_width=8, priority=3),
@@ -118,12 +126,26 @@ class PolicyEditorScreen(ListScreen):
         on_count = sum(1 for p in view.policies if p.enabled)
         title.append(f" · {on_count} of {len(view.policies)} on", style="")
         self.query_one("#title", Static).update(title)
-        status = self.query_one("#status", Static)
-        if view.can_edit:
-            status.update(Text("enter edits a policy's options · o turns it on or off", style="dim"))
-        else:
-            status.update(Text(f"Read only: {view.reason}", style="yellow"))
+        self._show_status(self.table.current_row)
         self.refresh_bindings()
+
+    def _show_status(self, row: svc.PolicyView | None) -> None:
+        """Under the list: where msp-tui applies the highlighted policy (core's table), then the keys."""
+        if self.view is None:
+            return
+        status = Text()
+        if row is not None:
+            status.append(f"{row.name}: ", style="bold")
+            status.append(catalogue.where_it_acts(row.type) + "\n")
+        if self.view.can_edit:
+            status.append("enter edits a policy's options · o turns it on or off", style="dim")
+        else:
+            status.append(f"Read only: {self.view.reason}", style="yellow")
+        self.query_one("#status", Static).update(status)
+
+    @on(PagedTable.Highlighted)
+    def _highlighted(self, event: PagedTable.Highlighted) -> None:
+        self._show_status(event.row)
 
     # --- actions ----------------------------------------------------------------------------
 
@@ -176,7 +198,8 @@ class PolicyFormScreen(ModalScreen[bool]):
     PolicyFormScreen .row Checkbox { width: auto; }
     PolicyFormScreen .row Checkbox.yes-no { width: 5; }  /* Textual pads even no label by 2, then measures 3: ▐X… */
     PolicyFormScreen .hint { color: $text-muted; padding: 0 0 0 1; width: 12; }
-    PolicyFormScreen #description { color: $text-muted; padding: 0 0 1 0; }
+    PolicyFormScreen #description { color: $text-muted; padding: 0 0 0 0; }
+    PolicyFormScreen #where { color: $text-muted; padding: 0 0 1 0; }
     PolicyFormScreen #errors { color: $error; height: auto; padding: 1 0 0 0; }
     PolicyFormScreen #buttons { height: auto; align: right middle; padding-top: 1; }
     PolicyFormScreen #buttons Button { margin-left: 2; }
@@ -201,6 +224,7 @@ class PolicyFormScreen(ModalScreen[bool]):
         with Vertical(id="form") as form:
             form.border_title = Text(f"{int(p.type)} · {p.name}")
             yield Static(Text(catalogue.SPECS[p.type].description), id="description")
+            yield Static(Text.assemble(("In msp-tui: ", "bold"), catalogue.where_it_acts(p.type)), id="where")
             with Horizontal(classes="row"):
                 yield Label("Policy")
                 yield Checkbox("on", value=self.start_on, id="enabled", compact=True)

@@ -36,10 +36,11 @@ from msp_tui.core import policies as catalogue
 from msp_tui.core.access import Action, check, decide
 from msp_tui.core.context import Actor
 from msp_tui.core.db import Database
-from msp_tui.core.enums import EventType, MemberRole, MemberStatus, PlanType, PolicyType, RevocationReason
+from msp_tui.core.enums import (EventType, MemberRole, MemberStatus, PlanType, PolicyType, RevocationReason,
+                                StaffStatus)
 from msp_tui.core.errors import BadInput, Refused
 from msp_tui.core.models import (Account, Client, ClientTemplate, Member, Organization, Policy, PolicyDeviation,
-                                 PolicyTemplate, PolicyTemplateItem)
+                                 PolicyTemplate, PolicyTemplateItem, Staff)
 from msp_tui.core.services.common import as_uuid, check_version, find_client, refresh_seats, touch
 
 P = PolicyType
@@ -115,6 +116,56 @@ class PolicyChange:
     revoked: list[MemberEffect]
     #: What changed, as the event detail says it.
     changes: str = ""
+
+
+# --- which policies bind a person -----------------------------------------------------------------
+
+#: The reference's overrides of BasePolicyRequirementFactory's exemptions (§4.3).
+NO_ROLE_EXEMPTION = frozenset({P.MASTER_PASSWORD, P.RESET_PASSWORD})
+NO_STATUS_EXEMPTION = frozenset({P.TWO_FACTOR_AUTHENTICATION, P.SINGLE_ORG})
+PROVIDERS_NOT_EXEMPT = frozenset({P.RESET_PASSWORD})
+EXEMPT_STATUSES = (MemberStatus.INVITED, MemberStatus.REVOKED)
+
+
+@dataclass(frozen=True)
+class Binding:
+    """One client's enabled policy that applies to a person."""
+
+    organization_id: uuid.UUID
+    client_name: str
+    options: catalogue.Options
+
+
+def binding(s: Session, account_id: uuid.UUID | None, type_: PolicyType) -> list[Binding]:
+    """Every client whose policy `type_` is on and applies to this account, with the reference's
+    exemptions: Owners and Admins, Invited and Revoked members and the client's own provider staff,
+    except where §4.3 overrides them. Empty for anyone bound by none; callers apply the strictest."""
+    if account_id is None:
+        return []
+    t = PolicyType(int(type_))
+    rows = s.execute(
+        select(Member.organization_id, Member.role, Member.status, Policy.data, Organization.name,
+               Client.provider_id)
+        .join(Policy, and_(Policy.organization_id == Member.organization_id, Policy.type == int(t),
+                           Policy.enabled.is_(True)))
+        .join(Organization, Organization.id == Member.organization_id)
+        .outerjoin(Client, Client.organization_id == Member.organization_id)
+        .where(Member.account_id == account_id)
+        .order_by(Organization.name_lower)).all()
+    if not rows:
+        return []
+    staff_of = set(s.execute(select(Staff.provider_id).where(
+        Staff.account_id == account_id, Staff.status == int(StaffStatus.CONFIRMED))).scalars())
+    out = []
+    for r in rows:
+        if t not in NO_ROLE_EXEMPTION and r.role in EXEMPT_ROLES:
+            continue
+        if t not in NO_STATUS_EXEMPTION and r.status in EXEMPT_STATUSES:
+            continue
+        if t not in PROVIDERS_NOT_EXEMPT and r.provider_id is not None and r.provider_id in staff_of:
+            continue
+        out.append(Binding(r.organization_id, r.name, catalogue.load_options(t, r.data)))
+    return out
 
 
 # --- helpers ------------------------------------------------------------------------------------

@@ -28,11 +28,13 @@ from msp_tui.core import crypto, events, keys
 from msp_tui.core.access import Action, Standing, check, decide
 from msp_tui.core.context import Actor
 from msp_tui.core.db import Database
-from msp_tui.core.enums import CollectionAccess, EventType, ItemType
+from msp_tui.core.enums import CollectionAccess, EventType, ItemType, PolicyType
 from msp_tui.core.errors import AuthFailed, BadInput, Damaged, NotFound, Refused
 from msp_tui.core.models import (Client, Collection, CollectionGroup, CollectionItem, CollectionMember,
                                  GroupMember, Organization, VaultItem)
+from msp_tui.core import policies as catalogue
 from msp_tui.core.services import accounts
+from msp_tui.core.services import policies as client_policies
 from msp_tui.core.services.common import as_uuid, check_version, find_client, touch
 
 MAX_NAME = 200
@@ -221,6 +223,52 @@ def _item_grant(access: VaultAccess, item_collections: set[uuid.UUID]) -> Grant 
     return result
 
 
+# --- client policies on the vault (docs/policies.md) ---------------------------------------------
+
+#: Enforce organization data ownership: the reference server's refusal.
+DATA_OWNERSHIP_MESSAGE = "Due to an Enterprise Policy, you are restricted from saving items to your personal vault."
+#: The item types Restricted item types keeps from members (the reference restricts cards).
+RESTRICTED_TYPES = frozenset({ItemType.CARD})
+
+
+def _policy_named(type_: PolicyType, bound: list) -> str:
+    names = ", ".join(b.client_name for b in bound[:3]) + (" and others" if len(bound) > 3 else "")
+    return f"the {catalogue.SPECS[type_].name} policy of {names}"
+
+
+def _refuse_by_policy(s: Session, actor: Actor, item_type: ItemType, personal: bool) -> None:
+    """Policies 5 and 15 on creating an item; the strictest of the person's clients wins."""
+    if personal:
+        bound = client_policies.binding(s, actor.account_id, PolicyType.ORGANIZATION_DATA_OWNERSHIP)
+        if bound:
+            raise Refused("organization-data-ownership", f"{DATA_OWNERSHIP_MESSAGE} "
+                          f"({_policy_named(PolicyType.ORGANIZATION_DATA_OWNERSHIP, bound)})")
+    if item_type in RESTRICTED_TYPES:
+        bound = client_policies.binding(s, actor.account_id, PolicyType.RESTRICTED_ITEM_TYPES)
+        if bound:
+            raise Refused("restricted-item-types", f"{TYPE_LABELS[item_type]} items are restricted: you cannot "
+                          f"create them ({_policy_named(PolicyType.RESTRICTED_ITEM_TYPES, bound)}).")
+
+
+@dataclass(frozen=True)
+class _Restricted:
+    """Where Restricted item types hides cards from this person: in the clients whose policy binds
+    them, and in their own vault when any client's does (the strictest wins)."""
+
+    organizations: frozenset
+    personal: bool
+
+    def hides(self, item_type: int, organization_id: uuid.UUID | None) -> bool:
+        if item_type not in RESTRICTED_TYPES:
+            return False
+        return self.personal if organization_id is None else organization_id in self.organizations
+
+
+def _restricted(s: Session, actor: Actor) -> _Restricted:
+    bound = client_policies.binding(s, actor.account_id, PolicyType.RESTRICTED_ITEM_TYPES)
+    return _Restricted(frozenset(b.organization_id for b in bound), bool(bound))
+
+
 # --- views --------------------------------------------------------------------------------------
 
 
@@ -379,7 +427,9 @@ def open_vault(db: Database, actor: Actor, client, *, text: str = "", record_acc
         key = keys.org_key(s, actor, org.id)
         if record_access:
             _record_vault_access(s, actor, access.standing, org.id)
-        items = s.execute(select(VaultItem).where(VaultItem.organization_id == org.id)).scalars().all()
+        restricted = _restricted(s, actor)
+        items = [i for i in s.execute(select(VaultItem).where(VaultItem.organization_id == org.id)).scalars()
+                 if not restricted.hides(i.type, org.id)]
         colls_of = _collections_of(s, [i.id for i in items])
         views = []
         counts: dict[uuid.UUID, int] = {}
@@ -415,6 +465,8 @@ def list_personal(db: Database, actor: Actor, *, text: str = "") -> list[ItemVie
     with db.read() as s:
         items = s.execute(select(VaultItem).where(VaultItem.owner_account_id == actor.account_id)).scalars().all()
         views = [_listed(user_key, i, FULL, set()) for i in items]
+        restricted = _restricted(s, actor)
+    views = [v for v in views if v.damaged or not restricted.hides(v.type, None)]
     views = [v for v in views if v.damaged or _matches(v, text)]
     return sorted(views, key=lambda v: (v.name.lower(), str(v.id)))
 
@@ -451,7 +503,10 @@ def _load(s: Session, actor: Actor, ref, *, client=None, personal: bool = False,
             if item.owner_account_id != actor.account_id:
                 # Someone else's personal item: indistinguishable from one that does not exist (S3).
                 raise NotFound(f"No item {ref}.", "item")
-            return _Loaded(item, _user_key(actor), _doc(_user_key(actor), item, damaged_ok), FULL, set(), None)
+            doc = _doc(_user_key(actor), item, damaged_ok)
+            if _restricted(s, actor).hides(doc["type"], None):
+                raise NotFound(f"No item {ref}.", "item")
+            return _Loaded(item, _user_key(actor), doc, FULL, set(), None)
         return _load_org_item(s, actor, item, damaged_ok)
     # By name: within the person's own vault or one client's vault.
     name = str(ref).strip().lower()
@@ -495,7 +550,7 @@ def _load_org_item(s: Session, actor: Actor, item: VaultItem, damaged_ok: bool =
     access = _vault_access(s, actor, item.organization_id)
     colls = _collections_of(s, [item.id])[item.id]
     grant = _item_grant(access, colls)
-    if grant is None:
+    if grant is None or _restricted(s, actor).hides(item.type, item.organization_id):
         raise NotFound(f"No item {item.id}.", "item")
     key = keys.org_key(s, actor, item.organization_id)
     _record_vault_access(s, actor, access.standing, item.organization_id, once=True)
@@ -570,9 +625,10 @@ def create_item(db: Database, actor: Actor, *, type: ItemType | str, name: str, 
     item_type = parse_type(type)
     clean_name, clean = _clean_name(name), _clean_fields(item_type, fields)
     with db.write() as s:
+        if personal and (client is not None or collection_ids):
+            raise BadInput("A personal item belongs to no client and no collection.", "personal")
+        _refuse_by_policy(s, actor, item_type, personal)
         if personal:
-            if client is not None or collection_ids:
-                raise BadInput("A personal item belongs to no client and no collection.", "personal")
             key = _user_key(actor)
             item = VaultItem(id=uuid.uuid4(), owner_account_id=actor.account_id, type=PERSONAL_TYPE_COLUMN)
             grant, colls, access = FULL, set(), None
@@ -689,7 +745,9 @@ def export_items(db: Database, actor: Actor, client, *, master_password: str | N
         _record_vault_access(s, actor, standing, org.id, once=True)
         names = {c.id: keys.shown_name(key, org.id, c.id, c.name, "collection-name")[0] for c in s.execute(
             select(Collection).where(Collection.organization_id == org.id)).scalars()}
-        items = s.execute(select(VaultItem).where(VaultItem.organization_id == org.id)).scalars().all()
+        restricted = _restricted(s, actor)
+        items = [i for i in s.execute(select(VaultItem).where(VaultItem.organization_id == org.id)).scalars()
+                 if not restricted.hides(i.type, org.id)]
         colls_of = _collections_of(s, [i.id for i in items])
         out = []
         for item in items:
@@ -710,7 +768,9 @@ def count_items(db: Database, actor: Actor, client) -> int:
     with db.read() as s:
         org = _org(s, actor, client)
         access = _vault_access(s, actor, org.id)
-        ids = s.execute(select(VaultItem.id).where(VaultItem.organization_id == org.id)).scalars().all()
+        restricted = _restricted(s, actor)
+        ids = [i for i, type_ in s.execute(select(VaultItem.id, VaultItem.type).where(
+            VaultItem.organization_id == org.id)) if not restricted.hides(type_, org.id)]
         if access.all_items:
             return len(ids)
         colls = _collections_of(s, list(ids))
