@@ -147,10 +147,12 @@ def _drift(s, provider_id, limit):
 
 def _members(s, provider_id, limit, kind, where):
     n = func.count().label("n")
+    # Ties by client name, as a person reads a list (by id they changed order with every database).
     grouped = (select(Member.organization_id, n)
+               .join(Organization, Organization.id == Member.organization_id)
                .where(*where, _is_client(provider_id, Member.organization_id))
-               .group_by(Member.organization_id)
-               .order_by(n.desc(), Member.organization_id))
+               .group_by(Member.organization_id, Organization.name_lower)
+               .order_by(n.desc(), Organization.name_lower, Member.organization_id))
     rows, total = _paged(s, grouped, limit)
     names = dict(s.execute(select(Organization.id, Organization.name).where(
         Organization.id.in_([r[0] for r in rows]))).all()) if rows else {}
