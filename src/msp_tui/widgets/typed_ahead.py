@@ -10,6 +10,9 @@ text, in the email field; a password typed after `r` (reveal) was lost before th
 - `hold_keys_until(widget, then)`: keys the app reads from now on wait; once `widget` has handled
   the keys already handed to it, `then()` runs (the field's value is complete: decide, move the
   focus) and the waiting keys go, in order, to what is focused then. The sign-in screen's Enter.
+- Tab and shift+tab move the focus in the app's own turn, once the field has the keys typed before
+  them, so the text typed behind a Tab reaches the next field (a password typed after a username
+  landed, in clear text, in the vault form's Name field).
 - A key that comes back unhandled from a screen that is no longer on top (it was typed on that
   screen, then a key before it opened another) is given to the focused field of the screen now on
   top, when that is a text field.
@@ -18,7 +21,10 @@ text, in the email field; a password typed after `r` (reveal) was lost before th
 from __future__ import annotations
 
 from textual import events
-from textual.widgets import Input
+from textual.widgets import Input, TextArea
+
+#: Keys that only move the focus (Screen's own bindings), handled in the app's turn.
+_FOCUS_KEYS = {"tab": "focus_next", "shift+tab": "focus_previous"}
 
 #: After this many refreshes without a focused widget, held keys go to the screen anyway.
 _FOCUS_TRIES = 10
@@ -60,11 +66,30 @@ class TypedAhead:
             else:
                 await self.on_event(event)  # as if read now: bindings, a new hold, the focused field
 
+    def _moves_focus(self, event: events.Key) -> bool:
+        """A Tab the focused widget does not take for itself (an indenting text area, a widget or
+        screen of ours that binds it) only moves the focus."""
+        focused = self.screen.focused
+        if event.key not in _FOCUS_KEYS or focused is None:
+            return False
+        if isinstance(focused, TextArea) and focused.tab_behavior == "indent":
+            return False
+        for node in (focused, *focused.ancestors_with_self):
+            if node is self.screen:
+                break
+            if event.key in node._bindings.key_to_bindings:
+                return False
+        return True
+
     async def on_event(self, event: events.Event) -> None:
         if isinstance(event, events.Key):
             if not event.is_forwarded:
                 if self._held is not None:
                     self._held.append(event)
+                    return
+                if self._moves_focus(event):
+                    field, move = self.screen.focused, getattr(self.screen, _FOCUS_KEYS[event.key])
+                    self.hold_keys_until(field, lambda: move())
                     return
                 event._typed_on = self.screen
             else:
