@@ -170,12 +170,24 @@ def test_attack1_verify_checks_every_line_of_the_checkpoint_file(db, cp_path):
 
 def test_attack1_verify_prints_the_pinned_keys_fingerprints(db, cp_path):
     build(db)
-    result = run(db, "events", "verify")
+    result = run(db, "events", "verify", "--keys")
     assert result.exit_code == 0, result.output
     pins = checkpoint.read_file(cp_path).keys
     assert "system" in pins
     for signer, public in pins.items():
         assert checkpoint.key_fingerprint(public) in result.output
+
+
+def test_verify_prints_the_system_key_and_one_fingerprint_of_the_pinned_set(db, cp_path):
+    """Without --keys a person compares two lines, not one per signer (a demo pins a hundred)."""
+    build(db)
+    result = run(db, "events", "verify")
+    assert result.exit_code == 0, result.output
+    pins = checkpoint.read_file(cp_path).keys
+    assert checkpoint.key_fingerprint(pins["system"]) in result.output
+    assert checkpoint.key_set_fingerprint(pins) in result.output
+    others = [s for s in pins if s != "system"]
+    assert others and not any(checkpoint.key_fingerprint(pins[s]) in result.output for s in others)
 
 
 # --- attack 9 ------------------------------------------------------------------------------------

@@ -177,15 +177,17 @@ def export(state: CliState, clients, actors, types, since, until, fmt, output) -
               help="After a clean check, start the program's own checkpoint file when it is missing (after "
                    "restoring a backup; keep the old file as evidence).")
 @click.option("--no-signatures", is_flag=True, help="Check links and hashes only (faster).")
+@click.option("--keys", "list_keys", is_flag=True,
+              help="Print every signer's key fingerprint, not only the system key and the set's fingerprint.")
 @pass_state
-def verify(state: CliState, checkpoint, write_checkpoint, new_checkpoint, no_signatures) -> None:
+def verify(state: CliState, checkpoint, write_checkpoint, new_checkpoint, no_signatures, list_keys) -> None:
     """Check the hash chain of the whole event log against the checkpoint file; exit 1 when broken.
 
     Every line of the checkpoint file is read and checked, before anything is written (signing in
     writes an event): each checkpoint must still match the log, and every event's signature must be
     made with the key the file pins for its signer (a person's, or the provider's system key for
-    events with no acting person). The pinned keys are printed as fingerprints: compare them with
-    a copy kept elsewhere. Prints `OK <count> events, head <hash>` or `BROKEN at event N …`.
+    events with no acting person). The system key and the whole set of pinned keys are printed as
+    fingerprints (every signer's with --keys): compare them with a copy kept elsewhere. Prints `OK <count> events, head <hash>` or `BROKEN at event N …`.
     Provider Admins only.
 
     \b
@@ -230,10 +232,17 @@ def verify(state: CliState, checkpoint, write_checkpoint, new_checkpoint, no_sig
         where = f" at event {result.event_id}" if result.event_id is not None else ""
         click.echo(f"BROKEN{where} after {result.count} good events: {result.problem}")
     pinned = known.keys if known else {}
+    # A demo or a large provider has thousands of signers: by default only the lines a person acts
+    # on (the system key, keys not pinned yet) and one fingerprint of the whole pinned set.
     for signer, public in sorted(result.keys.items(), key=lambda kv: (kv[0] != checkpoints.SYSTEM, kv[0])):
+        if not (list_keys or signer == checkpoints.SYSTEM or signer not in pinned):
+            continue
         who = "system key" if signer == checkpoints.SYSTEM else emails.get(signer, signer)
         state_ = "pinned" if signer in pinned else "not pinned yet"
         click.echo(f"key {checkpoints.key_fingerprint(public)}  {who} ({state_})")
+    if pinned:
+        click.echo(f"pinned keys {checkpoints.key_set_fingerprint(pinned)}  all {len(pinned):,} signers "
+                   "(--keys lists each)")
     if known is None:
         click.echo(f"warning: {checkpoints.NO_CHECKPOINT}" + (f" ({path} is missing; after a clean check "
                    "--new-checkpoint starts one)" if path is not None else " (set MSP_TUI_CHECKPOINT)"))

@@ -94,6 +94,12 @@ def key_fingerprint(public: bytes) -> str:
     return " ".join(digest[i:i + 4] for i in range(0, 32, 4))
 
 
+def key_set_fingerprint(keys: dict[str, bytes]) -> str:
+    """Every pinned key at once, as a person compares it with a copy of the file kept elsewhere."""
+    listing = "".join(f"{signer}={bytes(public).hex()}\n" for signer, public in sorted(keys.items()))
+    return key_fingerprint(listing.encode())
+
+
 def signer_name(account_id) -> str:
     """The pin name of an event's signer: its acting account (hex), or 'system' when there is none."""
     return SYSTEM if account_id is None else account_id.hex
