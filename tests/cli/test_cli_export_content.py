@@ -257,13 +257,14 @@ def test_export_filters_match_the_reference(db, admin, awkward):
 
 
 def test_export_is_refused_to_whoever_may_not_see_the_timeline(db, admin, awkward):
-    """S4: a client's Owner is refused the provider-wide export, and gets their own client's."""
+    """S4: a client's Owner is refused the provider-wide export (S2's refusal: not provider staff),
+    and gets their own client's."""
     alpha = awkward["clients"]["Alpha"]
     accounts.accept_invitations(db, email="owner@alpha.example", secret=alpha.owner_invite_secret,
                                 password=PASSWORD, name="Olga")
     members.confirm(db, admin, alpha.id, ["owner@alpha.example"])
     code, text, result = _export(db, admin, awkward, email="owner@alpha.example")
-    assert code != 0 and isinstance(result.exception, Refused) and result.exception.rule == "S4"
+    assert code != 0 and isinstance(result.exception, Refused) and result.exception.rule == "S2"
     assert text == ""
     owner = accounts.sign_in(db, "owner@alpha.example", PASSWORD)
     code, text, output = _export(db, admin, awkward, "--client", str(alpha.id), email="owner@alpha.example")

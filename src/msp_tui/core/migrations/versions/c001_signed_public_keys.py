@@ -22,5 +22,6 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
-    with op.batch_alter_table('account', schema=None) as batch_op:
-        batch_op.drop_column('public_key_signature')
+    # Plain DROP COLUMN (SQLite 3.35+): a batch would re-create the table, and with foreign keys on,
+    # dropping the old table deletes every row that references it (ON DELETE CASCADE).
+    op.drop_column('account', 'public_key_signature')

@@ -23,6 +23,7 @@ def upgrade() -> None:
 
 def downgrade() -> None:
     op.drop_index('ix_event_unsigned', table_name='event')
-    with op.batch_alter_table('provider', schema=None) as batch_op:
-        batch_op.drop_column('protected_system_signing_key')
-        batch_op.drop_column('system_signing_public_key')
+    # Plain DROP COLUMN (SQLite 3.35+): a batch would re-create the table, and with foreign keys on,
+    # dropping the old table deletes every row that references it (ON DELETE CASCADE).
+    op.drop_column('provider', 'protected_system_signing_key')
+    op.drop_column('provider', 'system_signing_public_key')

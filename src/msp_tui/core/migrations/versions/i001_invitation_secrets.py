@@ -32,7 +32,7 @@ def upgrade() -> None:
 
 def downgrade() -> None:
     op.drop_table('sign_in_failure')
-    with op.batch_alter_table('organization_user', schema=None) as batch_op:
-        batch_op.drop_column('invite_secret_hash')
-    with op.batch_alter_table('provider_user', schema=None) as batch_op:
-        batch_op.drop_column('invite_secret_hash')
+    # Plain DROP COLUMN (SQLite 3.35+): a batch would re-create the table, and with foreign keys on,
+    # dropping the old table deletes every row that references it (ON DELETE CASCADE).
+    op.drop_column('organization_user', 'invite_secret_hash')
+    op.drop_column('provider_user', 'invite_secret_hash')
