@@ -1,8 +1,11 @@
 """A dropped SSH session (SIGHUP) ends the program cleanly: exit status 129, no traceback, and no
 half-written change (the open transaction rolls back whole; finished ones stay).
 
-The terminal UI (msp_tui.app) is not on main yet, so this hangs up the command line in the middle of
-`msp-tui demo --no-ui` (several transactions in a row); `cli.main` installs the handler the UI shares.
+The terminal UI's hang-up is tested below; `msp-tui demo --no-ui` is hung up mid-build. A SQLite demo
+is built as `FILE.building` and renamed when complete (docs/cli.md), so a person whose session drops
+mid-demo gets `FILE` as it was (the previous complete demo, or none) and no leftover `.building`; the
+whole-transaction rollback itself is `test_hangup_handler_rolls_back_an_open_transaction` (in process)
+and tests/core/test_crash.py (a killed demo).
 """
 
 from __future__ import annotations
@@ -10,6 +13,7 @@ from __future__ import annotations
 import json
 import os
 import random
+import shutil
 import signal
 import subprocess
 import sys
@@ -32,35 +36,57 @@ def _wait_for_file(path: Path, proc, timeout: float = 60) -> None:
         time.sleep(0.005)
 
 
-def test_hangup_mid_demo_ends_cleanly_with_whole_transactions(tmp_path, sqlite_template):
+def _demo(path: Path, *args: str) -> subprocess.Popen:
+    env = {**os.environ, "PYTHONPATH": str(ROOT / "src")}
+    env.pop("MSP_TUI_CHECKPOINT", None)
+    return subprocess.Popen([sys.executable, "-m", "msp_tui", "--db", str(path), "demo", "--no-ui", *args],
+                            cwd=path.parent, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+
+
+def _state(path: Path):
+    if not path.exists():
+        return None
+    integrity_and_chain(path)
+    db = Database(path)
+    try:
+        return _counts(db)
+    finally:
+        db.dispose()
+
+
+def test_hangup_mid_demo_leaves_the_previous_demo_and_no_half_built_file(tmp_path, sqlite_template):
     stages, took = demo_stages(tmp_path, sqlite_template)
+    previous = tmp_path / "previous" / "demo.db"  # a complete small demo the hung-up one would replace
+    previous.parent.mkdir()
+    proc = _demo(previous, "--clients", "2", "--events", "50")
+    assert proc.wait(timeout=300) == 0, proc.communicate()
+    small = _state(previous)
+    assert small != stages[-1]
     rng = random.Random(5)
     outcomes = Counter()
-    seen = Counter()
     for k in range(RUNS):
-        path = tmp_path / f"hup-{k}.db"
-        env = {**os.environ, "PYTHONPATH": str(ROOT / "src")}
-        env.pop("MSP_TUI_CHECKPOINT", None)
-        proc = subprocess.Popen([sys.executable, "-m", "msp_tui", "--db", str(path), "demo", "--no-ui",
-                                 "--clients", str(DEMO_CLIENTS)],
-                                cwd=tmp_path, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                                text=True)
-        _wait_for_file(path, proc)
+        folder = tmp_path / f"hup-{k}"
+        shutil.copytree(previous.parent, folder)
+        path = folder / "demo.db"
+        building = path.with_name(path.name + ".building")
+        proc = _demo(path, "--clients", str(DEMO_CLIENTS))
+        _wait_for_file(building, proc)
         time.sleep(rng.uniform(0.0, took))
         proc.send_signal(signal.SIGHUP)
         out, err = proc.communicate(timeout=120)
         assert proc.returncode in (0, 128 + signal.SIGHUP), err
         assert "Traceback" not in err, err
-        outcomes["hung up" if proc.returncode else "finished first"] += 1
-        integrity_and_chain(path)
-        db = Database(path)
-        state = _counts(db)
-        db.dispose()
-        assert state in stages, f"a half-written transaction: {state} is not one of {stages}"
-        seen[stages.index(state)] += 1
-    print("\nFIGURES", json.dumps({"operation": "SIGHUP to `msp-tui demo`", "runs": RUNS, **outcomes,
-                                   "stopped_after_transaction": dict(sorted(seen.items()))}))
-    assert outcomes["hung up"] >= 1
+        # Nothing half-built stays behind, and the name holds a whole demo: the old one or the new one.
+        assert [p.name for p in folder.iterdir() if ".building" in p.name] == []
+        assert (folder / "demo.db.checkpoint").exists()
+        state = _state(path)
+        assert state in (small, stages[-1]), f"{state} is neither the previous demo nor the new one"
+        if proc.returncode == 0:
+            outcomes["finished first"] += 1
+        else:
+            outcomes["hung up, previous demo kept" if state == small else "hung up after the new demo"] += 1
+    print("\nFIGURES", json.dumps({"operation": "SIGHUP to `msp-tui demo`", "runs": RUNS, **outcomes}))
+    assert outcomes["hung up, previous demo kept"] >= 1
 
 
 def test_hangup_handler_rolls_back_an_open_transaction(sqlite_db):

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
+import signal
 from pathlib import Path
 
 import click
@@ -21,7 +23,8 @@ def demo(state: CliState, n_clients: int, n_events: int | None, no_ui: bool, see
     """Build a demo database, print its sign-in, and open the UI signed in.
 
     Without --db it uses demo.db next to the default database. An existing demo file is replaced;
-    any other existing file only with --force.
+    any other existing file only with --force. A SQLite demo is built as FILE.building and renamed
+    when complete: stopped half-way (ctrl+c, a dropped SSH session) it leaves FILE as it was.
 
     \b
     Example:
@@ -49,18 +52,27 @@ def demo(state: CliState, n_clients: int, n_events: int | None, no_ui: bool, see
         _remove(building)
         state.db_url = str(building)
     state.create = True  # one of the three commands that make a new database
-    with progress("demo") as bar:
-        result = builder.build(state.db(), clients=n_clients, events=n_events, seed=seed,
-                               progress=bar if bar.enabled else None)
-        bar.done(f"demo: {result.clients:,} clients, {result.events:,} events")
+    try:
+        with progress("demo") as bar:
+            result = builder.build(state.db(), clients=n_clients, events=n_events, seed=seed,
+                                   progress=bar if bar.enabled else None)
+            bar.done(f"demo: {result.clients:,} clients, {result.events:,} events")
+    except BaseException:
+        # A hang-up (exit 129), ctrl+c or an error mid-build: the half-built file is no use to anyone,
+        # so it goes; FILE stays as it was. Only a killed demo leaves it (the next demo removes it).
+        if building is not None:
+            with _hang_up_held():
+                _close(state)
+                _remove(building)
+        raise
     if building is not None:
-        state.db().dispose()  # the last connection folds the write-ahead log into the file
-        state._db = None
-        _remove(path)
-        for suffix in (".checkpoint", ""):  # the database itself last: its rename completes the demo
-            if Path(str(building) + suffix).exists():
-                os.replace(str(building) + suffix, str(path) + suffix)
-        state.db_url = str(path)
+        with _hang_up_held():  # a hang-up now waits until the rename, then exits with the demo complete
+            _close(state)  # the last connection folds the write-ahead log into the file
+            _remove(path)
+            for suffix in (".checkpoint", ""):  # the database itself last: its rename completes the demo
+                if Path(str(building) + suffix).exists():
+                    os.replace(str(building) + suffix, str(path) + suffix)
+            state.db_url = str(path)
     click.echo(f"email: {result.email}")
     click.echo(f"password: {result.password}")
     click.echo(f"database: {state.db().display}", err=True)
@@ -72,6 +84,26 @@ def demo(state: CliState, n_clients: int, n_events: int | None, no_ui: bool, see
 
 #: The suffix of a demo database while it is being built.
 BUILDING = ".building"
+
+
+def _close(state: CliState) -> None:
+    if state._db is not None:
+        state._db.dispose()
+        state._db = None
+
+
+@contextlib.contextmanager
+def _hang_up_held():
+    """SIGHUP waits until the block is done (then exits as usual): a dropped session never stops a
+    rename or a clean-up half-way."""
+    held = hasattr(signal, "pthread_sigmask") and hasattr(signal, "SIGHUP")
+    if held:
+        signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGHUP})
+    try:
+        yield
+    finally:
+        if held:
+            signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGHUP})
 
 
 def _remove(path) -> None:
