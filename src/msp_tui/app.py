@@ -101,6 +101,12 @@ class MspApp(TypedAhead, IdleLock, App):
     def signed_in(self, actor: Actor) -> None:
         """Called by the sign-in screen (or at start with an Actor): load the session, open the home."""
         self.actor = actor
+        if actor.must_change_password:  # policy 1, enforce on login: before anything else
+            from msp_tui.screens.account import ChangePasswordScreen
+
+            self.push_screen(ChangePasswordScreen(self.db, actor, forced=True),
+                             lambda changed: self.signed_in(actor) if changed else None)
+            return
 
         def work() -> None:
             info, decisions = load_session(self.db, actor)

@@ -38,6 +38,7 @@ PW_VAR = "MSP_TUI_WALK_PASSWORD"
 #: The command line each COMMANDS row is walked with: arguments that make it succeed for anyone the
 #: table allows (on a fresh copy of the world).
 ARGV: dict[str, list[str]] = {
+    "account password": ["account", "password", "--newpasswordenv", PW_VAR],  # the same one, wrapped anew
     "clients list": ["clients", "list"],
     "clients show": ["clients", "show", CLIENT],
     "clients create": ["clients", "create", "--name", "Walkers", "--plan", "teams-monthly", "--seats", "3",

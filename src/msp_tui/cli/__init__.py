@@ -69,6 +69,7 @@ def cli(ctx: click.Context, db_url, email, passwordenv, passwordfile, fmt) -> No
 #: Command modules, each with COMMANDS; one line per area.
 GROUPS = [
     "people",
+    "account",
     "demo",
     "clients",
     "staff",

@@ -21,6 +21,7 @@ class CliState:
     create: bool = False
     _db: object = field(default=None, repr=False)
     _actor: object = field(default=None, repr=False)
+    signed_in_password: str | None = field(default=None, repr=False)
 
     def db(self):
         if self._db is None:
@@ -45,14 +46,18 @@ class CliState:
             return read_password_file(self.passwordfile)
         return click.prompt(prompt, hide_input=True, confirmation_prompt=confirm, err=True)
 
-    def actor(self):
-        """Sign in with --email and the password (env, file or prompt); exit 3 on failure."""
-        if self._actor is None:
-            from msp_tui.core.services import accounts
+    def actor(self, *, changing_password: bool = False):
+        """Sign in with --email and the password (env, file or prompt); exit 3 on failure. A person
+        whose master password no longer meets policy 1 (enforce on login) may only change it."""
+        from msp_tui.core.services import accounts
 
+        if self._actor is None:
             if not self.email:
                 raise AuthFailed("Sign-in needs --email (or MSP_TUI_EMAIL).")
-            self._actor = accounts.sign_in(self.db(), self.email, self.password())
+            self.signed_in_password = self.password()
+            self._actor = accounts.sign_in(self.db(), self.email, self.signed_in_password)
+        if not changing_password:
+            accounts.require_current_password(self._actor)
         return self._actor
 
 

@@ -166,6 +166,7 @@ SIGNED_IN = "any signed-in person"
 COMMANDS: dict[str, object] = {
     "init": NO_SIGN_IN,
     "accept": NO_SIGN_IN,
+    "account password": SIGNED_IN,
     "demo": NO_SIGN_IN,
     "serve": NO_SIGN_IN,
     "db upgrade": NO_SIGN_IN,

@@ -47,6 +47,9 @@ class Actor:
     #: When the master password last opened the keys (sign-in or unlock); core.services.accounts
     #: asks for it again before revealing a password when this is older than 5 minutes.
     unlocked_at: datetime | None = None
+    #: Signed in with a master password that no longer meets a client's Master password requirements
+    #: with "enforce on login": nothing else until it is changed (core.services.accounts).
+    must_change_password: bool = False
 
     def lock(self) -> None:
         self.secrets = None

@@ -81,6 +81,46 @@ class UriMatchOptions(Options):
     uri_match_detection: Annotated[int, Field(ge=0, le=5)] = 0
 
 
+#: The reference's refusal when a new master password falls short of policy 1.
+MASTER_PASSWORD_NOT_MET = "Your new master password does not meet the policy requirements."
+
+
+def combine_master_password(options: list[MasterPasswordOptions]) -> MasterPasswordOptions | None:
+    """Several clients' Master password requirements as one (the reference's CombineWith): the
+    highest complexity and length, and every flag any of them sets. None when there are none."""
+    if not options:
+        return None
+    def top(key):
+        values = [getattr(o, key) for o in options if getattr(o, key) is not None]
+        return max(values) if values else None
+    flags = {k: any(getattr(o, k) for o in options) for k in ("require_upper", "require_lower", "require_numbers",
+                                                                "require_special", "enforce_on_login")}
+    return MasterPasswordOptions(min_complexity=top("min_complexity"), min_length=top("min_length"), **flags)
+
+
+def master_password_shortfalls(options: MasterPasswordOptions, password: str, user_inputs=()) -> list[str]:
+    """What `password` lacks under policy 1 (empty when it meets it). Complexity is zxcvbn's score 0–4."""
+    out = []
+    if options.min_length is not None and len(password) < options.min_length:
+        out.append(f"at least {options.min_length} characters")
+    if options.require_upper and not any(c.isupper() for c in password):
+        out.append("an upper-case letter")
+    if options.require_lower and not any(c.islower() for c in password):
+        out.append("a lower-case letter")
+    if options.require_numbers and not any(c.isdigit() for c in password):
+        out.append("a number")
+    if options.require_special and not any(c in "!@#$%^&*" for c in password):
+        out.append("a special character (!@#$%^&*)")
+    if options.min_complexity is not None:
+        from zxcvbn import zxcvbn
+
+        score = zxcvbn(password[:100], user_inputs=[str(u) for u in user_inputs])["score"]
+        if score < options.min_complexity:
+            out.append(f"strength {COMPLEXITY_LABELS[options.min_complexity]} or more "
+                       f"(it is {COMPLEXITY_LABELS[score]})")
+    return out
+
+
 URI_MATCH_LABELS = {0: "Domain", 1: "Host", 2: "Starts with", 3: "Exact", 4: "Regular expression",
                     5: "Never"}
 COMPLEXITY_LABELS = {0: "Weak (0)", 1: "Weak (1)", 2: "Weak (2)", 3: "Good (3)", 4: "Strong (4)"}
@@ -145,7 +185,10 @@ WHERE_IT_ACTS: dict[PolicyType, tuple[str, str]] = {
     P.TWO_FACTOR_AUTHENTICATION: (PARTLY, "Turning it on revokes members without two-step login (Owners and "
                                           "Admins exempt). msp-tui has no enrolment yet: only the demo "
                                           "marks accounts as enrolled."),
-    P.MASTER_PASSWORD: (NOT_YET, "Stored and shown; not yet checked at accept, password change or sign-in."),
+    P.MASTER_PASSWORD: (ACTS, "Checked when an account is created (accept) and when the master password is "
+                              "changed (msp-tui account password, the palette's account: change master "
+                              "password); with enforce on login, a member whose password falls short must "
+                              "change it at sign-in before anything else. No role is exempt."),
     P.PASSWORD_GENERATOR: (NOT_YET, "Stored and shown; msp-tui has no password generator yet."),
     P.SINGLE_ORG: (PARTLY, "Turning it on revokes members who belong to another organization (Owners and "
                            "Admins exempt); accepting another organization's invitation is not checked yet."),

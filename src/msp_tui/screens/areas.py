@@ -92,6 +92,12 @@ def _on_screen(method: str) -> Callable:
     return run
 
 
+def _change_password(app) -> None:
+    from msp_tui.screens.account import ChangePasswordScreen
+
+    app.push_screen(ChangePasswordScreen(app.db, app.actor))
+
+
 def _marked(app) -> dict:
     """The clients marked on the clients home (client_ids), or nothing (every client)."""
     table = getattr(app.screen, "table", None)
@@ -140,6 +146,8 @@ COMMANDS: list[Command] = [
     Command("events: this client", "The event log of the client on screen", _on_screen("action_tab_events"),
             Action.VIEW_CLIENT_EVENTS, needs="client_id"),
     Command("app: keys (help)", "Every key of the current screen", lambda app: app.action_help()),
+    Command("account: change master password", "Choose a new master password (your keys stay the same)",
+            lambda app: _change_password(app)),
     Command("app: lock", "Drop the keys and hide the screen until the master password is typed",
             lambda app: app.lock()),
     Command("app: sign out", "Lock the keys and go back to the sign-in screen", lambda app: app.sign_out()),

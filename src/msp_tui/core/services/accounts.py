@@ -10,6 +10,7 @@ its waiting time (another terminal guessing in parallel) first waits out the res
 from __future__ import annotations
 
 import hashlib
+import os
 import time
 import uuid
 from collections.abc import Callable
@@ -214,6 +215,74 @@ def provider_of(session, account_id: uuid.UUID) -> uuid.UUID | None:
     return rows[0][0] if rows else None
 
 
+# --- master password requirements (policy 1) -------------------------------------------------------
+
+
+def master_password_policy(s, account_id: uuid.UUID | None, joining: uuid.UUID | None = None):
+    """The combined Master password requirements binding a person (no role is exempt), plus those
+    of the organization they are joining; None when no client asks for any."""
+    from msp_tui.core import policies as catalogue
+    from msp_tui.core.enums import PolicyType
+    from msp_tui.core.models import Policy
+    from msp_tui.core.services import policies as client_policies
+
+    found = [b.options for b in client_policies.binding(s, account_id, PolicyType.MASTER_PASSWORD)]
+    if joining is not None:
+        row = s.execute(select(Policy).where(Policy.organization_id == joining,
+                                             Policy.type == int(PolicyType.MASTER_PASSWORD))).scalar_one_or_none()
+        if row is not None and row.enabled:
+            found.append(catalogue.load_options(PolicyType.MASTER_PASSWORD, row.data))
+    return catalogue.combine_master_password(found)
+
+
+def check_master_password(options, password: str, email: str) -> None:
+    """Refused, naming policy 1 and what is missing, when `password` falls short of `options`."""
+    from msp_tui.core import policies as catalogue
+
+    if options is None:
+        return
+    missing = catalogue.master_password_shortfalls(options, password, user_inputs=[email])
+    if missing:
+        raise Refused("master-password-requirements", f"{catalogue.MASTER_PASSWORD_NOT_MET} The Master password "
+                      f"requirements policy asks for " + ", ".join(missing) + ".")
+
+
+def change_master_password(db: Database, actor: Actor, current: str, new: str, *,
+                           throttle: LoginThrottle | None = None) -> None:
+    """A new master password: the user key is wrapped again under it (new salt, same KDF settings);
+    the keys themselves do not change. Checked against policy 1; event 1001."""
+    with db.read() as s:
+        account = s.get(Account, actor.account_id)
+        if account is None:
+            raise AuthFailed()
+        provider_id = provider_of(s, account.id)
+    secrets = _open_keys(db, account, current, provider_id, throttle or THROTTLE)
+    data = parse(NewAccount, email=account.email, name="", password=new)
+    with db.write() as s:
+        check_master_password(master_password_policy(s, account.id), data.password, account.email)
+        acc = s.get(Account, account.id)
+        salt = os.urandom(16)
+        params = crypto.KdfParams(acc.kdf_memory_kib, acc.kdf_iterations, acc.kdf_parallelism)
+        master_key = crypto.derive_master_key(data.password, salt, params)
+        acc.kdf_salt = salt
+        acc.protected_user_key = crypto.encrypt(master_key, secrets.user_key, crypto.aad("user-key", acc.id))
+        touch(acc, actor)
+        events.record(s, actor, EventType.USER_CHANGED_PASSWORD, provider_id=provider_id, account_id=acc.id)
+    actor.secrets, actor.unlocked_at = secrets, clock.now()
+    actor.must_change_password = False
+
+
+#: What sign-in says to a person who must change their master password first.
+CHANGE_FIRST = ("Your master password no longer meets the Master password requirements policy (enforced at "
+                "sign-in): change it first with `msp-tui account password`.")
+
+
+def require_current_password(actor: Actor) -> None:
+    """Refused while the person must change their master password (policy 1, enforce on login)."""
+    if actor.must_change_password:
+        raise Refused("master-password-requirements", CHANGE_FIRST)
+
+
 def sign_in(db: Database, email: str, password: str, *, throttle: LoginThrottle | None = None) -> Actor:
     """Open the account's keys with the master password (event 1000). A failure says only that it
     failed, is recorded (event 1005) and waits longer each time for that account."""
@@ -229,6 +298,11 @@ def sign_in(db: Database, email: str, password: str, *, throttle: LoginThrottle 
     actor = _actor(account, secrets, provider_id)
     with db.write() as s:
         _reset_failures(s, account.id)
+        policy = master_password_policy(s, account.id)
+        if policy is not None and policy.enforce_on_login:
+            from msp_tui.core import policies as catalogue
+
+            actor.must_change_password = bool(catalogue.master_password_shortfalls(policy, password, [account.email]))
         _sign_own_public_key(s, account.id, secrets)
         events.record(s, actor, EventType.USER_LOGGED_IN, provider_id=provider_id, account_id=account.id)
         if provider_id is not None:
@@ -331,6 +405,8 @@ def accept_invitations(db: Database, *, email: str, secret: str, password: str, 
         if created:
             if s.execute(select(Account.id).where(Account.email == data.email)).first():
                 raise BadInput(invitation_secret.NO_MATCH, "secret")
+            check_master_password(master_password_policy(s, None, member.organization_id if member else None),
+                                  data.password, data.email)
             account, secrets = _new_account(s, data.email, data.name, data.password)
             s.flush()
         else:

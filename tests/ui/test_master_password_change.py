@@ -1,0 +1,57 @@
+"""Policy 1 in the UI: enforce on login takes the member to the change-password screen first; the
+palette's change keeps the keys."""
+
+from __future__ import annotations
+
+import asyncio
+
+from textual.widgets import Input
+
+from msp_tui.app import MspApp
+from msp_tui.core.enums import PolicyType
+from msp_tui.core.services import accounts, policies
+from msp_tui.screens.account import ChangePasswordScreen
+from tests.conftest import make_provider
+from tests.core.test_vault_support import NO_WAIT, USER_PASSWORD, make_client
+
+NEW = "a master password long enough for thirty"
+
+
+async def _settle(pilot, until, tries=100):
+    for _ in range(tries):
+        await pilot.pause(0.05)
+        if until():
+            return
+    raise AssertionError("the screen did not get there")
+
+
+def test_master_password_requirements_enforced_on_login_open_the_change_screen_first(sqlite_db):
+    db = sqlite_db
+    admin = make_provider(db)
+    c = make_client(db, admin)
+    policies.set_policy(db, admin, c.organization_id, PolicyType.MASTER_PASSWORD, enabled=True,
+                        options={"min_length": 30, "enforce_on_login": True})
+    actor = accounts.sign_in(db, "user@contoso.example", USER_PASSWORD, throttle=NO_WAIT)
+    assert actor.must_change_password
+
+    async def run():
+        app = MspApp(db, actor=actor)
+        async with app.run_test(size=(80, 24)) as pilot:
+            await _settle(pilot, lambda: isinstance(app.screen, ChangePasswordScreen))
+            screen = app.screen
+            screen.query_one("#current", Input).value = USER_PASSWORD
+            screen.query_one("#new", Input).value = "thirteen char"
+            screen.query_one("#again", Input).value = "thirteen char"
+            screen.action_save()
+            await _settle(pilot, lambda: "Master password requirements" in screen.error_text,
+                          tries=200)
+            assert isinstance(app.screen, ChangePasswordScreen)  # nothing else until it is changed
+            screen.query_one("#new", Input).value = NEW
+            screen.query_one("#again", Input).value = NEW
+            screen.action_save()
+            await _settle(pilot, lambda: not isinstance(app.screen, ChangePasswordScreen)
+                          and app.session_info is not None)
+            assert not actor.must_change_password
+
+    asyncio.run(run())
+    assert not accounts.sign_in(db, "user@contoso.example", NEW, throttle=NO_WAIT).must_change_password
