@@ -98,6 +98,25 @@ def test_member_invites_do_not_make_an_open_rename_stale(db, admin):
     clients.rename(db, admin, v.id, "Contoso Ltd", expected_version=v.version)
 
 
+def test_rename_by_another_admin_moves_the_version_by_one(db, admin):
+    # A rename by someone other than the last editor was written in two UPDATEs (the name flushed
+    # before the editor was set), so the version skipped one: a lost step in the client's history.
+    from msp_tui.core.services import accounts, staff
+    from tests.conftest import PASSWORD
+
+    secret = staff.invite(db, admin, ["grace@msp.example"], "admin").secrets["grace@msp.example"]
+    accounts.accept_invitations(db, email="grace@msp.example", secret=secret, password=PASSWORD,
+                                name="Grace Hopper")
+    staff.confirm(db, admin, "grace@msp.example")
+    grace = accounts.sign_in(db, "grace@msp.example", PASSWORD)
+    v = clients.create_client(db, admin, name="Contoso", plan="teams-monthly", seats=5, owner_email="o@c.example")
+    renamed = clients.rename(db, grace, v.id, "Contoso Ltd", expected_version=v.version)
+    assert renamed.version == v.version + 1
+    seats = clients.change_seats(db, admin, v.id, 6, expected_version=renamed.version)
+    assert seats.version == v.version + 2
+    assert clients.get_client(db, admin, v.id).version == v.version + 2
+
+
 def test_S8_add_existing_only_for_confirmed_owners_and_unlink_needs_an_owner(db, admin):
     v = clients.create_client(db, admin, name="Contoso", plan="enterprise-monthly", seats=5,
                               owner_email="owner@c.example")

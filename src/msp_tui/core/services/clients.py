@@ -329,8 +329,10 @@ def rename(db: Database, actor: Actor, ref: str | uuid.UUID, name: str,
             return _view(org)
         _name_free(s, actor.provider_id, data.name, but=org.id)
         org.name, org.name_lower = data.name, data.name.lower()
-        s.execute(update(Client).where(Client.organization_id == org.id).values(name_lower=org.name_lower))
+        # Before the statement below autoflushes the name: a later touch() would be a second UPDATE,
+        # and the version would skip one whenever the renamer is not the last editor.
         touch(org, actor)
+        s.execute(update(Client).where(Client.organization_id == org.id).values(name_lower=org.name_lower))
         events.record(s, actor, EventType.ORGANIZATION_UPDATED, organization_id=org.id,
                       detail={"name": [old, data.name]})
         s.flush()
