@@ -211,7 +211,17 @@ class MspApp(TypedAhead, IdleLock, App):
                 if refusal is not None:
                     self.show_refusal(refusal)
                     return True
-        return await super().run_action(action, default_namespace, namespaces)
+        try:
+            return await super().run_action(action, default_namespace, namespaces)
+        except KeyError:
+            # Textual 8.2.8: an OptionList's page keys before its lines are laid out (the palette just
+            # opened) look up a line that is not there yet; the key is simply too early.
+            from textual.widgets import OptionList
+
+            if isinstance(action, str) and isinstance(self.focused, OptionList) and action.endswith(
+                    ("page_down", "page_up")):
+                return True
+            raise
 
     def show_refusal(self, decision: Decision) -> None:
         self.notify(inert_str(decision.reason), title=f"Not allowed [{decision.rule}]", severity="warning", markup=False)

@@ -22,6 +22,9 @@ class MspCommands(Provider):
                 continue
             if cmd.needs and getattr(screen, cmd.needs, None) is None:
                 continue
+            method = getattr(cmd.run, "screen_method", None)
+            if method is not None and not hasattr(screen, method):
+                continue
             out.append(cmd)
         return out
 

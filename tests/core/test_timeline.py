@@ -163,7 +163,7 @@ def test_subject_of_event_points_at_member_staff_or_client(db, admin):
     assert kinds[EventType.MEMBER_INVITED].kind == "member"
     assert kinds[EventType.MEMBER_INVITED].organization_id == c.id
     assert kinds[EventType.STAFF_INVITED].kind == "staff"
-    assert kinds[EventType.COLLECTION_CREATED].kind == "client"
+    assert kinds[EventType.COLLECTION_CREATED].kind == "collection"  # Enter opens the collection itself
 
 
 def test_time_fields_accept_iso_or_spans_and_refuse_nonsense():

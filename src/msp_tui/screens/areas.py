@@ -87,8 +87,11 @@ class Command:
 
 def _on_screen(method: str) -> Callable:
     def run(app) -> None:
-        getattr(app.screen, method)()
+        handler = getattr(app.screen, method, None)
+        if handler is not None:  # the screen may have changed since the palette offered it
+            handler()
 
+    run.screen_method = method  # offered only on screens that have it (the policy editor has a client, no rename)
     return run
 
 

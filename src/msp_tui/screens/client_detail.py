@@ -205,7 +205,7 @@ class ClientDetailScreen(MspScreen):
             self.action_reload()
 
     def _check_changes(self) -> None:
-        if self.app.screen is not self:
+        if self.app.screen is not self or self.actor is None:
             return
         self.run_db(newest_event_id, self.db, self.actor, self.client_id, on_done=self._newest,
                     on_error=lambda _exc: None, group="changes", exclusive=True)
@@ -216,6 +216,8 @@ class ClientDetailScreen(MspScreen):
             self.action_reload()
 
     def action_reload(self) -> None:
+        if self.actor is None:  # signed out under us (the lock screen's sign out): nothing to load as nobody
+            return
         self.run_db(load_overview, self.db, self.actor, self.client_id, on_done=self._show_overview,
                     group="overview", exclusive=True)
         for table in self.query(PagedTable):
