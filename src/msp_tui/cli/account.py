@@ -12,7 +12,12 @@ from msp_tui.core.errors import BadInput
 
 @click.group("account")
 def account() -> None:
-    """Your own account."""
+    """Your own account.
+
+    \b
+    Example:
+      msp-tui --email ada@msp.example account password
+    """
 
 
 @account.command("password")
