@@ -65,6 +65,17 @@ def test_attack11_a_new_database_in_a_folder_everyone_can_write_is_warned_about(
     assert r.returncode == 0 and "every user can write" not in r.stderr, r.stderr
 
 
+def test_attack11_the_demo_warning_names_the_file_asked_for_not_its_building_name(tmp_path):
+    shared = tmp_path / "shared"
+    shared.mkdir()
+    shared.chmod(0o1777)
+    env = {k: v for k, v in os.environ.items() if not k.startswith("MSP_TUI")}
+    r = subprocess.run([str(MSP_TUI), "--db", str(shared / "demo.db"), "demo", "--no-ui", "--clients", "3",
+                        "--events", "20"], capture_output=True, text=True, env=env, timeout=300)
+    assert r.returncode == 0, r.stderr
+    assert "every user can write" in r.stderr and ".building" not in r.stderr, r.stderr
+
+
 def test_attack11_a_killed_demo_is_replaced_by_the_next_without_force(tmp_path):
     path = tmp_path / "demo.db"
     env = {k: v for k, v in os.environ.items() if not k.startswith("MSP_TUI")}

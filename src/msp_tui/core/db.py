@@ -129,9 +129,10 @@ def _prepare_sqlite_file(path: str, create: bool) -> list[str]:
         p.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
         folder = p.parent.stat().st_mode
         if folder & stat.S_IWOTH:  # attack 11 of issue 15
-            warnings.append(f"warning: the new database {p} is in a folder every user can write "
-                            f"({p.parent}, mode {stat.filemode(folder)}): another user can plant a link or "
-                            "a file under its name. Keep databases in a folder of your own.")
+            # Names the folder, not the file: demo builds under a temporary name the user never typed.
+            warnings.append(f"warning: the new database goes in {p.parent}, a folder every user can write "
+                            f"(mode {stat.filemode(folder)}): another user can plant a link or a file under "
+                            "its name. Keep databases in a folder of your own.")
         try:  # never over a file another process made meanwhile
             fd = os.open(p, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o600)
             os.close(fd)
