@@ -101,6 +101,11 @@ ARGV: dict[str, list[str]] = {
     "vault show ITEM": ["vault", "show", ITEM],
     "vault edit ITEM": ["vault", "edit", ITEM, "--name", "Router (old)"],
     "vault delete ITEM": ["vault", "delete", ITEM, "--yes"],
+    "vault trash CLIENT": ["vault", "trash", CLIENT],
+    "vault trash --personal": ["vault", "trash", "--personal"],
+    "vault restore ITEM": ["vault", "restore", "{trashed}"],
+    "vault purge-trash CLIENT": ["vault", "purge-trash", CLIENT],
+    "vault purge-trash --personal": ["vault", "purge-trash", "--personal"],
     "billing summary": ["billing", "summary"],
     "billing invoice": ["billing", "invoice"],
     "billing invoice CLIENT": ["billing", "invoice", CLIENT],
@@ -212,11 +217,14 @@ def build(db: Database) -> dict:
     members.set_groups(db, admin, org.id, "user@contoso.example", [group.id])
     item = vault_svc.create_item(db, admin, type="login", name="Router", fields={"username": "admin"},
                                  client=org.id, collection_ids=[coll.id])
+    trashed = vault_svc.create_item(db, admin, type="login", name="Old printer", client=org.id,
+                                    collection_ids=[coll.id])
+    vault_svc.delete_item(db, admin, trashed.id)
     policy_templates.create_template(db, admin, "Baseline", {"disable-send": (True, None),
                                                               "remove-pin": (True, None)})
     policy_templates.apply_template(db, admin, "Baseline", [org.id], dry_run=False)
     policy_templates.accept_deviation(db, admin, org.id, "remove-pin", "kept on purpose")
-    return {"item": str(item.id),
+    return {"item": str(item.id), "trashed": str(trashed.id),
             "fp_accepted": accounts.fingerprint_of(db, accepted.account_id),
             "fp_joined": accounts.fingerprint_of(db, joined.account_id)}
 

@@ -41,8 +41,9 @@ def test_staff_create_list_view_edit_delete(db, admin):
         vault.edit_item(db, admin, item.id, name="Again", expected_version=shown.version)
     vault.delete_item(db, admin, item.id)
     assert vault.list_items(db, admin, c.name) == []
+    vault.delete_item(db, admin, item.id, permanent=True)
     types = [e.type for e in _events(db, *range(1100, 1120))]
-    assert types == [1100, 1107, 1108, 1101, 1108, 1102]
+    assert types == [1100, 1107, 1108, 1101, 1108, 1115, 1102]
 
 
 def test_all_item_types_round_trip(db, admin):

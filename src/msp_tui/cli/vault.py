@@ -100,7 +100,7 @@ def list_(state: CliState, client, personal, text) -> None:
 @click.argument("client", required=False)
 @click.option("--personal", is_flag=True, help="Into your own vault.")
 @click.option("--type", "type_", default="login", show_default=True,
-              help="login, note, card, identity or ssh-key.")
+              help="login, note, card, identity, ssh-key, bank-account, drivers-licence or passport.")
 @click.option("--name", required=True)
 @click.option("--collection", "collections", multiple=True, help="Collection name or id (repeatable).")
 @click.option("--field", "pairs", multiple=True, metavar="KEY=VALUE", help="A field (repeatable).")
@@ -201,32 +201,115 @@ def edit(state: CliState, item, client, personal, new_name, pairs, prompts, coll
 @click.argument("item")
 @click.option("--client", help="The client, when ITEM is a name.")
 @click.option("--personal", is_flag=True, help="ITEM is one of your own (by name).")
+@click.option("--permanent", is_flag=True, help="Delete for good (from the vault or the trash) instead.")
 @click.option("--yes", is_flag=True, help="Do not ask for confirmation.")
 @pass_state
-def delete(state: CliState, item, client, personal, yes) -> None:
-    """Delete an item for good (event 1102).
+def delete(state: CliState, item, client, personal, permanent, yes) -> None:
+    """Move an item to the trash (event 1115; restore it within 30 days), or delete it for good
+    with --permanent (event 1102).
 
     \b
     Example:
       msp-tui vault delete 3f2a...-id --yes
+      msp-tui vault delete "Old router" --client "Contoso Dental" --permanent --yes
     """
     from msp_tui.core.services import vault as svc
 
+    db, actor = state.db(), state.actor()
+    item_id, label = _find(svc, db, actor, item, client, personal, trashed=None if permanent else False)
+    if not yes:
+        question = f"Delete {inert(label)!r} for good?" if permanent else f"Move {inert(label)!r} to the trash?"
+        click.confirm(question, abort=True, err=True)
+    svc.delete_item(db, actor, item_id, permanent=permanent)
+    click.echo(f"deleted {item_id}" if permanent else f"moved {item_id} to the trash "
+               f"(msp-tui vault restore {item_id} brings it back)", err=True)
+
+
+def _find(svc, db, actor, ref, client, personal, *, trashed):
+    """(id, label) of an item in the vault or in the trash; a damaged item by id is found too."""
     from msp_tui.core.errors import Damaged
     from msp_tui.core.services.common import as_uuid
 
-    db, actor = state.db(), state.actor()
     try:
-        view = svc.view_item(db, actor, item, client=client, personal=personal)
-        item_id, label = view.id, view.name
+        view = svc.find_item(db, actor, ref, client=client, personal=personal, trashed=trashed)
+        return view.id, view.name
     except Damaged:
-        if as_uuid(item) is None:
+        if as_uuid(ref) is None:
             raise
-        item_id, label = as_uuid(item), f"item {item} (it {svc.keys.DAMAGED})"  # a damaged item can go
-    if not yes:
-        click.confirm(f"Delete {inert(label)!r} for good?", abort=True, err=True)
-    svc.delete_item(db, actor, item_id)
-    click.echo(f"deleted {item_id}", err=True)
+        return as_uuid(ref), f"item {ref} (it {svc.keys.DAMAGED})"  # a damaged item can go
+
+
+TRASH_COLUMNS = ["id", "name", "type", "subtitle", "collections", "deleted"]
+
+
+@vault.command("trash")
+@click.argument("client", required=False)
+@click.option("--personal", is_flag=True, help="Your own trash instead of a client's.")
+@pass_state
+def trash(state: CliState, client, personal) -> None:
+    """List the items in a client's trash (those you may see), or your own with --personal.
+    Items stay 30 days, then are deleted for good.
+
+    \b
+    Example:
+      msp-tui vault trash "Contoso Dental"
+      msp-tui vault trash --personal --format json
+    """
+    from msp_tui.core import clock
+    from msp_tui.core.services import vault as svc
+
+    if personal == bool(client):
+        raise BadInput("Give a CLIENT, or --personal for your own trash.", "client")
+    db, actor = state.db(), state.actor()
+    items = svc.list_trash(db, actor, None if personal else client, personal=personal)
+    names = {} if personal else _collection_names(svc.open_vault(db, actor, client, record_access=False))
+    rows = []
+    for i in items:
+        row = _row(i, names, state.fmt)
+        rows.append({k: row[k] for k in TRASH_COLUMNS if k in row} | {"deleted": clock.iso(i.deleted_at)})
+    emit(state.fmt, rows, TRASH_COLUMNS)
+
+
+@vault.command("restore")
+@click.argument("item")
+@click.option("--client", help="The client, when ITEM is a name.")
+@click.option("--personal", is_flag=True, help="ITEM is one of your own (by name).")
+@pass_state
+def restore(state: CliState, item, client, personal) -> None:
+    """Bring an item back from the trash into the collections it was in (event 1116).
+
+    \b
+    Example:
+      msp-tui vault restore 3f2a...-id
+      msp-tui vault restore "Old router" --client "Contoso Dental"
+    """
+    from msp_tui.core.services import vault as svc
+
+    db, actor = state.db(), state.actor()
+    item_id, _label = _find(svc, db, actor, item, client, personal, trashed=True)
+    view = svc.restore_item(db, actor, item_id)
+    click.echo(f"restored {view.id}", err=True)
+
+
+@vault.command("purge-trash")
+@click.argument("client", required=False)
+@click.option("--personal", is_flag=True, help="Your own trash instead of a client's.")
+@pass_state
+def purge_trash(state: CliState, client, personal) -> None:
+    """Delete for good the items in a client's trash (or your own) for more than 30 days (event 1102
+    each). Opening a vault does the same.
+
+    \b
+    Example:
+      msp-tui vault purge-trash "Contoso Dental"
+      msp-tui vault purge-trash --personal
+    """
+    from msp_tui.core.services import vault as svc
+
+    if personal == bool(client):
+        raise BadInput("Give a CLIENT, or --personal for your own trash.", "client")
+    n = svc.purge_trash(state.db(), state.actor(), None if personal else client, personal=personal)
+    click.echo(f"purged {n} item{'s' if n != 1 else ''} older than {svc.TRASH_DAYS} days", err=True)
 
 
 COMMANDS = [vault]

@@ -163,6 +163,9 @@ class ItemType(IntEnum):
     CARD = 3
     IDENTITY = 4
     SSH_KEY = 5
+    BANK_ACCOUNT = 6
+    DRIVERS_LICENSE = 7
+    PASSPORT = 8
 
 
 class PolicyType(IntEnum):

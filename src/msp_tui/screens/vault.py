@@ -395,7 +395,7 @@ class VaultScreen(ListScreen):
 
         def done(result) -> None:
             if result is not None:
-                self.notify(inert_str(f"Deleted {item.name}."), timeout=3, markup=False)
+                self.notify(inert_str(f"Moved {item.name} to the trash."), timeout=3, markup=False)
                 self._load()
 
         self.app.push_screen(ConfirmDelete(go, item.name), callback=done)
@@ -416,7 +416,9 @@ def _access(item) -> str:
 def _primary_secret(item_type) -> str | None:
     from msp_tui.core.enums import ItemType
 
-    return {ItemType.LOGIN: "password", ItemType.CARD: "number", ItemType.SSH_KEY: "private_key"}.get(item_type)
+    return {ItemType.LOGIN: "password", ItemType.CARD: "number", ItemType.SSH_KEY: "private_key",
+            ItemType.BANK_ACCOUNT: "account_number", ItemType.DRIVERS_LICENSE: "license_number",
+            ItemType.PASSPORT: "passport_number"}.get(item_type)
 
 
 # --- modals -------------------------------------------------------------------------------------
@@ -606,17 +608,25 @@ class ConfirmDelete(_SavingModal):
     """
     BINDINGS = [Binding("escape", "cancel", "Cancel")]
 
-    def __init__(self, go, name: str) -> None:
+    def __init__(self, go, name: str, *, permanent: bool = False, restore: bool = False) -> None:
         super().__init__()
-        self.go, self.name_ = go, name
+        self.go, self.name_, self.permanent, self.restore = go, name, permanent, restore
 
     def compose(self) -> ComposeResult:
         with Vertical(id="confirm"):
-            yield Static(Text.assemble("Delete ", (self.name_, "bold"), " for good? This cannot be undone."))
+            if self.restore:
+                question = Text.assemble("Restore ", (self.name_, "bold"), " into the collections it was in?")
+            elif self.permanent:
+                question = Text.assemble("Delete ", (self.name_, "bold"), " for good? This cannot be undone.")
+            else:
+                question = Text.assemble("Move ", (self.name_, "bold"), " to the trash? It can be restored "
+                                         "for 30 days.")
+            yield Static(question)
             yield Static("", classes="form-status")
             with Horizontal():
                 yield Button("Cancel", id="confirm-cancel")
-                yield Button("Delete", variant="error", id="confirm-delete")
+                yield Button("Restore" if self.restore else "Delete", variant="primary" if self.restore else "error",
+                             id="confirm-delete")
 
     def on_mount(self) -> None:
         self.query_one("#confirm-cancel", Button).focus()

@@ -19,12 +19,13 @@ from __future__ import annotations
 import json
 import uuid
 from dataclasses import dataclass
+from datetime import datetime, timedelta
 
 from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.attributes import flag_modified
 
-from msp_tui.core import crypto, events, keys
+from msp_tui.core import clock, crypto, events, keys
 from msp_tui.core.access import Action, Standing, check, decide
 from msp_tui.core.context import Actor
 from msp_tui.core.db import Database
@@ -38,6 +39,8 @@ from msp_tui.core.services import policies as client_policies
 from msp_tui.core.services.common import as_uuid, check_version, find_client, touch
 
 MAX_NAME = 200
+#: Items stay in the trash this long, then are deleted for good (as the reference does).
+TRASH_DAYS = 30
 MAX_FIELD = 10_000
 PERSONAL_TYPE_COLUMN = 0
 
@@ -72,12 +75,33 @@ FIELDS: dict[ItemType, tuple[FieldSpec, ...]] = {
                         _f("address", "Address", multiline=True), NOTES),
     ItemType.SSH_KEY: (_f("private_key", "Private key", True, True), _f("public_key", "Public key"),
                        _f("key_fingerprint", "Fingerprint"), NOTES),
+    ItemType.BANK_ACCOUNT: (_f("bank_name", "Bank name"), _f("account_holder", "Name on account"),
+                            _f("account_type", "Account type"), _f("account_number", "Account number", True),
+                            _f("routing_number", "Routing number"), _f("branch_number", "Branch number"),
+                            _f("iban", "IBAN", True), _f("swift", "SWIFT / BIC"), _f("pin", "PIN", True),
+                            _f("bank_phone", "Bank phone"), NOTES),
+    ItemType.DRIVERS_LICENSE: (_f("first_name", "First name"), _f("middle_name", "Middle name"),
+                               _f("last_name", "Last name"), _f("license_number", "Licence number", True),
+                               _f("issuing_country", "Issuing country"), _f("issuing_state", "Issuing state"),
+                               _f("license_class", "Licence class"), _f("issue_date", "Issue date"),
+                               _f("expiration_date", "Expiry date"), NOTES),
+    ItemType.PASSPORT: (_f("surname", "Surname"), _f("given_name", "Given names"),
+                        _f("date_of_birth", "Date of birth"), _f("sex", "Sex"), _f("birth_place", "Place of birth"),
+                        _f("nationality", "Nationality"), _f("passport_number", "Passport number", True),
+                        _f("passport_type", "Passport type"), _f("issuing_country", "Issuing country"),
+                        _f("issuing_authority", "Issuing authority"), _f("issue_date", "Issue date"),
+                        _f("expiration_date", "Expiry date"),
+                        _f("national_id", "National identification number", True), NOTES),
 }
 TYPE_LABELS = {ItemType.LOGIN: "Login", ItemType.SECURE_NOTE: "Secure note", ItemType.CARD: "Card",
-               ItemType.IDENTITY: "Identity", ItemType.SSH_KEY: "SSH key"}
+               ItemType.IDENTITY: "Identity", ItemType.SSH_KEY: "SSH key", ItemType.BANK_ACCOUNT: "Bank account",
+               ItemType.DRIVERS_LICENSE: "Driver's licence", ItemType.PASSPORT: "Passport"}
 TYPE_NAMES = {"login": ItemType.LOGIN, "note": ItemType.SECURE_NOTE, "secure-note": ItemType.SECURE_NOTE,
               "card": ItemType.CARD, "identity": ItemType.IDENTITY, "ssh-key": ItemType.SSH_KEY,
-              "ssh": ItemType.SSH_KEY}
+              "ssh": ItemType.SSH_KEY, "bank-account": ItemType.BANK_ACCOUNT, "bank": ItemType.BANK_ACCOUNT,
+              "drivers-license": ItemType.DRIVERS_LICENSE, "drivers-licence": ItemType.DRIVERS_LICENSE,
+              "driver's-licence": ItemType.DRIVERS_LICENSE, "driver's-license": ItemType.DRIVERS_LICENSE,
+              "passport": ItemType.PASSPORT}
 
 
 def parse_type(value: ItemType | str | int) -> ItemType:
@@ -88,7 +112,8 @@ def parse_type(value: ItemType | str | int) -> ItemType:
         return TYPE_NAMES[text]
     if text.isdigit() and int(text) in ItemType._value2member_map_:
         return ItemType(int(text))
-    raise BadInput(f"type: unknown item type {value!r}; use login, note, card, identity or ssh-key", "type")
+    raise BadInput(f"type: unknown item type {value!r}; use login, note, card, identity, ssh-key, "
+                   "bank-account, drivers-licence or passport", "type")
 
 
 def spec(item_type: ItemType, key: str) -> FieldSpec:
@@ -300,6 +325,8 @@ class ItemView:
     fields: tuple[FieldView, ...] = ()
     #: The data did not decrypt: `name` says "cannot be decrypted (damaged or altered)".
     damaged: bool = False
+    #: When the item went to the trash (None for an item in the vault).
+    deleted_at: datetime | None = None
 
     def field(self, key: str) -> FieldView | None:
         return next((f for f in self.fields if f.key == key), None)
@@ -336,6 +363,13 @@ def _subtitle(item_type: ItemType, fields: dict) -> str:
         return " ".join(p for p in (fields.get("first_name", ""), fields.get("last_name", "")) if p)
     if item_type == ItemType.SSH_KEY:
         return fields.get("key_fingerprint", "")
+    if item_type == ItemType.BANK_ACCOUNT:
+        number = fields.get("account_number", "")
+        return " ".join(p for p in (fields.get("bank_name", ""), f"*{number[-4:]}" if len(number) >= 4 else "") if p)
+    if item_type == ItemType.DRIVERS_LICENSE:
+        return " ".join(p for p in (fields.get("first_name", ""), fields.get("last_name", "")) if p)
+    if item_type == ItemType.PASSPORT:
+        return " ".join(p for p in (fields.get("given_name", ""), fields.get("surname", "")) if p)
     return ""
 
 
@@ -353,7 +387,7 @@ def _view(item: VaultItem, doc: dict, grant: Grant, collections: set[uuid.UUID],
                       for f in FIELDS[item_type])
     return ItemView(item.id, item_type, TYPE_LABELS[item_type], doc["name"], _subtitle(item_type, shown),
                     item.owner_account_id is not None, item.organization_id, tuple(sorted(collections, key=str)),
-                    grant.can_edit, grant.manage, hide, item.version, views)
+                    grant.can_edit, grant.manage, hide, item.version, views, deleted_at=item.deleted_at)
 
 
 def _damaged_view(item: VaultItem, grant: Grant, collections: set[uuid.UUID]) -> ItemView:
@@ -364,7 +398,7 @@ def _damaged_view(item: VaultItem, grant: Grant, collections: set[uuid.UUID]) ->
         item_type = ItemType.SECURE_NOTE
     return ItemView(item.id, item_type, "?", keys.DAMAGED, "", item.owner_account_id is not None,
                     item.organization_id, tuple(sorted(collections, key=str)), grant.can_edit, grant.manage,
-                    not grant.see_passwords, item.version, damaged=True)
+                    not grant.see_passwords, item.version, damaged=True, deleted_at=item.deleted_at)
 
 
 def _listed(key: bytes, item: VaultItem, grant: Grant, collections: set[uuid.UUID]) -> ItemView:
@@ -427,8 +461,10 @@ def open_vault(db: Database, actor: Actor, client, *, text: str = "", record_acc
         key = keys.org_key(s, actor, org.id)
         if record_access:
             _record_vault_access(s, actor, access.standing, org.id)
+            _purge(s, actor, VaultItem.organization_id == org.id)
         restricted = _restricted(s, actor)
-        items = [i for i in s.execute(select(VaultItem).where(VaultItem.organization_id == org.id)).scalars()
+        items = [i for i in s.execute(select(VaultItem).where(VaultItem.organization_id == org.id,
+                                                              VaultItem.deleted_at.is_(None))).scalars()
                  if not restricted.hides(i.type, org.id)]
         colls_of = _collections_of(s, [i.id for i in items])
         views = []
@@ -463,7 +499,8 @@ def list_personal(db: Database, actor: Actor, *, text: str = "") -> list[ItemVie
     """The signed-in person's own items, opened with their user key. Nobody else's, ever (S3)."""
     user_key = _user_key(actor)
     with db.read() as s:
-        items = s.execute(select(VaultItem).where(VaultItem.owner_account_id == actor.account_id)).scalars().all()
+        items = s.execute(select(VaultItem).where(VaultItem.owner_account_id == actor.account_id,
+                                                  VaultItem.deleted_at.is_(None))).scalars().all()
         views = [_listed(user_key, i, FULL, set()) for i in items]
         restricted = _restricted(s, actor)
     views = [v for v in views if v.damaged or not restricted.hides(v.type, None)]
@@ -491,9 +528,21 @@ class _Loaded:
 
 
 def _load(s: Session, actor: Actor, ref, *, client=None, personal: bool = False,
-          damaged_ok: bool = False) -> _Loaded:
+          damaged_ok: bool = False, trashed: bool | None = False) -> _Loaded:
     """One item the actor may reach, opened; Damaged if it does not decrypt, unless `damaged_ok`
-    (deleting a damaged item must stay possible)."""
+    (deleting a damaged item must stay possible). `trashed`: False for items in the vault, True for
+    items in the trash, None for either."""
+    loaded = _load_any(s, actor, ref, client=client, personal=personal, damaged_ok=damaged_ok, trashed=trashed)
+    in_trash = loaded.item.deleted_at is not None
+    if trashed is False and in_trash:
+        raise NotFound(f"Item {loaded.item.id} is in the trash; restore it first (msp-tui vault restore).", "item")
+    if trashed is True and not in_trash:
+        raise NotFound(f"Item {loaded.item.id} is not in the trash.", "item")
+    return loaded
+
+
+def _load_any(s: Session, actor: Actor, ref, *, client=None, personal: bool = False,
+              damaged_ok: bool = False, trashed: bool | None = False) -> _Loaded:
     ident = as_uuid(ref)
     if ident is not None:
         item = s.get(VaultItem, ident)
@@ -513,13 +562,14 @@ def _load(s: Session, actor: Actor, ref, *, client=None, personal: bool = False,
     if personal:
         key = _user_key(actor)
         found = [i for i in s.execute(select(VaultItem).where(
-            VaultItem.owner_account_id == actor.account_id)).scalars()
+            VaultItem.owner_account_id == actor.account_id, *_in_trash(trashed))).scalars()
             if _name_of(key, i) == name]
     elif client is not None:
         org = _org(s, actor, client)
         _vault_access(s, actor, org.id)
         key = keys.org_key(s, actor, org.id)
-        found = [i for i in s.execute(select(VaultItem).where(VaultItem.organization_id == org.id)).scalars()
+        found = [i for i in s.execute(select(VaultItem).where(VaultItem.organization_id == org.id,
+                                                              *_in_trash(trashed))).scalars()
                  if _name_of(key, i) == name]
         found = [i for i in found if _item_grant(_vault_access(s, actor, org.id),
                                                  _collections_of(s, [i.id])[i.id]) is not None]
@@ -529,7 +579,13 @@ def _load(s: Session, actor: Actor, ref, *, client=None, personal: bool = False,
         raise NotFound(f"No item named {str(ref)!r}.", "item")
     if len(found) > 1:
         raise NotFound(f"More than one item is named {str(ref)!r}; use its id.", "item")
-    return _load(s, actor, found[0].id, damaged_ok=damaged_ok)
+    return _load(s, actor, found[0].id, damaged_ok=damaged_ok, trashed=trashed)
+
+
+def _in_trash(trashed: bool | None) -> tuple:
+    if trashed is None:
+        return ()
+    return (VaultItem.deleted_at.is_not(None),) if trashed else (VaultItem.deleted_at.is_(None),)
 
 
 def _name_of(key: bytes, item: VaultItem) -> str | None:
@@ -573,6 +629,15 @@ def view_item(db: Database, actor: Actor, ref, *, client=None, personal: bool = 
         loaded = _load(s, actor, ref, client=client, personal=personal)
         _item_event(s, actor, EventType.ITEM_CLIENT_VIEWED, loaded)
         return _view(loaded.item, loaded.doc, loaded.grant, loaded.collections, detail=True)
+
+
+def find_item(db: Database, actor: Actor, ref, *, client=None, personal: bool = False,
+              trashed: bool | None = False) -> ItemView:
+    """An item in the vault (or with `trashed` True in the trash, None either) without its fields and
+    without an event: for naming what a command is about to change."""
+    with db.write() as s:  # staff's first use of a client's items records the vault access
+        loaded = _load(s, actor, ref, client=client, personal=personal, trashed=trashed)
+        return _view(loaded.item, loaded.doc, loaded.grant, loaded.collections, detail=False)
 
 
 def reveal(db: Database, actor: Actor, ref, field: str = "password", *, copy: bool = False,
@@ -719,16 +784,102 @@ def move_item(db: Database, actor: Actor, ref, collection_ids, *, expected_versi
 
 
 def delete_item(db: Database, actor: Actor, ref, *, client=None, personal: bool = False,
-                expected_version: int | None = None) -> None:
-    """Delete an item for good (event 1102). Needs "Can manage" on one of its collections, or access
-    to every item of the client (staff, Owners, Admins); one's own personal items always."""
+                expected_version: int | None = None, permanent: bool = False) -> None:
+    """Move an item to the trash (event 1115), or with `permanent` delete it for good (event 1102),
+    from the vault or from the trash. Needs "Can manage" on one of its collections, or access to every
+    item of the client (staff, Owners, Admins); one's own personal items always. A trashed item keeps
+    its collections, so a restore brings them back."""
     with db.write() as s:
-        loaded = _load(s, actor, ref, client=client, personal=personal, damaged_ok=True)
+        loaded = _load(s, actor, ref, client=client, personal=personal, damaged_ok=True,
+                       trashed=None if permanent else False)
         if not loaded.grant.manage:
             raise Refused("collection-access", "Deleting an item needs \"Can manage\" on one of its collections.")
         check_version(s, loaded.item, expected_version, f"Item {loaded.doc['name']!r}")
-        _item_event(s, actor, EventType.ITEM_DELETED, loaded)
-        s.delete(loaded.item)
+        if permanent:
+            _item_event(s, actor, EventType.ITEM_DELETED, loaded)
+            s.delete(loaded.item)
+            return
+        loaded.item.deleted_at = clock.now()
+        touch(loaded.item, actor)
+        _item_event(s, actor, EventType.ITEM_SOFT_DELETED, loaded)
+
+
+def restore_item(db: Database, actor: Actor, ref, *, client=None, personal: bool = False,
+                 expected_version: int | None = None) -> ItemView:
+    """Bring an item back from the trash, into the collections it was in (event 1116). Who may send
+    an item to the trash may restore it ("Can manage", or every item of the client)."""
+    with db.write() as s:
+        loaded = _load(s, actor, ref, client=client, personal=personal, damaged_ok=True, trashed=True)
+        if not loaded.grant.manage:
+            raise Refused("collection-access", "Restoring an item needs \"Can manage\" on one of its collections.")
+        check_version(s, loaded.item, expected_version, f"Item {loaded.doc['name']!r}")
+        loaded.item.deleted_at = None
+        touch(loaded.item, actor)
+        _item_event(s, actor, EventType.ITEM_RESTORED, loaded)
+        s.flush()
+        return _listed(loaded.key, loaded.item, loaded.grant, loaded.collections)
+
+
+def list_trash(db: Database, actor: Actor, client=None, *, personal: bool = False) -> list[ItemView]:
+    """The items in a client's trash the actor may see (as in the vault), or with `personal` the
+    person's own. Items older than TRASH_DAYS are purged first."""
+    if personal == (client is not None):
+        raise BadInput("Give a CLIENT, or --personal for your own trash.", "client")
+    with db.write() as s:
+        if personal:
+            key = _user_key(actor)
+            _purge(s, actor, VaultItem.owner_account_id == actor.account_id)
+            items = s.execute(select(VaultItem).where(VaultItem.owner_account_id == actor.account_id,
+                                                      VaultItem.deleted_at.is_not(None))).scalars().all()
+            views = [_listed(key, i, FULL, set()) for i in items]
+        else:
+            org = _org(s, actor, client)
+            access = _vault_access(s, actor, org.id)
+            key = keys.org_key(s, actor, org.id)
+            _record_vault_access(s, actor, access.standing, org.id, once=True)
+            _purge(s, actor, VaultItem.organization_id == org.id)
+            restricted = _restricted(s, actor)
+            items = [i for i in s.execute(select(VaultItem).where(
+                VaultItem.organization_id == org.id, VaultItem.deleted_at.is_not(None))).scalars()
+                if not restricted.hides(i.type, org.id)]
+            colls_of = _collections_of(s, [i.id for i in items])
+            views = []
+            for item in items:
+                grant = _item_grant(access, colls_of[item.id])
+                if grant is not None:
+                    views.append(_listed(key, item, grant, colls_of[item.id]))
+        return sorted(views, key=lambda v: (v.name.lower(), str(v.id)))
+
+
+def _purge(s: Session, actor: Actor, owner_clause) -> int:
+    """Delete for good the items of one vault that have been in the trash longer than TRASH_DAYS
+    (event 1102 each, detail saying why); how many."""
+    cutoff = clock.now() - timedelta(days=TRASH_DAYS)
+    old = s.execute(select(VaultItem).where(owner_clause, VaultItem.deleted_at.is_not(None),
+                                            VaultItem.deleted_at < cutoff)).scalars().all()
+    for item in old:
+        if item.organization_id is None:
+            events.record(s, actor, EventType.ITEM_DELETED, item_id=item.id)
+        else:
+            events.record(s, actor, EventType.ITEM_DELETED, organization_id=item.organization_id,
+                          item_id=item.id, detail={"purged": f"in the trash over {TRASH_DAYS} days"})
+        s.delete(item)
+    if old:
+        s.flush()
+    return len(old)
+
+
+def purge_trash(db: Database, actor: Actor, client=None, *, personal: bool = False) -> int:
+    """Purge the trash of one client's vault (or one's own): items in it over TRASH_DAYS days are
+    deleted for good. Anyone who may open the vault may run it: it only does what time would."""
+    if personal == (client is not None):
+        raise BadInput("Give a CLIENT, or --personal for your own trash.", "client")
+    with db.write() as s:
+        if personal:
+            return _purge(s, actor, VaultItem.owner_account_id == actor.account_id)
+        org = _org(s, actor, client)
+        _vault_access(s, actor, org.id)
+        return _purge(s, actor, VaultItem.organization_id == org.id)
 
 
 def export_items(db: Database, actor: Actor, client, *, master_password: str | None = None) -> list[dict]:
@@ -746,7 +897,8 @@ def export_items(db: Database, actor: Actor, client, *, master_password: str | N
         names = {c.id: keys.shown_name(key, org.id, c.id, c.name, "collection-name")[0] for c in s.execute(
             select(Collection).where(Collection.organization_id == org.id)).scalars()}
         restricted = _restricted(s, actor)
-        items = [i for i in s.execute(select(VaultItem).where(VaultItem.organization_id == org.id)).scalars()
+        items = [i for i in s.execute(select(VaultItem).where(VaultItem.organization_id == org.id,
+                                                              VaultItem.deleted_at.is_(None))).scalars()
                  if not restricted.hides(i.type, org.id)]
         colls_of = _collections_of(s, [i.id for i in items])
         out = []
@@ -770,7 +922,8 @@ def count_items(db: Database, actor: Actor, client) -> int:
         access = _vault_access(s, actor, org.id)
         restricted = _restricted(s, actor)
         ids = [i for i, type_ in s.execute(select(VaultItem.id, VaultItem.type).where(
-            VaultItem.organization_id == org.id)) if not restricted.hides(type_, org.id)]
+            VaultItem.organization_id == org.id, VaultItem.deleted_at.is_(None)))
+            if not restricted.hides(type_, org.id)]
         if access.all_items:
             return len(ids)
         colls = _collections_of(s, list(ids))
