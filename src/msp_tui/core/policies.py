@@ -200,8 +200,10 @@ WHERE_IT_ACTS: dict[PolicyType, tuple[str, str]] = {
     P.SEND_OPTIONS: (OTHER_APPS, "Stored for other apps: msp-tui has no Send."),
     P.RESET_PASSWORD: (NOT_YET, "Stored and shown; account recovery is not built yet."),
     P.MAXIMUM_VAULT_TIMEOUT: (NOT_YET, "Stored and shown; members' idle lock does not follow it yet."),
-    P.DISABLE_PERSONAL_VAULT_EXPORT: (NOT_YET, "Stored and shown; msp-tui exports only client vaults, never "
-                                              "a personal one, so there is nothing to refuse yet."),
+    P.DISABLE_PERSONAL_VAULT_EXPORT: (ACTS, "Exporting one's personal vault is refused (the reference's "
+                                           "message) when any client of the person has it on; core's check "
+                                           "policies.refuse_personal_vault_export, which the vault export "
+                                           "asks first. Owners, Admins and provider staff exempt."),
     P.ACTIVATE_AUTOFILL: (OTHER_APPS, "Stored for other apps: msp-tui has no browser autofill."),
     P.AUTOMATIC_APP_LOGIN: (OTHER_APPS, "Stored for other apps: msp-tui has no single sign-on."),
     P.FREE_FAMILIES_SPONSORSHIP: (OTHER_APPS, "Stored for other apps: msp-tui has no families plan."),

@@ -168,6 +168,29 @@ def binding(s: Session, account_id: uuid.UUID | None, type_: PolicyType) -> list
     return out
 
 
+# --- 10 Remove individual vault export (docs/policies.md) ----------------------------------------
+
+#: The reference client's refusal (i18n personalVaultExportPolicyInEffect); the reference server has none.
+PERSONAL_EXPORT_MESSAGE = "One or more organization policies prevents you from exporting your individual vault."
+
+
+def refuse_personal_vault_export(s: Session, actor: Actor) -> None:
+    """Refused when any client binding this person has Remove individual vault export on (the
+    strictest wins; Owners, Admins and the client's provider staff are exempt as the reference's
+    default). The vault export calls this before it reads a personal item."""
+    bound = binding(s, actor.account_id, P.DISABLE_PERSONAL_VAULT_EXPORT)
+    if bound:
+        names = ", ".join(b.client_name for b in bound[:3]) + (" and others" if len(bound) > 3 else "")
+        raise Refused("remove-individual-vault-export", f"{PERSONAL_EXPORT_MESSAGE} (the "
+                      f"{catalogue.SPECS[P.DISABLE_PERSONAL_VAULT_EXPORT].name} policy of {names})")
+
+
+def check_personal_vault_export(db: Database, actor: Actor) -> None:
+    """`refuse_personal_vault_export` in its own read, for callers without a session."""
+    with db.read() as s:
+        refuse_personal_vault_export(s, actor)
+
+
 # --- helpers ------------------------------------------------------------------------------------
 
 
