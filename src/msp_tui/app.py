@@ -58,7 +58,8 @@ def load_session(db: Database, actor: Actor) -> tuple[SessionInfo, dict[Action, 
         standing = standing_for(s, actor)
         provider = s.get(Provider, actor.provider_id) if actor.provider_id else None
         provider_name = provider.name if provider else "no provider"
-    info = SessionInfo(provider=provider_name, person=actor.label, role=standing.kind.value)
+    info = SessionInfo(provider=provider_name, person=actor.label, role=standing.kind.value,
+                       short_person=actor.name or actor.email)
     return info, {a: decide(standing, a) for a in PROVIDER_ACTIONS}
 
 

@@ -224,3 +224,22 @@ def test_client_billing_tab_snapshot(world, snap_compare):
 
     assert snap_compare(Harness(lambda: PaneScreen(db, admin, ids["Contoso"])), terminal_size=(100, 24),
                         run_before=ready)
+
+
+@sync
+async def test_billing_rows_show_plan_and_payment_whole_at_80_columns(world):
+    """Issue 14: at 80x24 the billing list cut the plan to "Enterprise…" and the payment to "Mastercar…"."""
+    from msp_tui.widgets.paged_table import PagedTable
+
+    db, admin, _ids = world
+    app = Harness(lambda: BillingScreen(db, admin))
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot)
+        table = app.screen.query_one("#billing-clients", PagedTable) if app.screen.query("#billing-clients") \
+            else app.screen.list_table
+        drawn = [table.render_line(y).text for y in range(1, len(table.rows) + 1)]
+        contoso = next(line for line in drawn if "Contoso" in line)
+        assert "Enterprise mo " in contoso + " " and "Mastercard ••4444" in contoso, contoso
+        fabrikam = next(line for line in drawn if "Fabrikam" in line)
+        assert "Teams yr" in fabrikam and "invoice net 30" in fabrikam, fabrikam
+        assert not any("…" in line[40:] for line in drawn), drawn

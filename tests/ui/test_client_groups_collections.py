@@ -261,3 +261,27 @@ async def test_a_client_user_is_refused_group_and_collection_changes_by_core(db,
     after = _events(db, view.id, EventType.GROUP_CREATED, EventType.GROUP_UPDATED, EventType.COLLECTION_CREATED)
     assert len(after) == len(before)
     assert _groups(db, view.id) == {"Finance": set()}
+
+
+@sync
+async def test_the_groups_and_collections_tabs_do_not_offer_the_clients_rename_seats_and_unlink(db, admin):
+    """Issue 14: on a tab whose rows are groups or collections, "r Rename" read as renaming the row while
+    it renamed the client. Those keys are the client's, so they belong to its other tabs."""
+    from msp_tui.widgets.keybar import KeyBar
+
+    view = _client(db, admin)
+    app = MspApp(db, actor=admin)
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        for tab in ("groups", "collections"):
+            await _open_tab(pilot, app, view.id, tab)
+            bar = str(app.screen.query_one(KeyBar).render())
+            assert "Rename" not in bar and "Seats" not in bar and "Unlink" not in bar, (tab, bar)
+            assert " n New " in bar, (tab, bar)
+            await pilot.press("r")
+            await settle(pilot)
+            assert isinstance(app.screen, ClientDetailScreen), f"r on the {tab} tab opened {app.screen}"
+            app.pop_screen()
+            await settle(pilot)
+        await _open_tab(pilot, app, view.id, "members")
+        assert "Rename" in str(app.screen.query_one(KeyBar).render()), "the members tab keeps the client's keys"

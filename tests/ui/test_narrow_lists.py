@@ -217,3 +217,39 @@ async def test_the_invite_dialogs_keep_their_buttons_on_screen_at_24_lines(sqlit
         await settle(pilot)
         assert str(app.screen.query_one("#error").render()).strip(), "the error shows"
         assert on_screen(app, "#invite") and on_screen(app, "#cancel")
+
+
+@sync
+async def test_the_header_keeps_the_role_whole_at_80_columns(sqlite_db):
+    """Issue 14: at 80 columns the header cut the role to "Provi…"; the email goes before the role does."""
+    from msp_tui.widgets.header import AppHeader
+
+    admin, _contoso = world(sqlite_db)
+    app = MspApp(sqlite_db, actor=admin)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot, 5)
+        line = str(app.screen.query_one(AppHeader).render())
+        assert line.rstrip().endswith("Provider Admin") and "…" not in line, line
+        assert admin.name in line, line
+        await pilot.resize_terminal(120, 36)
+        await settle(pilot, 3)
+        line = str(app.screen.query_one(AppHeader).render())
+        assert f"<{admin.email}>" in line and line.rstrip().endswith("Provider Admin"), line
+
+
+@sync
+async def test_the_members_screen_has_the_header_and_its_title_line_is_not_cut(sqlite_db):
+    """Issue 14: the members screen's one title line ended in "you:" cut off at 80 columns, and it alone had
+    no header saying where you are and as whom."""
+    from msp_tui.widgets.header import AppHeader
+
+    admin, contoso = world(sqlite_db)
+    app = MspApp(sqlite_db, actor=admin)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot, 5)
+        members = await open_screen(app, pilot, lambda: app.open_client(contoso.id, tab="members"))
+        header = str(members.query_one(AppHeader).render())
+        assert "Members" in header and header.rstrip().endswith("Provider Admin"), header
+        title = str(members.query_one("#m-title", Static).render())
+        assert "Bellows College Accounting" in title and "seats used" in title, title
+        assert "you:" not in title and len(title.rstrip()) <= 78, title

@@ -102,6 +102,11 @@ class PlanType(IntEnum):
         }[self]
 
     @property
+    def short_label(self) -> str:
+        """For a table column at 80 columns: "Enterprise mo", "Teams yr"."""
+        return f"{'Enterprise' if self.is_enterprise else 'Teams'} {'yr' if self.is_annual else 'mo'}"
+
+    @property
     def is_enterprise(self) -> bool:
         return self in (PlanType.ENTERPRISE_MONTHLY, PlanType.ENTERPRISE_ANNUALLY)
 

@@ -398,16 +398,23 @@ def _right(value: str) -> Text:
     return Text(value, justify="right")
 
 
+def _short_payment(label: str) -> str:
+    """The column's form of a payment label: the one brand name too long for it at 80 columns."""
+    return label.replace("American Express", "Amex")
+
+
 BILLING_COLUMNS = [
     Column("name", "Client", 0, lambda r: plain(r.name) + (Text(" (internal)", style="dim") if r.is_internal
                                                           else Text("")), ratio=3, min_width=27, priority=0),
     Column("monthly", "Monthly", 11, lambda r: money(r.monthly), align="right", min_width=9, priority=1),
     Column("seats", "Seats", 6, lambda r: f"{r.seats:,}", align="right", priority=3),
-    Column("used", "Used", 6, lambda r: f"{r.used:,}", align="right", priority=4),
-    Column("price", "Price", 6, lambda r: money(r.unit_price, exact=True), align="right", priority=3),
-    Column("plan", "Plan", 21, lambda r: r.plan.label, min_width=11, priority=2),
-    Column("payment", "Payment", 0, lambda r: Text(r.payment, style="bold yellow" if r.payment == "none" else ""),
-           ratio=2, min_width=10, priority=2),
+    Column("used", "Used", 6, lambda r: f"{r.used:,}", align="right", priority=5),
+    # Price follows from the plan, so it is the first to go when columns do not fit (80 columns).
+    Column("price", "Price", 6, lambda r: money(r.unit_price, exact=True), align="right", priority=4),
+    Column("plan", "Plan", 13, lambda r: r.plan.short_label, min_width=13, priority=2),
+    Column("payment", "Payment", 0, lambda r: Text(_short_payment(r.payment),
+                                                   style="bold yellow" if r.payment == "none" else ""),
+           ratio=2, min_width=17, priority=2),  # "Mastercard ••4444" whole
 ]
 
 

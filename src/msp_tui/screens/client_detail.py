@@ -390,6 +390,8 @@ class ClientDetailScreen(MspScreen):
 
     # --- the tabs' own keys: n creates, enter opens (core decides; refusals show core's reason) ----
 
+    CLIENT_ROW_KEYS = {"rename", "seats", "unlink"}  # act on the client itself, not on a tab's row
+
     @property
     def active_tab(self) -> str:
         return self.query_one("#tabs", TabbedContent).active
@@ -402,6 +404,8 @@ class ClientDetailScreen(MspScreen):
         self.refresh_bindings()
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        if action in self.CLIENT_ROW_KEYS and self.active_tab in self.TAB_NEW:
+            return False  # on a tab of groups or collections, "r Rename" would read as renaming the row
         if action == "new":
             guarded = self.TAB_NEW.get(self.active_tab)
             if guarded is None:

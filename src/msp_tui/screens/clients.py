@@ -33,13 +33,9 @@ def _flags(c: ClientView, drifted: bool = False) -> Text:
     return Text(", ".join(parts), style="bold" if c.seats_full or c.stale_invites or drifted else "")
 
 
-def plan_short(plan: PlanType) -> str:
-    return f"{'Enterprise' if plan.is_enterprise else 'Teams'} {'annual' if plan.is_annual else 'monthly'}"
-
-
 CLIENT_COLUMNS = [
     Column("name", "Client", 0, lambda c: plain(c.name), sortable=True, ratio=3, min_width=27, priority=0),
-    Column("plan", "Plan", 18, lambda c: plan_short(c.plan), sortable=True, min_width=13, priority=2),
+    Column("plan", "Plan", 13, lambda c: c.plan.short_label, sortable=True, min_width=13, priority=2),
     Column("seats", "Seats", 7, lambda c: str(c.seats), align="right", sortable=True, min_width=5, priority=3),
     Column("used", "Used", 6, lambda c: str(c.used), align="right", sortable=True, min_width=4, priority=3),
     Column("remaining", "Left", 6, lambda c: str(c.remaining), align="right", sortable=True, min_width=4,

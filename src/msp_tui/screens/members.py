@@ -25,6 +25,7 @@ from msp_tui.screens.confirm import ConfirmModal
 from msp_tui.widgets.invite_secrets import InviteSecretsModal
 from msp_tui.widgets.member_dialogs import MemberInviteDialog, MemberReasonsDialog, MemberRoleDialog
 from msp_tui.widgets.timeline_table import inert
+from msp_tui.widgets.header import AppHeader
 from msp_tui.widgets.keybar import KeyBar
 from msp_tui.widgets.paged_table import Column, PagedTable
 from msp_tui.widgets.threads import deliver
@@ -99,6 +100,7 @@ class MembersScreen(ListScreen):
         self.error: str | None = None
 
     def compose(self) -> ComposeResult:
+        yield AppHeader("Members")  # where you are and as whom, as on every screen
         yield Static(Text("Members", style="bold"), id="m-title")
         yield from self.compose_filter("part of an email, name, role, status or group (esc clears)")
         yield PagedTable(columns=MEMBER_COLUMNS, fetch=lambda *_: None, row_key=lambda m: m.id,
@@ -149,9 +151,8 @@ class MembersScreen(ListScreen):
         if self.focus_member is not None:
             t.move_to_key(self.focus_member)
         self.focus_member = None
-        title = Text(f"{panel.client_name}", style="bold")
-        title.append(f" — members · {panel.used} of {panel.seats} seats used · {panel.plan.label}"
-                     f" · you: {panel.standing}", style="")
+        title = Text(f"{panel.client_name}", style="bold", no_wrap=True, overflow="ellipsis")
+        title.append(f" · {panel.used} of {panel.seats} seats used · {panel.plan.label}", style="")
         self.query_one("#m-title", Static).update(title)
         self._explain()
 

@@ -120,11 +120,13 @@ class PolicyEditorScreen(ListScreen):
         table = self.table
         table.empty_text = "No policies."
         table.show_rows(view.policies)
-        title = Text.assemble(("Policies · ", "bold"), (view.client_name, "bold"),
-                              (f" · {view.plan.label}", ""),
-                              (f" · template {view.template}" if view.template else "", "dim"))
+        # Most telling first, so a narrow terminal cuts the plan (shown on the client screen), not the count.
         on_count = sum(1 for p in view.policies if p.enabled)
-        title.append(f" · {on_count} of {len(view.policies)} on", style="")
+        title = Text.assemble(("Policies · ", "bold"), (view.client_name, "bold"),
+                              (f" · {on_count} of {len(view.policies)} on", ""),
+                              (f" · template {view.template}" if view.template else "", "dim"),
+                              (f" · {view.plan.label}", ""))
+        title.no_wrap, title.overflow = True, "ellipsis"
         self.query_one("#title", Static).update(title)
         self._show_status(self.table.current_row)
         self.refresh_bindings()

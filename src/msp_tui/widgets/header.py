@@ -12,8 +12,14 @@ from msp_tui.widgets.text import plain
 @dataclass(frozen=True)
 class SessionInfo:
     provider: str
-    person: str
+    person: str  # name <email>
     role: str
+    short_person: str = ""  # the name alone, for a narrow terminal
+
+    def right_sides(self) -> list[tuple[str, ...]]:
+        """From the fullest to the barest: the email goes first, then the provider; the role stays."""
+        short = self.short_person or self.person
+        return [(self.provider, self.person), (self.provider, short), (short,)]
 
 
 class AppHeader(Widget):
@@ -38,8 +44,11 @@ class AppHeader(Widget):
         if info is None:
             right = Text("not signed in ")
         else:
-            right = Text.assemble(plain(info.provider), " · ", plain(info.person), " · ",
-                                  (info.role, "bold"), " ")
+            room = self.size.width - left.cell_len - 2
+            for parts in info.right_sides():
+                right = Text.assemble(*[piece for p in parts for piece in (plain(p), " · ")], (info.role, "bold"), " ")
+                if right.cell_len <= room:
+                    break
         room = self.size.width - left.cell_len
         if right.cell_len > room - 2:
             right.truncate(max(0, room - 2), overflow="ellipsis")
