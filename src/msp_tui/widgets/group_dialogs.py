@@ -13,20 +13,16 @@ from __future__ import annotations
 from collections.abc import Callable, Hashable
 
 from rich.text import Text
-from textual import on, work
+from textual import on
 from textual.app import ComposeResult
-from textual.binding import Binding
 from textual.containers import Horizontal, VerticalScroll
-from textual.screen import ModalScreen
 from textual.widgets import Button, Input, Label, RadioButton, RadioSet, SelectionList, Static
 from textual.widgets.selection_list import Selection
-from textual.worker import Worker, WorkerState
 
 from msp_tui.core.enums import CollectionAccess
-from msp_tui.core.errors import MspError
+from msp_tui.widgets.core_dialog import CoreFormDialog
 from msp_tui.widgets.dialog_css import form_dialog_css
 from msp_tui.widgets.text import plain
-from msp_tui.widgets.threads import deliver
 
 CSS = form_dialog_css("FormDialog", 70) + """
 FormDialog SelectionList { height: auto; max-height: 12; border: none; padding: 0; background: $boost; }
@@ -43,30 +39,10 @@ def access_flags(level: CollectionAccess) -> str:
                                       ("manage", level == CollectionAccess.CAN_MANAGE)) if on_) or "edit"
 
 
-class FormDialog(ModalScreen):
+class FormDialog(CoreFormDialog):
     """A centred form; `run_submit` calls core in a thread and dismisses with its sentence."""
 
     DEFAULT_CSS = CSS
-    BINDINGS = [Binding("escape", "cancel", "Cancel")]
-
-    def action_cancel(self) -> None:
-        self.dismiss(None)
-
-    def show_error(self, message: str) -> None:
-        self.query_one("#f-error", Static).update(plain(message))
-
-    @work(thread=True, exclusive=True, group="form-dialog", exit_on_error=False)
-    def run_submit(self, submit: Callable[..., str], *args) -> str | None:
-        try:
-            return submit(*args)
-        except MspError as exc:
-            message = exc.message
-            deliver(self, self.show_error, message)
-            return None
-
-    def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
-        if event.worker.group == "form-dialog" and event.state == WorkerState.SUCCESS and event.worker.result:
-            self.dismiss(event.worker.result)
 
     def buttons(self, save: str, delete: str | None = None) -> ComposeResult:
         yield Static("", id="f-error", classes="error")

@@ -6,20 +6,18 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from rich.text import Text
-from textual import on, work
+from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.screen import ModalScreen
 from textual.widgets import Button, Checkbox, Input, Label, RadioButton, RadioSet, Static
-from textual.worker import Worker, WorkerState
 
 from msp_tui.core.enums import MemberRole
-from msp_tui.core.errors import MspError
 from msp_tui.core.permissions import CUSTOM_FLAGS
 from msp_tui.core.services.member_actions import MemberPanel
+from msp_tui.widgets.core_dialog import CoreFormDialog
 from msp_tui.widgets.dialog_css import form_dialog_css
-from msp_tui.widgets.threads import deliver
 
 DIALOG_CSS = form_dialog_css("MemberDialog", 84) + """
 MemberDialog #flags { height: auto; }
@@ -29,9 +27,9 @@ MemberDialog Checkbox:focus > .toggle--label { background: $block-cursor-backgro
 """
 
 
-class MemberDialog(ModalScreen):
+class MemberDialog(CoreFormDialog):
     DEFAULT_CSS = DIALOG_CSS
-    BINDINGS = [Binding("escape", "cancel", "Cancel")]
+    ERROR_ID = "m-error"
 
     @on(RadioSet.Changed, "#m-role")
     def _role_changed(self, event: RadioSet.Changed) -> None:
@@ -55,26 +53,6 @@ class MemberDialog(ModalScreen):
     def _input_changed(self) -> None:
         """An error is about what was submitted: it goes once the input changes."""
         self.show_error("")
-
-    def action_cancel(self) -> None:
-        self.dismiss(None)
-
-    def show_error(self, message: str) -> None:
-        self.query_one("#m-error", Static).update(Text(message))
-
-    @work(thread=True, exclusive=True, group="member-dialog", exit_on_error=False)
-    def run_submit(self, submit: Callable[..., str], *args) -> str | None:
-        """Run the use case off the UI thread; stay open with core's message when it refuses."""
-        try:
-            return submit(*args)
-        except MspError as exc:
-            message = exc.message
-            deliver(self, self.show_error, message)
-            return None
-
-    def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
-        if event.worker.group == "member-dialog" and event.state == WorkerState.SUCCESS and event.worker.result:
-            self.dismiss(event.worker.result)
 
 
 def role_picker(panel: MemberPanel, current: MemberRole, flags: frozenset[str]) -> ComposeResult:
