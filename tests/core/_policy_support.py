@@ -7,7 +7,7 @@ import uuid
 from msp_tui.core import crypto
 from msp_tui.core.enums import MemberRole, MemberStatus
 from msp_tui.core.models import Account, Member, Organization
-from msp_tui.core.services import clients
+from msp_tui.core.services import clients, two_step
 from msp_tui.core.services.common import refresh_seats
 
 
@@ -18,10 +18,12 @@ def client(db, admin, name="Contoso", plan="enterprise-monthly", seats=20):
 
 
 def account(db, email: str, two_factor: bool = False) -> uuid.UUID:
+    """An account; `two_factor`: really enrolled in two-step login (a sealed authenticator secret)."""
     account_id = uuid.uuid4()
     made = crypto.sealed_account_keys(account_id)
+    secret = two_step.seal(account_id, made.secrets.user_key, two_step.demo_secret(email)) if two_factor else None
     with db.write() as s:
-        s.add(Account(id=account_id, email=email, name=email.split("@")[0].title(), two_factor_enabled=two_factor,
+        s.add(Account(id=account_id, email=email, name=email.split("@")[0].title(), totp_secret=secret,
                       **made.columns))
     return account_id
 

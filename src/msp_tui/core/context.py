@@ -50,6 +50,9 @@ class Actor:
     #: Signed in with a master password that no longer meets a client's Master password requirements
     #: with "enforce on login": nothing else until it is changed (core.services.accounts).
     must_change_password: bool = False
+    #: Provider staff who must use two-step login (the provider's setting) and have not turned it on:
+    #: nothing else until they do (core.services.two_step).
+    must_enrol_two_step: bool = False
 
     def lock(self) -> None:
         self.secrets = None

@@ -24,7 +24,7 @@ from msp_tui.core.enums import (PROVIDER_LOG_TYPES, CollectionAccess, EventType,
 from msp_tui.core.models import (Account, Client, Collection, CollectionMember, Event, EventChainHead, Group,
                                  GroupMember, Member, Organization, Provider, SeatChange, Staff)
 from msp_tui.core.demo_vault import add_vault_items
-from msp_tui.core.services import accounts, billing, policies
+from msp_tui.core.services import accounts, billing, policies, two_step
 
 DEMO_EMAIL = "ada@northwind.example"
 DEMO_PASSWORD = "northwind-demo-2026"
@@ -151,9 +151,13 @@ def _staff(s, rng, admin, provider, pkey, start) -> dict[uuid.UUID, bytes]:
         ("lee@northwind.example", "Lee Newhire", StaffRole.SERVICE_USER, StaffStatus.ACCEPTED),
     ]:
         row, secrets = _sealed_account(email, name)
+        if email.startswith("sam@"):  # one of the staff really uses two-step login
+            row["totp_secret"] = two_step.seal(row["id"], secrets.user_key, two_step.demo_secret(email))
         rows.append(row)
         signing[row["id"]] = secrets.signing_key
         plan.append((role, status, row))
+    for row in rows:
+        row.setdefault("totp_secret", None)
     _bulk(s, Account, rows)
     for role, status, row in plan:
         st = Staff(provider_id=provider.id, account_id=row["id"], email=row["email"], role=role, status=status,
@@ -181,7 +185,9 @@ def _people(s, rng, n: int) -> tuple[list[dict], dict[uuid.UUID, bytes]]:
             continue
         seen.add(email)
         row, secrets = _sealed_account(email, f"{first} {last}")
-        row["two_factor_enabled"] = rng.random() < 0.6
+        # 60 % really enrolled in two-step login (a sealed authenticator secret)
+        row["totp_secret"] = (two_step.seal(row["id"], secrets.user_key, two_step.demo_secret(email))
+                              if rng.random() < 0.6 else None)
         rows.append(row)
         signing.append(secrets.signing_key)
     _bulk(s, Account, rows)

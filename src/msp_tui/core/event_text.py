@@ -8,7 +8,10 @@ E = EventType
 MESSAGES: dict[int, str] = {
     E.USER_LOGGED_IN: "Signed in",
     E.USER_CHANGED_PASSWORD: "Changed master password",
+    E.USER_UPDATED_2FA: "Turned on two-step login",
+    E.USER_DISABLED_2FA: "Turned off two-step login",
     E.USER_FAILED_LOGIN: "Failed sign-in attempt",
+    E.USER_FAILED_LOGIN_2FA: "Failed sign-in attempt: wrong two-step login code",
     E.USER_CLIENT_EXPORTED_VAULT: "Exported their vault",
     E.ITEM_CREATED: "Created item",
     E.ITEM_UPDATED: "Edited item",

@@ -5,7 +5,9 @@ from __future__ import annotations
 import uuid
 from datetime import datetime
 
-from sqlalchemy import Boolean, ForeignKey, Integer, LargeBinary, SmallInteger, String, UniqueConstraint
+from sqlalchemy import BigInteger, Boolean, ForeignKey, Integer, LargeBinary, SmallInteger, String, UniqueConstraint
+from sqlalchemy import false as sa_false
+from sqlalchemy.ext.hybrid import hybrid_property
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from msp_tui.core import clock
@@ -33,6 +35,8 @@ class Provider(Editable, Base):
     #: so only confirmed staff, signed in, can sign with it (core.keys.system_signing_key).
     system_signing_public_key: Mapped[bytes | None] = mapped_column(LargeBinary(32))
     protected_system_signing_key: Mapped[bytes | None] = mapped_column(LargeBinary)
+    #: Provider staff must turn on two-step login; those without it are taken to enrolment at sign-in.
+    require_two_step_login: Mapped[bool] = mapped_column(Boolean, default=False, server_default=sa_false())
     created_at: Mapped[datetime] = mapped_column(default=clock.now)
 
 
@@ -59,10 +63,25 @@ class Account(Editable, Base):
     #: The signing key's signature over the public key (crypto.public_key_message), made with the
     #: account; confirming refuses a public key whose signature fails (issue 15, attack 3).
     public_key_signature: Mapped[bytes | None] = mapped_column(LargeBinary(64))
-    two_factor_enabled: Mapped[bool] = mapped_column(Boolean, default=False)
+    #: Two-step login (core.services.two_step): the authenticator's TOTP secret, AES-256-GCM sealed by
+    #: the user key (aad 'totp-secret', account id); None when it is off. Only a hash of the
+    #: recovery code; the last time step a code was accepted for, so each code works once.
+    totp_secret: Mapped[bytes | None] = mapped_column(LargeBinary, default=None)
+    totp_recovery_hash: Mapped[str | None] = mapped_column(String(64), default=None)
+    totp_last_step: Mapped[int | None] = mapped_column(BigInteger, default=None)
     failed_login_count: Mapped[int] = mapped_column(Integer, default=0)
     last_failed_login_at: Mapped[datetime | None] = mapped_column(default=None)
     created_at: Mapped[datetime] = mapped_column(default=clock.now)
+
+    @hybrid_property
+    def two_factor_enabled(self) -> bool:
+        """Really enrolled: a sealed authenticator secret is on file (no separate flag to plant)."""
+        return self.totp_secret is not None
+
+    @two_factor_enabled.inplace.expression
+    @classmethod
+    def _two_factor_enabled_expression(cls):
+        return cls.totp_secret.is_not(None)
 
 
 class SignInFailure(Base):

@@ -69,14 +69,19 @@ REPROMPT_AFTER = timedelta(minutes=5)
 DEFAULT_IDLE_LOCK_MINUTES = 15
 
 
-def _record_failure(db: Database, account_id: uuid.UUID, provider_id: uuid.UUID | None) -> int:
+def record_failure(db: Database, account_id: uuid.UUID, provider_id: uuid.UUID | None, *,
+                   actor: Actor | None = None, event: EventType = EventType.USER_FAILED_LOGIN) -> int:
+    """Count a failed attempt on the account's one back-off counter. A wrong master password is 1005
+    (nobody signed: countersigned later); a wrong two-step code, after the password opened the keys,
+    is 1006 signed by the person's own key (`actor`)."""
     with db.write() as s:
         acc = s.get(Account, account_id)
         acc.failed_login_count += 1
         acc.last_failed_login_at = clock.now()
-        events.record(s, None, EventType.USER_FAILED_LOGIN, provider_id=provider_id,
+        events.record(s, actor, event, provider_id=provider_id,
                       account_id=account_id, detail={"email": acc.email, "failures": acc.failed_login_count})
         return acc.failed_login_count
+
 
 
 def _email_hash(email: str) -> str:
@@ -117,7 +122,7 @@ def _open_keys(db: Database, account: Account, password: str, provider_id: uuid.
     try:
         return crypto.unlock_account(account, password or "")
     except crypto.DecryptionError:
-        failures = _record_failure(db, account.id, provider_id)
+        failures = record_failure(db, account.id, provider_id)
         throttle.sleep(throttle.delay(failures))
         raise AuthFailed() from None
 
@@ -283,9 +288,22 @@ def require_current_password(actor: Actor) -> None:
         raise Refused("master-password-requirements", CHANGE_FIRST)
 
 
-def sign_in(db: Database, email: str, password: str, *, throttle: LoginThrottle | None = None) -> Actor:
-    """Open the account's keys with the master password (event 1000). A failure says only that it
-    failed, is recorded (event 1005) and waits longer each time for that account."""
+@dataclass
+class PasswordChecked:
+    """The first step of sign-in passed: the master password opened the account's keys. `needs_code`:
+    two-step login is on, and `finish_sign_in` wants a code from the authenticator app."""
+
+    account: Account
+    secrets: crypto.AccountSecrets = field(repr=False)
+    provider_id: uuid.UUID | None
+    password: str = field(repr=False)
+    needs_code: bool = False
+
+
+def check_password(db: Database, email: str, password: str, *,
+                   throttle: LoginThrottle | None = None) -> PasswordChecked:
+    """Sign-in's first step: open the account's keys with the master password. A failure says only
+    that it failed, is recorded (event 1005) and waits longer each time for that account."""
     throttle = throttle or THROTTLE
     email = (email or "").strip().lower()
     with db.read() as s:
@@ -295,7 +313,20 @@ def sign_in(db: Database, email: str, password: str, *, throttle: LoginThrottle 
         # Spend the same effort and wait as a real attempt, so neither tells which emails exist.
         _fail_unknown(db, email, password, throttle)
     secrets = _open_keys(db, account, password, provider_id, throttle)
+    return PasswordChecked(account, secrets, provider_id, password, needs_code=account.totp_secret is not None)
+
+
+def finish_sign_in(db: Database, checked: PasswordChecked, code: str | None = None, *,
+                   throttle: LoginThrottle | None = None) -> Actor:
+    """Sign-in's second step (event 1000): with two-step login on, `code` must be a fresh code from the
+    app or the recovery code (core.services.two_step); missing or wrong, it fails exactly like a wrong
+    password (AuthFailed, event 1006, the same back-off)."""
+    from msp_tui.core.services import two_step
+
+    account, secrets, provider_id, password = checked.account, checked.secrets, checked.provider_id, checked.password
     actor = _actor(account, secrets, provider_id)
+    if checked.needs_code:
+        two_step.check_sign_in(db, actor, account, code, throttle or THROTTLE)
     with db.write() as s:
         _reset_failures(s, account.id)
         policy = master_password_policy(s, account.id)
@@ -303,6 +334,7 @@ def sign_in(db: Database, email: str, password: str, *, throttle: LoginThrottle 
             from msp_tui.core import policies as catalogue
 
             actor.must_change_password = bool(catalogue.master_password_shortfalls(policy, password, [account.email]))
+        actor.must_enrol_two_step = two_step.staff_must_enrol(s, account.id, provider_id)
         _sign_own_public_key(s, account.id, secrets)
         events.record(s, actor, EventType.USER_LOGGED_IN, provider_id=provider_id, account_id=account.id)
         if provider_id is not None:
@@ -310,6 +342,12 @@ def sign_in(db: Database, email: str, password: str, *, throttle: LoginThrottle 
             # key sign them now with the system key, as far as the checkpoint file vouches for them.
             events.countersign(s, actor, db.checkpointer.vouched_through(s))
     return actor
+
+
+def sign_in(db: Database, email: str, password: str, *, code: str | None = None,
+            throttle: LoginThrottle | None = None) -> Actor:
+    """Both steps at once: the master password, then (two-step login on) `code`."""
+    return finish_sign_in(db, check_password(db, email, password, throttle=throttle), code, throttle=throttle)
 
 
 def _sign_own_public_key(s, account_id: uuid.UUID, secrets: crypto.AccountSecrets) -> None:

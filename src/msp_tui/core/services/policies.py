@@ -287,8 +287,10 @@ def list_policies(db: Database, actor: Actor, client) -> ClientPolicies:
 # --- side effects -------------------------------------------------------------------------------
 
 
-def _effects(s: Session, org_id: uuid.UUID, type_: PolicyType) -> tuple[list[MemberEffect], list[MemberEffect]]:
-    """Members that turning `type_` on would revoke, and those exempt (see the module docstring)."""
+def _effects(s: Session, org_id: uuid.UUID, type_: PolicyType,
+             acting: uuid.UUID | None = None) -> tuple[list[MemberEffect], list[MemberEffect]]:
+    """Members that turning `type_` on would revoke, and those exempt (see the module docstring).
+    The person making the change (`acting`, an account id) is never revoked by it (as the reference)."""
     if type_ not in catalogue.REVOKING:
         return [], []
     mem_rows = s.execute(
@@ -316,6 +318,8 @@ def _effects(s: Session, org_id: uuid.UUID, type_: PolicyType) -> tuple[list[Mem
                                           MemberStatus(r.status), why)
         if r.status == MemberStatus.INVITED:
             exempt.append(effect("invited: no account yet, checked when they accept"))
+        elif offends and acting is not None and r.account_id == acting:
+            exempt.append(effect("the person making the change"))
         elif not offends:
             continue
         elif r.role in EXEMPT_ROLES:
@@ -326,7 +330,7 @@ def _effects(s: Session, org_id: uuid.UUID, type_: PolicyType) -> tuple[list[Mem
 
 
 def _revoke(s: Session, actor: Actor, org: Organization, type_: PolicyType, provider_id) -> list[MemberEffect]:
-    revoke, _ = _effects(s, org.id, type_)
+    revoke, _ = _effects(s, org.id, type_, actor.account_id)
     if not revoke:
         return []
     event = (EventType.MEMBER_REVOKED_TWO_FACTOR if type_ == P.TWO_FACTOR_AUTHENTICATION
@@ -448,7 +452,7 @@ def preview(db: Database, actor: Actor, client, type_, turn_on: bool) -> ChangeP
             error = catalogue.dependency_error(_enabled_set(rows), t, turn_on)
         revoke, exempt = ([], [])
         if turn_on and not was_on:
-            revoke, exempt = _effects(s, org.id, t)
+            revoke, exempt = _effects(s, org.id, t, actor.account_id)
         return ChangePreview(org.id, t, turn_on, revoke, exempt, error)
 
 

@@ -592,7 +592,7 @@ def seed_demo(db: Database, actor: Actor, org_ids: list[uuid.UUID]) -> None:
         refresh_drift(s, template_id=relaxed.id)
         with_2fa = [r["organization_id"] for r in policies
                     if r["type"] == int(P.TWO_FACTOR_AUTHENTICATION) and r["enabled"]]
-        no_2fa = select(Account.id).where(Account.two_factor_enabled.is_(False))
+        no_2fa = select(Account.id).where(Account.totp_secret.is_(None))  # not enrolled in two-step login
         for lo in range(0, len(with_2fa), 5000):
             chunk = with_2fa[lo:lo + 5000]
             s.execute(update(Member).where(
