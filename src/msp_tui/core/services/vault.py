@@ -155,6 +155,75 @@ def _clean_fields(item_type: ItemType, fields: dict | None) -> dict[str, str]:
     return out
 
 
+# --- what an item carries besides its fields (imports bring these) ----------------------------
+
+MAX_EXTRAS = 200  # URIs, custom fields or history entries per item
+
+
+@dataclass(frozen=True)
+class CustomField:
+    name: str
+    value: str
+    #: Shown like a protected field: hidden until revealed, never to "… except passwords" access.
+    hidden: bool = False
+
+
+@dataclass(frozen=True)
+class Extras:
+    """An item's extras, kept in its encrypted document under optional keys (an item written before
+    them simply has none): `uris` the Website's followers (the Website is fields["url"]),
+    `custom` its custom fields, `favorite`, `history` its past passwords (password, last used) newest
+    first. The TOTP seed is the login's `totp` field."""
+
+    uris: tuple[str, ...] = ()
+    custom_fields: tuple[CustomField, ...] = ()
+    favorite: bool = False
+    password_history: tuple[tuple[str, str], ...] = ()
+
+    def to_doc(self) -> dict:
+        doc: dict = {}
+        if self.uris:
+            doc["uris"] = list(self.uris)
+        if self.custom_fields:
+            doc["custom"] = [[c.name, c.value, c.hidden] for c in self.custom_fields]
+        if self.favorite:
+            doc["favorite"] = True
+        if self.password_history:
+            doc["history"] = [[p, when] for p, when in self.password_history]
+        return doc
+
+    @classmethod
+    def from_doc(cls, doc: dict) -> "Extras":
+        try:
+            return cls(tuple(str(u) for u in doc.get("uris", ())),
+                       tuple(CustomField(str(n), str(v), bool(h)) for n, v, h in doc.get("custom", ())),
+                       bool(doc.get("favorite", False)),
+                       tuple((str(p), str(w)) for p, w in doc.get("history", ())))
+        except (TypeError, ValueError):
+            return cls()
+
+    def shown(self, see_passwords: bool) -> "Extras":
+        """What "… except passwords" access sees: no hidden custom value, no past password."""
+        if see_passwords:
+            return self
+        return Extras(self.uris, tuple(CustomField(c.name, "" if c.hidden else c.value, c.hidden)
+                                       for c in self.custom_fields), self.favorite, ())
+
+
+def _clean_extras(extras: "Extras | None") -> Extras:
+    if extras is None:
+        return Extras()
+    for label, seq in (("URIs", extras.uris), ("custom fields", extras.custom_fields),
+                       ("password history", extras.password_history)):
+        if len(seq) > MAX_EXTRAS:
+            raise BadInput(f"{label}: at most {MAX_EXTRAS} per item", "extras")
+    texts = [*extras.uris, *(c.name for c in extras.custom_fields), *(c.value for c in extras.custom_fields),
+             *(p for p, _ in extras.password_history)]
+    if any(not isinstance(t, str) or len(t) > MAX_FIELD for t in texts):
+        raise BadInput(f"extras: each value is text of at most {MAX_FIELD} characters", "extras")
+    return extras
+
+
 # --- encryption of one item ---------------------------------------------------------------------
 
 
@@ -164,8 +233,10 @@ def item_aad(item_id: uuid.UUID, organization_id: uuid.UUID | None, owner_id: uu
     return crypto.aad("personal-item", owner_id, item_id)
 
 
-def _seal_data(key: bytes, item: VaultItem, item_type: ItemType, name: str, fields: dict) -> None:
-    doc = json.dumps({"v": 1, "type": int(item_type), "name": name, "fields": fields},
+def _seal_data(key: bytes, item: VaultItem, item_type: ItemType, name: str, fields: dict,
+               extras: Extras | None = None) -> None:
+    doc = json.dumps({"v": 1, "type": int(item_type), "name": name, "fields": fields,
+                      **(extras.to_doc() if extras else {})},
                      ensure_ascii=False, separators=(",", ":")).encode("utf-8")
     item.data = crypto.encrypt(key, doc, item_aad(item.id, item.organization_id, item.owner_account_id))
 
@@ -330,6 +401,9 @@ class ItemView:
     damaged: bool = False
     #: When the item went to the trash (None for an item in the vault).
     deleted_at: datetime | None = None
+    #: URIs after the Website, custom fields, favourite, password history (hidden parts blanked for
+    #: "… except passwords" access; history only in the detail view).
+    extras: Extras = Extras()
 
     def field(self, key: str) -> FieldView | None:
         return next((f for f in self.fields if f.key == key), None)
@@ -388,9 +462,13 @@ def _view(item: VaultItem, doc: dict, grant: Grant, collections: set[uuid.UUID],
                                 None if f.protected and (hide or not reveal) else fields.get(f.key, ""),
                                 f.protected, bool(fields.get(f.key)), f.multiline)
                       for f in FIELDS[item_type])
+    extras = Extras.from_doc(doc).shown(grant.see_passwords)
+    if not detail:
+        extras = Extras(extras.uris, (), extras.favorite, ())
     return ItemView(item.id, item_type, TYPE_LABELS[item_type], doc["name"], _subtitle(item_type, shown),
                     item.owner_account_id is not None, item.organization_id, tuple(sorted(collections, key=str)),
-                    grant.can_edit, grant.manage, hide, item.version, views, deleted_at=item.deleted_at)
+                    grant.can_edit, grant.manage, hide, item.version, views, deleted_at=item.deleted_at,
+                    extras=extras)
 
 
 def _damaged_view(item: VaultItem, grant: Grant, collections: set[uuid.UUID]) -> ItemView:
@@ -687,11 +765,12 @@ def _target_collections(s: Session, access: VaultAccess, organization_id: uuid.U
 
 
 def create_item(db: Database, actor: Actor, *, type: ItemType | str, name: str, fields: dict | None = None,
-                client=None, collection_ids=(), personal: bool = False) -> ItemView:
+                client=None, collection_ids=(), personal: bool = False, extras: Extras | None = None) -> ItemView:
     """A new item in a client's vault (in the given collections; event 1100) or, with personal=True,
     in the person's own vault under their user key."""
     item_type = parse_type(type)
     clean_name, clean = _clean_name(name), _clean_fields(item_type, fields)
+    clean_extras = _clean_extras(extras)
     with db.write() as s:
         if personal and (client is not None or collection_ids):
             raise BadInput("A personal item belongs to no client and no collection.", "personal")
@@ -714,17 +793,29 @@ def create_item(db: Database, actor: Actor, *, type: ItemType | str, name: str, 
             grant = _item_grant(access, colls) or FULL
             if not grant.see_passwords and any(spec(item_type, k).protected for k in clean):
                 raise Refused("collection-access", "Your access is \"except passwords\": you cannot set them.")
-        _seal_data(key, item, item_type, clean_name, clean)
-        touch(item, actor)
-        s.add(item)
+        add_item(s, actor, item, key, item_type, clean_name, clean, clean_extras)
         s.flush()
         for cid in colls:
             s.add(CollectionItem(collection_id=cid, item_id=item.id))
-        loaded = _Loaded(item, key, {}, grant, colls, access)
-        _item_event(s, actor, EventType.ITEM_CREATED, loaded)
         s.flush()
-        doc = {"type": int(item_type), "name": clean_name, "fields": clean}
+        doc = {"type": int(item_type), "name": clean_name, "fields": clean, **clean_extras.to_doc()}
         return _view(item, doc, grant, colls, detail=True)
+
+
+def add_item(s: Session, actor: Actor, item: VaultItem, key: bytes, item_type: ItemType, name: str,
+             fields: dict, extras: Extras, *, provider_id: uuid.UUID | None = None) -> None:
+    """Seal and add one new item and its event 1100 in the caller's transaction; the caller has
+    checked access, cleaned name, fields and extras, and links the collections after a flush (no
+    relationship orders the inserts). The import adds thousands through here in one transaction,
+    passing the client's `provider_id` so no event looks it up."""
+    _seal_data(key, item, item_type, name, fields, extras)
+    touch(item, actor)
+    s.add(item)
+    if item.organization_id is None:
+        events.record(s, actor, EventType.ITEM_CREATED, item_id=item.id)
+    else:
+        events.record(s, actor, EventType.ITEM_CREATED, organization_id=item.organization_id, item_id=item.id,
+                      provider_id=provider_id)
 
 
 def edit_item(db: Database, actor: Actor, ref, *, name: str | None = None, fields: dict | None = None,
@@ -748,11 +839,11 @@ def edit_item(db: Database, actor: Actor, ref, *, name: str | None = None, field
         new_fields = {**current, **{k: v for k, v in (fields or {}).items() if v is not None}}
         clean = _clean_fields(item_type, new_fields)
         new_name = _clean_name(name) if name is not None else doc["name"]
-        _seal_data(loaded.key, item, item_type, new_name, clean)
+        _seal_data(loaded.key, item, item_type, new_name, clean, Extras.from_doc(doc))
         touch(item, actor)
         _item_event(s, actor, EventType.ITEM_UPDATED, loaded)
         s.flush()
-        return _view(item, {"type": int(item_type), "name": new_name, "fields": clean}, grant,
+        return _view(item, {**doc, "type": int(item_type), "name": new_name, "fields": clean}, grant,
                      loaded.collections, detail=True)
 
 
@@ -911,8 +1002,15 @@ def export_items(db: Database, actor: Actor, client, *, master_password: str | N
                 out.append({"id": str(item.id), "type": "", "name": keys.DAMAGED,
                             "collections": sorted(names[c] for c in colls_of[item.id])})
                 continue
+            # Extras (more URIs, custom fields, favourite, password history) only when the item has them.
+            extra = Extras.from_doc(doc)
+            more = {k: v for k, v in (("uris", list(extra.uris)),
+                                      ("custom_fields", [[c.name, c.value, c.hidden] for c in extra.custom_fields]),
+                                      ("favorite", extra.favorite),
+                                      ("password_history", [list(p) for p in extra.password_history])) if v}
             out.append({"id": str(item.id), "type": TYPE_LABELS[ItemType(doc["type"])], "name": doc["name"],
-                        "collections": sorted(names[c] for c in colls_of[item.id]), **doc.get("fields", {})})
+                        "collections": sorted(names[c] for c in colls_of[item.id]), **doc.get("fields", {}),
+                        **more})
         events.record(s, actor, EventType.ORGANIZATION_CLIENT_EXPORTED_VAULT, organization_id=org.id,
                       detail={"items": len(out)})
         return sorted(out, key=lambda d: d["name"].lower())
