@@ -352,3 +352,59 @@ def test_attack6_vault_screen_lists_the_intact_items_beside_a_damaged_one(setup)
             assert sorted(_names(app)) == ["Bank portal", keys.DAMAGED]
 
     asyncio.run(run())
+
+
+def test_vault_trash_view_restores_and_deletes_for_good(setup):
+    """Issue 17 trash: d moves to the trash, t shows it, u restores into the collections, d there
+    deletes for good; both ask first."""
+    from msp_tui.screens.vault import ConfirmDelete
+
+    db, admin, c = setup
+
+    async def run():
+        app = Harness(db, admin, c.organization_id)
+        async with app.run_test(size=SIZE) as pilot:
+            await _settle(pilot)
+            assert app.screen.check_action("restore", ()) is False  # no restore key outside the trash
+            await pilot.press("d")
+            await pilot.pause()
+            assert isinstance(app.screen, ConfirmDelete)
+            await pilot.click("#confirm-delete")
+            await _settle(pilot)
+            assert _names(app) == ["Core switch", "Firewall"]
+            await pilot.press("t")
+            await _settle(pilot)
+            assert _names(app) == ["Bank portal"]
+            assert "Trash" in str(app.screen.query_one("#vault-title", Static).content)
+            assert "u: restore" in _detail_text(app)
+            assert app.screen.check_action("edit_item", ()) is False
+            await pilot.press("u")
+            await pilot.pause()
+            assert isinstance(app.screen, ConfirmDelete) and app.screen.restore
+            await pilot.click("#confirm-delete")
+            await _settle(pilot)
+            assert _names(app) == []
+            restored = next(i for i in vault.list_items(db, admin, c.organization_id) if i.name == "Bank portal")
+            assert restored.collection_ids == (c.default,)
+            # Back in the vault: trash Firewall, then delete it for good from the trash.
+            await pilot.press("t")
+            await _settle(pilot)
+            app.screen.query_one("#items", PagedTable).move_to_key(
+                next(i.id for i in vault.list_items(db, admin, c.organization_id) if i.name == "Firewall"))
+            await pilot.press("d")
+            await pilot.pause()
+            await pilot.click("#confirm-delete")
+            await _settle(pilot)
+            await pilot.press("t")
+            await _settle(pilot)
+            assert _names(app) == ["Firewall"]
+            await pilot.press("d")
+            await pilot.pause()
+            assert isinstance(app.screen, ConfirmDelete) and app.screen.permanent
+            await pilot.click("#confirm-delete")
+            await _settle(pilot)
+            assert _names(app) == [] and vault.list_trash(db, admin, c.organization_id) == []
+            assert _count(db, EventType.ITEM_SOFT_DELETED) == 2 and _count(db, EventType.ITEM_RESTORED) == 1
+            assert _count(db, EventType.ITEM_DELETED) == 1
+
+    asyncio.run(run())

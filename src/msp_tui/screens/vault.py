@@ -69,6 +69,8 @@ class VaultScreen(ListScreen):
         Binding("c", "copy", "Copy", id="vault.copy"),
         Binding("m", "move", "Move", id="vault.move"),
         Binding("d", "delete", "Delete", id="vault.delete"),
+        Binding("u", "restore", "Restore", id="vault.restore"),
+        Binding("t", "trash", "Trash", id="vault.trash"),
     ]
 
     def __init__(self, db, actor, organization_id: uuid.UUID | None) -> None:
@@ -82,6 +84,8 @@ class VaultScreen(ListScreen):
         self.shown: list = []
         self.detail = None
         self.revealed: dict[str, str] = {}
+        #: The trash view (t toggles): the items deleted in the last 30 days, to restore or delete for good.
+        self.in_trash = False
 
     @property
     def personal(self) -> bool:
@@ -116,10 +120,12 @@ class VaultScreen(ListScreen):
         try:
             if self.personal:
                 view = None
-                items = svc.list_personal(self.db, self.actor)
+                items = (svc.list_trash(self.db, self.actor, personal=True) if self.in_trash
+                         else svc.list_personal(self.db, self.actor))
             else:
                 view = svc.open_vault(self.db, self.actor, self.organization_id, record_access=record)
-                items = list(view.items)
+                items = (svc.list_trash(self.db, self.actor, self.organization_id) if self.in_trash
+                         else list(view.items))
         except MspError as exc:
             deliver(self, self._error, exc)
             return
@@ -132,7 +138,12 @@ class VaultScreen(ListScreen):
         self.view = view
         self.all_items = items
         title = self.query_one("#vault-title", Static)
-        if self.personal:
+        if self.in_trash:
+            whose = "My vault" if self.personal else view.client_name
+            title.update(Text.assemble(("Trash · ", "bold"), (whose, "bold"),
+                                       " — deleted items stay 30 days, then are gone for good",
+                                       ("   t: back to the vault", "dim")))
+        elif self.personal:
             title.update(Text.assemble(("My vault", "bold"), " — personal items: only you can ever see them"))
         else:
             note = (" — all items" if view.all_items else " — the items of your collections")
@@ -140,9 +151,10 @@ class VaultScreen(ListScreen):
                                        ("   opening it is recorded in the event log", "dim")))
         options = self.query_one("#collections", OptionList)
         options.clear_options()
-        options.add_option(Option(Text(f"All items ({len(items)})"), id=ALL))
+        options.add_option(Option(Text(f"{'In the trash' if self.in_trash else 'All items'} ({len(items)})"), id=ALL))
         for c in (view.collections if view else ()):
-            options.add_option(Option(Text.assemble(c.name, (f" ({c.items})", "dim")), id=str(c.id)))
+            count = sum(c.id in i.collection_ids for i in items) if self.in_trash else c.items
+            options.add_option(Option(Text.assemble(c.name, (f" ({count})", "dim")), id=str(c.id)))
         ids = [ALL] + [str(c.id) for c in (view.collections if view else ())]
         if self.collection not in ids:
             self.collection = ALL
@@ -159,12 +171,13 @@ class VaultScreen(ListScreen):
         self.shown = [i for i in self.all_items
                       if (self.collection == ALL or uuid.UUID(self.collection) in i.collection_ids)
                       and (i.damaged or not text or text in i.name.lower() or text in i.subtitle.lower())]
-        table.empty_text = "No items here. Press n to add one." if not text else "No item matches the filter."
+        empty = ("No item matches the filter." if text else "The trash is empty." if self.in_trash
+                 else "No items here. Press n to add one.")
+        table.empty_text = empty
         table.show_rows(self.shown)
         if select is not None:
             table.move_to_key(select)
         if not self.shown:
-            empty = "No items here. Press n to add one." if not text else "No item matches the filter."
             self.query_one("#detail-body", Static).update(Text(empty))
             self.detail = None
         self.refresh_bindings()
@@ -211,13 +224,17 @@ class VaultScreen(ListScreen):
             grid.add_row(Text("Collections"), Text(", ".join(sorted(names.get(c, "?") for c in item.collection_ids))
                                                    or "none"))
             grid.add_row(Text("Your access"), Text(_access(item)))
+        if item.deleted_at is not None:
+            grid.add_row(Text("In the trash"), Text(f"since {item.deleted_at:%Y-%m-%d %H:%M} UTC"))
         body = Table.grid()
         body.add_row(grid)
-        body.add_row(Text("\nenter: open the item", style="dim"))
+        hint = ("u: restore · d: delete for good" if item.can_delete else "only someone who can manage it "
+                "may restore it") if self.in_trash else "enter: open the item"
+        body.add_row(Text("\n" + hint, style="dim"))
         self.query_one("#detail-body", Static).update(body)
 
     def open_row(self, row) -> None:
-        if not row.damaged:
+        if not row.damaged and not self.in_trash:  # a trashed item opens once restored
             self._open(row.id)
 
     @work(thread=True, exclusive=True, group="vault-item")
@@ -258,6 +275,14 @@ class VaultScreen(ListScreen):
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         item = self.current
+        if action == "trash":
+            return True
+        if action == "restore":
+            if not self.in_trash:
+                return False
+            return True if item is not None and item.can_delete else None
+        if self.in_trash and action in ("new", "new_item", "edit_item", "move", "reveal", "copy"):
+            return False
         if action in ("new", "new_item"):
             return True if self.personal or (self.view is not None and self.view.can_create) else None
         if action in ("edit_item", "move", "delete", "reveal", "copy"):
@@ -388,17 +413,42 @@ class VaultScreen(ListScreen):
         if item is None:
             return
         svc = _item_service()
+        permanent = self.in_trash
 
         def go():
-            svc.delete_item(self.db, self.actor, item.id, expected_version=item.version)
+            svc.delete_item(self.db, self.actor, item.id, expected_version=item.version, permanent=permanent)
             return item
 
         def done(result) -> None:
             if result is not None:
-                self.notify(inert_str(f"Moved {item.name} to the trash."), timeout=3, markup=False)
+                said = f"Deleted {item.name} for good." if permanent else f"Moved {item.name} to the trash (t shows it)."
+                self.notify(inert_str(said), timeout=3, markup=False)
                 self._load()
 
-        self.app.push_screen(ConfirmDelete(go, item.name), callback=done)
+        self.app.push_screen(ConfirmDelete(go, item.name, permanent=permanent), callback=done)
+
+    def action_restore(self) -> None:
+        item = self.current
+        if item is None or not self.in_trash:
+            return
+        svc = _item_service()
+
+        def go():
+            return svc.restore_item(self.db, self.actor, item.id, expected_version=item.version)
+
+        def done(result) -> None:
+            if result is not None:
+                self.notify(inert_str(f"Restored {item.name}."), timeout=3, markup=False)
+                self._load()
+
+        self.app.push_screen(ConfirmDelete(go, item.name, restore=True), callback=done)
+
+    def action_trash(self) -> None:
+        """Between the vault and its trash."""
+        self.in_trash = not self.in_trash
+        self.collection, self.detail = ALL, None
+        self.query_one("#items", PagedTable).border_title = "Trash" if self.in_trash else "Items"
+        self._load()
 
 
 def _grid() -> Table:
