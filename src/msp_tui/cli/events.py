@@ -179,8 +179,15 @@ def export(state: CliState, clients, actors, types, since, until, fmt, output) -
 @click.option("--no-signatures", is_flag=True, help="Check links and hashes only (faster).")
 @click.option("--keys", "list_keys", is_flag=True,
               help="Print every signer's key fingerprint, not only the system key and the set's fingerprint.")
+@click.option("--since", default=None, metavar="EVENT|checkpoint",
+              help="Check only the events from this event number on (linked to the one before it), or from "
+                   "the newest checkpoint (`--since checkpoint`, which must still match): costs the range, "
+                   "not the whole log.")
+@click.option("--workers", type=click.IntRange(1, 64), default=None,
+              help="Processes checking signatures (default: one per core).")
 @pass_state
-def verify(state: CliState, checkpoint, write_checkpoint, new_checkpoint, no_signatures, list_keys) -> None:
+def verify(state: CliState, checkpoint, write_checkpoint, new_checkpoint, no_signatures, list_keys, since,
+           workers) -> None:
     """Check the hash chain of the whole event log against the checkpoint file; exit 1 when broken.
 
     Every line of the checkpoint file is read and checked, before anything is written (signing in
@@ -194,6 +201,7 @@ def verify(state: CliState, checkpoint, write_checkpoint, new_checkpoint, no_sig
     Example:
       msp-tui events verify
       msp-tui events verify --checkpoint /secure/msp-events.checkpoint
+      msp-tui events verify --since checkpoint
     """
     from sqlalchemy import select
 
@@ -212,6 +220,7 @@ def verify(state: CliState, checkpoint, write_checkpoint, new_checkpoint, no_sig
             known = checkpoints.read_file(path)
         except BadInput as exc:
             raise BadInput(f"{path} is not an msp-tui checkpoint ({exc.message}).", "checkpoint") from None
+    first = _since(since, known)
     actor = state.actor()
     with db.read() as s:
         check(s, actor, Action.VIEW_PROVIDER_EVENTS)
@@ -219,15 +228,19 @@ def verify(state: CliState, checkpoint, write_checkpoint, new_checkpoint, no_sig
             result = core_events.VerifyResult(
                 False, 0, bytes(32), f"the checkpoint file pins two different keys for {known.conflicts()[0]}")
         else:
-            result = core_events.verify_chain(
-                s, check_signatures=not no_signatures,
-                checkpoints=[cp.as_tuple() for cp in known.checkpoints] if known else (),
-                pins=known.keys if known else {})
+            total = max(0, checkpoints.chain_state(s)[0] - first + 1)
+            with progress("verifying", total) as bar:
+                result = core_events.verify_chain(
+                    s, check_signatures=not no_signatures,
+                    checkpoints=[cp.as_tuple() for cp in known.checkpoints] if known else (),
+                    pins=known.keys if known else {}, since=first, workers=workers, progress=bar.advance)
+                bar.done(f"verified: {result.count - first + 1:,} events" if result.ok else "verify: broken")
         emails = {a.hex: e for a, e in s.execute(select(Account.id, Account.email)).all()}
     if known is not None:
         click.echo(f"checked against {path} ({len(known.checkpoints):,} checkpoints)", err=True)
     if result.ok:
-        click.echo(f"OK {result.count} events, head {result.head_hash.hex()}")
+        checked = f" (checked events {first} to {result.count})" if first > 1 else ""
+        click.echo(f"OK {result.count} events, head {result.head_hash.hex()}{checked}")
     else:
         where = f" at event {result.event_id}" if result.event_id is not None else ""
         click.echo(f"BROKEN{where} after {result.count} good events: {result.problem}")
@@ -255,6 +268,23 @@ def verify(state: CliState, checkpoint, write_checkpoint, new_checkpoint, no_sig
         if target:
             checkpoints.write_checkpoint(db, target, start=start)
             click.echo(f"checkpoint written to {target}", err=True)
+
+
+def _since(value: str | None, known) -> int:
+    """The first event `--since` asks to check: a number, or the one after the newest checkpoint."""
+    if value is None:
+        return 1
+    if value.strip().lower() == "checkpoint":
+        if known is None or known.latest is None:
+            raise BadInput("--since checkpoint needs a checkpoint file with a checkpoint in it.", "since")
+        return known.latest.count + 1
+    try:
+        first = int(value.replace(",", ""))
+    except ValueError:
+        raise BadInput(f"--since takes an event number or 'checkpoint', not {value!r}.", "since") from None
+    if first < 1:
+        raise BadInput("--since takes an event number from 1.", "since")
+    return first
 
 
 COMMANDS = [events]

@@ -549,35 +549,54 @@ def verify_segment(session: Session, after: int, after_hash: bytes, count: int, 
 
 def verify_chain(session: Session, *, batch: int = 5000, check_signatures: bool = True,
                  checkpoint: tuple[int, bytes] | None = None, checkpoints=(),
-                 pins: dict[str, bytes] | None = None) -> VerifyResult:
-    """Walk the whole chain in order: each link, each hash, each signature (against `pins`, the keys a
-    checkpoint file pins, where it pins one); then the head, and every checkpoint `(count, hash)` given
-    (`checkpoint` is one more). An unsigned failed sign-in is accepted only under a checkpoint."""
+                 pins: dict[str, bytes] | None = None, since: int = 1, workers: int | None = None,
+                 chunk: int | None = None, progress=None) -> VerifyResult:
+    """Check the chain: each link, each hash, each signature (against `pins`, the keys a checkpoint
+    file pins, where it pins one); then the head, and every checkpoint `(count, hash)` given
+    (`checkpoint` is one more). An unsigned failed sign-in is accepted only under a checkpoint.
+    The events are checked in chunks on every core (core.chain_check); the first problem in id order
+    is reported. `since` checks only events from that id on, linked to the stored hash of the one
+    before it (a checkpoint there must match it): the cost is the range's. `progress(n)` is told
+    of each n events checked."""
+    from msp_tui.core import chain_check
+
     marks: dict[int, set[bytes]] = {}
     for count_, head_ in [*checkpoints, *([checkpoint] if checkpoint is not None else [])]:
         marks.setdefault(count_, set()).add(bytes(head_))
-    sigs = _Signatures(session, pins or {})
-    prev = bytes(32)
-    expected = 1
+    pins = pins or {}
+    keys = chain_check.signer_keys(session, pins) if check_signatures else {}
+    seen: set[str] = set()
     unsigned: list[int] = []
+    after = max(0, since - 1)
+    prev = bytes(32) if after == 0 else hash_of(session, after)
+    expected = after + 1
 
     def broken(problem, event_id=None):
-        return VerifyResult(False, expected - 1, prev, problem, event_id, keys=sigs.named_keys())
+        named = {n: keys[n][0] for n in seen if keys.get(n, (None,))[0] is not None}
+        return VerifyResult(False, expected - 1, prev or bytes(32), problem, event_id, keys=named)
 
-    for ev in _walk(session, 0, None, batch):
-        problem = _link_problem(ev, expected, prev)
-        if problem:
-            return broken(problem, expected if "missing" in problem else ev.id)
-        if check_signatures:
-            problem = sigs.problem(ev)
-            if problem == "unsigned":
-                unsigned.append(ev.id)
-            elif problem:
-                return broken(problem, ev.id)
-        if ev.id in marks and marks[ev.id] != {ev.hash}:
-            return broken(f"event {ev.id} differs from the checkpoint", ev.id)
-        prev = ev.hash
-        expected += 1
+    if prev is None:
+        expected = after
+        return broken(f"event {after} is missing: rows were removed", after)
+    if after in marks and marks[after] != {prev}:
+        return broken(f"event {after} differs from the checkpoint", after)
+    through = chain_check.max_id(session)
+    for part in chain_check.check_range(session, after, through, keys, marks, check_signatures=check_signatures,
+                                        workers=workers, chunk=chunk or chain_check.CHUNK, progress=progress):
+        if part.first_id is None:
+            continue
+        if part.first_id != expected:
+            return broken(f"event {expected} is missing (next is {part.first_id}): rows were removed", expected)
+        if part.first_prev != prev:
+            return broken(f"event {part.first_id} does not link to the event before it: rows were removed, "
+                          "inserted or reordered", part.first_id)
+        unsigned.extend(part.unsigned)
+        seen |= part.signers
+        if part.problem:
+            count_, prev = part.good
+            expected = count_ + 1
+            return broken(part.problem, part.problem_id)
+        expected, prev = part.last_id + 1, part.last_hash
     count = expected - 1
     head = session.get(EventChainHead, 1)
     if head is not None and (head.last_hash != prev or head.count != count):
@@ -592,8 +611,10 @@ def verify_chain(session: Session, *, batch: int = 5000, check_signatures: bool 
     if unvouched and marks:
         return broken(f"event {unvouched[0]} is a failed sign-in with no signature that no checkpoint "
                       "vouches for", unvouched[0])
-    return VerifyResult(True, count, prev, keys=sigs.named_keys(), new_keys=sigs.new_keys,
-                        unsigned=tuple(unsigned), unvouched=unvouched)
+    named = {n: keys[n][0] for n in seen if keys.get(n, (None,))[0] is not None}
+    new_keys = {n: k for n, k in named.items() if n not in pins}
+    return VerifyResult(True, count, prev, keys=named, new_keys=new_keys, unsigned=tuple(unsigned),
+                        unvouched=unvouched)
 
 
 def use_system_key(session: Session, signing_key: bytes) -> None:
