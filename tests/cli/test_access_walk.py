@@ -27,7 +27,8 @@ from msp_tui.core.access import COMMANDS, NO_SIGN_IN, PROVIDER_ACTIONS, SIGNED_I
 from msp_tui.core.db import Database, _sqlite_module
 from msp_tui.core.enums import CollectionAccess
 from msp_tui.core.permissions import CUSTOM_FLAGS
-from msp_tui.core.services import accounts, clients, collections, groups, members, policy_templates, staff
+from msp_tui.core.services import (accounts, approvals, clients, collections, groups, members, policy_templates,
+                                   staff)
 from msp_tui.core.services import vault as vault_svc
 from tests.conftest import PASSWORD, make_provider
 
@@ -47,7 +48,7 @@ ARGV: dict[str, list[str]] = {
     "clients add-existing": ["clients", "add-existing", "Fabrikam"],
     "clients internal": ["clients", "internal", CLIENT],
     "clients rename": ["clients", "rename", CLIENT, "Contoso Ltd"],
-    "clients seats": ["clients", "seats", CLIENT, "25"],
+    "clients seats": ["clients", "seats", CLIENT, "25", "--reason", "fewer staff"],  # a request: guarded
     "clients unlink": ["clients", "unlink", CLIENT, "--confirm", CLIENT],
     "clients rotate-key": ["clients", "rotate-key", CLIENT],
     "health": ["health"],
@@ -116,6 +117,12 @@ ARGV: dict[str, list[str]] = {
     "billing mode": ["billing", "mode"],
     "billing mode MODE": ["billing", "mode", "consolidated"],
     "billing minimum": ["billing", "minimum", "teams", "5"],
+    "approvals list": ["approvals", "list"],
+    "approvals approve ID": ["approvals", "approve", "{request}"],
+    "approvals deny ID": ["approvals", "deny", "{request}", "--reason", "not now"],
+    "approvals withdraw ID": ["approvals", "withdraw", "{request}"],
+    "provider approvals": ["provider", "approvals"],
+    "provider approvals ACTIONS": ["provider", "approvals", "lower-seats", "unlink-client"],
 }
 
 
@@ -224,7 +231,15 @@ def build(db: Database) -> dict:
                                                               "remove-pin": (True, None)})
     policy_templates.apply_template(db, admin, "Baseline", [org.id], dry_run=False)
     policy_templates.accept_deviation(db, admin, org.id, "remove-pin", "kept on purpose")
-    return {"item": str(item.id), "trashed": str(trashed.id),
+    # Two-person approval: a second admin (so it can be on), lowering seats guarded, and the Service
+    # User's pending request to lower Contoso's seats (the Service User withdraws it; admins decide it).
+    inv.note(staff.invite(db, admin, ["ben@msp.example"], "admin"))
+    inv.join("ben@msp.example")
+    staff.confirm(db, admin, "ben@msp.example")
+    approvals.set_actions(db, admin, ["lower-seats"])
+    svc = accounts.sign_in(db, "svc@msp.example", PASSWORD)
+    req = approvals.request(db, svc, "lower-seats", "fewer staff", client=org.id, seats=30)
+    return {"item": str(item.id), "trashed": str(trashed.id), "request": str(req.number),
             "fp_accepted": accounts.fingerprint_of(db, accepted.account_id),
             "fp_joined": accounts.fingerprint_of(db, joined.account_id)}
 

@@ -81,6 +81,7 @@ GROUPS = [
     "policies",
     "health",
     "serve",
+    "approvals",
 ]
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import click
 
+from msp_tui.cli.approvals import or_request, reason_option
 from msp_tui.cli.billing import payment_options, typed_payment
 from msp_tui.cli.output import emit, emit_one, format_option
 from msp_tui.cli.state import CliState, pass_state
@@ -156,8 +157,10 @@ def add_existing(state: CliState, org: str) -> None:
 @clients.command("unlink")
 @click.argument("client")
 @click.option("--confirm", "confirm_name", default=None, help="The client's name, typed again.")
+@reason_option()
+@format_option()
 @pass_state
-def unlink(state: CliState, client: str, confirm_name) -> None:
+def unlink(state: CliState, client: str, confirm_name, reason) -> None:
     """Stop managing a client (it keeps its own confirmed Owner).
 
     \b
@@ -166,8 +169,9 @@ def unlink(state: CliState, client: str, confirm_name) -> None:
     """
     from msp_tui.core.services import clients as svc
 
-    svc.unlink(state.db(), state.actor(), client, confirm_name=confirm_name)
-    click.echo(f"Unlinked {client}.", err=True)
+    if or_request(state, reason, "unlink-client", {"client": client},
+                  lambda: svc.unlink(state.db(), state.actor(), client, confirm_name=confirm_name) or True):
+        click.echo(f"Unlinked {client}.", err=True)
 
 
 @clients.command("rename")
@@ -190,9 +194,10 @@ def rename(state: CliState, client: str, name: str) -> None:
 @clients.command("seats")
 @click.argument("client")
 @click.argument("seats", type=int)
+@reason_option()
 @format_option()
 @pass_state
-def seats(state: CliState, client: str, seats: int) -> None:
+def seats(state: CliState, client: str, seats: int, reason) -> None:
     """Change a client's seat count.
 
     \b
@@ -201,7 +206,10 @@ def seats(state: CliState, client: str, seats: int) -> None:
     """
     from msp_tui.core.services import clients as svc
 
-    emit_one(state.fmt, _row(svc.change_seats(state.db(), state.actor(), client, seats)))
+    done = or_request(state, reason, "lower-seats", {"client": client, "seats": seats},
+                      lambda: svc.change_seats(state.db(), state.actor(), client, seats))
+    if done is not None:
+        emit_one(state.fmt, _row(done))
 
 
 @clients.command("internal")
@@ -223,8 +231,10 @@ def internal(state: CliState, client: str, off: bool) -> None:
 
 @clients.command("rotate-key")
 @click.argument("client")
+@reason_option()
+@format_option()
 @pass_state
-def rotate_key(state: CliState, client: str) -> None:
+def rotate_key(state: CliState, client: str, reason) -> None:
     """A new key for the client: every item and collection name encrypted again under it, in one
     transaction; the new key goes to the provider and each confirmed member. Someone who kept the
     old key (a removed staffer, a member who left) can no longer read the client's data in the file.
@@ -236,6 +246,12 @@ def rotate_key(state: CliState, client: str) -> None:
     from msp_tui.cli.output import inert, progress
     from msp_tui.core.services import org_keys
 
+    from msp_tui.core.services import approvals
+
+    if approvals.needed(state.db(), state.actor(), "rotate-client-key"):  # a request, before any bar is drawn
+        or_request(state, reason, "rotate-client-key", {"client": client},
+                   lambda: org_keys.rotate_org_key(state.db(), state.actor(), client))
+        return
     with progress("re-encrypting items") as bar:
         done = org_keys.rotate_org_key(state.db(), state.actor(), client, progress=bar if bar.enabled else None)
         bar.done(f"re-encrypted: {done.items:,} items")

@@ -72,8 +72,11 @@ def list_(state: CliState, client) -> None:
 @click.option("--expected-version", type=int, default=None,
               help="Refuse if the policy changed since this version (0: never saved).")
 @click.option("--yes", is_flag=True, help="Do not ask before revoking members.")
+@click.option("--reason", default=None, metavar="TEXT",
+              help="Why: turning off Require two-step login or Master password requirements becomes a "
+                   "request for a second Provider Admin when two-person approval covers it.")
 @pass_state
-def set_(state: CliState, client, type_, enabled, opts, expected_version, yes) -> None:
+def set_(state: CliState, client, type_, enabled, opts, expected_version, yes, reason) -> None:
     """Turn a policy on or off, or change its options (Enterprise clients only).
 
     Turning on Require two-step login or Single organization revokes the members who do not
@@ -94,8 +97,16 @@ def set_(state: CliState, client, type_, enabled, opts, expected_version, yes) -
                        + ", ".join(_effect(e) for e in pv.revoke), err=True)
             if not yes:
                 click.confirm("Save and revoke them?", abort=True, err=True)
-    res = svc.set_policy(db, actor, client, type_, enabled=enabled, options=_options(opts),
-                         expected_version=expected_version)
+    from msp_tui.cli.approvals import or_request
+    from msp_tui.core import policies as catalogue
+    from msp_tui.core.services import approvals
+
+    t = catalogue.parse_type(type_)
+    res = or_request(state, reason, approvals.POLICY_OFF.get(t, ""), {"client": client},
+                     lambda: svc.set_policy(db, actor, client, type_, enabled=enabled, options=_options(opts),
+                                            expected_version=expected_version))
+    if res is None:
+        return
     p = res.policy
     click.echo(f"{p.name}: {res.changes}" if res.changed else f"{p.name}: unchanged", err=True)
     for e in res.revoked:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import click
 
 from msp_tui.cli import fingerprints
+from msp_tui.cli.approvals import or_request, reason_option
 from msp_tui.cli.output import emit, emit_one, format_option
 from msp_tui.cli.state import CliState, pass_state
 
@@ -156,9 +157,10 @@ def _confirmed_row(state: CliState, view) -> dict:
 @staff.command("role")
 @click.argument("email")
 @click.argument("role", type=click.Choice(["admin", "service"]))
+@reason_option()
 @format_option()
 @pass_state
-def role(state: CliState, email, role) -> None:
+def role(state: CliState, email, role, reason) -> None:
     """Change a staff member's role (the last confirmed Provider Admin stays one).
 
     \b
@@ -167,15 +169,20 @@ def role(state: CliState, email, role) -> None:
     """
     from msp_tui.core.services import staff as svc
 
-    emit_one(state.fmt, _row(svc.change_role(state.db(), state.actor(), email, role)))
+    done = or_request(state, reason, "change-staff-role", {"staff": email, "role": role},
+                      lambda: svc.change_role(state.db(), state.actor(), email, role))
+    if done is not None:
+        emit_one(state.fmt, _row(done))
 
 
 @staff.command("remove")
 @click.argument("email")
 @click.option("--rotate-keys", is_flag=True,
               help="Also rotate the org keys of the clients whose vaults they opened (clients rotate-key).")
+@reason_option()
+@format_option()
 @pass_state
-def remove(state: CliState, email, rotate_keys) -> None:
+def remove(state: CliState, email, rotate_keys, reason) -> None:
     """Remove a staff member (the provider key is rotated; you cannot remove yourself or the last admin).
 
     They may have kept the org keys of clients they worked on: the clients whose vaults they opened
@@ -196,7 +203,9 @@ def remove(state: CliState, email, rotate_keys) -> None:
     require(db, actor, Action.MANAGE_STAFF)  # refused as removing, before the list is read
     target = next((v for v in svc.list_staff(db, actor) if v.email == email.strip().lower()), None)
     opened = org_keys.vaults_opened_by(db, actor, target.account_id) if target is not None else []
-    svc.remove(db, actor, email)
+    if not or_request(state, reason, "remove-staff", {"staff": email},
+                      lambda: svc.remove(db, actor, email) or True):
+        return
     click.echo(f"removed {email}", err=True)
     if not opened:
         return

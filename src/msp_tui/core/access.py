@@ -52,6 +52,9 @@ class Action(str, Enum):
     VIEW_PROVIDER_BILLING = "see provider-wide billing"
     EDIT_PROVIDER_BILLING = "change billing settings, tiers and payment methods"
     MANAGE_TEMPLATES = "manage policy templates"
+    VIEW_APPROVALS = "see two-person approval requests"
+    ASK_APPROVAL = "ask for or withdraw a two-person approval request"
+    DECIDE_APPROVALS = "approve or deny another admin's two-person request"
     # Inside one client organization.
     VIEW_CLIENT = "open this client"
     VIEW_MEMBERS = "see this client's members"
@@ -77,6 +80,7 @@ PROVIDER_ACTIONS = frozenset({
     Action.MARK_INTERNAL, Action.RENAME_CLIENT, Action.CHANGE_SEATS, Action.VIEW_STAFF,
     Action.MANAGE_STAFF, Action.EDIT_PROVIDER, Action.VIEW_PROVIDER_EVENTS,
     Action.VIEW_PROVIDER_BILLING, Action.EDIT_PROVIDER_BILLING, Action.MANAGE_TEMPLATES,
+    Action.VIEW_APPROVALS, Action.ASK_APPROVAL, Action.DECIDE_APPROVALS,
 })
 
 Y = "allow"
@@ -130,6 +134,10 @@ ACCESS_TABLE: dict[Action, dict[Kind, object]] = {
     Action.VIEW_PROVIDER_BILLING: _provider_row(_STAFF_ONLY_ADMIN),
     Action.EDIT_PROVIDER_BILLING: _provider_row(_STAFF_ONLY_ADMIN),
     Action.MANAGE_TEMPLATES: _provider_row(_STAFF_ONLY_ADMIN),
+    # A Service User may ask (lowering seats, rotating a key) and withdraw what they asked.
+    Action.VIEW_APPROVALS: _provider_row(_ALL_STAFF),
+    Action.ASK_APPROVAL: _provider_row(_ALL_STAFF),
+    Action.DECIDE_APPROVALS: _provider_row(_STAFF_ONLY_ADMIN),
     Action.VIEW_CLIENT: _row(_ALL_STAFF, Y, Y, Y, Y),
     Action.VIEW_MEMBERS: _row(_ALL_STAFF, Y, Y, ADMINS, flag("manage_users")),
     Action.MANAGE_MEMBERS: _row(_ALL_STAFF, Y, Y, ADMINS, flag("manage_users")),
@@ -245,6 +253,12 @@ COMMANDS: dict[str, object] = {
     "billing mode": Action.VIEW_PROVIDER_BILLING,
     "billing mode MODE": Action.EDIT_PROVIDER_BILLING,
     "billing minimum": Action.EDIT_PROVIDER_BILLING,
+    "approvals list": Action.VIEW_APPROVALS,
+    "approvals approve ID": Action.DECIDE_APPROVALS,
+    "approvals deny ID": Action.DECIDE_APPROVALS,
+    "approvals withdraw ID": Action.ASK_APPROVAL,
+    "provider approvals": Action.VIEW_APPROVALS,
+    "provider approvals ACTIONS": Action.EDIT_PROVIDER,
 }
 
 

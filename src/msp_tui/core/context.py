@@ -4,11 +4,16 @@ from __future__ import annotations
 
 import os
 import uuid
+from contextvars import ContextVar
 from dataclasses import dataclass, field
 from datetime import datetime
 
 from msp_tui.core.crypto import AccountSecrets
 
+
+#: While an approved two-person request runs (core.services.approvals.approve): who asked, who
+#: approved, which request. Every event the action records carries it, so both names are in the log.
+APPROVAL: ContextVar[dict | None] = ContextVar("approval", default=None)
 
 #: Set by `msp-tui serve` for each browser tab's process: the browser's address (cli/serve.py).
 BROWSER_ADDRESS = "MSP_TUI_BROWSER_ADDRESS"

@@ -15,6 +15,7 @@ import sys
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
+from contextvars import ContextVar
 from pathlib import Path
 
 from sqlalchemy import Engine, create_engine, event, select, text
@@ -25,6 +26,8 @@ from sqlalchemy.orm import Session
 from msp_tui.core.errors import BadInput, Unavailable
 
 APP_NAME = "msp-tui"
+#: (database, session) while use cases join one write transaction (Database.sharing).
+_SHARED_WRITE: ContextVar[tuple | None] = ContextVar("shared_write", default=None)
 BUSY_TIMEOUT_MS = 10_000
 #: How long a write waits for its turn behind other writers, in all (SQLite).
 WRITE_WAIT_S = 180
@@ -196,6 +199,11 @@ class Database:
     @contextmanager
     def write(self) -> Iterator[Session]:
         """One write transaction: commits on success, rolls back on any exception."""
+        shared = _SHARED_WRITE.get()
+        if shared is not None and shared[0] is self:
+            # Inside `sharing()`: the use case joins the caller's transaction (one commit or none).
+            yield shared[1]
+            return
         session, transaction = self._begin_write()
         with session:
             with transaction:
@@ -227,6 +235,16 @@ class Database:
 
                     raise Refused("busy", "The database is still busy with another long change; nothing "
                                   "was changed. Try again in a minute.") from None
+
+    @contextmanager
+    def sharing(self, session: Session) -> Iterator[None]:
+        """Run use cases inside `session`'s write transaction: an approved two-person request is made
+        in the approver's transaction, together with the approval (core.services.approvals)."""
+        token = _SHARED_WRITE.set((self, session))
+        try:
+            yield
+        finally:
+            _SHARED_WRITE.reset(token)
 
     @contextmanager
     def read(self, *, transaction: bool = False) -> Iterator[Session]:

@@ -256,9 +256,18 @@ class EventType(IntEnum):
     SEAT_MINIMUM_CHANGED = 1992
     CLIENT_PAYMENT_METHOD_CHANGED = 1993
 
+    # Two-person approval (issue 18; our own numbers, 2000-2019).
+    APPROVAL_REQUESTED = 2000
+    APPROVAL_APPROVED = 2001
+    APPROVAL_DENIED = 2002
+    APPROVAL_WITHDRAWN = 2003
+    APPROVAL_EXPIRED = 2004
+    APPROVAL_SETTING_CHANGED = 2005
+
 
 #: Event types that belong to the provider's own log (S4: Provider Admins only).
-PROVIDER_LOG_TYPES = frozenset(t for t in EventType if 1800 <= t.value < 2000)
+#: Two-person approval (2000-2019) and break-glass (2020-2039) belong to it too.
+PROVIDER_LOG_TYPES = frozenset(t for t in EventType if 1800 <= t.value < 2040)
 
 
 #: Categories the timeline filters on, as inclusive ranges of event type numbers.
@@ -272,6 +281,7 @@ EVENT_CATEGORIES: dict[str, tuple[int, int]] = {
     "policies": (1700, 1799),
     "staff": (1800, 1899),
     "clients": (1900, 1999),
+    "approvals": (2000, 2019),
 }
 
 #: "vault access" cuts across the ranges above: the client's and the provider's record of it.

@@ -18,7 +18,7 @@ from sqlalchemy import String, and_, bindparam, literal_column, not_, or_, selec
 from sqlalchemy.orm import Session, aliased
 
 from msp_tui.core import clock, crypto
-from msp_tui.core.context import Actor
+from msp_tui.core.context import APPROVAL, Actor
 from msp_tui.core.enums import EVENT_CATEGORIES, PROVIDER_LOG_TYPES, VAULT_ACCESS_TYPES, EventType
 from msp_tui.core.errors import BadInput
 from msp_tui.core.models import Account, Client, Event, EventChainHead, Organization
@@ -77,6 +77,9 @@ def record(session: Session, actor: Actor | None, type: EventType, *, detail: di
     if provider_id is None and organization_id is not None:
         provider_id = session.execute(
             select(Client.provider_id).where(Client.organization_id == organization_id)).scalar()
+    approval = APPROVAL.get()
+    if approval is not None:
+        detail = {**(detail or {}), "approval": approval}
     head = session.info.get("chain_head") or lock_chain_head(session)
     values = dict(
         id=head.last_event_id + 1, type=int(type), date=date or clock.now(), provider_id=provider_id,

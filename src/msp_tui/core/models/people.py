@@ -37,6 +37,9 @@ class Provider(Editable, Base):
     protected_system_signing_key: Mapped[bytes | None] = mapped_column(LargeBinary)
     #: Provider staff must turn on two-step login; those without it are taken to enrolment at sign-in.
     require_two_step_login: Mapped[bool] = mapped_column(Boolean, default=False, server_default=sa_false())
+    #: Two-person approval: the actions (names of core.services.approvals.GUARDED, comma-separated)
+    #: a second Provider Admin must approve; empty or None when off.
+    approval_actions: Mapped[str | None] = mapped_column(String(300), default=None)
     created_at: Mapped[datetime] = mapped_column(default=clock.now)
 
 

@@ -20,6 +20,7 @@ from msp_tui.core.errors import BadInput, NotFound, Refused
 from msp_tui.core.models import (Client, Collection, CollectionMember, Member, Organization, Provider,
                                  SeatChange, Staff)
 from msp_tui.core.schemas import NewClient, Rename, Seats, parse
+from msp_tui.core.services import approvals
 from msp_tui.core.services.common import (INVITATION_LIFETIME, as_uuid, check_version, find_client, get_org,
                                           refresh_seats, touch)
 
@@ -296,6 +297,7 @@ def unlink(db: Database, actor: Actor, ref: str | uuid.UUID, *, confirm_name: st
     with db.write() as s:
         org = find_client(s, actor.provider_id, ref)
         check(s, actor, Action.UNLINK_CLIENT, organization_id=org.id)
+        approvals.gate(s, actor, "unlink-client")
         if confirm_name is not None and confirm_name.strip() != org.name:
             raise BadInput("Type the client's name exactly to unlink it.", "confirm_name")
         staff_accounts = select(Staff.account_id).where(Staff.provider_id == actor.provider_id,
@@ -355,6 +357,8 @@ def change_seats(db: Database, actor: Actor, ref: str | uuid.UUID, seats: int,
         from msp_tui.core import seat_rules
 
         seat_rules.check_seat_change(s, actor, standing, org, data.seats)
+        if data.seats < org.seats:
+            approvals.gate(s, actor, "lower-seats")
         old = org.seats
         org.set_seat_counts(seats=data.seats)
         touch(org, actor)

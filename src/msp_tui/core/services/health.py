@@ -97,7 +97,12 @@ def _failover(s, provider_id) -> tuple[list[Finding], int]:
         Staff.status == int(StaffStatus.CONFIRMED))).scalar_one()
     if admins >= 2:
         return [], 0
-    title = f"Only {admins} confirmed Provider Admin: no failover if their master password is forgotten"
+    from msp_tui.core.services import approvals
+
+    approval = ("nobody can approve two-person requests" if approvals.is_guarded(s, provider_id, "change-approvals")
+                else "two-person approval cannot be turned on")
+    title = (f"Only {admins} confirmed Provider Admin: no failover if their master password is forgotten, "
+             f"and {approval}")
     return [Finding("failover", "critical", title, "Provider staff", ("staff",), count=admins)], 1
 
 

@@ -23,6 +23,7 @@ from msp_tui.core.context import Actor
 from msp_tui.core.db import Database
 from msp_tui.core.enums import EventType, MemberStatus
 from msp_tui.core.models import Account, Client, Collection, Event, Member, Organization, Provider, VaultItem
+from msp_tui.core.services import approvals
 from msp_tui.core.services.common import as_uuid, find_client
 from msp_tui.core.services.vault import item_aad
 
@@ -57,6 +58,7 @@ def rotate_org_key(db: Database, actor: Actor, client, *,
     with db.write() as s:
         org = _org(s, actor, client)
         check(s, actor, Action.ROTATE_CLIENT_KEY, organization_id=org.id)
+        approvals.gate(s, actor, "rotate-client-key")
         old_key = keys.org_key(s, actor, org.id)
         new_key = crypto.random_key()
         t = VaultItem.__table__.c

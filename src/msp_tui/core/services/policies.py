@@ -41,6 +41,7 @@ from msp_tui.core.enums import (EventType, MemberRole, MemberStatus, PlanType, P
 from msp_tui.core.errors import BadInput, Refused
 from msp_tui.core.models import (Account, Client, ClientTemplate, Member, Organization, Policy, PolicyDeviation,
                                  PolicyTemplate, PolicyTemplateItem, Staff)
+from msp_tui.core.services import approvals
 from msp_tui.core.services.common import as_uuid, check_version, find_client, refresh_seats, touch
 
 P = PolicyType
@@ -382,6 +383,8 @@ def _save(s: Session, actor: Actor, org: Organization, rows: dict[int, Policy], 
         err = catalogue.dependency_error(_enabled_set(rows), type_, enabled)
         if err:
             raise Refused("policy-dependency", err)
+        if before[0] and type_ in approvals.POLICY_OFF:  # a template applied says so too
+            approvals.gate(s, actor, approvals.POLICY_OFF[type_])
     text, detail = _diff_text(type_, before, (enabled, data))
     if row is None:
         row = Policy(organization_id=org.id, type=int(type_), enabled=enabled, data=data)

@@ -17,6 +17,7 @@ from msp_tui.core.enums import EventType, StaffRole, StaffStatus
 from msp_tui.core.errors import BadInput, NotFound, Refused
 from msp_tui.core.models import Account, Client, Provider, Staff
 from msp_tui.core.schemas import StaffInvite, parse
+from msp_tui.core.services import approvals
 from msp_tui.core.services.common import as_uuid, check_version, invitation_expired, touch
 
 LAST_ADMIN = "Provider must have at least one confirmed Provider Admin."
@@ -54,10 +55,12 @@ def failover_warning(db: Database, provider_id: uuid.UUID) -> str | None:
     """S5: with fewer than two confirmed admins, a forgotten master password locks the provider out."""
     with db.read() as s:
         n = confirmed_admin_count(s, provider_id)
+        on = approvals.is_guarded(s, provider_id, "change-approvals")
     if n >= 2:
         return None
+    # Two-person approval needs the same second admin: say why it cannot be on (or cannot work).
     return (f"Only {n} confirmed Provider Admin. No one can reset a forgotten master password: "
-            "invite and confirm a second Provider Admin for failover.")
+            "invite and confirm a second Provider Admin for failover. " + approvals.warning_for(n, on))
 
 
 def list_staff(db: Database, actor: Actor) -> list[StaffView]:
@@ -167,6 +170,7 @@ def change_role(db: Database, actor: Actor, ref: str | uuid.UUID, role: StaffRol
         check_version(s, st, expected_version, f"Staff member {st.email}")
         if st.role == role:
             return _view(st)
+        approvals.gate(s, actor, "change-staff-role")
         if (st.role == StaffRole.PROVIDER_ADMIN and st.status == StaffStatus.CONFIRMED
                 and confirmed_admin_count(s, actor.provider_id) <= 1):
             raise Refused("S5", LAST_ADMIN)
@@ -187,6 +191,7 @@ def remove(db: Database, actor: Actor, ref: str | uuid.UUID) -> None:
         st = find_staff(s, actor.provider_id, ref)
         if st.account_id == actor.account_id:
             raise Refused("S5", "You cannot remove yourself.")
+        approvals.gate(s, actor, "remove-staff")
         if (st.role == StaffRole.PROVIDER_ADMIN and st.status == StaffStatus.CONFIRMED
                 and confirmed_admin_count(s, actor.provider_id) <= 1):
             raise Refused("S5", LAST_ADMIN)
