@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import json
 import os
+import pty
 import shutil
 import subprocess
 import sys
+import threading
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -83,3 +85,36 @@ def any_cli(request, tmp_path, demo_template) -> Cli:
     url = db.url.render_as_string(hide_password=False)
     db.dispose()
     return Cli(url)
+
+
+def on_a_terminal(args: list[str], env: dict | None = None) -> tuple[int, str, bytes]:
+    """Run with stderr on a pseudo-terminal (stdout piped): the exit code, what stderr showed, stdout.
+
+    The terminal is read while the command runs: a pseudo-terminal holds only a few kilobytes, and a
+    progress bar on a slow (loaded) machine redraws enough to fill it and block the command."""
+    leader, follower = pty.openpty()
+    shown = bytearray()
+
+    def read() -> None:
+        while True:
+            try:
+                chunk = os.read(leader, 4096)
+            except OSError:  # the command and every copy of the follower end are gone
+                return
+            if not chunk:
+                return
+            shown.extend(chunk)
+
+    reader = threading.Thread(target=read, daemon=True)
+    reader.start()
+    try:
+        proc = subprocess.Popen(args, stdout=subprocess.PIPE, stderr=follower, env=env)
+        os.close(follower)
+        follower = None
+        stdout, _ = proc.communicate(timeout=300)
+        reader.join(timeout=30)
+    finally:
+        if follower is not None:
+            os.close(follower)
+        os.close(leader)
+    return proc.returncode, shown.decode("utf-8", "replace"), stdout

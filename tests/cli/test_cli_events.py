@@ -5,16 +5,13 @@ from __future__ import annotations
 import csv
 import io
 import json
-import os
-import pty
-import subprocess
 from datetime import timedelta
 
-from sqlalchemy import and_, func, select
+from sqlalchemy import and_, select
 
 from msp_tui.core import clock
 from msp_tui.core.models import Event, Provider
-from tests.cli.conftest import MSP_TUI, PASSWORD_VAR
+from tests.cli.conftest import MSP_TUI, PASSWORD_VAR, on_a_terminal
 
 REFERENCE_COLUMNS = ["message", "appIcon", "appName", "userId", "userName", "userEmail", "date", "ip", "type",
                      "installationId"]
@@ -81,28 +78,9 @@ def test_export_neutralises_formula_cells(cli):
 
 def test_export_to_a_file_shows_progress_on_a_terminal(cli, tmp_path):
     out = tmp_path / "events.csv"
-    leader, follower = pty.openpty()
-    try:
-        proc = subprocess.run([MSP_TUI, "--passwordenv", PASSWORD_VAR, "events", "export", "--since", "100d",
-                               "-o", str(out)], stdout=subprocess.PIPE, stderr=follower, env=cli.env(),
-                              timeout=120)
-        os.close(follower)
-        follower = None
-        shown = b""
-        while True:
-            try:
-                chunk = os.read(leader, 4096)
-            except OSError:
-                break
-            if not chunk:
-                break
-            shown += chunk
-    finally:
-        if follower is not None:
-            os.close(follower)
-        os.close(leader)
-    assert proc.returncode == 0 and proc.stdout == b""
-    assert b"exported:" in shown and b"events" in shown
+    code, shown, stdout = on_a_terminal([MSP_TUI, "--passwordenv", PASSWORD_VAR, "events", "export", "--since",
+                                         "100d", "-o", str(out)], env=cli.env())
+    assert code == 0 and stdout == b"" and "exported:" in shown and "events" in shown, shown
     assert len(out.read_text().splitlines()) == len(_provider_events(cli, 100)) + 1
     assert (out.stat().st_mode & 0o777) == 0o600
 

@@ -2,38 +2,13 @@
 
 from __future__ import annotations
 
-import os
-import pty
 import subprocess
 
-from tests.cli.conftest import MSP_TUI
-
-
-def _on_a_terminal(args: list[str], env: dict | None = None) -> tuple[int, str]:
-    """Run with stderr on a pseudo-terminal (stdout piped); returns the exit code and what stderr showed."""
-    leader, follower = pty.openpty()
-    try:
-        proc = subprocess.run(args, stdout=subprocess.PIPE, stderr=follower, env=env, timeout=300)
-        os.close(follower)
-        follower = None
-        shown = b""
-        while True:
-            try:
-                chunk = os.read(leader, 4096)
-            except OSError:
-                break
-            if not chunk:
-                break
-            shown += chunk
-    finally:
-        if follower is not None:
-            os.close(follower)
-        os.close(leader)
-    return proc.returncode, shown.decode("utf-8", "replace")
+from tests.cli.conftest import MSP_TUI, on_a_terminal
 
 
 def test_demo_shows_a_rich_progress_bar_on_a_terminal(tmp_path):
-    code, shown = _on_a_terminal([MSP_TUI, "--db", str(tmp_path / "demo.db"), "demo", "--no-ui", "--clients", "3",
+    code, shown, _stdout = on_a_terminal([MSP_TUI, "--db", str(tmp_path / "demo.db"), "demo", "--no-ui", "--clients", "3",
                                   "--events", "200"])
     assert code == 0, shown
     assert "━" in shown  # rich's bar, not a counter of our own
@@ -44,7 +19,7 @@ def test_backup_shows_a_rich_progress_bar_on_a_terminal_and_nothing_when_piped(t
     db = tmp_path / "demo.db"
     subprocess.run([MSP_TUI, "--db", str(db), "demo", "--no-ui", "--clients", "2", "--events", "50"],
                    capture_output=True, check=True, timeout=300)
-    code, shown = _on_a_terminal([MSP_TUI, "--db", str(db), "db", "backup", str(tmp_path / "copy.db")])
+    code, shown, _stdout = on_a_terminal([MSP_TUI, "--db", str(db), "db", "backup", str(tmp_path / "copy.db")])
     assert code == 0, shown
     assert "━" in shown and "backup:" in shown
     r = subprocess.run([MSP_TUI, "--db", str(db), "db", "backup", str(tmp_path / "copy2.db")], capture_output=True,
