@@ -107,6 +107,7 @@ ARGV: dict[str, list[str]] = {
     "vault restore ITEM": ["vault", "restore", "{trashed}"],
     "vault purge-trash CLIENT": ["vault", "purge-trash", CLIENT],
     "vault purge-trash --personal": ["vault", "purge-trash", "--personal"],
+    "vault generate": ["vault", "generate", "--length", "20"],
     "billing summary": ["billing", "summary"],
     "billing invoice": ["billing", "invoice"],
     "billing invoice CLIENT": ["billing", "invoice", CLIENT],

@@ -243,6 +243,8 @@ COMMANDS: dict[str, object] = {
     "vault restore ITEM": Action.ACCESS_ASSIGNED_ITEMS,
     "vault purge-trash CLIENT": Action.ACCESS_ASSIGNED_ITEMS,
     "vault purge-trash --personal": SIGNED_IN,
+    # The policy of --client is read only by its members and its provider's staff (core checks).
+    "vault generate": SIGNED_IN,
     "billing summary": Action.VIEW_PROVIDER_BILLING,
     "billing invoice": Action.VIEW_PROVIDER_BILLING,
     "billing invoice CLIENT": Action.VIEW_PROVIDER_BILLING,

@@ -45,15 +45,17 @@ class MasterPasswordOptions(Options):
 
 
 class PasswordGeneratorOptions(Options):
+    #: Every option may be left unset (None, off): it then imposes nothing on the generator.
     override_password_type: Literal["password", "passphrase"] | None = None
-    min_length: Annotated[int, Field(ge=5, le=128)] = 14
+    min_length: Annotated[int | None, Field(ge=5, le=128)] = None
     use_upper: bool = False
     use_lower: bool = False
     use_numbers: bool = False
     use_special: bool = False
-    min_numbers: Annotated[int, Field(ge=0, le=9)] = 0
-    min_special: Annotated[int, Field(ge=0, le=9)] = 0
-    min_number_words: Annotated[int, Field(ge=6, le=20)] = 6
+    min_numbers: Annotated[int | None, Field(ge=0, le=9)] = None
+    min_special: Annotated[int | None, Field(ge=0, le=9)] = None
+    #: 3–20 as the reference's older bounds (issue 16); the current reference starts at 6.
+    min_number_words: Annotated[int | None, Field(ge=3, le=20)] = None
     capitalize: bool = False
     include_number: bool = False
 
@@ -189,9 +191,16 @@ WHERE_IT_ACTS: dict[PolicyType, tuple[str, str]] = {
                               "changed (msp-tui account password, the palette's account: change master "
                               "password); with enforce on login, a member whose password falls short must "
                               "change it at sign-in before anything else. No role is exempt."),
-    P.PASSWORD_GENERATOR: (NOT_YET, "Stored and shown; msp-tui has no password generator yet."),
-    P.SINGLE_ORG: (PARTLY, "Turning it on revokes members who belong to another organization (Owners and "
-                           "Admins exempt); accepting another organization's invitation is not checked yet."),
+    P.PASSWORD_GENERATOR: (ACTS, "The generator (msp-tui vault generate, ctrl+g in the vault item editor) is "
+                                 "raised to the policy of the client the item goes to, or for a personal item "
+                                 "to the strictest of every client of the person: a forced type, a longer "
+                                 "length, characters and minimums, more words (3–20). Options left unset "
+                                 "impose nothing. No role is exempt (as the reference's client)."),
+    P.SINGLE_ORG: (ACTS, "Accepting an invitation (msp-tui accept, the sign-in screen) is refused to a member "
+                         "of a client with it on who would join another organization, and to a person of another "
+                         "organization joining a client with it on (the reference's messages). Turning it on "
+                         "revokes members who belong to another organization, never the person acting. Owners, "
+                         "Admins and provider staff exempt."),
     P.REQUIRE_SSO: (OTHER_APPS, "Stored for other apps: msp-tui has no single sign-on."),
     P.ORGANIZATION_DATA_OWNERSHIP: (ACTS, "Vault: members cannot create personal items (vault add "
                                           "--personal, the personal vault screen); existing ones stay. "
@@ -199,7 +208,11 @@ WHERE_IT_ACTS: dict[PolicyType, tuple[str, str]] = {
     P.DISABLE_SEND: (OTHER_APPS, "Stored for other apps: msp-tui has no Send."),
     P.SEND_OPTIONS: (OTHER_APPS, "Stored for other apps: msp-tui has no Send."),
     P.RESET_PASSWORD: (NOT_YET, "Stored and shown; account recovery is not built yet."),
-    P.MAXIMUM_VAULT_TIMEOUT: (NOT_YET, "Stored and shown; members' idle lock does not follow it yet."),
+    P.MAXIMUM_VAULT_TIMEOUT: (ACTS, "A member's idle lock, in the terminal and in the browser (serve runs the "
+                                    "same app), is at most the policy's minutes (the provider's idle time "
+                                    "otherwise), with its action: lock, or log out back to sign-in. The fewest "
+                                    "minutes win, log out wins over lock. Only Owners and provider staff are "
+                                    "exempt (as the reference's client). Read at sign-in."),
     P.DISABLE_PERSONAL_VAULT_EXPORT: (ACTS, "Exporting one's personal vault is refused (the reference's "
                                            "message) when any client of the person has it on; core's check "
                                            "policies.refuse_personal_vault_export, which the vault export "

@@ -133,11 +133,15 @@ class IdleLock:
     _idle_minutes: int | None = None
     _idle_timer = None
 
+    _idle_timeout = None
+
     def start_idle_lock(self) -> None:
-        from msp_tui.core.services import accounts
+        from msp_tui.core.services import policies
 
         self._last_activity = clock.now()
-        self._idle_minutes = accounts.idle_lock_minutes(self.db, self.actor.provider_id)
+        # Core decides: the provider's idle time, at most a client's Vault timeout policy (policy 9).
+        self._idle_timeout = policies.vault_timeout(self.db, self.actor)
+        self._idle_minutes = self._idle_timeout.minutes
         if self._idle_timer is None:
             self._idle_timer = self.set_interval(self.IDLE_CHECK_SECONDS, self.lock_if_idle)
 
@@ -157,7 +161,15 @@ class IdleLock:
         minutes = self._idle_minutes or 15
         if not accounts.idle_expired(self._last_activity, minutes):
             return False
-        self.lock(reason=f"msp-tui locked after {minutes} minutes without activity; "
+        timeout = self._idle_timeout
+        why = f" (the Vault timeout policy of {', '.join(timeout.clients)})" if timeout and timeout.clients else ""
+        if timeout is not None and timeout.action == "logOut" and hasattr(self, "sign_out"):
+            self._last_activity = None
+            self.sign_out()
+            self.notify(f"msp-tui signed you out after {minutes} minutes without activity{why}.",
+                        severity="warning", timeout=30, markup=False)
+            return True
+        self.lock(reason=f"msp-tui locked after {minutes} minutes without activity{why}; "
                          "your keys were dropped from memory.")
         return True
 

@@ -370,7 +370,8 @@ class VaultScreen(ListScreen):
                                    collection_ids=result["collections"], personal=self.personal)
 
         self.app.push_screen(ItemForm(save, collections=None if self.personal else collections,
-                                      preselect=preselect), callback=self._saved)
+                                      preselect=preselect, generate=self._generator(self.organization_id)),
+                             callback=self._saved)
 
     def action_edit_item(self) -> None:
         item = self.current
@@ -388,7 +389,13 @@ class VaultScreen(ListScreen):
             return svc.edit_item(self.db, self.actor, detail.id, name=result["name"], fields=result["fields"],
                                  expected_version=detail.version)
 
-        self.app.push_screen(ItemForm(save, item=detail), callback=self._saved)
+        self.app.push_screen(ItemForm(save, item=detail, generate=self._generator(detail.organization_id)),
+                             callback=self._saved)
+
+    def _generator(self, organization_id):
+        from msp_tui.core.services import policies
+
+        return lambda: policies.generate_for(self.db, self.actor, organization_id)
 
     def _saved(self, item) -> None:
         if item is not None:
@@ -516,11 +523,14 @@ class ItemForm(_SavingModal):
     ItemForm #form-buttons { height: auto; align-horizontal: right; }
     ItemForm Label { color: $text-muted; }
     """
-    BINDINGS = [Binding("escape", "cancel", "Cancel"), Binding("ctrl+s", "save", "Save")]
+    BINDINGS = [Binding("escape", "cancel", "Cancel"), Binding("ctrl+s", "save", "Save"),
+                Binding("ctrl+g", "generate", "Generate password")]
 
-    def __init__(self, save, *, item=None, collections=None, preselect=frozenset()) -> None:
+    def __init__(self, save, *, item=None, collections=None, preselect=frozenset(), generate=None) -> None:
         super().__init__()
         self.save_fn = save
+        #: Core's generator bounded by the Password generator policy of where the item goes (ctrl+g).
+        self.generate_fn = generate
         self.item = item
         self.collections = collections
         self.preselect = preselect
@@ -574,6 +584,8 @@ class ItemForm(_SavingModal):
                 hidden = self.item is not None and self.item.hide_passwords
                 placeholder = ("hidden: your access is except passwords" if hidden else
                                "unchanged — type a new value to replace it" if self.item else "")
+                if f.key == "password" and self.generate_fn is not None and not hidden:
+                    placeholder += (" (ctrl+g generates one)" if placeholder else "ctrl+g generates one")
                 widgets.append(Input(password=not f.multiline, placeholder=placeholder, disabled=hidden,
                                      id=f"field-{f.key}", classes="protected"))
             elif f.multiline:
@@ -601,6 +613,27 @@ class ItemForm(_SavingModal):
 
     def action_save(self) -> None:
         self._run_save(self.save_fn, self._result())
+
+    def action_generate(self) -> None:
+        """Fill the password field with a generated one (policy 2), when the item has one."""
+        fields = self.query("#field-password")
+        if self.generate_fn is None or not fields or fields.first().disabled:
+            return
+        self._generate_worker()
+
+    @work(thread=True, exclusive=True, group="vault-generate")
+    def _generate_worker(self) -> None:
+        try:
+            value = self.generate_fn()
+        except MspError as exc:
+            deliver(self, self.query_one(".form-status", Static).update, Text(str(exc)))
+            return
+        deliver(self, self._fill_password, value)
+
+    def _fill_password(self, value: str) -> None:
+        field = self.query_one("#field-password", Input)
+        field.value = value
+        field.focus()
 
     @on(Button.Pressed, "#form-save")
     def _save_pressed(self, _event) -> None:

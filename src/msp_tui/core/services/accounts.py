@@ -449,6 +449,10 @@ def accept_invitations(db: Database, *, email: str, secret: str, password: str, 
             s.flush()
         else:
             account = s.get(Account, existing.id)
+            if member is not None:  # policy 3: a new account belongs to no other organization
+                from msp_tui.core.services.policies import refuse_joining
+
+                refuse_joining(s, account.id, member)
             _reset_failures(s, account.id)
         actor = _actor(account, secrets, None)
         staff_done, member_done = [], []

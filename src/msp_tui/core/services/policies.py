@@ -38,7 +38,7 @@ from msp_tui.core.context import Actor
 from msp_tui.core.db import Database
 from msp_tui.core.enums import (EventType, MemberRole, MemberStatus, PlanType, PolicyType, RevocationReason,
                                 StaffStatus)
-from msp_tui.core.errors import BadInput, Refused
+from msp_tui.core.errors import BadInput, NotFound, Refused
 from msp_tui.core.models import (Account, Client, ClientTemplate, Member, Organization, Policy, PolicyDeviation,
                                  PolicyTemplate, PolicyTemplateItem, Staff)
 from msp_tui.core.services import approvals
@@ -122,9 +122,12 @@ class PolicyChange:
 # --- which policies bind a person -----------------------------------------------------------------
 
 #: The reference's overrides of BasePolicyRequirementFactory's exemptions (§4.3).
-NO_ROLE_EXEMPTION = frozenset({P.MASTER_PASSWORD, P.RESET_PASSWORD})
+#: The reference's client applies the Password generator policy to everyone, Owners and Admins too.
+NO_ROLE_EXEMPTION = frozenset({P.MASTER_PASSWORD, P.RESET_PASSWORD, P.PASSWORD_GENERATOR})
 NO_STATUS_EXEMPTION = frozenset({P.TWO_FACTOR_AUTHENTICATION, P.SINGLE_ORG})
 PROVIDERS_NOT_EXEMPT = frozenset({P.RESET_PASSWORD})
+#: The reference's client exempts only Owners from Vault timeout (Admins are bound).
+ONLY_OWNERS_EXEMPT = frozenset({P.MAXIMUM_VAULT_TIMEOUT})
 EXEMPT_STATUSES = (MemberStatus.INVITED, MemberStatus.REVOKED)
 
 
@@ -159,7 +162,8 @@ def binding(s: Session, account_id: uuid.UUID | None, type_: PolicyType) -> list
         Staff.account_id == account_id, Staff.status == int(StaffStatus.CONFIRMED))).scalars())
     out = []
     for r in rows:
-        if t not in NO_ROLE_EXEMPTION and r.role in EXEMPT_ROLES:
+        exempt_roles = (MemberRole.OWNER,) if t in ONLY_OWNERS_EXEMPT else EXEMPT_ROLES
+        if t not in NO_ROLE_EXEMPTION and r.role in exempt_roles:
             continue
         if t not in NO_STATUS_EXEMPTION and r.status in EXEMPT_STATUSES:
             continue
@@ -190,6 +194,109 @@ def check_personal_vault_export(db: Database, actor: Actor) -> None:
     """`refuse_personal_vault_export` in its own read, for callers without a session."""
     with db.read() as s:
         refuse_personal_vault_export(s, actor)
+
+
+# --- 3 Single organization at accept (docs/policies.md) -------------------------------------------
+
+#: The reference server's refusals when accepting an invitation (AcceptOrgUserCommand).
+SINGLE_ORG_JOIN_REFUSED = "You may not join this organization until you leave or remove all other organizations."
+SINGLE_ORG_MEMBER_ELSEWHERE = ("You cannot join this organization because you are a member of another "
+                               "organization which forbids it")
+
+
+def refuse_joining(s: Session, account_id: uuid.UUID, member: Member) -> None:
+    """Accepting `member` (an invitation) with an existing account: refused when the joining client has
+    Single organization on and the person belongs to another organization (unless invited as Owner or
+    Admin, or staff of the client's provider), or when another client binding them has it on."""
+    others = s.execute(select(Member.organization_id, Member.role, Member.status).where(
+        Member.account_id == account_id, Member.organization_id != member.organization_id)).all()
+    if not others:
+        return
+    staff_of = set(s.execute(select(Staff.provider_id).where(
+        Staff.account_id == account_id, Staff.status == int(StaffStatus.CONFIRMED))).scalars())
+
+    def policy_on(org_id) -> tuple[str, uuid.UUID | None] | None:
+        row = s.execute(select(Organization.name, Client.provider_id)
+                        .join(Policy, and_(Policy.organization_id == Organization.id,
+                                           Policy.type == int(P.SINGLE_ORG), Policy.enabled.is_(True)))
+                        .outerjoin(Client, Client.organization_id == Organization.id)
+                        .where(Organization.id == org_id)).first()
+        return None if row is None or row.provider_id in staff_of and row.provider_id is not None else row
+
+    name = catalogue.SPECS[P.SINGLE_ORG].name
+    joining = policy_on(member.organization_id)
+    if joining is not None and member.role not in EXEMPT_ROLES:
+        raise Refused("single-organization", f"{SINGLE_ORG_JOIN_REFUSED} (the {name} policy of {joining.name})")
+    for o in others:
+        if o.role in EXEMPT_ROLES or o.status not in (MemberStatus.ACCEPTED, MemberStatus.CONFIRMED):
+            continue
+        other = policy_on(o.organization_id)
+        if other is not None:
+            raise Refused("single-organization",
+                          f"{SINGLE_ORG_MEMBER_ELSEWHERE} (the {name} policy of {other.name}).")
+
+
+# --- 2 Password generator (docs/policies.md; the generator is core.generator) -------------------
+
+
+def generator_policy(db: Database, actor: Actor, client=None) -> tuple[catalogue.PasswordGeneratorOptions | None,
+                                                                       list[str]]:
+    """The Password generator policy bounding what this person generates, and the clients it comes
+    from. For an item going to `client`: that client's policy, for everyone who saves there. For a
+    personal item (no client): the strictest of every client the person belongs to (no role exempt)."""
+    from msp_tui.core import generator
+
+    with db.read() as s:
+        if client is not None:
+            org = _org(s, actor, client)
+            if actor.provider_id is None and s.execute(select(Member.id).where(
+                    Member.organization_id == org.id, Member.account_id == actor.account_id)).first() is None:
+                raise NotFound(f"No client {str(client)!r}.", "client")  # not one of theirs: say nothing
+            row = s.execute(select(Policy).where(Policy.organization_id == org.id,
+                                                 Policy.type == int(P.PASSWORD_GENERATOR),
+                                                 Policy.enabled.is_(True))).scalar_one_or_none()
+            if row is None:
+                return None, []
+            return catalogue.load_options(P.PASSWORD_GENERATOR, row.data), [org.name]
+        bound = binding(s, actor.account_id, P.PASSWORD_GENERATOR)
+        return generator.combine([b.options for b in bound]), [b.client_name for b in bound]
+
+
+def generate_for(db: Database, actor: Actor, client=None, asked=None) -> str:
+    """A password for an item going to `client` (None: a personal item), raised to the policy."""
+    from msp_tui.core import generator
+
+    policy, _ = generator_policy(db, actor, client)
+    return generator.generate(generator.bounded(asked or generator.GeneratorOptions(), policy))
+
+
+# --- 9 Vault timeout (docs/policies.md; the UI's IdleLock applies it) ------------------------------
+
+
+@dataclass(frozen=True)
+class VaultTimeout:
+    """How long a person's session may stay idle, and what happens then."""
+
+    minutes: int
+    #: "lock" (drop the keys, ask the master password) or "logOut" (back to sign-in).
+    action: str
+    #: The clients whose Vault timeout policy set it; empty when it is the provider's idle time.
+    clients: tuple[str, ...] = ()
+
+
+def vault_timeout(db: Database, actor: Actor) -> VaultTimeout:
+    """The provider's idle time (15 minutes by default), shortened by every client's Vault timeout
+    policy binding this person: the fewest minutes win, and log out wins over lock."""
+    from msp_tui.core.services.accounts import idle_lock_minutes
+
+    base = idle_lock_minutes(db, actor.provider_id)
+    with db.read() as s:
+        bound = binding(s, actor.account_id, P.MAXIMUM_VAULT_TIMEOUT)
+    if not bound:
+        return VaultTimeout(base, "lock")
+    action = "logOut" if any(b.options.action == "logOut" for b in bound) else "lock"
+    return VaultTimeout(min([base, *(b.options.minutes for b in bound)]), action,
+                        tuple(b.client_name for b in bound))
 
 
 # --- helpers ------------------------------------------------------------------------------------

@@ -1,0 +1,92 @@
+"""Policy 9 Vault timeout in the app (the terminal, and the browser, which runs the same app): a
+member's idle lock is at most the policy's minutes, with its action; a fixed clock drives the idle time."""
+
+from __future__ import annotations
+
+import asyncio
+from datetime import timedelta
+
+from msp_tui.app import MspApp
+from msp_tui.core import clock
+from msp_tui.core.enums import PolicyType
+from msp_tui.core.services import accounts, policies
+from msp_tui.screens.lock import LockScreen
+from msp_tui.screens.login import LoginScreen
+from tests.conftest import make_provider
+from tests.core.test_vault_support import NO_WAIT, OWNER_PASSWORD, USER_PASSWORD, make_client
+
+P3, P9 = PolicyType.SINGLE_ORG, PolicyType.MAXIMUM_VAULT_TIMEOUT
+
+
+async def _settle(pilot, until, tries=200):
+    for _ in range(tries):
+        await pilot.pause(0.05)
+        if until():
+            return
+    raise AssertionError("the screen did not get there")
+
+
+def _run_idle(db, email, password, *, minutes_before, minutes_after):
+    """Sign in, stay idle: (locked or signed out at minutes_before?, what covers the app at minutes_after)."""
+    actor = accounts.sign_in(db, email, password, throttle=NO_WAIT)
+    seen = {}
+
+    async def run():
+        start = clock.now()
+        clock.freeze(start)
+        try:
+            app = MspApp(db, actor=actor)
+            async with app.run_test(size=(80, 24)) as pilot:
+                await _settle(pilot, lambda: app.session_info is not None and app._last_activity is not None)
+                clock.freeze(start + timedelta(minutes=minutes_before))
+                seen["before"] = app.lock_if_idle()
+                clock.freeze(start + timedelta(minutes=minutes_after))
+                seen["after"] = app.lock_if_idle()
+                await _settle(pilot, lambda: isinstance(app.screen, (LockScreen, LoginScreen)))
+                seen["screen"] = type(app.screen)
+                seen["actor"] = app.actor
+        finally:
+            clock.freeze(None)
+
+    asyncio.run(run())
+    return seen, actor
+
+
+def test_vault_timeout_locks_a_member_after_the_policys_minutes(sqlite_db):
+    db = sqlite_db
+    admin = make_provider(db)
+    c = make_client(db, admin)
+    policies.set_policy(db, admin, c.organization_id, P3, enabled=True)
+    policies.set_policy(db, admin, c.organization_id, P9, enabled=True, options={"minutes": 5, "action": "lock"})
+    seen, actor = _run_idle(db, "user@contoso.example", USER_PASSWORD, minutes_before=4, minutes_after=5)
+    assert (seen["before"], seen["after"], seen["screen"]) == (False, True, LockScreen)
+    assert actor.secrets is None  # the keys were dropped
+
+
+def test_vault_timeout_log_out_action_signs_the_member_out(sqlite_db):
+    db = sqlite_db
+    admin = make_provider(db)
+    c = make_client(db, admin)
+    policies.set_policy(db, admin, c.organization_id, P3, enabled=True)
+    policies.set_policy(db, admin, c.organization_id, P9, enabled=True, options={"minutes": 3, "action": "logOut"})
+    assert policies.vault_timeout(db, accounts.sign_in(db, "user@contoso.example", USER_PASSWORD,
+                                                       throttle=NO_WAIT)) == policies.VaultTimeout(
+        3, "logOut", (c.name,))
+    seen, actor = _run_idle(db, "user@contoso.example", USER_PASSWORD, minutes_before=2, minutes_after=3)
+    assert (seen["before"], seen["after"], seen["screen"], seen["actor"]) == (False, True, LoginScreen, None)
+    assert actor.secrets is None
+
+
+def test_vault_timeout_exempts_owners_and_never_lengthens_the_idle_time(sqlite_db):
+    db = sqlite_db
+    admin = make_provider(db)
+    c = make_client(db, admin)
+    policies.set_policy(db, admin, c.organization_id, P3, enabled=True)
+    policies.set_policy(db, admin, c.organization_id, P9, enabled=True, options={"minutes": 5, "action": "logOut"})
+    # The Owner is exempt (the reference's client): the provider's 15 minutes, and a lock.
+    seen, _ = _run_idle(db, "owner@contoso.example", OWNER_PASSWORD, minutes_before=14, minutes_after=15)
+    assert (seen["before"], seen["after"], seen["screen"]) == (False, True, LockScreen)
+    # A policy longer than the idle time changes only its action.
+    policies.set_policy(db, admin, c.organization_id, P9, enabled=True, options={"minutes": 600, "action": "lock"})
+    user = accounts.sign_in(db, "user@contoso.example", USER_PASSWORD, throttle=NO_WAIT)
+    assert policies.vault_timeout(db, user) == policies.VaultTimeout(15, "lock", (c.name,))
