@@ -127,3 +127,41 @@ def test_clients_create_with_a_template_applies_it_or_creates_nothing(cli):
                 "--owner", "it@tailspin-bakery.example", "--template", name)
     assert r.returncode == 1 and "Nothing was saved" in r.stderr and r.stdout == ""
     assert cli.json("clients", "list") == before
+
+
+def _examples(help_text: str) -> list[str]:
+    """Example command lines, with lines continued by a backslash joined."""
+    joined = help_text.replace("\\\n", " ")
+    return [line.strip() for line in joined.splitlines() if line.strip().startswith("msp-tui ")]
+
+
+def test_every_help_example_parses_as_written():
+    """An example is what a newcomer copies: each names a real command with options and arguments it takes
+    (parsed by click as the program would, without running it)."""
+    import re
+    import shlex
+    import warnings
+
+    from msp_tui.cli import cli
+    from msp_tui.cli.state import CliState
+
+    warnings.simplefilter("ignore", DeprecationWarning)  # click 8.2's protected_args: still how groups hand on
+
+    bad = []
+    for path, cmd in _commands(cli):
+        for example in _examples(cmd.help or ""):
+            # What the shell does is the shell's: a redirect, a pipe, a $(…) substitution.
+            example = re.split(r" [|>] ", example)[0].replace("$(date +%F)", "2026-12-03")
+            args = shlex.split(example)[1:]
+            try:
+                ctx = cli.make_context("msp-tui", list(args), obj=CliState(None, None, None, None))
+                command, rest = cli, ctx.protected_args + ctx.args
+                while isinstance(command, click.Group) and rest:
+                    name, sub, rest = command.resolve_command(ctx, rest)
+                    ctx = sub.make_context(name, rest, parent=ctx)
+                    command, rest = sub, ctx.protected_args + ctx.args if isinstance(sub, click.Group) else []
+            except (click.UsageError, click.BadParameter) as exc:
+                if "does not exist" in exc.format_message():
+                    continue  # a file of the reader's own, such as their checkpoint file
+                bad.append(f"`{example}` (in msp-tui {' '.join(path)}): {exc.format_message()}")
+    assert not bad, "help examples that do not parse:\n" + "\n".join(bad)

@@ -4,13 +4,14 @@ from __future__ import annotations
 
 import click
 
-from msp_tui.cli.output import emit
+from msp_tui.cli.output import emit, format_option
 from msp_tui.cli.state import CliState, pass_state
 
 
 @click.command("health")
 @click.option("--limit", default=100, show_default=True, help="At most this many findings of each kind.")
 @click.option("--all", "show_all", is_flag=True, help="Every finding (may be long with many clients).")
+@format_option()
 @pass_state
 def health(state: CliState, limit: int, show_all: bool) -> None:
     """List what needs a person's attention across all clients, worst first, and where to fix it.

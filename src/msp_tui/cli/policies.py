@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import click
 
-from msp_tui.cli.output import emit, emit_one
+from msp_tui.cli.output import emit, emit_one, format_option
 from msp_tui.cli.state import CliState, pass_state
 
 COLUMNS = ["type", "name", "state", "options", "requires", "template", "version"]
@@ -43,6 +43,7 @@ def policies() -> None:
 
 @policies.command("list")
 @click.argument("client")
+@format_option()
 @pass_state
 def list_(state: CliState, client) -> None:
     """Every policy of a client with its state and options.
@@ -256,6 +257,7 @@ def template_delete(state: CliState, name, yes) -> None:
 @click.option("--all", "all_clients", is_flag=True, help="Apply to every client.")
 @click.option("--dry-run", is_flag=True, help="Only list what would change and whom it would revoke.")
 @click.option("--yes", is_flag=True, help="Do not ask before applying.")
+@format_option()
 @pass_state
 def template_apply(state: CliState, name, clients, all_clients, dry_run, yes) -> None:
     """Apply a template to clients: what changes, whom it revokes, per client.
@@ -298,6 +300,7 @@ def template_apply(state: CliState, name, clients, all_clients, dry_run, yes) ->
 @policies.command("drift")
 @click.option("--template", default=None, help="Only clients following this template.")
 @click.option("--all", "include_clean", is_flag=True, help="List clients that match their template too.")
+@format_option()
 @pass_state
 def drift(state: CliState, template, include_clean) -> None:
     """Clients whose policies differ from their template, one line per differing policy.

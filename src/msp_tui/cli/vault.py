@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import click
 
-from msp_tui.cli.output import emit, emit_one, inert
+from msp_tui.cli.output import emit, emit_one, format_option, inert
 from msp_tui.cli.state import CliState, pass_state
 from msp_tui.core.errors import BadInput
 
@@ -72,6 +72,7 @@ def vault() -> None:
 @click.argument("client", required=False)
 @click.option("--personal", is_flag=True, help="Your own items instead of a client's.")
 @click.option("--search", "text", default="", help="Only items whose name or subtitle contains this.")
+@format_option()
 @pass_state
 def list_(state: CliState, client, personal, text) -> None:
     """List items (opening a client's vault as staff is recorded: events 1903 and 1603).
@@ -245,6 +246,7 @@ TRASH_COLUMNS = ["id", "name", "type", "subtitle", "collections", "deleted"]
 @vault.command("trash")
 @click.argument("client", required=False)
 @click.option("--personal", is_flag=True, help="Your own trash instead of a client's.")
+@format_option()
 @pass_state
 def trash(state: CliState, client, personal) -> None:
     """List the items in a client's trash (those you may see), or your own with --personal.
