@@ -124,6 +124,7 @@ ARGV: dict[str, list[str]] = {
     "approvals withdraw ID": ["approvals", "withdraw", "{request}"],
     "provider approvals": ["provider", "approvals"],
     "provider approvals ACTIONS": ["provider", "approvals", "lower-seats", "unlink-client"],
+    "report access CLIENT": ["report", "access", CLIENT, "--since", "30d", "-o", "{report}"],
 }
 
 
@@ -240,7 +241,10 @@ def build(db: Database) -> dict:
     approvals.set_actions(db, admin, ["lower-seats"])
     svc = accounts.sign_in(db, "svc@msp.example", PASSWORD)
     req = approvals.request(db, svc, "lower-seats", "fewer staff", client=org.id, seats=30)
+    import tempfile
+
     return {"item": str(item.id), "trashed": str(trashed.id), "request": str(req.number),
+            "report": str(Path(tempfile.mkdtemp(prefix="walk-report-")) / "access.html"),
             "fp_accepted": accounts.fingerprint_of(db, accepted.account_id),
             "fp_joined": accounts.fingerprint_of(db, joined.account_id)}
 

@@ -82,6 +82,7 @@ GROUPS = [
     "health",
     "serve",
     "approvals",
+    "report",
 ]
 
 

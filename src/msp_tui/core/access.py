@@ -261,6 +261,7 @@ COMMANDS: dict[str, object] = {
     "approvals withdraw ID": Action.ASK_APPROVAL,
     "provider approvals": Action.VIEW_APPROVALS,
     "provider approvals ACTIONS": Action.EDIT_PROVIDER,
+    "report access CLIENT": Action.VIEW_CLIENT_EVENTS,
 }
 
 
