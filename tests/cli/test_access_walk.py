@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import hashlib
 import io
+import os
 import shutil
 from contextlib import redirect_stderr, redirect_stdout
 from dataclasses import dataclass
@@ -28,18 +29,23 @@ from msp_tui.core.db import Database, _sqlite_module
 from msp_tui.core.enums import CollectionAccess
 from msp_tui.core.permissions import CUSTOM_FLAGS
 from msp_tui.core.services import (accounts, approvals, clients, collections, groups, members, policy_templates,
-                                   staff)
+                                   staff, two_step)
 from msp_tui.core.services import vault as vault_svc
 from tests.conftest import PASSWORD, make_provider
 
 CLIENT = "Contoso"
 ITEM = "{item}"  # the id of the item in the shared collection, filled in once the world exists
 PW_VAR = "MSP_TUI_WALK_PASSWORD"
+WALK_TOTP_SECRET = "JBSWY3DPEHPK3PXPJBSWY3DPEHPK3PXP"
 
 #: The command line each COMMANDS row is walked with: arguments that make it succeed for anyone the
 #: table allows (on a fresh copy of the world).
 ARGV: dict[str, list[str]] = {
     "account password": ["account", "password", "--newpasswordenv", PW_VAR],  # the same one, wrapped anew
+    # A secret the walk holds, and its current code (set before each row: codes live 30 seconds).
+    "account 2fa enable": ["--otpenv", "MSP_TUI_WALK_OTP", "account", "2fa", "enable", "--secretenv",
+                           "MSP_TUI_WALK_TOTP_SECRET"],
+    "account 2fa disable": ["account", "2fa", "disable"],  # nobody in the world has it on: nothing to do
     "clients list": ["clients", "list"],
     "clients show": ["clients", "show", CLIENT],
     "clients create": ["clients", "create", "--name", "Walkers", "--plan", "teams-monthly", "--seats", "3",
@@ -58,6 +64,7 @@ ARGV: dict[str, list[str]] = {
     "staff confirm": ["staff", "confirm", "accepted@msp.example", "--fingerprint", "{fp_accepted}"],
     "staff role": ["staff", "role", "svc@msp.example", "admin"],
     "staff remove": ["staff", "remove", "svc@msp.example"],
+    "staff require-2fa": ["staff", "require-2fa", "on"],
     "members list": ["members", "list", CLIENT],
     "members invite": ["members", "invite", CLIENT, "new@contoso.example"],
     "members reinvite": ["members", "reinvite", CLIENT, "pending@contoso.example"],
@@ -320,6 +327,7 @@ class World:
 def world(tmp_path_factory, sqlite_template):
     mp = pytest.MonkeyPatch()
     mp.setenv(PW_VAR, PASSWORD)
+    mp.setenv("MSP_TUI_WALK_TOTP_SECRET", WALK_TOTP_SECRET)
     w = World(tmp_path_factory.mktemp("walk"), sqlite_template)
     yield w
     w.shared.dispose()
@@ -377,6 +385,7 @@ def test_attack4_command_follows_the_access_table(world, row):
     the table's sentence (naming the rule), and not one row of the database changed."""
     need = COMMANDS[row]
     argv = [a.format(**world.values) for a in ARGV[row]]
+    os.environ["MSP_TUI_WALK_OTP"] = two_step.current_code(WALK_TOTP_SECRET)
     wrong = []
     for person in PEOPLE:
         want = expected(person, need)

@@ -39,11 +39,13 @@ class _Cli(click.Group):
 @click.option("--email", envvar="MSP_TUI_EMAIL", help="Sign in as this person (env MSP_TUI_EMAIL).")
 @click.option("--passwordenv", metavar="VAR", help="Read the master password from this environment variable.")
 @click.option("--passwordfile", type=click.Path(dir_okay=False), help="Read the master password from this file.")
+@click.option("--otpenv", metavar="VAR", help="Read the two-step login code (or the recovery code) from this "
+                                             "environment variable (else it is asked when two-step login is on).")
 @click.option("--format", "fmt", type=click.Choice(["table", "json", "csv", "jsonl"]), default="table",
               show_default=True, help="Output format of listings (jsonl for events).")
 @click.version_option(package_name="msp-tui")
 @click.pass_context
-def cli(ctx: click.Context, db_url, email, passwordenv, passwordfile, fmt) -> None:
+def cli(ctx: click.Context, db_url, email, passwordenv, passwordfile, otpenv, fmt) -> None:
     """msp-tui: the Provider Portal for managed service providers, in the terminal.
 
     With no command it opens the terminal UI. Results go to stdout, messages to stderr. Exit codes:
@@ -57,9 +59,10 @@ def cli(ctx: click.Context, db_url, email, passwordenv, passwordfile, fmt) -> No
     """
     if isinstance(ctx.obj, CliState):  # handed in by main(state=…), already signed in
         ctx.obj.fmt = fmt
+        ctx.obj.otpenv = otpenv or ctx.obj.otpenv
     else:
         ctx.obj = CliState(db_url=db_url, email=email, passwordenv=passwordenv, passwordfile=passwordfile,
-                           fmt=fmt)
+                           fmt=fmt, otpenv=otpenv)
     if ctx.invoked_subcommand is None:
         from msp_tui.cli.ui import open_ui
 

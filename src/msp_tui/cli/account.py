@@ -46,4 +46,109 @@ def password(state: CliState, newpasswordenv: str | None) -> None:
     click.echo("Your master password is changed.", err=True)
 
 
+# --- two-step login ---------------------------------------------------------------------------------
+
+
+@account.group("2fa")
+def two_factor() -> None:
+    """Two-step login with an authenticator app (TOTP): after the master password, a 6-digit code.
+
+    \b
+    Example:
+      msp-tui --email ada@msp.example account 2fa enable
+    """
+
+
+@two_factor.command("enable")
+@click.option("--secretenv", metavar="VAR", help="Enrol this base32 secret (from the environment variable) "
+                                                 "instead of a fresh one, e.g. one your app already holds.")
+@pass_state
+def two_factor_enable(state: CliState, secretenv: str | None) -> None:
+    """Turn on two-step login: shows a QR code, the otpauth:// URI and the secret for your authenticator
+    app, asks for one code from it to finish, then prints your one recovery code (event 1002). Keep the
+    recovery code apart from this machine: it signs in once without the app and turns two-step login off.
+
+    \b
+    Example:
+      msp-tui --email ada@msp.example --passwordenv MSP_PW account 2fa enable
+    Scripted, with a secret you hold and a code from it:
+      msp-tui --email ada@msp.example --otpenv OTP account 2fa enable --secretenv TOTP_SECRET
+    """
+    import sys
+
+    from msp_tui.core.services import two_step
+
+    db, actor = state.db(), state.actor(enrolling=True)
+    secret = None
+    if secretenv:
+        secret = os.environ.get(secretenv)
+        if secret is None:
+            raise BadInput(f"The environment variable {secretenv} is not set.", "secretenv")
+    enrolment = two_step.begin(db, actor, secret)
+    click.echo(qr_text(enrolment.uri, ansi=sys.stdout.isatty()), nl=False)
+    click.echo(f"URI:    {enrolment.uri}")
+    click.echo(f"Secret: {grouped(enrolment.secret)}")
+    sys.stdout.flush()
+    for _ in range(3):
+        if state.otpenv:  # scripted: the code from --otpenv, one try
+            code = os.environ.get(state.otpenv)
+        else:
+            try:
+                code = click.prompt("Code shown by your authenticator app", err=True)
+            except click.exceptions.Abort:
+                code = None
+        if code is None:
+            raise BadInput("No code was typed; two-step login stays off.", "code")
+        try:
+            recovery = two_step.finish(db, actor, enrolment, code)
+            break
+        except BadInput as exc:
+            if state.otpenv:
+                raise
+            click.echo(f"error: {exc.message}", err=True)
+    else:
+        raise BadInput(two_step.WRONG_CODE + " Two-step login stays off.", "code")
+    click.echo(f"Recovery code: {recovery}")
+    click.echo("Two-step login is on. Write the recovery code down and keep it away from this machine; "
+               "it is shown only now.", err=True)
+
+
+@two_factor.command("disable")
+@pass_state
+def two_factor_disable(state: CliState) -> None:
+    """Turn off two-step login (event 1003): signing in for this command with a code (or --otpenv) is
+    enough; the recovery code at sign-in turns it off by itself. A wrong code counts as a failed
+    sign-in (exit 3).
+
+    \b
+    Example:
+      msp-tui --email ada@msp.example account 2fa disable
+    """
+    from msp_tui.core.services import two_step
+
+    db, actor = state.db(), state.actor(enrolling=True)
+    if not two_step.is_enrolled(db, actor.account_id):
+        click.echo(two_step.NOT_ON, err=True)  # already as asked
+        return
+    if two_step.just_proven(actor):  # the code of this command's sign-in
+        two_step.disable(db, actor, None)
+    else:
+        two_step.disable(db, actor, state.two_step_code("A code from your authenticator app, or your recovery code")
+                         or "")
+    click.echo("Two-step login is off.", err=True)
+
+
+def grouped(secret: str) -> str:
+    """The secret in groups of four, as it is typed into an app by hand."""
+    return " ".join(secret[i:i + 4] for i in range(0, len(secret), 4))
+
+
+def qr_text(uri: str, *, ansi: bool = False) -> str:
+    """The QR code of `uri` in half-block characters (two modules a line), the quiet zone included;
+    on a terminal in fixed colours, so it reads the same on a light or dark theme."""
+    from msp_tui.core.qr import half_block_lines
+
+    return "".join(line + "\n" for line in half_block_lines(uri, ansi=ansi))
+
+
 COMMANDS = [account]

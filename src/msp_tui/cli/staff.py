@@ -220,4 +220,23 @@ def remove(state: CliState, email, rotate_keys, reason) -> None:
         click.echo(inert(f"rotated the key of {name}: {done.items:,} items encrypted again"), err=True)
 
 
+@staff.command("require-2fa")
+@click.argument("setting", type=click.Choice(["on", "off"]))
+@pass_state
+def require_two_factor(state: CliState, setting: str) -> None:
+    """Require two-step login of the provider's own staff (Provider Admins). Staff who have not turned
+    it on are taken to it at their next sign-in: the UI opens enrolment, the command line refuses every
+    other command and names `msp-tui account 2fa enable`.
+
+    \b
+    Example:
+      msp-tui staff require-2fa on
+    """
+    from msp_tui.core.services import two_step
+
+    changed = two_step.set_staff_requirement(state.db(), state.actor(), setting == "on")
+    state_text = "required" if setting == "on" else "not required"
+    click.echo(f"Two-step login is {'now ' if changed else 'already '}{state_text} of staff.", err=True)
+
+
 COMMANDS = [staff]

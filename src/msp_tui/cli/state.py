@@ -22,6 +22,8 @@ class CliState:
     _db: object = field(default=None, repr=False)
     _actor: object = field(default=None, repr=False)
     signed_in_password: str | None = field(default=None, repr=False)
+    #: --otpenv: the variable holding the two-step login code (else a prompt, when it is on).
+    otpenv: str | None = None
 
     def db(self):
         if self._db is None:
@@ -46,19 +48,36 @@ class CliState:
             return read_password_file(self.passwordfile)
         return click.prompt(prompt, hide_input=True, confirmation_prompt=confirm, err=True)
 
-    def actor(self, *, changing_password: bool = False):
-        """Sign in with --email and the password (env, file or prompt); exit 3 on failure. A person
-        whose master password no longer meets policy 1 (enforce on login) may only change it."""
-        from msp_tui.core.services import accounts
+    def actor(self, *, changing_password: bool = False, enrolling: bool = False):
+        """Sign in with --email and the password (env, file or prompt), then the two-step login code
+        when it is on (--otpenv or a prompt); exit 3 on failure. A person whose master password no
+        longer meets policy 1 (enforce on login) may only change it; staff whose provider requires
+        two-step login and who have not turned it on may only turn it on (`enrolling`)."""
+        from msp_tui.core.services import accounts, two_step
 
         if self._actor is None:
             if not self.email:
                 raise AuthFailed("Sign-in needs --email (or MSP_TUI_EMAIL).")
             self.signed_in_password = self.password()
-            self._actor = accounts.sign_in(self.db(), self.email, self.signed_in_password)
+            checked = accounts.check_password(self.db(), self.email, self.signed_in_password)
+            code = self.two_step_code() if checked.needs_code else None
+            self._actor = accounts.finish_sign_in(self.db(), checked, code)
         if not changing_password:
             accounts.require_current_password(self._actor)
+        if not enrolling:
+            two_step.require_enrolled(self._actor)
         return self._actor
+
+    def two_step_code(self, prompt: str = "Two-step login code (or recovery code)") -> str | None:
+        """The code from --otpenv or a prompt; None when there is none (the sign-in then fails like a
+        wrong password: an unset variable or a closed input tells nothing more)."""
+        if self.otpenv:
+            return os.environ.get(self.otpenv)
+        try:
+            return click.prompt(prompt, err=True, default="", show_default=False)
+        except click.exceptions.Abort:
+            click.echo("", err=True)  # end the prompt's line: the answer is then the same line as always
+            return None
 
 
 def read_password_file(path: str) -> str:

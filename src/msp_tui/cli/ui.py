@@ -16,7 +16,7 @@ def sign_in_first(state: CliState, actor=None):
     if actor is not None or not state.email:
         return actor, None
     if state.passwordenv or state.passwordfile:
-        return state.actor(), None
+        return state.actor(enrolling=True), None  # the UI takes staff who must to enrolment
     return None, state.email
 
 

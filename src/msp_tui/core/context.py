@@ -58,6 +58,8 @@ class Actor:
     #: Provider staff who must use two-step login (the provider's setting) and have not turned it on:
     #: nothing else until they do (core.services.two_step).
     must_enrol_two_step: bool = False
+    #: When this session's sign-in passed the two-step login code (None: it did not ask for one).
+    two_step_at: datetime | None = None
 
     def lock(self) -> None:
         self.secrets = None

@@ -327,6 +327,7 @@ def finish_sign_in(db: Database, checked: PasswordChecked, code: str | None = No
     actor = _actor(account, secrets, provider_id)
     if checked.needs_code:
         two_step.check_sign_in(db, actor, account, code, throttle or THROTTLE)
+        actor.two_step_at = clock.now()
     with db.write() as s:
         _reset_failures(s, account.id)
         policy = master_password_policy(s, account.id)

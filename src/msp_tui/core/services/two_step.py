@@ -14,6 +14,7 @@
 
 from __future__ import annotations
 
+import base64
 import calendar
 import hashlib
 import hmac
@@ -36,6 +37,8 @@ ISSUER = "msp-tui"
 INTERVAL = 30
 #: A code one step before or after now is still accepted (clock drift of the phone).
 DRIFT_STEPS = 1
+#: What a version 5 QR code holds (error correction L, bytes).
+QR_V5_BYTES = 106
 RECOVERY_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"
 
 #: What turning it on or off says to a wrong code (not sign-in: the person is already signed in).
@@ -43,7 +46,7 @@ WRONG_CODE = "The code is wrong or already used; type the current code from your
 WRONG_CODE_OR_RECOVERY = ("The code or recovery code is wrong (a code works once); type the current code from "
                           "your authenticator app or your recovery code.")
 ALREADY_ON = "Two-step login is already on; turn it off first with `msp-tui account 2fa disable`."
-NOT_ON = "Two-step login is not on for your account."
+NOT_ON = "Two-step login is off."
 #: What a person on staff who must use two-step login is told until they turn it on.
 ENROL_FIRST = ("Your provider requires two-step login for its staff: turn it on first with "
                "`msp-tui account 2fa enable`.")
@@ -98,8 +101,6 @@ def seal(account_id: uuid.UUID, user_key: bytes, secret: str) -> bytes:
 
 def demo_secret(email: str) -> str:
     """The demo's people's authenticator secret: from their email, so the demo stays deterministic."""
-    import base64
-
     return base64.b32encode(hashlib.sha256(b"msp-tui demo totp\x00" + email.encode()).digest()[:20]).decode()
 
 
@@ -125,7 +126,13 @@ class Enrolment:
 
     @property
     def uri(self) -> str:
-        return pyotp.TOTP(self.secret, interval=INTERVAL).provisioning_uri(name=self.email, issuer_name=ISSUER)
+        """otpauth://totp/msp-tui:EMAIL?secret=…&issuer=msp-tui; the issuer parameter is left out
+        (the label still names it) when that keeps the QR code at version 5, which fits 80x24."""
+        totp = pyotp.TOTP(self.secret, interval=INTERVAL)
+        full = totp.provisioning_uri(name=self.email, issuer_name=ISSUER)
+        if len(full.encode()) <= QR_V5_BYTES:
+            return full
+        return totp.provisioning_uri(name=f"{ISSUER}:{self.email}")
 
 
 def is_enrolled(db: Database, account_id: uuid.UUID) -> bool:
@@ -133,11 +140,22 @@ def is_enrolled(db: Database, account_id: uuid.UUID) -> bool:
         return s.execute(select(Account.totp_secret.is_not(None)).where(Account.id == account_id)).scalar() or False
 
 
-def begin(db: Database, actor: Actor) -> Enrolment:
-    """A fresh secret for `actor` to add to an authenticator app (refused when two-step login is on)."""
+def begin(db: Database, actor: Actor, secret: str | None = None) -> Enrolment:
+    """A fresh secret for `actor` to add to an authenticator app (refused when two-step login is on);
+    or `secret`, one the person brings (base32, at least 128 bits: RFC 4226's minimum)."""
     if is_enrolled(db, actor.account_id):
         raise Refused("two-step-login", ALREADY_ON)
-    return Enrolment(actor.email, pyotp.random_base32())
+    if secret is None:
+        return Enrolment(actor.email, pyotp.random_base32())
+    normal = "".join(secret.split()).upper().rstrip("=")
+    try:
+        raw = base64.b32decode(normal + "=" * (-len(normal) % 8))
+    except ValueError:
+        raw = b""
+    if len(raw) < 16:
+        raise BadInput("The secret must be base32 (letters A-Z and digits 2-7) of at least 26 characters "
+                       "(128 bits).", "secret")
+    return Enrolment(actor.email, normal)
 
 
 def finish(db: Database, actor: Actor, enrolment: Enrolment, code: str) -> str:
@@ -169,9 +187,17 @@ def _turn_off(s, actor: Actor, acc: Account, how: str) -> None:
                   detail={"email": acc.email, "with": how})
 
 
-def disable(db: Database, actor: Actor, code: str, *, throttle=None) -> None:
-    """Turn two-step login off with a current code or the recovery code (event 1003). A wrong one is
-    a failed attempt (event 1006) and waits like one."""
+def just_proven(actor: Actor) -> bool:
+    """Whether this session's sign-in passed a code lately (so turning it off needs no second one)."""
+    from msp_tui.core.services.accounts import REPROMPT_AFTER
+
+    return actor.two_step_at is not None and clock.now() - actor.two_step_at <= REPROMPT_AFTER
+
+
+def disable(db: Database, actor: Actor, code: str | None, *, throttle=None) -> None:
+    """Turn two-step login off with a current code or the recovery code (event 1003), or none when this
+    session's sign-in passed one in the last 5 minutes. A wrong one is a failed attempt (event 1006)
+    and waits like one."""
     if actor.secrets is None:
         raise Refused("locked", "Unlock first: two-step login is sealed with your keys.")
     with db.read() as s:
@@ -180,7 +206,8 @@ def disable(db: Database, actor: Actor, code: str, *, throttle=None) -> None:
             raise NotFound("No such account.", "account")
         if acc.totp_secret is None:
             raise Refused("two-step-login", NOT_ON)
-    if not _second_step(db, actor, acc, actor.secrets, code, throttle):
+    if not (code is None and just_proven(actor)) and not _second_step(db, actor, acc, actor.secrets, code,
+                                                                      throttle):
         raise AuthFailed(WRONG_CODE_OR_RECOVERY)
     with db.write() as s:
         acc = s.get(Account, actor.account_id)
