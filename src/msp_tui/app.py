@@ -108,6 +108,12 @@ class MspApp(TypedAhead, IdleLock, App):
             self.push_screen(ChangePasswordScreen(self.db, actor, forced=True),
                              lambda changed: self.signed_in(actor) if changed else None)
             return
+        if actor.must_enrol_two_step:  # the provider requires two-step login of its staff
+            from msp_tui.screens.two_step import TwoStepEnrolScreen
+
+            self.push_screen(TwoStepEnrolScreen(self.db, actor, forced=True),
+                             lambda done: self.signed_in(actor) if done else None)
+            return
 
         def work() -> None:
             info, decisions = load_session(self.db, actor)

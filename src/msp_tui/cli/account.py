@@ -87,7 +87,7 @@ def two_factor_enable(state: CliState, secretenv: str | None) -> None:
     enrolment = two_step.begin(db, actor, secret)
     click.echo(qr_text(enrolment.uri, ansi=sys.stdout.isatty()), nl=False)
     click.echo(f"URI:    {enrolment.uri}")
-    click.echo(f"Secret: {grouped(enrolment.secret)}")
+    click.echo(f"Secret: {two_step.grouped(enrolment.secret)}")
     sys.stdout.flush()
     for _ in range(3):
         if state.otpenv:  # scripted: the code from --otpenv, one try
@@ -136,11 +136,6 @@ def two_factor_disable(state: CliState) -> None:
         two_step.disable(db, actor, state.two_step_code("A code from your authenticator app, or your recovery code")
                          or "")
     click.echo("Two-step login is off.", err=True)
-
-
-def grouped(secret: str) -> str:
-    """The secret in groups of four, as it is typed into an app by hand."""
-    return " ".join(secret[i:i + 4] for i in range(0, len(secret), 4))
 
 
 def qr_text(uri: str, *, ansi: bool = False) -> str:

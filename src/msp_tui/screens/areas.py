@@ -101,6 +101,12 @@ def _change_password(app) -> None:
     app.push_screen(ChangePasswordScreen(app.db, app.actor))
 
 
+def _my_account(app) -> None:
+    from msp_tui.screens.two_step import MyAccountScreen
+
+    app.push_screen(MyAccountScreen())
+
+
 def _marked(app) -> dict:
     """The clients marked on the clients home (client_ids), or nothing (every client)."""
     table = getattr(app.screen, "table", None)
@@ -149,6 +155,8 @@ COMMANDS: list[Command] = [
     Command("events: this client", "The event log of the client on screen", _on_screen("action_tab_events"),
             Action.VIEW_CLIENT_EVENTS, needs="client_id"),
     Command("app: keys (help)", "Every key of the current screen", lambda app: app.action_help()),
+    Command("account: my account", "Your account: two-step login (QR code for your app) and master password",
+            lambda app: _my_account(app), keywords=("2fa", "two-step", "totp", "authenticator")),
     Command("account: change master password", "Choose a new master password (your keys stay the same)",
             lambda app: _change_password(app)),
     Command("app: lock", "Drop the keys and hide the screen until the master password is typed",

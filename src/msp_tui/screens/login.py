@@ -1,5 +1,6 @@
-"""Sign in with email and master password, or accept an invitation: email, the invitation's one-time
-secret (from whoever invited you), and a master password typed twice."""
+"""Sign in with email and master password, then (two-step login on) the authenticator app's code; or
+accept an invitation: email, the invitation's one-time secret (from whoever invited you), and a master
+password typed twice."""
 
 from __future__ import annotations
 
@@ -19,7 +20,10 @@ from msp_tui.widgets.threads import deliver
 FAILED = "Sign-in failed."
 NEEDS = {"email": "Type your email address first.", "password": "Type your master password.",
          "password2": "Type the master password again.",
-         "secret": "Type the invitation secret you were given (ask whoever invited you)."}
+         "secret": "Type the invitation secret you were given (ask whoever invited you).",
+         "code": "Type the code from your authenticator app (or your recovery code)."}
+#: The second step's title: the master password was right, the app's code is next.
+CODE_STEP = "Two-step login: the code from your authenticator app"
 
 
 class LoginScreen(Screen):
@@ -41,6 +45,7 @@ class LoginScreen(Screen):
         self.accepting = False
         self.busy = False
         self.email = email  # `msp-tui --email X`: filled in, the password field focused
+        self.pending = None  # the master password passed; two-step login wants the code
 
     def compose(self) -> ComposeResult:
         yield AppHeader(self.TITLE_TEXT)
@@ -54,6 +59,7 @@ class LoginScreen(Screen):
                 yield Input(placeholder="master password", password=True, id="password")
                 yield Input(placeholder="master password again", password=True, id="password2",
                             classes="accept-only")
+                yield Input(placeholder="6-digit code (or recovery code)", id="code", classes="code-only")
                 yield Static("", id="login-message", classes="field-error")
                 yield Static(Text("enter sign in · ctrl+n accept an invitation · ctrl+q quit"), id="login-hint",
                              classes="modal-hint")
@@ -61,7 +67,9 @@ class LoginScreen(Screen):
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         # esc leads back to sign-in only from accepting an invitation (not in the key bar otherwise).
-        return self.accepting if action == "sign_in_mode" else True
+        if action == "sign_in_mode":
+            return self.accepting or self.pending is not None
+        return self.pending is None if action == "toggle_accept" else True
 
     def on_mount(self) -> None:
         self._apply_mode()
@@ -73,10 +81,15 @@ class LoginScreen(Screen):
     def _apply_mode(self) -> None:
         for w in self.query(".accept-only"):
             w.display = self.accepting
+        coding = self.pending is not None
+        for w in self.query(".code-only"):
+            w.display = coding
+        for field_id in ("#email", "#password"):
+            self.query_one(field_id, Input).display = not coding
         self.query_one("#login-box").set_class(self.accepting, "accepting")
         self.query_one("#login-title", Label).update(Text(
             "Accept your invitation: choose a master password" if self.accepting
-            else "Sign in to the Provider Portal"))
+            else CODE_STEP if coding else "Sign in to the Provider Portal"))
         self.query_one("#login-hint", Static).update(Text(
             "enter accept · esc back to sign-in · ctrl+q quit" if self.accepting
             else "enter sign in · ctrl+n accept an invitation · ctrl+q quit"))
@@ -91,7 +104,9 @@ class LoginScreen(Screen):
         self._apply_mode()
 
     def action_sign_in_mode(self) -> None:
-        if self.accepting:
+        if self.pending is not None:  # back from the code to the master password
+            self._back_to_password("")
+        elif self.accepting:
             self.accepting = False
             self._apply_mode()
 
@@ -107,7 +122,7 @@ class LoginScreen(Screen):
 
     def _next_field(self) -> None:
         order = (["email", "secret", "name", "password", "password2"] if self.accepting
-                 else ["email", "password"])
+                 else ["code"] if self.pending is not None else ["email", "password"])
         focused = self.focused
         current = focused.id if isinstance(focused, Input) and focused.id in order else order[0]
         values = {k: self.query_one(f"#{k}", Input).value for k in order}
@@ -127,6 +142,8 @@ class LoginScreen(Screen):
             return
         if self.accepting:
             self._accept(values)
+        elif self.pending is not None:
+            self._second_step(values["code"])
         else:
             self._sign_in(values["email"], values["password"])
 
@@ -141,13 +158,52 @@ class LoginScreen(Screen):
             from msp_tui.core.services import accounts
 
             try:
-                actor = accounts.sign_in(db, email, password)
+                checked = accounts.check_password(db, email, password)
+                if checked.needs_code:
+                    deliver(self, self._ask_code, checked)
+                    return
+                actor = accounts.finish_sign_in(db, checked)
             except MspError:
                 deliver(self, self._failed, FAILED)
                 return
             deliver(self, self.app.signed_in, actor)
 
         self.run_worker(work, thread=True, group="sign-in")
+
+    def _ask_code(self, checked) -> None:
+        """The master password opened the keys; the second step asks for the app's code."""
+        self.busy = False
+        self.pending = checked
+        self.query_one("#password", Input).value = ""
+        self._apply_mode()
+        self._message("")
+        self.set_focus(self.query_one("#code", Input))
+
+    def _second_step(self, code: str) -> None:
+        if self.busy:
+            return
+        self.busy = True
+        self._message("Checking the code…")
+        db, checked = self.app.db, self.pending
+
+        def work() -> None:
+            from msp_tui.core.services import accounts
+
+            try:
+                actor = accounts.finish_sign_in(db, checked, code)
+            except MspError:
+                # The same answer as a wrong master password; both steps are typed again.
+                deliver(self, self._back_to_password, FAILED)
+                return
+            deliver(self, self.app.signed_in, actor)
+
+        self.run_worker(work, thread=True, group="sign-in")
+
+    def _back_to_password(self, text: str) -> None:
+        self.pending = None
+        self.query_one("#code", Input).value = ""
+        self._apply_mode()
+        self._failed(text)
 
     def _failed(self, text: str) -> None:
         self.busy = False

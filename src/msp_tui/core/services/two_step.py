@@ -71,6 +71,11 @@ def _step(now=None) -> int:
     return calendar.timegm((now or clock.now()).timetuple()) // INTERVAL
 
 
+def grouped(secret: str) -> str:
+    """The secret in groups of four, as it is typed into an app by hand."""
+    return " ".join(secret[i:i + 4] for i in range(0, len(secret), 4))
+
+
 def code_at(secret: str, step: int) -> str:
     """The code the app shows for time step `step` (tests and the demo use it)."""
     return pyotp.TOTP(secret, interval=INTERVAL).generate_otp(step)

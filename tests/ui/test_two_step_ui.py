@@ -1,0 +1,171 @@
+"""Two-step login in the UI (issue 16): My account turns it on with a QR code, sign-in asks for the
+code as a second step, staff of a provider that requires it are taken to enrolment first."""
+
+from __future__ import annotations
+
+import asyncio
+from datetime import datetime
+
+from textual.app import App
+from textual.widgets import Input, Static
+
+from msp_tui.app import MspApp
+from msp_tui.core import clock
+from msp_tui.core.services import accounts, two_step
+from msp_tui.screens.login import CODE_STEP, FAILED, LoginScreen
+from msp_tui.screens.two_step import MyAccountScreen, TwoStepEnrolScreen, TwoStepOffScreen
+from tests.conftest import PASSWORD, make_provider
+
+SECRET = "JBSWY3DPEHPK3PXPJBSWY3DPEHPK3PXP"
+NOON = datetime(2026, 12, 3, 12, 0, 0)
+
+
+async def _settle(pilot, until, tries=200):
+    for _ in range(tries):
+        await pilot.pause(0.05)
+        if until():
+            return
+    raise AssertionError("the screen did not get there")
+
+
+def _text(screen, selector) -> str:
+    return str(screen.query_one(selector, Static).render())
+
+
+def test_my_account_turns_two_step_login_on_with_the_qr_code_and_shows_the_recovery_code(sqlite_db):
+    db = sqlite_db
+    admin = make_provider(db)
+    clock.freeze(NOON)
+
+    async def run():
+        app = MspApp(db, actor=admin)
+        async with app.run_test(size=(80, 24)) as pilot:
+            await _settle(pilot, lambda: app.session_info is not None)
+            app.push_screen(MyAccountScreen())
+            await _settle(pilot, lambda: isinstance(app.screen, MyAccountScreen))
+            assert "Two-step login: off" in _text(app.screen, "#two-step")
+            await pilot.press("t")
+            await _settle(pilot, lambda: isinstance(app.screen, TwoStepEnrolScreen))
+            enrol = app.screen
+            assert "█" in _text(enrol, "#qr") and enrol.enrolment.uri in _text(enrol, "#uri")
+            enrol.query_one("#code", Input).value = "000000"
+            await pilot.press("enter")
+            await _settle(pilot, lambda: "wrong" in enrol.error_text)
+            enrol.query_one("#code", Input).value = two_step.current_code(enrol.enrolment.secret)
+            await pilot.press("enter")
+            await _settle(pilot, lambda: enrol.recovery is not None)
+            assert _text(enrol, "#recovery") == enrol.recovery
+            await pilot.press("enter")
+            await _settle(pilot, lambda: isinstance(app.screen, MyAccountScreen))
+            assert "Two-step login: on" in _text(app.screen, "#two-step")
+            # and off again, with a fresh code
+            clock.freeze(clock.now().replace(second=40))
+            await pilot.press("o")
+            await _settle(pilot, lambda: isinstance(app.screen, TwoStepOffScreen))
+            off = app.screen
+            off.query_one("#code", Input).value = two_step.current_code(enrol.enrolment.secret)
+            await pilot.press("enter")
+            await _settle(pilot, lambda: isinstance(app.screen, MyAccountScreen))
+            assert "Two-step login: off" in _text(app.screen, "#two-step")
+
+    asyncio.run(run())
+    assert not two_step.is_enrolled(db, admin.account_id)
+
+
+def test_sign_in_asks_for_the_code_as_a_second_step_and_a_wrong_one_fails_like_a_password(sqlite_db,
+                                                                                         monkeypatch):
+    db = sqlite_db
+    admin = make_provider(db)
+    clock.freeze(NOON)
+    enrolment = two_step.begin(db, admin, SECRET)
+    two_step.finish(db, admin, enrolment, two_step.current_code(SECRET))
+    clock.freeze(NOON.replace(second=30))
+    monkeypatch.setattr(accounts, "THROTTLE", accounts.LoginThrottle(sleep=lambda _s: None))
+
+    async def run():
+        app = MspApp(db, email=admin.email)
+        async with app.run_test(size=(80, 24)) as pilot:
+            await _settle(pilot, lambda: isinstance(app.screen, LoginScreen))
+            login = app.screen
+            await pilot.press(*PASSWORD, "enter")
+            await _settle(pilot, lambda: login.pending is not None)
+            assert CODE_STEP in str(login.query_one("#login-title").render())
+            assert not login.query_one("#password", Input).display and login.query_one("#code", Input).display
+            await pilot.press(*"123456", "enter")
+            await _settle(pilot, lambda: login.pending is None and not login.busy)
+            assert _text(login, "#login-message") == FAILED  # the wrong-password answer; back to step one
+            await pilot.press(*PASSWORD, "enter")
+            await _settle(pilot, lambda: login.pending is not None)
+            await pilot.press(*two_step.current_code(SECRET), "enter")
+            await _settle(pilot, lambda: app.session_info is not None)
+            assert app.actor.account_id == admin.account_id
+
+    asyncio.run(run())
+
+
+def test_staff_of_a_provider_that_requires_two_step_login_are_taken_to_enrolment_first(sqlite_db):
+    db = sqlite_db
+    admin = make_provider(db)
+    two_step.set_staff_requirement(db, admin, True)
+    actor = accounts.sign_in(db, admin.email, PASSWORD)
+    assert actor.must_enrol_two_step
+    clock.freeze(NOON)
+
+    async def run():
+        app = MspApp(db, actor=actor)
+        async with app.run_test(size=(80, 24)) as pilot:
+            await _settle(pilot, lambda: isinstance(app.screen, TwoStepEnrolScreen))
+            enrol = app.screen
+            assert enrol.forced and app.session_info is None  # nothing else first
+            enrol.query_one("#code", Input).value = two_step.current_code(enrol.enrolment.secret)
+            await pilot.press("enter")
+            await _settle(pilot, lambda: enrol.recovery is not None)
+            await pilot.press("enter")
+            await _settle(pilot, lambda: app.session_info is not None)
+            assert not actor.must_enrol_two_step
+
+    asyncio.run(run())
+
+
+class Harness(App):
+    def __init__(self, make) -> None:
+        super().__init__()
+        self.make = make
+
+    def on_mount(self) -> None:
+        self.push_screen(self.make())
+
+
+def test_two_step_qr_code_screen_snapshot_80x24(sqlite_db, snap_compare):
+    """The QR code of the otpauth:// URI, whole and legible at 80x24 (a version 5 code, 41x21 cells)."""
+    admin = make_provider(sqlite_db)
+    assert snap_compare(Harness(lambda: TwoStepEnrolScreen(sqlite_db, admin, secret=SECRET)),
+                        terminal_size=(80, 24))
+
+
+def test_the_qr_code_on_screen_is_exactly_the_code_of_the_uri(sqlite_db):
+    """Read the half blocks back into modules: the screen draws every module of the otpauth:// URI's
+    code, quiet zone included, light on dark, within 80x24."""
+    from msp_tui.core import qr
+
+    admin = make_provider(sqlite_db)
+
+    async def run():
+        app = Harness(lambda: TwoStepEnrolScreen(sqlite_db, admin, secret=SECRET))
+        async with app.run_test(size=(80, 24)) as pilot:
+            await pilot.pause()
+            screen = app.screen
+            widget = screen.query_one("#qr", Static)
+            lines = str(widget.render()).splitlines()
+            assert widget.region.right <= 80 and widget.region.bottom <= 23  # above the key bar
+            return screen.enrolment.uri, lines
+
+    uri, lines = asyncio.run(run())
+    halves = {"█": (False, False), "▀": (False, True), "▄": (True, False), " ": (True, True)}  # dark?
+    modules = []
+    for line in lines:
+        top, bottom = zip(*(halves[ch] for ch in line))
+        modules += [list(top), list(bottom)]
+    expected = qr.matrix(uri)
+    assert modules[:len(expected)] == expected
+    assert len(lines) == 21 and len(lines[0]) == 41  # version 5
