@@ -115,6 +115,8 @@ ARGV: dict[str, list[str]] = {
     "vault purge-trash CLIENT": ["vault", "purge-trash", CLIENT],
     "vault purge-trash --personal": ["vault", "purge-trash", "--personal"],
     "vault generate": ["vault", "generate", "--length", "20"],
+    "vault import CLIENT": ["vault", "import", CLIENT, "{import_file}", "--collection", "Front desk"],
+    "vault import --personal": ["vault", "import", "--personal", "{import_file}"],
     "billing summary": ["billing", "summary"],
     "billing invoice": ["billing", "invoice"],
     "billing invoice CLIENT": ["billing", "invoice", CLIENT],
@@ -250,8 +252,12 @@ def build(db: Database) -> dict:
     req = approvals.request(db, svc, "lower-seats", "fewer staff", client=org.id, seats=30)
     import tempfile
 
+    import_file = Path(tempfile.mkdtemp(prefix="walk-import-")) / "lastpass.csv"
+    import_file.write_text("url,username,password,totp,extra,name,grouping,fav\n"
+                           "https://printer.example,admin,pw,,,Printer,Office,0\n", encoding="utf-8")
     return {"item": str(item.id), "trashed": str(trashed.id), "request": str(req.number),
             "report": str(Path(tempfile.mkdtemp(prefix="walk-report-")) / "access.html"),
+            "import_file": str(import_file),
             "fp_accepted": accounts.fingerprint_of(db, accepted.account_id),
             "fp_joined": accounts.fingerprint_of(db, joined.account_id)}
 

@@ -357,3 +357,124 @@ def generate(state: CliState, client, passphrase, length, upper, lower, numbers,
     if options != asked:
         click.echo(f"raised by the Password generator policy of {', '.join(names)}", err=True)
     click.echo(generator.generate(options))
+
+
+def _plan_rows(plan) -> dict:
+    """The dry run (or the import's own report) as one document."""
+    return {"format": plan.format, "format_label": plan.format_label,
+            "into": plan.client_name, "items": plan.items, "imported": plan.imported,
+            "by_type": plan.by_type, "by_collection": plan.by_collection, "new_collections": plan.new_collections,
+            "duplicates": [{"where": d.where, "name": d.name, "username": d.username, "uri": d.uri}
+                           for d in plan.duplicates],
+            "problems": [{"where": p.where, "message": p.message} for p in plan.problems],
+            "notices": [{"where": p.where, "message": p.message} for p in plan.notices]}
+
+
+def _print_plan(plan, dry_run: bool) -> None:
+    out = lambda text="": click.echo(inert(text))  # noqa: E731 - file content is shown, never obeyed
+    verb = "would import" if dry_run else "imported"
+    count = plan.items if dry_run else plan.imported
+    out(f"{plan.format_label}: {verb} {count} item{'s' if count != 1 else ''} into {plan.client_name}")
+    out("By type:")
+    for name, n in plan.by_type.items():
+        out(f"  {name:<20} {n:>7}")
+    out("By collection:")
+    for name, n in plan.by_collection.items():
+        new = "  (new)" if name in plan.new_collections else ""
+        out(f"  {name:<40} {n:>7}{new}")
+    if plan.duplicates:
+        out(f"Likely duplicates of items already there ({len(plan.duplicates)}; same name, username and URI):")
+        for d in plan.duplicates:
+            out(f"  {d.where}: {d.name} {d.username} {d.uri}".rstrip())
+    if plan.problems:
+        out(f"Not imported ({len(plan.problems)}):")
+        for p in plan.problems:
+            out(f"  {p.where}: {p.message}")
+    if plan.notices:
+        out(f"Moved or left behind ({len(plan.notices)}):")
+        for p in plan.notices:
+            out(f"  {p.where}: {p.message}")
+
+
+@vault.command("import")
+@click.argument("client")
+@click.argument("file", required=False, type=click.Path(dir_okay=False))
+@click.option("--personal", is_flag=True, help="Into your own vault (CLIENT is then left out).")
+@click.option("--collection", default=None, help="Put every item into this collection (created when missing).")
+@click.option("--format", "file_format", default=None, metavar="FORMAT",
+              help="bitwarden-json, bitwarden-json-encrypted, bitwarden-csv, lastpass-csv, 1password-1pux, "
+                   "1password-csv, keeper-csv, keeper-json or keepass; detected from the content when left out.")
+@click.option("--dry-run", is_flag=True, help="Only say what would be imported; write nothing.")
+@click.option("--filepasswordenv", metavar="VAR",
+              help="Read the file's own password (KeePass, protected Bitwarden JSON) from this environment variable.")
+@click.option("--keyfile", type=click.Path(dir_okay=False, exists=True), help="The KeePass key file.")
+@pass_state
+def import_(state: CliState, client, file, personal, collection, file_format, dry_run, filepasswordenv,
+            keyfile) -> None:
+    """Import items from another password manager's export: all of them in one go, or none.
+
+    The file may be at most 50 MB. Folders, groups and vaults in the file become collections
+    (created when missing); a value with no place of its own becomes a custom field or a note line,
+    and the report says so. Run with --dry-run first to see counts, likely duplicates and problems.
+
+    \b
+    Example:
+      msp-tui vault import "Contoso Dental" lastpass.csv --dry-run
+      msp-tui vault import "Contoso Dental" export.1pux --collection "From 1Password"
+      KDBX_PW=secret msp-tui vault import "Contoso Dental" office.kdbx --filepasswordenv KDBX_PW
+      msp-tui vault import --personal keeper.json
+    """
+    import os
+    import sys
+
+    from msp_tui.cli.output import progress
+    from msp_tui.core.errors import Refused
+    from msp_tui.core.formats.common import MAX_FILE_BYTES
+    from msp_tui.core.services import vault_import as svc
+
+    if personal and file is None:  # `vault import --personal FILE`
+        client, file = None, client
+    if personal == bool(client) or file is None:
+        raise BadInput("Give a CLIENT and a FILE, or --personal and a FILE for your own vault.", "client")
+    try:
+        size = os.path.getsize(file)
+        if size > MAX_FILE_BYTES:
+            raise BadInput(f"{file} is {size / 1048576:.1f} MB; at most {MAX_FILE_BYTES // 1048576} MB can be "
+                           "imported at once (split the export).", "file")
+        with open(file, "rb") as fh:
+            data = fh.read(MAX_FILE_BYTES + 1)
+        key_data = None
+        if keyfile:
+            with open(keyfile, "rb") as fh:
+                key_data = fh.read(1024 * 1024)
+    except OSError as exc:
+        raise BadInput(f"{exc.filename or file}: {exc.strerror or exc}.", "file") from None
+    password = None
+    if filepasswordenv:
+        password = os.environ.get(filepasswordenv)
+        if password is None:
+            raise BadInput(f"The environment variable {filepasswordenv} is not set.", "filepasswordenv")
+    db, actor = state.db(), state.actor()
+    kw = dict(client=None if personal else client, personal=personal, format=file_format, keyfile=key_data,
+              collection=collection)
+
+    def attempt(fn, **more):
+        nonlocal password
+        try:
+            return fn(db, actor, data, password=password, **kw, **more)
+        except Refused as exc:
+            if exc.rule != "file-password" or password is not None or not sys.stdin.isatty():
+                raise
+            password = click.prompt("The file's password", hide_input=True, err=True)
+            return fn(db, actor, data, password=password, **kw, **more)
+
+    if dry_run:
+        plan = attempt(svc.plan_import)
+    else:
+        with progress("importing") as bar:
+            plan = attempt(svc.run_import, progress=bar)
+            bar.done(f"imported {plan.imported:,} items")
+    if state.fmt in ("json", "jsonl"):
+        emit_one("json", _plan_rows(plan))
+    else:
+        _print_plan(plan, dry_run)

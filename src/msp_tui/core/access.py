@@ -71,6 +71,7 @@ class Action(str, Enum):
     ACCESS_ALL_ITEMS = "read and edit every item of this client's vault"
     ACCESS_ASSIGNED_ITEMS = "use the items of collections assigned to them"
     EXPORT_VAULT = "export this client's vault"
+    IMPORT_VAULT = "import items into this client's vault"
     ROTATE_CLIENT_KEY = "rotate this client's key"
     VIEW_CLIENT_BILLING = "see this client's billing"
 
@@ -155,6 +156,8 @@ ACCESS_TABLE: dict[Action, dict[Kind, object]] = {
     Action.ACCESS_ALL_ITEMS: _row(_ALL_STAFF, Y, Y, ADMINS, ADMINS),
     Action.ACCESS_ASSIGNED_ITEMS: _row(_ALL_STAFF, Y, Y, Y, Y),
     Action.EXPORT_VAULT: _row(_ALL_STAFF, Y, Y, ADMINS, flag("access_import_export")),
+    # The reference lets provider users import into client organizations (bitwarden-reference.md §3).
+    Action.IMPORT_VAULT: _row(_ALL_STAFF, Y, Y, ADMINS, flag("access_import_export")),
     # The new key is wrapped with the provider key, which only confirmed staff hold.
     Action.ROTATE_CLIENT_KEY: _row(_ALL_STAFF, NOT_STAFF, NOT_STAFF, NOT_STAFF, NOT_STAFF),
     Action.VIEW_CLIENT_BILLING: _row(_ALL_STAFF, S9, S9, S9, S9),
@@ -248,6 +251,8 @@ COMMANDS: dict[str, object] = {
     "vault purge-trash --personal": SIGNED_IN,
     # The policy of --client is read only by its members and its provider's staff (core checks).
     "vault generate": SIGNED_IN,
+    "vault import CLIENT": Action.IMPORT_VAULT,
+    "vault import --personal": SIGNED_IN,
     "billing summary": Action.VIEW_PROVIDER_BILLING,
     "billing invoice": Action.VIEW_PROVIDER_BILLING,
     "billing invoice CLIENT": Action.VIEW_PROVIDER_BILLING,

@@ -237,6 +237,8 @@ class EventType(IntEnum):
     ORGANIZATION_VAULT_ACCESSED = 1603
     #: msp-tui's own (not the reference's number): a new org key, everything written again under it.
     ORGANIZATION_KEY_ROTATED = 1690
+    #: msp-tui's own (the reference has none): one import, its item count and format (each item has its 1100).
+    ITEMS_IMPORTED = 1680
 
     POLICY_UPDATED = 1700
 

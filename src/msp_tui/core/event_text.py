@@ -41,6 +41,7 @@ MESSAGES: dict[int, str] = {
     E.ORGANIZATION_CLIENT_EXPORTED_VAULT: "Exported the organization vault",
     E.ORGANIZATION_VAULT_ACCESSED: "Provider staff opened the organization vault",
     E.ORGANIZATION_KEY_ROTATED: "Rotated the organization key",
+    E.ITEMS_IMPORTED: "Imported items",
     E.POLICY_UPDATED: "Changed policy",
     E.STAFF_INVITED: "Invited staff member",
     E.STAFF_CONFIRMED: "Confirmed staff member",
@@ -90,6 +91,8 @@ def describe(type_: int, detail: dict | None = None) -> str:
         damaged = f", {detail['damaged']} damaged left as they were" if detail.get("damaged") else ""
         return (f"{text}: {detail.get('items', 0)} items and {detail.get('collections', 0)} collection names "
                 f"encrypted again, sealed to {detail.get('members', 0)} members{damaged}")
+    if type_ == EventType.ITEMS_IMPORTED:
+        return f"Imported {detail.get('items', 0)} items from {detail.get('format', 'a file')}"
     parts = []
     for key in SHOWN_DETAIL:
         if key not in detail or detail[key] is None:

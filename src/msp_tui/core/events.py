@@ -92,7 +92,12 @@ def record(session: Session, actor: Actor | None, type: EventType, *, detail: di
     digest = chain_hash(head.last_hash, values)
     signature = None
     if actor is not None and actor.secrets is not None and actor.secrets.signing_key:
-        signature = crypto.sign(actor.secrets.signing_key, digest)
+        # The parsed key kept for the transaction: an import signs thousands of events in one.
+        signers = session.info.setdefault("signers", {})
+        key = actor.secrets.signing_key
+        if key not in signers:
+            signers[key] = crypto.signer(key)
+        signature = signers[key](digest)
     elif actor is None and "system_signer" in session.info:
         signature = session.info["system_signer"](digest)
     if values["id"] == 1:

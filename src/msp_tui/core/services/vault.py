@@ -31,6 +31,8 @@ from msp_tui.core.context import Actor
 from msp_tui.core.db import Database
 from msp_tui.core.enums import CollectionAccess, EventType, ItemType, PolicyType
 from msp_tui.core.errors import AuthFailed, BadInput, Damaged, NotFound, Refused
+# One custom field for the vault and every format (a hidden one is shown like a protected field).
+from msp_tui.core.formats.records import CustomField
 from msp_tui.core.models import (Client, Collection, CollectionGroup, CollectionItem, CollectionMember,
                                  GroupMember, Organization, VaultItem)
 from msp_tui.core import policies as catalogue
@@ -158,14 +160,6 @@ def _clean_fields(item_type: ItemType, fields: dict | None) -> dict[str, str]:
 # --- what an item carries besides its fields (imports bring these) ----------------------------
 
 MAX_EXTRAS = 200  # URIs, custom fields or history entries per item
-
-
-@dataclass(frozen=True)
-class CustomField:
-    name: str
-    value: str
-    #: Shown like a protected field: hidden until revealed, never to "… except passwords" access.
-    hidden: bool = False
 
 
 @dataclass(frozen=True)
