@@ -77,6 +77,17 @@ def test_enterprise_clients_without_two_step_login_until_required(db, admin):
     assert find(db, admin, "two-factor") == []
 
 
+def test_health_two_step_finding_counts_members_by_real_enrolment(db, admin):
+    from tests.core._policy_support import member
+
+    e = client(db, admin, "Contoso")
+    member(db, e.id, "on@contoso.example", two_factor=True)
+    member(db, e.id, "off1@contoso.example")
+    member(db, e.id, "off2@contoso.example")
+    [f] = find(db, admin, "two-factor")
+    assert f.title == "Contoso (Enterprise) does not require two-step login (2 of 3 members have not turned it on)"
+
+
 def test_clients_drifted_from_template_until_fixed_or_accepted(db, admin):
     a = client(db, admin, "Contoso")
     pol.create_template(db, admin, "Baseline", {"two-factor": True, "remove-pin": True})
