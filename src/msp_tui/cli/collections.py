@@ -141,6 +141,6 @@ def grant(state: CliState, client, collection, member_refs, group_refs, access) 
     for m in member_refs:
         svc.set_member_access(db, actor, client, collection, m, level)
         click.echo(f"{m}: {access}", err=True)
-    for gid, g in zip(group_ids(db, actor, client, group_refs, Action.EDIT_ANY_COLLECTION), group_refs):
+    for gid, g in zip(group_ids(db, actor, client, group_refs, Action.MANAGE_ACCESS_RULES), group_refs):
         svc.set_group_access(db, actor, client, collection, gid, level)
         click.echo(f"group {g}: {access}", err=True)

@@ -65,6 +65,7 @@ class Action(str, Enum):
     MANAGE_GROUPS = "manage this client's groups"
     CREATE_COLLECTION = "create collections"
     EDIT_ANY_COLLECTION = "edit any collection"
+    MANAGE_ACCESS_RULES = "give, change and take away access to collections"
     DELETE_ANY_COLLECTION = "delete any collection"
     MANAGE_POLICIES = "manage this client's policies"
     VIEW_CLIENT_EVENTS = "see this client's event log"
@@ -143,12 +144,16 @@ ACCESS_TABLE: dict[Action, dict[Kind, object]] = {
     Action.VIEW_MEMBERS: _row(_ALL_STAFF, Y, Y, ADMINS, flag("manage_users")),
     Action.MANAGE_MEMBERS: _row(_ALL_STAFF, Y, Y, ADMINS, flag("manage_users")),
     # Groups are read by whoever manages them, puts members in them, or grants them collections.
-    Action.VIEW_GROUPS: _row(_ALL_STAFF, Y, Y, ADMINS, flag("manage_groups", "manage_users", "edit_any_collection")),
+    Action.VIEW_GROUPS: _row(_ALL_STAFF, Y, Y, ADMINS, flag("manage_groups", "manage_users", "edit_any_collection",
+                                                                "manage_access_rules")),
     # Every collection, with each member's and group's access (a User sees only their own, in the vault).
-    Action.VIEW_COLLECTIONS: _row(_ALL_STAFF, Y, Y, ADMINS, flag("edit_any_collection", "delete_any_collection")),
+    Action.VIEW_COLLECTIONS: _row(_ALL_STAFF, Y, Y, ADMINS, flag("edit_any_collection", "delete_any_collection",
+                                                                 "manage_access_rules")),
     Action.MANAGE_GROUPS: _row(_ALL_STAFF, Y, Y, ADMINS, flag("manage_groups")),
     Action.CREATE_COLLECTION: _row(_ALL_STAFF, Y, Y, ADMINS, flag("create_new_collections")),
     Action.EDIT_ANY_COLLECTION: _row(_ALL_STAFF, Y, Y, ADMINS, flag("edit_any_collection")),
+    # Editing any collection includes its access, as before the flag; manage access rules is only that.
+    Action.MANAGE_ACCESS_RULES: _row(_ALL_STAFF, Y, Y, ADMINS, flag("manage_access_rules", "edit_any_collection")),
     Action.DELETE_ANY_COLLECTION: _row(_ALL_STAFF, Y, Y, ADMINS, flag("delete_any_collection")),
     Action.VIEW_POLICIES: _row(_ALL_STAFF, Y, Y, ADMINS, flag("manage_policies")),
     Action.MANAGE_POLICIES: _row(_ALL_STAFF, Y, Y, ADMINS, flag("manage_policies")),
@@ -220,7 +225,7 @@ COMMANDS: dict[str, object] = {
     "members collections create": Action.CREATE_COLLECTION,
     "members collections rename": Action.EDIT_ANY_COLLECTION,
     "members collections delete": Action.DELETE_ANY_COLLECTION,
-    "members collections grant": Action.EDIT_ANY_COLLECTION,
+    "members collections grant": Action.MANAGE_ACCESS_RULES,
     "policies list": Action.VIEW_POLICIES,
     "policies set": Action.MANAGE_POLICIES,
     "policies drift": Action.VIEW_CLIENTS,

@@ -17,6 +17,8 @@ CUSTOM_FLAGS: dict[str, str] = {
     "manage_users": "Manage users: invite, confirm, edit, revoke and remove members",
     "manage_reset_password": "Manage account recovery, and device approval requests",
     "manage_scim": "Manage SCIM provisioning",
+    # The reference's newest flag; here its rules are the collections' access: who may use one, and how.
+    "manage_access_rules": "Manage access rules: give, change and take away access to collections",
 }
 
 

@@ -53,8 +53,8 @@ class CollectionAccessScreen(ListScreen, MspScreen):
     TITLE_TEXT = "Collection"
     NEW_LABEL = "Give access"
     ROWS_NAME = "people and groups"
-    GUARDED = {"new": Action.EDIT_ANY_COLLECTION, "change": Action.EDIT_ANY_COLLECTION,
-               "take_away": Action.EDIT_ANY_COLLECTION, "rename": Action.EDIT_ANY_COLLECTION,
+    GUARDED = {"new": Action.MANAGE_ACCESS_RULES, "change": Action.MANAGE_ACCESS_RULES,
+               "take_away": Action.MANAGE_ACCESS_RULES, "rename": Action.EDIT_ANY_COLLECTION,
                "delete": Action.DELETE_ANY_COLLECTION}
     BINDINGS = [
         Binding("e", "change", "Change", id="change"),

@@ -112,7 +112,7 @@ def set_member_access(db: Database, actor: Actor, client, ref, member_ref,
     """Grant a member an access level on a collection, or take it away with None."""
     with db.write() as s:
         org = _org_for(s, actor, client)
-        check(s, actor, Action.EDIT_ANY_COLLECTION, organization_id=org.id)
+        check(s, actor, Action.MANAGE_ACCESS_RULES, organization_id=org.id)
         c = _find(s, org, keys.org_key(s, actor, org.id), ref)
         m = find_member(s, org, member_ref)
         s.execute(delete(CollectionMember).where(CollectionMember.collection_id == c.id,
@@ -129,7 +129,7 @@ def set_group_access(db: Database, actor: Actor, client, ref, group_id: uuid.UUI
                      access: CollectionAccess | None) -> None:
     with db.write() as s:
         org = _org_for(s, actor, client)
-        check(s, actor, Action.EDIT_ANY_COLLECTION, organization_id=org.id)
+        check(s, actor, Action.MANAGE_ACCESS_RULES, organization_id=org.id)
         c = _find(s, org, keys.org_key(s, actor, org.id), ref)
         g = s.get(Group, group_id)
         if g is None or g.organization_id != org.id:
