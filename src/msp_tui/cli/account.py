@@ -23,14 +23,21 @@ def account() -> None:
 @account.command("password")
 @click.option("--newpasswordenv", metavar="VAR", help="Read the new master password from this environment variable "
                                                      "(else it is asked twice).")
+@click.option("--kdf-memory", type=int, metavar="MIB", help="Argon2id memory in MiB (64-1024); unset: kept.")
+@click.option("--kdf-iterations", type=int, metavar="N", help="Argon2id passes (3-10); unset: kept.")
+@click.option("--kdf-parallelism", type=int, metavar="N", help="Argon2id lanes (4-16); unset: kept.")
 @pass_state
-def password(state: CliState, newpasswordenv: str | None) -> None:
-    """Change your master password: your keys stay, only their wrapping changes (event 1001). The new
-    one must meet the Master password requirements of every client you are a member of.
+def password(state: CliState, newpasswordenv: str | None, kdf_memory: int | None, kdf_iterations: int | None,
+             kdf_parallelism: int | None) -> None:
+    """Change your master password, and with --kdf-* its key-derivation settings: your keys stay,
+    only their wrapping changes (event 1001). The new one must meet the Master password requirements
+    of every client you are a member of. To change only the settings, give your current password as
+    the new one.
 
     \b
     Example:
       msp-tui --email uma@contoso.example --passwordenv PW account password --newpasswordenv NEW_PW
+      msp-tui --email uma@contoso.example account password --kdf-iterations 4 --kdf-memory 128
     """
     from msp_tui.core.services import accounts
 
@@ -42,7 +49,9 @@ def password(state: CliState, newpasswordenv: str | None) -> None:
     else:
         new = click.prompt("New master password", hide_input=True, confirmation_prompt=True, err=True)
     current = state.signed_in_password or state.password("Current master password")
-    accounts.change_master_password(state.db(), actor, current, new)
+    kdf = {k: v for k, v in (("memory_mib", kdf_memory), ("iterations", kdf_iterations),
+                             ("parallelism", kdf_parallelism)) if v is not None}
+    accounts.change_master_password(state.db(), actor, current, new, kdf=kdf or None)
     click.echo("Your master password is changed.", err=True)
 
 

@@ -252,10 +252,29 @@ def check_master_password(options, password: str, email: str) -> None:
                       f"requirements policy asks for " + ", ".join(missing) + ".")
 
 
+def kdf_settings(current: crypto.KdfParams, *, memory_mib: int | None = None, iterations: int | None = None,
+                 parallelism: int | None = None) -> crypto.KdfParams:
+    """New Argon2id settings from what a person typed (unset ones stay as they are), within this
+    program's floor (64 MiB, 3 passes, 4 lanes) and the reference's ceiling (1 GiB, 10, 16)."""
+    lo, hi = crypto.MINIMUM_KDF, crypto.MAXIMUM_KDF
+    for key, value, low, high, unit in (
+            ("kdf-memory", memory_mib, lo.memory_kib // 1024, hi.memory_kib // 1024, " MiB"),
+            ("kdf-iterations", iterations, lo.iterations, hi.iterations, ""),
+            ("kdf-parallelism", parallelism, lo.parallelism, hi.parallelism, "")):
+        if value is not None and not low <= value <= high:
+            raise BadInput(f"The KDF {key[4:]} must be between {low}{unit} and {high}{unit}.", key)
+    return crypto.KdfParams(memory_kib=current.memory_kib if memory_mib is None else memory_mib * 1024,
+                            iterations=current.iterations if iterations is None else iterations,
+                            parallelism=current.parallelism if parallelism is None else parallelism)
+
+
 def change_master_password(db: Database, actor: Actor, current: str, new: str, *,
-                           throttle: LoginThrottle | None = None) -> None:
-    """A new master password: the user key is wrapped again under it (new salt, same KDF settings);
-    the keys themselves do not change. Checked against policy 1; event 1001."""
+                           throttle: LoginThrottle | None = None, kdf: dict | None = None) -> None:
+    """A new master password: the user key is wrapped again under it (new salt; the KDF settings
+    changed by `kdf`, {memory_mib, iterations, parallelism}, else kept); the keys themselves do not
+    change. Checked against policy 1; event 1001."""
+    if kdf:
+        kdf_settings(crypto.DEFAULT_KDF, **kdf)  # bad settings say so before the slow key derivation
     with db.read() as s:
         account = s.get(Account, actor.account_id)
         if account is None:
@@ -268,6 +287,10 @@ def change_master_password(db: Database, actor: Actor, current: str, new: str, *
         acc = s.get(Account, account.id)
         salt = os.urandom(16)
         params = crypto.KdfParams(acc.kdf_memory_kib, acc.kdf_iterations, acc.kdf_parallelism)
+        if kdf:
+            params = kdf_settings(params, **kdf)
+            acc.kdf_memory_kib, acc.kdf_iterations, acc.kdf_parallelism = (
+                params.memory_kib, params.iterations, params.parallelism)
         master_key = crypto.derive_master_key(data.password, salt, params)
         acc.kdf_salt = salt
         acc.protected_user_key = crypto.encrypt(master_key, secrets.user_key, crypto.aad("user-key", acc.id))
