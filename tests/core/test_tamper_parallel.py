@@ -133,3 +133,35 @@ def test_cli_verify_since_checkpoint_checks_the_events_after_it(log, tmp_path, m
     assert f"(checked events {vouched + 1} to" in out.output
     bad = CliRunner().invoke(cli, [*base, "--since", "yesterday"])
     assert bad.exit_code != 0 and "--since takes an event number or 'checkpoint'" in str(bad.exception)
+
+
+def test_checkpoint_after_a_write_reads_only_its_new_events_in_one_query(log, tmp_path, monkeypatch):
+    """Issue 19: the checkpoint step runs after every write. It reads the anchor event and the new ones
+    in one query, and takes a pinned signer's key from the file (no account lookup a write)."""
+    from sqlalchemy import event
+
+    from msp_tui.core.services import clients
+
+    db, admin, _service, _count = log
+    path = tmp_path / "events.checkpoint"
+    monkeypatch.setenv("MSP_TUI_CHECKPOINT", str(path))
+    db.checkpointer = checkpoint.attach(db)
+    checkpoint.write_checkpoint(db, path, start=True)
+    clients.rename(db, admin, "Contoso Ltd", "Contoso A")  # pins the admin's key
+    statements = []
+    original = db.checkpointer.after_write
+
+    def watched(session):
+        listen = lambda _c, _cur, sql, *_a: statements.append(sql.lower())  # noqa: E731
+        event.listen(db.engine, "before_cursor_execute", listen)
+        try:
+            original(session)
+        finally:
+            event.remove(db.engine, "before_cursor_execute", listen)
+
+    monkeypatch.setattr(db.checkpointer, "after_write", watched)
+    clients.rename(db, admin, "Contoso A", "Contoso B")
+    reads = [s for s in statements if s.lstrip().startswith("select")]
+    assert len([s for s in reads if "from event" in s]) == 1, reads
+    assert not [s for s in reads if "from account" in s], reads
+    assert checkpoint.latest(path).count == verify(db).count

@@ -141,7 +141,7 @@ def _check_chunk(url: str, lo: int, hi: int, keys: dict, marks: dict, check_sign
 
 
 def signer_keys(conn, pins: dict[str, bytes]) -> dict[str, tuple[bytes | None, str | None]]:
-    """Every signer's key as verify trusts it (events._Signatures, for all signers at once)."""
+    """Every signer's key as verify trusts it (the pinned key wins; a different one in the database is reported)."""
     from msp_tui.core.checkpoint import key_fingerprint
     from msp_tui.core.events import system_public_key
 
@@ -224,3 +224,61 @@ def check_range(session, after: int, through: int, keys: dict, marks: dict, *, c
 
 def max_id(session) -> int:
     return session.execute(select(func.max(Event.id))).scalar() or 0
+
+
+@dataclass
+class Joined:
+    """Chunks joined in id order: where the chain stands, and its first problem (None when clean)."""
+
+    count: int
+    head: bytes
+    problem: str | None = None
+    event_id: int | None = None
+    unsigned: list[int] = field(default_factory=list)
+    signers: set[str] = field(default_factory=set)
+
+
+def join(parts, after: int, after_hash: bytes) -> Joined:
+    """Each chunk's first row must follow the last one checked (its id, its `prev_hash`); the first
+    problem in id order wins, as a single pass would have met it."""
+    out = Joined(after, after_hash)
+    for part in parts:
+        if part.first_id is None:
+            continue
+        if part.first_id != out.count + 1:
+            out.problem, out.event_id = (f"event {out.count + 1} is missing (next is {part.first_id}): rows were "
+                                         "removed"), out.count + 1
+            return out
+        if part.first_prev != out.head:
+            out.problem, out.event_id = (f"event {part.first_id} does not link to the event before it: rows "
+                                         "were removed, inserted or reordered"), part.first_id
+            return out
+        out.unsigned.extend(part.unsigned)
+        out.signers |= part.signers
+        if part.problem:
+            (out.count, out.head), out.problem, out.event_id = part.good, part.problem, part.problem_id
+            return out
+        out.count, out.head = part.last_id, part.last_hash
+    return out
+
+
+def keys_for(conn, names: set[str], pins: dict[str, bytes]) -> dict:
+    """`signer_keys` for a few signers: a pinned one is taken from the pin (no query: a key replaced in
+    the database cannot sign for it anyway), the others from the database."""
+    from msp_tui.core.events import system_public_key
+
+    found = {n: (bytes(pins[n]), None) for n in names if n in pins}
+    for name in names - found.keys():
+        if name == "system":
+            found[name] = (system_public_key(conn), None)
+        else:
+            import uuid
+
+            public = conn.execute(select(Account.signing_public_key)
+                                  .where(Account.id == uuid.UUID(hex=name))).scalar()
+            found[name] = (bytes(public) if public is not None else None, None)
+    return found
+
+
+#: A segment this short (a write's own events) is read in one query and its signers looked up alone.
+SMALL_SEGMENT = 2_000

@@ -37,7 +37,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, ClassVar
 
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.util import identity_key
@@ -54,8 +54,6 @@ MARK = "msp-tui-checkpoint "
 #: The signer name of the provider's system key (events with no acting person).
 SYSTEM = "system"
 NO_CHECKPOINT = "no checkpoint: a cut tail cannot be detected"
-_RECORD = re.compile(r"^v1 count=(\d{1,19}) head=([0-9a-f]{64}) at=(\S+)\s*$")
-_KEY = re.compile(r"^v1 key signer=(system|[0-9a-f]{32}) ed25519=([0-9a-f]{64}) at=(\S+)\s*$")
 log = logging.getLogger("msp_tui.checkpoint")
 
 
@@ -63,29 +61,61 @@ def _now() -> str:
     return datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
+class _Line:
+    """One record of the file, `msp-tui-checkpoint v1 [<kind> ]name=value … at=<time>`: its fields (the
+    attribute, its name in the line, its pattern, how its text is read) are listed once, and both the
+    writing (`line`) and the reading (`parse`) follow that list, so the two cannot drift apart."""
+
+    KIND: ClassVar[str] = ""
+    FIELDS: ClassVar[tuple] = ()
+    _pattern: ClassVar[re.Pattern | None] = None
+
+    def line(self) -> str:
+        values = " ".join(f"{name}={_text(getattr(self, attr))}" for attr, name, _p, _r in self.FIELDS)
+        return f"{MARK}v1 {self.KIND}{values} at={self.at}\n"
+
+    @classmethod
+    def parse(cls, part: str):
+        if cls.__dict__.get("_pattern") is None:
+            cls._pattern = re.compile("^v1 " + re.escape(cls.KIND) + " ".join(
+                f"{name}=({pattern})" for _a, name, pattern, _r in cls.FIELDS) + r" at=(\S+)\s*$")
+        m = cls._pattern.match(part)
+        if m is None:
+            return None
+        return cls(*(read(m.group(i + 1)) for i, (_a, _n, _p, read) in enumerate(cls.FIELDS)),
+                   m.group(len(cls.FIELDS) + 1))
+
+
+def _text(value) -> str:
+    return value.hex() if isinstance(value, bytes | bytearray) else str(value)
+
+
+_HEX32 = "[0-9a-f]{64}"
+
+
 @dataclass(frozen=True)
-class Checkpoint:
+class Checkpoint(_Line):
     count: int
     head: bytes
     at: str = ""
 
-    def line(self) -> str:
-        return f"{MARK}v1 count={self.count} head={self.head.hex()} at={self.at}\n"
+    FIELDS: ClassVar[tuple] = (("count", "count", r"\d{1,19}", int), ("head", "head", _HEX32, bytes.fromhex))
 
     def as_tuple(self) -> tuple[int, bytes]:
         return (self.count, self.head)
 
 
 @dataclass(frozen=True)
-class KeyPin:
+class KeyPin(_Line):
     """A signing key verify trusts: `signer` is 'system' or an account id in hex."""
 
     signer: str
     public: bytes
     at: str = ""
 
-    def line(self) -> str:
-        return f"{MARK}v1 key signer={self.signer} ed25519={self.public.hex()} at={self.at}\n"
+    KIND: ClassVar[str] = "key "
+    FIELDS: ClassVar[tuple] = (("signer", "signer", "system|[0-9a-f]{32}", str),
+                               ("public", "ed25519", _HEX32, bytes.fromhex))
 
 
 def key_fingerprint(public: bytes) -> str:
@@ -108,13 +138,9 @@ def signer_name(account_id) -> str:
 def _parse(line: str) -> list[Checkpoint | KeyPin]:
     found: list[Checkpoint | KeyPin] = []
     for part in line.split(MARK)[1:]:
-        m = _RECORD.match(part)
-        if m is not None:
-            found.append(Checkpoint(int(m.group(1)), bytes.fromhex(m.group(2)), m.group(3)))
-            continue
-        m = _KEY.match(part)
-        if m is not None:
-            found.append(KeyPin(m.group(1), bytes.fromhex(m.group(2)), m.group(3)))
+        record = Checkpoint.parse(part) or KeyPin.parse(part)
+        if record is not None:
+            found.append(record)
     return found
 
 

@@ -431,59 +431,6 @@ class VerifyResult:
     unvouched: tuple[int, ...] = ()
 
 
-class _Signatures:
-    """Each event's signature against its signer's key: the key pinned outside the database when there
-    is one (a different key in the database is reported), else the database's (then pinned next)."""
-
-    def __init__(self, session: Session, pins: dict[str, bytes]) -> None:
-        self.session = session
-        self.pins = pins
-        self.keys: dict[str, bytes | None] = {}
-        self.new_keys: dict[str, bytes] = {}
-
-    def _db_key(self, account_id: uuid.UUID | None) -> bytes | None:
-        if account_id is None:
-            return system_public_key(self.session)
-        return self.session.execute(
-            select(Account.signing_public_key).where(Account.id == account_id)).scalar()
-
-    def key(self, account_id: uuid.UUID | None) -> tuple[bytes | None, str | None]:
-        from msp_tui.core.checkpoint import key_fingerprint, signer_name
-
-        name = signer_name(account_id)
-        if name not in self.keys:
-            in_db = self._db_key(account_id)
-            pinned = self.pins.get(name)
-            if pinned is not None and in_db is not None and bytes(in_db) != pinned:
-                who = "the provider's system key" if account_id is None else f"the signing key of account {account_id}"
-                return None, (f"{who} in the database is not the one pinned in the checkpoint file "
-                              f"({key_fingerprint(pinned)}): it was replaced inside the database")
-            if pinned is None and in_db is not None:
-                self.new_keys[name] = bytes(in_db)
-            self.keys[name] = pinned if pinned is not None else (bytes(in_db) if in_db is not None else None)
-        return self.keys[name], None
-
-    def problem(self, ev) -> str | None:
-        """None when the event is properly signed, "unsigned" for a failed sign-in written while nobody
-        was signed in (not yet countersigned), else what is wrong."""
-        if ev.acting_account_id is None and ev.signature is None:
-            if ev.type == int(EventType.USER_FAILED_LOGIN):
-                return "unsigned"
-            return (f"event {ev.id} has no signature: an event with no acting person must be signed by "
-                    "the provider's system key")
-        pub, rekeyed = self.key(ev.acting_account_id)
-        if rekeyed:
-            return f"event {ev.id}: {rekeyed}"
-        if ev.signature is None or pub is None or not crypto.verify_signature(pub, ev.signature, ev.hash):
-            if ev.acting_account_id is None:
-                return f"event {ev.id} has no valid signature of the provider's system key"
-            return f"event {ev.id} has no valid signature of the person it names as acting"
-        return None
-
-    def named_keys(self) -> dict:
-        return {k: v for k, v in self.keys.items() if v is not None}
-
-
 def system_public_key(session: Session) -> bytes | None:
     """The provider's system key as the database holds it (one provider per database)."""
     from msp_tui.core.models import Provider
@@ -497,62 +444,47 @@ def hash_of(session: Session, event_id: int) -> bytes | None:
     return bytes(value) if value is not None else None
 
 
-def _walk(session: Session, after: int, through: int | None, batch: int):
-    """Events after `after` (up to `through`) in id order, in batches, expunged as they go."""
-    last_id = after
-    while True:
-        stmt = select(Event).where(Event.id > last_id)
-        if through is not None:
-            stmt = stmt.where(Event.id <= through)
-        rows = session.execute(stmt.order_by(Event.id).limit(batch)).scalars().all()
-        yield from rows
-        session.expunge_all()
-        if len(rows) < batch:
-            return
-        last_id = rows[-1].id
-
-
-def _link_problem(ev, expected_id: int, prev: bytes) -> str | None:
-    if ev.id != expected_id:
-        return f"event {expected_id} is missing (next is {ev.id}): rows were removed"
-    if ev.prev_hash != prev:
-        return f"event {ev.id} does not link to the event before it: rows were removed, inserted or reordered"
-    if chain_hash(prev, {f: getattr(ev, f) for f in CHAINED_FIELDS}) != ev.hash:
-        return f"event {ev.id} was altered: its content does not match its hash"
-    return None
-
-
 def verify_segment(session: Session, after: int, after_hash: bytes, count: int, head: bytes,
                    pins: dict[str, bytes], *, batch: int = 5000) -> VerifyResult:
     """The events after a checkpoint `(after, after_hash)` up to the head `(count, head)`: what the
-    checkpointer verifies before it writes a line (cost: the new events only). Failed sign-ins written
-    while nobody was signed in are accepted unsigned here: the line about to be written vouches for them."""
+    checkpointer verifies before it writes a line (cost: the new events only; a write's few events are
+    read in one query). Failed sign-ins written while nobody was signed in are accepted unsigned here:
+    the line about to be written vouches for them."""
+    from msp_tui.core import chain_check
+
     if count < after:
         return VerifyResult(False, count, head, f"the log has {count} events but the checkpoint "
                             f"recorded {after}: events were removed from the end")
-    sigs = _Signatures(session, pins)
-    prev, expected = after_hash, after + 1
-    # One query: the checkpoint's own event first (it must still have the checkpoint's hash), then the new.
-    anchored = after == 0
-    for ev in _walk(session, after - 1 if after else 0, count, batch):
-        if not anchored:
-            if ev.id != after or ev.hash != after_hash:
-                return VerifyResult(False, count, head, f"event {after} differs from the checkpoint", after)
-            anchored = True
-            continue
-        problem = _link_problem(ev, expected, prev)
-        if problem is None:
-            problem = sigs.problem(ev)
-            problem = None if problem == "unsigned" else problem
-        if problem:
-            return VerifyResult(False, expected - 1, prev, problem, ev.id)
-        prev, expected = ev.hash, expected + 1
-    if not anchored:
-        return VerifyResult(False, count, head, f"event {after} differs from the checkpoint", after)
-    if expected - 1 != count or prev != head:
-        return VerifyResult(False, expected - 1, prev, "the chain's recorded head does not match its last "
-                            "event: events were removed from the end")
-    return VerifyResult(True, count, prev, keys=sigs.named_keys(), new_keys=sigs.new_keys)
+    conn = session.connection()
+    differs = VerifyResult(False, count, head, f"event {after} differs from the checkpoint", after)
+    if count - after <= chain_check.SMALL_SEGMENT:
+        # One query: the checkpoint's own event first (it must still have the checkpoint's hash), then the new.
+        rows = chain_check.read_chunk(conn, after - 1 if after else 0, count).all()
+        if after:
+            if not rows or rows[0][0] != after or bytes(rows[0][-2]) != after_hash:
+                return differs
+            rows = rows[1:]
+        acting = {r[CHAINED_FIELDS.index("acting_account_id")] for r in rows if r[-1] is not None}
+        keys = chain_check.keys_for(conn, {signer_name_of(a) for a in acting}, pins)
+        parts = [chain_check.check_rows(rows, after, keys, {}, True)]
+    else:
+        if after and hash_of(session, after) != after_hash:
+            return differs
+        keys = chain_check.signer_keys(conn, pins)
+        parts = chain_check.check_range(session, after, count, keys, {})
+    joined = chain_check.join(parts, after, after_hash)
+    if joined.problem:
+        return VerifyResult(False, joined.count, joined.head, joined.problem, joined.event_id)
+    if joined.count != count or joined.head != head:
+        return VerifyResult(False, joined.count, joined.head, "the chain's recorded head does not match its "
+                            "last event: events were removed from the end")
+    named = {n: keys[n][0] for n in joined.signers if keys.get(n, (None,))[0] is not None}
+    return VerifyResult(True, count, joined.head, keys=named,
+                        new_keys={n: k for n, k in named.items() if n not in pins})
+
+
+def signer_name_of(account_id) -> str:
+    return "system" if account_id is None else account_id.hex
 
 
 def verify_chain(session: Session, *, batch: int = 5000, check_signatures: bool = True,
@@ -589,22 +521,12 @@ def verify_chain(session: Session, *, batch: int = 5000, check_signatures: bool 
     if after in marks and marks[after] != {prev}:
         return broken(f"event {after} differs from the checkpoint", after)
     through = chain_check.max_id(session)
-    for part in chain_check.check_range(session, after, through, keys, marks, check_signatures=check_signatures,
-                                        workers=workers, chunk=chunk or chain_check.CHUNK, progress=progress):
-        if part.first_id is None:
-            continue
-        if part.first_id != expected:
-            return broken(f"event {expected} is missing (next is {part.first_id}): rows were removed", expected)
-        if part.first_prev != prev:
-            return broken(f"event {part.first_id} does not link to the event before it: rows were removed, "
-                          "inserted or reordered", part.first_id)
-        unsigned.extend(part.unsigned)
-        seen |= part.signers
-        if part.problem:
-            count_, prev = part.good
-            expected = count_ + 1
-            return broken(part.problem, part.problem_id)
-        expected, prev = part.last_id + 1, part.last_hash
+    joined = chain_check.join(chain_check.check_range(
+        session, after, through, keys, marks, check_signatures=check_signatures, workers=workers,
+        chunk=chunk or chain_check.CHUNK, progress=progress), after, prev)
+    unsigned, seen, expected, prev = joined.unsigned, joined.signers, joined.count + 1, joined.head
+    if joined.problem:
+        return broken(joined.problem, joined.event_id)
     count = expected - 1
     head = session.get(EventChainHead, 1)
     if head is not None and (head.last_hash != prev or head.count != count):
