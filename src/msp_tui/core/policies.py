@@ -213,10 +213,11 @@ WHERE_IT_ACTS: dict[PolicyType, tuple[str, str]] = {
                                     "otherwise), with its action: lock, or log out back to sign-in. The fewest "
                                     "minutes win, log out wins over lock. Only Owners and provider staff are "
                                     "exempt (as the reference's client). Read at sign-in."),
-    P.DISABLE_PERSONAL_VAULT_EXPORT: (ACTS, "Exporting one's personal vault is refused (the reference's "
-                                           "message) when any client of the person has it on; core's check "
-                                           "policies.refuse_personal_vault_export, which the vault export "
-                                           "asks first. Owners, Admins and provider staff exempt."),
+    P.DISABLE_PERSONAL_VAULT_EXPORT: (PARTLY, "Core refuses exporting one's personal vault (the reference client's "
+                                             "message) when any client of the person has it on "
+                                             "(policies.refuse_personal_vault_export; Owners, Admins and "
+                                             "provider staff exempt). msp-tui exports only client vaults so "
+                                             "far: the personal export (issue 17) is to call it."),
     P.ACTIVATE_AUTOFILL: (OTHER_APPS, "Stored for other apps: msp-tui has no browser autofill."),
     P.AUTOMATIC_APP_LOGIN: (OTHER_APPS, "Stored for other apps: msp-tui has no single sign-on."),
     P.FREE_FAMILIES_SPONSORSHIP: (OTHER_APPS, "Stored for other apps: msp-tui has no families plan."),
