@@ -28,8 +28,8 @@ from msp_tui.core.access import COMMANDS, NO_SIGN_IN, PROVIDER_ACTIONS, SIGNED_I
 from msp_tui.core.db import Database, _sqlite_module
 from msp_tui.core.enums import CollectionAccess
 from msp_tui.core.permissions import CUSTOM_FLAGS
-from msp_tui.core.services import (accounts, approvals, clients, collections, groups, members, policy_templates,
-                                   staff, two_step)
+from msp_tui.core.services import (accounts, approvals, client_groups, clients, collections, groups, members,
+                                   policy_templates, staff, two_step)
 from msp_tui.core.services import vault as vault_svc
 from tests.conftest import PASSWORD, make_provider
 
@@ -57,6 +57,12 @@ ARGV: dict[str, list[str]] = {
     "clients seats": ["clients", "seats", CLIENT, "25", "--reason", "fewer staff"],  # a request: guarded
     "clients unlink": ["clients", "unlink", CLIENT, "--confirm", CLIENT],
     "clients rotate-key": ["clients", "rotate-key", CLIENT],
+    "clients groups list": ["clients", "groups", "list"],
+    "clients groups create": ["clients", "groups", "create", "Silver", CLIENT],
+    "clients groups rename": ["clients", "groups", "rename", "Gold", "Gold tier"],
+    "clients groups delete": ["clients", "groups", "delete", "Gold"],
+    "clients groups add": ["clients", "groups", "add", "Elsewhere", CLIENT],
+    "clients groups remove": ["clients", "groups", "remove", "Gold", CLIENT],
     "health": ["health"],
     "staff list": ["staff", "list"],
     "staff invite": ["staff", "invite", "new@msp.example", "--role", "service"],
@@ -65,6 +71,7 @@ ARGV: dict[str, list[str]] = {
     "staff role": ["staff", "role", "svc@msp.example", "admin"],
     "staff remove": ["staff", "remove", "svc@msp.example"],
     "staff require-2fa": ["staff", "require-2fa", "on"],
+    "staff scope": ["staff", "scope", "svc@msp.example", "Gold"],
     "members list": ["members", "list", CLIENT],
     "members invite": ["members", "invite", CLIENT, "new@contoso.example"],
     "members reinvite": ["members", "reinvite", CLIENT, "pending@contoso.example"],
@@ -151,6 +158,8 @@ MEMBER_FLAGS = sorted(CUSTOM_FLAGS)
 PEOPLE = [
     Person("Provider Admin", "ada@msp.example", Kind.PROVIDER_ADMIN, Kind.PROVIDER_ADMIN),
     Person("Service User", "svc@msp.example", Kind.SERVICE_USER, Kind.SERVICE_USER),
+    # S12: scoped to the client group Elsewhere, which Contoso is not in.
+    Person("Service User, scoped elsewhere", "scoped@msp.example", Kind.OUT_OF_SCOPE, Kind.SERVICE_USER),
     Person("staff, invited", "invited@msp.example", Kind.STAFF_INVITED, Kind.STAFF_INVITED),
     Person("staff, accepted", "accepted@msp.example", Kind.STAFF_ACCEPTED, Kind.STAFF_ACCEPTED),
     Person("staff, removed", "removed@msp.example", Kind.STRANGER, Kind.STRANGER),
@@ -201,11 +210,16 @@ def build(db: Database) -> dict:
     inv.join("ada@msp.example")
     members.confirm(db, admin, fabrikam.id, ["owner@fabrikam.example", "ada@msp.example"])
     clients.unlink(db, admin, fabrikam.id, confirm_name="Fabrikam")
-    inv.note(staff.invite(db, admin, ["svc@msp.example", "accepted@msp.example", "removed@msp.example"],
-                          "service"))
-    _svc, accepted, _removed = (inv.join(e) for e in ("svc@msp.example", "accepted@msp.example",
-                                                      "removed@msp.example"))
+    inv.note(staff.invite(db, admin, ["svc@msp.example", "accepted@msp.example", "removed@msp.example",
+                                      "scoped@msp.example"], "service"))
+    _svc, accepted, _removed, _scoped = (inv.join(e) for e in ("svc@msp.example", "accepted@msp.example",
+                                                               "removed@msp.example", "scoped@msp.example"))
     staff.confirm(db, admin, "svc@msp.example")
+    staff.confirm(db, admin, "scoped@msp.example")
+    # Client groups: Contoso in Gold; the scoped Service User serves only Elsewhere (S12).
+    client_groups.create_client_group(db, admin, "Gold", [CLIENT])
+    client_groups.create_client_group(db, admin, "Elsewhere")
+    client_groups.set_staff_scope(db, admin, "scoped@msp.example", ["Elsewhere"])
     staff.confirm(db, admin, "removed@msp.example")
     staff.remove(db, admin, "removed@msp.example")
     # An account (a member of Contoso who has not been confirmed) with a staff invitation pending.
@@ -355,12 +369,23 @@ def every_command() -> list[str]:
     return sorted(found)
 
 
-def expected(person: Person, need) -> access.Decision:
+#: How S12 refusals name the scoped Service User's scope.
+SCOPED_LABEL = "the client group 'Elsewhere'"
+
+
+def names_contoso(argv: list[str]) -> bool:
+    """The command acts on Contoso (by name, or through one of its items)."""
+    return CLIENT in argv or ITEM in argv or "{trashed}" in argv
+
+
+def expected(person: Person, need, argv: list[str] = ()) -> access.Decision:
     if need == SIGNED_IN:
         return access.Decision(True)
     kind = person.provider_kind if need in PROVIDER_ACTIONS else person.kind
+    if person.kind == Kind.OUT_OF_SCOPE and need in PROVIDER_ACTIONS and names_contoso(argv):
+        kind = Kind.OUT_OF_SCOPE  # a provider action on Contoso, outside this person's scope (S12)
     # A client's members stand as strangers towards the provider: its actions tell them S2.
-    return access.decide(Standing(kind, flags=person.flags), need)
+    return access.decide(Standing(kind, flags=person.flags, scope_label=SCOPED_LABEL), need)
 
 
 def test_every_command_has_a_row_in_the_access_table():
@@ -394,7 +419,7 @@ def test_attack4_command_follows_the_access_table(world, row):
     os.environ["MSP_TUI_WALK_OTP"] = two_step.current_code(WALK_TOTP_SECRET)
     wrong = []
     for person in PEOPLE:
-        want = expected(person, need)
+        want = expected(person, need, ARGV[row])
         if want.allowed:
             db = world.fresh()
             try:
@@ -460,7 +485,7 @@ def test_attack4_read_commands_follow_the_access_table_on_postgresql(pg_world, m
     for row in READS:
         argv = [a.format(**values) for a in ARGV[row]]
         for person in PEOPLE:
-            want = expected(person, COMMANDS[row])
+            want = expected(person, COMMANDS[row], ARGV[row])
             state = CliState(db_url=None, email=person.email, passwordenv=PW_VAR, passwordfile=None)
             state._db, state._actor = db, actors[person.label]
             with db.read() as s:

@@ -10,13 +10,14 @@ from msp_tui.cli.output import emit, emit_one, format_option
 from msp_tui.cli.state import CliState, pass_state
 
 COLUMNS = ["id", "name", "plan", "seats", "used", "remaining", "status", "internal", "billing_email", "flags",
-           "created_at", "version"]
+           "groups", "created_at", "version"]
 
 
 def _row(v) -> dict:
     return {"id": v.id, "name": v.name, "plan": v.plan, "seats": v.seats, "used": v.used,
             "remaining": v.remaining, "status": v.status, "internal": v.is_internal,
-            "billing_email": v.billing_email, "flags": list(v.flags), "created_at": v.created_at,
+            "billing_email": v.billing_email, "flags": list(v.flags), "groups": list(v.groups),
+            "created_at": v.created_at,
             "version": v.version}
 
 
@@ -34,23 +35,27 @@ def clients() -> None:
 @click.option("--filter", "text", default="", help="Only names containing this text.")
 @click.option("--sort", default="name", type=click.Choice(["name", "plan", "seats", "used", "remaining"]))
 @click.option("--desc", is_flag=True, help="Sort descending.")
+@click.option("--group", default=None, help="Only the clients of this client group.")
 @format_option()
 @pass_state
-def list_(state: CliState, text: str, sort: str, desc: bool) -> None:
-    """List every client.
+def list_(state: CliState, text: str, sort: str, desc: bool, group) -> None:
+    """List every client you may see (a scoped Service User: those of their scope, S12).
 
     \b
     Example:
       msp-tui clients list --filter contoso --format json
+      msp-tui clients list --group Gold
     """
     from msp_tui.core.services import clients as svc
 
     db, actor = state.db(), state.actor()
+    group = group_id(state, group)
 
     def rows():
         cursor = None
         while True:
-            page = svc.list_clients(db, actor, text=text, sort=sort, descending=desc, after=cursor, limit=500)
+            page = svc.list_clients(db, actor, text=text, sort=sort, descending=desc, after=cursor, limit=500,
+                                    group=group)
             yield from (_row(v) for v in page.rows)
             if page.next_cursor is None:
                 return
@@ -88,10 +93,11 @@ def show(state: CliState, client: str) -> None:
 @click.option("--template", default=None,
               help="A policy template to apply as the client is created (Enterprise plans); if it cannot "
                    "be applied, nothing is created.")
+@click.option("--group", "groups", multiple=True, help="A client group to put it in (repeat for several).")
 @format_option()
 @pass_state
 def create(state: CliState, name, plan, seats, owner_email, billing_email, payment, holder, expiry, number_env,
-           bank_name, template) -> None:
+           bank_name, template, groups) -> None:
     """Create a client organization and invite its owner; with --payment and --template, its payment
     method and policies too, all in one transaction.
 
@@ -102,7 +108,7 @@ def create(state: CliState, name, plan, seats, owner_email, billing_email, payme
     Example:
       msp-tui clients create --name Contoso --plan enterprise-monthly --seats 25 --owner it@contoso.example
       msp-tui clients create --name Fabrikam --plan enterprise-annually --seats 10 --owner it@fabrikam.example \\
-          --payment card --holder "Fabrikam AP" --expiry 08/2029 --template Baseline
+          --payment card --holder "Fabrikam AP" --expiry 08/2029 --template Baseline --group Gold
     """
     from msp_tui.core.errors import BadInput
     from msp_tui.core.services import clients as svc
@@ -114,7 +120,7 @@ def create(state: CliState, name, plan, seats, owner_email, billing_email, payme
     try:
         v = svc.create_client(state.db(), state.actor(), name=name, plan=plan, seats=seats,
                               owner_email=owner_email, billing_email=billing_email, payment=method,
-                              template=template)
+                              template=template, groups=list(groups))
     finally:
         if method is not None:
             method.clear()  # the typed number goes no further than core's check
@@ -264,6 +270,134 @@ def rotate_key(state: CliState, client: str, reason) -> None:
         from msp_tui.cli import damage
 
         damage.report(done.damaged, "item or collection name")
+
+
+def group_id(state: CliState, group):
+    """A --group option (a client group's name or id) as its id, or None."""
+    if not group:
+        return None
+    from msp_tui.core.services import client_groups
+
+    return client_groups.group_ids(state.db(), state.actor(), [group])[0]
+
+
+@clients.group("groups")
+def groups() -> None:
+    """Client groups: the provider's clients in service tiers, regions or teams (a client may be in
+    several). Not a client's own member groups (`members groups`). Changing them is for Provider Admins.
+
+    \b
+    Example:
+      msp-tui clients groups list
+    """
+
+
+@groups.command("list")
+@format_option()
+@pass_state
+def groups_list(state: CliState) -> None:
+    """List the client groups with how many clients each holds (a scoped Service User: their own).
+
+    \b
+    Example:
+      msp-tui clients groups list --format json
+    """
+    from msp_tui.core.services import client_groups
+
+    emit(state.fmt, ({"id": g.id, "name": g.name, "clients": g.clients, "version": g.version}
+                     for g in client_groups.list_client_groups(state.db(), state.actor())),
+         ["id", "name", "clients", "version"])
+
+
+@groups.command("create")
+@click.argument("name")
+@click.argument("clients_", metavar="[CLIENT]...", nargs=-1)
+@pass_state
+def groups_create(state: CliState, name, clients_) -> None:
+    """Create a client group, with these clients in it.
+
+    \b
+    Example:
+      msp-tui clients groups create Gold Contoso Fabrikam
+    """
+    from msp_tui.cli.output import inert
+    from msp_tui.core.services import client_groups
+
+    g = client_groups.create_client_group(state.db(), state.actor(), name, list(clients_))
+    click.echo(inert(f"Created client group {g.name} with {g.clients} client{'s' if g.clients != 1 else ''}."),
+               err=True)
+
+
+@groups.command("rename")
+@click.argument("group")
+@click.argument("name")
+@pass_state
+def groups_rename(state: CliState, group, name) -> None:
+    """Rename a client group.
+
+    \b
+    Example:
+      msp-tui clients groups rename Gold "Gold tier"
+    """
+    from msp_tui.cli.output import inert
+    from msp_tui.core.services import client_groups
+
+    g = client_groups.rename_client_group(state.db(), state.actor(), group, name)
+    click.echo(inert(f"Renamed the client group to {g.name}."), err=True)
+
+
+@groups.command("delete")
+@click.argument("group")
+@pass_state
+def groups_delete(state: CliState, group) -> None:
+    """Delete a client group (its clients stay; a Service User scoped to it loses it, and a scope
+    left with no group shows no client).
+
+    \b
+    Example:
+      msp-tui clients groups delete Gold
+    """
+    from msp_tui.cli.output import inert
+    from msp_tui.core.services import client_groups
+
+    client_groups.delete_client_group(state.db(), state.actor(), group)
+    click.echo(inert(f"Deleted the client group {group}."), err=True)
+
+
+@groups.command("add")
+@click.argument("group")
+@click.argument("clients_", metavar="CLIENT...", nargs=-1, required=True)
+@pass_state
+def groups_add(state: CliState, group, clients_) -> None:
+    """Put clients in a client group.
+
+    \b
+    Example:
+      msp-tui clients groups add Gold Contoso Tailspin
+    """
+    from msp_tui.cli.output import inert
+    from msp_tui.core.services import client_groups
+
+    n = client_groups.add_clients(state.db(), state.actor(), group, list(clients_))
+    click.echo(inert(f"Put {n} client{'s' if n != 1 else ''} in {group}."), err=True)
+
+
+@groups.command("remove")
+@click.argument("group")
+@click.argument("clients_", metavar="CLIENT...", nargs=-1, required=True)
+@pass_state
+def groups_remove(state: CliState, group, clients_) -> None:
+    """Take clients out of a client group (they stay clients).
+
+    \b
+    Example:
+      msp-tui clients groups remove Gold Tailspin
+    """
+    from msp_tui.cli.output import inert
+    from msp_tui.core.services import client_groups
+
+    n = client_groups.remove_clients(state.db(), state.actor(), group, list(clients_))
+    click.echo(inert(f"Took {n} client{'s' if n != 1 else ''} out of {group}."), err=True)
 
 
 COMMANDS = [clients]

@@ -38,9 +38,37 @@ def list_(state: CliState) -> None:
     Example:
       msp-tui staff list --format json
     """
+    from msp_tui.core.services import client_groups
     from msp_tui.core.services import staff as svc
 
-    emit(state.fmt, (_row(v) for v in svc.list_staff(state.db(), state.actor())), COLUMNS)
+    db, actor = state.db(), state.actor()
+    scopes = client_groups.staff_scopes(db, actor)
+    emit(state.fmt, ({**_row(v), "scope": scopes.get(v.id, "every client")} for v in svc.list_staff(db, actor)),
+         [*COLUMNS, "scope"])
+
+
+@staff.command("scope")
+@click.argument("email")
+@click.argument("groups", nargs=-1)
+@click.option("--all", "all_clients", is_flag=True, help="Every client again (the default scope).")
+@pass_state
+def scope(state: CliState, email, groups, all_clients) -> None:
+    """Set a Service User's scope (S12): the clients of these client groups only, or --all for every
+    client. Outside their scope a client does not exist for them. Provider Admins only.
+
+    \b
+    Example:
+      msp-tui staff scope bob@msp.example Gold "North region"
+      msp-tui staff scope bob@msp.example --all
+    """
+    from msp_tui.cli.output import inert
+    from msp_tui.core.errors import BadInput
+    from msp_tui.core.services import client_groups
+
+    if all_clients == bool(groups):
+        raise BadInput("Name the client groups of the scope, or --all for every client (not both).", "groups")
+    label = client_groups.set_staff_scope(state.db(), state.actor(), email, None if all_clients else list(groups))
+    click.echo(inert(f"{email} now sees {label}."), err=True)
 
 
 @staff.command("invite")

@@ -7,6 +7,7 @@ Decision. The same table is written out in docs/access.md and drives tests/core/
 
 from __future__ import annotations
 
+import dataclasses
 import uuid
 from dataclasses import dataclass
 from enum import Enum
@@ -26,6 +27,8 @@ class Kind(str, Enum):
 
     PROVIDER_ADMIN = "Provider Admin"
     SERVICE_USER = "Service User"
+    #: S12: a Service User towards a client outside their scope (core.scope).
+    OUT_OF_SCOPE = "Service User (outside scope)"
     STAFF_INVITED = "Staff (invited)"
     STAFF_ACCEPTED = "Staff (accepted)"
     OWNER = "Owner"
@@ -55,6 +58,8 @@ class Action(str, Enum):
     VIEW_APPROVALS = "see two-person approval requests"
     ASK_APPROVAL = "ask for or withdraw a two-person approval request"
     DECIDE_APPROVALS = "approve or deny another admin's two-person request"
+    VIEW_CLIENT_GROUPS = "see the client groups"
+    MANAGE_CLIENT_GROUPS = "create, rename or delete client groups and put clients in them"
     # Inside one client organization.
     VIEW_CLIENT = "open this client"
     VIEW_MEMBERS = "see this client's members"
@@ -83,6 +88,7 @@ PROVIDER_ACTIONS = frozenset({
     Action.MANAGE_STAFF, Action.EDIT_PROVIDER, Action.VIEW_PROVIDER_EVENTS,
     Action.VIEW_PROVIDER_BILLING, Action.EDIT_PROVIDER_BILLING, Action.MANAGE_TEMPLATES,
     Action.VIEW_APPROVALS, Action.ASK_APPROVAL, Action.DECIDE_APPROVALS,
+    Action.VIEW_CLIENT_GROUPS, Action.MANAGE_CLIENT_GROUPS,
 })
 
 Y = "allow"
@@ -90,6 +96,9 @@ Y = "allow"
 S1 = ("S1", "Only confirmed provider staff have access; this staff invitation is not confirmed yet.")
 S4 = ("S4", "Only Provider Admins can {action}.")
 S9 = ("S9", "A client's billing is visible to provider staff only.")
+#: S12 Scoped staff: outside their scope a client does not exist for a Service User.
+SCOPE = ("S12", "This client is outside your scope ({scope}), so you cannot {action}; "
+         "a Provider Admin can widen it (msp-tui staff scope).")
 NOT_STAFF = ("S2", "Only provider staff can {action}.")
 STRANGER = ("access", "You are neither staff of this provider nor a confirmed member of this organization.")
 ADMINS = ("roles", "Only Owners and Admins of this organization can {action}.")
@@ -108,6 +117,8 @@ def _row(staff: dict, owner, admin, user, custom) -> dict:
     row = {Kind.STAFF_INVITED: S1, Kind.STAFF_ACCEPTED: S1, Kind.STRANGER: STRANGER,
            Kind.OWNER: owner, Kind.ADMIN: admin, Kind.USER: user, Kind.CUSTOM: custom}
     row.update(staff)
+    # S12: what a Service User may do, they may not do to a client outside their scope.
+    row[Kind.OUT_OF_SCOPE] = SCOPE if row[Kind.SERVICE_USER] == Y else row[Kind.SERVICE_USER]
     return row
 
 
@@ -140,6 +151,9 @@ ACCESS_TABLE: dict[Action, dict[Kind, object]] = {
     Action.VIEW_APPROVALS: _provider_row(_ALL_STAFF),
     Action.ASK_APPROVAL: _provider_row(_ALL_STAFF),
     Action.DECIDE_APPROVALS: _provider_row(_STAFF_ONLY_ADMIN),
+    Action.VIEW_CLIENT_GROUPS: _provider_row(_ALL_STAFF),
+    # Admins only: a Service User putting a client in their own group would widen their scope (S12).
+    Action.MANAGE_CLIENT_GROUPS: _provider_row(_STAFF_ONLY_ADMIN),
     Action.VIEW_CLIENT: _row(_ALL_STAFF, Y, Y, Y, Y),
     Action.VIEW_MEMBERS: _row(_ALL_STAFF, Y, Y, ADMINS, flag("manage_users")),
     Action.MANAGE_MEMBERS: _row(_ALL_STAFF, Y, Y, ADMINS, flag("manage_users")),
@@ -200,6 +214,12 @@ COMMANDS: dict[str, object] = {
     "clients seats": Action.CHANGE_SEATS,
     "clients unlink": Action.UNLINK_CLIENT,
     "clients rotate-key": Action.ROTATE_CLIENT_KEY,
+    "clients groups list": Action.VIEW_CLIENT_GROUPS,
+    "clients groups create": Action.MANAGE_CLIENT_GROUPS,
+    "clients groups rename": Action.MANAGE_CLIENT_GROUPS,
+    "clients groups delete": Action.MANAGE_CLIENT_GROUPS,
+    "clients groups add": Action.MANAGE_CLIENT_GROUPS,
+    "clients groups remove": Action.MANAGE_CLIENT_GROUPS,
     "health": Action.VIEW_CLIENTS,
     "staff list": Action.VIEW_STAFF,
     "staff invite": Action.MANAGE_STAFF,
@@ -208,6 +228,7 @@ COMMANDS: dict[str, object] = {
     "staff role": Action.MANAGE_STAFF,
     "staff remove": Action.MANAGE_STAFF,
     "staff require-2fa": Action.EDIT_PROVIDER,
+    "staff scope": Action.MANAGE_STAFF,
     "members list": Action.VIEW_MEMBERS,
     "members invite": Action.MANAGE_MEMBERS,
     "members reinvite": Action.MANAGE_MEMBERS,
@@ -323,6 +344,8 @@ class Standing:
     organization_id: uuid.UUID | None = None
     staff_id: uuid.UUID | None = None
     member_id: uuid.UUID | None = None
+    #: For OUT_OF_SCOPE: the scope as refusals name it (core.scope.Scope.label).
+    scope_label: str = ""
 
     @property
     def is_staff(self) -> bool:
@@ -354,7 +377,7 @@ def decide(standing: Standing, action: Action) -> Decision:
         labels = " or ".join(f"'{permissions.CUSTOM_FLAGS[f].split(':')[0]}'" for f in text)
         return Decision(False, "custom-permission",
                         f"Custom members need the {labels} permission to {action.value}.")
-    return Decision(False, rule, text.format(action=action.value))
+    return Decision(False, rule, text.format(action=action.value, scope=standing.scope_label))
 
 
 # --- resolving a standing from the database -----------------------------------------------------
@@ -406,7 +429,8 @@ def standing_for(session: Session, actor: Actor, *, organization_id: uuid.UUID |
     staff = staff_row(session, actor, managing)
     kind = _staff_kind(staff)
     if kind in (Kind.PROVIDER_ADMIN, Kind.SERVICE_USER):
-        return Standing(kind, provider_id=managing, organization_id=organization_id, staff_id=staff.id)
+        return _scoped(session, Standing(kind, provider_id=managing, organization_id=organization_id,
+                                         staff_id=staff.id), staff)
     member = session.execute(
         select(Member).where(Member.organization_id == organization_id,
                              Member.account_id == actor.account_id)).scalar_one_or_none()
@@ -420,6 +444,20 @@ def standing_for(session: Session, actor: Actor, *, organization_id: uuid.UUID |
     return Standing(Kind.STRANGER, provider_id=managing, organization_id=organization_id)
 
 
+def _scoped(session: Session, standing: Standing, staff: Staff | None) -> Standing:
+    """S12: a Service User's standing towards a client outside their scope is OUT_OF_SCOPE (the one
+    place every action on a client passes; core.scope decides what the scope holds)."""
+    if standing.kind != Kind.SERVICE_USER or standing.organization_id is None or staff is None:
+        return standing
+    from msp_tui.core.scope import in_scope, scope_of_staff
+
+    scope = scope_of_staff(session, staff)
+    if in_scope(session, scope, standing.organization_id):
+        return standing
+    return Standing(Kind.OUT_OF_SCOPE, provider_id=standing.provider_id, organization_id=standing.organization_id,
+                    staff_id=standing.staff_id, scope_label=scope.label)
+
+
 def check(session: Session, actor: Actor, action: Action, *, organization_id: uuid.UUID | None = None,
           provider_id: uuid.UUID | None = None) -> Standing:
     """Resolve the actor's standing and refuse (raise Refused) unless the action is allowed."""
@@ -427,6 +465,10 @@ def check(session: Session, actor: Actor, action: Action, *, organization_id: uu
         provider_id = session.execute(
             select(Client.provider_id).where(Client.organization_id == organization_id)).scalar()
         standing = standing_for(session, actor, provider_id=provider_id)
+        if standing.kind == Kind.SERVICE_USER:  # a provider action on one client: S12 too
+            standing = _scoped(session, dataclasses.replace(standing, organization_id=organization_id),
+                               staff_row(session, actor, provider_id))
+            standing = dataclasses.replace(standing, organization_id=None)
     else:
         standing = standing_for(session, actor, organization_id=organization_id, provider_id=provider_id)
     decide(standing, action).require()

@@ -252,6 +252,14 @@ class EventType(IntEnum):
     CLIENT_REMOVED = 1902
     CLIENT_VAULT_ACCESSED = 1903
 
+    # msp-tui's own: client groups and Service Users' scopes (S12); in the provider log.
+    CLIENT_GROUP_CREATED = 1950
+    CLIENT_GROUP_RENAMED = 1951
+    CLIENT_GROUP_DELETED = 1952
+    CLIENT_GROUP_CLIENT_ADDED = 1953
+    CLIENT_GROUP_CLIENT_REMOVED = 1954
+    STAFF_SCOPE_CHANGED = 1955
+
     # msp-tui's own billing events (not the reference's numbers); in the provider log (S9).
     BILLING_MODE_CHANGED = 1990
     DISCOUNT_TIERS_CHANGED = 1991

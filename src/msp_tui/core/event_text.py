@@ -51,6 +51,12 @@ MESSAGES: dict[int, str] = {
     E.CLIENT_ADDED: "Added existing organization as a client",
     E.CLIENT_REMOVED: "Unlinked client organization",
     E.CLIENT_VAULT_ACCESSED: "Accessed the client's vault",
+    E.CLIENT_GROUP_CREATED: "Created client group",
+    E.CLIENT_GROUP_RENAMED: "Renamed client group",
+    E.CLIENT_GROUP_DELETED: "Deleted client group",
+    E.CLIENT_GROUP_CLIENT_ADDED: "Put the client in a client group",
+    E.CLIENT_GROUP_CLIENT_REMOVED: "Took the client out of a client group",
+    E.STAFF_SCOPE_CHANGED: "Changed a staff member's scope",
     E.BILLING_MODE_CHANGED: "Changed the billing mode",
     E.DISCOUNT_TIERS_CHANGED: "Changed the discount tiers",
     E.SEAT_MINIMUM_CHANGED: "Changed a plan's seat minimum",
@@ -60,7 +66,7 @@ MESSAGES: dict[int, str] = {
 #: Detail keys safe to show next to the message (never item names or secrets).
 SHOWN_DETAIL = ("email", "name", "role", "status", "seats", "plan", "reason", "member", "group", "access",
                 "policy", "internal", "permissions", "groups", "changes", "mode", "tiers", "minimum",
-                "payment")
+                "payment", "client_group", "scope")
 
 
 def type_name(type_: int) -> str:

@@ -22,6 +22,7 @@ from msp_tui.core.context import APPROVAL, Actor
 from msp_tui.core.enums import EVENT_CATEGORIES, PROVIDER_LOG_TYPES, VAULT_ACCESS_TYPES, EventType
 from msp_tui.core.errors import BadInput
 from msp_tui.core.models import Account, Client, Event, EventChainHead, Organization
+from msp_tui.core.scope import EVERYTHING, Scope, in_group
 
 PAGE_SIZE = 50
 DEFAULT_RANGE = timedelta(days=30)
@@ -137,6 +138,8 @@ class EventScope:
     provider_id: uuid.UUID | None = None
     include_provider_log: bool = False
     organization_id: uuid.UUID | None = None
+    #: S12: the clients a scoped Service User may see (core.scope); their events only.
+    clients: Scope = EVERYTHING
 
 
 @dataclass(frozen=True)
@@ -145,6 +148,8 @@ class EventFilter:
     actor_ids: tuple[uuid.UUID, ...] = ()
     types: tuple[int, ...] = ()
     categories: tuple[str, ...] = ()
+    #: One client group's clients only (a filter, beside the person's scope).
+    client_group: uuid.UUID | None = None
     since: datetime | None = None
     until: datetime | None = None
 
@@ -215,6 +220,10 @@ def _conditions(scope: EventScope, flt: EventFilter, below: datetime | None = No
             conds.append(not_(in_provider_log()))
     else:
         raise BadInput("No event scope.")
+    if not scope.clients.everything:
+        conds.append(scope.clients.clients(Event.organization_id))
+    if flt.client_group is not None:
+        conds.append(in_group(Event.organization_id, flt.client_group))
     if flt.client_ids:
         conds.append(Event.organization_id.in_(flt.client_ids))
     if flt.actor_ids:

@@ -197,6 +197,10 @@ class GroupInput(Input):
     name: GroupName
 
 
+class ClientGroupInput(Input):
+    name: OrgName
+
+
 class CollectionInput(Input):
     name: Annotated[str, Field(max_length=200), AfterValidator(_check_name)]
 

@@ -121,5 +121,8 @@ class Staff(Editable, Base):
     #: SHA-256 of the invitation's one-time secret (core.invitation_secret); cleared once accepted.
     invite_secret_hash: Mapped[str | None] = mapped_column(String(64), default=None)
     created_at: Mapped[datetime] = mapped_column(default=clock.now)
+    #: S12: False = every client (the default); True = only the clients of the client groups in
+    #: staff_scope_group (none left = no client at all: a scope never widens by itself).
+    scoped: Mapped[bool] = mapped_column(Boolean, default=False, server_default=sa_false())
 
     account: Mapped[Account | None] = relationship(lazy="joined")

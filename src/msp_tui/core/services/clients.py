@@ -17,8 +17,10 @@ from msp_tui.core.db import Database
 from msp_tui.core.enums import (CollectionAccess, EventType, MemberRole, MemberStatus, OrgStatus, PlanType,
                                 StaffStatus)
 from msp_tui.core.errors import BadInput, NotFound, Refused
-from msp_tui.core.models import (Client, Collection, CollectionMember, Member, Organization, Provider,
+from msp_tui.core.models import (Client, ClientGroupClient, Collection, CollectionMember, Member, Organization, Provider,
                                  SeatChange, Staff)
+from msp_tui.core.services.client_groups import groups_of, put_in_groups
+from msp_tui.core.scope import EVERYTHING, Scope, scope_of
 from msp_tui.core.schemas import NewClient, Rename, Seats, parse
 from msp_tui.core.services import approvals
 from msp_tui.core.services.common import (INVITATION_LIFETIME, as_uuid, check_version, find_client, get_org,
@@ -42,6 +44,8 @@ class ClientView:
     version: int
     stale_invites: bool = False
     flags: tuple[str, ...] = field(default=())
+    #: The client groups it is in (in listings).
+    groups: tuple[str, ...] = field(default=())
     #: Only on what create_client returns: the owner invitation's one-time secret (never stored).
     owner_invite_secret: str | None = None
 
@@ -50,7 +54,7 @@ class ClientView:
         return self.remaining <= 0
 
 
-def _view(org, stale_invites: bool = False) -> ClientView:
+def _view(org, stale_invites: bool = False, groups=()) -> ClientView:
     """A client as listings show it, from an Organization or a row of its `_LISTED` columns."""
     flags = []
     if org.seats_remaining <= 0:
@@ -61,7 +65,7 @@ def _view(org, stale_invites: bool = False) -> ClientView:
         id=org.id, name=org.name, plan=PlanType(org.plan_type), seats=org.seats, used=org.occupied_seats,
         remaining=org.seats_remaining, status=OrgStatus(org.status), billing_email=org.billing_email,
         is_internal=org.is_internal, created_at=org.created_at, version=org.version,
-        stale_invites=stale_invites, flags=tuple(flags))
+        stale_invites=stale_invites, flags=tuple(flags), groups=tuple(groups))
 
 
 # --- listing ---------------------------------------------------------------------------------
@@ -88,11 +92,16 @@ _LISTED = (Organization.id, Organization.name, Organization.name_lower, Organiza
            Organization.billing_email, Organization.is_internal, Organization.created_at, Organization.version)
 
 
-def _filtered(provider_id: uuid.UUID, text: str):
+def _filtered(provider_id: uuid.UUID, text: str, scope: Scope = EVERYTHING, group: uuid.UUID | None = None):
     # Walk the organization's sort index and check the provider link row by row: a join driven from
     # provider_organization made SQLite read and sort every link (0.4 s for one page of 100,000).
     linked = exists().where(Client.organization_id == Organization.id, Client.provider_id == provider_id)
     stmt = select(*_LISTED).where(linked)
+    if not scope.everything:  # S12: only the clients of the person's scope
+        stmt = stmt.where(scope.clients(Organization.id))
+    if group is not None:
+        stmt = stmt.where(exists().where(ClientGroupClient.organization_id == Organization.id,
+                                         ClientGroupClient.client_group_id == group))
     text = text.strip().lower()
     if text:
         escaped = text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
@@ -101,14 +110,15 @@ def _filtered(provider_id: uuid.UUID, text: str):
 
 
 def list_clients(db: Database, actor: Actor, *, text: str = "", sort: str = "name", descending: bool = False,
-                 after: tuple | None = None, limit: int = 50) -> ClientPage:
-    """One page of clients, filtered by a name fragment and sorted by a column, keyset-paged."""
+                 after: tuple | None = None, limit: int = 50, group: uuid.UUID | None = None) -> ClientPage:
+    """One page of the clients the person may see (S12), filtered by a name fragment and a client
+    group, sorted by a column, keyset-paged."""
     if sort not in SORT_COLUMNS:
         raise BadInput(f"Unknown sort column {sort!r}; use one of {', '.join(SORT_COLUMNS)}.", "sort")
     col = SORT_COLUMNS[sort]
     with db.read() as s:
         check(s, actor, Action.VIEW_CLIENTS)
-        stmt = _filtered(actor.provider_id, text)
+        stmt = _filtered(actor.provider_id, text, scope_of(s, actor), group)
         if after is not None:
             cmp = tuple_(col, Organization.id)
             stmt = stmt.where(cmp < tuple_(*after) if descending else cmp > tuple_(*after))
@@ -117,16 +127,17 @@ def list_clients(db: Database, actor: Actor, *, text: str = "", sort: str = "nam
         more = len(orgs) > limit
         orgs = orgs[:limit]
         stale = _orgs_with_stale_invites(s, [o.id for o in orgs])
-        rows = [_view(o, o.id in stale) for o in orgs]
+        in_groups = groups_of(s, [o.id for o in orgs])
+        rows = [_view(o, o.id in stale, in_groups.get(o.id, ())) for o in orgs]
         cursor = (getattr(orgs[-1], col.key), orgs[-1].id) if more and orgs else None
         return ClientPage(rows, cursor)
 
 
-def count_clients(db: Database, actor: Actor, text: str = "") -> int:
+def count_clients(db: Database, actor: Actor, text: str = "", group: uuid.UUID | None = None) -> int:
     with db.read() as s:
         check(s, actor, Action.VIEW_CLIENTS)
-        return s.execute(select(func.count()).select_from(_filtered(actor.provider_id, text).subquery())
-                         ).scalar_one()
+        stmt = _filtered(actor.provider_id, text, scope_of(s, actor), group)
+        return s.execute(select(func.count()).select_from(stmt.subquery())).scalar_one()
 
 
 def _orgs_with_stale_invites(s: Session, org_ids: list[uuid.UUID]) -> set[uuid.UUID]:
@@ -146,7 +157,7 @@ def get_client(db: Database, actor: Actor, ref: str | uuid.UUID) -> ClientView:
     with db.read() as s:
         org = find_client(s, actor.provider_id, ref)
         check(s, actor, Action.VIEW_CLIENT, organization_id=org.id)
-        return _view(org, org.id in _orgs_with_stale_invites(s, [org.id]))
+        return _view(org, org.id in _orgs_with_stale_invites(s, [org.id]), groups_of(s, [org.id]).get(org.id, ()))
 
 
 # --- creating and linking ----------------------------------------------------------------------
@@ -182,11 +193,12 @@ def _name_free(s, provider_id, name: str, but: uuid.UUID | None = None) -> None:
 
 
 def create_client(db: Database, actor: Actor, *, name: str, plan: str | PlanType, seats: int,
-                  owner_email: str, billing_email: str | None = None, payment=None, template=None) -> ClientView:
+                  owner_email: str, billing_email: str | None = None, payment=None, template=None,
+                  groups=()) -> ClientView:
     """Create a client organization with its owner invited and a default collection (event 1900),
     and, in the same transaction, given `payment` (see services.billing.payment_input) its payment
     method and given `template` (a policy template's name or id) that template's policies: the client
-    is created with all of them or not at all."""
+    is created with all of them or not at all; so too with `groups`, client groups to put it in."""
     data = parse(NewClient, name=name, plan=plan, seats=seats, owner_email=owner_email,
                  billing_email=billing_email or owner_email)
     if payment is not None:
@@ -229,7 +241,11 @@ def create_client(db: Database, actor: Actor, *, name: str, plan: str | PlanType
             from msp_tui.core.services import policy_templates
 
             policy_templates.apply_to_new_client(s, actor, template, org)
-        return dataclasses.replace(_view(org), owner_invite_secret=owner_secret)
+        if groups:
+            check(s, actor, Action.MANAGE_CLIENT_GROUPS)
+            put_in_groups(s, actor, org, groups)
+        return dataclasses.replace(_view(org, groups=groups_of(s, [org.id]).get(org.id, ())),
+                                   owner_invite_secret=owner_secret)
 
 
 @dataclass(frozen=True)

@@ -10,7 +10,7 @@ from __future__ import annotations
 import uuid
 from dataclasses import dataclass
 
-from sqlalchemy import exists, func, select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from msp_tui.core import clock
@@ -18,7 +18,8 @@ from msp_tui.core.access import Action, check
 from msp_tui.core.context import Actor
 from msp_tui.core.db import Database
 from msp_tui.core.enums import MemberStatus, PlanType, PolicyType, StaffRole, StaffStatus
-from msp_tui.core.models import Client, ClientTemplate, Member, Organization, Policy, Staff
+from msp_tui.core.models import ClientTemplate, Member, Organization, Policy, Staff
+from msp_tui.core.scope import Scope, scope_of, visible_clients
 from msp_tui.core.services.common import INVITATION_LIFETIME
 from msp_tui.core.services.policies import _drift_select
 
@@ -72,8 +73,18 @@ class HealthReport:
         return len(self.findings) < self.total
 
 
-def _is_client(provider_id, org_id_col):
-    return exists().where(Client.organization_id == org_id_col, Client.provider_id == provider_id)
+@dataclass(frozen=True)
+class _Among:
+    """Which clients the findings are about: the provider's, in the person's scope (S12), maybe one
+    client group's."""
+
+    provider_id: uuid.UUID
+    scope: Scope
+    group: uuid.UUID | None = None
+
+
+def _is_client(among: _Among, org_id_col):
+    return visible_clients(among.provider_id, among.scope, org_id_col, among.group)
 
 
 def _limited(stmt, limit):
@@ -106,9 +117,9 @@ def _failover(s, provider_id) -> tuple[list[Finding], int]:
     return [Finding("failover", "critical", title, "Provider staff", ("staff",), count=admins)], 1
 
 
-def _seats(s, provider_id, limit):
+def _seats(s, among, limit):
     stmt = (select(Organization.id, Organization.name, Organization.seats, Organization.occupied_seats)
-            .where(Organization.seats_remaining <= 0, _is_client(provider_id, Organization.id))
+            .where(Organization.seats_remaining <= 0, _is_client(among, Organization.id))
             .order_by(Organization.seats_remaining, Organization.name_lower))
     rows, total = _paged(s, stmt, limit)
     return [Finding("seats", "high", f"{name} is out of seats ({used} of {seats} used)",
@@ -116,12 +127,12 @@ def _seats(s, provider_id, limit):
             for oid, name, seats, used in rows], total
 
 
-def _two_factor(s, provider_id, limit):
+def _two_factor(s, among, limit):
     # Read through ix_policy_type_enabled as one range, then anti-joined (no per-client lookups).
     required = select(Policy.organization_id).where(
         Policy.type == int(PolicyType.TWO_FACTOR_AUTHENTICATION), Policy.enabled.is_(True))
     stmt = (select(Organization.id, Organization.name)
-            .where(Organization.plan_type.in_(ENTERPRISE), _is_client(provider_id, Organization.id),
+            .where(Organization.plan_type.in_(ENTERPRISE), _is_client(among, Organization.id),
                    Organization.id.not_in(required))
             .order_by(Organization.name_lower))
     rows, total = _paged(s, stmt, limit)
@@ -150,16 +161,16 @@ def _without_two_step(s, org_ids: list) -> dict:
     return {oid: (int(n or 0), int(m)) for oid, n, m in rows}
 
 
-def _drift(s, provider_id, limit):
+def _drift(s, among, limit):
     stmt = (select(Organization.id, Organization.name)
             .join(ClientTemplate, ClientTemplate.organization_id == Organization.id)
-            .where(ClientTemplate.drifted.is_(True), _is_client(provider_id, Organization.id))
+            .where(ClientTemplate.drifted.is_(True), _is_client(among, Organization.id))
             .order_by(Organization.name_lower))
     rows, total = _paged(s, stmt, limit)
     counts: dict = {}
     ids = [r[0] for r in rows]
     for lo in range(0, len(ids), 500):
-        sub = _drift_select(provider_id).where(ClientTemplate.organization_id.in_(ids[lo:lo + 500])).subquery()
+        sub = _drift_select(among.provider_id).where(ClientTemplate.organization_id.in_(ids[lo:lo + 500])).subquery()
         counts.update(s.execute(select(sub.c.organization_id, func.count()).group_by(sub.c.organization_id)).all())
     out = []
     for oid, name in rows:
@@ -170,12 +181,12 @@ def _drift(s, provider_id, limit):
     return out, total
 
 
-def _members(s, provider_id, limit, kind, where):
+def _members(s, among, limit, kind, where):
     n = func.count().label("n")
     # Ties by client name, as a person reads a list (by id they changed order with every database).
     grouped = (select(Member.organization_id, n)
                .join(Organization, Organization.id == Member.organization_id)
-               .where(*where, _is_client(provider_id, Member.organization_id))
+               .where(*where, _is_client(among, Member.organization_id))
                .group_by(Member.organization_id, Organization.name_lower)
                .order_by(n.desc(), Organization.name_lower, Member.organization_id))
     rows, total = _paged(s, grouped, limit)
@@ -203,27 +214,30 @@ def _staff_invites(s, provider_id, cutoff):
                     "Provider staff", ("staff",), count=k)], 1
 
 
-def report(db: Database, actor: Actor, *, limit: int | None = 100, kinds: tuple[str, ...] = ()) -> HealthReport:
-    """Findings worst first; at most `limit` of each kind (None for all), with the totals of each."""
+def report(db: Database, actor: Actor, *, limit: int | None = 100, kinds: tuple[str, ...] = (),
+           group: uuid.UUID | None = None) -> HealthReport:
+    """Findings worst first; at most `limit` of each kind (None for all), with the totals of each;
+    about the clients the person may see (S12), or one client group's."""
     cutoff = clock.now() - INVITATION_LIFETIME
     with db.read() as s:
         check(s, actor, Action.VIEW_CLIENTS)
         pid = actor.provider_id
+        among = _Among(pid, scope_of(s, actor), group)
         wanted = set(kinds) or set(RANK)
         results: dict[str, tuple[list[Finding], int]] = {}
         if "failover" in wanted:
             results["failover"] = _failover(s, pid)
         if "two-factor" in wanted:
-            results["two-factor"] = _two_factor(s, pid, limit)
+            results["two-factor"] = _two_factor(s, among, limit)
         if "seats" in wanted:
-            results["seats"] = _seats(s, pid, limit)
+            results["seats"] = _seats(s, among, limit)
         if "drift" in wanted:
-            results["drift"] = _drift(s, pid, limit)
+            results["drift"] = _drift(s, among, limit)
         if "unconfirmed" in wanted:
-            results["unconfirmed"] = _members(s, pid, limit, "unconfirmed",
+            results["unconfirmed"] = _members(s, among, limit, "unconfirmed",
                                               [Member.status == int(MemberStatus.ACCEPTED)])
         if "stale-invites" in wanted:
-            results["stale-invites"] = _members(s, pid, limit, "stale-invites",
+            results["stale-invites"] = _members(s, among, limit, "stale-invites",
                                                 [Member.status == int(MemberStatus.INVITED),
                                                  Member.invited_at < cutoff])
         if "staff-invites" in wanted:

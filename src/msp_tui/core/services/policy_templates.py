@@ -450,12 +450,16 @@ class ClientDrift:
 
 
 def drift_report(db: Database, actor: Actor, *, template=None, include_clean: bool = False,
-                 limit: int | None = None) -> list[ClientDrift]:
-    """Each client following a template, with each policy that differs (accepted ones apart).
+                 limit: int | None = None, group: uuid.UUID | None = None) -> list[ClientDrift]:
+    """Each client following a template, with each policy that differs (accepted ones apart): the
+    clients the person may see (S12), or one client group's.
 
     Without `include_clean` only drifted clients are listed. Sorted by client name."""
+    from msp_tui.core.scope import in_group, scope_of
+
     with db.read() as s:
         check(s, actor, Action.VIEW_CLIENTS)
+        scope = scope_of(s, actor)
         tmpl = _find_template(s, actor, template) if template is not None else None
         q = (select(ClientTemplate.organization_id, Organization.name, PolicyTemplate.name)
              .join(Organization, Organization.id == ClientTemplate.organization_id)
@@ -464,6 +468,10 @@ def drift_report(db: Database, actor: Actor, *, template=None, include_clean: bo
              .order_by(Organization.name_lower, Organization.id))
         if tmpl is not None:
             q = q.where(ClientTemplate.template_id == tmpl.id)
+        if not scope.everything:
+            q = q.where(scope.clients(ClientTemplate.organization_id))
+        if group is not None:
+            q = q.where(in_group(ClientTemplate.organization_id, group))
         if not include_clean:
             q = q.where(ClientTemplate.drifted.is_(True))
         if limit is not None:

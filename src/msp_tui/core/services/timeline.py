@@ -24,6 +24,7 @@ from msp_tui.core.enums import EVENT_CATEGORIES, VAULT_ACCESS_TYPES, EventType
 from msp_tui.core.errors import BadInput, NotFound
 from msp_tui.core.events import EventFilter, EventRow, EventScope
 from msp_tui.core.models import Account, Client, Event, Organization
+from msp_tui.core.scope import scope_of
 from msp_tui.core.services.members import _org_for
 
 #: Time range presets the timeline offers (the label is what the filter shows).
@@ -50,14 +51,15 @@ def scope_for(db: Database, actor: Actor, client: str | uuid.UUID | None = None)
         if client is not None:
             org = _org_for(s, actor, client)
             standing = check(s, actor, Action.VIEW_CLIENT_EVENTS, organization_id=org.id)
-            if standing.is_staff:
+            if standing.is_staff:  # check() refused a client outside a Service User's scope (S12)
                 return EventScope(provider_id=standing.provider_id,
                                   include_provider_log=standing.kind == Kind.PROVIDER_ADMIN,
                                   organization_id=org.id)
             return EventScope(organization_id=org.id)
         standing = check(s, actor, Action.VIEW_TIMELINE)
         return EventScope(provider_id=actor.provider_id,
-                          include_provider_log=standing.kind == Kind.PROVIDER_ADMIN)
+                          include_provider_log=standing.kind == Kind.PROVIDER_ADMIN,
+                          clients=scope_of(s, actor))
 
 
 def scope_for_filter(db: Database, actor: Actor, flt: EventFilter | None) -> EventScope:
@@ -224,7 +226,7 @@ def page(db: Database, scope: EventScope, flt: EventFilter = EventFilter(), *, b
         scope = _narrowed(s, scope, flt)
         types = filter_types(flt) if (flt.types or flt.categories) else []
         if (not types or len(types) > SPLIT_TYPES_UP_TO or scope.organization_id is not None
-                or scope.provider_id is None):
+                or scope.provider_id is None or not scope.clients.everything or flt.client_group is not None):
             rows = events.query_page(s, scope, flt, before=before, after=after, limit=limit)
         else:
             if not scope.include_provider_log:

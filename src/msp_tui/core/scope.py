@@ -1,0 +1,120 @@
+"""S12 Scoped staff: the one filter for which clients a person may see.
+
+A Service User's scope is every client (the default) or the clients of some client groups; outside
+it a client does not exist for them. Provider Admins always see every client. The scope is computed
+once per request (`scope_of`) and applied in SQL wherever clients, their events, health, billing or
+drift are listed or counted (`Scope.clients(column)`), so a new list cannot forget it; an action on
+one client asks `may_see` (core.access does, for every action on a client, and refuses with S12).
+
+Break-glass access (a live grant for one client outside the scope) belongs in `granted_clients`:
+whatever it returns is seen like a client of the scope, by lists and by `may_see` alike.
+"""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass
+
+from sqlalchemy import and_, exists, or_, select, true
+from sqlalchemy.orm import Session
+
+from msp_tui.core.context import Actor
+from msp_tui.core.enums import StaffRole
+from msp_tui.core.models import ClientGroup, ClientGroupClient, Staff, StaffScopeGroup
+
+
+@dataclass(frozen=True)
+class Scope:
+    """The clients one person may see."""
+
+    provider_id: uuid.UUID | None = None
+    #: None: every client. Otherwise the client groups the person is scoped to (maybe none).
+    group_ids: frozenset[uuid.UUID] | None = None
+    group_names: tuple[str, ...] = ()
+    #: Clients outside the groups the person may still see (live break-glass grants).
+    granted: frozenset[uuid.UUID] = frozenset()
+
+    @property
+    def everything(self) -> bool:
+        return self.group_ids is None
+
+    @property
+    def label(self) -> str:
+        """How messages name the scope: "the client groups 'Gold', 'North'"."""
+        if self.group_ids is None:
+            return "every client"
+        if not self.group_names:
+            return "no client group"
+        word = "group" if len(self.group_names) == 1 else "groups"
+        return f"the client {word} " + ", ".join(f"'{n}'" for n in self.group_names)
+
+    def clients(self, org_id_col):
+        """SQL: the organization in `org_id_col` is one this person may see (true for everything)."""
+        if self.group_ids is None:
+            return true()
+        cond = org_id_col.in_(select(ClientGroupClient.organization_id)
+                              .where(ClientGroupClient.client_group_id.in_(sorted(self.group_ids))))
+        if self.granted:
+            cond = or_(cond, org_id_col.in_(sorted(self.granted)))
+        return cond
+
+
+EVERYTHING = Scope()
+
+
+def granted_clients(session: Session, staff: Staff) -> frozenset[uuid.UUID]:
+    """Clients outside the scope this person holds a live grant for (break-glass; none yet)."""
+    return frozenset()
+
+
+def scope_of_staff(session: Session, staff: Staff | None) -> Scope:
+    if staff is None or not staff.scoped or staff.role == StaffRole.PROVIDER_ADMIN:
+        # Admins always see everything (people who are not confirmed staff are refused by access).
+        return Scope(provider_id=staff.provider_id if staff is not None else None)
+    rows = session.execute(
+        select(ClientGroup.id, ClientGroup.name).join(StaffScopeGroup, StaffScopeGroup.client_group_id == ClientGroup.id)
+        .where(StaffScopeGroup.staff_id == staff.id).order_by(ClientGroup.name_lower)).all()
+    return Scope(provider_id=staff.provider_id, group_ids=frozenset(r.id for r in rows),
+                 group_names=tuple(r.name for r in rows), granted=granted_clients(session, staff))
+
+
+def scope_of(session: Session, actor: Actor, provider_id: uuid.UUID | None = None) -> Scope:
+    """The actor's scope in a provider (theirs by default): compute once per request, then filter."""
+    from msp_tui.core.access import staff_row
+
+    return scope_of_staff(session, staff_row(session, actor, provider_id or actor.provider_id))
+
+
+def in_scope(session: Session, scope: Scope, organization_id: uuid.UUID) -> bool:
+    if scope.everything or organization_id in scope.granted:
+        return True
+    if not scope.group_ids:
+        return False
+    return session.execute(select(ClientGroupClient.organization_id).where(
+        ClientGroupClient.organization_id == organization_id,
+        ClientGroupClient.client_group_id.in_(sorted(scope.group_ids))).limit(1)).first() is not None
+
+
+def may_see(session: Session, actor: Actor, organization_id: uuid.UUID,
+            provider_id: uuid.UUID | None = None) -> bool:
+    """May this actor see client `organization_id`? (Staff only; members are decided by access.)"""
+    return in_scope(session, scope_of(session, actor, provider_id), organization_id)
+
+
+def in_group(org_id_col, group_id: uuid.UUID):
+    """SQL: the organization in `org_id_col` is in client group `group_id` (a filter, not a scope)."""
+    return org_id_col.in_(select(ClientGroupClient.organization_id)
+                          .where(ClientGroupClient.client_group_id == group_id))
+
+
+def visible_clients(provider_id: uuid.UUID, scope: Scope, org_id_col, group: uuid.UUID | None = None):
+    """SQL: `org_id_col` is a client of the provider that this scope sees (and in `group`, if given).
+    What every cross-client listing (health, billing, drift) filters on."""
+    from msp_tui.core.models import Client
+
+    conds = [exists().where(Client.organization_id == org_id_col, Client.provider_id == provider_id)]
+    if not scope.everything:
+        conds.append(scope.clients(org_id_col))
+    if group is not None:
+        conds.append(in_group(org_id_col, group))
+    return and_(*conds)
