@@ -65,3 +65,18 @@ def test_require_two_step_login_never_revokes_the_person_turning_it_on(db, admin
     result = pol.set_policy(db, user, c.organization_id, P.TWO_FACTOR_AUTHENTICATION, enabled=True)
     assert [e.email for e in result.revoked] == ["ann@contoso.example"]
     assert _member_status(db, admin, c.organization_id, "user@contoso.example").status == MemberStatus.CONFIRMED
+
+
+def test_require_two_step_login_revokes_a_member_when_they_turn_it_off_later(db, admin):
+    clock.freeze(NOON)
+    c = make_client(db, admin)
+    user = accounts.sign_in(db, "user@contoso.example", USER_PASSWORD, throttle=NO_WAIT)
+    enrolment = two_step.begin(db, user)
+    recovery = two_step.finish(db, user, enrolment, two_step.current_code(enrolment.secret))
+    pol.set_policy(db, admin, c.organization_id, P.TWO_FACTOR_AUTHENTICATION, enabled=True)
+    assert _member_status(db, admin, c.organization_id, "user@contoso.example").status == MemberStatus.CONFIRMED
+    two_step.disable(db, user, recovery, throttle=NO_WAIT)
+    view = _member_status(db, admin, c.organization_id, "user@contoso.example")
+    assert view.status == MemberStatus.REVOKED
+    owner = _member_status(db, admin, c.organization_id, "owner@contoso.example")
+    assert owner.status == MemberStatus.CONFIRMED  # Owners are exempt

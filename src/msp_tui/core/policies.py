@@ -184,9 +184,11 @@ SPECS: dict[PolicyType, PolicySpec] = {s.type: s for s in [
 #: and shown only; issue 16) or "other apps" (about things msp-tui does not have).
 ACTS, PARTLY, NOT_YET, OTHER_APPS = "acts", "partly", "not yet", "other apps"
 WHERE_IT_ACTS: dict[PolicyType, tuple[str, str]] = {
-    P.TWO_FACTOR_AUTHENTICATION: (PARTLY, "Turning it on revokes members without two-step login (Owners and "
-                                          "Admins exempt). msp-tui has no enrolment yet: only the demo "
-                                          "marks accounts as enrolled."),
+    P.TWO_FACTOR_AUTHENTICATION: (ACTS, "Judged by real enrolment (msp-tui account 2fa enable, the palette's "
+                                        "account: my account): turning it on revokes the members without "
+                                        "two-step login, and a member who turns it off later is revoked "
+                                        "(event 1520). Owners and Admins are exempt, and so is the person "
+                                        "turning it on. msp-tui members list shows who has it (two_factor)."),
     P.MASTER_PASSWORD: (ACTS, "Checked when an account is created (accept) and when the master password is "
                               "changed (msp-tui account password, the palette's account: change master "
                               "password); with enforce on login, a member whose password falls short must "

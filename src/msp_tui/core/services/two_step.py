@@ -190,6 +190,31 @@ def _turn_off(s, actor: Actor, acc: Account, how: str) -> None:
     touch(acc, actor)
     events.record(s, actor, EventType.USER_DISABLED_2FA, provider_id=actor.provider_id, account_id=acc.id,
                   detail={"email": acc.email, "with": how})
+    _revoke_where_required(s, actor, acc)
+
+
+def _revoke_where_required(s, actor: Actor, acc: Account) -> None:
+    """Turning two-step login off revokes the person from every client whose Require two-step login
+    policy is on (Owners and Admins exempt), in the same transaction, as the reference does (1520)."""
+    from msp_tui.core import policies as catalogue
+    from msp_tui.core.enums import MemberStatus, PolicyType, RevocationReason
+    from msp_tui.core.models import Member, Organization, Policy
+    from msp_tui.core.services.common import refresh_seats
+    from msp_tui.core.services.policies import EXEMPT_ROLES
+
+    found = s.execute(select(Member).join(Policy, Policy.organization_id == Member.organization_id).where(
+        Member.account_id == acc.id, Policy.type == int(PolicyType.TWO_FACTOR_AUTHENTICATION),
+        Policy.enabled.is_(True), Member.role.not_in([int(r) for r in EXEMPT_ROLES]),
+        Member.status.in_([int(MemberStatus.ACCEPTED), int(MemberStatus.CONFIRMED)]))).scalars().all()
+    for m in found:
+        m.previous_status, m.status = m.status, int(MemberStatus.REVOKED)
+        m.revocation_reason = int(RevocationReason.TWO_FACTOR_POLICY)
+        touch(m, actor)
+        events.record(s, actor, EventType.MEMBER_REVOKED_TWO_FACTOR, organization_id=m.organization_id,
+                      organization_user_id=m.id, account_id=acc.id,
+                      detail={"email": m.email, "reason": RevocationReason.TWO_FACTOR_POLICY.name.lower(),
+                              "policy": catalogue.SPECS[PolicyType.TWO_FACTOR_AUTHENTICATION].name})
+        refresh_seats(s, s.get(Organization, m.organization_id))
 
 
 def just_proven(actor: Actor) -> bool:
