@@ -56,9 +56,9 @@ def test_cli_keepass_password_from_the_environment(cli, tmp_path):
                     kdbx, password="file-pw")
     r = cli.run("vault", "import", client, str(kdbx), env=cli.env(KDBX_PW="wrong"), )
     assert r.returncode == 1 and "password" in r.stderr
-    r = cli.run("vault", "import", client, str(kdbx), "--filepasswordenv", "KDBX_PW", env=cli.env(KDBX_PW="wrong"))
+    r = cli.run("vault", "import", client, str(kdbx), "--file-passwordenv", "KDBX_PW", env=cli.env(KDBX_PW="wrong"))
     assert r.returncode == 1 and "does not open" in r.stderr
-    r = cli.run("--format", "json", "vault", "import", client, str(kdbx), "--filepasswordenv", "KDBX_PW",
+    r = cli.run("--format", "json", "vault", "import", client, str(kdbx), "--file-passwordenv", "KDBX_PW",
                 env=cli.env(KDBX_PW="file-pw"))
     assert r.returncode == 0, r.stderr
     assert '"imported": 1' in r.stdout

@@ -159,3 +159,47 @@ def test_every_type_maps_by_name_and_what_has_no_place_is_said(db, admin):
     assert len(plan.by_type) == 8  # "wifi" became a secure note
     said = " ".join(n.message for n in plan.notices)
     assert "'nickname' has no field" in said and "no website" in said and "wifi" in said
+
+
+# --- property: generated vaults written in each format, imported, read back from the vault -----------
+
+from hypothesis import HealthCheck, given, settings  # noqa: E402
+from hypothesis import strategies as st  # noqa: E402
+
+from tests.formats.test_readers import vaults  # noqa: E402
+
+_WRITERS = {"lastpass": writers.lastpass_csv, "keeper-json": writers.keeper_json, "1pux": writers.onepassword_1pux,
+            "keeper-csv": writers.keeper_csv, "1password-csv": writers.onepassword_csv}
+
+
+@pytest.mark.parametrize("fmt", sorted(_WRITERS) + ["keepass"])
+def test_property_generated_vaults_import_and_compare(sqlite_db, tmp_path, fmt):
+    from tests.conftest import make_provider
+
+    admin = make_provider(sqlite_db)
+    runs = iter(range(10_000))
+
+    @settings(max_examples=5, deadline=None, suppress_health_check=list(HealthCheck))
+    @given(vault=vaults())
+    def check(vault):
+        tag = f"r{next(runs)}"
+        for item in vault:
+            item.name = f"{tag} {item.name}"
+            item.collections = [c.replace(",", " ").strip() or "x" for c in item.collections]
+        if fmt == "keepass":
+            data = writers.keepass(vault, tmp_path / f"{tag}.kdbx", password="pw")
+        else:
+            data = _WRITERS[fmt](vault)
+        plan = vault_import.run_import(sqlite_db, admin, data, personal=True, password="pw")
+        assert plan.imported == len(vault) and not plan.problems
+        mine = {i.name: i for i in vault_import.vault.list_personal(sqlite_db, admin)
+                if i.name.startswith(tag + " ")}
+        assert sorted(mine) == sorted(" ".join(i.name.split()) for i in vault)
+        for w in vault:
+            got = vault_import.vault.view_item(sqlite_db, admin, mine[" ".join(w.name.split())].id)
+            assert got.field("username").value == w.fields["username"]
+            assert vault_import.vault.reveal(sqlite_db, admin, got.id, "password") == w.fields["password"]
+            assert got.field("url").value == w.uris[0]
+            assert vault_import.vault.reveal(sqlite_db, admin, got.id, "notes") == w.notes
+
+    check()

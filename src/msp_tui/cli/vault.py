@@ -405,7 +405,7 @@ def _print_plan(plan, dry_run: bool) -> None:
               help="bitwarden-json, bitwarden-json-encrypted, bitwarden-csv, lastpass-csv, 1password-1pux, "
                    "1password-csv, keeper-csv, keeper-json or keepass; detected from the content when left out.")
 @click.option("--dry-run", is_flag=True, help="Only say what would be imported; write nothing.")
-@click.option("--filepasswordenv", metavar="VAR",
+@click.option("--file-passwordenv", "filepasswordenv", metavar="VAR",
               help="Read the file's own password (KeePass, protected Bitwarden JSON) from this environment variable.")
 @click.option("--keyfile", type=click.Path(dir_okay=False, exists=True), help="The KeePass key file.")
 @pass_state
@@ -421,7 +421,7 @@ def import_(state: CliState, client, file, personal, collection, file_format, dr
     Example:
       msp-tui vault import "Contoso Dental" lastpass.csv --dry-run
       msp-tui vault import "Contoso Dental" export.1pux --collection "From 1Password"
-      KDBX_PW=secret msp-tui vault import "Contoso Dental" office.kdbx --filepasswordenv KDBX_PW
+      KDBX_PW=secret msp-tui vault import "Contoso Dental" office.kdbx --file-passwordenv KDBX_PW
       msp-tui vault import --personal keeper.json
     """
     import os
