@@ -55,3 +55,38 @@ def test_master_password_requirements_enforced_on_login_open_the_change_screen_f
 
     asyncio.run(run())
     assert not accounts.sign_in(db, "user@contoso.example", NEW, throttle=NO_WAIT).must_change_password
+
+
+def test_master_password_change_screen_sets_the_kdf_settings(sqlite_db):
+    from sqlalchemy import select
+
+    from msp_tui.core.models import Account
+
+    db = sqlite_db
+    admin = make_provider(db)
+    make_client(db, admin)
+    actor = accounts.sign_in(db, "user@contoso.example", USER_PASSWORD, throttle=NO_WAIT)
+    key = actor.secrets.user_key
+
+    async def run():
+        app = MspApp(db, actor=actor)
+        async with app.run_test(size=(80, 24)) as pilot:
+            await _settle(pilot, lambda: app.session_info is not None)
+            app.push_screen(ChangePasswordScreen(db, actor))
+            await _settle(pilot, lambda: isinstance(app.screen, ChangePasswordScreen))
+            screen = app.screen
+            for k, v in (("current", USER_PASSWORD), ("new", USER_PASSWORD), ("again", USER_PASSWORD),
+                         ("kdf_iterations", "2")):
+                screen.query_one(f"#{k}", Input).value = v
+            screen.action_save()
+            await _settle(pilot, lambda: "between 3 and 10" in screen.error_text)
+            screen.query_one("#kdf_iterations", Input).value = "4"
+            screen.query_one("#kdf_memory_mib", Input).value = "80"
+            screen.action_save()
+            await _settle(pilot, lambda: not isinstance(app.screen, ChangePasswordScreen))
+
+    asyncio.run(run())
+    with db.read() as s:
+        a = s.execute(select(Account).where(Account.email == "user@contoso.example")).scalar_one()
+        assert (a.kdf_memory_kib, a.kdf_iterations, a.kdf_parallelism) == (80 * 1024, 4, 4)
+    assert accounts.sign_in(db, "user@contoso.example", USER_PASSWORD, throttle=NO_WAIT).secrets.user_key == key

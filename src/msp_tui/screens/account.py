@@ -7,7 +7,7 @@ from rich.text import Text
 from textual import work
 from textual.app import ComposeResult
 from textual.binding import Binding
-from textual.containers import Vertical
+from textual.containers import Horizontal, Vertical
 from textual.screen import ModalScreen
 from textual.widgets import Input, Label, Static
 
@@ -15,9 +15,18 @@ from msp_tui.core.errors import MspError
 from msp_tui.widgets.threads import deliver
 
 
+#: The KDF settings a change may set (accounts.kdf_settings's keys, prefixed "kdf_"), with their bounds.
+KDF_INPUTS = (("kdf_memory_mib", "KDF MiB 64-1024"), ("kdf_iterations", "passes 3-10"),
+              ("kdf_parallelism", "lanes 4-16"))
+
+
 class ChangePasswordScreen(ModalScreen[bool]):
     """Current, new and again; core checks the policy and re-wraps the keys. `forced`: esc signs out."""
 
+    DEFAULT_CSS = """
+    ChangePasswordScreen #kdf { height: auto; }
+    ChangePasswordScreen #kdf Input { width: 1fr; }
+    """
     BINDINGS = [Binding("escape", "cancel", "Cancel"), Binding("ctrl+s", "save", "Save")]
 
     def __init__(self, db, actor, *, forced: bool = False) -> None:
@@ -35,17 +44,22 @@ class ChangePasswordScreen(ModalScreen[bool]):
             yield Input(password=True, placeholder="current master password", id="current")
             yield Input(password=True, placeholder="new master password", id="new")
             yield Input(password=True, placeholder="new master password again", id="again")
+            if not self.forced:  # the KDF settings may change with it (unset: kept)
+                with Horizontal(id="kdf"):
+                    for key, hint in KDF_INPUTS:
+                        yield Input(placeholder=hint, id=key, restrict=r"[0-9]*")
             yield Static("", id="error", classes="field-error")
-            yield Static(Text("enter next/save · esc " + ("sign out" if self.forced else "cancel")),
+            yield Static(Text("enter next/save · esc " + ("sign out" if self.forced else "cancel")
+                              + ("" if self.forced else " · empty KDF: unchanged")),
                          classes="modal-hint")
 
     def on_mount(self) -> None:
         self.query_one("#current", Input).focus()
 
     def on_input_submitted(self, event: Input.Submitted) -> None:
-        order = ["current", "new", "again"]
+        order = ["current", "new", "again"] + ([] if self.forced else [k for k, _ in KDF_INPUTS])
         i = order.index(event.input.id)
-        if i < 2:
+        if i < len(order) - 1:
             self.query_one(f"#{order[i + 1]}", Input).focus()
         else:
             self.action_save()
@@ -59,14 +73,16 @@ class ChangePasswordScreen(ModalScreen[bool]):
         if new != again:
             self._error("The new master password and its repetition differ.")
             return
-        self._save(current, new)
+        kdf = {} if self.forced else {key[4:]: int(v) for key, _ in KDF_INPUTS
+                                      if (v := self.query_one(f"#{key}", Input).value.strip())}
+        self._save(current, new, kdf or None)
 
     @work(thread=True, exclusive=True, exit_on_error=False)
-    def _save(self, current: str, new: str) -> None:
+    def _save(self, current: str, new: str, kdf: dict | None = None) -> None:
         from msp_tui.core.services import accounts
 
         try:
-            accounts.change_master_password(self.db, self.actor, current, new)
+            accounts.change_master_password(self.db, self.actor, current, new, kdf=kdf)
         except MspError as exc:
             deliver(self, self._error, exc.message)
             return
