@@ -58,8 +58,10 @@ def load_session(db: Database, actor: Actor) -> tuple[SessionInfo, dict[Action, 
         standing = standing_for(s, actor)
         provider = s.get(Provider, actor.provider_id) if actor.provider_id else None
         provider_name = provider.name if provider else "no provider"
+    from msp_tui.core.services import approvals
+
     info = SessionInfo(provider=provider_name, person=actor.label, role=standing.kind.value,
-                       short_person=actor.name or actor.email)
+                       short_person=actor.name or actor.email, approvals=approvals.pending_count(db, actor))
     return info, {a: decide(standing, a) for a in PROVIDER_ACTIONS}
 
 
@@ -71,6 +73,7 @@ class MspApp(TypedAhead, IdleLock, App):
     BINDINGS = [
         Binding("question_mark,f1", "help", "Help", id="help"),
         Binding("ctrl+q", "quit", "Quit", id="quit", priority=True, show=False),
+        Binding("ctrl+a", "approvals", "Approvals", id="approvals", show=False),
     ]
 
     def __init__(self, db: Database, actor: Actor | None = None, start: str | None = None,
@@ -132,6 +135,33 @@ class MspApp(TypedAhead, IdleLock, App):
         start, self._start = self._start, None
         if start and start != "clients":
             self.open_area(start, **self._start_args)
+
+    def refresh_approvals(self) -> None:
+        """Count the approval requests waiting for this person again (the header's "N to approve")."""
+        actor = self.actor
+        if actor is None or self.session_info is None:
+            return
+
+        def work() -> None:
+            from msp_tui.core.services import approvals
+
+            n = approvals.pending_count(self.db, actor)
+            self.call_from_thread(self._approvals_counted, n)
+
+        self.run_worker(work, thread=True, group="approvals-count", exclusive=True)
+
+    def _approvals_counted(self, n: int) -> None:
+        import dataclasses
+
+        from msp_tui.widgets.header import AppHeader
+
+        if self.session_info is not None and self.session_info.approvals != n:
+            self.session_info = dataclasses.replace(self.session_info, approvals=n)
+            for header in self.screen.query(AppHeader):
+                header.refresh()
+
+    def action_approvals(self) -> None:
+        self.open_area("approvals")
 
     def _reset_stack(self) -> None:
         while len(self.screen_stack) > 1:

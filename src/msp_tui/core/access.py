@@ -313,6 +313,7 @@ SCREENS: dict[str, object] = {
     "templates": Action.MANAGE_TEMPLATES,
     "vault": SIGNED_IN,
     "timeline": Action.VIEW_TIMELINE,
+    "approvals": Action.VIEW_APPROVALS,
     "client: overview": Action.VIEW_CLIENT,
     "client: members": Action.VIEW_MEMBERS,
     "client: groups": Action.VIEW_GROUPS,

@@ -114,6 +114,7 @@ def build(db: Database, *, clients: int = 40, events: int | None = None, seed: i
     _owned_unmanaged(db, rng, admin, people)
     people_keys.update(add_vault_items(db, admin, org_ids, seed).signing_keys)
     policies.seed_demo(db, admin, org_ids)
+    _pending_approval(db, admin)
     n_events = events if events is not None else max(clients * 60, 2000)
     # This process hashes and signs every event itself, so it vouches for them once at the end instead
     # of the checkpointer re-verifying each batch of a million.
@@ -127,6 +128,21 @@ def build(db: Database, *, clients: int = 40, events: int | None = None, seed: i
     db.checkpointer.vouch_own(count, last, {checkpoint.signer_name(k): crypto.signing_public_key(v)
                                             for k, v in signers.items() if v})
     return DemoResult(DEMO_EMAIL, DEMO_PASSWORD, admin, clients, n_events)
+
+
+def _pending_approval(db: Database, admin: Actor) -> None:
+    """Two-person approval on for unlinking a client, and Ada's request to unlink one, waiting for the
+    second admin (Grace, SECOND_ADMIN above, signs in to approve it): the inbox (ctrl+a), `approvals list`."""
+    from msp_tui.core.services import approvals
+
+    approvals.set_actions(db, admin, ["unlink-client"])
+    with db.read() as s:
+        first = s.execute(select(Organization.name).join(Client, Client.organization_id == Organization.id)
+                          .where(Client.provider_id == admin.provider_id)
+                          .order_by(Organization.name_lower.desc()).limit(1)).scalar()
+    if first is not None:
+        approvals.request(db, admin, "unlink-client", "The contract ends this month; they keep their own Owner.",
+                          client=first)
 
 
 def _sealed_account(email: str, name: str) -> tuple[dict, crypto.AccountSecrets]:

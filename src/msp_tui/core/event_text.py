@@ -61,6 +61,12 @@ MESSAGES: dict[int, str] = {
     E.DISCOUNT_TIERS_CHANGED: "Changed the discount tiers",
     E.SEAT_MINIMUM_CHANGED: "Changed a plan's seat minimum",
     E.CLIENT_PAYMENT_METHOD_CHANGED: "Changed the client's payment method",
+    E.APPROVAL_REQUESTED: "Asked for two-person approval",
+    E.APPROVAL_APPROVED: "Approved a two-person request",
+    E.APPROVAL_DENIED: "Denied a two-person request",
+    E.APPROVAL_WITHDRAWN: "Withdrew a two-person request",
+    E.APPROVAL_EXPIRED: "A two-person request expired",
+    E.APPROVAL_SETTING_CHANGED: "Changed which actions need two-person approval",
 }
 
 #: Detail keys safe to show next to the message (never item names or secrets).
@@ -91,6 +97,13 @@ def describe(type_: int, detail: dict | None = None) -> str:
     text = MESSAGES.get(type_, f"Event {type_}")
     if not detail:
         return text
+    approval = detail.get("approval")
+    if isinstance(approval, dict):  # made on a second admin's approval: both names (issue 18)
+        rest = describe(type_, {k: v for k, v in detail.items() if k != "approval"})
+        return (f"{rest} (two-person: asked by {approval.get('requested_by')}, approved by "
+                f"{approval.get('approved_by')})")
+    if 2000 <= type_ <= 2004 and "request" in detail:
+        return f"{text} #{detail['request']}: {detail.get('summary', detail.get('action', ''))}"
     if type_ == EventType.MEMBER_INVITED and detail.get("reinvite"):
         text = "Sent the invitation again"
     if type_ == EventType.ORGANIZATION_KEY_ROTATED:

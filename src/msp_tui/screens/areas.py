@@ -53,6 +53,8 @@ AREAS: dict[str, Area] = {a.name: a for a in [
     Area("vault", "My personal items", lambda app, **_kw: CLIENT_SCREENS["vault"](app, None)),
     Area("timeline", "Event timeline", _lazy("msp_tui.screens.timeline", "TimelineScreen", db_actor=True),
          Action.VIEW_TIMELINE),
+    Area("approvals", "Approvals inbox", _lazy("msp_tui.screens.approvals", "ApprovalsScreen", db_actor=True),
+         Action.VIEW_APPROVALS),
 ]}
 
 
@@ -129,6 +131,8 @@ COMMANDS: list[Command] = [
             lambda app: app.open_area("staff", invite=True), Action.MANAGE_STAFF),
     Command("timeline: open", "Every event you may see, newest first", lambda app: app.open_area("timeline"),
             Action.VIEW_TIMELINE),
+    Command("approvals: open inbox", "Two-person approval requests: approve, deny, withdraw (ctrl+a)",
+            lambda app: app.open_area("approvals"), Action.VIEW_APPROVALS, keywords=("two-person", "pending")),
     Command("billing: open", "Run-rate, discount tier and invoices of the provider",
             lambda app: app.open_area("billing"), Action.VIEW_PROVIDER_BILLING),
     Command("health: open", "What needs attention across every client, worst first",

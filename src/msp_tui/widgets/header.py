@@ -15,6 +15,8 @@ class SessionInfo:
     person: str  # name <email>
     role: str
     short_person: str = ""  # the name alone, for a narrow terminal
+    #: Two-person approval requests this person could approve now (the inbox, issue 18).
+    approvals: int = 0
 
     def right_sides(self) -> list[tuple[str, ...]]:
         """From the fullest to the barest: the email goes first, then the provider; the role stays."""
@@ -41,6 +43,8 @@ class AppHeader(Widget):
     def render(self) -> Text:
         info: SessionInfo | None = getattr(self.app, "session_info", None)
         left = Text.assemble((" msp-tui", "bold"), " › ", (self.title_text, "bold"))
+        if info is not None and info.approvals:
+            left.append(f"  {info.approvals} to approve", style="bold yellow")
         if info is None:
             right = Text("not signed in ")
         else:

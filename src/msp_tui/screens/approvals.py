@@ -1,0 +1,134 @@
+"""The approvals inbox (issue 18, two-person approval): pending requests; a approves, d denies, w
+withdraws. Core decides each (who may approve, not one's own request, expired); the screen shows it."""
+
+from __future__ import annotations
+
+from rich.text import Text
+from textual import work
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.widgets import Static
+
+from msp_tui.core.errors import MspError
+from msp_tui.core.services import approvals as svc
+from msp_tui.screens.base import ListScreen
+from msp_tui.screens.confirm import ConfirmModal
+from msp_tui.widgets.header import AppHeader
+from msp_tui.widgets.keybar import KeyBar
+from msp_tui.widgets.paged_table import Column, PagedTable
+from msp_tui.widgets.text import plain
+from msp_tui.widgets.threads import deliver
+
+COLUMNS = [
+    Column("number", "#", 4, lambda r: str(r.number), align="right", priority=1),
+    Column("summary", "What", 0, lambda r: plain(r.summary), min_width=30, ratio=2, priority=0),
+    Column("by", "Asked by", 22, lambda r: plain(r.requested_by), min_width=12, priority=2),
+    Column("reason", "Why", 0, lambda r: plain(r.reason), min_width=12, priority=3),
+    Column("expires", "Expires", 16, lambda r: r.expires_at.strftime("%Y-%m-%d %H:%M"), priority=4),
+]
+
+
+PAST = {"approve": "approved, the change is made", "deny": "denied", "withdraw": "withdrawn"}
+
+
+class ApprovalsScreen(ListScreen):
+    TITLE_TEXT = "Approvals"
+    DEFAULT_CSS = """
+    ApprovalsScreen { layout: vertical; }
+    ApprovalsScreen PagedTable { height: 1fr; }
+    ApprovalsScreen #detail { height: auto; padding: 0 1; }
+    """
+    ROWS_NAME = "requests"
+    BINDINGS = [
+        Binding("a", "approve", "Approve", id="approvals.approve"),
+        Binding("d", "deny", "Deny", id="approvals.deny"),
+        Binding("w", "withdraw", "Withdraw", id="approvals.withdraw"),
+    ]
+
+    def __init__(self, db, actor, **kwargs) -> None:
+        super().__init__(**kwargs)
+        self.db, self.actor = db, actor
+
+    def compose(self) -> ComposeResult:
+        yield AppHeader(self.TITLE_TEXT)
+        yield PagedTable(columns=COLUMNS, row_key=lambda r: r.id, empty_text="Loading…", open_label="Details",
+                         markable=False, id="requests")
+        yield Static("", id="detail")
+        yield KeyBar()
+
+    @property
+    def table(self) -> PagedTable:
+        return self.query_one(PagedTable)
+
+    def on_mount(self) -> None:
+        self.table.border_title = "Two-person approval requests"
+        self.table.focus()
+        self.action_reload()
+
+    def action_reload(self) -> None:
+        self._load()
+
+    @work(thread=True, exclusive=True, group="approvals", exit_on_error=False)
+    def _load(self) -> None:
+        try:
+            rows = svc.list_requests(self.db, self.actor)
+            setting = svc.setting(self.db, self.actor)
+        except MspError as exc:
+            deliver(self, self._failed, exc.message)
+            return
+        deliver(self, self._show, rows, setting)
+
+    def _failed(self, message: str) -> None:
+        self.table.show_rows([], error=message)
+
+    def _show(self, rows, setting) -> None:
+        self.table.empty_text = ("No request is waiting." if setting.actions else
+                                 "Two-person approval is off (msp-tui provider approvals).")
+        self.table.show_rows(rows)
+        self.table.border_title = f"Two-person approval requests ({len(rows)} pending)"
+        note = Text("a approve · d deny · w withdraw your own · a request expires 24 hours after it was asked")
+        if setting.warning:
+            note = Text(setting.warning, style="bold yellow")
+        self.query_one("#detail", Static).update(note)
+        self.app.refresh_approvals()
+
+    def open_row(self, row) -> None:
+        self.query_one("#detail", Static).update(plain(
+            f"#{row.number} {row.summary}. Asked by {row.requested_by} at "
+            f"{row.requested_at:%Y-%m-%d %H:%M} UTC: {row.reason}"))
+
+    def _decide(self, verb: str, fn) -> None:
+        row = self.table.current_row
+        if row is None:
+            self.app.notify("No request is highlighted.")
+            return
+
+        def done(ok: bool | None) -> None:
+            if ok:
+                self._run(fn, row.number, verb)
+
+        self.app.push_screen(ConfirmModal(f"{verb.capitalize()} request {row.number}",
+                                          Text(f"{verb.capitalize()}: {row.summary}?\nAsked by {row.requested_by}: "
+                                               f"{row.reason}")), done)
+
+    @work(thread=True, exclusive=True, group="approvals-act", exit_on_error=False)
+    def _run(self, fn, number: int, verb: str) -> None:
+        try:
+            fn(self.db, self.actor, number)
+        except MspError as exc:
+            deliver(self, self.app.show_error, exc)
+            return
+        deliver(self, self._acted, f"Request {number}: {PAST[verb]}.")
+
+    def _acted(self, message: str) -> None:
+        self.app.notify(message)
+        self.action_reload()
+
+    def action_approve(self) -> None:
+        self._decide("approve", lambda db, actor, n: svc.approve(db, actor, n))
+
+    def action_deny(self) -> None:
+        self._decide("deny", svc.deny)
+
+    def action_withdraw(self) -> None:
+        self._decide("withdraw", svc.withdraw)
