@@ -75,6 +75,10 @@ def demo(state: CliState, n_clients: int, n_events: int | None, no_ui: bool, see
             state.db_url = str(path)
     click.echo(f"email: {result.email}")
     click.echo(f"password: {result.password}")
+    from msp_tui.core.demo import SCOPED_TECHS
+
+    for email, _name, password, groups in SCOPED_TECHS:  # S12: technicians who see only some clients
+        click.echo(f"scoped technician: {email} / {password} (client groups: {', '.join(groups)})")
     click.echo(f"database: {state.db().display}", err=True)
     if not no_ui:
         from msp_tui.cli.ui import open_ui

@@ -29,6 +29,11 @@ from msp_tui.core.services import accounts, billing, policies, two_step
 DEMO_EMAIL = "ada@northwind.example"
 DEMO_PASSWORD = "northwind-demo-2026"
 SECOND_ADMIN = ("grace@northwind.example", "Grace Hopper", "northwind-failover-2026")
+#: Client groups of the demo, each with its share of the first clients, and two technicians (Service
+#: Users) scoped to some of them (S12): (email, name, password, client groups).
+CLIENT_GROUPS = ("Gold", "Silver", "North region", "Healthcare")
+SCOPED_TECHS = (("tara@northwind.example", "Tara Tier-One", "northwind-tech-2026", ("Gold",)),
+                ("reza@northwind.example", "Reza Regional", "northwind-tech-2026", ("North region", "Healthcare")))
 #: Clients whose confirmed members get the org key sealed to them (X25519 per member costs time).
 SEALED_CLIENTS = 500
 
@@ -121,6 +126,7 @@ def build(db: Database, *, clients: int = 40, events: int | None = None, seed: i
     with db.checkpointer.paused():
         _events(db, rng, admin, staff_accounts, system_key, people_keys, _with_targets(db, targets), n_events,
                 start, real_now, progress)
+    _client_groups(db, admin, org_ids)
     with db.read() as s:
         head = s.get(EventChainHead, 1)
         count, last = head.count, bytes(head.last_hash)
@@ -143,6 +149,33 @@ def _pending_approval(db: Database, admin: Actor) -> None:
     if first is not None:
         approvals.request(db, admin, "unlink-client", "The contract ends this month; they keep their own Owner.",
                           client=first)
+
+
+def _client_groups(db: Database, admin, org_ids: list[uuid.UUID]) -> None:
+    """The client groups (the first 24 clients, some in two) and the scoped technicians, through the
+    use cases (their events are real). After the generated history, so no old event shows a scoped
+    technician acting outside their scope."""
+    from msp_tui.core.services import client_groups
+
+    first = org_ids[:24]
+    members = {"Gold": first[0::3], "Silver": first[1::3] + first[2::3], "North region": first[:12],
+               "Healthcare": first[4::5]}
+    for name in CLIENT_GROUPS:
+        client_groups.create_client_group(db, admin, name, members[name])
+    with db.write() as s:
+        provider = s.get(Provider, admin.provider_id)
+        pkey = keys.provider_key(s, admin, provider.id)
+        for email, name, password, _groups in SCOPED_TECHS:
+            account_id = uuid.uuid4()
+            made = crypto.new_account_keys(account_id, password)
+            _bulk(s, Account, [dict(id=account_id, email=email, name=name, totp_secret=None, **made.columns)])
+            s.add(Staff(provider_id=provider.id, account_id=account_id, email=email, role=StaffRole.SERVICE_USER,
+                        status=StaffStatus.CONFIRMED, invited_by_id=admin.account_id,
+                        key=keys.seal_provider_key(pkey, provider.id, provider.key_generation,
+                                                   made.columns["public_key"]),
+                        key_generation=provider.key_generation))
+    for email, _name, _password, groups in SCOPED_TECHS:
+        client_groups.set_staff_scope(db, admin, email, list(groups))
 
 
 def _sealed_account(email: str, name: str) -> tuple[dict, crypto.AccountSecrets]:
