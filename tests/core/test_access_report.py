@@ -54,7 +54,7 @@ def test_access_report_groups_staff_actions_by_person_with_totals(db, admin):
     sam = by["sam@msp.example"]
     assert (sam.totals["vault opened"], sam.totals["items viewed"], sam.totals["passwords revealed"],
             sam.totals["passwords copied"]) == (1, 1, 1, 1)
-    assert sam.role == "Service User" and sam.scope == "all clients"
+    assert sam.role == "Service User" and sam.scope == "every client"
     assert by["ada@msp.example"].totals["member changes"] >= 1
     assert any(str(item.id) in line.what for line in sam.lines)
     assert r.totals["vault opened"] == sum(p.totals["vault opened"] for p in r.people) >= 1
@@ -125,3 +125,16 @@ def test_access_report_refused_for_a_client_member_without_the_log(db, admin):
     plain = accounts.sign_in(db, "plain@contoso.example", PASSWORD)
     with pytest.raises(Refused):
         access_report.build(db, plain, org.id, clock.now() - timedelta(days=1))
+
+
+def test_access_report_names_the_scope_each_person_acts_under(db, admin):
+    from msp_tui.core.services import client_groups
+
+    org, _ = setup(db, admin)
+    client_groups.create_client_group(db, admin, "Gold", clients=[org.id])
+    client_groups.set_staff_scope(db, admin, "sam@msp.example", ["Gold"])
+    r = access_report.build(db, admin, org.id, clock.now() - timedelta(days=1), clock.now() + timedelta(minutes=1))
+    scopes = {p.email: p.scope for p in r.people}
+    assert scopes["sam@msp.example"] == "the client group 'Gold'"
+    assert scopes["ada@msp.example"] == "every client"
+    assert "the client group &#x27;Gold&#x27;" in access_report.to_html(r)

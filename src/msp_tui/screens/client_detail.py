@@ -330,6 +330,43 @@ class ClientDetailScreen(MspScreen):
         self.app.push_screen(AskModal("Rename client", "New name", value=c.name,
                                       check=lambda v: _field_error(Rename, name=v), save=save), done)
 
+    def action_access_report(self, days: int = 90) -> None:
+        """The client's access report (issue 18) for the last `days` days, to a file named here."""
+        c = self.client
+        if c is None:
+            return
+        import os
+        import re
+        from datetime import timedelta
+
+        from msp_tui.core import clock
+        from msp_tui.core.errors import BadInput
+        from msp_tui.core.services import access_report
+
+        slug = re.sub(r"[^a-z0-9]+", "-", c.name.lower()).strip("-") or "client"
+        default = os.path.join(os.path.expanduser("~"), f"{slug}-access-{clock.now():%Y-%m-%d}.html")
+
+        def save(path: str):
+            path = os.path.expanduser(path.strip())
+            access_report.format_for(path, None)
+            report = access_report.build(self.db, self.actor, c.id, clock.now() - timedelta(days=days))
+            try:
+                access_report.write(report, path)
+            except OSError as exc:
+                raise BadInput(f"{path}: {exc.strerror or exc}.", "output") from None
+            return path, report
+
+        def done(result) -> None:
+            if result:
+                path, report = result
+                state = "verified" if report.verification.ok else "BROKEN"
+                self.app.notify(f"Wrote {path}: {sum(p.total for p in report.people)} actions by "
+                                f"{len(report.people)} people; event log {state}.", markup=False)
+
+        self.app.push_screen(AskModal("Access report", f"Every provider staff action on {c.name} in the last "
+                                      f"{days} days, for the client: write it to (.html or .csv)",
+                                      value=default, save=save), done)
+
     def action_seats(self) -> None:
         c = self.client
         if c is None:

@@ -32,7 +32,7 @@ E = EventType
 #: The report's columns, in order: what a client asks about its vault.
 CATEGORIES = ("vault opened", "items viewed", "passwords revealed", "passwords copied", "items changed",
               "exports", "member changes", "policy changes", "key and settings", "approvals", "break-glass")
-ALL_CLIENTS = "all clients"
+ALL_CLIENTS = "every client"
 
 
 def category(type_: int) -> str:
@@ -120,11 +120,13 @@ def _staff_accounts(s, provider_id) -> dict[uuid.UUID, Staff | None]:
 
 
 def scope_of(s, staff: Staff | None) -> str:
-    """The clients a person may act on. Provider Admins always all; Service Users all until scoped
-    staff (client groups, issue 18) land, which name their groups here."""
+    """The clients a person may act on, as S12 (core.scope) has it when the report is made: every
+    client (Provider Admins always), or their client groups."""
+    from msp_tui.core import scope
+
     if staff is None:
         return "no longer staff"
-    return ALL_CLIENTS
+    return scope.scope_of_staff(s, staff).label
 
 
 def verification(db: Database, session) -> Verification:
@@ -232,7 +234,8 @@ def to_html(r: AccessReport) -> str:
         out.append("<p>No provider staff acted on this client in the period.</p>")
     for p in r.people:
         out.append(f"<h2>{e(p.name or p.email)} &lt;{e(p.email)}&gt;</h2>")
-        out.append(f'<p class="meta">{e(p.role)}, acting under the scope: {e(p.scope)}. {p.total} actions.</p>')
+        out.append(f'<p class="meta">{e(p.role)}; scope when this report was made: {e(p.scope)}. '
+                   f"{p.total} actions.</p>")
         out.append("<table><thead><tr><th>When</th><th>Kind</th><th>What</th><th>Event</th></tr></thead><tbody>")
         for line in p.lines:
             out.append(f"<tr><td>{e(_t(line.date))}</td><td>{e(line.category)}</td><td>{e(line.what)}</td>"
