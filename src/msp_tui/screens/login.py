@@ -92,6 +92,7 @@ class LoginScreen(Screen):
             else CODE_STEP if coding else "Sign in to the Provider Portal"))
         self.query_one("#login-hint", Static).update(Text(
             "enter accept · esc back to sign-in · ctrl+q quit" if self.accepting
+            else "enter sign in · esc back to the master password · ctrl+q quit" if coding
             else "enter sign in · ctrl+n accept an invitation · ctrl+q quit"))
         self._message("")
         self.refresh_bindings()
