@@ -173,6 +173,18 @@ def test_bad_input_gets_a_sentence(data, words):
     assert words in str(exc.value)
 
 
+def test_keepass_kdbx3(tmp_path):
+    item = ImportedItem(name="Printer", fields={"username": "admin", "password": "pw"}, uris=["https://p"],
+                        notes="n", collections=["Office"])
+    data = writers.keepass([item], tmp_path / "v3.kdbx", password="pw3", version=3)
+    assert data[10:12] == b"\x03\x00"  # the major version: KDBX 3
+    (got,) = detect.read(data, password="pw3").items
+    assert (got.name, got.fields, got.uris, got.notes, got.collections) == ("Printer", item.fields, item.uris, "n",
+                                                                            ["Office"])
+    with pytest.raises(WrongPassword):
+        detect.read(data, password="nope")
+
+
 def test_keepass_truncated_and_unsupported_cipher(tmp_path):
     data = writers.keepass([ImportedItem(name="x")], tmp_path / "v.kdbx", password="pw")
     with pytest.raises(FormatError, match="damaged or truncated"):
@@ -254,3 +266,9 @@ def test_property_keepass_round_trip(tmp_path, vault):
     for w in vault:
         r = by_name[w.name]
         assert (r.fields, r.uris, r.notes, r.collections) == (w.fields, w.uris, w.notes, w.collections)
+
+
+def test_keeper_csv_whose_folder_starts_with_a_brace_is_not_taken_for_json():
+    """Found by the property test: a headerless Keeper CSV whose first folder is '{' was read as broken JSON."""
+    r = detect.read(b"{,Router,admin,pw,https://r.example,,\n")
+    assert r.format == "keeper-csv" and r.items[0].collections == ["{"]

@@ -5,6 +5,7 @@ back and compare. Only logins and notes with folders: what every format has."""
 
 from __future__ import annotations
 
+import base64
 import csv
 import io
 import json
@@ -103,11 +104,12 @@ def onepassword_1pux(items: list[ImportedItem], vault: str = "Private") -> bytes
     return buf.getvalue()
 
 
-def keepass(items: list[ImportedItem], path, password: str = "kdbx-pw", keyfile=None) -> bytes:
-    """A KDBX 4 file written with pykeepass."""
+def keepass(items: list[ImportedItem], path, password: str = "kdbx-pw", keyfile=None, version: int = 4) -> bytes:
+    """A KDBX 4 (or 3) file written with pykeepass."""
     from pykeepass import PyKeePass
 
-    kp = PyKeePass(io.BytesIO(_cheap_blank()), password=_BLANK_PW)
+    blank = _cheap_blank() if version == 4 else base64.b64decode(KDBX3_BLANK)
+    kp = PyKeePass(io.BytesIO(blank), password=_BLANK_PW)
     kp.filename, kp.password, kp.keyfile = str(path), password, keyfile
     groups = {}
     for i in items:
@@ -117,11 +119,10 @@ def keepass(items: list[ImportedItem], path, password: str = "kdbx-pw", keyfile=
             if key not in groups:
                 groups[key] = kp.add_group(group, part)
             group = groups[key]
-        # pykeepass looks the title up by XPath before adding: a placeholder, then the real title.
-        e = kp.add_entry(group, f"entry {len(groups)}-{id(i)}", i.fields.get("username", ""),
-                         i.fields.get("password", ""), url=i.uris[0] if i.uris else None,
+        # pykeepass looks title and username up by XPath before adding: placeholders, then the values.
+        e = kp.add_entry(group, f"entry {id(i)}", "", "", url=i.uris[0] if i.uris else None,
                          notes=i.notes or None, otp=i.totp or None, force_creation=True)
-        e.title = i.name
+        e.title, e.username, e.password = i.name, i.fields.get("username", ""), i.fields.get("password", "")
         for c in i.custom_fields:
             e.set_custom_property(c.name, c.value, protect=c.hidden)
     kp.save()
@@ -145,3 +146,21 @@ def _cheap_blank() -> bytes:
         kp.save(buf)
         _blank.append(buf.getvalue())
     return _blank[0]
+
+
+#: An empty KDBX 3.1 database (AES-256, AES-KDF 100 rounds, password "blank") holding only our own
+#: XML (a Root group): pykeepass writes KDBX 3 only over a KDBX 3 file, and makes new ones as KDBX 4.
+KDBX3_BLANK = (
+    "A9mimmf7S7UBAAMAAhAAMcHy5r9xQ1C+WAUhavxa/wMEAAEAAAAEIAAAZOCXfClv7B1ITUnx02m1dUQI0M0dK3l9VOv5UMZqTwUg"
+    "AL5j9SkyO32xQ72BxtUuOctgjSmZ/SEhPrntzLqnjrylBggAZAAAAAAAAAAHEAABYmbCb6syAZIm693Vqp/lCCAAx6pxWQHn1aKv"
+    "GFVrDjwswjNP+8gJ7tRItjObCcjG2QYJIADNNGxqgdyjTaw1KdpWrPBkWtdPRIxBRUFmYhvukFKxwwoEAAIAAAAABAANCg0KfqcM"
+    "1Mj4kaNBWRt8iGM/7LImnCeS7I/s+bazTXYw6AsUuQAa/ZP9umNG9/yNDjPjc6ofyVaxW0oxxUtZpXHV/H6a2qq4C4Mkhrareqpq"
+    "6SpDPOJidcF8FRS4kl6vB9g/yYrLiC+WXEDaq8fSOCTEr9QM+ATVfuQAvsnXot7CCVmEKjMUwM4hNSIzlbj3SDIeyErfoIWCZ3GQ"
+    "N3iKeL79SIxqo1oCB2oURWgxA5gFpEUN0ZuBuIsTotL50BMtc4Bm5PokI5RDSyw/atVhTaKSwBbNzDWQ6uGDQwGUPznD7z8F5AFL"
+    "4SMi+39XcirVdIMsEyHO68ccnxUsvFyx724R5HLQ6XHkzbLNLDbuYJW4927iscZ9uFsrqYKn/0/8oPeXWfvXvsVvtcs9tua35DTM"
+    "ddvqkn3PutkgEvyhgGempSccc4J+GRb1Go1tnMxGnsc9Vsj6qiz8kZeZz2yUh57QRkyM4Hw8+f1qvRcw06lXiFOaHp0x1b0Hbdte"
+    "vcu624qM/jHR0MF8Xxu49Fpxoqm3UDeslXGyeYlFoYNQ6ZfAsEI3DMYjmEAiKvuDzsDCMO9cxSXlaxLBI2U/zbRcOaCzGtQhNQuP"
+    "+lvPALUH22huFFT0boIE04/wX+YnX8DMniYK7kRp+z5wtVZ3MiCVmKMOTU/FIZwcX/1+kGICjvpy84Q+ox1+pwa2RcuHz09yFS/K"
+    "vLhikTbHvcYoHn6Fa4rYLAZIVmNeHTfK1BP3AnvSquiEU1SzRoPsCtv/Jy8ZgxgvVIRsx6zaNsRm89eVfytFRfKMNWzjminNyc+g"
+    "aPLSwf0XWAFsT/+0Z9bum7FQGEy1"
+)

@@ -69,6 +69,11 @@ def detect(data: bytes) -> str:
         try:
             doc = json.loads(text)
         except json.JSONDecodeError as exc:
+            # A headerless Keeper CSV may begin with a folder named '{': CSV gets its chance first.
+            try:
+                return _csv_format(text)
+            except FormatError:
+                pass
             raise FormatError(f"the file looks like JSON but is damaged or truncated (line {exc.lineno}: "
                               f"{exc.msg}).") from None
         if isinstance(doc, dict):
@@ -80,6 +85,10 @@ def detect(data: bytes) -> str:
                 return keeper.FORMAT_JSON
         raise FormatError("this JSON is neither a Bitwarden export (items and folders or collections) "
                           "nor a Keeper export (records).")
+    return _csv_format(text)
+
+
+def _csv_format(text: str) -> str:
     rows = csv_rows(text)
     first = next(rows, None)
     if first is None:
