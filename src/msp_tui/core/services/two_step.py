@@ -30,7 +30,7 @@ from msp_tui.core.context import Actor
 from msp_tui.core.db import Database
 from msp_tui.core.enums import EventType
 from msp_tui.core.errors import AuthFailed, BadInput, NotFound, Refused
-from msp_tui.core.models import Account, Provider, Staff
+from msp_tui.core.models import Account, Provider
 from msp_tui.core.services.common import touch
 
 ISSUER = "msp-tui"
