@@ -124,6 +124,8 @@ ARGV: dict[str, list[str]] = {
     "vault generate": ["vault", "generate", "--length", "20"],
     "vault import CLIENT": ["vault", "import", CLIENT, "{import_file}", "--collection", "Front desk"],
     "vault import --personal": ["vault", "import", "--personal", "{import_file}"],
+    "vault export CLIENT": ["vault", "export", CLIENT, "-o", "{export_file}", "--force"],
+    "vault export --personal": ["vault", "export", "--personal", "-o", "{export_file}", "--force"],
     "billing summary": ["billing", "summary"],
     "billing invoice": ["billing", "invoice"],
     "billing invoice CLIENT": ["billing", "invoice", CLIENT],
@@ -270,6 +272,7 @@ def build(db: Database) -> dict:
     import_file.write_text("url,username,password,totp,extra,name,grouping,fav\n"
                            "https://printer.example,admin,pw,,,Printer,Office,0\n", encoding="utf-8")
     return {"item": str(item.id), "trashed": str(trashed.id), "request": str(req.number),
+            "export_file": str(Path(tempfile.mkdtemp(prefix="msp-tui-walk-")) / "export.json"),
             "report": str(Path(tempfile.mkdtemp(prefix="walk-report-")) / "access.html"),
             "import_file": str(import_file),
             "fp_accepted": accounts.fingerprint_of(db, accepted.account_id),

@@ -314,6 +314,62 @@ def purge_trash(state: CliState, client, personal) -> None:
     click.echo(f"purged {n} item{'s' if n != 1 else ''} older than {svc.TRASH_DAYS} days", err=True)
 
 
+@vault.command("export")
+@click.argument("client", required=False)
+@click.option("--personal", is_flag=True, help="Your own items instead of a client's.")
+@click.option("-o", "--output", "output", required=True, type=click.Path(dir_okay=False),
+              help="The file to write (created readable by you only).")
+@click.option("--format", "file_format", type=click.Choice(["bitwarden-json", "bitwarden-json-encrypted", "csv"]),
+              default="bitwarden-json", show_default=True,
+              help="The reference's JSON, its password-protected JSON, or its CSV (logins and notes only).")
+@click.option("--filepasswordenv", metavar="VAR",
+              help="For bitwarden-json-encrypted: read the file's password from this environment variable "
+                   "(otherwise it is asked for twice).")
+@click.option("--kdf", type=click.Choice(["pbkdf2", "argon2id"]), default="pbkdf2", show_default=True,
+              help="Key derivation of the encrypted file (the reference's defaults: PBKDF2-SHA256 600,000 "
+                   "iterations, or Argon2id 64 MiB, 3 passes, 4 lanes).")
+@click.option("--force", is_flag=True, help="Replace FILE if it exists.")
+@pass_state
+def export(state: CliState, client, personal, output, file_format, filepasswordenv, kdf, force) -> None:
+    """Export a client's vault (provider staff, Owners and Admins; event 1602; members' personal items
+    are never in it), or your own with --personal (event 1007; refused when a client of yours has
+    Remove individual vault export on). Items in the trash are not exported.
+
+    \b
+    Example:
+      msp-tui vault export "Contoso Dental" -o contoso.json --format bitwarden-json-encrypted \\
+        --filepasswordenv EXPORT_PW
+      msp-tui vault export --personal -o mine.csv --format csv
+    """
+    import os
+
+    from msp_tui.core.services import vault_export
+
+    if personal == bool(client):
+        raise BadInput("Give a CLIENT, or --personal for your own vault.", "client")
+    password = None
+    if file_format == "bitwarden-json-encrypted":
+        if filepasswordenv:
+            password = os.environ.get(filepasswordenv)
+            if not password:
+                raise BadInput(f"--filepasswordenv: the environment variable {filepasswordenv} is empty or "
+                               "not set.", "filepasswordenv")
+        else:
+            password = click.prompt("Password for the file", hide_input=True, confirmation_prompt=True, err=True)
+    elif filepasswordenv:
+        raise BadInput("--filepasswordenv is for --format bitwarden-json-encrypted.", "filepasswordenv")
+    result = vault_export.export_vault(state.db(), state.actor(), None if personal else client, personal=personal,
+                                       file_format=file_format, password=password, kdf=kdf)
+    vault_export.write_private(output, result.data, overwrite=force)
+    for warning in result.warnings:
+        click.echo(f"warning: {warning}", err=True)
+    if file_format != "bitwarden-json-encrypted":
+        click.echo(f"warning: {inert(output)} is not encrypted: anyone who can read it sees every password in it. "
+                   "Keep it safe and delete it when done, or use --format bitwarden-json-encrypted.", err=True)
+    click.echo(f"exported {result.items} item{'s' if result.items != 1 else ''} to {inert(output)} "
+               f"({file_format}, readable by you only)", err=True)
+
+
 COMMANDS = [vault]
 
 

@@ -279,6 +279,8 @@ COMMANDS: dict[str, object] = {
     "vault generate": SIGNED_IN,
     "vault import CLIENT": Action.IMPORT_VAULT,
     "vault import --personal": SIGNED_IN,
+    "vault export CLIENT": Action.EXPORT_VAULT,
+    "vault export --personal": SIGNED_IN,
     "billing summary": Action.VIEW_PROVIDER_BILLING,
     "billing invoice": Action.VIEW_PROVIDER_BILLING,
     "billing invoice CLIENT": Action.VIEW_PROVIDER_BILLING,

@@ -970,9 +970,11 @@ def purge_trash(db: Database, actor: Actor, client=None, *, personal: bool = Fal
         return _purge(s, actor, VaultItem.organization_id == org.id)
 
 
-def export_items(db: Database, actor: Actor, client, *, master_password: str | None = None) -> list[dict]:
-    """Every item of a client's vault, decrypted, for an export (event 1602). Personal items are
-    never part of it (S3). Asks the master password again like revealing does."""
+def export_items(db: Database, actor: Actor, client, *, master_password: str | None = None,
+                 file_format: str | None = None) -> list[dict]:
+    """Every item of a client's vault, decrypted, for an export (event 1602, naming `file_format`
+    when given). Personal items are never part of it (S3). Asks the master password again like
+    revealing does."""
     if accounts.needs_master_password(actor):
         if master_password is None:
             raise Refused("reprompt", "Type your master password again to export a vault.")
@@ -1006,7 +1008,7 @@ def export_items(db: Database, actor: Actor, client, *, master_password: str | N
                         "collections": sorted(names[c] for c in colls_of[item.id]), **doc.get("fields", {}),
                         **more})
         events.record(s, actor, EventType.ORGANIZATION_CLIENT_EXPORTED_VAULT, organization_id=org.id,
-                      detail={"items": len(out)})
+                      detail={"items": len(out), **({"format": file_format} if file_format else {})})
         return sorted(out, key=lambda d: d["name"].lower())
 
 
