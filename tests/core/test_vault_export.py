@@ -133,7 +133,7 @@ def test_cli_export_warns_when_plain_and_asks_no_password_from_the_environment(s
     assert stat.S_IMODE(plain.stat().st_mode) == 0o600
     enc = tmp_path / "enc.json"
     out = _run(db, admin.email, PASSWORD, "vault", "export", c.name, "-o", str(enc), "--format",
-               "bitwarden-json-encrypted", "--filepasswordenv", "FILE_PW", "--kdf", "argon2id",
+               "bitwarden-json-encrypted", "--file-passwordenv", "FILE_PW", "--kdf", "argon2id",
                env={"FILE_PW": "file secret 9"})
     assert out.exit_code == 0, out.output
     assert "not encrypted" not in out.stderr
@@ -142,7 +142,7 @@ def test_cli_export_warns_when_plain_and_asks_no_password_from_the_environment(s
     assert len(bitwarden_json.read(enc.read_bytes(), password="file secret 9").items) == 4
     with pytest.raises(BadInput, match="FILE_PW is empty or not set"):
         _run(db, admin.email, PASSWORD, "vault", "export", c.name, "-o", str(tmp_path / "x.json"), "--format",
-             "bitwarden-json-encrypted", "--filepasswordenv", "FILE_PW")
+             "bitwarden-json-encrypted", "--file-passwordenv", "FILE_PW")
     with pytest.raises(Refused):
         _run(db, "user@contoso.example", USER_PASSWORD, "vault", "export", c.name, "-o", str(tmp_path / "u.json"))
     assert not (tmp_path / "u.json").exists()

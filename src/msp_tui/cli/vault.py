@@ -322,7 +322,7 @@ def purge_trash(state: CliState, client, personal) -> None:
 @click.option("--format", "file_format", type=click.Choice(["bitwarden-json", "bitwarden-json-encrypted", "csv"]),
               default="bitwarden-json", show_default=True,
               help="The reference's JSON, its password-protected JSON, or its CSV (logins and notes only).")
-@click.option("--filepasswordenv", metavar="VAR",
+@click.option("--file-passwordenv", "filepasswordenv", metavar="VAR",
               help="For bitwarden-json-encrypted: read the file's password from this environment variable "
                    "(otherwise it is asked for twice).")
 @click.option("--kdf", type=click.Choice(["pbkdf2", "argon2id"]), default="pbkdf2", show_default=True,
@@ -338,7 +338,7 @@ def export(state: CliState, client, personal, output, file_format, filepassworde
     \b
     Example:
       msp-tui vault export "Contoso Dental" -o contoso.json --format bitwarden-json-encrypted \\
-        --filepasswordenv EXPORT_PW
+        --file-passwordenv EXPORT_PW
       msp-tui vault export --personal -o mine.csv --format csv
     """
     import os
@@ -352,12 +352,12 @@ def export(state: CliState, client, personal, output, file_format, filepassworde
         if filepasswordenv:
             password = os.environ.get(filepasswordenv)
             if not password:
-                raise BadInput(f"--filepasswordenv: the environment variable {filepasswordenv} is empty or "
+                raise BadInput(f"--file-passwordenv: the environment variable {filepasswordenv} is empty or "
                                "not set.", "filepasswordenv")
         else:
             password = click.prompt("Password for the file", hide_input=True, confirmation_prompt=True, err=True)
     elif filepasswordenv:
-        raise BadInput("--filepasswordenv is for --format bitwarden-json-encrypted.", "filepasswordenv")
+        raise BadInput("--file-passwordenv is for --format bitwarden-json-encrypted.", "filepasswordenv")
     result = vault_export.export_vault(state.db(), state.actor(), None if personal else client, personal=personal,
                                        file_format=file_format, password=password, kdf=kdf)
     vault_export.write_private(output, result.data, overwrite=force)
