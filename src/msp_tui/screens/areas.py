@@ -121,6 +121,8 @@ COMMANDS: list[Command] = [
             Action.VIEW_CLIENTS),
     Command("clients: filter", "Filter the clients by name", lambda app: app.open_area("clients", filter=True),
             Action.VIEW_CLIENTS),
+    Command("clients: filter by client group", "Only one client group's clients (again: the next group, then all)",
+            _on_screen("action_cycle_group"), Action.VIEW_CLIENTS, keywords=("tier", "region", "team")),
     Command("onboarding: new client", "Create a client organization step by step",
             lambda app: app.open_area("onboarding"), Action.CREATE_CLIENT),
     Command("onboarding: add existing organization", "Bring an organization you own under management",

@@ -46,12 +46,12 @@ CLIENT_COLUMNS = [
 SORT_KEYS = {"1": "name", "2": "plan", "3": "seats", "4": "used", "5": "remaining"}
 
 
-def client_fetcher(db, actor, text: str, sort: str, descending: bool):
-    """Keyset pages of `services.clients.list_clients` for the PagedTable."""
+def client_fetcher(db, actor, text: str, sort: str, descending: bool, group=None):
+    """Keyset pages of `services.clients.list_clients` for the PagedTable (`group`: a client group's id)."""
 
     def fetch(cursor, limit, backward) -> Page:
         page = client_service.list_clients(db, actor, text=text, sort=sort, descending=descending != backward,
-                                           after=cursor, limit=limit)
+                                           after=cursor, limit=limit, group=group)
         return Page(page.rows, page.next_cursor)
 
     return fetch
@@ -76,7 +76,9 @@ class ClientsScreen(ListScreen, MspScreen):
         Binding("v", "vault", "My personal items", show=False, id="vault"),
         Binding("t", "timeline", "Event timeline", show=False, id="timeline"),
         Binding("u", "unlink", "Unlink", show=False, id="unlink"),
-        Binding("r", "reload", "Reload", show=False, id="reload"),  # ctrl+r as on every list; r as before
+        Binding("r", "reload", "Reload", show=False, id="reload"),
+        Binding("f", "cycle_group", "Client group filter (again: the next group, then all)", show=False,
+                id="group"),  # ctrl+r as on every list; r as before
         *[Binding(k, f"sort('{v}')", f"Sort by {v} (again: reverse)", show=False) for k, v in SORT_KEYS.items()],
     ]
 
@@ -90,6 +92,8 @@ class ClientsScreen(ListScreen, MspScreen):
         self.drift_known: set = set()
         #: The status line's text as last shown (it is updated only when it changes).
         self._status_text: str | None = None
+        #: The client group the list is narrowed to: (id, name), or None for every client.
+        self.client_group: tuple | None = None
 
     def compose(self) -> ComposeResult:
         yield from self.compose_header()
@@ -106,7 +110,8 @@ class ClientsScreen(ListScreen, MspScreen):
         return self.query_one("#clients", PagedTable)
 
     def _fetcher(self):
-        return client_fetcher(self.db, self.actor, self.filter_text, self.sort, self.descending)
+        return client_fetcher(self.db, self.actor, self.filter_text, self.sort, self.descending,
+                              self.client_group[0] if self.client_group else None)
 
     @property
     def key_labels(self) -> dict[str, str]:
@@ -179,6 +184,24 @@ class ClientsScreen(ListScreen, MspScreen):
             self.sort, self.descending = key, False
         self._refetch()
 
+    def action_cycle_group(self) -> None:
+        """f: only the clients of the first client group, again: the next one, after the last: all."""
+        from msp_tui.core.services.client_groups import list_client_groups
+
+        self.run_db(list_client_groups, self.db, self.actor, on_done=self._next_group, group="client-groups")
+
+    def _next_group(self, groups) -> None:
+        ids = [g.id for g in groups]
+        if not ids:
+            self.notify("There are no client groups yet (msp-tui clients groups create).", timeout=4)
+            self.client_group = None
+        elif self.client_group is None or self.client_group[0] not in ids:
+            self.client_group = (groups[0].id, groups[0].name)
+        else:
+            i = ids.index(self.client_group[0]) + 1
+            self.client_group = (groups[i].id, groups[i].name) if i < len(groups) else None
+        self._refetch()
+
     def action_cycle_sort(self) -> None:
         keys = list(SORT_KEYS.values())
         self.action_sort(keys[(keys.index(self.sort) + 1) % len(keys)])
@@ -232,6 +255,8 @@ class ClientsScreen(ListScreen, MspScreen):
         parts = [f"{shown}{more} shown", f"sorted by {self.sort} {'▼' if self.descending else '▲'}"]
         if self.filter_text.strip():
             parts.append(f"filter “{self.filter_text.strip()}”")
+        if self.client_group is not None:
+            parts.append(f"client group “{self.client_group[1]}” (f: next)")
         if table.marked:
             parts.append(f"{len(table.marked)} marked")
         text = " · ".join(parts)
