@@ -226,6 +226,35 @@ async def test_health_enter_routes_to_the_client(sqlite_db):
 
 
 @sync
+async def test_home_flags_drifted_clients_after_signing_in_on_the_sign_in_screen(tmp_path):
+    """Found by use: signed in on the sign-in screen (not --passwordenv), the home showed no drift flags
+    until ctrl+r."""
+    from textual.widgets import Input
+
+    from msp_tui.core import clock, demo
+    from msp_tui.core.db import Database
+    from msp_tui.core.services.policies import drifted_client_ids
+
+    db = Database(tmp_path / "demo.db")
+    result = demo.build(db, clients=12, events=0)
+    clock.freeze(None)
+    app = MspApp(db)
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        app.screen.query_one("#email", Input).value = result.actor.email
+        await pilot.press("enter")
+        app.screen.query_one("#password", Input).value = demo.DEMO_PASSWORD
+        await pilot.press("enter")
+        for _ in range(6):
+            await settle(pilot)
+        assert isinstance(app.screen, ClientsScreen)
+        rows = app.screen.query_one(PagedTable).rows
+        drifted = drifted_client_ids(db, result.actor, [r.id for r in rows])
+        assert drifted and app.screen.drifted == drifted
+    db.dispose()
+
+
+@sync
 async def test_home_flags_drifted_clients_with_one_query_per_page(tmp_path):
     from msp_tui.core import clock, demo
     from msp_tui.core.db import Database

@@ -172,6 +172,12 @@ class ListScreen(Screen):
         found = self.query("#filter-bar Input")
         return found.first(Input) if found else None
 
+    def filter_being_typed(self) -> bool:
+        """The filter bar is open with the cursor in it. Not focus alone: a new screen may focus the
+        hidden box for a moment before the table takes it (the home after the sign-in screen did)."""
+        box = self._filter_box()
+        return box is not None and box.has_focus and self.query_one("#filter-bar").display
+
     def action_filter(self) -> None:
         box = self._filter_box()
         if box is None:

@@ -9,10 +9,9 @@ from rich.text import Text
 from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding
-from textual.widgets import Input, Static
+from textual.widgets import Static
 
 from msp_tui.core.access import Action
-from msp_tui.core.enums import PlanType
 from msp_tui.core.services import clients as client_service
 from msp_tui.core.services.clients import ClientView
 from msp_tui.screens.base import ListScreen, MspScreen
@@ -221,7 +220,7 @@ class ClientsScreen(ListScreen, MspScreen):
     @on(PagedTable.Loaded, "#clients")
     def _page_loaded(self) -> None:
         # Not while the filter is being typed: each keystroke stays one page query (test_frame_scale).
-        if not self.query_one("#filter", Input).has_focus:
+        if not self.filter_being_typed():
             self._load_drift()
 
     @on(PagedTable.Highlighted, "#clients")
