@@ -58,6 +58,8 @@ class Action(str, Enum):
     VIEW_APPROVALS = "see two-person approval requests"
     ASK_APPROVAL = "ask for or withdraw a two-person approval request"
     DECIDE_APPROVALS = "approve or deny another admin's two-person request"
+    REQUEST_BREAK_GLASS = "ask for, see or end break-glass access"
+    GRANT_BREAK_GLASS = "grant, deny or acknowledge break-glass access"
     VIEW_CLIENT_GROUPS = "see the client groups"
     MANAGE_CLIENT_GROUPS = "create, rename or delete client groups and put clients in them"
     # Inside one client organization.
@@ -88,6 +90,7 @@ PROVIDER_ACTIONS = frozenset({
     Action.MANAGE_STAFF, Action.EDIT_PROVIDER, Action.VIEW_PROVIDER_EVENTS,
     Action.VIEW_PROVIDER_BILLING, Action.EDIT_PROVIDER_BILLING, Action.MANAGE_TEMPLATES,
     Action.VIEW_APPROVALS, Action.ASK_APPROVAL, Action.DECIDE_APPROVALS,
+    Action.REQUEST_BREAK_GLASS, Action.GRANT_BREAK_GLASS,
     Action.VIEW_CLIENT_GROUPS, Action.MANAGE_CLIENT_GROUPS,
 })
 
@@ -151,6 +154,8 @@ ACCESS_TABLE: dict[Action, dict[Kind, object]] = {
     Action.VIEW_APPROVALS: _provider_row(_ALL_STAFF),
     Action.ASK_APPROVAL: _provider_row(_ALL_STAFF),
     Action.DECIDE_APPROVALS: _provider_row(_STAFF_ONLY_ADMIN),
+    Action.REQUEST_BREAK_GLASS: _provider_row(_ALL_STAFF),
+    Action.GRANT_BREAK_GLASS: _provider_row(_STAFF_ONLY_ADMIN),
     Action.VIEW_CLIENT_GROUPS: _provider_row(_ALL_STAFF),
     # Admins only: a Service User putting a client in their own group would widen their scope (S12).
     Action.MANAGE_CLIENT_GROUPS: _provider_row(_STAFF_ONLY_ADMIN),

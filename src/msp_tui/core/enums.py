@@ -274,6 +274,16 @@ class EventType(IntEnum):
     APPROVAL_EXPIRED = 2004
     APPROVAL_SETTING_CHANGED = 2005
 
+    # Break-glass access (issue 18; our own numbers, 2020-2039).
+    BREAK_GLASS_REQUESTED = 2020
+    BREAK_GLASS_GRANTED = 2021
+    BREAK_GLASS_DENIED = 2022
+    BREAK_GLASS_ENDED = 2023
+    BREAK_GLASS_EXPIRED = 2024
+    BREAK_GLASS_SELF_GRANTED = 2026
+    BREAK_GLASS_ACKNOWLEDGED = 2027
+    BREAK_GLASS_SETTING_CHANGED = 2028
+
 
 #: Event types that belong to the provider's own log (S4: Provider Admins only).
 #: Two-person approval (2000-2019) and break-glass (2020-2039) belong to it too.
@@ -292,6 +302,7 @@ EVENT_CATEGORIES: dict[str, tuple[int, int]] = {
     "staff": (1800, 1899),
     "clients": (1900, 1999),
     "approvals": (2000, 2019),
+    "break-glass": (2020, 2039),
 }
 
 #: "vault access" cuts across the ranges above: the client's and the provider's record of it.

@@ -67,6 +67,14 @@ MESSAGES: dict[int, str] = {
     E.APPROVAL_WITHDRAWN: "Withdrew a two-person request",
     E.APPROVAL_EXPIRED: "A two-person request expired",
     E.APPROVAL_SETTING_CHANGED: "Changed which actions need two-person approval",
+    E.BREAK_GLASS_REQUESTED: "Asked for break-glass access",
+    E.BREAK_GLASS_GRANTED: "Granted break-glass access",
+    E.BREAK_GLASS_DENIED: "Denied break-glass access",
+    E.BREAK_GLASS_ENDED: "Ended break-glass access",
+    E.BREAK_GLASS_EXPIRED: "Break-glass access ran out",
+    E.BREAK_GLASS_SELF_GRANTED: "EMERGENCY: granted themselves break-glass access",
+    E.BREAK_GLASS_ACKNOWLEDGED: "Acknowledged an emergency break-glass grant",
+    E.BREAK_GLASS_SETTING_CHANGED: "Changed the break-glass settings",
 }
 
 #: Detail keys safe to show next to the message (never item names or secrets).

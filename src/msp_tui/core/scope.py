@@ -63,8 +63,10 @@ EVERYTHING = Scope()
 
 
 def granted_clients(session: Session, staff: Staff) -> frozenset[uuid.UUID]:
-    """Clients outside the scope this person holds a live grant for (break-glass; none yet)."""
-    return frozenset()
+    """Clients outside the scope this person holds a live grant for (break-glass, now)."""
+    from msp_tui.core.services.break_glass import live_clients
+
+    return live_clients(session, staff.account_id)
 
 
 def scope_of_staff(session: Session, staff: Staff | None) -> Scope:

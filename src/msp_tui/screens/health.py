@@ -17,7 +17,7 @@ from msp_tui.widgets.paged_table import Column, PagedTable
 from msp_tui.widgets.text import plain
 from msp_tui.widgets.threads import deliver
 
-SHORT = {"failover": "failover admin missing", "two-factor": "without two-step login",
+SHORT = {"failover": "failover admin missing", "break-glass": "emergency access to acknowledge", "two-factor": "without two-step login",
          "seats": "out of seats", "drift": "drifted from template", "unconfirmed": "with unconfirmed members",
          "stale-invites": "with stale invitations", "staff-invites": "stale staff invitations"}
 SEVERITY_STYLE = {"critical": "bold white on red", "high": "bold red", "medium": "yellow", "low": "dim"}

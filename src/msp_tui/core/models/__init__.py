@@ -1,6 +1,6 @@
 """All tables. Import models from here; each area keeps its tables in its own module."""
 
-from msp_tui.core.models.approvals import ApprovalRequest
+from msp_tui.core.models.approvals import AccessGrant, ApprovalRequest
 from msp_tui.core.models.base import Base, new_id
 from msp_tui.core.models.client_groups import ClientGroup, ClientGroupClient, StaffScopeGroup
 from msp_tui.core.models.billing import DiscountTier, PaymentMethod, ProviderPlan
@@ -13,7 +13,7 @@ from msp_tui.core.models.policies import (ClientTemplate, Policy, PolicyDeviatio
 from msp_tui.core.models.vault import CollectionItem, VaultItem
 
 __all__ = [
-    "Account", "ApprovalRequest", "Base", "Client", "ClientGroup", "ClientGroupClient", "StaffScopeGroup", "ClientTemplate", "Collection", "CollectionGroup", "CollectionItem", "CollectionMember",
+    "AccessGrant", "Account", "ApprovalRequest", "Base", "Client", "ClientGroup", "ClientGroupClient", "StaffScopeGroup", "ClientTemplate", "Collection", "CollectionGroup", "CollectionItem", "CollectionMember",
     "DiscountTier", "PaymentMethod", "ProviderPlan",
     "Event", "EventChainHead", "Group", "GroupMember", "Member", "Organization", "Policy", "PolicyDeviation",
     "PolicyTemplate", "PolicyTemplateItem", "Provider",

@@ -36,3 +36,30 @@ class ApprovalRequest(Base):
     status: Mapped[int] = mapped_column(SmallInteger, default=0)
     decided_by_id: Mapped[uuid.UUID | None] = mapped_column(default=None)
     decided_at: Mapped[datetime | None] = mapped_column(default=None)
+
+
+class AccessGrant(Base):
+    """Break-glass access (issue 18): a scoped Service User's time-boxed access to one client outside
+    their scope, asked with a reason, granted by a Provider Admin (or self-granted in an emergency)."""
+
+    __tablename__ = "access_grant"
+    __table_args__ = (Index("ix_access_grant_account_status", "account_id", "status", "ends_at"),)
+
+    id: Mapped[uuid.UUID] = mapped_column(primary_key=True, default=new_id)
+    number: Mapped[int] = mapped_column()
+    provider_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("provider.id", ondelete="CASCADE"))
+    organization_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("organization.id", ondelete="CASCADE"))
+    #: Who asked (and holds the grant).
+    account_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("account.id", ondelete="CASCADE"))
+    reason: Mapped[str] = mapped_column(String(500))
+    ticket: Mapped[str | None] = mapped_column(String(100), default=None)
+    minutes: Mapped[int] = mapped_column()
+    requested_at: Mapped[datetime] = mapped_column(default=clock.now)
+    #: 0 pending, 1 granted, 2 denied, 3 ended early, 4 withdrawn (core.services.break_glass.Status).
+    status: Mapped[int] = mapped_column(SmallInteger, default=0)
+    decided_by_id: Mapped[uuid.UUID | None] = mapped_column(default=None)
+    starts_at: Mapped[datetime | None] = mapped_column(default=None)
+    ends_at: Mapped[datetime | None] = mapped_column(default=None)
+    #: Self-granted in an emergency: loud (a health finding) until an admin acknowledges it.
+    emergency: Mapped[bool] = mapped_column(default=False)
+    acknowledged_by_id: Mapped[uuid.UUID | None] = mapped_column(default=None)

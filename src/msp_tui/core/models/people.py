@@ -40,6 +40,10 @@ class Provider(Editable, Base):
     #: Two-person approval: the actions (names of core.services.approvals.GUARDED, comma-separated)
     #: a second Provider Admin must approve; empty or None when off.
     approval_actions: Mapped[str | None] = mapped_column(String(300), default=None)
+    #: Break-glass: the longest grant a Service User may ask for, and whether they may grant it to
+    #: themselves in an emergency (off by default; loud when used).
+    break_glass_max_minutes: Mapped[int] = mapped_column(Integer, default=240, server_default="240")
+    break_glass_self_grant: Mapped[bool] = mapped_column(Boolean, default=False, server_default=sa_false())
     created_at: Mapped[datetime] = mapped_column(default=clock.now)
 
 

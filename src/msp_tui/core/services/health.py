@@ -26,6 +26,7 @@ from msp_tui.core.services.policies import _drift_select
 #: Kinds of finding, worst first: (kind, severity, heading).
 KINDS: list[tuple[str, str, str]] = [
     ("failover", "critical", "Fewer than two confirmed Provider Admins"),
+    ("break-glass", "critical", "Emergency break-glass access an admin has not acknowledged"),
     ("two-factor", "high", "Enterprise clients without two-step login required"),
     ("seats", "high", "Clients out of seats"),
     ("drift", "medium", "Clients drifted from their policy template"),
@@ -100,6 +101,22 @@ def _paged(s: Session, stmt, limit) -> tuple[list, int]:
     if rows:
         return [r[:-1] for r in rows], rows[0][-1]
     return [], 0
+
+
+def _break_glass(s, provider_id) -> tuple[list[Finding], int]:
+    """Self-granted emergency access stays loud until a Provider Admin acknowledges it (issue 18)."""
+    from msp_tui.core.models import Account
+    from msp_tui.core.services.break_glass import unacknowledged_emergencies
+
+    out = []
+    for g in unacknowledged_emergencies(s, provider_id):
+        org = s.get(Organization, g.organization_id)
+        who = s.get(Account, g.account_id)
+        out.append(Finding("break-glass", "critical",
+                           f"{who.email if who else '?'} granted themselves access to {org.name if org else '?'} "
+                           f"(break-glass #{g.number}): {g.reason}", "Provider staff", ("staff",),
+                           g.organization_id, org.name if org else None))
+    return out, len(out)
 
 
 def _failover(s, provider_id) -> tuple[list[Finding], int]:
@@ -227,6 +244,8 @@ def report(db: Database, actor: Actor, *, limit: int | None = 100, kinds: tuple[
         results: dict[str, tuple[list[Finding], int]] = {}
         if "failover" in wanted:
             results["failover"] = _failover(s, pid)
+        if "break-glass" in wanted:
+            results["break-glass"] = _break_glass(s, pid)
         if "two-factor" in wanted:
             results["two-factor"] = _two_factor(s, among, limit)
         if "seats" in wanted:
