@@ -509,3 +509,21 @@ def test_attack4_read_commands_follow_the_access_table_on_postgresql(pg_world, m
                 wrong.append(f"{row} as {person.label}: the table says `{sentence}`, got exit {r.code}: "
                              f"{last_line(r.err or r.out)} (events {before} -> {after})")
     assert not wrong, "\n".join(wrong)
+
+
+def test_S12_scoped_service_user_reads_nothing_of_contoso_in_any_listing(world):
+    """S12: the Service User scoped elsewhere is allowed every provider-wide listing, and none of them
+    names Contoso or its id (the clients home, health, drift, timeline and export, client groups, and
+    the two-person approval requests, one of which is about Contoso's seats)."""
+    person = next(p for p in PEOPLE if p.kind == Kind.OUT_OF_SCOPE)
+    with world.shared.read() as s:
+        from msp_tui.core.models import Organization
+
+        contoso_id = str(s.query(Organization.id).filter(Organization.name == CLIENT).scalar())
+    for argv in (["clients", "list", "--format", "json"], ["health", "--format", "json"],
+                 ["policies", "drift", "--format", "json"], ["events", "list", "--format", "json"],
+                 ["events", "export", "--format", "csv"], ["clients", "groups", "list", "--format", "json"],
+                 ["approvals", "list", "--all", "--format", "json"]):
+        r = run(world.state(person, world.shared), argv)
+        assert r.code == 0, (argv, r.err)
+        assert CLIENT not in r.out and contoso_id not in r.out, (argv, r.out[:400])

@@ -19,7 +19,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from enum import IntEnum
 
-from sqlalchemy import func, select
+from sqlalchemy import func, or_, select
 from sqlalchemy.orm import Session
 
 from msp_tui.core import clock, events
@@ -422,6 +422,12 @@ def list_requests(db: Database, actor: Actor, *, everything: bool = False) -> li
     with db.read() as s:
         check(s, actor, Action.VIEW_APPROVALS)
         stmt = select(ApprovalRequest).where(ApprovalRequest.provider_id == actor.provider_id)
+        from msp_tui.core.scope import scope_of
+
+        scope = scope_of(s, actor)
+        if not scope.everything:  # S12: a request about a client outside the scope does not exist for them
+            stmt = stmt.where(or_(ApprovalRequest.organization_id.is_(None),
+                                  scope.clients(ApprovalRequest.organization_id)))
         if not everything:
             stmt = stmt.where(ApprovalRequest.status == Status.PENDING,
                               ApprovalRequest.requested_at > clock.now() - LIFETIME)
