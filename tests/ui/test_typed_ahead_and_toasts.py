@@ -78,7 +78,7 @@ async def test_saving_a_vault_item_shows_its_toast_without_crashing(setup):
         await pilot.click("#confirm-delete")
         await settle(pilot)
         await pilot.pause(0.2)
-        assert any(n.message.startswith("Deleted ") for n in app._notifications)
+        assert any(n.message.startswith("Moved Printer [admin] to the trash") for n in app._notifications)
 
 
 def _login_keys(email: str, password: str) -> list[str]:
