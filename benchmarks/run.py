@@ -112,22 +112,35 @@ def _profiler(folder: Path | None):
     return profiler
 
 
+#: The sizes of a full run (`make bench`) and of an everyday one (`make bench-quick`, `--quick`).
+FULL = {"clients": 100_000, "events": 1_000_000, "repeat": 6, "pg_clients": 20_000, "pg_events": 200_000}
+QUICK = {"clients": 2_000, "events": 200_000, "repeat": 3, "pg_clients": 2_000, "pg_events": 50_000}
+
+
 def main(argv: list[str] | None = None) -> int:
     p = argparse.ArgumentParser(prog="python -m benchmarks.run", description=__doc__.split("\n")[0])
-    p.add_argument("--clients", type=int, default=100_000)
-    p.add_argument("--events", type=int, default=1_000_000)
-    p.add_argument("--repeat", type=int, default=6, help="samples per measurement (some use more or fewer)")
+    p.add_argument("--quick", action="store_true",
+                   help=f"everyday sizes: {QUICK['clients']:,} clients, {QUICK['events']:,} events, "
+                        f"{QUICK['repeat']} samples (PostgreSQL {QUICK['pg_clients']:,} / {QUICK['pg_events']:,}); "
+                        "sizes given explicitly win")
+    p.add_argument("--clients", type=int, default=None, help="default 100,000")
+    p.add_argument("--events", type=int, default=None, help="default 1,000,000")
+    p.add_argument("--repeat", type=int, default=None,
+                   help="samples per measurement (some use more or fewer); default 6")
     p.add_argument("--only", default="", help="scenario numbers, e.g. 1,3")
     p.add_argument("--no-pg", action="store_true", help="skip the PostgreSQL runs of scenarios 2, 3, 5")
     p.add_argument("--invites", type=int, default=1000, help="members in the bulk invite (scenario 5)")
-    p.add_argument("--pg-clients", type=int, default=20_000)
-    p.add_argument("--pg-events", type=int, default=200_000)
+    p.add_argument("--pg-clients", type=int, default=None, help="default 20,000")
+    p.add_argument("--pg-events", type=int, default=None, help="default 200,000")
     p.add_argument("--data-dir", type=Path, default=None, help="where the cached database lives")
     p.add_argument("--json", type=Path, default=HERE / "latest.json")
     p.add_argument("--rebuild", action="store_true", help="build the database even if a cached one fits")
     p.add_argument("--profile", type=Path, default=None, metavar="DIR",
                    help="profile each scenario with pyinstrument into DIR/<scenario>.txt (main thread only)")
     args = p.parse_args(argv)
+    for name, value in (QUICK if args.quick else FULL).items():
+        if getattr(args, name) is None:
+            setattr(args, name, value)
 
     from benchmarks import dataset
     from benchmarks.scenarios import ALL
