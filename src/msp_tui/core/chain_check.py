@@ -63,7 +63,7 @@ def check_rows(rows, lo: int, keys: dict, marks: dict, check_signatures: bool) -
     from cryptography.exceptions import InvalidSignature
     from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 
-    from msp_tui.core.events import CHAINED_FIELDS, chain_hash
+    from msp_tui.core.events import CHAINED_FIELDS, chain_hash_of_row
 
     out = ChunkResult(lo)
     n_fields = len(CHAINED_FIELDS)
@@ -85,7 +85,7 @@ def check_rows(rows, lo: int, keys: dict, marks: dict, check_signatures: bool) -
         if prev_hash != prev:
             return fail(f"event {ev_id} does not link to the event before it: rows were removed, inserted "
                         "or reordered", ev_id)
-        if chain_hash(prev, dict(zip(CHAINED_FIELDS, row[:n_fields]))) != digest:
+        if chain_hash_of_row(prev, row[:n_fields]) != digest:
             return fail(f"event {ev_id} was altered: its content does not match its hash", ev_id)
         if check_signatures:
             acting = row[acting_at]

@@ -60,11 +60,20 @@ def _encode(v) -> str:
 
 def _canonical(values: dict) -> bytes:
     """An unambiguous encoding of the chained fields, in CHAINED_FIELDS order."""
-    return ",".join([_encode(values.get(f)) for f in CHAINED_FIELDS]).encode("utf-8")
+    return _canonical_row([values.get(f) for f in CHAINED_FIELDS])
+
+
+def _canonical_row(row) -> bytes:
+    return ",".join([_encode(v) for v in row]).encode("utf-8")
 
 
 def chain_hash(prev_hash: bytes, values: dict) -> bytes:
     return crypto.sha256(prev_hash + _canonical(values))
+
+
+def chain_hash_of_row(prev_hash: bytes, row) -> bytes:
+    """`chain_hash` of values already in CHAINED_FIELDS order (a row read for verification)."""
+    return crypto.sha256(prev_hash + _canonical_row(row))
 
 
 def record(session: Session, actor: Actor | None, type: EventType, *, detail: dict | None = None,
