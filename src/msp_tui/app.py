@@ -172,6 +172,8 @@ class MspApp(TypedAhead, IdleLock, App):
 
         if self.actor is not None:
             self.actor.lock()
+            # The next sign-in starts at the password: a password typed at once never lands in the email.
+            self._email = self.actor.email
         self.actor = None
         self.session_info = None
         self.provider_decisions = {}

@@ -194,3 +194,23 @@ async def test_typed_ahead_tab_moves_to_the_next_field_before_the_keys_behind_it
         await settle(pilot)
         assert form.query_one("#field-username", Input).value == "x"
         assert form.query_one("#field-password", Input).value == "pw-123"
+
+
+@sync
+async def test_after_signing_out_the_email_is_filled_so_a_typed_password_never_shows(sqlite_db, monkeypatch):
+    """Found in use: a session started with --passwordenv, then signed out: the sign-in screen's email was
+    empty with the cursor in it, so a password typed at once (a habit) was shown in clear there."""
+    monkeypatch.setattr(accounts, "THROTTLE", NO_WAIT)
+    admin = make_provider(sqlite_db)
+    app = MspApp(sqlite_db, actor=admin)
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        app.sign_out()
+        await settle(pilot)
+        login = app.screen
+        assert isinstance(login, LoginScreen)
+        assert login.query_one("#email", Input).value == admin.email
+        type_ahead(app, [*PASSWORD])
+        await settle(pilot)
+        assert PASSWORD not in login.query_one("#email", Input).value
+        assert login.query_one("#password", Input).value == PASSWORD
