@@ -26,10 +26,10 @@ from msp_tui.cli.state import CliState
 from msp_tui.core import access
 from msp_tui.core.access import COMMANDS, NO_SIGN_IN, PROVIDER_ACTIONS, SIGNED_IN, Action, Kind, Standing
 from msp_tui.core.db import Database, _sqlite_module
-from msp_tui.core.enums import CollectionAccess
+from msp_tui.core.enums import CollectionAccess, PolicyType
 from msp_tui.core.permissions import CUSTOM_FLAGS
 from msp_tui.core.services import (accounts, approvals, client_groups, clients, collections, groups, members,
-                                   policy_templates, staff, two_step)
+                                   policies, policy_templates, recovery, staff, two_step)
 from msp_tui.core.services import vault as vault_svc
 from tests.conftest import PASSWORD, make_provider
 
@@ -46,6 +46,9 @@ ARGV: dict[str, list[str]] = {
     "account 2fa enable": ["--otpenv", "MSP_TUI_WALK_OTP", "account", "2fa", "enable", "--secretenv",
                            "MSP_TUI_WALK_TOTP_SECRET"],
     "account 2fa disable": ["account", "2fa", "disable"],  # nobody in the world has it on: nothing to do
+    "account recovery status": ["account", "recovery", "status"],
+    "account recovery enrol": ["account", "recovery", "enrol"],  # every client of theirs with policy 8 on
+    "account recovery withdraw": ["account", "recovery", "withdraw"],
     "clients list": ["clients", "list"],
     "clients show": ["clients", "show", CLIENT],
     "clients create": ["clients", "create", "--name", "Walkers", "--plan", "teams-monthly", "--seats", "3",
@@ -81,6 +84,7 @@ ARGV: dict[str, list[str]] = {
     "members remove": ["members", "remove", CLIENT, "pending@contoso.example"],
     "members role": ["members", "role", CLIENT, "pending@contoso.example", "custom"],
     "members set-groups": ["members", "set-groups", CLIENT, "pending@contoso.example", "Finance"],
+    "members recover": ["members", "recover", CLIENT, "user@contoso.example", "--temppasswordenv", PW_VAR],
     "members groups list": ["members", "groups", "list", CLIENT],
     "members groups create": ["members", "groups", "create", CLIENT, "Helpdesk"],
     "members groups rename": ["members", "groups", "rename", CLIENT, "Finance", "Accounting"],
@@ -258,6 +262,10 @@ def build(db: Database) -> dict:
                                                               "remove-pin": (True, None)})
     policy_templates.apply_template(db, admin, "Baseline", [org.id], dry_run=False)
     policy_templates.accept_deviation(db, admin, org.id, "remove-pin", "kept on purpose")
+    # Account recovery (policy 8, which needs Single organization) with the User enrolled.
+    policies.set_policy(db, admin, org.id, PolicyType.SINGLE_ORG, enabled=True)
+    policies.set_policy(db, admin, org.id, PolicyType.RESET_PASSWORD, enabled=True)
+    recovery.enrol(db, accounts.sign_in(db, "user@contoso.example", PASSWORD), CLIENT)
     # Two-person approval: a second admin (so it can be on), lowering seats guarded, and the Service
     # User's pending request to lower Contoso's seats (the Service User withdraws it; admins decide it).
     inv.note(staff.invite(db, admin, ["ben@msp.example"], "admin"))

@@ -6,6 +6,7 @@ import os
 
 import click
 
+from msp_tui.cli.output import format_option
 from msp_tui.cli.state import CliState, pass_state
 from msp_tui.core.errors import BadInput
 
@@ -153,6 +154,74 @@ def qr_text(uri: str, *, ansi: bool = False) -> str:
     from msp_tui.core.qr import half_block_lines
 
     return "".join(line + "\n" for line in half_block_lines(uri, ansi=ansi))
+
+
+@account.group("recovery")
+def recovery() -> None:
+    """Account recovery (policy 8): let a client's admins reset your master password if you forget it.
+
+    \b
+    Example:
+      msp-tui --email uma@contoso.example account recovery status
+    """
+
+
+@recovery.command("status")
+@format_option()
+@pass_state
+def recovery_status(state: CliState) -> None:
+    """Each client you belong to: whether its policy 8 is on, enrols automatically, and you are enrolled.
+
+    \b
+    Example:
+      msp-tui --email uma@contoso.example account recovery status --format csv
+    """
+    from msp_tui.cli.output import emit
+    from msp_tui.core.services import recovery as svc
+
+    rows = svc.my_enrolments(state.db(), state.actor())
+    emit(state.fmt, ({"client": e.client, "policy": "on" if e.policy_on else "off",
+                      "automatic": e.automatic, "enrolled": e.enrolled} for e in rows),
+         ["client", "policy", "automatic", "enrolled"])
+
+
+@recovery.command("enrol")
+@click.argument("client", required=False)
+@pass_state
+def recovery_enrol(state: CliState, client) -> None:
+    """Enrol in a client's account recovery (without CLIENT: every client of yours whose policy 8 is on):
+    your user key is sealed to the client's organization key, so its Owners, Admins with the permission
+    and provider staff can reset your master password (never read it). Provider staff are never enrolled
+    (S11). Event 1506.
+
+    \b
+    Example:
+      msp-tui --email uma@contoso.example account recovery enrol Contoso
+    """
+    from msp_tui.core.services import recovery as svc
+
+    names = svc.enrol(state.db(), state.actor(), client)
+    click.echo(f"You are enrolled in the account recovery of {', '.join(names)}." if names
+               else "No client of yours has account recovery on (or you are provider staff): nothing to enrol in.",
+               err=True)
+
+
+@recovery.command("withdraw")
+@click.argument("client", required=False)
+@pass_state
+def recovery_withdraw(state: CliState, client) -> None:
+    """Withdraw from a client's account recovery (without CLIENT: from every one that allows it); refused
+    where the policy enrols members automatically. Event 1507.
+
+    \b
+    Example:
+      msp-tui --email uma@contoso.example account recovery withdraw Contoso
+    """
+    from msp_tui.core.services import recovery as svc
+
+    names = svc.withdraw(state.db(), state.actor(), client)
+    click.echo(f"You withdrew from the account recovery of {', '.join(names)}." if names
+               else "You were not enrolled anywhere you may withdraw from: nothing changed.", err=True)
 
 
 COMMANDS = [account]

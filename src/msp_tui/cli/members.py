@@ -8,14 +8,15 @@ from msp_tui.cli import fingerprints
 from msp_tui.cli.output import emit, format_option
 from msp_tui.cli.state import CliState, pass_state
 
-COLUMNS = ["id", "email", "name", "role", "status", "permissions", "two_factor", "groups", "invited_at",
-           "invitation_expired", "version"]
+COLUMNS = ["id", "email", "name", "role", "status", "permissions", "two_factor", "recovery", "groups",
+           "invited_at", "invitation_expired", "version"]
 ROLES = ["owner", "admin", "user", "custom"]
 
 
 def _row(v) -> dict:
     return {"id": v.id, "email": v.email, "name": v.name, "role": v.role, "status": v.status,
             "permissions": sorted(v.permissions), "two_factor": v.two_factor_enabled,
+            "recovery": "enrolled" if v.recovery_enrolled else "",
             "groups": list(v.groups), "invited_at": v.invited_at, "invitation_expired": v.invitation_expired,
             "version": v.version}
 
@@ -99,6 +100,42 @@ _bulk("reinvite", "reinvite", _doc("Send pending invitations again (they last 5 
                                    "one-time secret (column `secret`; the old one stops working).", "reinvite"))
 _bulk("revoke", "revoke", _doc("Revoke members' access; they keep their place but free their seat.", "revoke"))
 _bulk("restore", "restore", _doc("Restore revoked members (refused past the seat count).", "restore"))
+
+
+@members.command("recover")
+@click.argument("client")
+@click.argument("email")
+@click.option("--temppasswordenv", metavar="VAR",
+              help="Read the temporary master password from this environment variable (else it is asked twice).")
+@pass_state
+def recover(state: CliState, client, email, temppasswordenv) -> None:
+    """Account recovery (policy 8): reset an enrolled member's master password to a temporary one.
+
+    The member's keys do not change (their items still open); they sign in with the temporary password
+    and must choose a new one at once. Needs the Account recovery administration policy on, a member who
+    enrolled, and an Owner, an Admin, a Custom member with the account-recovery permission or provider
+    staff (only an Owner or staff recovers an Owner). Provider staff are never recoverable (S11). The
+    temporary password must meet the member's Master password requirements. Event 1508.
+
+    \b
+    Example:
+      msp-tui members recover Contoso uma@contoso.example --temppasswordenv TEMP_PW
+    """
+    import os
+
+    from msp_tui.core.errors import BadInput
+    from msp_tui.core.services import recovery
+
+    db, actor = state.db(), state.actor()
+    if temppasswordenv:
+        temporary = os.environ.get(temppasswordenv)
+        if temporary is None:
+            raise BadInput(f"The environment variable {temppasswordenv} is not set.", "temppasswordenv")
+    else:
+        temporary = click.prompt("Temporary master password", hide_input=True, confirmation_prompt=True, err=True)
+    done = recovery.recover(db, actor, client, email, temporary)
+    click.echo(f"{done}'s master password is reset. Give them the temporary password over another channel; "
+               "they must change it when they sign in.", err=True)
 
 
 @members.command("confirm")

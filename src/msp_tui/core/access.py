@@ -69,6 +69,7 @@ class Action(str, Enum):
     VIEW_COLLECTIONS = "see every collection and who may use it"
     VIEW_POLICIES = "see this client's policies"
     MANAGE_MEMBERS = "manage this client's members"
+    RECOVER_ACCOUNT = "recover a member's account (reset their master password)"
     MANAGE_GROUPS = "manage this client's groups"
     CREATE_COLLECTION = "create collections"
     EDIT_ANY_COLLECTION = "edit any collection"
@@ -162,6 +163,8 @@ ACCESS_TABLE: dict[Action, dict[Kind, object]] = {
     Action.VIEW_CLIENT: _row(_ALL_STAFF, Y, Y, Y, Y),
     Action.VIEW_MEMBERS: _row(_ALL_STAFF, Y, Y, ADMINS, flag("manage_users")),
     Action.MANAGE_MEMBERS: _row(_ALL_STAFF, Y, Y, ADMINS, flag("manage_users")),
+    # Policy 8: and only a role equal to or above the member's (services.recovery); staff are never recovered.
+    Action.RECOVER_ACCOUNT: _row(_ALL_STAFF, Y, Y, ADMINS, flag("manage_reset_password")),
     # Groups are read by whoever manages them, puts members in them, or grants them collections.
     Action.VIEW_GROUPS: _row(_ALL_STAFF, Y, Y, ADMINS, flag("manage_groups", "manage_users", "edit_any_collection",
                                                                 "manage_access_rules")),
@@ -204,6 +207,9 @@ COMMANDS: dict[str, object] = {
     "account password": SIGNED_IN,
     "account 2fa enable": SIGNED_IN,
     "account 2fa disable": SIGNED_IN,
+    "account recovery status": SIGNED_IN,
+    "account recovery enrol": SIGNED_IN,
+    "account recovery withdraw": SIGNED_IN,
     "demo": NO_SIGN_IN,
     "serve": NO_SIGN_IN,
     "db upgrade": NO_SIGN_IN,
@@ -243,6 +249,7 @@ COMMANDS: dict[str, object] = {
     "members remove": Action.MANAGE_MEMBERS,
     "members role": Action.MANAGE_MEMBERS,
     "members set-groups": Action.MANAGE_MEMBERS,
+    "members recover": Action.RECOVER_ACCOUNT,
     "members groups list": Action.VIEW_GROUPS,
     "members groups create": Action.MANAGE_GROUPS,
     "members groups rename": Action.MANAGE_GROUPS,

@@ -60,6 +60,8 @@ class Actor:
     must_enrol_two_step: bool = False
     #: When this session's sign-in passed the two-step login code (None: it did not ask for one).
     two_step_at: datetime | None = None
+    #: Why, when it is not policy 1: an account recovery set a temporary password (services.recovery).
+    change_first: str | None = None
 
     def lock(self) -> None:
         self.secrets = None

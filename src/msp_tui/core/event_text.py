@@ -13,6 +13,7 @@ MESSAGES: dict[int, str] = {
     E.USER_FAILED_LOGIN: "Failed sign-in attempt",
     E.USER_FAILED_LOGIN_2FA: "Failed sign-in attempt: wrong two-step login code",
     E.USER_CLIENT_EXPORTED_VAULT: "Exported their vault",
+    E.USER_UPDATED_TEMP_PASSWORD: "Replaced the temporary master password an account recovery set",
     E.ITEM_CREATED: "Created item",
     E.ITEM_UPDATED: "Edited item",
     E.ITEM_DELETED: "Permanently deleted item",
@@ -33,6 +34,9 @@ MESSAGES: dict[int, str] = {
     E.MEMBER_UPDATED: "Edited member",
     E.MEMBER_REMOVED: "Removed member",
     E.MEMBER_UPDATED_GROUPS: "Edited member's groups",
+    E.MEMBER_RESET_PASSWORD_ENROLL: "Enrolled in account recovery",
+    E.MEMBER_RESET_PASSWORD_WITHDRAW: "Withdrew from account recovery",
+    E.MEMBER_ADMIN_RESET_PASSWORD: "Recovered member's account: reset their master password",
     E.MEMBER_REVOKED: "Revoked member",
     E.MEMBER_RESTORED: "Restored member",
     E.MEMBER_REVOKED_TWO_FACTOR: "Revoked member: two-step login not set up",
@@ -114,6 +118,8 @@ def describe(type_: int, detail: dict | None = None) -> str:
         return f"{text} #{detail['request']}: {detail.get('summary', detail.get('action', ''))}"
     if type_ == EventType.MEMBER_INVITED and detail.get("reinvite"):
         text = "Sent the invitation again"
+    if type_ == EventType.MEMBER_RESET_PASSWORD_ENROLL and detail.get("automatic"):
+        text = "Enrolled in account recovery automatically (the policy enrols new members)"
     if type_ == EventType.ORGANIZATION_KEY_ROTATED:
         damaged = f", {detail['damaged']} damaged left as they were" if detail.get("damaged") else ""
         return (f"{text}: {detail.get('items', 0)} items and {detail.get('collections', 0)} collection names "

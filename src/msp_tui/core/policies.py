@@ -209,7 +209,12 @@ WHERE_IT_ACTS: dict[PolicyType, tuple[str, str]] = {
                                           "Owners, Admins and provider staff exempt."),
     P.DISABLE_SEND: (OTHER_APPS, "Stored for other apps: msp-tui has no Send."),
     P.SEND_OPTIONS: (OTHER_APPS, "Stored for other apps: msp-tui has no Send."),
-    P.RESET_PASSWORD: (NOT_YET, "Stored and shown; account recovery is not built yet."),
+    P.RESET_PASSWORD: (ACTS, "Members enrol (msp-tui account recovery enrol, the palette's account: "
+                             "account recovery), or automatically at accept when the policy says so; an "
+                             "Owner, an Admin, a Custom member with the account-recovery permission or "
+                             "provider staff then resets an enrolled member's master password (msp-tui "
+                             "members recover, the members screen's key), which the member must change at "
+                             "sign-in. Provider staff are never enrolled (S11)."),
     P.MAXIMUM_VAULT_TIMEOUT: (ACTS, "A member's idle lock, in the terminal and in the browser (serve runs the "
                                     "same app), is at most the policy's minutes (the provider's idle time "
                                     "otherwise), with its action: lock, or log out back to sign-in. The fewest "

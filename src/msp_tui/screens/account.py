@@ -38,9 +38,10 @@ class ChangePasswordScreen(ModalScreen[bool]):
         with Vertical(classes="modal"):
             yield Label(Text("Change master password"), classes="modal-title")
             if self.forced:
-                from msp_tui.core.services.accounts import CHANGE_FIRST
+                from msp_tui.core.services.accounts import change_first_text
 
-                yield Static(Text(CHANGE_FIRST.split(":")[0] + ": choose a new one to go on."), classes="modal-body")
+                yield Static(Text(change_first_text(self.actor) + ": choose a new one to go on."),
+                             classes="modal-body")
             yield Input(password=True, placeholder="current master password", id="current")
             yield Input(password=True, placeholder="new master password", id="new")
             yield Input(password=True, placeholder="new master password again", id="again")

@@ -103,6 +103,9 @@ class Member(Editable, Base):
     permissions: Mapped[str | None] = mapped_column(Text)
     #: The org key sealed to the member's public key; set on confirmation.
     key: Mapped[bytes | None] = mapped_column(LargeBinary)
+    #: Account recovery (policy 8): the member's user key sealed to the organization's public key
+    #: (the reference's ResetPasswordKey); None when not enrolled (core.services.recovery).
+    reset_password_key: Mapped[bytes | None] = mapped_column(LargeBinary, default=None)
     external_id: Mapped[str | None] = mapped_column(String(300))
     invited_at: Mapped[datetime] = mapped_column(default=clock.now)
     #: SHA-256 of the invitation's one-time secret (core.invitation_secret); cleared once accepted.

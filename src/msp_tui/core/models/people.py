@@ -76,6 +76,9 @@ class Account(Editable, Base):
     totp_secret: Mapped[bytes | None] = mapped_column(LargeBinary, default=None)
     totp_recovery_hash: Mapped[str | None] = mapped_column(String(64), default=None)
     totp_last_step: Mapped[int | None] = mapped_column(BigInteger, default=None)
+    #: Set by an account recovery (policy 8): the master password is a temporary one that the person
+    #: must change at their next sign-in before anything else (the reference's ForcePasswordReset).
+    force_password_reset: Mapped[bool] = mapped_column(Boolean, default=False)
     failed_login_count: Mapped[int] = mapped_column(Integer, default=0)
     last_failed_login_at: Mapped[datetime | None] = mapped_column(default=None)
     created_at: Mapped[datetime] = mapped_column(default=clock.now)

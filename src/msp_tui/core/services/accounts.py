@@ -294,10 +294,14 @@ def change_master_password(db: Database, actor: Actor, current: str, new: str, *
         master_key = crypto.derive_master_key(data.password, salt, params)
         acc.kdf_salt = salt
         acc.protected_user_key = crypto.encrypt(master_key, secrets.user_key, crypto.aad("user-key", acc.id))
+        # A temporary password an account recovery set is replaced (policy 8): event 1008, not 1001.
+        replaced_temporary, acc.force_password_reset = acc.force_password_reset, False
         touch(acc, actor)
-        events.record(s, actor, EventType.USER_CHANGED_PASSWORD, provider_id=provider_id, account_id=acc.id)
+        events.record(s, actor, EventType.USER_UPDATED_TEMP_PASSWORD if replaced_temporary
+                      else EventType.USER_CHANGED_PASSWORD, provider_id=provider_id, account_id=acc.id)
     actor.secrets, actor.unlocked_at = secrets, clock.now()
     actor.must_change_password = False
+    actor.change_first = None
 
 
 #: What sign-in says to a person who must change their master password first.
@@ -308,7 +312,13 @@ CHANGE_FIRST = ("Your master password no longer meets the Master password requir
 def require_current_password(actor: Actor) -> None:
     """Refused while the person must change their master password (policy 1, enforce on login)."""
     if actor.must_change_password:
-        raise Refused("master-password-requirements", CHANGE_FIRST)
+        raise Refused("account-recovery" if actor.change_first else "master-password-requirements",
+                      actor.change_first or CHANGE_FIRST)
+
+
+def change_first_text(actor: Actor) -> str:
+    """What the forced change says first: why the current master password must be changed."""
+    return (actor.change_first or CHANGE_FIRST).split(":")[0]
 
 
 @dataclass
@@ -359,6 +369,10 @@ def finish_sign_in(db: Database, checked: PasswordChecked, code: str | None = No
 
             actor.must_change_password = bool(catalogue.master_password_shortfalls(policy, password, [account.email]))
         actor.must_enrol_two_step = two_step.staff_must_enrol(s, account.id, provider_id)
+        if s.get(Account, account.id).force_password_reset:  # an account recovery's temporary password
+            from msp_tui.core.services.recovery import RESET_FIRST
+
+            actor.must_change_password, actor.change_first = True, RESET_FIRST
         _sign_own_public_key(s, account.id, secrets)
         events.record(s, actor, EventType.USER_LOGGED_IN, provider_id=provider_id, account_id=account.id)
         if provider_id is not None:
@@ -487,6 +501,9 @@ def accept_invitations(db: Database, *, email: str, secret: str, password: str, 
             events.record(s, actor, EventType.STAFF_UPDATED, provider_id=staff.provider_id,
                           provider_user_id=staff.id, account_id=account.id,
                           detail={"status": ["Invited", "Accepted"]})
+            from msp_tui.core.services import recovery
+
+            recovery.withdraw_staff(s, actor, account.id)  # staff stay unrecoverable (S11)
         if member is not None:
             org = s.get(Organization, member.organization_id)
             member.status, member.account_id, member.invite_secret_hash = MemberStatus.ACCEPTED, account.id, None
@@ -495,6 +512,9 @@ def accept_invitations(db: Database, *, email: str, secret: str, password: str, 
             events.record(s, actor, EventType.MEMBER_UPDATED, organization_id=org.id,
                           organization_user_id=member.id, account_id=account.id,
                           detail={"status": ["Invited", "Accepted"]})
+            from msp_tui.core.services import recovery
+
+            recovery.auto_enrol_at_accept(s, actor, member, secrets)  # policy 8, automatic enrolment
             refresh_seats(s, org)
         s.flush()
         actor.provider_id = provider_of(s, account.id)

@@ -43,6 +43,8 @@ class MemberView:
     version: int
     #: The invitation's one-time secret, only in what reinvite returns (never stored).
     invite_secret: str | None = None
+    #: Enrolled in account recovery (policy 8): their user key is sealed to the organization's key.
+    recovery_enrolled: bool = False
 
 
 def _view(m: Member, groups: tuple[str, ...] = (), secret: str | None = None) -> MemberView:
@@ -53,7 +55,8 @@ def _view(m: Member, groups: tuple[str, ...] = (), secret: str | None = None) ->
         invited_at=m.invited_at,
         invitation_expired=m.status == MemberStatus.INVITED and invitation_expired(m.invited_at),
         revocation_reason=RevocationReason(m.revocation_reason) if m.revocation_reason is not None else None,
-        account_id=m.account_id, version=m.version, invite_secret=secret)
+        account_id=m.account_id, version=m.version, invite_secret=secret,
+        recovery_enrolled=m.reset_password_key is not None)
 
 
 def _org_for(s: Session, actor: Actor, client: str | uuid.UUID) -> Organization:

@@ -1,0 +1,28 @@
+"""account recovery (policy 8): members' recovery keys, the forced change after a recovery
+
+Revision ID: h001
+Revises: j001
+"""
+import sqlalchemy as sa
+from alembic import op
+
+
+revision = 'h001'
+down_revision = 'j001'
+branch_labels = None
+depends_on = None
+
+
+def upgrade() -> None:
+    with op.batch_alter_table('organization_user', schema=None) as batch_op:
+        batch_op.add_column(sa.Column('reset_password_key', sa.LargeBinary(), nullable=True))
+    with op.batch_alter_table('account', schema=None) as batch_op:
+        batch_op.add_column(sa.Column('force_password_reset', sa.Boolean(), nullable=False,
+                                      server_default=sa.false()))
+
+
+def downgrade() -> None:
+    # Plain DROP COLUMN (SQLite 3.35+): a batch would re-create the tables, and with foreign keys on,
+    # dropping the old table deletes every row that references it (ON DELETE CASCADE).
+    op.drop_column('account', 'force_password_reset')
+    op.drop_column('organization_user', 'reset_password_key')
