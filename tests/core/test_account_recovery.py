@@ -189,3 +189,51 @@ def test_policy_8_auto_enrol_skips_provider_staff(db, admin):
     accounts.accept_invitations(db, email=admin.email, secret=secret, password=PASSWORD, throttle=NO_WAIT)
     assert events_of(db, EventType.MEMBER_RESET_PASSWORD_ENROLL) == []
     assert MemberRole.USER
+
+
+def test_policy_8_on_the_command_line(sqlite_db, capsys, monkeypatch):
+    """enrol, members recover (refused for a plain User: exit 1), the forced change naming
+    `msp-tui account password`, then the new password works."""
+    from msp_tui.cli import main
+    from tests.conftest import make_provider
+
+    db = sqlite_db
+    admin = make_provider(db)
+    c = make_client(db, admin)
+    policy_8(db, admin, c.organization_id)
+    url = db.url.render_as_string(hide_password=False)
+
+    def run(email, pw, *argv):
+        monkeypatch.setenv("PW", pw)
+        capsys.readouterr()
+        with pytest.raises(SystemExit) as exc:
+            main(["--db", url, "--email", email, "--passwordenv", "PW", *argv])
+        return exc.value.code, capsys.readouterr()
+
+    monkeypatch.setenv("TEMP", TEMP)
+    code, out = run("owner@contoso.example", OWNER_PASSWORD, "members", "recover", c.name,
+                    "user@contoso.example", "--temppasswordenv", "TEMP")
+    assert code == 1 and "not enrolled" in out.err and "Traceback" not in out.err, out.err
+    code, out = run("user@contoso.example", USER_PASSWORD, "account", "recovery", "enrol", c.name)
+    assert code == 0 and "enrolled" in out.err, out.err
+    code, out = run("user@contoso.example", USER_PASSWORD, "members", "list", c.name, "--format", "csv")
+    assert code == 1  # a plain User may not see the members
+    code, out = run("owner@contoso.example", OWNER_PASSWORD, "members", "list", c.name, "--format", "csv")
+    assert "recovery" in out.out.splitlines()[0] and "enrolled" in out.out, out.out
+    code, out = run("user@contoso.example", USER_PASSWORD, "members", "recover", c.name, "owner@contoso.example",
+                    "--temppasswordenv", "TEMP")
+    assert code == 1 and "refused" in out.err, out.err
+    code, out = run("owner@contoso.example", OWNER_PASSWORD, "members", "recover", c.name,
+                    "user@contoso.example", "--temppasswordenv", "TEMP")
+    assert code == 0, out.err
+    code, out = run("user@contoso.example", USER_PASSWORD, "vault", "list", "--personal")
+    assert code == 3, out.err  # the old master password no longer opens the account
+    code, out = run("user@contoso.example", TEMP, "vault", "list", "--personal")
+    assert code == 1 and "msp-tui account password" in out.err and "account recovery" in out.err, out.err
+    monkeypatch.setenv("NEW", NEW)
+    code, out = run("user@contoso.example", TEMP, "account", "password", "--newpasswordenv", "NEW")
+    assert code == 0, out.err
+    code, out = run("user@contoso.example", NEW, "vault", "list", "--personal")
+    assert code == 0, out.err
+    code, out = run("user@contoso.example", NEW, "account", "recovery", "status", "--format", "csv")
+    assert "Contoso Dental,on,false,true" in out.out, out.out

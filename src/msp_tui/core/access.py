@@ -161,7 +161,8 @@ ACCESS_TABLE: dict[Action, dict[Kind, object]] = {
     # Admins only: a Service User putting a client in their own group would widen their scope (S12).
     Action.MANAGE_CLIENT_GROUPS: _provider_row(_STAFF_ONLY_ADMIN),
     Action.VIEW_CLIENT: _row(_ALL_STAFF, Y, Y, Y, Y),
-    Action.VIEW_MEMBERS: _row(_ALL_STAFF, Y, Y, ADMINS, flag("manage_users")),
+    # The reference's AccessMembersTab: Admin, ManageUsers or ManageResetPassword (who recovers must find them).
+    Action.VIEW_MEMBERS: _row(_ALL_STAFF, Y, Y, ADMINS, flag("manage_users", "manage_reset_password")),
     Action.MANAGE_MEMBERS: _row(_ALL_STAFF, Y, Y, ADMINS, flag("manage_users")),
     # Policy 8: and only a role equal to or above the member's (services.recovery); staff are never recovered.
     Action.RECOVER_ACCOUNT: _row(_ALL_STAFF, Y, Y, ADMINS, flag("manage_reset_password")),

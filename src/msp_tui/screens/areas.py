@@ -109,6 +109,12 @@ def _my_account(app) -> None:
     app.push_screen(MyAccountScreen())
 
 
+def _account_recovery(app) -> None:
+    from msp_tui.screens.recovery import AccountRecoveryScreen
+
+    app.push_screen(AccountRecoveryScreen(app.db, app.actor))
+
+
 def _marked(app) -> dict:
     """The clients marked on the clients home (client_ids), or nothing (every client)."""
     table = getattr(app.screen, "table", None)
@@ -168,6 +174,8 @@ COMMANDS: list[Command] = [
             lambda app: _my_account(app), keywords=("2fa", "two-step", "totp", "authenticator")),
     Command("account: change master password", "Choose a new master password (your keys stay the same)",
             lambda app: _change_password(app)),
+    Command("account: account recovery", "Enrol in (or withdraw from) your clients' account recovery (policy 8)",
+            lambda app: _account_recovery(app)),
     Command("app: lock", "Drop the keys and hide the screen until the master password is typed",
             lambda app: app.lock()),
     Command("app: sign out", "Lock the keys and go back to the sign-in screen", lambda app: app.sign_out()),

@@ -23,7 +23,8 @@ from msp_tui.core.services.members import MemberView
 from msp_tui.screens.base import ListScreen
 from msp_tui.screens.confirm import ConfirmModal
 from msp_tui.widgets.invite_secrets import InviteSecretsModal
-from msp_tui.widgets.member_dialogs import MemberInviteDialog, MemberReasonsDialog, MemberRoleDialog
+from msp_tui.widgets.member_dialogs import (MemberInviteDialog, MemberReasonsDialog, MemberRoleDialog,
+                                           RecoverAccountDialog)
 from msp_tui.widgets.timeline_table import inert
 from msp_tui.widgets.header import AppHeader
 from msp_tui.widgets.keybar import KeyBar
@@ -38,6 +39,7 @@ MEMBER_ACTIONS = {
     "revoke": ("x", "Revoke access (keeps the member)"),
     "restore": ("u", "Restore a revoked member"),
     "remove": ("delete", "Remove from the organization"),
+    "recover": ("p", "Recover account: reset their master password (policy 8)"),
 }
 VERBS = {"reinvite": "Re-invited", "confirm": "Confirmed", "role": "Updated", "revoke": "Revoked",
          "restore": "Restored", "remove": "Removed"}
@@ -62,6 +64,8 @@ MEMBER_COLUMNS = [
     Column("status", "Status", 17, _status, min_width=9, priority=1),
     Column("groups", "Groups", 18, lambda m: inert(", ".join(m.groups)) or "—", min_width=8, priority=4),
     Column("twostep", "Two-step", 8, lambda m: "on" if m.two_factor_enabled else "off", priority=2),
+    # Account recovery (policy 8): dropped first on a narrow terminal; `members list` always has it.
+    Column("recovery", "Recovery", 9, lambda m: "enrolled" if m.recovery_enrolled else "—", priority=5),
 ]
 
 
@@ -86,6 +90,7 @@ class MembersScreen(ListScreen):
         Binding("u", "restore", "Restore", id="members.restore"),
         Binding("delete", "remove", "Remove", id="members.remove"),
         Binding("question_mark", "why", "Why", id="members.why"),
+        Binding("p", "recover", "Recover", show=False, id="members.recover"),
     ]
 
     def __init__(self, db: Database, actor: Actor, organization_id: uuid.UUID | str,
@@ -178,6 +183,10 @@ class MembersScreen(ListScreen):
         chosen = self.targets()
         if not chosen:
             return "No member chosen."
+        if action == "recover":  # its own permission (policy 8), one member at a time
+            if len(chosen) > 1:
+                return "Recover one member's account at a time: unmark the others."
+            return self.panel.recover_refusals.get(chosen[0].id, "Loading…")
         for m in chosen:
             why = self.panel.refusals[m.id][action]
             if why:
@@ -210,7 +219,8 @@ class MembersScreen(ListScreen):
         text = Text()
         if self.marked:
             text.append(f"{len(self.marked)} marked. ", style="bold")
-        refused = [(MEMBER_ACTIONS[a][0], a, self.refusal(a)) for a in MEMBER_ACTIONS]
+        # Account recovery is a key for the few clients with policy 8: its reason is under ? only.
+        refused = [(MEMBER_ACTIONS[a][0], a, self.refusal(a)) for a in MEMBER_ACTIONS if a != "recover"]
         refused = [(k, a, w) for k, a, w in refused if w]
         if not chosen:
             text.append("No members yet: press n to invite.")
@@ -359,6 +369,22 @@ class MembersScreen(ListScreen):
 
         self.app.push_screen(MemberRoleDialog(self.panel, self._who(chosen), first.role, first.permissions,
                                               submit), self._done)
+
+    def action_recover(self) -> None:
+        """p: account recovery (policy 8): a temporary master password for one enrolled member."""
+        chosen = self.targets()
+        if self.panel is None or len(chosen) != 1 or self.refusal("recover"):
+            return
+        member = chosen[0]
+
+        def submit(temporary: str) -> str:
+            from msp_tui.core.services import recovery
+
+            email = recovery.recover(self.db, self.actor, self.organization_id, member.id, temporary)
+            return (f"Reset {email}'s master password: give them the temporary one by another channel; "
+                    "they must change it when they sign in.")
+
+        self.app.push_screen(RecoverAccountDialog(member.email, self.panel.client_name, submit), self._done)
 
     @work(thread=True, group="members-write")
     def run_core(self, action: str, call, count: int | None = None) -> None:

@@ -159,6 +159,54 @@ class MemberRoleDialog(MemberDialog):
         self.run_submit(self.submit, role, flags if role == MemberRole.CUSTOM else frozenset())
 
 
+class RecoverAccountDialog(MemberDialog):
+    """Account recovery (policy 8): a temporary master password for one enrolled member, typed twice;
+    core checks it against their Master password requirements and resets it (event 1508)."""
+
+    def __init__(self, email: str, client: str, submit: Callable[[str], str]) -> None:
+        super().__init__()
+        self.email, self.client, self.submit = email, client, submit
+
+    def compose(self) -> ComposeResult:
+        with VerticalScroll(classes="no-flags"):
+            yield Static(Text(f"Recover {self.email}'s account", style="bold"))
+            yield Static(Text("Their master password becomes the temporary one below; their keys and items stay. "
+                              "They must choose a new one when they next sign in. Give it to them by another "
+                              "channel than email."), classes="hint")
+            yield Label("Temporary master password", classes="field")
+            yield Input(password=True, id="r-temp")
+            yield Label("Again", classes="field")
+            yield Input(password=True, id="r-again")
+            yield Static("", id="m-error", classes="error")
+            with Horizontal(classes="buttons"):
+                yield Button("Cancel", id="cancel")
+                yield Button("Reset password", id="ok", variant="error")
+
+    def on_mount(self) -> None:
+        self.query_one("#r-temp", Input).focus()
+
+    @on(Button.Pressed, "#cancel")
+    def _cancel(self) -> None:
+        self.dismiss(None)
+
+    @on(Input.Submitted, "#r-temp")
+    def _next(self) -> None:
+        self.query_one("#r-again", Input).focus()
+
+    @on(Input.Submitted, "#r-again")
+    @on(Button.Pressed, "#ok")
+    def _ok(self) -> None:
+        temporary, again = self.query_one("#r-temp", Input).value, self.query_one("#r-again", Input).value
+        if not temporary:
+            self.show_error("Type a temporary master password.")
+            return
+        if temporary != again:
+            self.show_error("The two passwords differ.")
+            return
+        self.show_error("")
+        self.run_submit(self.submit, temporary)
+
+
 class MemberReasonsDialog(MemberDialog):
     """Every key of the screen, and for the chosen members why each greyed-out action is refused."""
 

@@ -43,6 +43,9 @@ class MemberPanel:
     #: Custom flags the person may grant (all of them unless they are a Custom member).
     grantable_flags: frozenset[str] = field(default_factory=frozenset)
     standing: str = ""
+    #: Account recovery (policy 8, services.recovery): why resetting each member's master password is
+    #: refused (None = allowed). Its own permission, not "manage members".
+    recover_refusals: dict[uuid.UUID, str | None] = field(default_factory=dict)
 
     @property
     def free(self) -> int:
@@ -109,7 +112,11 @@ def load(db: Database, actor: Actor, client: str | uuid.UUID) -> MemberPanel:
                 why = "The Custom role needs an Enterprise plan."
             role_refusals[role] = why
         grantable = standing.flags if standing.kind == Kind.CUSTOM else frozenset(permissions.CUSTOM_FLAGS)
+        from msp_tui.core.services import recovery
+
+        recover_refusals = recovery.recover_refusals(s, actor, standing, org, views)
         return MemberPanel(
             organization_id=org.id, client_name=org.name, plan=PlanType(org.plan_type), seats=org.seats,
             used=org.occupied_seats, members=views, manage_refusal=manage_refusal, refusals=refusals,
-            role_refusals=role_refusals, grantable_flags=frozenset(grantable), standing=standing.kind.value)
+            role_refusals=role_refusals, grantable_flags=frozenset(grantable), standing=standing.kind.value,
+            recover_refusals=recover_refusals)

@@ -33,7 +33,7 @@ from sqlalchemy import select
 
 from msp_tui.core import crypto, events, keys
 from msp_tui.core import policies as catalogue
-from msp_tui.core.access import Action, Kind, check
+from msp_tui.core.access import Action, Kind, decide
 from msp_tui.core.context import Actor
 from msp_tui.core.db import Database
 from msp_tui.core.enums import EventType, MemberRole, MemberStatus, PolicyType
@@ -225,15 +225,46 @@ def my_enrolments(db: Database, actor: Actor) -> list[Enrolment]:
         return out
 
 
-def _guard_rank(standing, target: Member) -> None:
+def _rank_refusal(standing, role: MemberRole) -> str | None:
     """The reference's "equal or greater" rule (RecoverAccountAuthorizationHandler)."""
     if standing.is_staff or standing.kind == Kind.OWNER:
-        return
-    role = MemberRole(target.role)
+        return None
     if role == MemberRole.OWNER:
-        raise Refused("roles", "Only an Owner (or provider staff) can recover an Owner's account.")
+        return "Only an Owner (or provider staff) can recover an Owner's account."
     if role == MemberRole.ADMIN and standing.kind != Kind.ADMIN:
-        raise Refused("roles", "Only an Owner or an Admin (or provider staff) can recover an Admin's account.")
+        return "Only an Owner or an Admin (or provider staff) can recover an Admin's account."
+    return None
+
+
+def _refusal(s, actor: Actor, standing, org: Organization, m) -> tuple[str, str] | None:
+    """(rule, sentence) when recovering member `m` (a Member or MemberView) would be refused, in the order
+    `recover` checks; None when allowed. One home for the command line's refusal and the screen's greying."""
+    decision = decide(standing, Action.RECOVER_ACCOUNT)
+    if not decision.allowed:
+        return decision.rule, decision.reason
+    if _policy(s, org.id) is None:
+        return "account-recovery", NOT_ON.format(client=org.name)
+    if m.account_id is None or m.status == MemberStatus.INVITED:
+        return "account-recovery", f"{m.email} has not accepted their invitation: there is no account to recover."
+    if is_staff(s, m.account_id):
+        return "S11", STAFF_NEVER.format(email=m.email)
+    enrolled = m.recovery_enrolled if hasattr(m, "recovery_enrolled") else m.reset_password_key is not None
+    if not enrolled:
+        return "account-recovery", NOT_ENROLLED.format(email=m.email, client=org.name)
+    if m.account_id == actor.account_id:
+        return "account-recovery", ("You cannot recover your own account: change your master password with "
+                                    "`msp-tui account password`.")
+    why = _rank_refusal(standing, MemberRole(m.role))
+    return ("roles", why) if why else None
+
+
+def recover_refusals(s, actor: Actor, standing, org: Organization, views) -> dict[uuid.UUID, str | None]:
+    """For the members screen: why recovering each member would be refused (None = allowed)."""
+    out = {}
+    for v in views:
+        found = _refusal(s, actor, standing, org, v)
+        out[v.id] = found[1] if found else None
+    return out
 
 
 def recover(db: Database, actor: Actor, client, member_ref, temporary_password: str) -> str:
@@ -242,27 +273,19 @@ def recover(db: Database, actor: Actor, client, member_ref, temporary_password: 
     Refused: without the permission (access table), without policy 8 on, for an unenrolled member,
     for provider staff (S11), for a role above the actor's, or when the temporary password falls short
     of the Master password requirements (policy 1) binding the member."""
+    from msp_tui.core.access import standing_for
     from msp_tui.core.schemas import NewAccount, parse
     from msp_tui.core.services.accounts import check_master_password, master_password_policy
     from msp_tui.core.services.members import find_member
 
     with db.write() as s:
         org = _org(s, actor, client)
-        standing = check(s, actor, Action.RECOVER_ACCOUNT, organization_id=org.id)
-        if _policy(s, org.id) is None:
-            raise Refused("account-recovery", NOT_ON.format(client=org.name))
+        standing = standing_for(s, actor, organization_id=org.id)
+        decide(standing, Action.RECOVER_ACCOUNT).require()  # before anything about its members is read
         m = find_member(s, org, member_ref)
-        if m.account_id is None or m.status == MemberStatus.INVITED:
-            raise Refused("account-recovery", f"{m.email} has not accepted their invitation: there is no "
-                          "account to recover.")
-        if is_staff(s, m.account_id):
-            raise Refused("S11", STAFF_NEVER.format(email=m.email))
-        if m.reset_password_key is None:
-            raise Refused("account-recovery", NOT_ENROLLED.format(email=m.email, client=org.name))
-        if m.account_id == actor.account_id:
-            raise Refused("account-recovery", "You cannot recover your own account: change your master "
-                          "password with `msp-tui account password`.")
-        _guard_rank(standing, m)
+        refused = _refusal(s, actor, standing, org, m)
+        if refused:
+            raise Refused(*refused)
         account = s.get(Account, m.account_id)
         data = parse(NewAccount, email=account.email, name="", password=temporary_password)
         check_master_password(master_password_policy(s, account.id), data.password, account.email)
