@@ -1,14 +1,14 @@
 """account recovery (policy 8): members' recovery keys, the forced change after a recovery
 
 Revision ID: h001
-Revises: j001
+Revises: k002
 """
 import sqlalchemy as sa
 from alembic import op
 
 
 revision = 'h001'
-down_revision = 'j001'
+down_revision = 'k002'
 branch_labels = None
 depends_on = None
 
