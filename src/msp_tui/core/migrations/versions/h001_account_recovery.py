@@ -14,11 +14,12 @@ depends_on = None
 
 
 def upgrade() -> None:
-    with op.batch_alter_table('organization_user', schema=None) as batch_op:
-        batch_op.add_column(sa.Column('reset_password_key', sa.LargeBinary(), nullable=True))
-    with op.batch_alter_table('account', schema=None) as batch_op:
-        batch_op.add_column(sa.Column('force_password_reset', sa.Boolean(), nullable=False,
-                                      server_default=sa.false()))
+    # Plain ADD COLUMN: a batch re-creates the table on SQLite when the column has a default, and with
+    # foreign keys on, dropping the old `account` table deletes or refuses every row that references it
+    # (tests/core/test_migrations_keep_rows.py).
+    op.add_column('organization_user', sa.Column('reset_password_key', sa.LargeBinary(), nullable=True))
+    op.add_column('account', sa.Column('force_password_reset', sa.Boolean(), nullable=False,
+                                       server_default=sa.false()))
 
 
 def downgrade() -> None:

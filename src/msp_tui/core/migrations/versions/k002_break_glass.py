@@ -14,10 +14,12 @@ depends_on = None
 
 
 def upgrade() -> None:
-    with op.batch_alter_table('provider', schema=None) as batch_op:
-        batch_op.add_column(sa.Column('break_glass_max_minutes', sa.Integer(), nullable=False, server_default='240'))
-        batch_op.add_column(sa.Column('break_glass_self_grant', sa.Boolean(), nullable=False,
-                                      server_default=sa.false()))
+    # Plain ADD COLUMN: a batch re-creates `provider` on SQLite for a column with a default, and dropping
+    # the old table with foreign keys on took every staff row with it (tests/core/test_migrations_keep_rows.py).
+    op.add_column('provider', sa.Column('break_glass_max_minutes', sa.Integer(), nullable=False,
+                                        server_default='240'))
+    op.add_column('provider', sa.Column('break_glass_self_grant', sa.Boolean(), nullable=False,
+                                        server_default=sa.false()))
     op.create_table(
         'access_grant',
         sa.Column('id', sa.Uuid(), nullable=False),
