@@ -61,6 +61,20 @@ def filter_options(f):
     return f
 
 
+GROUP_OPTION = click.option("--group", default=None, help="Only the events of one client group's clients.")
+
+
+def with_group(state: CliState, flt, group):
+    """The filter narrowed to a client group (--group, its name or id), or as it was."""
+    if not group:
+        return flt
+    import dataclasses
+
+    from msp_tui.cli.clients import group_id
+
+    return dataclasses.replace(flt, client_group=group_id(state, group))
+
+
 def build_filter(state: CliState, clients, actors, types, since, until):
     """Turn the flags into a scope and an EventFilter (core decides what this person may see)."""
     from sqlalchemy import select
@@ -115,11 +129,12 @@ def events(ctx, state: CliState, clients, actors, types, since, until) -> None:
 
 @events.command("list")
 @filter_options
+@GROUP_OPTION
 @click.option("--limit", default=50, show_default=True, type=click.IntRange(1, 10_000),
               help="How many events, newest first (use `events export` for more).")
 @format_option("table", "json", "csv", "jsonl")
 @pass_state
-def list_(state: CliState, clients, actors, types, since, until, limit) -> None:
+def list_(state: CliState, clients, actors, types, since, until, limit, group) -> None:
     """List events newest first.
 
     \b
@@ -129,17 +144,19 @@ def list_(state: CliState, clients, actors, types, since, until, limit) -> None:
     from msp_tui.core.services import timeline
 
     db, scope, flt = build_filter(state, clients, actors, types, since, until)
+    flt = with_group(state, flt, group)
     emit(state.fmt, (row_of(r) for r in timeline.page(db, scope, flt, limit=limit)), COLUMNS)
 
 
 @events.command("export")
 @filter_options
+@GROUP_OPTION
 @click.option("--format", "fmt", type=click.Choice(["csv", "jsonl"]), default=None,
               help="csv (the reference's columns; default) or jsonl (the fields of `events list`).")
 @click.option("-o", "--output", type=click.Path(dir_okay=False, writable=True), default=None,
               help="Write to this file instead of stdout.")
 @pass_state
-def export(state: CliState, clients, actors, types, since, until, fmt, output) -> None:
+def export(state: CliState, clients, actors, types, since, until, fmt, output, group) -> None:
     """Export every matching event, newest first, as CSV or JSON lines, in constant memory.
 
     CSV cells that a spreadsheet would run as a formula (=, +, -, @, tab, CR) get a leading '.
@@ -154,6 +171,7 @@ def export(state: CliState, clients, actors, types, since, until, fmt, output) -
 
     fmt = fmt or ("jsonl" if state.fmt in ("json", "jsonl") else "csv")
     db, scope, flt = build_filter(state, clients, actors, types, since, until)
+    flt = with_group(state, flt, group)
     # A file of its own is readable by its owner only: it names people and addresses.
     out = (os.fdopen(os.open(output, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600), "w", encoding="utf-8",
                      newline="") if output else sys.stdout)

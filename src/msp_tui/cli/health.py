@@ -11,19 +11,23 @@ from msp_tui.cli.state import CliState, pass_state
 @click.command("health")
 @click.option("--limit", default=100, show_default=True, help="At most this many findings of each kind.")
 @click.option("--all", "show_all", is_flag=True, help="Every finding (may be long with many clients).")
+@click.option("--group", default=None, help="Only the clients of this client group.")
 @format_option()
 @pass_state
-def health(state: CliState, limit: int, show_all: bool) -> None:
+def health(state: CliState, limit: int, show_all: bool, group) -> None:
     """List what needs a person's attention across all clients, worst first, and where to fix it.
 
     \b
     Example:
       msp-tui health
       msp-tui health --format json --all
+      msp-tui health --group Gold
     """
     from msp_tui.core.services import health as svc
 
-    rep = svc.report(state.db(), state.actor(), limit=None if show_all else limit)
+    from msp_tui.cli.clients import group_id
+
+    rep = svc.report(state.db(), state.actor(), limit=None if show_all else limit, group=group_id(state, group))
     emit(state.fmt, ({"severity": f.severity, "kind": f.kind, "finding": f.title, "where": f.where,
                       "client_id": f.organization_id, "count": f.count} for f in rep.findings),
          ["severity", "kind", "finding", "where", "client_id", "count"])

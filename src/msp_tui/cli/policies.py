@@ -300,19 +300,24 @@ def template_apply(state: CliState, name, clients, all_clients, dry_run, yes) ->
 @policies.command("drift")
 @click.option("--template", default=None, help="Only clients following this template.")
 @click.option("--all", "include_clean", is_flag=True, help="List clients that match their template too.")
+@click.option("--group", default=None, help="Only the clients of this client group.")
 @format_option()
 @pass_state
-def drift(state: CliState, template, include_clean) -> None:
+def drift(state: CliState, template, include_clean, group) -> None:
     """Clients whose policies differ from their template, one line per differing policy.
 
     \b
     Example:
       msp-tui policies drift --format csv
     """
+    from msp_tui.cli.clients import group_id
     from msp_tui.core.services import policies as svc
 
+    group = group_id(state, group)
+
     def rows():
-        for c in svc.drift_report(state.db(), state.actor(), template=template, include_clean=include_clean):
+        for c in svc.drift_report(state.db(), state.actor(), template=template, include_clean=include_clean,
+                                  group=group):
             base = {"client": c.client_name, "id": c.organization_id, "template": c.template}
             for d in c.differences:
                 yield {**base, "policy": d.name, "expected": d.expected, "actual": d.actual, "status": "drift"}
