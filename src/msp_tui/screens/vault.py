@@ -71,6 +71,7 @@ class VaultScreen(ListScreen):
         Binding("d", "delete", "Delete", id="vault.delete"),
         Binding("u", "restore", "Restore", id="vault.restore"),
         Binding("t", "trash", "Trash", id="vault.trash"),
+        Binding("i", "import_file", "Import", id="vault.import"),
     ]
 
     def __init__(self, db, actor, organization_id: uuid.UUID | None) -> None:
@@ -277,6 +278,8 @@ class VaultScreen(ListScreen):
         item = self.current
         if action == "trash":
             return True
+        if action == "import_file":  # who may import is core's to say, in the dialog
+            return not self.in_trash
         if action == "restore":
             if not self.in_trash:
                 return False
@@ -449,6 +452,21 @@ class VaultScreen(ListScreen):
                 self._load()
 
         self.app.push_screen(ConfirmDelete(go, item.name, restore=True), callback=done)
+
+    def action_import_file(self) -> None:
+        from msp_tui.screens.vault_import import ImportDialog
+
+        name = "your vault" if self.personal else (self.view.client_name if self.view else "")
+        self.app.push_screen(ImportDialog(self.db, self.actor, self.organization_id, name),
+                             callback=self._imported)
+
+    def _imported(self, plan) -> None:
+        if plan is None:
+            return
+        n = plan.imported
+        self.notify(f"Imported {n:,} item{'s' if n != 1 else ''} from {plan.format_label} into {plan.client_name}.",
+                    markup=False)
+        self.action_reload()
 
     def action_trash(self) -> None:
         """Between the vault and its trash."""
