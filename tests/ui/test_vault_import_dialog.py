@@ -52,12 +52,20 @@ def _text(app, selector: str) -> str:
     return console.export_text()
 
 
-async def _open_dialog(pilot, path) -> None:
+async def _open_dialog(pilot, path, *, complete: bool = False) -> None:
     await _settle(pilot)
     await pilot.press("i")
     await pilot.pause()
     assert isinstance(pilot.app.screen, ImportDialog)
-    pilot.app.screen.query_one("#import-path", Input).value = str(path)
+    field = pilot.app.screen.query_one("#import-path", Input)
+    if complete:  # typed up to "last", tab completes the rest from the folder
+        await pilot.press(*str(path)[:-len("pass.csv")])
+        await pilot.pause(0.3)
+        await pilot.press("tab")
+        await pilot.pause()
+        assert field.value == str(path)
+    else:
+        field.value = str(path)
     await pilot.press("enter")
     await _settle(pilot)
 
@@ -71,7 +79,7 @@ def test_import_dialog_brings_a_lastpass_csv_into_the_client_with_events(setup, 
     async def run():
         app = Harness(db, admin, c.organization_id)
         async with app.run_test(size=SIZE) as pilot:
-            await _open_dialog(pilot, path)
+            await _open_dialog(pilot, path, complete=True)
             assert "LastPass CSV" in _text(app, "#import-format")
             plan = _text(app, "#import-plan-body")
             assert "3 items into Contoso Dental" in plan and "Office (new)" in plan and "(no collection)" in plan

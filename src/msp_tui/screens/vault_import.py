@@ -56,6 +56,19 @@ class PathSuggester(Suggester):
         return value + name[len(start):]
 
 
+class PathInput(Input):
+    """The file path: tab takes the completion shown (as right arrow does), else moves on."""
+
+    BINDINGS = [Binding("tab", "complete", "Complete the path", show=False)]
+
+    def action_complete(self) -> None:
+        if self._suggestion and self.cursor_at_end:
+            self.value = self._suggestion
+            self.cursor_position = len(self.value)
+        else:
+            self.screen.focus_next()
+
+
 class _Stopped(Exception):
     """Raised inside the import's transaction when the person pressed esc: it rolls all of it back."""
 
@@ -145,7 +158,7 @@ class ImportDialog(ModalScreen):
             yield Static(Text.assemble(("Import into ", "bold"), (self.client_name, "bold"),
                                        ("  esc: cancel", "dim")))
             yield Label("Export file (tab completes, enter checks it)")
-            yield Input(placeholder="~/Downloads/lastpass_export.csv", suggester=PathSuggester(), id="import-path")
+            yield PathInput(placeholder="~/Downloads/lastpass_export.csv", suggester=PathSuggester(), id="import-path")
             yield Static("", id="import-format")
             yield Label("The file's password", id="import-password-label")
             yield Input(password=True, placeholder="the password the export was protected with",
@@ -175,15 +188,6 @@ class ImportDialog(ModalScreen):
         self.query_one("#import-status", Static).update(Text(text))
 
     # --- the steps ----------------------------------------------------------------------------
-
-    def on_key(self, event) -> None:
-        # tab takes the path's completion first (Input's own right-arrow does too)
-        path = self.query_one("#import-path", Input)
-        if event.key == "tab" and path.has_focus and path._suggestion and path.cursor_at_end:
-            path.value = path._suggestion
-            path.cursor_position = len(path.value)
-            event.prevent_default()
-            event.stop()
 
     @on(Input.Changed)
     def _changed(self, event: Input.Changed) -> None:
@@ -236,8 +240,8 @@ class ImportDialog(ModalScreen):
             deliver(self, self._detected, data, fmt)
             plan = vault_import.plan_import(self.db, self.actor, data, client=self.organization_id,
                                             personal=self.personal, password=password, collection=collection)
-        except Refused as exc:
-            deliver(self, self._failed, inert_str(exc), exc.rule)
+        except Refused as exc:  # the file's password: a sentence on its own, the field below it
+            deliver(self, self._failed, inert_str(exc.message if exc.rule == "file-password" else exc), exc.rule)
             return
         except MspError as exc:
             deliver(self, self._failed, inert_str(exc), None)
