@@ -184,3 +184,46 @@ def test_path_suggester_completes_from_the_directory(tmp_path):
     assert asyncio.run(s.get_suggestion(str(tmp_path / "las"))) == str(tmp_path / "lastpass_export.csv")
     assert asyncio.run(s.get_suggestion(str(tmp_path / "exp"))) == str(tmp_path / "exports") + "/"
     assert asyncio.run(s.get_suggestion(str(tmp_path / "zzz"))) is None
+
+
+def test_import_dialog_in_my_vault_imports_personal_items(setup, tmp_path):
+    """The personal vault has the same key; no collection field there (one's own vault has none)."""
+    db, admin, c = setup
+    path = tmp_path / "lastpass.csv"
+    path.write_text(LASTPASS)
+
+    async def run():
+        app = Harness(db, admin, None)
+        async with app.run_test(size=SIZE) as pilot:
+            await _open_dialog(pilot, path)
+            assert not app.screen.query("#import-collection")
+            assert "3 items into your vault" in _text(app, "#import-plan-body")
+            await pilot.press("enter")
+            await _settle(pilot)
+            assert isinstance(app.screen, VaultScreen)
+            assert _names(app) == ["Mail", "Router", "VPN"]
+
+    asyncio.run(run())
+    assert _count(db, VaultItem, VaultItem.owner_account_id == admin.account_id) == 3
+
+
+def test_import_dialog_esc_while_importing_rolls_all_of_it_back(setup, tmp_path):
+    """Esc during the import: the run stops at its next progress step, inside its one transaction."""
+    db, admin, c = setup
+    path = tmp_path / "lastpass.csv"
+    path.write_text(LASTPASS)
+    items = _count(db, VaultItem)
+
+    async def run():
+        app = Harness(db, admin, c.organization_id)
+        async with app.run_test(size=SIZE) as pilot:
+            await _open_dialog(pilot, path)
+            dialog = app.screen
+            dialog._stop.set()  # as esc does, before the run's last progress step
+            await pilot.press("enter")
+            await _settle(pilot)
+            assert dialog.running
+
+    asyncio.run(run())
+    assert _count(db, VaultItem) == items
+    assert _count(db, Event, Event.type.in_([int(EventType.ITEM_CREATED), int(EventType.ITEMS_IMPORTED)])) == 0
