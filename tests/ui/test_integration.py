@@ -297,3 +297,34 @@ async def test_staff_confirm_shows_the_fingerprint_phrase(sqlite_db):
         await settle(pilot)
     assert next(s for s in staff_service.list_staff(sqlite_db, admin) if s.email == "cy@msp.example").status.name \
         == "CONFIRMED"
+
+
+@sync
+async def test_onboarding_offers_to_bring_their_passwords_and_opens_the_import_after_the_secret(sqlite_db):
+    """Issue 17: the wizard's optional last step, "bring their passwords": i on the confirmation asks for
+    the import; once the client exists and the owner's secret was shown, the import dialog opens for it."""
+    from msp_tui.screens.vault_import import ImportDialog
+
+    admin = make_provider(sqlite_db)
+    billing.set_billing_mode(sqlite_db, admin, "consolidated")
+    app = MspApp(sqlite_db, actor=admin, start="onboarding")
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        for keys in (["enter"], [*"Fabrikam", "enter"], ["enter"], ["ctrl+u", *"3", "enter"],
+                     [*"b@fabrikam.example", "enter"], ["enter"], ["enter"]):
+            await pilot.press(*keys)
+            await settle(pilot)
+        assert app.screen.current.key == "confirm"
+        assert dict(app.screen.summary()).get("Bring their passwords", "").startswith("no")
+        await pilot.press("i")
+        await settle(pilot)
+        assert dict(app.screen.summary())["Bring their passwords"].startswith("yes")
+        await pilot.press("enter")
+        await settle(pilot)
+        assert isinstance(app.screen, InviteSecretsModal)
+        await pilot.press("enter")
+        await settle(pilot)
+        assert isinstance(app.screen, ImportDialog) and app.screen.client_name == "Fabrikam"
+        await pilot.press("escape")
+        await settle(pilot)
+        assert isinstance(app.screen, ClientDetailScreen)

@@ -242,16 +242,23 @@ class ConfirmStep(Step):
     key, title, mode = "confirm", "Confirm", "both"
 
     def compose(self) -> ComposeResult:
+        yield Static(self._grid(), id="confirm-summary")
+        yield Static(Text("Press enter to create it, ctrl+b to go back, esc to leave. Nothing is saved "
+                          "before that." if self.data.mode == "new"
+                          else "Press enter to add it, ctrl+b to go back, esc to leave.")
+                     + Text(" i: bring their passwords too (an import once it exists)."),
+                     classes="modal-hint")
+
+    def _grid(self) -> Table:
         grid = Table.grid(padding=(0, 2))
         grid.add_column(style="bold")
         grid.add_column()
         for label, value in self.screen.summary():
             grid.add_row(label, plain(value))
-        yield Static(grid)
-        yield Static(Text("Press enter to create it, ctrl+b to go back, esc to leave. Nothing is saved "
-                          "before that." if self.data.mode == "new"
-                          else "Press enter to add it, ctrl+b to go back, esc to leave."),
-                     classes="modal-hint")
+        return grid
+
+    def show_summary(self) -> None:
+        self.query_one("#confirm-summary", Static).update(self._grid())
 
 
 class PaymentStep(Step):
@@ -385,6 +392,8 @@ class OnboardingScreen(MspScreen):
         Binding("enter", "next", "Next", id="next", priority=False),
         Binding("escape", "leave", "Leave", id="leave"),
         Binding("ctrl+b", "back", "Previous step", id="back", priority=True),  # also from a text field
+        # Issue 17's "bring their passwords": on the confirmation only (text fields keep their i).
+        Binding("i", "toggle_import", "Bring their passwords", id="import"),
     ]
 
     def __init__(self, mode: str = "new") -> None:
@@ -454,12 +463,26 @@ class OnboardingScreen(MspScreen):
     def summary(self) -> list[tuple[str, str]]:
         d = self.data
         if d.mode == "existing":
-            return [("Add existing", d.org_name)]
+            return [("Add existing", d.org_name)] + self._import_row()
         rows = [("Name", d.name), ("Plan", d.plan.label if d.plan else ""), ("Seats", str(d.seats)),
                 ("Billing email", d.billing_email), ("Owner", f"{d.owner_email} (invited as Owner)")]
         for step in self.visited:
             rows.extend(step.summary())
-        return rows
+        return rows + self._import_row()
+
+    def _import_row(self) -> list[tuple[str, str]]:
+        wanted = self.data.extras.get("import_after", False)
+        return [("Bring their passwords", "yes: the import opens once the client exists" if wanted
+                 else "no (i to import a file from their password manager)")]
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        if action == "toggle_import":
+            return isinstance(getattr(self, "current", None), ConfirmStep)
+        return super().check_action(action, parameters)
+
+    def action_toggle_import(self) -> None:
+        self.data.extras["import_after"] = not self.data.extras.get("import_after", False)
+        self.current.show_summary()
 
     @on(Input.Submitted)
     @on(OptionList.OptionSelected)
@@ -540,9 +563,25 @@ class OnboardingScreen(MspScreen):
                                                        else "."))
         self.app.pop_screen()
         self.app.open_client(client.id)
-        if client.owner_invite_secret:  # shown once: the owner needs it to accept
+        bring = self._import_into(client) if self.data.extras.get("import_after") else None
+        if client.owner_invite_secret:  # shown once, first: the owner needs it to accept
             self.app.push_screen(InviteSecretsModal({self.data.owner_email.strip().lower():
-                                                     client.owner_invite_secret}, "The owner's invitation secret"))
+                                                     client.owner_invite_secret}, "The owner's invitation secret"),
+                                 callback=(lambda _r: bring()) if bring else None)
+        elif bring:
+            bring()
+
+    def _import_into(self, client):
+        """The import dialog for the new client, as `i` on its vault opens it."""
+        from msp_tui.screens.vault_import import ImportDialog
+
+        app, db, actor = self.app, self.db, self.actor
+
+        def said(plan) -> None:
+            if plan is not None:
+                app.say(f"Imported {plan.imported:,} items from {plan.format_label} into {plan.client_name}.")
+
+        return lambda: app.push_screen(ImportDialog(db, actor, client.id, client.name), callback=said)
 
     def _failed(self, exc) -> None:
         self.busy = False
