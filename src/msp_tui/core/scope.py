@@ -48,6 +48,13 @@ class Scope:
         word = "group" if len(self.group_names) == 1 else "groups"
         return f"the client {word} " + ", ".join(f"'{n}'" for n in self.group_names)
 
+    @property
+    def short_label(self) -> str:
+        """For a narrow column: "all clients", "Gold, North", "no group"."""
+        if self.group_ids is None:
+            return "all clients"
+        return ", ".join(self.group_names) or "no group"
+
     def clients(self, org_id_col):
         """SQL: the organization in `org_id_col` is one this person may see (true for everything)."""
         if self.group_ids is None:

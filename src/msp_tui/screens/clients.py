@@ -62,7 +62,7 @@ class ClientsScreen(ListScreen, MspScreen):
     ROWS_NAME = "clients"
     GUARDED = {"new": Action.CREATE_CLIENT, "staff": Action.VIEW_STAFF, "unlink": Action.UNLINK_CLIENT,
                "billing": Action.VIEW_PROVIDER_BILLING, "health": Action.VIEW_CLIENTS,
-               "drift": Action.VIEW_CLIENTS}
+               "drift": Action.VIEW_CLIENTS, "client_groups": Action.MANAGE_CLIENT_GROUPS}
     HIDDEN_WHEN_REFUSED = frozenset({"staff", "unlink", "billing"})
     #: The palette's "policies: apply template" takes the clients marked here.
     marks_clients = True
@@ -76,6 +76,8 @@ class ClientsScreen(ListScreen, MspScreen):
         Binding("t", "timeline", "Event timeline", show=False, id="timeline"),
         Binding("u", "unlink", "Unlink", show=False, id="unlink"),
         Binding("r", "reload", "Reload", show=False, id="reload"),
+        Binding("a", "client_groups", "Client groups of the marked (or this) client", show=False,
+                id="client_groups"),
         Binding("f", "cycle_group", "Client group filter (again: the next group, then all)", show=False,
                 id="group"),  # ctrl+r as on every list; r as before
         *[Binding(k, f"sort('{v}')", f"Sort by {v} (again: reverse)", show=False) for k, v in SORT_KEYS.items()],
@@ -292,6 +294,57 @@ class ClientsScreen(ListScreen, MspScreen):
 
     def action_timeline(self) -> None:
         self.app.open_area("timeline")
+
+    def action_client_groups(self) -> None:
+        """a: put the marked clients (or the highlighted one) in client groups or take them out, or in
+        a new group; the dialog ticks the groups that hold all of them."""
+        from msp_tui.core.services.client_groups import memberships
+
+        rows = self.marked_rows() or ([self.table.current_row] if self.table.current_row is not None else [])
+        if not rows:
+            self.app.notify("No client to put in a group.", severity="warning")
+            return
+        self.run_db(memberships, self.db, self.actor, [r.id for r in rows],
+                    on_done=lambda found: self._ask_client_groups(rows, *found), group="client-groups")
+
+    def _ask_client_groups(self, rows: list, groups: list, held: dict) -> None:
+        from msp_tui.core.services import client_groups as cg
+        from msp_tui.widgets.group_dialogs import ChecklistDialog
+
+        ids = [r.id for r in rows]
+        n = len(ids)
+        before = {g.id for g in groups if len(held.get(g.id, ())) == n}
+        options = []
+        for g in groups:
+            some = len(held.get(g.id, ()))
+            note = f"  ({some} of {n} in it)" if 0 < some < n else ""
+            options.append((g.name + note, g.id, g.id in before))
+        who = plain(rows[0].name).plain if n == 1 else f"{n} clients"
+
+        def submit(new_name: str | None, ticked: list) -> str:
+            # Core checks each step (Provider Admins only); the new group first, so a refused name
+            # (taken, empty) changes nothing.
+            done = []
+            if new_name and new_name.strip():
+                g = cg.create_client_group(self.db, self.actor, new_name, ids)
+                done.append(f"created {g.name}")
+            for gid in [g for g in ticked if g not in before]:
+                cg.add_clients(self.db, self.actor, gid, ids)
+                done.append(f"added to {next(g.name for g in groups if g.id == gid)}")
+            for gid in [g for g in before if g not in ticked]:
+                cg.remove_clients(self.db, self.actor, gid, ids)
+                done.append(f"taken out of {next(g.name for g in groups if g.id == gid)}")
+            return f"Client groups of {who}: " + ("; ".join(done) if done else "nothing changed") + "."
+
+        def after(message: str | None) -> None:
+            if message:
+                self.app.say(message)
+                self.table.reload(keep_marks=True, keep_position=True)
+
+        self.app.push_screen(ChecklistDialog(
+            f"Client groups of {who}", options, submit, name="", name_label="New client group (optional)",
+            list_label="Client groups (space ticks; ticked: all of them are in it)",
+            empty="No client groups yet: type a name above to make one."), after)
 
     def action_unlink(self) -> None:
         row = self.one_row("Unlink")

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import dataclasses
+
 from rich.text import Text
 from textual import on
 from textual.app import ComposeResult
@@ -34,6 +36,8 @@ STAFF_COLUMNS = [
     Column("role", "Role", 14, lambda s: s.role.label, priority=1),
     Column("status", "Status", 17, _status, min_width=9, priority=1),
     Column("invited", "Invited (UTC)", 16, lambda s: s.invited_at.strftime("%Y-%m-%d %H:%M"), priority=4),
+    # S12: filled by the screen from core's scopes (one query for the whole list); drops right after Invited.
+    Column("scope", "Scope", 0, lambda s: "", ratio=1, min_width=11, priority=3),
 ]
 
 
@@ -111,13 +115,14 @@ class StaffScreen(ListScreen, MspScreen):
     TITLE_TEXT = "Provider staff"
     NEW_LABEL = "Invite"
     ROWS_NAME = "staff"
-    GUARDED = {name: Action.MANAGE_STAFF for name in ("new", "confirm", "reinvite", "role", "remove")}
+    GUARDED = {name: Action.MANAGE_STAFF for name in ("new", "confirm", "reinvite", "role", "remove", "scope")}
     BINDINGS = [
         Binding("i", "new", "Invite", show=False, id="invite"),  # n invites, as on every list; i as before
         Binding("c", "confirm", "Confirm", id="confirm"),
         Binding("v", "reinvite", "Re-invite", id="reinvite"),
         Binding("t", "role", "Role", id="role"),
         Binding("d", "remove", "Remove", id="remove"),
+        Binding("s", "scope", "Scope", id="scope"),
         Binding("r", "reload", "Reload", show=False, id="reload"),  # ctrl+r as on every list; r as before
     ]
 
@@ -127,6 +132,18 @@ class StaffScreen(ListScreen, MspScreen):
     def __init__(self, invite: bool = False) -> None:
         super().__init__()
         self.open_invite = invite
+        #: Each person's scope (S12) from core, loaded with the list.
+        self.scopes: dict = {}
+
+    def _scope_of(self, row) -> Text:
+        scope = self.scopes.get(row.id)
+        return plain(scope.short_label) if scope is not None else Text("")
+
+    def _on_admin_row(self) -> bool:
+        if not self.is_mounted or not self.query("#staff"):
+            return False
+        row = self.query_one("#staff", PagedTable).current_row
+        return row is not None and row.role == StaffRole.PROVIDER_ADMIN
 
     def _on_own_row(self) -> bool:
         if not self.is_mounted or not self.query("#staff"):
@@ -137,22 +154,31 @@ class StaffScreen(ListScreen, MspScreen):
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         if action == "remove" and self._on_own_row():
             return None  # shown greyed; pressing it says why
+        if action == "scope" and self._on_admin_row():
+            return None
         return super().check_action(action, parameters)
 
     def refusal_for(self, action: str):
         if action == "remove" and self._on_own_row():
             return self.REMOVE_SELF
+        if action == "scope" and self._on_admin_row():
+            return self.SCOPE_ADMIN  # core refuses it too (services.client_groups.set_staff_scope)
         return super().refusal_for(action)
+
+    #: S12: an admin always sees every client; `s` greys on their rows.
+    SCOPE_ADMIN = Decision(False, "S12", "A Provider Admin always sees every client; only Service Users "
+                                         "can be scoped.")
 
     @on(PagedTable.Highlighted)
     def _row_changed(self) -> None:
-        self.refresh_bindings()  # `d` greys on your own row
+        self.refresh_bindings()  # `d` greys on your own row, `s` on an admin's
 
     def compose(self) -> ComposeResult:
         yield from self.compose_header()
         yield Static("", id="failover", classes="banner")
         yield from self.compose_filter("part of an email, name, role or status (esc clears)")
-        yield PagedTable(columns=STAFF_COLUMNS, row_key=lambda s: s.id, empty_text="No staff.", openable=False,
+        columns = [*STAFF_COLUMNS[:-1], dataclasses.replace(STAFF_COLUMNS[-1], value=self._scope_of)]
+        yield PagedTable(columns=columns, row_key=lambda s: s.id, empty_text="No staff.", openable=False,
                          id="staff")
         yield Static(Text("space marks several: confirm and re-invite apply to the marked rows"),
                      classes="status-line")
@@ -170,9 +196,18 @@ class StaffScreen(ListScreen, MspScreen):
             self.call_after_refresh(self.action_new)
 
     def action_reload(self) -> None:
-        self.run_db(staff_service.list_staff, self.db, self.actor, on_done=self.table.show_rows, group="staff-list")
+        from msp_tui.core.services.client_groups import staff_scope_views
+
+        def load():
+            return staff_service.list_staff(self.db, self.actor), staff_scope_views(self.db, self.actor)
+
+        self.run_db(load, on_done=self._loaded, group="staff-list")
         self.run_db(staff_service.failover_warning, self.db, self.actor.provider_id, on_done=self._failover,
                     group="failover")
+
+    def _loaded(self, found) -> None:
+        rows, self.scopes = found
+        self.table.show_rows(rows)
 
     def _failover(self, warning: str | None) -> None:
         banner = self.query_one("#failover", Static)
@@ -267,6 +302,33 @@ class StaffScreen(ListScreen, MspScreen):
 
         self.app.push_screen(ConfirmModal("Change role", plain(f"Make {row.email} a {new.label}?"),
                                           confirm_label="Change"), ask)
+
+    def action_scope(self) -> None:
+        """s: which clients a Service User sees (S12): every client or some client groups."""
+        row = self.one_row("Scope")
+        if row is None:
+            return
+        from msp_tui.core.services import client_groups as cg
+
+        def ask(groups) -> None:
+            from msp_tui.widgets.group_dialogs import ScopeDialog
+
+            scope = self.scopes.get(row.id)
+            ticked = None if scope is None or scope.everything else set(scope.group_ids)
+
+            def submit(chosen: list | None) -> str:
+                after = cg.set_staff_scope(self.db, self.actor, row.email, chosen)
+                return f"{row.email} now sees {after}."
+
+            def done(message: str | None) -> None:
+                if message:
+                    self.app.say(message)
+                    self.action_reload()
+
+            self.app.push_screen(ScopeDialog(f"Scope of {row.email}", [(g.name, g.id) for g in groups], ticked,
+                                             submit), done)
+
+        self.run_db(cg.list_client_groups, self.db, self.actor, on_done=ask, on_error=self._failed)
 
     def action_remove(self) -> None:
         row = self.one_row("Remove")

@@ -66,8 +66,10 @@ class ChecklistDialog(FormDialog):
     def __init__(self, title: str, options: list[tuple[str, Hashable, bool]],
                  submit: Callable[[str | None, list], str], *, name: str | None = None,
                  list_label: str = "Members (space ticks)", empty: str = "Nobody to choose yet.",
-                 delete: Callable[[], str] | None = None, delete_label: str = "Delete") -> None:
+                 delete: Callable[[], str] | None = None, delete_label: str = "Delete",
+                 name_label: str = "Name") -> None:
         super().__init__()
+        self.name_label = name_label
         self.title_text = title
         self.options = options
         self.submit = submit
@@ -81,7 +83,7 @@ class ChecklistDialog(FormDialog):
         with VerticalScroll():
             yield Label(Text(self.title_text, style="bold"))
             if self.name_value is not None:
-                yield Label("Name", classes="field")
+                yield Label(self.name_label, classes="field")
                 yield Input(value=self.name_value, id="f-name")
             yield Label(self.list_label, classes="field")
             if self.options:
@@ -180,3 +182,54 @@ class AccessDialog(FormDialog):
     def _remove(self) -> None:
         if self.take_away is not None:
             self.run_submit(self.take_away)
+
+
+class ScopeDialog(FormDialog):
+    """A Service User's scope (S12): every client, or only the clients of the ticked client groups.
+    Save submits `(None)` for every client or `(ticked group ids)`; core refuses an empty list."""
+
+    def __init__(self, title: str, groups: list[tuple[str, Hashable]], ticked: set | None,
+                 submit: Callable[[list | None], str]) -> None:
+        super().__init__()
+        self.title_text = title
+        self.groups = groups
+        #: None: the person sees every client now.
+        self.current = ticked
+        self.submit = submit
+
+    def compose(self) -> ComposeResult:
+        with VerticalScroll():
+            yield Label(Text(self.title_text, style="bold"))
+            with RadioSet(id="f-scope"):
+                yield RadioButton("Every client", value=self.current is None, id="scope-all")
+                yield RadioButton("Only the clients of these client groups", value=self.current is not None,
+                                  id="scope-groups")
+            if self.groups:
+                yield SelectionList(*[Selection(plain(label), key, key in (self.current or ()))
+                                      for label, key in self.groups], id="f-list")
+            else:
+                yield Static(Text("No client groups yet (clients home: a).", style="dim"), classes="hint")
+            yield Static(Text("tab moves · space ticks · tab to Save · esc cancels"), classes="hint")
+            yield from self.buttons("Save")
+
+    def on_mount(self) -> None:
+        self.query_one("#f-scope", RadioSet).focus()
+
+    def every_client(self) -> bool:
+        pressed = self.query_one("#f-scope", RadioSet).pressed_button
+        return pressed is None or pressed.id == "scope-all"
+
+    def ticked(self) -> list:
+        lists = self.query("#f-list")
+        return list(lists.first(SelectionList).selected) if lists else []
+
+    @on(SelectionList.SelectedChanged, "#f-list")
+    def _ticked(self) -> None:
+        # Ticking a group means "only these groups".
+        if self.ticked():
+            self.query_one("#scope-groups", RadioButton).value = True
+        self.show_error("")
+
+    @on(Button.Pressed, "#f-save")
+    def _save(self) -> None:
+        self.run_submit(self.submit, None if self.every_client() else self.ticked())

@@ -93,6 +93,21 @@ def groups_of(s: Session, org_ids: list[uuid.UUID]) -> dict[uuid.UUID, list[str]
     return out
 
 
+def memberships(db: Database, actor: Actor, org_ids) -> tuple[list[ClientGroupView], dict[uuid.UUID, set]]:
+    """The client groups the person may see, and which of `org_ids` each holds (group id → org ids):
+    what the clients home's "client groups" dialog ticks. One query for all the clients."""
+    groups = list_client_groups(db, actor)
+    ids = [g.id for g in groups]
+    with db.read() as s:
+        rows = s.execute(select(ClientGroupClient.client_group_id, ClientGroupClient.organization_id).where(
+            ClientGroupClient.client_group_id.in_(ids),
+            ClientGroupClient.organization_id.in_(list(org_ids)))).all() if ids and org_ids else []
+    held: dict[uuid.UUID, set] = {}
+    for gid, oid in rows:
+        held.setdefault(gid, set()).add(oid)
+    return groups, held
+
+
 def client_group_names(db: Database, actor: Actor, client) -> list[str]:
     with db.read() as s:
         org = find_client(s, actor.provider_id, client)
@@ -233,7 +248,7 @@ def set_staff_scope(db: Database, actor: Actor, email: str, groups=None) -> str:
                            "only Service Users can be scoped.", "email")
         before = scope_of_staff(s, st).label
         if groups is not None and not groups:
-            raise BadInput("Name at least one client group, or --all for every client.", "groups")
+            raise BadInput("Name at least one client group, or every client (--all).", "groups")
         s.execute(delete(StaffScopeGroup).where(StaffScopeGroup.staff_id == st.id))
         if groups is None:
             st.scoped = False
@@ -254,11 +269,16 @@ def set_staff_scope(db: Database, actor: Actor, email: str, groups=None) -> str:
         return after
 
 
-def staff_scopes(db: Database, actor: Actor) -> dict[uuid.UUID, str]:
-    """Each staff member's scope as words (for `staff list` and the staff screen)."""
+def staff_scope_views(db: Database, actor: Actor) -> dict[uuid.UUID, Scope]:
+    """Each staff member's scope (for the staff screen's column and its scope dialog)."""
     from msp_tui.core.models import Staff
 
     with db.read() as s:
         check(s, actor, Action.VIEW_STAFF)
         rows = s.execute(select(Staff).where(Staff.provider_id == actor.provider_id)).scalars().all()
-        return {st.id: scope_of_staff(s, st).label for st in rows}
+        return {st.id: scope_of_staff(s, st) for st in rows}
+
+
+def staff_scopes(db: Database, actor: Actor) -> dict[uuid.UUID, str]:
+    """Each staff member's scope as words (for `staff list`)."""
+    return {k: v.label for k, v in staff_scope_views(db, actor).items()}
