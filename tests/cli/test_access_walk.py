@@ -28,7 +28,7 @@ from msp_tui.core.access import COMMANDS, NO_SIGN_IN, PROVIDER_ACTIONS, SIGNED_I
 from msp_tui.core.db import Database, _sqlite_module
 from msp_tui.core.enums import CollectionAccess, PolicyType
 from msp_tui.core.permissions import CUSTOM_FLAGS
-from msp_tui.core.services import (accounts, approvals, client_groups, clients, collections, groups, members,
+from msp_tui.core.services import (accounts, approvals, break_glass, client_groups, clients, collections, groups, members,
                                    policies, policy_templates, recovery, staff, two_step)
 from msp_tui.core.services import vault as vault_svc
 from tests.conftest import PASSWORD, make_provider
@@ -146,6 +146,14 @@ ARGV: dict[str, list[str]] = {
     "approvals withdraw ID": ["approvals", "withdraw", "{request}"],
     "provider approvals": ["provider", "approvals"],
     "provider approvals ACTIONS": ["provider", "approvals", "lower-seats", "unlink-client"],
+    "provider break-glass": ["provider", "break-glass", "--max", "2h"],
+    # Only someone outside Contoso's scope may ask for it (special-cased in the walk below).
+    "access request CLIENT": ["access", "request", CLIENT, "--reason", "locked out", "--for", "30m"],
+    "access pending": ["access", "pending"],
+    "access approve ID": ["access", "approve", "{grant}"],
+    "access deny ID": ["access", "deny", "{grant}", "--reason", "not now"],
+    "access end ID": ["access", "end", "{grant}"],
+    "access acknowledge ID": ["access", "acknowledge", "{emergency}"],
     "report access CLIENT": ["report", "access", CLIENT, "--since", "30d", "-o", "{report}"],
 }
 
@@ -274,12 +282,20 @@ def build(db: Database) -> dict:
     approvals.set_actions(db, admin, ["lower-seats"])
     svc = accounts.sign_in(db, "svc@msp.example", PASSWORD)
     req = approvals.request(db, svc, "lower-seats", "fewer staff", client=org.id, seats=30)
+    # Break-glass: the scoped Service User's pending request for Contoso, and an emergency self-grant
+    # of theirs, already ended (so Contoso stays outside their scope) but not yet acknowledged.
+    scoped = accounts.sign_in(db, "scoped@msp.example", PASSWORD)
+    grant = break_glass.request(db, scoped, CLIENT, "locked out", minutes="1h")
+    break_glass.set_settings(db, admin, self_grant=True)
+    emergency = break_glass.request(db, scoped, CLIENT, "the server is down", minutes="1h")
+    break_glass.end(db, scoped, emergency.number)
+    break_glass.set_settings(db, admin, self_grant=False)
     import tempfile
 
     import_file = Path(tempfile.mkdtemp(prefix="walk-import-")) / "lastpass.csv"
     import_file.write_text("url,username,password,totp,extra,name,grouping,fav\n"
                            "https://printer.example,admin,pw,,,Printer,Office,0\n", encoding="utf-8")
-    return {"item": str(item.id), "trashed": str(trashed.id), "request": str(req.number),
+    return {"grant": str(grant.number), "emergency": str(emergency.number), "item": str(item.id), "trashed": str(trashed.id), "request": str(req.number),
             "export_file": str(Path(tempfile.mkdtemp(prefix="msp-tui-walk-")) / "export.json"),
             "report": str(Path(tempfile.mkdtemp(prefix="walk-report-")) / "access.html"),
             "import_file": str(import_file),
@@ -435,6 +451,13 @@ def test_attack4_command_follows_the_access_table(world, row):
             # Another Service User's request: only its requester (or an admin) withdraws it.
             want = access.Decision(False, "two-person", "Only the person who asked (or a Provider Admin) can "
                                                         "withdraw request")
+        if row == "access request CLIENT" and person.provider_kind in (Kind.PROVIDER_ADMIN, Kind.SERVICE_USER):
+            # The table lets staff ask; core then refuses those who can already see Contoso.
+            want = (access.Decision(True) if person.kind == Kind.OUT_OF_SCOPE else
+                    access.Decision(False, "break-glass", "Contoso is already in your scope"))
+        if row == "access end ID" and person.kind == Kind.SERVICE_USER:
+            # Another Service User's request: only its holder (or an admin) ends it.
+            want = access.Decision(False, "break-glass", "Only its holder or a Provider Admin can end")
         if want.allowed:
             db = world.fresh()
             try:

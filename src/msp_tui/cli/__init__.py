@@ -85,6 +85,7 @@ GROUPS = [
     "health",
     "serve",
     "approvals",
+    "access_requests",
     "report",
 ]
 

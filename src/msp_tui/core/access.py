@@ -310,6 +310,13 @@ COMMANDS: dict[str, object] = {
     "approvals withdraw ID": Action.ASK_APPROVAL,
     "provider approvals": Action.VIEW_APPROVALS,
     "provider approvals ACTIONS": Action.EDIT_PROVIDER,
+    "provider break-glass": Action.EDIT_PROVIDER,
+    "access request CLIENT": Action.REQUEST_BREAK_GLASS,
+    "access pending": Action.REQUEST_BREAK_GLASS,
+    "access approve ID": Action.GRANT_BREAK_GLASS,
+    "access deny ID": Action.GRANT_BREAK_GLASS,
+    "access end ID": Action.REQUEST_BREAK_GLASS,
+    "access acknowledge ID": Action.GRANT_BREAK_GLASS,
     "report access CLIENT": Action.VIEW_CLIENT_EVENTS,
 }
 

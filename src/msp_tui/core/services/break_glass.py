@@ -180,7 +180,8 @@ def approve(db: Database, actor: Actor, ref) -> GrantView:
         return _view(s, g)
 
 
-def deny(db: Database, actor: Actor, ref) -> GrantView:
+def deny(db: Database, actor: Actor, ref, reason: str | None = None) -> GrantView:
+    reason = " ".join((reason or "").split())[:500] or None
     with db.write() as s:
         check(s, actor, Action.GRANT_BREAK_GLASS)
         g = _find(s, actor, ref)
@@ -189,7 +190,8 @@ def deny(db: Database, actor: Actor, ref) -> GrantView:
                           "decided.")
         g.status, g.decided_by_id = Status.DENIED, actor.account_id
         events.record(s, actor, EventType.BREAK_GLASS_DENIED, provider_id=actor.provider_id,
-                      organization_id=g.organization_id, detail={"grant": g.number})
+                      organization_id=g.organization_id,
+                      detail={"grant": g.number, **({"reason": reason} if reason else {})})
         return _view(s, g)
 
 
@@ -225,11 +227,14 @@ def acknowledge(db: Database, actor: Actor, ref) -> GrantView:
 
 
 def list_grants(db: Database, actor: Actor, *, everything: bool = False) -> list[GrantView]:
-    """Pending requests and live grants (everything: every request ever), newest first."""
+    """Pending requests and live grants (everything: every request ever), newest first. A Service User
+    sees only their own: others' requests name clients that may be outside their scope (S12)."""
     with db.read() as s:
-        check(s, actor, Action.REQUEST_BREAK_GLASS)
-        rows = s.execute(select(AccessGrant).where(AccessGrant.provider_id == actor.provider_id)
-                         .order_by(AccessGrant.number.desc())).scalars().all()
+        standing = check(s, actor, Action.REQUEST_BREAK_GLASS)
+        q = select(AccessGrant).where(AccessGrant.provider_id == actor.provider_id)
+        if standing.kind != Kind.PROVIDER_ADMIN:
+            q = q.where(AccessGrant.account_id == actor.account_id)
+        rows = s.execute(q.order_by(AccessGrant.number.desc())).scalars().all()
         views = [_view(s, g) for g in rows]
     return views if everything else [v for v in views if v.status in (Status.PENDING, Status.GRANTED)]
 

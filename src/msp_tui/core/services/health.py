@@ -103,13 +103,17 @@ def _paged(s: Session, stmt, limit) -> tuple[list, int]:
     return [], 0
 
 
-def _break_glass(s, provider_id) -> tuple[list[Finding], int]:
-    """Self-granted emergency access stays loud until a Provider Admin acknowledges it (issue 18)."""
+def _break_glass(s, among: _Among) -> tuple[list[Finding], int]:
+    """Self-granted emergency access stays loud until a Provider Admin acknowledges it (issue 18); a
+    scoped Service User sees it only for clients in their scope (S12), as any other finding."""
     from msp_tui.core.models import Account
+    from msp_tui.core.scope import in_scope
     from msp_tui.core.services.break_glass import unacknowledged_emergencies
 
     out = []
-    for g in unacknowledged_emergencies(s, provider_id):
+    for g in unacknowledged_emergencies(s, among.provider_id):
+        if not in_scope(s, among.scope, g.organization_id):
+            continue
         org = s.get(Organization, g.organization_id)
         who = s.get(Account, g.account_id)
         out.append(Finding("break-glass", "critical",
@@ -245,7 +249,7 @@ def report(db: Database, actor: Actor, *, limit: int | None = 100, kinds: tuple[
         if "failover" in wanted:
             results["failover"] = _failover(s, pid)
         if "break-glass" in wanted:
-            results["break-glass"] = _break_glass(s, pid)
+            results["break-glass"] = _break_glass(s, among)
         if "two-factor" in wanted:
             results["two-factor"] = _two_factor(s, among, limit)
         if "seats" in wanted:
