@@ -28,8 +28,8 @@ from msp_tui.core.access import COMMANDS, NO_SIGN_IN, PROVIDER_ACTIONS, SIGNED_I
 from msp_tui.core.db import Database, _sqlite_module
 from msp_tui.core.enums import CollectionAccess, PolicyType
 from msp_tui.core.permissions import CUSTOM_FLAGS
-from msp_tui.core.services import (accounts, approvals, break_glass, client_groups, clients, collections, groups, members,
-                                   policies, policy_templates, recovery, staff, two_step)
+from msp_tui.core.services import (accounts, approvals, break_glass, client_groups, clients, collections, groups,
+                                   members, policies, policy_templates, recovery, staff, two_step)
 from msp_tui.core.services import vault as vault_svc
 from tests.conftest import PASSWORD, make_provider
 
@@ -295,7 +295,8 @@ def build(db: Database) -> dict:
     import_file = Path(tempfile.mkdtemp(prefix="walk-import-")) / "lastpass.csv"
     import_file.write_text("url,username,password,totp,extra,name,grouping,fav\n"
                            "https://printer.example,admin,pw,,,Printer,Office,0\n", encoding="utf-8")
-    return {"grant": str(grant.number), "emergency": str(emergency.number), "item": str(item.id), "trashed": str(trashed.id), "request": str(req.number),
+    return {"grant": str(grant.number), "emergency": str(emergency.number),
+            "item": str(item.id), "trashed": str(trashed.id), "request": str(req.number),
             "export_file": str(Path(tempfile.mkdtemp(prefix="msp-tui-walk-")) / "export.json"),
             "report": str(Path(tempfile.mkdtemp(prefix="walk-report-")) / "access.html"),
             "import_file": str(import_file),

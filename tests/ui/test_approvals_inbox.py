@@ -85,3 +85,66 @@ def test_two_person_approval_inbox_the_requester_cannot_approve_their_own(db, ad
         assert all(r.pending for r in approvals.list_requests(db, admin))
 
     asyncio.run(go())
+
+
+from tests.core.test_client_groups_scope import shop  # noqa: E402,F401  (fixture)
+
+
+def test_break_glass_requests_in_the_inbox_counted_approved_and_denied_by_an_admin(db, shop):  # noqa: F811
+    from msp_tui.core.services import break_glass
+
+    admin, tech = shop["admin"], shop["tech"]
+    first = break_glass.request(db, tech, "Tailspin", "their firewall is down", ticket="INC-42", minutes="2h")
+    second = break_glass.request(db, tech, "Tailspin", "just curious", minutes="30m")
+
+    async def go():
+        app = MspApp(db, actor=admin)
+        async with app.run_test(size=(120, 30), notifications=True) as pilot:
+            await settle(pilot)
+            assert "2 to approve" in str(app.screen.query_one(AppHeader).render())
+            await pilot.press("ctrl+a")
+            await settle(pilot)
+            table = app.screen.query_one(PagedTable)
+            assert [(r.number, r.summary) for r in table.rows] == [
+                (second.number, "break-glass: open Tailspin for 30 minutes"),
+                (first.number, "break-glass: open Tailspin for 120 minutes (ticket INC-42)")]
+            await pilot.press("d")  # deny the newest, asked first: y confirms
+            await settle(pilot)
+            await pilot.press("y")
+            await settle(pilot)
+            await pilot.press("a")
+            await settle(pilot)
+            await pilot.press("y")
+            await settle(pilot)
+            assert app.screen.query_one(PagedTable).rows == []
+            assert "to approve" not in str(app.screen.query_one(AppHeader).render())
+
+    asyncio.run(go())
+    statuses = {v.number: v.status for v in break_glass.list_grants(db, admin, everything=True)}
+    assert statuses == {first.number: break_glass.Status.GRANTED, second.number: break_glass.Status.DENIED}
+    assert clients.get_client(db, tech, shop["ids"]["Tailspin"]).name == "Tailspin"  # the grant is live
+
+
+def test_break_glass_in_the_inbox_a_technician_sees_only_their_own_and_cannot_approve(db, shop):  # noqa: F811
+    from msp_tui.core.services import break_glass
+
+    tech, everyone = shop["tech"], shop["all"]
+    mine = break_glass.request(db, tech, "Tailspin", "their firewall is down")
+
+    async def go():
+        for who, expected in ((everyone, []), (tech, [mine.number])):
+            app = MspApp(db, actor=who)
+            async with app.run_test(size=(120, 30), notifications=True) as pilot:
+                await settle(pilot)
+                assert "to approve" not in str(app.screen.query_one(AppHeader).render())
+                await pilot.press("ctrl+a")
+                await settle(pilot)
+                assert [r.number for r in app.screen.query_one(PagedTable).rows] == expected
+                if expected:
+                    await pilot.press("a")
+                    await settle(pilot)
+                    await pilot.press("y")
+                    await settle(pilot)
+
+    asyncio.run(go())
+    assert break_glass.list_grants(db, shop["admin"])[0].status == break_glass.Status.PENDING  # core refused

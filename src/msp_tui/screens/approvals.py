@@ -1,7 +1,12 @@
-"""The approvals inbox (issue 18, two-person approval): pending requests; a approves, d denies, w
-withdraws. Core decides each (who may approve, not one's own request, expired); the screen shows it."""
+"""The approvals inbox (issue 18): pending two-person approval requests and break-glass requests; a
+approves, d denies, w withdraws. Core decides each (who may approve, not one's own request, expired);
+the screen shows it."""
 
 from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass
+from datetime import datetime
 
 from rich.text import Text
 from textual import work
@@ -11,6 +16,7 @@ from textual.widgets import Static
 
 from msp_tui.core.errors import MspError
 from msp_tui.core.services import approvals as svc
+from msp_tui.core.services import break_glass
 from msp_tui.screens.base import ListScreen
 from msp_tui.screens.confirm import ConfirmModal
 from msp_tui.widgets.header import AppHeader
@@ -19,12 +25,32 @@ from msp_tui.widgets.paged_table import Column, PagedTable
 from msp_tui.widgets.text import plain
 from msp_tui.widgets.threads import deliver
 
+@dataclass(frozen=True)
+class BreakGlassRow:
+    """A pending break-glass request, as a row of the inbox (its actions go to core.break_glass)."""
+
+    id: uuid.UUID
+    number: int
+    summary: str
+    requested_by: str
+    reason: str
+    requested_at: datetime | None = None
+    expires_at: datetime | None = None
+
+
+def _break_glass_row(v) -> BreakGlassRow:
+    ticket = f" (ticket {v.ticket})" if v.ticket else ""
+    return BreakGlassRow(v.id, v.number, f"break-glass: open {v.client} for {v.minutes} minutes{ticket}",
+                         v.requested_by, v.reason)
+
+
 COLUMNS = [
     Column("number", "#", 4, lambda r: str(r.number), align="right", priority=1),
     Column("summary", "What", 0, lambda r: plain(r.summary), min_width=30, ratio=2, priority=0),
     Column("by", "Asked by", 22, lambda r: plain(r.requested_by), min_width=12, priority=2),
     Column("reason", "Why", 0, lambda r: plain(r.reason), min_width=12, priority=3),
-    Column("expires", "Expires", 16, lambda r: r.expires_at.strftime("%Y-%m-%d %H:%M"), priority=4),
+    Column("expires", "Expires", 16, 
+           lambda r: r.expires_at.strftime("%Y-%m-%d %H:%M") if r.expires_at else "-", priority=4),
 ]
 
 
@@ -71,7 +97,8 @@ class ApprovalsScreen(ListScreen):
     @work(thread=True, exclusive=True, group="approvals", exit_on_error=False)
     def _load(self) -> None:
         try:
-            rows = svc.list_requests(self.db, self.actor)
+            rows = [*(_break_glass_row(v) for v in break_glass.list_grants(self.db, self.actor)
+                      if v.status == break_glass.Status.PENDING), *svc.list_requests(self.db, self.actor)]
             setting = svc.setting(self.db, self.actor)
         except MspError as exc:
             deliver(self, self._failed, exc.message)
@@ -83,9 +110,9 @@ class ApprovalsScreen(ListScreen):
 
     def _show(self, rows, setting) -> None:
         self.table.empty_text = ("No request is waiting." if setting.actions else
-                                 "Two-person approval is off (msp-tui provider approvals).")
+                                 "No request is waiting; two-person approval is off (msp-tui provider approvals).")
         self.table.show_rows(rows)
-        self.table.border_title = f"Two-person approval requests ({len(rows)} pending)"
+        self.table.border_title = f"Approval and break-glass requests ({len(rows)} pending)"
         note = Text("a approve · d deny · w withdraw your own · a request expires 24 hours after it was asked")
         if setting.warning:
             note = Text(setting.warning, style="bold yellow")
@@ -93,9 +120,9 @@ class ApprovalsScreen(ListScreen):
         self.app.refresh_approvals()
 
     def open_row(self, row) -> None:
+        when = f" at {row.requested_at:%Y-%m-%d %H:%M} UTC" if row.requested_at else ""
         self.query_one("#detail", Static).update(plain(
-            f"#{row.number} {row.summary}. Asked by {row.requested_by} at "
-            f"{row.requested_at:%Y-%m-%d %H:%M} UTC: {row.reason}"))
+            f"#{row.number} {row.summary}. Asked by {row.requested_by}{when}: {row.reason}"))
 
     def _decide(self, verb: str, fn) -> None:
         row = self.table.current_row
@@ -103,22 +130,28 @@ class ApprovalsScreen(ListScreen):
             self.app.notify("No request is highlighted.")
             return
 
+        if isinstance(row, BreakGlassRow):  # the same keys, core's break-glass use cases
+            fn = {"approve": break_glass.approve, "deny": break_glass.deny, "withdraw": break_glass.end}[verb]
+
         def done(ok: bool | None) -> None:
             if ok:
-                self._run(fn, row.number, verb)
+                self._run(fn, row.number, text)
 
-        self.app.push_screen(ConfirmModal(f"{verb.capitalize()} request {row.number}",
+        kind = "break-glass request" if isinstance(row, BreakGlassRow) else "request"
+        past = "granted" if verb == "approve" and isinstance(row, BreakGlassRow) else PAST[verb]
+        text = f"{kind.capitalize()} {row.number}: {past}."
+        self.app.push_screen(ConfirmModal(f"{verb.capitalize()} {kind} {row.number}",
                                           Text(f"{verb.capitalize()}: {row.summary}?\nAsked by {row.requested_by}: "
                                                f"{row.reason}")), done)
 
     @work(thread=True, exclusive=True, group="approvals-act", exit_on_error=False)
-    def _run(self, fn, number: int, verb: str) -> None:
+    def _run(self, fn, number: int, text: str) -> None:
         try:
             fn(self.db, self.actor, number)
         except MspError as exc:
             deliver(self, self.app.show_error, exc)
             return
-        deliver(self, self._acted, f"Request {number}: {PAST[verb]}.")
+        deliver(self, self._acted, text)
 
     def _acted(self, message: str) -> None:
         self.app.notify(message)

@@ -139,8 +139,9 @@ COMMANDS: list[Command] = [
             lambda app: app.open_area("staff", invite=True), Action.MANAGE_STAFF),
     Command("timeline: open", "Every event you may see, newest first", lambda app: app.open_area("timeline"),
             Action.VIEW_TIMELINE),
-    Command("approvals: open inbox", "Two-person approval requests: approve, deny, withdraw (ctrl+a)",
-            lambda app: app.open_area("approvals"), Action.VIEW_APPROVALS, keywords=("two-person", "pending")),
+    Command("approvals: open inbox", "Two-person approval and break-glass requests: approve, deny, withdraw "
+            "(ctrl+a)", lambda app: app.open_area("approvals"), Action.VIEW_APPROVALS,
+            keywords=("two-person", "pending", "break-glass")),
     Command("billing: open", "Run-rate, discount tier and invoices of the provider",
             lambda app: app.open_area("billing"), Action.VIEW_PROVIDER_BILLING),
     Command("health: open", "What needs attention across every client, worst first",

@@ -436,15 +436,18 @@ def list_requests(db: Database, actor: Actor, *, everything: bool = False) -> li
 
 
 def pending_count(db: Database, actor: Actor) -> int:
-    """What the header counts: pending requests this person could approve (0 for anyone else)."""
+    """What the header counts: pending requests this person could approve, break-glass ones too (0 for
+    anyone else)."""
     with db.read() as s:
         from msp_tui.core.access import decide, standing_for
         if actor.provider_id is None or not decide(standing_for(s, actor), Action.DECIDE_APPROVALS):
             return 0
+        from msp_tui.core.services.break_glass import pending_to_decide
+
         return s.execute(select(func.count()).select_from(ApprovalRequest).where(
             ApprovalRequest.provider_id == actor.provider_id, ApprovalRequest.status == Status.PENDING,
             ApprovalRequest.requested_at > clock.now() - LIFETIME,
-            ApprovalRequest.requested_by_id != actor.account_id)).scalar_one()
+            ApprovalRequest.requested_by_id != actor.account_id)).scalar_one() + pending_to_decide(s, actor)
 
 
 def approve(db: Database, actor: Actor, ref) -> tuple[RequestView, object]:

@@ -239,6 +239,13 @@ def list_grants(db: Database, actor: Actor, *, everything: bool = False) -> list
     return views if everything else [v for v in views if v.status in (Status.PENDING, Status.GRANTED)]
 
 
+def pending_to_decide(s: Session, actor: Actor) -> int:
+    """Break-glass requests waiting for a Provider Admin (the header's "N to approve"); callers have
+    checked the actor is one."""
+    return s.execute(select(func.count()).select_from(AccessGrant).where(
+        AccessGrant.provider_id == actor.provider_id, AccessGrant.status == Status.PENDING)).scalar_one()
+
+
 def unacknowledged_emergencies(s: Session, provider_id) -> list[AccessGrant]:
     return list(s.execute(select(AccessGrant).where(AccessGrant.provider_id == provider_id,
                                                     AccessGrant.emergency.is_(True),
