@@ -209,3 +209,31 @@ async def test_s_is_greyed_on_a_provider_admins_row_S12(sqlite_db):
         await settle(pilot)
         assert app.screen.__class__.__name__ == "StaffScreen"
     assert seen and seen[0].rule == "S12"
+
+
+@sync
+async def test_groups_column_shows_each_clients_groups_and_follows_a(sqlite_db):
+    admin = world(sqlite_db)
+    app = MspApp(sqlite_db, actor=admin)
+    async with app.run_test(size=(120, 36)) as pilot:
+        await settle(pilot, 6)
+        screen = app.screen
+        shown = {r.name: screen._groups_of(r).plain for r in screen.table.rows}
+        assert shown == {"Contoso Legal": "Gold", "Fabrikam Dental": "", "Tailspin Toys": ""}
+        await pilot.press("j", "a")
+        await settle(pilot, 6)
+        app.screen.query_one(SelectionList).select(group_id(sqlite_db, "Gold"))
+        app.screen.query_one(SelectionList).select(group_id(sqlite_db, "Silver"))
+        await save(pilot)
+        await settle(pilot, 6)
+        assert screen._groups_of(screen.table.current_row).plain == "Gold, Silver"
+
+
+@sync
+async def test_S12_groups_column_names_only_groups_of_the_scope(sqlite_db):
+    admin = world(sqlite_db)
+    sam = make_service_user(sqlite_db, admin)
+    cg.add_clients(sqlite_db, admin, "Silver", ["Contoso Legal"])
+    cg.set_staff_scope(sqlite_db, admin, "sam@msp.example", ["Silver"])
+    assert cg.group_names_of(sqlite_db, sam, [clients.list_clients(sqlite_db, admin).rows[0].id]) \
+        == {clients.list_clients(sqlite_db, admin).rows[0].id: ["Silver"]}

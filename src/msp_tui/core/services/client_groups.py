@@ -108,6 +108,18 @@ def memberships(db: Database, actor: Actor, org_ids) -> tuple[list[ClientGroupVi
     return groups, held
 
 
+def group_names_of(db: Database, actor: Actor, org_ids) -> dict[uuid.UUID, list[str]]:
+    """The clients home's Groups column for a page of clients, in one query: each client's client
+    groups that the person may see (a scoped Service User is not told of groups outside the scope)."""
+    with db.read() as s:
+        check(s, actor, Action.VIEW_CLIENT_GROUPS)
+        scope = scope_of(s, actor)
+        names = groups_of(s, list(org_ids))
+        if scope.group_ids is None:
+            return names
+        return {k: [n for n in v if n in scope.group_names] for k, v in names.items()}
+
+
 def client_group_names(db: Database, actor: Actor, client) -> list[str]:
     with db.read() as s:
         org = find_client(s, actor.provider_id, client)
