@@ -421,12 +421,23 @@ _MEMBER_KINDS = {MemberRole.OWNER: Kind.OWNER, MemberRole.ADMIN: Kind.ADMIN,
 def staff_row(session: Session, actor: Actor, provider_id: uuid.UUID | None) -> Staff | None:
     if provider_id is None:
         return None
+    # Asked twice per request (the access check, then the scope filter): the row found is kept for the
+    # session. Only a row found: it is the session's own object, so a change made meanwhile shows in it,
+    # and a row created later in the session is not hidden behind a remembered "none".
+    known = session.info.setdefault("staff_rows", {})
+    key = (provider_id, actor.account_id, actor.email)
+    row = known.get(key)
+    if row is not None and row in session:
+        return row
     # An invitation not yet accepted carries only the email.
-    return session.execute(
+    row = session.execute(
         select(Staff).where(Staff.provider_id == provider_id,
                             or_(Staff.account_id == actor.account_id,
                                 and_(Staff.account_id.is_(None), Staff.email == actor.email)))
     ).scalars().first()
+    if row is not None:
+        known[key] = row
+    return row
 
 
 def _invited_by(session: Session, actor: Actor) -> uuid.UUID | None:

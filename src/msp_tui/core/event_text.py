@@ -58,8 +58,8 @@ MESSAGES: dict[int, str] = {
     E.CLIENT_GROUP_CREATED: "Created client group",
     E.CLIENT_GROUP_RENAMED: "Renamed client group",
     E.CLIENT_GROUP_DELETED: "Deleted client group",
-    E.CLIENT_GROUP_CLIENT_ADDED: "Put the client in a client group",
-    E.CLIENT_GROUP_CLIENT_REMOVED: "Took the client out of a client group",
+    E.CLIENT_GROUP_CLIENT_ADDED: "Added to client group",
+    E.CLIENT_GROUP_CLIENT_REMOVED: "Taken out of client group",
     E.STAFF_SCOPE_CHANGED: "Changed a staff member's scope",
     E.BILLING_MODE_CHANGED: "Changed the billing mode",
     E.DISCOUNT_TIERS_CHANGED: "Changed the discount tiers",
@@ -137,7 +137,7 @@ def describe(type_: int, detail: dict | None = None) -> str:
             parts.append(f"now in {value} group{'s' if value != 1 else ''}")
         elif isinstance(value, list) and len(value) == 2:
             parts.append(f"{key} {value[0]} → {value[1]}")
-        elif key in ("email", "name", "member"):
+        elif key in ("email", "name", "member", "client_group"):
             parts.append(str(value))
         else:
             parts.append(f"{key} {value}")
