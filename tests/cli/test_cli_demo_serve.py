@@ -16,7 +16,9 @@ def test_demo_prints_the_sign_in_and_stays_quiet_when_piped(tmp_path):
     r = subprocess.run([MSP_TUI, "--db", str(path), "demo", "--no-ui", "--clients", "3", "--events", "200"],
                        capture_output=True, text=True, timeout=300)
     assert r.returncode == 0, r.stderr
-    assert r.stdout.splitlines() == [f"email: {builder.DEMO_EMAIL}", f"password: {builder.DEMO_PASSWORD}"]
+    shown = r.stdout.splitlines()
+    assert shown[:2] == [f"email: {builder.DEMO_EMAIL}", f"password: {builder.DEMO_PASSWORD}"]
+    assert all(line.startswith("scoped technician: ") for line in shown[2:])  # the S12 demo sign-ins
     assert "\r" not in r.stderr  # no progress line when stderr is not a terminal
     cli = Cli(str(path))
     assert len(cli.json("clients", "list")) == 3

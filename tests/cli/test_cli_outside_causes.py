@@ -52,8 +52,12 @@ def _argv_for(command: str) -> list[str]:
     if command in OWN_ARGV:
         return OWN_ARGV[command]
     row = next(r for r in ARGV if command_path(r) == command)
-    return [a.format(item="00000000-0000-0000-0000-000000000001", fp_accepted="x", fp_joined="x")
-            for a in ARGV[row]]
+    class Placeholder(dict):  # every {name} the walk fills from its world; here any value does
+        def __missing__(self, key):
+            return {"item": "00000000-0000-0000-0000-000000000001", "report": "report.html",
+                    "export_file": "export.json", "import_file": __file__}.get(key, "1")
+
+    return [a.format_map(Placeholder()) for a in ARGV[row]]
 
 
 def test_attack7_db_check_on_a_mistyped_path_creates_nothing(tmp_path):

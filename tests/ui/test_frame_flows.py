@@ -319,6 +319,12 @@ async def test_unlink_a_client_with_a_confirmed_owner(tmp_path):
 
     db = Database(tmp_path / "demo.db")
     result = demo.build(db, clients=3, events=0)
+    # The demo puts unlinking behind two-person approval (issue 18); this test is about unlinking itself.
+    from sqlalchemy import update
+
+    from msp_tui.core.models import Provider
+    with db.write() as s:
+        s.execute(update(Provider).values(approval_actions=None))
     first = client_service.list_clients(db, result.actor, limit=1).rows[0]
     app = MspApp(db, actor=result.actor)
     async with app.run_test(size=SIZE) as pilot:
