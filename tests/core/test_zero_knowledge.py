@@ -35,8 +35,6 @@ def _file_bytes(path) -> bytes:
     return data
 
 
-@pytest.mark.xfail(strict=False, reason="since the demo enrols people in two-step login, one owner's sign-in here "
-                   "fails (ines.garcia56, code from demo_secret at the real clock); not diagnosed at the stop")
 def test_B7_S3_S11_demo_file_holds_no_secret_item_name_or_master_password(tmp_path):
     path = tmp_path / "demo.db"
     db = Database(path)

@@ -144,7 +144,12 @@ def add_vault_items(db: Database, admin: Actor, org_ids: list[uuid.UUID], seed: 
 def _give_password(s, account: Account, org_keys: dict, pkey: bytes, gen: int) -> crypto.AccountSecrets:
     """New keys for a demo person, under DEMO_MEMBER_PASSWORD; their org keys sealed again to them."""
     made = crypto.new_account_keys(account.id, DEMO_MEMBER_PASSWORD)
-    s.execute(update(Account).where(Account.id == account.id).values(**made.columns))
+    columns = dict(made.columns)
+    if account.totp_secret is not None:  # enrolled in two-step login: its secret follows the new user key
+        from msp_tui.core.services import two_step
+
+        columns["totp_secret"] = two_step.seal(account.id, made.secrets.user_key, two_step.demo_secret(account.email))
+    s.execute(update(Account).where(Account.id == account.id).values(**columns))
     for m in s.execute(select(Member).where(Member.account_id == account.id, Member.key.is_not(None))).scalars():
         org_key = org_keys.get(m.organization_id)
         if org_key is None:
