@@ -55,3 +55,25 @@ def test_S12_scoped_technician_on_the_command_line(any_cli):
     assert _names(tech, "clients", "list") == everyone
     listed = json.loads(any_cli.run("staff", "list", "--format", "json").stdout)
     assert {s["email"]: s["scope"] for s in listed}[email] == "every client"
+
+
+def test_billing_summary_group_totals_follow_the_group_and_keep_the_provider_tier(any_cli):
+    cli = any_cli
+    gold = _names(cli, "clients", "list", "--group", "Gold")
+    every = cli.json("billing", "summary")
+    part = cli.json("billing", "summary", "--group", "gold")
+    rows = cli.json("billing", "summary", "--clients", "--group", "Gold")
+    assert {r["client"] for r in rows} == gold and part["clients"] == len(gold) < every["clients"]
+    assert float(part["monthly_total"]) == round(sum(float(r["monthly"]) for r in rows), 2)
+    assert part["discount_percent"] == every["discount_percent"]
+    assert part["cumulative_seats"] == every["cumulative_seats"]
+    r = cli.run("billing", "summary", "--group", "Nope")
+    assert r.returncode == 2 and "No client group 'Nope'" in r.stderr
+
+
+def test_clients_create_with_a_new_client_group(any_cli):
+    cli = any_cli
+    made = cli.json("clients", "create", "--name", "Litware", "--plan", "teams-monthly", "--seats", "5",
+                    "--owner", "it@litware.example", "--group", "Gold", "--new-group", "West region")
+    assert made["groups"] == ["Gold", "West region"]
+    assert _names(cli, "clients", "list", "--group", "West region") == {"Litware"}

@@ -40,25 +40,34 @@ def billing() -> None:
 
 @billing.command("summary")
 @click.option("--clients", "per_client", is_flag=True, help="List every client's monthly run-rate instead.")
+@click.option("--group", default=None,
+              help="Only the clients of this client group (the discount tier stays the provider's).")
 @_format_option
 @pass_state
-def summary(state: CliState, per_client: bool) -> None:
+def summary(state: CliState, per_client: bool, group: str | None) -> None:
     """Provider-wide billing: mode, cumulative seats, discount tier progress, monthly run-rate.
+
+    With --group the clients, run-rate, plan totals and clients without a payment method are one client
+    group's; the discount tier and cumulative seats stay the provider's, and consolidated seat minimums
+    (the provider's) are left out.
 
     \b
     Example:
       msp-tui billing summary --format json
       msp-tui billing summary --clients --format csv
+      msp-tui billing summary --group Gold
     """
+    from msp_tui.cli.clients import group_id
     from msp_tui.core.billing import money
     from msp_tui.core.services import billing as svc
 
     db, actor = state.db(), state.actor()
+    gid = group_id(state, group)
     if per_client:
         def rows():
             cursor = None
             while True:
-                page, cursor = svc.run_rate_page(db, actor, after=cursor, limit=1000)
+                page, cursor = svc.run_rate_page(db, actor, after=cursor, limit=1000, group=gid)
                 for r in page:
                     yield {"id": r.client_id, "client": r.name, "plan": r.plan,
                            "seats": r.seats, "used": r.used, "internal": r.is_internal,
@@ -69,7 +78,7 @@ def summary(state: CliState, per_client: bool) -> None:
         emit(state.fmt, rows(), ["id", "client", "plan", "seats", "used", "internal", "unit_price", "monthly",
                                  "payment"])
         return
-    s = svc.summary(db, actor)
+    s = svc.summary(db, actor, group=gid)
     p = s.schedule.progress
     row = {"mode": s.mode_label, "currency": s.currency, "clients": s.clients,
            "cumulative_seats": s.cumulative_seats, "discount_percent": p.current.percent,

@@ -94,10 +94,12 @@ def show(state: CliState, client: str) -> None:
               help="A policy template to apply as the client is created (Enterprise plans); if it cannot "
                    "be applied, nothing is created.")
 @click.option("--group", "groups", multiple=True, help="A client group to put it in (repeat for several).")
+@click.option("--new-group", "new_groups", multiple=True,
+              help="A new client group to make and put it in (repeat for several; Provider Admins).")
 @format_option()
 @pass_state
 def create(state: CliState, name, plan, seats, owner_email, billing_email, payment, holder, expiry, number_env,
-           bank_name, template, groups) -> None:
+           bank_name, template, groups, new_groups) -> None:
     """Create a client organization and invite its owner; with --payment and --template, its payment
     method and policies too, all in one transaction.
 
@@ -109,6 +111,8 @@ def create(state: CliState, name, plan, seats, owner_email, billing_email, payme
       msp-tui clients create --name Contoso --plan enterprise-monthly --seats 25 --owner it@contoso.example
       msp-tui clients create --name Fabrikam --plan enterprise-annually --seats 10 --owner it@fabrikam.example \\
           --payment card --holder "Fabrikam AP" --expiry 08/2029 --template Baseline --group Gold
+      msp-tui clients create --name Litware --plan teams-monthly --seats 5 --owner it@litware.example \\
+          --group Gold --new-group "West region"
     """
     from msp_tui.core.errors import BadInput
     from msp_tui.core.services import clients as svc
@@ -120,7 +124,8 @@ def create(state: CliState, name, plan, seats, owner_email, billing_email, payme
     try:
         v = svc.create_client(state.db(), state.actor(), name=name, plan=plan, seats=seats,
                               owner_email=owner_email, billing_email=billing_email, payment=method,
-                              template=template, groups=list(groups))
+                              template=template, groups=list(groups),
+                              new_groups=list(new_groups))
     finally:
         if method is not None:
             method.clear()  # the typed number goes no further than core's check

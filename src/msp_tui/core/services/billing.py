@@ -28,6 +28,7 @@ from msp_tui.core.enums import EventType, PlanType
 from msp_tui.core.errors import BadInput, NotFound, Refused
 from msp_tui.core.models import (Client, DiscountTier, Organization, PaymentMethod, Provider, ProviderPlan,
                                  SeatChange)
+from msp_tui.core.scope import in_group
 from msp_tui.core.services.common import check_version, collector_paused, find_client, touch
 
 MODES = {"per_client": "per client", "consolidated": "consolidated"}
@@ -321,12 +322,14 @@ def tier_schedule(db: Database, actor: Actor) -> TierSchedule:
         return schedule(s, actor.provider_id)
 
 
-def _seat_groups(s: Session, provider_id: uuid.UUID):
-    """(plan type, seats, clients, used) groups: enough to add up exact per-client rows in SQL."""
-    return s.execute(
-        select(Organization.plan_type, Organization.seats, func.count(), func.sum(Organization.occupied_seats))
-        .join(Client, Client.organization_id == Organization.id)
-        .where(_clients_of(provider_id)).group_by(Organization.plan_type, Organization.seats)).all()
+def _seat_groups(s: Session, provider_id: uuid.UUID, group: uuid.UUID | None = None):
+    """(plan type, seats, clients, used) groups: enough to add up exact per-client rows in SQL
+    (only the clients of client group `group`, when given)."""
+    stmt = (select(Organization.plan_type, Organization.seats, func.count(), func.sum(Organization.occupied_seats))
+            .join(Client, Client.organization_id == Organization.id).where(_clients_of(provider_id)))
+    if group is not None:
+        stmt = stmt.where(in_group(Organization.id, group))
+    return s.execute(stmt.group_by(Organization.plan_type, Organization.seats)).all()
 
 
 def _plan_totals(groups, percent: Decimal, minimums: dict[PlanType, int], consolidated: bool
@@ -352,29 +355,39 @@ def _plan_totals(groups, percent: Decimal, minimums: dict[PlanType, int], consol
     return tuple(plans), sum((p.total for p in plans), Decimal("0.00"))
 
 
-def summary(db: Database, actor: Actor) -> BillingSummary:
-    """Provider-wide figures (Provider Admins only): tier progress, run-rate per plan and in total."""
+def summary(db: Database, actor: Actor, group: uuid.UUID | None = None) -> BillingSummary:
+    """Provider-wide figures (Provider Admins only): tier progress, run-rate per plan and in total.
+
+    With `group` (a client group's id) the clients, run-rate, plan totals and clients without payment
+    are that group's; the discount tier stays the provider's (S10: every client's seats earn it), and
+    consolidated seat minimums, which are the provider's, are left out (no "Unassigned seats")."""
     with db.read() as s:
         check(s, actor, Action.VIEW_PROVIDER_BILLING)
         provider = _provider(s, actor.provider_id)
         consolidated = provider.billing_mode == "consolidated"
-        groups = _seat_groups(s, provider.id)
+        every = _seat_groups(s, provider.id)
+        groups = every if group is None else _seat_groups(s, provider.id, group)
         tiers, is_default = _tiers(s, provider.id)
-        sched = TierSchedule(tiers, is_default, billing.tier_for(sum(g[1] * g[2] for g in groups), tiers))
-        plans, total = _plan_totals(groups, sched.percent, _minimums(s, provider.id), consolidated)
+        sched = TierSchedule(tiers, is_default, billing.tier_for(sum(g[1] * g[2] for g in every), tiers))
+        plans, total = _plan_totals(groups, sched.percent, _minimums(s, provider.id) if group is None else {},
+                                    consolidated)
         n_clients = sum(g[2] for g in groups)
         without = 0
         if not consolidated:
-            without = s.execute(select(func.count()).select_from(Client).outerjoin(
+            stmt = (select(func.count()).select_from(Client).outerjoin(
                 PaymentMethod, PaymentMethod.organization_id == Client.organization_id)
-                .where(_clients_of(provider.id), PaymentMethod.id.is_(None))).scalar_one()
+                .where(_clients_of(provider.id), PaymentMethod.id.is_(None)))
+            if group is not None:
+                stmt = stmt.where(in_group(Client.organization_id, group))
+            without = s.execute(stmt).scalar_one()
         return BillingSummary(provider.billing_mode, billing.CURRENCY, n_clients, sched.progress.seats, sched,
                               total, plans, without)
 
 
-def run_rate_page(db: Database, actor: Actor, *, after: tuple | None = None, limit: int = 200
-                  ) -> tuple[list[RunRateRow], tuple | None]:
-    """Per-client monthly run-rate, by name, keyset-paged (Provider Admins only)."""
+def run_rate_page(db: Database, actor: Actor, *, after: tuple | None = None, limit: int = 200,
+                  group: uuid.UUID | None = None) -> tuple[list[RunRateRow], tuple | None]:
+    """Per-client monthly run-rate, by name, keyset-paged (Provider Admins only); only the clients of
+    client group `group`, when given."""
     with db.read() as s:
         check(s, actor, Action.VIEW_PROVIDER_BILLING)
         provider = _provider(s, actor.provider_id)
@@ -386,6 +399,8 @@ def run_rate_page(db: Database, actor: Actor, *, after: tuple | None = None, lim
                 .outerjoin(PaymentMethod, PaymentMethod.organization_id == Organization.id)
                 # EXISTS, not a join: the database walks the name index and stops after one page.
                 .where(exists().where(Client.organization_id == Organization.id, _clients_of(provider.id))))
+        if group is not None:
+            stmt = stmt.where(in_group(Organization.id, group))
         if after is not None:
             stmt = stmt.where((Organization.name_lower > after[0]) | (
                 (Organization.name_lower == after[0]) & (Organization.id > after[1])))

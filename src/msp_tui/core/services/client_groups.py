@@ -17,7 +17,7 @@ from msp_tui.core.access import Action, check
 from msp_tui.core.context import Actor
 from msp_tui.core.db import Database
 from msp_tui.core.enums import EventType, StaffRole
-from msp_tui.core.errors import BadInput, NotFound
+from msp_tui.core.errors import BadInput, NotFound, Refused
 from msp_tui.core.models import ClientGroup, ClientGroupClient, Organization, StaffScopeGroup
 from msp_tui.core.schemas import ClientGroupInput, parse
 from msp_tui.core.scope import Scope, scope_of, scope_of_staff
@@ -134,18 +134,24 @@ def _name_free(s: Session, provider_id: uuid.UUID, name: str, keep: uuid.UUID | 
         raise BadInput(f"There is already a client group named {taken.name!r}.", "name")
 
 
+def _new_group(s: Session, actor: Actor, name: str) -> ClientGroup:
+    """A new client group named `name` (already parsed), event 1950; the caller checked the access."""
+    _name_free(s, actor.provider_id, name)
+    g = ClientGroup(provider_id=actor.provider_id, name=name, name_lower=name.lower())
+    touch(g, actor)
+    s.add(g)
+    s.flush()
+    events.record(s, actor, EventType.CLIENT_GROUP_CREATED, provider_id=actor.provider_id,
+                  detail={"client_group": g.name})
+    return g
+
+
 def create_client_group(db: Database, actor: Actor, name: str, clients=()) -> ClientGroupView:
     """A new client group (event 1950), with `clients` in it (event 1953 each)."""
     data = parse(ClientGroupInput, name=name)
     with db.write() as s:
         check(s, actor, Action.MANAGE_CLIENT_GROUPS)
-        _name_free(s, actor.provider_id, data.name)
-        g = ClientGroup(provider_id=actor.provider_id, name=data.name, name_lower=data.name.lower())
-        touch(g, actor)
-        s.add(g)
-        s.flush()
-        events.record(s, actor, EventType.CLIENT_GROUP_CREATED, provider_id=actor.provider_id,
-                      detail={"client_group": g.name})
+        g = _new_group(s, actor, data.name)
         n = _add(s, actor, g, clients)
         return ClientGroupView(g.id, g.name, n, g.version)
 
@@ -238,10 +244,30 @@ def remove_clients(db: Database, actor: Actor, ref, clients) -> int:
         return removed
 
 
-def put_in_groups(s: Session, actor: Actor, org: Organization, refs) -> None:
-    """For `clients create --group` and the wizard: the new client in these groups, same transaction."""
+def put_in_groups(s: Session, actor: Actor, org: Organization, refs, new=()) -> None:
+    """For `clients create --group/--new-group` and the onboarding wizard: the new client in the
+    client groups `refs` and in new groups named `new`, in the client's own transaction.
+
+    S12: the groups named must be of the person's scope (one outside it does not exist for them), and
+    a scoped person makes no new group (it would be outside their scope at once)."""
+    scope = scope_of(s, actor)
+    found = []
     for ref in refs:
-        _add(s, actor, find_group(s, actor.provider_id, ref), [org.id])
+        g = find_group(s, actor.provider_id, ref)
+        if scope.group_ids is not None and g.id not in scope.group_ids:
+            raise NotFound(f"No client group {str(ref)!r}.", "client group")
+        found.append(g)
+    names = list(dict.fromkeys(parse(ClientGroupInput, name=n).name for n in new))
+    if names and not scope.everything:
+        raise Refused("S12", f"A new client group would be outside your scope ({scope.label}); "
+                             "a Provider Admin makes client groups.")
+    seen = set()
+    for name in names:
+        if name.lower() not in seen:
+            seen.add(name.lower())
+            found.append(_new_group(s, actor, name))
+    for g in found:
+        _add(s, actor, g, [org.id])
 
 
 # --- scopes (S12) ------------------------------------------------------------------------------

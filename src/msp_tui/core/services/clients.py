@@ -194,11 +194,12 @@ def _name_free(s, provider_id, name: str, but: uuid.UUID | None = None) -> None:
 
 def create_client(db: Database, actor: Actor, *, name: str, plan: str | PlanType, seats: int,
                   owner_email: str, billing_email: str | None = None, payment=None, template=None,
-                  groups=()) -> ClientView:
+                  groups=(), new_groups=()) -> ClientView:
     """Create a client organization with its owner invited and a default collection (event 1900),
     and, in the same transaction, given `payment` (see services.billing.payment_input) its payment
     method and given `template` (a policy template's name or id) that template's policies: the client
-    is created with all of them or not at all; so too with `groups`, client groups to put it in."""
+    is created with all of them or not at all; so too with `groups`, client groups to put it in, and
+    `new_groups`, names of client groups to make for it (the onboarding wizard's picks)."""
     data = parse(NewClient, name=name, plan=plan, seats=seats, owner_email=owner_email,
                  billing_email=billing_email or owner_email)
     if payment is not None:
@@ -241,9 +242,9 @@ def create_client(db: Database, actor: Actor, *, name: str, plan: str | PlanType
             from msp_tui.core.services import policy_templates
 
             policy_templates.apply_to_new_client(s, actor, template, org)
-        if groups:
+        if groups or new_groups:
             check(s, actor, Action.MANAGE_CLIENT_GROUPS)
-            put_in_groups(s, actor, org, groups)
+            put_in_groups(s, actor, org, groups, new_groups)
         return dataclasses.replace(_view(org, groups=groups_of(s, [org.id]).get(org.id, ())),
                                    owner_invite_secret=owner_secret)
 
