@@ -31,6 +31,8 @@ class Dataset:
     build_seconds: float | None  # None when reused
     email: str
     password: str
+    #: The checkpoint file that vouches for a PostgreSQL copy (MSP_TUI_CHECKPOINT names it to verify).
+    checkpoint: Path | None = None
 
     def sign_in(self):
         from msp_tui.core.services import accounts
@@ -98,28 +100,34 @@ def sqlite_dataset(clients: int, events: int, *, data_dir: Path = DATA_DIR, say=
                    build_seconds, demo.DEMO_EMAIL, demo.DEMO_PASSWORD)
 
 
-def postgres_dataset(server, clients: int, events: int, *, say=print) -> Dataset:
-    """The database `bench` on a PostgreSQL server the run started (benchmarks.pgserver), loaded by
-    the demo builder unless the server already holds one of this size and code version."""
+def postgres_dataset(server, clients: int, events: int, *, data_dir: Path = DATA_DIR, say=print,
+                     rebuild: bool = False) -> Dataset:
+    """The database `bench` on a PostgreSQL server the run started (benchmarks.pgserver): the SQLite
+    benchmark database of the same size (built or reused, see sqlite_dataset) copied in with COPY
+    (core.db_copy), unless the server already holds that very copy. The copy keeps the SQLite file's
+    ids, chain and signatures, so the file's checkpoint (copied beside the server) vouches for it."""
     from sqlalchemy import create_engine, text
 
     from msp_tui.core import demo
+    from msp_tui.core.db_copy import copy_into_postgres
 
+    source = sqlite_dataset(clients, events, data_dir=data_dir, say=say, rebuild=rebuild)
+    source.db.dispose()
+    key = f"{clients}-{events}-{code_version()}-{source.built_at.isoformat()}"
     url = server.url("bench")
-    if server.loaded():
+    checkpoint = server.root / "bench.checkpoint"
+    if server.loaded(key):
         say(f"reusing the PostgreSQL benchmark database ({clients:,} clients, {events:,} events)")
-        return Dataset(Database(url), url, None, clients, events, clock.now(), None, demo.DEMO_EMAIL,
-                       demo.DEMO_PASSWORD)
+        return Dataset(Database(url), url, None, clients, events, source.built_at, None, demo.DEMO_EMAIL,
+                       demo.DEMO_PASSWORD, checkpoint)
     engine = create_engine(server.url(), isolation_level="AUTOCOMMIT")
     with engine.connect() as c:
         c.execute(text("DROP DATABASE IF EXISTS bench"))
         c.execute(text("CREATE DATABASE bench"))
     engine.dispose()
-    say(f"loading PostgreSQL: {clients:,} clients, {events:,} events …")
-    db = Database(url)
-    seconds = _build(db, clients, events, say)
-    with db.engine.connect().execution_options(isolation_level="AUTOCOMMIT") as c:
-        c.exec_driver_sql("VACUUM ANALYZE")
-    server.mark_loaded()
-    say(f"  loaded in {seconds:.0f} s")
-    return Dataset(db, url, None, clients, events, clock.now(), seconds, demo.DEMO_EMAIL, demo.DEMO_PASSWORD)
+    say(f"copying {source.path.name} into PostgreSQL with COPY …")
+    report = copy_into_postgres(source.path, url, lambda msg: say(f"  {msg}"), checkpoint_to=checkpoint)
+    server.mark_loaded(key)
+    say(f"  loaded {report.total:,} rows in {report.seconds:.0f} s")
+    return Dataset(Database(url), url, None, clients, events, source.built_at, report.seconds, demo.DEMO_EMAIL,
+                   demo.DEMO_PASSWORD, checkpoint)

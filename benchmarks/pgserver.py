@@ -14,14 +14,13 @@ ROOT = Path(os.environ.get("MSP_BENCH_PG_ROOT", "/var/tmp/msp-tui-bench-pg"))
 
 
 class PersistentPostgres(PostgresServer):
-    def __init__(self, key: str) -> None:
+    def __init__(self) -> None:
         super().__init__()
         shutil.rmtree(self.root, ignore_errors=True)  # the parent's temporary folder: not needed
         self.root = ROOT
         self.data = self.root / "data"
         self.marker = self.root / "loaded"  # holds the key of the database loaded into it
         self.port = _free_port()
-        self.key = key
 
     def start(self) -> "PersistentPostgres":
         if (self.data / "PG_VERSION").exists():
@@ -42,11 +41,12 @@ class PersistentPostgres(PostgresServer):
         self.root.mkdir(mode=0o700, parents=True)
         return super().start()
 
-    def loaded(self) -> bool:
-        return self.marker.exists() and self.marker.read_text() == self.key
+    def loaded(self, key: str) -> bool:
+        """Whether the server holds the database loaded under `key` (its size, code and source)."""
+        return self.marker.exists() and self.marker.read_text() == key
 
-    def mark_loaded(self) -> None:
-        self.marker.write_text(self.key)
+    def mark_loaded(self, key: str) -> None:
+        self.marker.write_text(key)
 
     def stop(self) -> None:
         self._run(self.pg_ctl, "-D", str(self.data), "-m", "fast", "stop")

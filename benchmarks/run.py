@@ -1,7 +1,7 @@
 """`make bench`: every scenario of issue 9 beside its same-run baseline; a table and latest.json.
 
     python -m benchmarks.run [--clients 100000] [--events 1000000] [--repeat 6] [--only 1,3]
-                             [--no-pg] [--pg-clients 20000] [--pg-events 200000] [--json PATH]
+                             [--no-pg] [--pg-clients 100000] [--pg-events 1000000] [--json PATH]
 
 Absolute times on a shared machine drift; the baselines are measured in the same run, so the ratio
 column is what compares across runs. Exit status 1 when a budget fails or a scenario errs.
@@ -36,6 +36,8 @@ class Context:
     pg_note: str | None = None
     say: object = print
     invites: int = 1000
+    #: Scenario 15: (SQLite writer processes, PostgreSQL writer processes, changes each).
+    writers: tuple = (8, 16, 200)
     extra: dict = field(default_factory=dict)
 
     def backends(self):
@@ -87,14 +89,13 @@ def table(rows: list[Row]) -> str:
 
 
 def _start_pg(args, say):
-    """A PostgreSQL server (tests/pg.py's, keeping its data for the next run) for the smaller load."""
+    """A PostgreSQL server (tests/pg.py's, keeping its data for the next run)."""
     if args.no_pg:
         return None, None, "PostgreSQL not requested (--no-pg)"
     try:
-        from benchmarks import dataset
         from benchmarks.pgserver import PersistentPostgres
 
-        server = PersistentPostgres(f"{args.pg_clients}-{args.pg_events}-{dataset.code_version()}").start()
+        server = PersistentPostgres().start()
     except Exception as exc:  # noqa: BLE001 - no server binaries, not root, ...
         return None, None, f"PostgreSQL not available: {exc}"
     return server, None, None
@@ -112,9 +113,14 @@ def _profiler(folder: Path | None):
     return profiler
 
 
+#: The scenarios that run on PostgreSQL too (beside SQLite).
+PG_SCENARIOS = {"1", "2", "3", "5", "6", "15"}
+
 #: The sizes of a full run (`make bench`) and of an everyday one (`make bench-quick`, `--quick`).
-FULL = {"clients": 100_000, "events": 1_000_000, "repeat": 6, "pg_clients": 20_000, "pg_events": 200_000}
-QUICK = {"clients": 2_000, "events": 200_000, "repeat": 3, "pg_clients": 2_000, "pg_events": 50_000}
+FULL = {"clients": 100_000, "events": 1_000_000, "repeat": 6, "pg_clients": 100_000, "pg_events": 1_000_000,
+        "writers": "8,16,200"}
+QUICK = {"clients": 2_000, "events": 200_000, "repeat": 3, "pg_clients": 2_000, "pg_events": 200_000,
+         "writers": "4,8,50"}
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -128,10 +134,13 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--repeat", type=int, default=None,
                    help="samples per measurement (some use more or fewer); default 6")
     p.add_argument("--only", default="", help="scenario numbers, e.g. 1,3")
-    p.add_argument("--no-pg", action="store_true", help="skip the PostgreSQL runs of scenarios 2, 3, 5")
+    p.add_argument("--no-pg", action="store_true", help="skip the PostgreSQL runs of scenarios 1, 2, 3, 5, 6, 15")
     p.add_argument("--invites", type=int, default=1000, help="members in the bulk invite (scenario 5)")
-    p.add_argument("--pg-clients", type=int, default=None, help="default 20,000")
-    p.add_argument("--pg-events", type=int, default=None, help="default 200,000")
+    p.add_argument("--writers", default=None, metavar="SQLITE,PG,CHANGES",
+                   help="scenario 15: writer processes on SQLite and on PostgreSQL, changes each; default 8,16,200")
+    p.add_argument("--pg-clients", type=int, default=None,
+                   help="default 100,000 (the SQLite database of this size, built or reused, is copied in)")
+    p.add_argument("--pg-events", type=int, default=None, help="default 1,000,000")
     p.add_argument("--data-dir", type=Path, default=None, help="where the cached database lives")
     p.add_argument("--json", type=Path, default=HERE / "latest.json")
     p.add_argument("--rebuild", action="store_true", help="build the database even if a cached one fits")
@@ -159,14 +168,17 @@ def main(argv: list[str] | None = None) -> int:
         actor = data.sign_in()
     server = pg = pg_actor = None
     pg_note = None
-    needs_pg = any(m.TITLE.split()[0] in {"2", "3", "5"} for m in scenarios)
+    needs_pg = any(m.TITLE.split()[0] in PG_SCENARIOS for m in scenarios)
     if needs_pg:
         server, _, pg_note = _start_pg(args, say)
         if server is not None:
             try:
-                pg = dataset.postgres_dataset(server, args.pg_clients, args.pg_events, say=say)
+                same = (args.pg_clients, args.pg_events) == (args.clients, args.events)  # rebuilt above
+                pg = dataset.postgres_dataset(server, args.pg_clients, args.pg_events,
+                                              data_dir=args.data_dir or dataset.DATA_DIR, say=say,
+                                              rebuild=args.rebuild and not same)
                 pg_actor = pg.sign_in()
-                loaded = "reused" if pg.build_seconds is None else f"loaded in {pg.build_seconds:.0f} s"
+                loaded = "reused" if pg.build_seconds is None else f"loaded with COPY in {pg.build_seconds:.0f} s"
                 pg_note = f"PostgreSQL: {args.pg_clients:,} clients, {args.pg_events:,} events ({loaded})"
             except Exception as exc:  # noqa: BLE001
                 traceback.print_exc()
@@ -177,7 +189,8 @@ def main(argv: list[str] | None = None) -> int:
     rows: list[Row] = []
     try:
         with tempfile.TemporaryDirectory(prefix="msp-bench-") as tmp:
-            ctx = Context(data, actor, args.repeat, Path(tmp), pg, pg_actor, pg_note, say, args.invites)
+            ctx = Context(data, actor, args.repeat, Path(tmp), pg, pg_actor, pg_note, say, args.invites,
+                          tuple(int(n) for n in args.writers.split(",")))
             for mod in scenarios:
                 t = time.perf_counter()
                 say(f"scenario {mod.TITLE} …")

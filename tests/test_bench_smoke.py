@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import json
 
+import pytest
+
 from benchmarks import run
 from benchmarks.scenarios import ALL
 
@@ -16,6 +18,7 @@ from benchmarks.scenarios import ALL
 def test_benchmark_suite_runs_every_scenario_at_a_small_size(tmp_path, capsys):
     report_path = tmp_path / "latest.json"
     code = run.main(["--clients", "120", "--events", "3000", "--repeat", "2", "--invites", "40", "--no-pg",
+                     "--writers", "2,2,10",
                      "--data-dir", str(tmp_path / "data"), "--json", str(report_path)])
     printed = capsys.readouterr().out
     report = json.loads(report_path.read_text())
@@ -65,3 +68,37 @@ def test_opening_a_database_at_head_does_not_import_alembic(tmp_path):
              "print('alembic' in sys.modules)")
     out = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, check=True).stdout
     assert out.strip() == "False"
+
+
+@pytest.mark.postgres
+def test_benchmark_postgresql_rows_run_on_a_database_loaded_with_copy(tmp_path, monkeypatch):
+    """The PostgreSQL half of the suite at a small size: the SQLite benchmark database is copied in
+    with COPY (core.db_copy) and kept on the server; a second run reuses it."""
+    import shutil
+    import tempfile
+    from pathlib import Path
+
+    from benchmarks import pgserver
+    from tests.pg import _bin
+
+    if not (_bin("initdb") and _bin("pg_ctl")):
+        pytest.skip("PostgreSQL not available: no server binaries")
+    outer = Path(tempfile.mkdtemp(prefix="msp-bench-pg-smoke-"))
+    outer.chmod(0o755)  # the server runs as the postgres user, which must reach its folder
+    monkeypatch.setattr(pgserver, "ROOT", outer / "pg")
+    try:
+        reports = []
+        for only in ("1,2,3,5,6,15", "3"):
+            report_path = tmp_path / "latest.json"
+            run.main(["--clients", "120", "--events", "3000", "--pg-clients", "120", "--pg-events", "3000",
+                      "--repeat", "2", "--invites", "40", "--writers", "2,2,10", "--only", only,
+                      "--data-dir", str(tmp_path / "data"), "--json", str(report_path)])
+            reports.append(json.loads(report_path.read_text()))
+        first, second = reports
+        assert "loaded with COPY" in first["postgresql"] and "reused" in second["postgresql"]
+        pg_rows = [r for r in first["rows"] if r["backend"] == "postgresql"]
+        assert {r["scenario"].split()[0] for r in pg_rows} == run.PG_SCENARIOS
+        assert [r for r in pg_rows if (r["note"] or "").startswith("error")] == []
+        assert (outer / "pg" / "bench.checkpoint").exists()
+    finally:
+        shutil.rmtree(outer, ignore_errors=True)

@@ -54,13 +54,13 @@ async def _baseline(db, provider_id, into: Samples) -> None:
     into.add(clock.last[0] - t, clock.last[1] - c)
 
 
-def _from_process(ctx) -> tuple[float, float, float]:
+def _from_process(data) -> tuple[float, float, float]:
     """From child_app: (process start → painted, its CPU seconds until then, the sign-in's wall
     seconds), the sign-in's password hashing taken out of the first two."""
     from benchmarks.common import python, run_child
 
-    res = run_child([python(), "-m", "benchmarks.child_app", "--db", ctx.data.url, "--email", ctx.data.email],
-                    env={"MSP_BENCH_PASSWORD": ctx.data.password}, timeout=180)
+    res = run_child([python(), "-m", "benchmarks.child_app", "--db", data.url, "--email", data.email],
+                    env={"MSP_BENCH_PASSWORD": data.password}, timeout=180)
     if res.returncode != 0:
         raise RuntimeError(f"child_app failed: {(res.stderr.strip().splitlines() or [''])[-1]}")
     report = json.loads(res.stdout.strip().splitlines()[-1])
@@ -71,27 +71,35 @@ def _from_process(ctx) -> tuple[float, float, float]:
 def run(ctx) -> list[Row]:
     require("msp_tui.app", "MspApp", branch="ui")
     require("msp_tui.screens.clients", "ClientsScreen", branch="ui")
-    db, actor = ctx.data.db, ctx.actor
-    run_async(_home(db, actor, Samples()))  # warm: imports, SQLite page cache
+    rows = []
+    for backend, data, actor in ctx.backends():
+        rows += _run(ctx, backend, data, actor)
+    return rows
+
+
+def _run(ctx, backend, data, actor) -> list[Row]:
+    db = data.db
+    run_async(_home(db, actor, Samples()))  # warm: imports, page cache
     home, base = Samples(), Samples()
     for _ in range(ctx.repeat):
         run_async(_home(db, actor, home))
     for _ in range(max(2, ctx.repeat // 2)):
         run_async(_baseline(db, actor.provider_id, base))
-    row = measured(TITLE, f"clients home painted, from App() ({ctx.data.clients:,} clients)", home,
-                   base=base, baseline="every client in a DataTable")
+    row = measured(TITLE, f"clients home painted, from App() ({data.clients:,} clients)", home,
+                   base=base, baseline="every client in a DataTable", backend=backend)
     speedup = (row.base_median / row.median) if row.median else 0
     row.check(500, text="p95 < 500 ms and ≥ 20× faster than baseline")
     row.passed = row.passed and speedup >= 20
     row._add_note(f"{speedup:.0f}× faster than the DataTable")
     rows = [row]
     proc, sign_in = Samples(), []
-    _from_process(ctx)  # warm: a first run after a code change also compiles the bytecode
+    _from_process(data)  # warm: a first run after a code change also compiles the bytecode
     for _ in range(max(2, ctx.repeat // 2)):
-        wall, cpu, kdf = _from_process(ctx)
+        wall, cpu, kdf = _from_process(data)
         proc.add(wall, cpu)
         sign_in.append(kdf)
-    r2 = measured(TITLE, "clients home painted, from process start (sign-in KDF excluded)", proc)
+    r2 = measured(TITLE, "clients home painted, from process start (sign-in KDF excluded)", proc,
+                  backend=backend)
     r2.check(1000)
     r2._add_note(f"the master-password KDF adds {sorted(sign_in)[len(sign_in) // 2] * 1000:.0f} ms")
     rows.append(r2)
