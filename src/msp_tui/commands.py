@@ -22,6 +22,8 @@ class MspCommands(Provider):
                 continue
             if cmd.needs and getattr(screen, cmd.needs, None) is None:
                 continue
+            if cmd.where is not None and getattr(screen, "AREA", None) != cmd.where:
+                continue
             method = getattr(cmd.run, "screen_method", None)
             if method is not None and not hasattr(screen, method):
                 continue

@@ -192,7 +192,7 @@ async def test_other_screens_plug_in_with_one_line(sqlite_db, monkeypatch):
         app.open_area("onboarding")
         await settle(pilot)
         keys = ["enter", *"Fabrikam", "enter", "enter", "ctrl+u", "4", "enter", *"b@fabrikam.example", "enter",
-                "enter"]
+                "enter", "enter"]  # the owner; in no client group
         for key in keys:
             await pilot.press(key)
             await settle(pilot, rounds=1)

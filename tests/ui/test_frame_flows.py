@@ -49,6 +49,8 @@ async def test_onboard_new_client_end_to_end(db, admin):
         await settle(pilot)
         await pilot.press("ctrl+u", *"owner@contoso.example", "enter")
         await settle(pilot)
+        await pilot.press("enter")  # in no client group
+        await settle(pilot)
         await pilot.press("shift+tab", "right", "right", "enter", "tab", "enter")  # payment: invoice (net 30)
         await settle(pilot)
         await pilot.press("enter")  # no policy template

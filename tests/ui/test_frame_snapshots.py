@@ -107,7 +107,7 @@ def test_snapshot_onboarding_field_error(snap_compare, demo_db):
 
 def test_snapshot_onboarding_confirm(snap_compare, demo_db):
     keys = ["n", "enter", *"Acme Dental", "enter", "down", "enter", "ctrl+u", *"20", "enter",
-            *"billing@acme.example", "enter", "ctrl+u", *"owner@acme.example", "enter",
+            *"billing@acme.example", "enter", "ctrl+u", *"owner@acme.example", "enter", "enter",  # no group
             "shift+tab", "right", "right", "enter", "tab", "enter", "enter"]  # invoice terms, no template
     assert snap_compare(MspApp(demo_db, actor=_ada(demo_db)), terminal_size=BIG, run_before=_run(*keys))
 

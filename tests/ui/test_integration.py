@@ -121,7 +121,7 @@ async def test_onboarding_with_a_card_lands_client_payment_and_events_and_no_car
         await pilot.press("n")
         await settle(pilot)
         for keys in (["enter"], [*"Contoso Dental", "enter"], ["down", "down", "enter"], ["ctrl+u", *"12", "enter"],
-                     [*"billing@contoso.example", "enter"], ["enter"]):
+                     [*"billing@contoso.example", "enter"], ["enter"], ["enter"]):  # owner; no client group
             await pilot.press(*keys)
             await settle(pilot)
         assert app.screen.current.key == "payment"
@@ -161,7 +161,7 @@ async def test_onboarding_skips_payment_when_billing_is_consolidated(sqlite_db):
     async with app.run_test(size=SIZE) as pilot:
         await settle(pilot)
         for keys in (["enter"], [*"Fabrikam", "enter"], ["enter"], ["ctrl+u", *"3", "enter"],
-                     [*"b@fabrikam.example", "enter"], ["enter"]):
+                     [*"b@fabrikam.example", "enter"], ["enter"], ["enter"]):
             await pilot.press(*keys)
             await settle(pilot)
         assert app.screen.current.key == "template"
@@ -181,7 +181,7 @@ async def test_onboarding_with_a_template_that_cannot_apply_creates_nothing(sqli
     async with app.run_test(size=SIZE) as pilot:
         await settle(pilot)
         for keys in (["enter"], [*"Fabrikam", "enter"], ["enter"], ["ctrl+u", *"3", "enter"],
-                     [*"b@fabrikam.example", "enter"], ["enter"], ["down", "enter"]):
+                     [*"b@fabrikam.example", "enter"], ["enter"], ["enter"], ["down", "enter"]):
             await pilot.press(*keys)
             await settle(pilot)
         assert app.screen.current.key == "confirm"
@@ -311,7 +311,7 @@ async def test_onboarding_offers_to_bring_their_passwords_and_opens_the_import_a
     async with app.run_test(size=SIZE) as pilot:
         await settle(pilot)
         for keys in (["enter"], [*"Fabrikam", "enter"], ["enter"], ["ctrl+u", *"3", "enter"],
-                     [*"b@fabrikam.example", "enter"], ["enter"], ["enter"]):
+                     [*"b@fabrikam.example", "enter"], ["enter"], ["enter"], ["enter"]):
             await pilot.press(*keys)
             await settle(pilot)
         assert app.screen.current.key == "confirm"

@@ -85,6 +85,8 @@ class Command:
     #: Only offered when the current screen has this attribute (e.g. "client_id" on client detail).
     needs: str | None = None
     keywords: tuple[str, ...] = field(default=())
+    #: Only offered on the screen whose AREA is this (one verb on several screens, e.g. a client group filter).
+    where: str | None = None
 
 
 def _on_screen(method: str) -> Callable:
@@ -128,7 +130,14 @@ COMMANDS: list[Command] = [
     Command("clients: filter", "Filter the clients by name", lambda app: app.open_area("clients", filter=True),
             Action.VIEW_CLIENTS),
     Command("clients: filter by client group", "Only one client group's clients (again: the next group, then all)",
-            _on_screen("action_cycle_group"), Action.VIEW_CLIENTS, keywords=("tier", "region", "team")),
+            _on_screen("action_cycle_group"), Action.VIEW_CLIENTS, keywords=("tier", "region", "team"),
+            where="clients"),
+    Command("billing: filter by client group", "Run-rate and totals of one client group's clients (again: the "
+            "next group, then all)", _on_screen("action_cycle_group"), Action.VIEW_PROVIDER_BILLING,
+            keywords=("tier", "region", "team"), where="billing"),
+    Command("timeline: filter by client group", "Only the events of one client group's clients (again: the "
+            "next group, then all)", _on_screen("action_cycle_group"), Action.VIEW_TIMELINE,
+            keywords=("tier", "region", "team"), where="timeline"),
     Command("onboarding: new client", "Create a client organization step by step",
             lambda app: app.open_area("onboarding"), Action.CREATE_CLIENT),
     Command("onboarding: add existing organization", "Bring an organization you own under management",

@@ -32,6 +32,7 @@ from textual.widgets import Button, DataTable, Input, Label, ProgressBar, RadioB
 from msp_tui.core.billing import money
 from msp_tui.core.errors import BadInput, MspError
 from msp_tui.screens.base import ListScreen
+from msp_tui.screens.client_group_filter import ClientGroupFilter
 from msp_tui.widgets.header import AppHeader
 from msp_tui.widgets.keybar import KeyBar
 from msp_tui.widgets.paged_table import Column, Page, PagedTable
@@ -388,10 +389,11 @@ class ConfirmModeModal(ModalScreen):
 # --- the provider billing screen ------------------------------------------------------------------
 
 
-def load_overview(db, actor) -> dict:
+def load_overview(db, actor, group=None) -> dict:
+    """The summary (of client group `group`'s clients, when given) and whether this person may edit."""
     from msp_tui.core.services import billing as svc
 
-    return {"summary": svc.summary(db, actor), "can_edit": svc.can_edit(db, actor)}
+    return {"summary": svc.summary(db, actor, group=group), "can_edit": svc.can_edit(db, actor)}
 
 
 def _right(value: str) -> Text:
@@ -418,12 +420,14 @@ BILLING_COLUMNS = [
 ]
 
 
-class BillingScreen(ListScreen):
+class BillingScreen(ClientGroupFilter, ListScreen):
     """Provider-wide billing (Provider Admins): mode, tier progress, run-rate per plan, per client and
     in total; in consolidated mode the invoice preview with its "Unassigned seats" rows. Enter on a
-    client opens it."""
+    client opens it. `f` narrows it to one client group's clients (their totals; the discount tier
+    stays the provider's)."""
 
     TITLE_TEXT = "Billing"
+    AREA = "billing"
 
     DEFAULT_CSS = """
     BillingScreen { layout: vertical; }
@@ -442,6 +446,7 @@ class BillingScreen(ListScreen):
     BINDINGS = [
         Binding("t", "tiers", "Tiers", id="billing-tiers"),
         Binding("m", "mode", "Mode", id="billing-mode"),
+        Binding("f", "cycle_group", "Client group", id="billing-group"),
     ]
 
     def __init__(self, db, actor) -> None:
@@ -464,7 +469,7 @@ class BillingScreen(ListScreen):
         """Keyset pages of the run-rate, by name: the table asks for the next page as the cursor nears it."""
         from msp_tui.core.services import billing as svc
 
-        rows, after = svc.run_rate_page(self.db, self.actor, after=cursor, limit=limit)
+        rows, after = svc.run_rate_page(self.db, self.actor, after=cursor, limit=limit, group=self.client_group_id)
         return Page(rows, after)
 
     @property
@@ -480,7 +485,12 @@ class BillingScreen(ListScreen):
         self.set_class(self.size.height < 30, "-short")
 
     def action_reload(self) -> None:
-        _run(self, load_overview, self.db, self.actor, on_done=self._loaded, on_error=self._refused)
+        _run(self, load_overview, self.db, self.actor, self.client_group_id, on_done=self._loaded,
+             on_error=self._refused)
+
+    def client_group_changed(self) -> None:
+        """f (ClientGroupFilter): the summary and the clients of the chosen group, or of every client."""
+        self.action_reload()
 
     def _refused(self, exc: MspError) -> None:
         self.query_one("#billing-head", Static).update(_refusal(exc))
@@ -492,7 +502,12 @@ class BillingScreen(ListScreen):
         p = s.schedule.progress
         head = Text()
         head.append(f"{money(s.monthly_total)} per month", style="bold")
-        head.append(f" · {s.clients:,} clients · billing {s.mode_label}")
+        if self.client_group is not None:
+            # The filter first, so it is never the part cut off at 80 columns.
+            head.append(f" · {s.clients:,} clients of “{self.client_group[1]}”", style="bold")
+            head.append(" (f: next)")
+        else:
+            head.append(f" · {s.clients:,} clients · billing {s.mode_label}")
         if s.mode == "per_client" and s.without_payment:
             head.append(f" · {s.without_payment:,} without payment", style="bold yellow")
         # Three lines of at most 78 characters: nothing wraps at 80 columns, the clients keep their rows.
@@ -533,6 +548,9 @@ class BillingScreen(ListScreen):
                           right(sum(pl.billed_seats for pl in s.plans)), blank)
         plans.border_title = ("Consolidated invoice preview" if s.mode == "consolidated"
                               else "Run-rate per plan")
+        if self.client_group is not None:
+            plans.border_title += f" · {self.client_group[1]} (no seat minimums)" if consolidated \
+                else f" · {self.client_group[1]}"
         self.table.reload(keep_position=True)
         self.refresh_bindings()
 
@@ -541,7 +559,8 @@ class BillingScreen(ListScreen):
         shown = len(table.rows)
         total = self.summary.clients if self.summary else shown
         more = " · more below" if table._state.tail is not None else ""
-        table.border_title = f"Clients ({shown:,} of {total:,} loaded{more})"
+        of = f" of “{self.client_group[1]}”" if self.client_group is not None else ""
+        table.border_title = f"Clients{of} ({shown:,} of {total:,} loaded{more})"
 
 
     def check_action(self, action: str, parameters) -> bool | None:

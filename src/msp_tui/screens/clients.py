@@ -15,6 +15,7 @@ from msp_tui.core.access import Action
 from msp_tui.core.services import clients as client_service
 from msp_tui.core.services.clients import ClientView
 from msp_tui.screens.base import ListScreen, MspScreen
+from msp_tui.screens.client_group_filter import ClientGroupFilter
 from msp_tui.widgets.paged_table import Column, Page, PagedTable
 from msp_tui.widgets.text import plain
 
@@ -58,8 +59,10 @@ def client_fetcher(db, actor, text: str, sort: str, descending: bool, group=None
     return fetch
 
 
-class ClientsScreen(ListScreen, MspScreen):
+class ClientsScreen(ClientGroupFilter, ListScreen, MspScreen):
     TITLE_TEXT = "Clients"
+    #: The palette's commands for this screen name it (screens/areas.py Command.where).
+    AREA = "clients"
     NEW_LABEL = "New client"
     ROWS_NAME = "clients"
     GUARDED = {"new": Action.CREATE_CLIENT, "staff": Action.VIEW_STAFF, "unlink": Action.UNLINK_CLIENT,
@@ -97,8 +100,8 @@ class ClientsScreen(ListScreen, MspScreen):
         self.groups: dict = {}
         #: The status line's text as last shown (it is updated only when it changes).
         self._status_text: str | None = None
-        #: The client group the list is narrowed to: (id, name), or None for every client.
-        self.client_group: tuple | None = None
+        #: The client group the list is narrowed to (ClientGroupFilter): (id, name), or None for every client.
+        self.client_group = None
 
     def compose(self) -> ComposeResult:
         yield from self.compose_header()
@@ -117,7 +120,7 @@ class ClientsScreen(ListScreen, MspScreen):
 
     def _fetcher(self):
         return client_fetcher(self.db, self.actor, self.filter_text, self.sort, self.descending,
-                              self.client_group[0] if self.client_group else None)
+                              self.client_group_id)
 
     @property
     def key_labels(self) -> dict[str, str]:
@@ -190,22 +193,8 @@ class ClientsScreen(ListScreen, MspScreen):
             self.sort, self.descending = key, False
         self._refetch()
 
-    def action_cycle_group(self) -> None:
-        """f: only the clients of the first client group, again: the next one, after the last: all."""
-        from msp_tui.core.services.client_groups import list_client_groups
-
-        self.run_db(list_client_groups, self.db, self.actor, on_done=self._next_group, group="client-groups")
-
-    def _next_group(self, groups) -> None:
-        ids = [g.id for g in groups]
-        if not ids:
-            self.notify("There are no client groups yet (msp-tui clients groups create).", timeout=4)
-            self.client_group = None
-        elif self.client_group is None or self.client_group[0] not in ids:
-            self.client_group = (groups[0].id, groups[0].name)
-        else:
-            i = ids.index(self.client_group[0]) + 1
-            self.client_group = (groups[i].id, groups[i].name) if i < len(groups) else None
+    def client_group_changed(self) -> None:
+        """f (ClientGroupFilter): the list of the chosen client group's clients, or of every client."""
         self._refetch()
 
     def action_cycle_sort(self) -> None:
@@ -274,7 +263,7 @@ class ClientsScreen(ListScreen, MspScreen):
         if self.filter_text.strip():
             parts.append(f"filter “{self.filter_text.strip()}”")
         if self.client_group is not None:
-            parts.append(f"client group “{self.client_group[1]}” (f: next)")
+            parts.append(self.client_group_text("f"))
         if table.marked:
             parts.append(f"{len(table.marked)} marked")
         text = " · ".join(parts)

@@ -22,14 +22,16 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
 from textual.widget import Widget
-from textual.widgets import Input, Label, OptionList, Static
+from textual.widgets import Input, Label, OptionList, SelectionList, Static
 from textual.widgets.option_list import Option
+from textual.widgets.selection_list import Selection
 
 from msp_tui.core.access import Action
 from msp_tui.core.enums import PlanType
 from msp_tui.core.errors import BadInput
-from msp_tui.core.schemas import NewClient, parse
+from msp_tui.core.schemas import ClientGroupInput, NewClient, parse
 from msp_tui.core.services import clients as client_service
+from msp_tui.core.services.client_groups import list_client_groups
 from msp_tui.screens.base import MspScreen
 from msp_tui.widgets.invite_secrets import InviteSecretsModal
 from msp_tui.widgets.text import plain
@@ -204,6 +206,88 @@ class OwnerEmailStep(FieldStep):
         return self.data.owner_email or self.data.billing_email
 
 
+class _GroupChecklist(SelectionList):
+    """The groups step's list: space ticks, enter goes on (as on every step) instead of ticking."""
+
+    BINDINGS = [Binding("enter", "next_step", "Next", show=False)]
+
+    def action_next_step(self) -> None:
+        self.screen.run_worker(self.screen.action_next())
+
+
+class GroupsStep(Step):
+    """The client groups the new client goes in (service tiers, regions, teams): existing ones ticked,
+    and a new one named; create_client puts it in them in its own transaction (or creates nothing)."""
+
+    key, title, mode = "groups", "Client groups", "new"
+    DEFAULT_CSS = """
+    GroupsStep SelectionList { height: auto; max-height: 6; border: none; padding: 0; background: $boost; }
+    GroupsStep SelectionList:focus { background: $primary-muted; border: none; }
+    """
+
+    def compose(self) -> ComposeResult:
+        yield Static(Text("Put the client in client groups (space ticks; none is fine)"))
+        yield _GroupChecklist(id="groups")
+        yield Static(Text("Loading…", style="dim"), id="groups-empty")
+        yield Input(value=self.data.extras.get("new_group", ""), placeholder="a new client group (optional)",
+                    id="f-new-group")
+        yield Static("", classes="field-error", id="error")
+
+    def on_mount(self) -> None:
+        self.query_one("#groups").display = False
+        self.screen.run_db(list_client_groups, self.app.db, self.app.actor, on_done=self._loaded,
+                           on_error=lambda exc: self.query_one("#error", Static).update(Text(exc.message)))
+
+    def _loaded(self, groups) -> None:
+        self.known = {g.id: g.name for g in groups}
+        ticked = {gid for gid, _name in self.data.extras.get("groups", ())}
+        lst = self.query_one(SelectionList)
+        lst.add_options([Selection(plain(g.name), g.id, g.id in ticked) for g in groups])
+        lst.display = bool(groups)
+        if groups:
+            lst.highlighted = 0
+        self.query_one("#groups-empty", Static).update(
+            "" if groups else Text("No client groups yet: name one below, or leave it empty.", style="dim"))
+        self.query_one("#groups-empty").display = not groups
+        if groups and self.query_one(Input).has_focus and not self.query_one(Input).value:
+            lst.focus()
+
+    def focus_first(self) -> None:
+        self.query_one(Input).focus()  # the list takes the focus once its groups have come
+
+    def accept(self) -> str | None:
+        known = getattr(self, "known", {})
+        chosen = [(gid, known[gid]) for gid in self.query_one(SelectionList).selected if gid in known]
+        typed = self.query_one(Input).value.strip()
+        error = None
+        if typed:
+            try:
+                typed = parse(ClientGroupInput, name=typed).name
+            except BadInput as exc:
+                error = exc.message
+            else:
+                taken = next((n for n in known.values() if n.lower() == typed.lower()), None)
+                if taken is not None:
+                    error = f"There is already a client group named {taken!r}: tick it instead."
+        self.query_one("#error", Static).update(Text(error or ""))
+        if error is None:
+            self.data.extras["groups"] = chosen
+            self.data.extras["new_group"] = typed
+        return error
+
+    @on(Input.Changed)
+    def _typed(self) -> None:
+        self.query_one("#error", Static).update("")
+
+    def summary(self) -> list[tuple[str, str]]:
+        names = [name for _gid, name in self.data.extras.get("groups", ())]
+        if self.data.extras.get("new_group"):
+            names.append(f"{self.data.extras['new_group']} (new)")
+        return [("Client groups", ", ".join(names) if names else "none")]
+
+    # No commit of its own: onboard() hands the groups to create_client (one transaction).
+
+
 class ExistingOrgStep(Step):
     key, title, mode = "existing", "Organization", "existing"
 
@@ -352,7 +436,7 @@ class TemplateStep(Step):
 
 #: The wizard's steps in order; other issues insert theirs with insert_step().
 STEPS: list[type[Step]] = [ChooseStep, NameStep, PlanStep, SeatsStep, BillingEmailStep, OwnerEmailStep,
-                           ExistingOrgStep, PaymentStep, TemplateStep, ConfirmStep]
+                           GroupsStep, ExistingOrgStep, PaymentStep, TemplateStep, ConfirmStep]
 
 
 def insert_step(step: type[Step], *, before: str = "confirm") -> None:
@@ -366,13 +450,16 @@ def onboard(db, actor, data: WizardData, steps: list[Step]):
     if data.mode == "existing":
         client = client_service.add_existing(db, actor, data.org_id)
     else:
-        # The payment method and the policy template (if any) are written in create_client's own
-        # transaction.
+        # The client groups, the payment method and the policy template (if any) are written in
+        # create_client's own transaction.
         template = data.extras.get("template")
+        new_group = data.extras.get("new_group")
         client = client_service.create_client(db, actor, name=data.name, plan=data.plan, seats=data.seats,
                                               owner_email=data.owner_email, billing_email=data.billing_email,
                                               payment=data.extras.get("payment"),
-                                              template=template[0] if template else None)
+                                              template=template[0] if template else None,
+                                              groups=[gid for gid, _name in data.extras.get("groups", ())],
+                                              new_groups=[new_group] if new_group else [])
     for step in steps:
         step.commit(db, actor, data, client)
     return client

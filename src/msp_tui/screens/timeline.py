@@ -18,6 +18,7 @@ from msp_tui.core.errors import MspError
 from msp_tui.core.events import PAGE_SIZE, EventFilter, EventRow, EventScope
 from msp_tui.core.services import timeline
 from msp_tui.screens.base import ListScreen
+from msp_tui.screens.client_group_filter import ClientGroupFilter
 from msp_tui.widgets.timeline_dialogs import (FilterChoice, TimelineEventDialog, TimelineExportDialog,
                                               TimelineFilterDialog, TimelineHelpDialog, range_summary)
 from msp_tui.widgets.timeline_table import TimelineTable
@@ -30,8 +31,10 @@ FOLLOW_INTERVAL = 0.8
 TIMELINE_PAGE = max(PAGE_SIZE, 100)
 
 
-class TimelineScreen(ListScreen):
+class TimelineScreen(ClientGroupFilter, ListScreen):
     """Provider events and every client's events together, newest first."""
+
+    AREA = "timeline"
 
     DEFAULT_CSS = """
     TimelineScreen #tl-title { height: 1; background: $boost; padding: 0 1; }
@@ -50,6 +53,8 @@ class TimelineScreen(ListScreen):
         Binding("r", "reload", "Reload", show=False, id="timeline.reload"),  # ctrl+r as on every list
         Binding("c", "only_client", "This client", show=False, id="timeline.only_client"),
         Binding("p", "only_person", "This person", show=False, id="timeline.only_person"),
+        # f follows here; F is the client group filter that f is on the clients home and billing.
+        Binding("F", "cycle_group", "Client group", show=False, id="timeline.group"),
         Binding("0", "preset('today')", "Today", show=False),
         Binding("1", "preset('1h')", "Last hour", show=False),
         Binding("2", "preset('24h')", "24 hours", show=False),
@@ -69,6 +74,7 @@ class TimelineScreen(ListScreen):
         ("0 1 2 3 4", "Time range: today (since local midnight), last hour, 24 hours, 7 days, 30 days"),
         ("c", "Only the highlighted event's client (again: every client)"),
         ("p", "Only the highlighted event's acting person (again: anyone)"),
+        ("F", "Only the events of one client group's clients (again: the next group; after the last: all)"),
         ("u", "Times in UTC or local"),
         ("t", "Show the type number before each message"),
         ("x", "Export every event of this filter to CSV or JSON lines"),
@@ -127,7 +133,10 @@ class TimelineScreen(ListScreen):
 
     def _summary(self, names: dict) -> str:
         f = self.flt
-        parts = [names.get("client") or "all clients", names.get("actor") or "anyone"]
+        clients = names.get("client") or ("" if self.client_group else "all clients")
+        if self.client_group:
+            clients = ", ".join(filter(None, [f"client group “{self.client_group[1]}”", clients]))
+        parts = [clients, names.get("actor") or "anyone"]
         kinds = [*f.categories, *(str(t) for t in f.types)]
         parts.append(", ".join(kinds) if kinds else "all types")
         parts.append(range_summary(f, self.range_label))
@@ -308,6 +317,11 @@ class TimelineScreen(ListScreen):
             return
         self.load_first()
 
+    def client_group_changed(self) -> None:
+        """F (ClientGroupFilter): only the events of the chosen client group's clients, or every client's."""
+        self.flt = dataclasses.replace(self.flt, client_group=self.client_group_id)
+        self.load_first()
+
     def action_only_person(self) -> None:
         row = self.table.current
         if self.flt.actor_ids:
@@ -345,7 +359,8 @@ class TimelineScreen(ListScreen):
         def done(choice: FilterChoice | None) -> None:
             if choice is None:
                 return
-            self.flt = choice.filter
+            # The dialog has no client group field: the one chosen with F stays.
+            self.flt = dataclasses.replace(choice.filter, client_group=self.flt.client_group)
             self.range_label = choice.range_label
             self.texts = choice.texts
             self.load_first()
