@@ -12,6 +12,7 @@ import uuid
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from json.encoder import encode_basestring as _quote
 from operator import itemgetter
 
 from sqlalchemy import String, and_, bindparam, literal_column, not_, or_, select, true, tuple_, type_coerce
@@ -47,6 +48,8 @@ def lock_chain_head(session: Session) -> EventChainHead:
 def _encode(v) -> str:
     if v is None:
         return "~"
+    if type(v) is str:
+        return _quote(v)  # what json.dumps(v, ensure_ascii=False) returns, without building an encoder
     if v is True or v is False:
         return "1" if v else "0"
     if isinstance(v, int):
@@ -477,14 +480,13 @@ def verify_segment(session: Session, after: int, after_hash: bytes, count: int, 
     differs = VerifyResult(False, count, head, f"event {after} differs from the checkpoint", after)
     if count - after <= chain_check.SMALL_SEGMENT:
         # One query: the checkpoint's own event first (it must still have the checkpoint's hash), then the new.
-        rows = chain_check.read_chunk(conn, after - 1 if after else 0, count).all()
+        rows = chain_check.read_chunk(conn, after - 1 if after else 0, count)
         if after:
             if not rows or rows[0][0] != after or bytes(rows[0][-2]) != after_hash:
                 return differs
             rows = rows[1:]
-        acting = {r[CHAINED_FIELDS.index("acting_account_id")] for r in rows if r[-1] is not None}
-        keys = chain_check.keys_for(conn, {signer_name_of(a) for a in acting}, pins)
-        parts = [chain_check.check_rows(rows, after, keys, {}, True)]
+        keys = chain_check.keys_for(conn, chain_check.signers_of(rows), pins)
+        parts = [chain_check.check_chunk(conn, after, count, keys, {}, True, rows=rows)]
     else:
         if after and hash_of(session, after) != after_hash:
             return differs
@@ -499,10 +501,6 @@ def verify_segment(session: Session, after: int, after_hash: bytes, count: int, 
     named = {n: keys[n][0] for n in joined.signers if keys.get(n, (None,))[0] is not None}
     return VerifyResult(True, count, joined.head, keys=named,
                         new_keys={n: k for n, k in named.items() if n not in pins})
-
-
-def signer_name_of(account_id) -> str:
-    return "system" if account_id is None else account_id.hex
 
 
 def verify_chain(session: Session, *, batch: int = 5000, check_signatures: bool = True,
