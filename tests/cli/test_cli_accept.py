@@ -47,3 +47,24 @@ def test_reinvite_and_members_invite_show_the_secret_once(cli):
     assert again["secret"] and again["secret"] != row["secret"]
     listed = cli.ok("members", "list", client["id"], "--format", "json")
     assert "secret" not in listed and again["secret"] not in listed
+
+
+def test_accept_with_an_existing_account_needs_its_two_step_code_like_sign_in(cli):
+    """Review finding of issue 16: `accept` with an existing account checked the master password but
+    not its two-step login code, so the password alone let someone accept into a client."""
+    from tests.cli.test_cli_two_step import enable, next_code
+
+    client = cli.json("clients", "list")[0]
+    cli.ok("clients", "seats", client["id"], str(client["seats"] + 1))
+    [row] = cli.json("members", "invite", client["id"], builder.DEMO_EMAIL)
+    secret, _, _ = enable(cli)
+    wrong_password = type(cli)(cli.url, password="not the password").run("clients", "list")
+    bad = "000000" if next_code(secret) != "000000" else "111111"
+    invite = {"INVITE": row["secret"]}
+    for r in (cli.run("accept", "--tokenenv", "INVITE", env=cli.env(**invite), input=""),        # no code typed
+              cli.run("--otpenv", "OTP", "accept", "--tokenenv", "INVITE", env=cli.env(OTP=bad, **invite))):
+        assert (r.returncode, r.stdout, r.stderr.splitlines()[-1]) == (3, "", wrong_password.stderr.strip())
+        assert "Accepted" not in r.stderr
+    ok = cli.run("--otpenv", "OTP", "accept", "--tokenenv", "INVITE", env=cli.env(OTP=next_code(secret), **invite))
+    assert ok.returncode == 0, ok.stderr
+    assert f"Accepted the invitation to {client['name']}" in ok.stderr

@@ -26,6 +26,16 @@ async def _settle(pilot, until, tries=200):
     raise AssertionError("the screen did not get there")
 
 
+async def _home_shown(pilot, app):
+    """Signed in, the idle watch started and the clients home mounted (signing out under it while it
+    mounts, as a loaded machine can, would leave it without a person)."""
+    from msp_tui.screens.clients import ClientsScreen
+
+    await _settle(pilot, lambda: app.session_info is not None and app._last_activity is not None
+                  and isinstance(app.screen, ClientsScreen) and app.screen.is_mounted)
+    await pilot.pause()
+
+
 def _run_idle(db, email, password, *, minutes_before, minutes_after):
     """Sign in, stay idle: (locked or signed out at minutes_before?, what covers the app at minutes_after)."""
     actor = accounts.sign_in(db, email, password, throttle=NO_WAIT)
@@ -37,7 +47,7 @@ def _run_idle(db, email, password, *, minutes_before, minutes_after):
         try:
             app = MspApp(db, actor=actor)
             async with app.run_test(size=(80, 24)) as pilot:
-                await _settle(pilot, lambda: app.session_info is not None and app._last_activity is not None)
+                await _home_shown(pilot, app)
                 clock.freeze(start + timedelta(minutes=minutes_before))
                 seen["before"] = app.lock_if_idle()
                 clock.freeze(start + timedelta(minutes=minutes_after))
@@ -90,3 +100,38 @@ def test_vault_timeout_exempts_owners_and_never_lengthens_the_idle_time(sqlite_d
     policies.set_policy(db, admin, c.organization_id, P9, enabled=True, options={"minutes": 600, "action": "lock"})
     user = accounts.sign_in(db, "user@contoso.example", USER_PASSWORD, throttle=NO_WAIT)
     assert policies.vault_timeout(db, user) == policies.VaultTimeout(15, "lock", (c.name,))
+
+
+def test_vault_timeout_changed_while_a_member_is_signed_in_applies_to_the_running_session(sqlite_db):
+    """Review finding of issue 16: the policy was read only at sign-in, so a member signed in before an
+    admin shortened it kept the old idle time until they signed in again."""
+    db = sqlite_db
+    admin = make_provider(db)
+    c = make_client(db, admin)
+    policies.set_policy(db, admin, c.organization_id, P3, enabled=True)
+    policies.set_policy(db, admin, c.organization_id, P9, enabled=True, options={"minutes": 30, "action": "lock"})
+    actor = accounts.sign_in(db, "user@contoso.example", USER_PASSWORD, throttle=NO_WAIT)
+    seen = {}
+
+    async def run():
+        start = clock.now()
+        clock.freeze(start)
+        try:
+            app = MspApp(db, actor=actor)
+            async with app.run_test(size=(80, 24)) as pilot:
+                await _home_shown(pilot, app)
+                clock.freeze(start + timedelta(minutes=1))
+                seen["under 30"] = app.lock_if_idle()
+                policies.set_policy(db, admin, c.organization_id, P9, enabled=True,
+                                    options={"minutes": 5, "action": "logOut"})
+                clock.freeze(start + timedelta(minutes=4))
+                seen["at 4"] = app.lock_if_idle()
+                clock.freeze(start + timedelta(minutes=6))
+                seen["at 6"] = app.lock_if_idle()
+                await _settle(pilot, lambda: isinstance(app.screen, (LockScreen, LoginScreen)))
+                seen["screen"] = type(app.screen)
+        finally:
+            clock.freeze(None)
+
+    asyncio.run(run())
+    assert (seen["under 30"], seen["at 4"], seen["at 6"], seen["screen"]) == (False, False, True, LoginScreen)

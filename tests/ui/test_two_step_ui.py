@@ -169,3 +169,55 @@ def test_the_qr_code_on_screen_is_exactly_the_code_of_the_uri(sqlite_db):
     expected = qr.matrix(uri)
     assert modules[:len(expected)] == expected
     assert len(lines) == 21 and len(lines[0]) == 41  # version 5
+
+
+def test_accepting_an_invitation_with_an_enrolled_account_asks_for_its_code_as_a_second_step(sqlite_db,
+                                                                                            monkeypatch):
+    """Review finding of issue 16: the accept form took the master password of an existing account and
+    accepted, without its two-step login code. The code is now a second step, as at sign-in."""
+    from sqlalchemy import select
+
+    from msp_tui.core.enums import MemberStatus
+    from msp_tui.core.models import Member
+    from msp_tui.core.services import clients, members
+
+    db = sqlite_db
+    admin = make_provider(db)
+    c = clients.create_client(db, admin, name="Contoso", plan="enterprise-monthly", seats=10,
+                              owner_email="owner@contoso.example")
+    invite = members.invite(db, admin, c.id, [admin.email], role="user").secrets[admin.email]
+    clock.freeze(NOON)
+    two_step.finish(db, admin, two_step.begin(db, admin, SECRET), two_step.current_code(SECRET))
+    clock.freeze(NOON.replace(second=30))
+    monkeypatch.setattr(accounts, "THROTTLE", accounts.LoginThrottle(sleep=lambda _s: None))
+
+    def status():
+        with db.read() as s:
+            return s.execute(select(Member.status).where(Member.organization_id == c.id,
+                                                         Member.email == admin.email)).scalar_one()
+
+    async def run():
+        app = MspApp(db)
+        async with app.run_test(size=(80, 24)) as pilot:
+            await _settle(pilot, lambda: isinstance(app.screen, LoginScreen))
+            login = app.screen
+            await pilot.press("ctrl+n")
+            await pilot.press(*admin.email, "enter", *invite, "enter", "enter", *PASSWORD, "enter", *PASSWORD,
+                              "enter")
+            await _settle(pilot, lambda: login.pending is not None or not login.busy and
+                          _text(login, "#login-message") not in ("", "Creating your account…"))
+            assert status() == MemberStatus.INVITED, "accepted with the master password alone"
+            assert CODE_STEP in str(login.query_one("#login-title").render())
+            assert login.query_one("#code", Input).display and not login.query_one("#password2", Input).display
+            await pilot.press(*"123456", "enter")
+            await _settle(pilot, lambda: login.pending is None and not login.busy)
+            assert _text(login, "#login-message") == FAILED and login.accepting  # back to the accept form
+            assert status() == MemberStatus.INVITED
+            login.query_one("#password", Input).value = login.query_one("#password2", Input).value = PASSWORD
+            await pilot.press("enter")
+            await _settle(pilot, lambda: login.pending is not None)
+            await pilot.press(*two_step.current_code(SECRET), "enter")
+            await _settle(pilot, lambda: _text(login, "#login-message").startswith("Invitation accepted"))
+
+    asyncio.run(run())
+    assert status() == MemberStatus.ACCEPTED

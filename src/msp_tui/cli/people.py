@@ -38,12 +38,14 @@ def accept(state: CliState, name: str, tokenenv: str | None) -> None:
     """Accept an invitation with its one-time secret (the inviter gives it to you); creates your
     account (you choose a master password) if needed.
 
-    A wrong, used or expired secret, or an email with no invitation, all get the same answer.
+    A wrong, used or expired secret, or an email with no invitation, all get the same answer. With an
+    existing account that has two-step login on, its code is asked too (or read with --otpenv).
 
     \b
     Example:
       msp-tui --email bob@msp.example accept --name "Bob Service"
       MSP_INVITE=ABCD-EFGH-JKLM-NPQR-STUV msp-tui --email bob@msp.example accept --tokenenv MSP_INVITE
+      msp-tui --email bob@msp.example --otpenv OTP accept --tokenenv MSP_INVITE
     """
     import os
 
@@ -63,8 +65,10 @@ def accept(state: CliState, name: str, tokenenv: str | None) -> None:
     invitation = accounts.find_invitation(db, email=state.email, secret=secret)
     password = state.password("Master password" if invitation.account_exists else "Choose a master password",
                               confirm=not invitation.account_exists)
-    actor, result = accounts.accept_invitations(db, email=state.email, secret=secret, password=password,
-                                                name=name)
+    checked = accounts.check_acceptance(db, email=state.email, secret=secret, password=password, name=name)
+    # An existing account with two-step login on proves it as at sign-in: --otpenv or a prompt.
+    code = state.two_step_code() if checked.needs_code else None
+    actor, result = accounts.finish_acceptance(db, checked, code)
     if result.account_created:
         click.echo(f"Created the account {invitation.email}.", err=True)
     for p in result.staff:

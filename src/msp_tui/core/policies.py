@@ -219,7 +219,8 @@ WHERE_IT_ACTS: dict[PolicyType, tuple[str, str]] = {
                                     "same app), is at most the policy's minutes (the provider's idle time "
                                     "otherwise), with its action: lock, or log out back to sign-in. The fewest "
                                     "minutes win, log out wins over lock. Only Owners and provider staff are "
-                                    "exempt (as the reference's client). Read at sign-in."),
+                                    "exempt (as the reference's client). Read at sign-in and again every "
+                                    "minute of a running session: a change applies without signing in again."),
     P.DISABLE_PERSONAL_VAULT_EXPORT: (PARTLY, "Core refuses exporting one's personal vault (the reference client's "
                                              "message) when any client of the person has it on "
                                              "(policies.refuse_personal_vault_export; Owners, Admins and "

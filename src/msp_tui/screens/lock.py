@@ -5,8 +5,8 @@ with True once the master password opened the keys again. With `cancellable=True
 before revealing a password) `esc` dismisses it with False.
 
 `IdleLock` is a small App mixin: it notes every key and mouse press, and `lock_if_idle()` (run every
-10 seconds) locks the actor — core drops the keys — and pushes a LockScreen once the provider's idle
-time (core.services.accounts.idle_lock_minutes) has passed.
+10 seconds) locks the actor — core drops the keys — and pushes a LockScreen once core's IdleWatch
+(the provider's idle time, at most the Vault timeout policy, read again as the session runs) says so.
 """
 
 from __future__ import annotations
@@ -130,18 +130,16 @@ class IdleLock:
 
     IDLE_CHECK_SECONDS = 10
     _last_activity = None
-    _idle_minutes: int | None = None
     _idle_timer = None
-
-    _idle_timeout = None
+    _idle_watch = None
 
     def start_idle_lock(self) -> None:
         from msp_tui.core.services import policies
 
         self._last_activity = clock.now()
-        # Core decides: the provider's idle time, at most a client's Vault timeout policy (policy 9).
-        self._idle_timeout = policies.vault_timeout(self.db, self.actor)
-        self._idle_minutes = self._idle_timeout.minutes
+        # Core decides: the provider's idle time, at most a client's Vault timeout policy (policy 9),
+        # read again while the session runs.
+        self._idle_watch = policies.IdleWatch(self.db, self.actor)
         if self._idle_timer is None:
             self._idle_timer = self.set_interval(self.IDLE_CHECK_SECONDS, self.lock_if_idle)
 
@@ -153,17 +151,15 @@ class IdleLock:
     def lock_if_idle(self) -> bool:
         """Lock now if the idle time has passed; True when it locked. (Not `check_idle`: that is
         Textual's, which wakes the app for callbacks queued by timers - a resize among them.)"""
-        from msp_tui.core.services import accounts
-
         actor = getattr(self, "actor", None)
-        if self._last_activity is None or actor is None or actor.secrets is None:
+        if self._last_activity is None or actor is None or actor.secrets is None or self._idle_watch is None:
             return False
-        minutes = self._idle_minutes or 15
-        if not accounts.idle_expired(self._last_activity, minutes):
+        timeout = self._idle_watch.due(self._last_activity)
+        if timeout is None:
             return False
-        timeout = self._idle_timeout
-        why = f" (the Vault timeout policy of {', '.join(timeout.clients)})" if timeout and timeout.clients else ""
-        if timeout is not None and timeout.action == "logOut" and hasattr(self, "sign_out"):
+        minutes = timeout.minutes
+        why = f" (the Vault timeout policy of {', '.join(timeout.clients)})" if timeout.clients else ""
+        if timeout.action == "logOut" and hasattr(self, "sign_out"):
             self._last_activity = None
             self.sign_out()
             self.notify(f"msp-tui signed you out after {minutes} minutes without activity{why}.",

@@ -1,6 +1,6 @@
 """Sign in with email and master password, then (two-step login on) the authenticator app's code; or
 accept an invitation: email, the invitation's one-time secret (from whoever invited you), and a master
-password typed twice."""
+password typed twice (an existing account's, and then its two-step login code when it is on)."""
 
 from __future__ import annotations
 
@@ -45,7 +45,9 @@ class LoginScreen(Screen):
         self.accepting = False
         self.busy = False
         self.email = email  # `msp-tui --email X`: filled in, the password field focused
-        self.pending = None  # the master password passed; two-step login wants the code
+        # The master password passed (signing in, or accepting with an existing account); two-step
+        # login wants the code: core's PasswordChecked or AcceptChecked.
+        self.pending = None
 
     def compose(self) -> ComposeResult:
         yield AppHeader(self.TITLE_TEXT)
@@ -79,20 +81,20 @@ class LoginScreen(Screen):
         self.set_focus(self.query_one("#password", Input) if self.email else email)
 
     def _apply_mode(self) -> None:
-        for w in self.query(".accept-only"):
-            w.display = self.accepting
         coding = self.pending is not None
+        for w in self.query(".accept-only"):
+            w.display = self.accepting and not coding
         for w in self.query(".code-only"):
             w.display = coding
         for field_id in ("#email", "#password"):
             self.query_one(field_id, Input).display = not coding
         self.query_one("#login-box").set_class(self.accepting, "accepting")
         self.query_one("#login-title", Label).update(Text(
-            "Accept your invitation: choose a master password" if self.accepting
-            else CODE_STEP if coding else "Sign in to the Provider Portal"))
+            CODE_STEP if coding else "Accept your invitation: choose a master password" if self.accepting
+            else "Sign in to the Provider Portal"))
         self.query_one("#login-hint", Static).update(Text(
-            "enter accept · esc back to sign-in · ctrl+q quit" if self.accepting
-            else "enter sign in · esc back to the master password · ctrl+q quit" if coding
+            f"enter {'accept' if self.accepting else 'sign in'} · esc back to the master password · ctrl+q quit"
+            if coding else "enter accept · esc back to sign-in · ctrl+q quit" if self.accepting
             else "enter sign in · ctrl+n accept an invitation · ctrl+q quit"))
         self._message("")
         self.refresh_bindings()
@@ -122,8 +124,8 @@ class LoginScreen(Screen):
             hold(self.focused, self._next_field)
 
     def _next_field(self) -> None:
-        order = (["email", "secret", "name", "password", "password2"] if self.accepting
-                 else ["code"] if self.pending is not None else ["email", "password"])
+        order = (["code"] if self.pending is not None else ["email", "secret", "name", "password", "password2"]
+                 if self.accepting else ["email", "password"])
         focused = self.focused
         current = focused.id if isinstance(focused, Input) and focused.id in order else order[0]
         values = {k: self.query_one(f"#{k}", Input).value for k in order}
@@ -141,10 +143,10 @@ class LoginScreen(Screen):
             self._message(NEEDS[missing])
             self.set_focus(self.query_one(f"#{missing}", Input))
             return
-        if self.accepting:
-            self._accept(values)
-        elif self.pending is not None:
+        if self.pending is not None:
             self._second_step(values["code"])
+        elif self.accepting:
+            self._accept(values)
         else:
             self._sign_in(values["email"], values["password"])
 
@@ -176,6 +178,7 @@ class LoginScreen(Screen):
         self.busy = False
         self.pending = checked
         self.query_one("#password", Input).value = ""
+        self.query_one("#password2", Input).value = ""
         self._apply_mode()
         self._message("")
         self.set_focus(self.query_one("#code", Input))
@@ -191,12 +194,21 @@ class LoginScreen(Screen):
             from msp_tui.core.services import accounts
 
             try:
-                actor = accounts.finish_sign_in(db, checked, code)
-            except MspError:
+                if isinstance(checked, accounts.AcceptChecked):
+                    accepted = accounts.finish_acceptance(db, checked, code)
+                else:
+                    actor = accounts.finish_sign_in(db, checked, code)
+            except AuthFailed:
                 # The same answer as a wrong master password; both steps are typed again.
                 deliver(self, self._back_to_password, FAILED)
                 return
-            deliver(self, self.app.signed_in, actor)
+            except MspError as exc:  # accepting: the invitation itself refused (policy 3, used meanwhile)
+                deliver(self, self._back_to_password, FAILED if not self.accepting else exc.message)
+                return
+            if isinstance(checked, accounts.AcceptChecked):
+                deliver(self, self._accepted, *accepted)
+            else:
+                deliver(self, self.app.signed_in, actor)
 
         self.run_worker(work, thread=True, group="sign-in")
 
@@ -227,9 +239,12 @@ class LoginScreen(Screen):
             from msp_tui.core.services import accounts
 
             try:
-                actor, result = accounts.accept_invitations(
-                    db, email=values["email"], secret=values["secret"], password=values["password"],
-                    name=values["name"])
+                checked = accounts.check_acceptance(db, email=values["email"], secret=values["secret"],
+                                                    password=values["password"], name=values["name"])
+                if checked.needs_code:  # an existing account with two-step login on: its code next
+                    deliver(self, self._ask_code, checked)
+                    return
+                actor, result = accounts.finish_acceptance(db, checked)
             except AuthFailed:
                 deliver(self, self._failed, FAILED)
                 return
@@ -242,6 +257,8 @@ class LoginScreen(Screen):
 
     def _accepted(self, actor, result) -> None:
         self.busy = False
+        self.pending = None
+        self.query_one("#code", Input).value = ""
         joined = result.staff + result.memberships
         where = ", ".join(joined)
         self.accepting = False

@@ -460,18 +460,60 @@ def find_invitation(db: Database, *, email: str, secret: str) -> Invitation:
     return Invitation(email, place, exists)
 
 
-def accept_invitations(db: Database, *, email: str, secret: str, password: str, name: str = "",
-                       throttle: LoginThrottle | None = None) -> tuple[Actor, Acceptance]:
-    """Accept the invitation `email` and its one-time `secret` open: a new person creates their account
-    (choosing a master password), an existing one proves theirs. The secret works once."""
+@dataclass
+class AcceptChecked:
+    """Accept's first step passed: the secret matched an invitation and the master password either
+    opened the existing account's keys or is the new account's. `needs_code`: the existing account has
+    two-step login on, and `finish_acceptance` wants a code from the authenticator app, as sign-in does."""
+
+    invitation: Invitation
+    secret: str = field(repr=False)
+    existing: Account | None
+    secrets: crypto.AccountSecrets | None = field(repr=False)
+    provider_id: uuid.UUID | None
+    new: NewAccount | None = field(repr=False)
+    needs_code: bool = False
+
+
+def check_acceptance(db: Database, *, email: str, secret: str, password: str, name: str = "",
+                     throttle: LoginThrottle | None = None) -> AcceptChecked:
+    """Accept's first step: the invitation `email` and `secret` open, and the master password (an
+    existing account proves theirs, recorded and delayed like a failed sign-in; a new one is parsed)."""
     invitation = find_invitation(db, email=email, secret=secret)
     with db.read() as s:
         existing = s.execute(select(Account).where(Account.email == invitation.email)).scalar_one_or_none()
         existing_provider = provider_of(s, existing.id) if existing else None
     if existing is not None:
         secrets = _open_keys(db, existing, password, existing_provider, throttle or THROTTLE)
-    else:
-        data = parse(NewAccount, email=invitation.email, name=name, password=password)
+        return AcceptChecked(invitation, secret, existing, secrets, existing_provider, None,
+                             needs_code=existing.totp_secret is not None)
+    return AcceptChecked(invitation, secret, None, None, None,
+                         parse(NewAccount, email=invitation.email, name=name, password=password))
+
+
+def accept_invitations(db: Database, *, email: str, secret: str, password: str, name: str = "",
+                       code: str | None = None, throttle: LoginThrottle | None = None) -> tuple[Actor, Acceptance]:
+    """Accept the invitation `email` and its one-time `secret` open: a new person creates their account
+    (choosing a master password), an existing one proves theirs, and their two-step login `code` when it
+    is on. The secret works once. Both steps at once (check_acceptance, then finish_acceptance)."""
+    checked = check_acceptance(db, email=email, secret=secret, password=password, name=name, throttle=throttle)
+    return finish_acceptance(db, checked, code, throttle=throttle)
+
+
+def finish_acceptance(db: Database, checked: AcceptChecked, code: str | None = None, *,
+                      throttle: LoginThrottle | None = None) -> tuple[Actor, Acceptance]:
+    """Accept's second step: with two-step login on, `code` must be a fresh code or the recovery code,
+    exactly as at sign-in (a missing or wrong one is AuthFailed, event 1006, the same back-off), since
+    accepting with an existing account is signing in to it. Then the invitation is accepted."""
+    from msp_tui.core.services import two_step
+
+    invitation, secret, existing, secrets = checked.invitation, checked.secret, checked.existing, checked.secrets
+    data = checked.new
+    proven_at = None
+    if checked.needs_code:
+        two_step.check_sign_in(db, _actor(existing, secrets, checked.provider_id), existing, code,
+                               throttle or THROTTLE)
+        proven_at = clock.now()
     with db.write() as s:
         # Checked again inside the transaction: a second accept racing this one finds it used.
         staff, member = _matching(s, invitation.email, secret)
@@ -493,6 +535,7 @@ def accept_invitations(db: Database, *, email: str, secret: str, password: str, 
                 refuse_joining(s, account.id, member)
             _reset_failures(s, account.id)
         actor = _actor(account, secrets, None)
+        actor.two_step_at = proven_at
         staff_done, member_done = [], []
         if staff is not None:
             staff.status, staff.account_id, staff.invite_secret_hash = StaffStatus.ACCEPTED, account.id, None

@@ -26,12 +26,12 @@ from __future__ import annotations
 import uuid
 from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from sqlalchemy import and_, false, func, or_, select, update
 from sqlalchemy.orm import Session
 
-from msp_tui.core import events
+from msp_tui.core import clock, events
 from msp_tui.core import policies as catalogue
 from msp_tui.core.access import Action, check, decide
 from msp_tui.core.context import Actor
@@ -297,6 +297,34 @@ def vault_timeout(db: Database, actor: Actor) -> VaultTimeout:
     action = "logOut" if any(b.options.action == "logOut" for b in bound) else "lock"
     return VaultTimeout(min([base, *(b.options.minutes for b in bound)]), action,
                         tuple(b.client_name for b in bound))
+
+
+#: How often a running session reads its Vault timeout again: an admin's change applies within this
+#: (one small read a minute at most), not only at the member's next sign-in.
+TIMEOUT_REREAD = timedelta(minutes=1)
+
+
+class IdleWatch:
+    """A session's idle lock, as core decides it: the Vault timeout (vault_timeout) read at sign-in and
+    again once TIMEOUT_REREAD has passed since the last read, so a policy or provider idle time changed
+    while the person is signed in applies to the running session."""
+
+    def __init__(self, db: Database, actor: Actor) -> None:
+        self.db, self.actor = db, actor
+        self.timeout = vault_timeout(db, actor)
+        self._read_at = clock.now()
+
+    def current(self) -> VaultTimeout:
+        if clock.now() - self._read_at >= TIMEOUT_REREAD:
+            self.timeout, self._read_at = vault_timeout(self.db, self.actor), clock.now()
+        return self.timeout
+
+    def due(self, last_activity: datetime) -> VaultTimeout | None:
+        """The timeout that has run out for a session idle since `last_activity`; None while it has not."""
+        from msp_tui.core.services.accounts import idle_expired
+
+        timeout = self.current()
+        return timeout if idle_expired(last_activity, timeout.minutes) else None
 
 
 # --- helpers ------------------------------------------------------------------------------------
