@@ -226,7 +226,7 @@ class GroupsStep(Step):
     """
 
     def compose(self) -> ComposeResult:
-        yield Static(Text("Put the client in client groups (space ticks; none is fine)"))
+        yield Static(Text("Its client groups: space ticks, tab to name a new one (none is fine)"))
         yield _GroupChecklist(id="groups")
         yield Static(Text("Loading…", style="dim"), id="groups-empty")
         yield Input(value=self.data.extras.get("new_group", ""), placeholder="a new client group (optional)",
