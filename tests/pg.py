@@ -47,9 +47,8 @@ class PostgresServer:
             shutil.chown(self.root, "postgres", "postgres")
         self._run(self.initdb, "-D", str(self.data), "-U", "postgres", "--auth=trust", "-E", "UTF8",
                   "--locale=C.UTF-8")
-        opts = f"-p {self.port} -k {self.root} -c listen_addresses=127.0.0.1 -c fsync=off " \
-               "-c synchronous_commit=off -c full_page_writes=off -c max_connections=200"
-        self._run(self.pg_ctl, "-D", str(self.data), "-o", opts, "-l", str(self.root / "log"), "-w", "start")
+        self._run(self.pg_ctl, "-D", str(self.data), "-o", self.options(), "-l", str(self.root / "log"), "-w",
+                  "start")
         deadline = time.time() + 20
         while time.time() < deadline:
             try:
@@ -58,6 +57,12 @@ class PostgresServer:
             except OSError:
                 time.sleep(0.1)
         raise RuntimeError("PostgreSQL did not start")
+
+    #: Server settings for throwaway data: no fsync, no full-page writes.
+    SETTINGS = "-c fsync=off -c synchronous_commit=off -c full_page_writes=off -c max_connections=200"
+
+    def options(self) -> str:
+        return f"-p {self.port} -k {self.root} -c listen_addresses=127.0.0.1 {self.SETTINGS}"
 
     def url(self, database: str = "postgres") -> str:
         return f"postgresql+psycopg://postgres@127.0.0.1:{self.port}/{database}"

@@ -216,6 +216,7 @@ COMMANDS: dict[str, object] = {
     "db upgrade": NO_SIGN_IN,
     "db check": NO_SIGN_IN,
     "db backup": NO_SIGN_IN,
+    "db copy": NO_SIGN_IN,
     "clients list": Action.VIEW_CLIENTS,
     "clients show": Action.VIEW_CLIENT,
     "clients create": Action.CREATE_CLIENT,

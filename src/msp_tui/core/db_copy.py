@@ -32,6 +32,9 @@ class CopyReport:
     rows: dict[str, int] = field(default_factory=dict)  # table -> rows copied
     seconds: float = 0.0
     checkpoint: Path | None = None  # where the source's checkpoint file was copied to
+    #: Seconds per step: "schema" (migrations on both sides), "rows" (COPY), "indexes" (keys and
+    #: indexes made again, sequences), "vacuum" (VACUUM ANALYZE).
+    steps: dict[str, float] = field(default_factory=dict)
 
     @property
     def total(self) -> int:
@@ -137,6 +140,14 @@ def copy_into_postgres(source_sqlite_path: str | os.PathLike, pg_url: str,
     from msp_tui.core.db import Database, _sqlite_module
 
     started = time.perf_counter()
+    step = [started]
+
+    def lap(name: str) -> None:
+        now = time.perf_counter()
+        report.steps[name] = now - step[0]
+        step[0] = now
+
+    report = CopyReport()
     source_path = Path(source_sqlite_path).expanduser().resolve()
     source = Database(source_path, create=False)  # brings the source to the current schema
     source_checkpoint = checkpoint.default_path(source)
@@ -145,7 +156,7 @@ def copy_into_postgres(source_sqlite_path: str | os.PathLike, pg_url: str,
     if target.is_sqlite:
         target.dispose()
         raise BadInput("The target must be a PostgreSQL database (postgresql://user@host/dbname).", "db")
-    report = CopyReport()
+    lap("schema")
     sqlite = _sqlite_module().connect(f"file:{source_path}?mode=ro", uri=True)
     raw = target.engine.raw_connection()
     try:
@@ -183,11 +194,13 @@ def copy_into_postgres(source_sqlite_path: str | os.PathLike, pg_url: str,
                 report.rows[table] = done
                 if total > 1000:
                     _say(progress, f"{table}: {done:,} rows")
+            lap("rows")
             _say(progress, "making the indexes and keys again …")
             for statement in make:
                 cur.execute(statement)
             _reset_sequences(cur)
         pg.commit()
+        lap("indexes")
     except BaseException:
         raw.driver_connection.rollback()
         raise
@@ -198,6 +211,7 @@ def copy_into_postgres(source_sqlite_path: str | os.PathLike, pg_url: str,
     with target.engine.connect().execution_options(isolation_level="AUTOCOMMIT") as c:
         c.exec_driver_sql("VACUUM ANALYZE")
     target.dispose()
+    lap("vacuum")
     if checkpoint_to is not None and source_checkpoint is not None and source_checkpoint.exists():
         report.checkpoint = Path(checkpoint_to)
         shutil.copyfile(source_checkpoint, report.checkpoint)
