@@ -17,6 +17,7 @@ from the stored text (`sqlite_form`); a value in any other form is decided by th
 
 from __future__ import annotations
 
+import bisect
 import hashlib
 import os
 import re
@@ -228,16 +229,20 @@ def check_chunk(conn: Connection, lo: int, hi: int, keys: dict, marks: dict, che
                       how.decode, how.form)
 
 
-_engines: dict[str, object] = {}
+#: A worker's own: the database, its engine, every signer's key and whether signatures are checked, set
+#: once when the worker starts (a provider has a key per person: sent with every chunk, that dict cost
+#: more than checking the chunk).
+_worker: dict = {}
 
 
-def _check_chunk(url: str, lo: int, hi: int, keys: dict, marks: dict, check_signatures: bool) -> ChunkResult:
+def _start_worker(url: str, keys: dict, check_signatures: bool) -> None:
+    _worker.update(engine=create_engine(url, poolclass=NullPool), keys=keys, check=check_signatures)
+
+
+def _check_chunk(lo: int, hi: int, marks: dict) -> ChunkResult:
     """In a worker process: read ids (lo, hi] on its own connection and check them."""
-    engine = _engines.get(url)
-    if engine is None:
-        engine = _engines[url] = create_engine(url, poolclass=NullPool)
-    with engine.connect() as conn:
-        return check_chunk(conn, lo, hi, keys, marks, check_signatures)
+    with _worker["engine"].connect() as conn:
+        return check_chunk(conn, lo, hi, _worker["keys"], marks, _worker["check"])
 
 
 def signer_keys(conn, pins: dict[str, bytes]) -> dict[str, tuple[bytes | None, str | None]]:
@@ -295,11 +300,14 @@ def check_range(session, after: int, through: int, keys: dict, marks: dict, *, c
             if result.problem:
                 return
         return
-    with ProcessPoolExecutor(max_workers=workers, mp_context=_pool_context()) as pool:
-        def marks_in(lo, hi):
-            return {k: v for k, v in marks.items() if lo < k <= hi}
+    with ProcessPoolExecutor(max_workers=workers, mp_context=_pool_context(), initializer=_start_worker,
+                             initargs=(url, keys, check_signatures)) as pool:
+        at = sorted(marks)  # a checkpoint after every write: as many marks as writes, so no scan a chunk
 
-        pending = [pool.submit(_check_chunk, url, lo, hi, keys, marks_in(lo, hi), check_signatures)
+        def marks_in(lo, hi):
+            return {k: marks[k] for k in at[bisect.bisect_right(at, lo):bisect.bisect_right(at, hi)]}
+
+        pending = [pool.submit(_check_chunk, lo, hi, marks_in(lo, hi))
                    for lo, hi in bounds]
         try:
             for i, fut in enumerate(pending):
