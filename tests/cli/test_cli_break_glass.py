@@ -17,6 +17,11 @@ def _tara(cli):
     return replace(cli, email=email, password=password)
 
 
+def _theirs(pending: list[dict]) -> list[dict]:
+    """Leave out the demo's own pending request (Tara's, number 1): the tests' requests come after it."""
+    return [p for p in pending if p["number"] != 1]
+
+
 def _outside(cli, tara) -> str:
     mine = {c["name"] for c in tara.json("clients", "list")}
     return next(c["name"] for c in cli.json("clients", "list") if c["name"] not in mine)
@@ -34,7 +39,7 @@ def test_break_glass_cli_request_approve_then_end_refuses_again(any_cli):
     assert "a Provider Admin approves it" in r.stderr
     number = str(__import__("json").loads(r.stdout)["number"])
     assert tara.run("members", "list", client).returncode == 1  # nothing until it is granted
-    pending = cli.json("access", "pending")
+    pending = _theirs(cli.json("access", "pending"))
     assert [(p["number"], p["status"], p["client"], p["ticket"]) for p in pending] == [
         (int(number), "pending", client, "T-1234")]
     granted = cli.json("access", "approve", number)
@@ -61,8 +66,8 @@ def test_break_glass_cli_access_ends_by_itself_at_its_time(cli):
     db.dispose()
     r = tara.run("members", "list", client)
     assert r.returncode == 1 and "refused by rule S12" in r.stderr
-    assert cli.json("access", "pending") == []
-    assert {p["status"] for p in cli.json("access", "pending", "--all")} == {"expired"}
+    assert _theirs(cli.json("access", "pending")) == []
+    assert {p["status"] for p in _theirs(cli.json("access", "pending", "--all"))} == {"expired"}
 
 
 def test_break_glass_cli_deny_and_a_technician_cannot_approve(cli):
@@ -87,7 +92,7 @@ def test_break_glass_cli_longer_than_the_maximum_is_refused(cli):
     assert r.returncode == 2 and "at most 1h00 (the provider's maximum)" in r.stderr
     r = tara.run("access", "request", client, "--reason", "migration", "--for", "soon")
     assert r.returncode == 2 and "use a time like 2h or 90m" in r.stderr
-    assert cli.json("access", "pending", "--all") == []
+    assert _theirs(cli.json("access", "pending", "--all")) == []
     r = cli.run("access", "request", client, "--reason", "x")
     assert r.returncode == 1 and "already in your scope" in r.stderr
 
@@ -103,3 +108,16 @@ def test_break_glass_cli_emergency_self_grant_until_acknowledged(cli):
     assert any(f["kind"] == "break-glass" for f in cli.json("health"))
     assert cli.json("access", "acknowledge", number)["acknowledged"] is True
     assert not any(f["kind"] == "break-glass" for f in cli.json("health"))
+
+
+def test_demo_has_a_pending_break_glass_request_only_admins_and_its_requester_see(cli):
+    """A newcomer's demo shows break-glass waiting: Tara (scoped to Gold) asked for a client outside her
+    scope, with a reason and a ticket; Reza (another scope) does not see it (S12)."""
+    tara = _tara(cli)
+    [demo] = cli.json("access", "pending")
+    assert (demo["number"], demo["status"], demo["requested_by"], demo["ticket"]) == (
+        1, "pending", SCOPED_TECHS[0][0], "T-4711")
+    assert demo["reason"] and demo["client"] not in {c["name"] for c in tara.json("clients", "list")}
+    assert [p["number"] for p in tara.json("access", "pending")] == [1]
+    reza = replace(cli, email=SCOPED_TECHS[1][0], password=SCOPED_TECHS[1][2])
+    assert reza.json("access", "pending") == []

@@ -127,6 +127,7 @@ def build(db: Database, *, clients: int = 40, events: int | None = None, seed: i
         _events(db, rng, admin, staff_accounts, system_key, people_keys, _with_targets(db, targets), n_events,
                 start, real_now, progress)
     _client_groups(db, admin, org_ids)
+    _pending_break_glass(db, org_ids)
     with db.read() as s:
         head = s.get(EventChainHead, 1)
         count, last = head.count, bytes(head.last_hash)
@@ -176,6 +177,24 @@ def _client_groups(db: Database, admin, org_ids: list[uuid.UUID]) -> None:
                         key_generation=provider.key_generation))
     for email, _name, _password, groups in SCOPED_TECHS:
         client_groups.set_staff_scope(db, admin, email, list(groups))
+
+
+def _pending_break_glass(db: Database, org_ids: list[uuid.UUID]) -> None:
+    """Tara (scoped to Gold) asks for a client outside her scope, with a reason and a ticket, waiting
+    for a Provider Admin: the inbox (ctrl+a) and the header's count, `access pending`."""
+    from msp_tui.core import scope
+    from msp_tui.core.services import break_glass
+
+    if len(org_ids) < 2:
+        return
+    email, _name, password, _groups = SCOPED_TECHS[0]
+    tara = accounts.sign_in(db, email, password)
+    with db.read() as s:
+        outside = next((o for o in org_ids if not scope.may_see(s, tara, o)), None)
+        name = s.get(Organization, outside).name if outside else None
+    if name is not None:
+        break_glass.request(db, tara, name, "Owner locked out before payroll; the Silver team is off today.",
+                            ticket="T-4711", minutes=60)
 
 
 def _sealed_account(email: str, name: str) -> tuple[dict, crypto.AccountSecrets]:
