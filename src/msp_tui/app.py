@@ -266,6 +266,10 @@ class MspApp(TypedAhead, IdleLock, App):
         self.notify(inert_str(decision.reason), title=f"Not allowed [{decision.rule}]", severity="warning", markup=False)
 
     def show_error(self, exc: MspError) -> None:
+        from msp_tui.screens import second_admin
+
+        if second_admin.offer(self, exc):  # a guarded change: ask why, and send it for approval
+            return
         if isinstance(exc, Refused):
             title = f"Refused [{exc.rule}]"
         elif isinstance(exc, BadInput):

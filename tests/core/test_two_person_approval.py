@@ -197,3 +197,47 @@ def test_two_person_approval_turning_it_off_needs_a_second_admin_too(db, admin):
         assert s.get(Provider, admin.provider_id).approval_actions == "lower-seats"
     [*_, last] = events_of(db, EventType.APPROVAL_SETTING_CHANGED)
     assert last["actions"][1] == ["lower-seats"] and last["approval"]["approved_by"] == "grace@msp.example"
+
+
+def test_two_person_refusal_carries_the_change_so_a_reason_alone_files_its_request(db, admin):
+    """The UI's reason dialog asks only for a reason: core's refusal must name the very change that was
+    refused (every guarded action), and a request made from it is that change, approved as asked."""
+    from msp_tui.core.enums import PolicyType
+
+    grace = second_admin(db, admin)
+    sam = service_user(db, admin)
+    org = contoso(db, admin)
+    for type_ in approvals.POLICY_OFF:
+        policies.set_policy(db, admin, org.id, type_, enabled=True)
+    approvals.set_actions(db, admin, "all")
+    attempts = {
+        "unlink-client": lambda: clients.unlink(db, admin, org.id),
+        "lower-seats": lambda: clients.change_seats(db, admin, org.id, 6),
+        "remove-staff": lambda: staff.remove(db, admin, "sam@msp.example"),
+        "change-staff-role": lambda: staff.change_role(db, admin, "sam@msp.example", "admin"),
+        "turn-off-two-step-login": lambda: policies.set_policy(db, admin, org.id,
+                                                               PolicyType.TWO_FACTOR_AUTHENTICATION, enabled=False),
+        "turn-off-master-password": lambda: policies.set_policy(db, admin, org.id, PolicyType.MASTER_PASSWORD,
+                                                                enabled=False),
+        "rotate-client-key": lambda: org_keys.rotate_org_key(db, admin, org.id),
+    }
+    summaries = {}
+    for name, attempt in attempts.items():
+        with pytest.raises(approvals.ApprovalNeeded) as exc:
+            attempt()
+        assert exc.value.action == name and exc.value.arguments is not None
+        summaries[name] = approvals.request(db, admin, exc.value.action, "asked from the dialog",
+                                            **exc.value.arguments).summary
+    assert summaries == {
+        "unlink-client": "unlink the client Contoso",
+        "lower-seats": "lower Contoso's seats from 10 to 6",
+        "remove-staff": "remove sam@msp.example (Service User) from the staff",
+        "change-staff-role": "make sam@msp.example a Provider Admin (now Service User)",
+        "turn-off-two-step-login": "turn off Require two-step login for Contoso",
+        "turn-off-master-password": "turn off Master password requirements for Contoso",
+        "rotate-client-key": "rotate the key of Contoso",
+    }
+    seats = next(r for r in approvals.list_requests(db, grace) if r.action == "lower-seats")
+    approvals.approve(db, grace, seats.number)
+    assert seats_of(db, org.id) == 6
+    assert sam is not None

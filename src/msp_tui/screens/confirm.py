@@ -178,9 +178,19 @@ class AskModal(ModalScreen[str | None]):
         try:
             result = self.save(value)
         except MspError as exc:
+            from msp_tui.screens.second_admin import needs_second_admin
+
+            if needs_second_admin(exc):  # guarded (two-person approval): this dialog gives way to the reason's
+                deliver(self, self._give_way, exc)
+                return
             deliver(self, self.query_one("#error", Static).update, plain(exc.message))
             return
         deliver(self, self.dismiss, result)
+
+    def _give_way(self, exc) -> None:
+        app = self.app
+        self.dismiss(None)
+        app.show_error(exc)
 
     def action_cancel(self) -> None:
         self.dismiss(None)

@@ -346,9 +346,16 @@ class PolicyFormScreen(ModalScreen[bool]):
             deliver(self, self._refused, exc.message)
             return
         except MspError as exc:
-            deliver(self, self._refused, exc.message)
+            deliver(self, self._refused_or_ask, exc)
             return
         deliver(self, self._saved, res)
+
+    def _refused_or_ask(self, exc: MspError) -> None:
+        from msp_tui.screens import second_admin
+
+        # Turning this policy off is guarded: ask why; once sent the editor closes (nothing saved).
+        if not second_admin.offer(self.app, exc, on_sent=lambda _view: self.dismiss(False)):
+            self._refused(exc.message)
 
     def _refused(self, message: str) -> None:
         self.server_error = message

@@ -50,12 +50,17 @@ class Status(IntEnum):
 
 
 class ApprovalNeeded(Refused):
-    """A guarded action tried directly while two-person approval covers it."""
+    """A guarded action tried directly while two-person approval covers it.
 
-    def __init__(self, name: str) -> None:
+    `arguments` are what `request(action, reason, **arguments)` needs to ask for this very change (ids,
+    as the use case resolved them), so a caller can turn the refusal into a request by adding only a
+    reason (the UI's reason dialog); None when the refusal does not name one change (a template)."""
+
+    def __init__(self, name: str, arguments: dict | None = None) -> None:
         super().__init__(RULE, f"Two-person approval is on: to {GUARDED[name].label}, a second Provider Admin "
                          "must approve. Give a reason (--reason TEXT) to ask for it.")
         self.action = name
+        self.arguments = arguments
 
 
 @dataclass(frozen=True)
@@ -244,13 +249,14 @@ def is_guarded(s: Session, provider_id: uuid.UUID | None, name: str) -> bool:
     return bool(actions) and (name in actions or name == "change-approvals")
 
 
-def gate(s: Session, actor: Actor | None, name: str) -> None:
-    """Inside a guarded use case's transaction: refuse unless it runs as this action's approved request."""
+def gate(s: Session, actor: Actor | None, name: str, arguments: dict | None = None) -> None:
+    """Inside a guarded use case's transaction: refuse unless it runs as this action's approved request.
+    `arguments`: the request's arguments for this change, carried by the refusal (ApprovalNeeded)."""
     running = APPROVAL.get()
     if running is not None and running.get("action") == name:
         return
     if actor is not None and is_guarded(s, actor.provider_id, name):
-        raise ApprovalNeeded(name)
+        raise ApprovalNeeded(name, arguments)
 
 
 def needed(db: Database, actor: Actor, name: str) -> bool:

@@ -314,7 +314,7 @@ def unlink(db: Database, actor: Actor, ref: str | uuid.UUID, *, confirm_name: st
     with db.write() as s:
         org = find_client(s, actor.provider_id, ref)
         check(s, actor, Action.UNLINK_CLIENT, organization_id=org.id)
-        approvals.gate(s, actor, "unlink-client")
+        approvals.gate(s, actor, "unlink-client", {"client": str(org.id)})
         if confirm_name is not None and confirm_name.strip() != org.name:
             raise BadInput("Type the client's name exactly to unlink it.", "confirm_name")
         staff_accounts = select(Staff.account_id).where(Staff.provider_id == actor.provider_id,
@@ -375,7 +375,7 @@ def change_seats(db: Database, actor: Actor, ref: str | uuid.UUID, seats: int,
 
         seat_rules.check_seat_change(s, actor, standing, org, data.seats)
         if data.seats < org.seats:
-            approvals.gate(s, actor, "lower-seats")
+            approvals.gate(s, actor, "lower-seats", {"client": str(org.id), "seats": data.seats})
         old = org.seats
         org.set_seat_counts(seats=data.seats)
         touch(org, actor)

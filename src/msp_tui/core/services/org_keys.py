@@ -58,7 +58,7 @@ def rotate_org_key(db: Database, actor: Actor, client, *,
     with db.write() as s:
         org = _org(s, actor, client)
         check(s, actor, Action.ROTATE_CLIENT_KEY, organization_id=org.id)
-        approvals.gate(s, actor, "rotate-client-key")
+        approvals.gate(s, actor, "rotate-client-key", {"client": str(org.id)})
         old_key = keys.org_key(s, actor, org.id)
         new_key = crypto.random_key()
         t = VaultItem.__table__.c

@@ -506,8 +506,10 @@ def _diff_text(type_: PolicyType, before: tuple[bool, str | None], after: tuple[
 
 
 def _save(s: Session, actor: Actor, org: Organization, rows: dict[int, Policy], type_: PolicyType,
-          enabled: bool, data: str | None, provider_id=None) -> tuple[bool, list[MemberEffect], str]:
-    """Write one policy change with its dependency check, event and side effects."""
+          enabled: bool, data: str | None, provider_id=None,
+          one_change: bool = False) -> tuple[bool, list[MemberEffect], str]:
+    """Write one policy change with its dependency check, event and side effects. `one_change`: this
+    is the whole of what was asked (not a template's part), so a guarded turn-off can become a request."""
     if not org.use_policies:
         raise Refused("plan", ENTERPRISE_ONLY.format(name=org.name, plan=PlanType(org.plan_type).label))
     row = rows.get(int(type_))
@@ -519,7 +521,7 @@ def _save(s: Session, actor: Actor, org: Organization, rows: dict[int, Policy], 
         if err:
             raise Refused("policy-dependency", err)
         if before[0] and type_ in approvals.POLICY_OFF:  # a template applied says so too
-            approvals.gate(s, actor, approvals.POLICY_OFF[type_])
+            approvals.gate(s, actor, approvals.POLICY_OFF[type_], {"client": str(org.id)} if one_change else None)
     text, detail = _diff_text(type_, before, (enabled, data))
     if row is None:
         row = Policy(organization_id=org.id, type=int(type_), enabled=enabled, data=data)
@@ -567,7 +569,7 @@ def set_policy(db: Database, actor: Actor, client, type_, *, enabled: bool | Non
                 check_version(s, row, expected_version, f"Policy {catalogue.SPECS[t].name!r}")
         data = _merged(t, row, options)
         new_enabled = bool(row and row.enabled) if enabled is None else bool(enabled)
-        changed, revoked, text = _save(s, actor, org, rows, t, new_enabled, data)
+        changed, revoked, text = _save(s, actor, org, rows, t, new_enabled, data, one_change=True)
         if changed:
             refresh_drift(s, org_ids=[org.id])
         _, states = _template_states(s, org.id, rows)

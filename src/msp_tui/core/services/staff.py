@@ -170,7 +170,8 @@ def change_role(db: Database, actor: Actor, ref: str | uuid.UUID, role: StaffRol
         check_version(s, st, expected_version, f"Staff member {st.email}")
         if st.role == role:
             return _view(st)
-        approvals.gate(s, actor, "change-staff-role")
+        approvals.gate(s, actor, "change-staff-role",
+                       {"staff": str(st.id), "role": "admin" if role == StaffRole.PROVIDER_ADMIN else "service"})
         if (st.role == StaffRole.PROVIDER_ADMIN and st.status == StaffStatus.CONFIRMED
                 and confirmed_admin_count(s, actor.provider_id) <= 1):
             raise Refused("S5", LAST_ADMIN)
@@ -191,7 +192,7 @@ def remove(db: Database, actor: Actor, ref: str | uuid.UUID) -> None:
         st = find_staff(s, actor.provider_id, ref)
         if st.account_id == actor.account_id:
             raise Refused("S5", "You cannot remove yourself.")
-        approvals.gate(s, actor, "remove-staff")
+        approvals.gate(s, actor, "remove-staff", {"staff": str(st.id)})
         if (st.role == StaffRole.PROVIDER_ADMIN and st.status == StaffStatus.CONFIRMED
                 and confirmed_admin_count(s, actor.provider_id) <= 1):
             raise Refused("S5", LAST_ADMIN)
