@@ -14,11 +14,12 @@ PAGE = 100
 DEEP = 10  # "one page further" is measured from this many pages down
 
 
-def page_sql(scope, since, until, before=None, type_range=None):
-    """The timeline page by hand: the event's columns, the client's name, the actor's name and email."""
+def page_sql(scope, since, until, before=None, type_range=None, *, types=None, groups=None):
+    """The timeline page by hand: the event's columns, the client's name, the actor's name and email;
+    `groups`: only the clients in these client groups (a scoped Service User's page, scenario 13)."""
     from sqlalchemy import and_, or_, select
 
-    from msp_tui.core.models import Account, Event, Organization
+    from msp_tui.core.models import Account, ClientGroupClient, Event, Organization
 
     e, o, a = Event.__table__, Organization.__table__, Account.__table__.alias("actor")
     stmt = (select(e, o.c.name, a.c.name, a.c.email)
@@ -31,6 +32,11 @@ def page_sql(scope, since, until, before=None, type_range=None):
                           or_(e.c.date < before[0], and_(e.c.date == before[0], e.c.id < before[1])))
     if type_range is not None:
         stmt = stmt.where(e.c.type.between(*type_range))
+    if types is not None:
+        stmt = stmt.where(e.c.type.in_(types))
+    if groups is not None:
+        g = ClientGroupClient.__table__.c
+        stmt = stmt.where(e.c.organization_id.in_(select(g.organization_id).where(g.client_group_id.in_(groups))))
     return stmt.order_by(e.c.date.desc(), e.c.id.desc()).limit(PAGE)
 
 

@@ -36,6 +36,17 @@ SCOPED_TECHS = (("tara@northwind.example", "Tara Tier-One", "northwind-tech-2026
                 ("reza@northwind.example", "Reza Regional", "northwind-tech-2026", ("North region", "Healthcare")))
 #: Clients whose confirmed members get the org key sealed to them (X25519 per member costs time).
 SEALED_CLIENTS = 500
+#: A large build (the benchmark's) also puts every client in one of 200 client groups (round robin in
+#: the order they were made) and scopes a technician to the first 5 of them (issue 18: 100,000 clients,
+#: 2,500 of them hers): what benchmark scenario 13 measures the home and the timeline for.
+BENCH_GROUPS = 200
+BENCH_SCOPED_TO = 5
+BENCH_SCOPE_FROM = 1000  # clients; smaller builds only with build(bench_scope=True)
+BENCH_TECH = ("tess@northwind.example", "Tess Five-Groups", "northwind-tech-2026")
+
+
+def bench_group_name(i: int) -> str:
+    return f"Bench group {i:03d}"
 
 WORDS_A = ["Contoso", "Fabrikam", "Northwind", "Tailspin", "Wingtip", "Adatum", "Litware", "Proseware",
            "Fourth Coffee", "Alpine Ski", "Blue Yonder", "Coho Winery", "Humongous", "Lucerne", "Margie's",
@@ -95,7 +106,7 @@ def _say(progress, msg):
 
 
 def build(db: Database, *, clients: int = 40, events: int | None = None, seed: int = 7,
-          progress: Callable[[str], None] | None = None) -> DemoResult:
+          progress: Callable[[str], None] | None = None, bench_scope: bool | None = None) -> DemoResult:
     rng = random.Random(seed)
     real_now = clock.now()
     start = real_now - timedelta(days=90)
@@ -128,6 +139,9 @@ def build(db: Database, *, clients: int = 40, events: int | None = None, seed: i
                 start, real_now, progress)
     _client_groups(db, admin, org_ids)
     _pending_break_glass(db, org_ids)
+    if bench_scope if bench_scope is not None else clients >= BENCH_SCOPE_FROM:
+        add_bench_scope(db, admin, org_ids)
+        _say(progress, f"{BENCH_GROUPS} client groups, a technician scoped to {BENCH_SCOPED_TO} of them")
     with db.read() as s:
         head = s.get(EventChainHead, 1)
         count, last = head.count, bytes(head.last_hash)
@@ -163,20 +177,51 @@ def _client_groups(db: Database, admin, org_ids: list[uuid.UUID]) -> None:
                "Healthcare": first[4::5]}
     for name in CLIENT_GROUPS:
         client_groups.create_client_group(db, admin, name, members[name])
+    for email, name, password, _groups in SCOPED_TECHS:
+        _confirmed_service_user(db, admin, email, name, password)
+    for email, _name, _password, groups in SCOPED_TECHS:
+        client_groups.set_staff_scope(db, admin, email, list(groups))
+
+
+def _confirmed_service_user(db: Database, admin, email: str, name: str, password: str) -> None:
+    """A confirmed Service User who can sign in with `password` (holds the provider key)."""
     with db.write() as s:
         provider = s.get(Provider, admin.provider_id)
         pkey = keys.provider_key(s, admin, provider.id)
-        for email, name, password, _groups in SCOPED_TECHS:
-            account_id = uuid.uuid4()
-            made = crypto.new_account_keys(account_id, password)
-            _bulk(s, Account, [dict(id=account_id, email=email, name=name, totp_secret=None, **made.columns)])
-            s.add(Staff(provider_id=provider.id, account_id=account_id, email=email, role=StaffRole.SERVICE_USER,
-                        status=StaffStatus.CONFIRMED, invited_by_id=admin.account_id,
-                        key=keys.seal_provider_key(pkey, provider.id, provider.key_generation,
-                                                   made.columns["public_key"]),
-                        key_generation=provider.key_generation))
-    for email, _name, _password, groups in SCOPED_TECHS:
-        client_groups.set_staff_scope(db, admin, email, list(groups))
+        account_id = uuid.uuid4()
+        made = crypto.new_account_keys(account_id, password)
+        _bulk(s, Account, [dict(id=account_id, email=email, name=name, totp_secret=None, **made.columns)])
+        s.add(Staff(provider_id=provider.id, account_id=account_id, email=email, role=StaffRole.SERVICE_USER,
+                    status=StaffStatus.CONFIRMED, invited_by_id=admin.account_id,
+                    key=keys.seal_provider_key(pkey, provider.id, provider.key_generation,
+                                               made.columns["public_key"]),
+                    key_generation=provider.key_generation))
+
+
+def add_bench_scope(db: Database, admin, org_ids: list[uuid.UUID] | None = None) -> None:
+    """BENCH_GROUPS client groups holding every client (round robin in `org_ids` order, by default
+    their names' order) and BENCH_TECH scoped to the first BENCH_SCOPED_TO of them. The
+    groups and the scope go through the use cases (their events are real); the 100,000 memberships
+    are bulk rows, as the clients themselves are."""
+    from msp_tui.core.models import ClientGroup, ClientGroupClient
+    from msp_tui.core.services import client_groups
+
+    if org_ids is None:
+        with db.read() as s:
+            org_ids = list(s.execute(select(Client.organization_id).where(Client.provider_id == admin.provider_id)
+                                     .order_by(Client.name_lower)).scalars())
+    names = [bench_group_name(i) for i in range(BENCH_GROUPS)]
+    for name in names:
+        client_groups.create_client_group(db, admin, name)
+    with db.write() as s:
+        ids = dict(s.execute(select(ClientGroup.name, ClientGroup.id)
+                             .where(ClientGroup.provider_id == admin.provider_id, ClientGroup.name.in_(names))).all())
+        rows = [dict(client_group_id=ids[names[i % BENCH_GROUPS]], organization_id=o) for i, o in enumerate(org_ids)]
+        for lo in range(0, len(rows), 20_000):
+            _bulk(s, ClientGroupClient, rows[lo:lo + 20_000])
+    email, name, password = BENCH_TECH
+    _confirmed_service_user(db, admin, email, name, password)
+    client_groups.set_staff_scope(db, admin, email, names[:BENCH_SCOPED_TO])
 
 
 def _pending_break_glass(db: Database, org_ids: list[uuid.UUID]) -> None:

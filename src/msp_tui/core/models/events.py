@@ -14,14 +14,15 @@ from msp_tui.core.models.base import Base, BigIntPK
 class Event(Base):
     __tablename__ = "event"
     __table_args__ = (
-        # Keyset pages newest first, per scope the timeline filters on.
-        Index("ix_event_provider_date", "provider_id", "date", "id"),
+        # Keyset pages newest first, per scope the timeline filters on. The client last: a scoped
+        # Service User's timeline (S12) checks it in the index and reads only the rows it keeps.
+        Index("ix_event_provider_date", "provider_id", "date", "id", "organization_id"),
         Index("ix_event_org_date", "organization_id", "date", "id"),
         Index("ix_event_actor_date", "acting_account_id", "date", "id"),
         Index("ix_event_date", "date", "id"),
         # A provider's timeline filtered on types seeks once per type (services/timeline.py), so a
-        # rare type among a million events still reads one page.
-        Index("ix_event_type_date", "type", "date", "id"),
+        # rare type among a million events still reads one page (and a scoped one, its clients' page).
+        Index("ix_event_type_date", "type", "date", "id", "organization_id"),
         # The few events still waiting for a signature (failed sign-ins, countersigned later).
         Index("ix_event_unsigned", "id", sqlite_where=text("signature IS NULL"),
               postgresql_where=text("signature IS NULL")),
