@@ -114,7 +114,7 @@ def _profiler(folder: Path | None):
 
 
 #: The scenarios that run on PostgreSQL too (beside SQLite).
-PG_SCENARIOS = {"1", "2", "3", "5", "6", "15"}
+PG_SCENARIOS = {"1", "2", "3", "5", "6", "13", "15"}
 
 #: The sizes of a full run (`make bench`) and of an everyday one (`make bench-quick`, `--quick`).
 FULL = {"clients": 100_000, "events": 1_000_000, "repeat": 6, "pg_clients": 100_000, "pg_events": 1_000_000,
@@ -134,7 +134,7 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--repeat", type=int, default=None,
                    help="samples per measurement (some use more or fewer); default 6")
     p.add_argument("--only", default="", help="scenario numbers, e.g. 1,3")
-    p.add_argument("--no-pg", action="store_true", help="skip the PostgreSQL runs of scenarios 1, 2, 3, 5, 6, 15")
+    p.add_argument("--no-pg", action="store_true", help="skip the PostgreSQL runs of scenarios 1, 2, 3, 5, 6, 13, 15")
     p.add_argument("--invites", type=int, default=1000, help="members in the bulk invite (scenario 5)")
     p.add_argument("--writers", default=None, metavar="SQLITE,PG,CHANGES",
                    help="scenario 15: writer processes on SQLite and on PostgreSQL, changes each; default 8,16,200")
