@@ -24,11 +24,22 @@ from tests.ui.test_client_groups_home import world
 SIZE = (80, 24)
 
 
+async def groups_loaded(pilot, rounds: int = 50) -> None:
+    """Until the groups step has its client groups from core (a loaded machine can take a while)."""
+    for _ in range(rounds):
+        step = pilot.app.screen.current
+        if getattr(step, "known", None) is not None:
+            return
+        await settle(pilot)
+    raise AssertionError("the client groups step never got its groups")
+
+
 async def _to_groups_step(pilot, name: str = "Woodgrove") -> None:
     for keys in (["enter"], [*name, "enter"], ["enter"], ["ctrl+u", *"3", "enter"],
                  [*f"b@{name.lower()}.example", "enter"], ["enter"]):
         await pilot.press(*keys)
         await settle(pilot)
+    await groups_loaded(pilot)
 
 
 def _groups_of(db, name: str) -> list[str]:

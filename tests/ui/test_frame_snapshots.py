@@ -112,6 +112,26 @@ def test_snapshot_onboarding_confirm(snap_compare, demo_db):
     assert snap_compare(MspApp(demo_db, actor=_ada(demo_db)), terminal_size=BIG, run_before=_run(*keys))
 
 
+def test_snapshot_onboarding_client_groups_step_80x24(snap_compare, demo_db):
+    """Issue 18: the wizard's client groups step, one group ticked and a new one named."""
+    from tests.ui.test_client_groups_wizard_billing_timeline import groups_loaded
+
+    keys = ["n", "enter", *"Acme Dental", "enter", "enter", "ctrl+u", *"20", "enter",
+            *"billing@acme.example", "enter", "enter"]
+
+    async def run_before(pilot) -> None:
+        await _run(*keys)(pilot)
+        await groups_loaded(pilot)
+        await _run("down", "space", "tab", *"West")(pilot)
+
+    assert snap_compare(MspApp(demo_db, actor=_ada(demo_db)), terminal_size=(80, 24), run_before=run_before)
+
+
+def test_snapshot_billing_filtered_by_client_group_80x24(snap_compare, demo_db):
+    """Issue 18: f on billing: the group's run-rate and clients; the discount tier stays the provider's."""
+    assert snap_compare(MspApp(demo_db, actor=_ada(demo_db)), terminal_size=(80, 24), run_before=_run("b", "f"))
+
+
 def test_snapshot_staff(snap_compare, demo_db):
     assert snap_compare(MspApp(demo_db, actor=_ada(demo_db)), terminal_size=BIG, run_before=_run("s"))
 

@@ -228,13 +228,13 @@ class GroupsStep(Step):
     def compose(self) -> ComposeResult:
         yield Static(Text("Its client groups: space ticks, tab to name a new one (none is fine)"))
         yield _GroupChecklist(id="groups")
-        yield Static(Text("Loading…", style="dim"), id="groups-empty")
+        yield Static("", id="groups-empty")
         yield Input(value=self.data.extras.get("new_group", ""), placeholder="a new client group (optional)",
                     id="f-new-group")
         yield Static("", classes="field-error", id="error")
 
     def on_mount(self) -> None:
-        self.query_one("#groups").display = False
+        self.query_one("#groups-empty").display = False
         self.screen.run_db(list_client_groups, self.app.db, self.app.actor, on_done=self._loaded,
                            on_error=lambda exc: self.query_one("#error", Static).update(Text(exc.message)))
 
@@ -243,17 +243,20 @@ class GroupsStep(Step):
         ticked = {gid for gid, _name in self.data.extras.get("groups", ())}
         lst = self.query_one(SelectionList)
         lst.add_options([Selection(plain(g.name), g.id, g.id in ticked) for g in groups])
-        lst.display = bool(groups)
         if groups:
             lst.highlighted = 0
-        self.query_one("#groups-empty", Static).update(
-            "" if groups else Text("No client groups yet: name one below, or leave it empty.", style="dim"))
-        self.query_one("#groups-empty").display = not groups
-        if groups and self.query_one(Input).has_focus and not self.query_one(Input).value:
-            lst.focus()
+            return
+        # None yet: the list gives way to a line saying so, and the cursor goes to the name (the only
+        # field left on the step).
+        lst.display = False
+        empty = self.query_one("#groups-empty", Static)
+        empty.update(Text("No client groups yet: name one below, or leave it empty.", style="dim"))
+        empty.display = True
+        self.query_one(Input).focus()
 
     def focus_first(self) -> None:
-        self.query_one(Input).focus()  # the list takes the focus once its groups have come
+        # The list, even while its groups load: what is typed then never lands in the name by surprise.
+        self.query_one(SelectionList).focus()
 
     def accept(self) -> str | None:
         known = getattr(self, "known", {})
