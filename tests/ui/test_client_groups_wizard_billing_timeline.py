@@ -186,6 +186,13 @@ async def test_timeline_F_narrows_to_a_client_group_and_slash_keeps_it(sqlite_db
         screen.action_preset("7d")  # another filter keeps the group
         await settle(pilot, 6)
         assert {r.organization_id for r in screen.table.rows} == shown
+        await pilot.press("slash", *"Contoso", "enter")  # and so does the filter dialog
+        await settle(pilot, 6)
+        assert {r.organization_id for r in screen.table.rows} == {ids["Contoso Legal"]}
+        assert "client group “Gold”, Contoso" in _events_filter_line(app)
+        await pilot.press("slash", "ctrl+u", "enter")  # the client field emptied: the group stays
+        await settle(pilot, 6)
+        assert {r.organization_id for r in screen.table.rows} == shown
         await pilot.press("F")
         await settle(pilot, 6)
         assert {r.organization_id for r in screen.table.rows} == {ids["Tailspin Toys"]}
