@@ -104,3 +104,39 @@ def test_S12_putting_a_client_in_a_group_outside_the_scope_is_refused_as_if_it_d
         with pytest.raises(Refused, match="S12"):
             cg.put_in_groups(s, tech, org, [], new=["Bronze"])  # a new group widens nobody's scope
         cg.put_in_groups(s, tech, org, ["Gold"])  # already in it: nothing to do, no refusal
+
+
+def test_timeline_client_group_filter_reads_an_index_never_the_whole_event_table(db, shop):  # noqa: F811
+    """F on the timeline (no type filter): the page walks the provider's date index newest first and
+    asks the client group's membership through its own index (Scope.clients()' IN subquery): no scan
+    of the event table, so the 1M-event budgets hold. On PostgreSQL, with sequential scans made
+    dear (a handful of rows would otherwise be read whole), no sequential scan of event either."""
+    from sqlalchemy import event
+
+    from msp_tui.core.events import EventFilter
+    from msp_tui.core.services import timeline
+
+    admin = shop["admin"]
+    gold = cg.group_ids(db, admin, ["Gold"])[0]
+    seen = []
+
+    def hook(conn, cursor, statement, parameters, context, executemany):
+        seen.append((statement, parameters))
+
+    event.listen(db.engine, "before_cursor_execute", hook)
+    try:
+        rows = timeline.page(db, timeline.scope_for(db, admin), EventFilter(client_group=gold))
+    finally:
+        event.remove(db.engine, "before_cursor_execute", hook)
+    assert rows and {r.organization_id for r in rows} <= {shop["ids"]["Contoso"], shop["ids"]["Fabrikam"]}
+    sql, params = next((q, p) for q, p in seen if "FROM event" in q and "LIMIT" in q)
+    with db.engine.connect() as conn:
+        if db.is_sqlite:
+            plan = "\n".join(r[-1] for r in conn.exec_driver_sql("EXPLAIN QUERY PLAN " + sql, params))
+            assert "SCAN event" not in plan and "SEARCH event USING INDEX ix_event_provider_date" in plan, plan
+            assert "client_group_client USING COVERING INDEX" in plan, plan
+        else:
+            conn.exec_driver_sql("SET enable_seqscan = off")
+            plan = "\n".join(r[0] for r in conn.exec_driver_sql("EXPLAIN " + sql, params))
+            conn.exec_driver_sql("RESET enable_seqscan")
+            assert "Seq Scan on event" not in plan, plan
