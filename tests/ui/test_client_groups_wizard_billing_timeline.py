@@ -230,3 +230,37 @@ async def test_palette_offers_each_client_group_filter_on_its_own_screen_only(sq
             assert app.screen.client_group is not None and app.screen.client_group[1] == "Gold"
             await pilot.press("escape")
             await settle(pilot)
+
+
+@sync
+async def test_health_and_drift_f_narrow_to_a_client_group_with_the_same_filter(sqlite_db):
+    from msp_tui.core.services import health
+    from msp_tui.screens.drift import DriftScreen
+    from msp_tui.screens.health import HealthScreen
+
+    admin = world(sqlite_db)
+    clients.create_client(sqlite_db, admin, name="Woodgrove", plan="teams-monthly", seats=1,
+                          owner_email="it@woodgrove.example", groups=["Silver"])  # out of seats: a finding
+    gold = cg.group_ids(sqlite_db, admin, ["Gold"])[0]
+    want = {(f.title, f.where) for f in health.report(sqlite_db, admin, limit=200, group=gold).findings}
+    app = MspApp(sqlite_db, actor=admin)
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        await pilot.press("h")
+        await settle(pilot)
+        screen = app.screen
+        assert isinstance(screen, HealthScreen)
+        every = {(f.title, f.where) for f in screen.findings}
+        await pilot.press("f")
+        await settle(pilot, 6)
+        assert {(f.title, f.where) for f in screen.findings} == want and want < every
+        assert screen.table.border_title.startswith("Health of “Gold” (f: next)")
+        await pilot.press("escape", "d")
+        await settle(pilot)
+        assert isinstance(app.screen, DriftScreen)
+        await pilot.press("f")
+        await settle(pilot, 6)
+        assert "Client group “Gold” (f: next)" in str(app.screen.query_one("#summary").render())
+        await pilot.press("f", "f")
+        await settle(pilot, 6)
+        assert "Client group" not in str(app.screen.query_one("#summary").render())

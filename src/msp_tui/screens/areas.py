@@ -135,6 +135,12 @@ COMMANDS: list[Command] = [
     Command("billing: filter by client group", "Run-rate and totals of one client group's clients (again: the "
             "next group, then all)", _on_screen("action_cycle_group"), Action.VIEW_PROVIDER_BILLING,
             keywords=("tier", "region", "team"), where="billing"),
+    Command("health: filter by client group", "Only the findings about one client group's clients (again: the "
+            "next group, then all)", _on_screen("action_cycle_group"), Action.VIEW_CLIENTS,
+            keywords=("tier", "region", "team"), where="health"),
+    Command("policies: drift by client group", "Only the drift of one client group's clients (again: the next "
+            "group, then all)", _on_screen("action_cycle_group"), Action.VIEW_CLIENTS,
+            keywords=("tier", "region", "team"), where="drift"),
     Command("timeline: filter by client group", "Only the events of one client group's clients (again: the "
             "next group, then all)", _on_screen("action_cycle_group"), Action.VIEW_TIMELINE,
             keywords=("tier", "region", "team"), where="timeline"),

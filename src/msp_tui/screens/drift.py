@@ -23,6 +23,7 @@ from msp_tui.core.access import Action, decide, standing_for
 from msp_tui.core.errors import MspError
 from msp_tui.core.services import policies as svc
 from msp_tui.screens.base import ListScreen
+from msp_tui.screens.client_group_filter import ClientGroupFilter
 from msp_tui.screens.health import OpenTarget
 from msp_tui.widgets.keybar import KeyBar
 from msp_tui.widgets.paged_table import Column, PagedTable
@@ -50,7 +51,10 @@ DRIFT_COLUMNS = [
 ]
 
 
-class DriftScreen(ListScreen):
+class DriftScreen(ClientGroupFilter, ListScreen):
+    """`f` narrows the report to one client group's clients (ClientGroupFilter)."""
+
+    AREA = "drift"
     DEFAULT_CSS = """
     DriftScreen { layout: vertical; }
     DriftScreen #summary { height: auto; padding: 0 1; }
@@ -60,6 +64,7 @@ class DriftScreen(ListScreen):
     BINDINGS = [
         Binding("a", "accept", "Accept deviation", id="drift.accept"),
         Binding("r", "reload", "Reload", show=False, id="drift.reload"),  # ctrl+r as on every list
+        Binding("f", "cycle_group", "Client group", show=False, id="drift.group"),
     ]
 
     def __init__(self, db, actor, *, template: str | None = None, limit: int = 500, **kwargs) -> None:
@@ -86,10 +91,14 @@ class DriftScreen(ListScreen):
     def action_reload(self) -> None:
         self._load()
 
+    def client_group_changed(self) -> None:
+        self._load()
+
     @work(thread=True, exclusive=True, group="drift", exit_on_error=False)
     def _load(self) -> None:
         try:
-            report = svc.drift_report(self.db, self.actor, template=self.template, limit=self.limit)
+            report = svc.drift_report(self.db, self.actor, template=self.template, limit=self.limit,
+                                      group=self.client_group_id)
             with self.db.read() as s:
                 may = bool(decide(standing_for(s, self.actor), Action.MANAGE_TEMPLATES))
         except MspError as exc:
@@ -115,6 +124,8 @@ class DriftScreen(ListScreen):
                            f"{len(self.lines):,} polic{'y' if len(self.lines) == 1 else 'ies'}.")
             if n >= self.limit:
                 summary.append(f" Showing the first {self.limit}.", style="dim")
+        if self.client_group is not None:
+            summary = Text.assemble((f"Client group “{self.client_group[1]}” (f: next): ", "bold"), summary)
         if not may_accept:
             summary.append("  Only Provider Admins can accept deviations.", style="dim")
         self.query_one("#summary", Static).update(summary)

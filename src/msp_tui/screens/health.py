@@ -12,6 +12,7 @@ from textual.widgets import Static
 from msp_tui.core.errors import MspError
 from msp_tui.core.services import health as svc
 from msp_tui.screens.base import ListScreen
+from msp_tui.screens.client_group_filter import ClientGroupFilter
 from msp_tui.widgets.keybar import KeyBar
 from msp_tui.widgets.paged_table import Column, PagedTable
 from msp_tui.widgets.text import plain
@@ -44,7 +45,10 @@ HEALTH_COLUMNS = [
 ]
 
 
-class HealthScreen(ListScreen):
+class HealthScreen(ClientGroupFilter, ListScreen):
+    """`f` narrows the findings to one client group's clients (ClientGroupFilter)."""
+
+    AREA = "health"
     DEFAULT_CSS = """
     HealthScreen { layout: vertical; }
     HealthScreen #summary { height: auto; padding: 0 1; }
@@ -54,6 +58,7 @@ class HealthScreen(ListScreen):
     ROWS_NAME = "findings"
     BINDINGS = [
         Binding("r", "reload", "Reload", show=False, id="health.reload"),  # ctrl+r as on every list
+        Binding("f", "cycle_group", "Client group", show=False, id="health.group"),
     ]
 
     def __init__(self, db, actor, *, limit: int = 200, **kwargs) -> None:
@@ -82,10 +87,13 @@ class HealthScreen(ListScreen):
     def action_reload(self) -> None:
         self._load()
 
+    def client_group_changed(self) -> None:
+        self._load()
+
     @work(thread=True, exclusive=True, group="health", exit_on_error=False)
     def _load(self) -> None:
         try:
-            rep = svc.report(self.db, self.actor, limit=self.limit)
+            rep = svc.report(self.db, self.actor, limit=self.limit, group=self.client_group_id)
         except MspError as exc:
             deliver(self, self._failed, exc.message)
             return
@@ -100,7 +108,8 @@ class HealthScreen(ListScreen):
         table = self.table
         table.empty_text = "Nothing needs attention."
         table.show_rows(rep.findings)
-        table.border_title = f"Health ({rep.total:,} finding{'s' if rep.total != 1 else ''})"
+        of = f" of “{self.client_group[1]}” (f: next)" if self.client_group else ""
+        table.border_title = f"Health{of} ({rep.total:,} finding{'s' if rep.total != 1 else ''})"
         parts = []
         for kind, severity, heading in svc.KINDS:
             n = rep.totals.get(kind, 0)
