@@ -254,7 +254,7 @@ async def test_health_and_drift_f_narrow_to_a_client_group_with_the_same_filter(
         await pilot.press("f")
         await settle(pilot, 6)
         assert {(f.title, f.where) for f in screen.findings} == want and want < every
-        assert screen.table.border_title.startswith("Health of “Gold” (f: next)")
+        assert str(screen.query_one("#summary").render()).startswith("Client group “Gold” (f: next): ")
         await pilot.press("escape", "d")
         await settle(pilot)
         assert isinstance(app.screen, DriftScreen)

@@ -118,6 +118,8 @@ class HealthScreen(ClientGroupFilter, ListScreen):
         summary = Text(" · ").join(parts) if parts else Text("Nothing needs attention.", style="green")
         if rep.truncated:
             summary.append(f"  (showing the first {rep.limit} of each kind)", style="dim")
+        if self.client_group is not None:  # the table has no frame to carry it: the summary says it
+            summary = Text.assemble((f"Client group “{self.client_group[1]}” (f: next): ", "bold"), summary)
         self.query_one("#summary", Static).update(summary)
         self._update_where()
 
