@@ -203,3 +203,13 @@ def test_property_generated_vaults_import_and_compare(sqlite_db, tmp_path, fmt):
             assert vault_import.vault.reveal(sqlite_db, admin, got.id, "notes") == w.notes
 
     check()
+
+
+def test_the_import_says_what_it_did_in_one_sentence_wherever_it_ran():
+    """One home for "Imported N items from FORMAT into CLIENT" (the vault's `i` and onboarding each wrote
+    their own; onboarding's said "1 items")."""
+    plan = vault_import.ImportPlan("lastpass", "LastPass CSV", False, "Contoso Dental", 1, {}, {}, [], [], [], [])
+    plan.imported = 1
+    assert plan.done_sentence == "Imported 1 item from LastPass CSV into Contoso Dental."
+    plan.imported = 12345
+    assert plan.done_sentence == "Imported 12,345 items from LastPass CSV into Contoso Dental."

@@ -253,3 +253,30 @@ async def test_the_members_screen_has_the_header_and_its_title_line_is_not_cut(s
         title = str(members.query_one("#m-title", Static).render())
         assert "Bellows College Accounting" in title and "seats used" in title, title
         assert "you:" not in title and len(title.rstrip()) <= 78, title
+
+
+@pytest.mark.parametrize("size", SIZES, ids=lambda s: f"{s[0]}x{s[1]}")
+@sync
+async def test_an_expired_invitation_reads_whole_in_the_status_column(sqlite_db, size):
+    """Review finding of issue 14: at 80 columns the members Status column cut "Invited (expired)" to
+    "Invited (ex…". Where the whole label does not fit, the column says core's short one."""
+    from datetime import timedelta
+
+    from sqlalchemy import update
+
+    from msp_tui.core import clock
+    from msp_tui.core.enums import MemberStatus
+    from msp_tui.core.models import Member
+    from tests.core._policy_support import member
+
+    admin, contoso = world(sqlite_db)
+    late = member(sqlite_db, contoso.id, "late.reader@mail.example", status=MemberStatus.INVITED)
+    with sqlite_db.write() as s:
+        s.execute(update(Member).where(Member.id == late).values(invited_at=clock.now() - timedelta(days=9)))
+    app = MspApp(sqlite_db, actor=admin)
+    async with app.run_test(size=size) as pilot:
+        await settle(pilot, 5)
+        members = await open_screen(app, pilot, lambda: app.open_client(contoso.id, tab="members"))
+        [row] = [line for line in lines(members.list_table) if "late.reader@mail.example" in line]
+        assert "…" not in row, row
+        assert ("Invited (expired)" if size[0] >= 120 else "Expired") in row, row

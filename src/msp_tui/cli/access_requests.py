@@ -3,6 +3,8 @@ a client outside their scope; a Provider Admin grants or denies; it ends at its 
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import click
 
 from msp_tui.cli.approvals import provider
@@ -21,6 +23,15 @@ def _row(v) -> dict:
 
 def _say(text: str) -> None:
     click.echo(inert(text), err=True)
+
+
+def _decide(state: CliState, use_case: str, request, said: Callable[[object], str], *args) -> None:
+    """approve, deny, end, acknowledge: core's use case on one request, what it did on stderr, its row."""
+    from msp_tui.core.services import break_glass as svc
+
+    v = getattr(svc, use_case)(state.db(), state.actor(), request, *args)
+    _say(said(v))
+    emit_one(state.fmt, _row(v), COLUMNS)
 
 
 @click.group("access")
@@ -88,11 +99,8 @@ def approve(state: CliState, request) -> None:
     Example:
       msp-tui access approve 1
     """
-    from msp_tui.core.services import break_glass as svc
-
-    v = svc.approve(state.db(), state.actor(), request)
-    _say(f"granted {v.number}: {v.requested_by} may open {v.client} until {v.ends_at:%Y-%m-%d %H:%M} UTC")
-    emit_one(state.fmt, _row(v), COLUMNS)
+    _decide(state, "approve", request, lambda v: f"granted {v.number}: {v.requested_by} may open {v.client} until "
+                                                 f"{v.ends_at:%Y-%m-%d %H:%M} UTC")
 
 
 @access.command("deny")
@@ -107,11 +115,7 @@ def deny(state: CliState, request, reason) -> None:
     Example:
       msp-tui access deny 1 --reason "ask the Gold team"
     """
-    from msp_tui.core.services import break_glass as svc
-
-    v = svc.deny(state.db(), state.actor(), request, reason)
-    _say(f"denied {v.number}: {v.requested_by} for {v.client}")
-    emit_one(state.fmt, _row(v), COLUMNS)
+    _decide(state, "deny", request, lambda v: f"denied {v.number}: {v.requested_by} for {v.client}", reason)
 
 
 @access.command("end")
@@ -125,11 +129,7 @@ def end(state: CliState, request) -> None:
     Example:
       msp-tui access end 1
     """
-    from msp_tui.core.services import break_glass as svc
-
-    v = svc.end(state.db(), state.actor(), request)
-    _say(f"ended {v.number}: {v.client}")
-    emit_one(state.fmt, _row(v), COLUMNS)
+    _decide(state, "end", request, lambda v: f"ended {v.number}: {v.client}")
 
 
 @access.command("acknowledge")
@@ -143,11 +143,8 @@ def acknowledge(state: CliState, request) -> None:
     Example:
       msp-tui access acknowledge 1
     """
-    from msp_tui.core.services import break_glass as svc
-
-    v = svc.acknowledge(state.db(), state.actor(), request)
-    _say(f"acknowledged {v.number}: {v.requested_by}'s emergency access to {v.client}")
-    emit_one(state.fmt, _row(v), COLUMNS)
+    _decide(state, "acknowledge", request,
+            lambda v: f"acknowledged {v.number}: {v.requested_by}'s emergency access to {v.client}")
 
 
 # The provider's settings live in one group (cli/approvals.py); this adds its break-glass page.

@@ -66,6 +66,15 @@ class MemberStatus(IntEnum):
         return self.name.capitalize()
 
 
+def status_label(status: MemberStatus | StaffStatus, invitation_expired: bool = False, *,
+                 short: bool = False) -> str:
+    """A member's or staff row's Status as lists show it: "Invited (expired)" once the invitation is past
+    its lifetime; `short` where that does not fit (a Status column at 80 columns), "Expired"."""
+    if invitation_expired:
+        return "Expired" if short else "Invited (expired)"
+    return status.label
+
+
 #: Members in these statuses occupy a seat.
 SEAT_OCCUPYING_STATUSES = (MemberStatus.INVITED, MemberStatus.ACCEPTED, MemberStatus.CONFIRMED)
 

@@ -9,7 +9,6 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from rich.text import Text
-from textual import work
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.widgets import Static
@@ -23,7 +22,6 @@ from msp_tui.widgets.header import AppHeader
 from msp_tui.widgets.keybar import KeyBar
 from msp_tui.widgets.paged_table import Column, PagedTable
 from msp_tui.widgets.text import plain
-from msp_tui.widgets.threads import deliver
 
 @dataclass(frozen=True)
 class BreakGlassRow:
@@ -52,6 +50,13 @@ COLUMNS = [
     Column("expires", "Expires", 16, 
            lambda r: r.expires_at.strftime("%Y-%m-%d %H:%M") if r.expires_at else "-", priority=4),
 ]
+
+
+def _inbox(db, actor):
+    """The pending requests (break-glass first) and the provider's two-person approval setting."""
+    rows = [*(_break_glass_row(v) for v in break_glass.list_grants(db, actor)
+              if v.status == break_glass.Status.PENDING), *svc.list_requests(db, actor)]
+    return rows, svc.setting(db, actor)
 
 
 PAST = {"approve": "approved, the change is made", "deny": "denied", "withdraw": "withdrawn"}
@@ -92,23 +97,14 @@ class ApprovalsScreen(ListScreen):
         self.action_reload()
 
     def action_reload(self) -> None:
-        self._load()
+        self.run_db(_inbox, self.db, self.actor, on_done=self._show, on_error=self._failed, group="approvals",
+                    exclusive=True)
 
-    @work(thread=True, exclusive=True, group="approvals", exit_on_error=False)
-    def _load(self) -> None:
-        try:
-            rows = [*(_break_glass_row(v) for v in break_glass.list_grants(self.db, self.actor)
-                      if v.status == break_glass.Status.PENDING), *svc.list_requests(self.db, self.actor)]
-            setting = svc.setting(self.db, self.actor)
-        except MspError as exc:
-            deliver(self, self._failed, exc.message)
-            return
-        deliver(self, self._show, rows, setting)
+    def _failed(self, exc: MspError) -> None:
+        self.table.show_rows([], error=exc.message)
 
-    def _failed(self, message: str) -> None:
-        self.table.show_rows([], error=message)
-
-    def _show(self, rows, setting) -> None:
+    def _show(self, inbox) -> None:
+        rows, setting = inbox
         self.table.empty_text = ("No request is waiting." if setting.actions else
                                  "No request is waiting; two-person approval is off (msp-tui provider approvals).")
         self.table.show_rows(rows)
@@ -144,14 +140,9 @@ class ApprovalsScreen(ListScreen):
                                           Text(f"{verb.capitalize()}: {row.summary}?\nAsked by {row.requested_by}: "
                                                f"{row.reason}")), done)
 
-    @work(thread=True, exclusive=True, group="approvals-act", exit_on_error=False)
     def _run(self, fn, number: int, text: str) -> None:
-        try:
-            fn(self.db, self.actor, number)
-        except MspError as exc:
-            deliver(self, self.app.show_error, exc)
-            return
-        deliver(self, self._acted, text)
+        self.run_db(fn, self.db, self.actor, number, on_done=lambda _result: self._acted(text),
+                    group="approvals-act", exclusive=True)
 
     def _acted(self, message: str) -> None:
         self.app.notify(message)

@@ -43,7 +43,30 @@ def decisions_for(db, actor, actions: dict[str, Action], organization_id: uuid.U
     return out
 
 
-class MspScreen(Screen):
+class DbWork(Screen):
+    """What every screen that reads or writes through core shares: one way to do it off the UI thread."""
+
+    def run_db(self, fn: Callable, *args, on_done: Callable[[Any], None] | None = None,
+               on_error: Callable[[MspError], None] | None = None, group: str = "db",
+               exclusive: bool = False, **kwargs) -> None:
+        """Run `fn(*args, **kwargs)` in a thread; hand its result (or core's refusal) back on the UI thread."""
+
+        def job() -> None:
+            try:
+                result = fn(*args, **kwargs)
+            except MspError as exc:
+                deliver(self, on_error or self.show_error, exc)
+                return
+            if on_done is not None:
+                deliver(self, on_done, result)
+
+        self.run_worker(job, thread=True, group=group, exclusive=exclusive)
+
+    def show_error(self, exc: MspError) -> None:
+        self.app.show_error(exc)
+
+
+class MspScreen(DbWork):
     """Base of signed-in screens."""
 
     TITLE_TEXT = "msp-tui"
@@ -105,29 +128,7 @@ class MspScreen(Screen):
             return Decision(False, "loading", "Still checking what you may do here; try again in a moment.")
         return None if d.allowed else d
 
-    # --- database work off the UI thread ----------------------------------------------------------
-
-    def run_db(self, fn: Callable, *args, on_done: Callable[[Any], None] | None = None,
-               on_error: Callable[[MspError], None] | None = None, group: str = "db",
-               exclusive: bool = False, **kwargs) -> None:
-        """Run `fn(*args, **kwargs)` in a thread; hand its result (or core's refusal) back on the UI thread."""
-
-        def job() -> None:
-            try:
-                result = fn(*args, **kwargs)
-            except MspError as exc:
-                deliver(self, on_error or self.show_error, exc)
-                return
-            if on_done is not None:
-                deliver(self, on_done, result)
-
-        self.run_worker(job, thread=True, group=group, exclusive=exclusive)
-
-    def show_error(self, exc: MspError) -> None:
-        self.app.show_error(exc)
-
-
-class ListScreen(Screen):
+class ListScreen(DbWork):
     """What every list screen shares, so a key does the same on each (README "Keys").
 
     The table (a PagedTable, `list_table`) moves with j/k/g/G/home/end/page keys, marks with space

@@ -14,14 +14,11 @@ from __future__ import annotations
 
 import uuid
 
-from msp_tui.core.errors import MspError
-from msp_tui.widgets.threads import deliver
-
 NO_GROUPS = "There are no client groups yet (msp-tui clients groups create, or a on the clients home)."
 
 
 class ClientGroupFilter:
-    """Mix into a screen with `db` and `actor`; it implements `client_group_changed()`."""
+    """Mix into a list screen (its `db`, `actor` and `run_db`); it implements `client_group_changed()`."""
 
     #: The client group the list is narrowed to: (id, name), or None for every client.
     client_group: tuple[uuid.UUID, str] | None = None
@@ -38,17 +35,9 @@ class ClientGroupFilter:
         """Only the clients of the first client group; again: the next one; after the last: all."""
         from msp_tui.core.services.client_groups import list_client_groups
 
-        db, actor = self.db, self.actor
-
-        def job() -> None:
-            try:
-                groups = list_client_groups(db, actor)
-            except MspError as exc:
-                deliver(self, lambda e: self.notify(e.message, severity="error", markup=False), exc)
-                return
-            deliver(self, self._next_client_group, groups)
-
-        self.run_worker(job, thread=True, group="client-groups", exclusive=True)
+        self.run_db(list_client_groups, self.db, self.actor, on_done=self._next_client_group,
+                    on_error=lambda e: self.notify(e.message, severity="error", markup=False),
+                    group="client-groups", exclusive=True)
 
     def _next_client_group(self, groups) -> None:
         ids = [g.id for g in groups]

@@ -12,7 +12,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from rich.text import Text
-from textual import on, work
+from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
@@ -49,6 +49,14 @@ DRIFT_COLUMNS = [
            priority=1),
     Column("actual", "Client has", 14, lambda x: plain(x.difference.actual, "yellow"), min_width=13, priority=1),
 ]
+
+
+def _drift(db, actor, template: str | None, limit: int, group) -> tuple[list[svc.ClientDrift], bool]:
+    """The drift report (of one client group's clients, or all), and whether this person may accept a
+    deviation."""
+    report = svc.drift_report(db, actor, template=template, limit=limit, group=group)
+    with db.read() as s:
+        return report, bool(decide(standing_for(s, actor), Action.MANAGE_TEMPLATES))
 
 
 class DriftScreen(ClientGroupFilter, ListScreen):
@@ -89,28 +97,18 @@ class DriftScreen(ClientGroupFilter, ListScreen):
         self.action_reload()
 
     def action_reload(self) -> None:
-        self._load()
+        self.run_db(_drift, self.db, self.actor, self.template, self.limit, self.client_group_id,
+                    on_done=self._show, on_error=self._failed, group="drift", exclusive=True)
 
     def client_group_changed(self) -> None:
-        self._load()
+        self.action_reload()
 
-    @work(thread=True, exclusive=True, group="drift", exit_on_error=False)
-    def _load(self) -> None:
-        try:
-            report = svc.drift_report(self.db, self.actor, template=self.template, limit=self.limit,
-                                      group=self.client_group_id)
-            with self.db.read() as s:
-                may = bool(decide(standing_for(s, self.actor), Action.MANAGE_TEMPLATES))
-        except MspError as exc:
-            deliver(self, self._failed, exc.message)
-            return
-        deliver(self, self._show, report, may)
+    def _failed(self, exc: MspError) -> None:
+        self.table.show_rows([], error=exc.message)
+        self.query_one("#summary", Static).update(Text(exc.message, style="bold red"))
 
-    def _failed(self, message: str) -> None:
-        self.table.show_rows([], error=message)
-        self.query_one("#summary", Static).update(Text(message, style="bold red"))
-
-    def _show(self, report: list[svc.ClientDrift], may_accept: bool) -> None:
+    def _show(self, drift: tuple[list[svc.ClientDrift], bool]) -> None:
+        report, may_accept = drift
         self.may_accept = may_accept
         self.lines = [_Line(c, d, i == 0) for c in report for i, d in enumerate(c.differences)]
         table = self.table
@@ -149,17 +147,16 @@ class DriftScreen(ClientGroupFilter, ListScreen):
         self.app.push_screen(AcceptDeviationScreen(line.client.client_name, line.difference),
                              lambda reason: self._accept(line, reason) if reason else None)
 
-    @work(thread=True, exclusive=True, group="drift-accept", exit_on_error=False)
     def _accept(self, line: _Line, reason: str) -> None:
-        try:
-            svc.accept_deviation(self.db, self.actor, line.client.organization_id, line.difference.type, reason)
-        except MspError as exc:
-            deliver(self, self.app.notify, exc.message, severity="error", title="Not accepted",
-                    markup=False)
-            return
-        deliver(self, self.app.notify, f"{line.client.client_name}: {line.difference.name} "
-                "accepted as a deviation", title="Accepted", markup=False)
-        deliver(self, self.action_reload)
+        def accepted(_result) -> None:
+            self.app.notify(f"{line.client.client_name}: {line.difference.name} accepted as a deviation",
+                            title="Accepted", markup=False)
+            self.action_reload()
+
+        self.run_db(svc.accept_deviation, self.db, self.actor, line.client.organization_id, line.difference.type,
+                    reason, on_done=accepted, group="drift-accept", exclusive=True,
+                    on_error=lambda exc: self.app.notify(exc.message, severity="error", title="Not accepted",
+                                                         markup=False))
 
 
 class AcceptDeviationScreen(ModalScreen[str | None]):
@@ -311,18 +308,11 @@ class TemplateApplyScreen(ListScreen):
         return self.query_one(PagedTable)
 
     def on_mount(self) -> None:
-        self._templates()
+        self.run_db(svc.list_templates, self.db, self.actor, on_done=self._fill, group="templates", exclusive=True,
+                    on_error=lambda exc: self._say(exc.message, "bold red"))
 
-    @work(thread=True, exclusive=True, group="templates", exit_on_error=False)
-    def _templates(self) -> None:
-        try:
-            names = [t.name for t in svc.list_templates(self.db, self.actor)]
-        except MspError as exc:
-            deliver(self, self._say, exc.message, "bold red")
-            return
-        deliver(self, self._fill, names)
-
-    def _fill(self, names: list[str]) -> None:
+    def _fill(self, templates) -> None:
+        names = [t.name for t in templates]
         select = self.query_one("#template", Select)
         select.set_options([(n, n) for n in names])
         if names:
@@ -340,22 +330,18 @@ class TemplateApplyScreen(ListScreen):
             self.table.loading = True
             self._run(str(event.value), True)
 
-    @work(thread=True, exclusive=True, group="templates-run", exit_on_error=False)
     def _run(self, name: str, dry_run: bool) -> None:
-        def progress(done: int, total: int) -> None:
+        def progress(done: int, total: int) -> None:  # called in the worker thread
             deliver(self, self._say, f"Applying {name}: {done:,} of {total:,} clients…")
-        try:
-            res = svc.apply_template(self.db, self.actor, name, self.client_ids, all_clients=self.client_ids is None,
-                                     dry_run=dry_run, progress=None if dry_run else progress)
-        except MspError as exc:
-            deliver(self, self._failed, exc.message)
-            return
-        deliver(self, self._show, res)
 
-    def _failed(self, message: str) -> None:
+        self.run_db(svc.apply_template, self.db, self.actor, name, self.client_ids,
+                    all_clients=self.client_ids is None, dry_run=dry_run, progress=None if dry_run else progress,
+                    on_done=self._show, on_error=self._failed, group="templates-run", exclusive=True)
+
+    def _failed(self, exc: MspError) -> None:
         self.busy = False
         self.table.loading = False
-        self._say(message, "bold red")
+        self._say(exc.message, "bold red")
         self.refresh_bindings()
 
     def _show(self, res: svc.ApplyResult) -> None:

@@ -15,7 +15,7 @@ from textual.widgets import Static
 from msp_tui.core.access import Decision
 from msp_tui.core.context import Actor
 from msp_tui.core.db import Database
-from msp_tui.core.enums import MemberRole, MemberStatus
+from msp_tui.core.enums import MemberRole, MemberStatus, status_label
 from msp_tui.core.errors import MspError
 from msp_tui.core.services import members as member_service
 from msp_tui.core.services.member_actions import MemberPanel, load
@@ -45,11 +45,10 @@ VERBS = {"reinvite": "Re-invited", "confirm": "Confirmed", "role": "Updated", "r
          "restore": "Restored", "remove": "Removed"}
 
 
-def _status(m: MemberView) -> Text:
-    status = m.status.label + (" (expired)" if m.invitation_expired else "")
+def _status(m: MemberView, short: bool = False) -> Text:
     style = "yellow" if m.status in (MemberStatus.INVITED, MemberStatus.ACCEPTED) else (
         "dim" if m.status == MemberStatus.REVOKED else "")
-    return Text(status, style=style)
+    return Text(status_label(m.status, m.invitation_expired, short=short), style=style)
 
 
 def _role(m: MemberView) -> str:
@@ -61,7 +60,7 @@ MEMBER_COLUMNS = [
                                                  else ""), ratio=3, min_width=30, priority=0),
     Column("name", "Name", 0, lambda m: inert(m.name), ratio=2, min_width=12, priority=3),
     Column("role", "Role", 12, _role, min_width=9, priority=1),
-    Column("status", "Status", 17, _status, min_width=9, priority=1),
+    Column("status", "Status", 17, _status, min_width=9, priority=1, short=lambda m: _status(m, short=True)),
     Column("groups", "Groups", 18, lambda m: inert(", ".join(m.groups)) or "—", min_width=8, priority=4),
     Column("twostep", "Two-step", 8, lambda m: "on" if m.two_factor_enabled else "off", priority=2),
     # Account recovery (policy 8): dropped first on a narrow terminal; `members list` always has it.

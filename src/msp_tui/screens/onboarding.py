@@ -669,7 +669,7 @@ class OnboardingScreen(MspScreen):
 
         def said(plan) -> None:
             if plan is not None:
-                app.say(f"Imported {plan.imported:,} items from {plan.format_label} into {plan.client_name}.")
+                app.say(plan.done_sentence)
 
         return lambda: app.push_screen(ImportDialog(db, actor, client.id, client.name), callback=said)
 

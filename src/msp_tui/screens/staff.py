@@ -13,7 +13,7 @@ from textual.screen import ModalScreen
 from textual.widgets import Button, Input, Label, RadioButton, RadioSet, Static
 
 from msp_tui.core.access import Action, Decision
-from msp_tui.core.enums import StaffRole, StaffStatus
+from msp_tui.core.enums import StaffRole, StaffStatus, status_label
 from msp_tui.core.errors import BadInput
 from msp_tui.core.schemas import StaffInvite, parse
 from msp_tui.core.services import staff as staff_service
@@ -24,17 +24,16 @@ from msp_tui.widgets.paged_table import Column, PagedTable
 from msp_tui.widgets.text import plain
 
 
-def _status(s) -> Text:
-    if s.invitation_expired:
-        return Text("Invited (expired)", style="bold")
-    return Text(s.status.label)
+def _status(s, short: bool = False) -> Text:
+    return Text(status_label(s.status, s.invitation_expired, short=short),
+                style="bold" if s.invitation_expired else "")
 
 
 STAFF_COLUMNS = [
     Column("email", "Email", 0, lambda s: plain(s.email), ratio=3, min_width=26, priority=0),
     Column("name", "Name", 0, lambda s: plain(s.name), ratio=2, min_width=12, priority=3),
     Column("role", "Role", 14, lambda s: s.role.label, priority=1),
-    Column("status", "Status", 17, _status, min_width=9, priority=1),
+    Column("status", "Status", 17, _status, min_width=9, priority=1, short=lambda s: _status(s, short=True)),
     Column("invited", "Invited (UTC)", 16, lambda s: s.invited_at.strftime("%Y-%m-%d %H:%M"), priority=4),
     # S12: filled by the screen from core's scopes (one query for the whole list); drops right after Invited.
     Column("scope", "Scope", 0, lambda s: "", ratio=1, min_width=11, priority=3),

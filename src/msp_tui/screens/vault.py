@@ -463,9 +463,7 @@ class VaultScreen(ListScreen):
     def _imported(self, plan) -> None:
         if plan is None:
             return
-        n = plan.imported
-        self.notify(f"Imported {n:,} item{'s' if n != 1 else ''} from {plan.format_label} into {plan.client_name}.",
-                    markup=False)
+        self.notify(plan.done_sentence, markup=False)
         self.action_reload()
 
     def action_trash(self) -> None:

@@ -54,7 +54,8 @@ class Column:
 
     width: the width it wants (0: it shares what is left, by `ratio`); min_width: the narrowest it
     may get before it is dropped (0: `width`, or 8 for a sharing column); priority: 0 for the column
-    that identifies the row (never dropped), higher numbers drop first when the terminal narrows."""
+    that identifies the row (never dropped), higher numbers drop first when the terminal narrows;
+    short(row): what the cell says where value(row) would be cut."""
 
     key: str
     label: str
@@ -65,6 +66,9 @@ class Column:
     ratio: int = 1
     min_width: int = 0
     priority: int = 1
+    #: The cell when `value` does not fit the column's width (instead of cutting it with "…"): a short
+    #: label core gives, as "Expired" for "Invited (expired)".
+    short: Callable[[Any], str | Text] | None = None
 
     @property
     def minimum(self) -> int:
@@ -643,8 +647,12 @@ class PagedTable(Widget, can_focus=True):
             if len(self._line_cache) > 4000:  # a long scroll: keep memory flat
                 self._line_cache.clear()
             values = []
-            for col, _w in self.fitted(width):
+            for col, w in self.fitted(width):
                 v = col.value(row)
-                values.append(v if isinstance(v, Text) else plain(v))
+                v = v if isinstance(v, Text) else plain(v)
+                if col.short is not None and v.cell_len > w:
+                    v = col.short(row)
+                    v = v if isinstance(v, Text) else plain(v)
+                values.append(v)
             strip = self._line_cache[cache_key] = self._cells("● " if marked else "  ", values, width, style)
         return strip

@@ -87,6 +87,12 @@ class ImportPlan:
     imported: int = 0
     _planned: list[_Planned] = field(default_factory=list, repr=False)
 
+    @property
+    def done_sentence(self) -> str:
+        """What the import says once done, wherever it ran (the vault's `i`, onboarding)."""
+        n = self.imported
+        return f"Imported {n:,} item{'s' if n != 1 else ''} from {self.format_label} into {self.client_name}."
+
 
 # --- mapping one record ---------------------------------------------------------------------------
 
