@@ -129,6 +129,7 @@ def postgres_dataset(server, clients: int, events: int, *, data_dir: Path = DATA
     say(f"copying {source.path.name} into PostgreSQL with COPY …")
     report = copy_into_postgres(source.path, url, lambda msg: say(f"  {msg}"), checkpoint_to=checkpoint)
     server.mark_loaded(key)
-    say(f"  loaded {report.total:,} rows in {report.seconds:.0f} s")
+    steps = ", ".join(f"{name} {seconds:.0f} s" for name, seconds in report.steps.items())
+    say(f"  loaded {report.total:,} rows in {report.seconds:.0f} s ({steps})")
     return Dataset(Database(url), url, None, clients, events, source.built_at, report.seconds, demo.DEMO_EMAIL,
                    demo.DEMO_PASSWORD, checkpoint)

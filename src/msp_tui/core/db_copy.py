@@ -202,7 +202,8 @@ def copy_into_postgres(source_sqlite_path: str | os.PathLike, pg_url: str,
         pg.commit()
         lap("indexes")
     except BaseException:
-        raw.driver_connection.rollback()
+        if not (raw.driver_connection.closed or raw.driver_connection.broken):  # lost: nothing to undo
+            raw.driver_connection.rollback()
         raise
     finally:
         raw.close()

@@ -17,6 +17,7 @@ from msp_tui.core.models.people import Account
 class Organization(Editable, Base):
     __tablename__ = "organization"
     __table_args__ = (
+        # PostgreSQL also has ix_organization_name_trgm (pg_trgm GIN, migration s001) for the name filter.
         Index("ix_organization_name_lower", "name_lower", "id"),
         # The clients home sorts by every seat column and the plan, keyset-paged: an index each, with the
         # lower-cased name last so "filter as you type" is checked inside the index, not row by row.
