@@ -7,14 +7,14 @@ made (not installed, or the database's role may not create it), the upgrade goes
 index: the filter works, only slower.
 
 Revision ID: s001
-Revises: h001
+Revises: r001
 """
 from alembic import op
 from sqlalchemy import text
 
 
 revision = 's001'
-down_revision = 'h001'
+down_revision = 'r001'
 branch_labels = None
 depends_on = None
 
