@@ -124,7 +124,7 @@ class Row:
     scenario: str
     what: str
     backend: str = "sqlite"
-    unit: str = "ms"  # ms | s | MB | ev/s
+    unit: str = "ms"  # ms | s | MB | ev/s | B/ev
     median: float | None = None
     p95: float | None = None
     n: int = 0
@@ -179,7 +179,7 @@ class Row:
         self.note = f"{self.note}; {text}" if self.note else text
 
 
-SCALE = {"ms": 1000.0, "s": 1.0, "MB": 1.0, "ev/s": 1.0}
+SCALE = {"ms": 1000.0, "s": 1.0, "MB": 1.0, "ev/s": 1.0, "B/ev": 1.0}
 
 
 def measured(scenario: str, what: str, samples: list[float], *, unit: str = "ms", backend: str = "sqlite",

@@ -70,7 +70,7 @@ def _build(db: Database, clients: int, events: int, say) -> float:
 
 
 def sqlite_dataset(clients: int, events: int, *, data_dir: Path = DATA_DIR, say=print,
-                   rebuild: bool = False) -> Dataset:
+                   rebuild: bool = False, max_age_hours: float = MAX_AGE_HOURS) -> Dataset:
     from msp_tui.core import demo
 
     data_dir.mkdir(parents=True, exist_ok=True)
@@ -80,7 +80,7 @@ def sqlite_dataset(clients: int, events: int, *, data_dir: Path = DATA_DIR, say=
     meta = json.loads(meta_path.read_text()) if meta_path.exists() and path.exists() else None
     if meta is not None:
         age = (clock.now() - datetime.fromisoformat(meta["built_at"])).total_seconds() / 3600
-        if age > MAX_AGE_HOURS or rebuild:
+        if age > max_age_hours or rebuild:
             meta = None
     if meta is None:
         for old in data_dir.glob(f"bench-{clients}-{events}-*"):
@@ -102,7 +102,7 @@ def sqlite_dataset(clients: int, events: int, *, data_dir: Path = DATA_DIR, say=
 
 
 def postgres_dataset(server, clients: int, events: int, *, data_dir: Path = DATA_DIR, say=print,
-                     rebuild: bool = False) -> Dataset:
+                     rebuild: bool = False, max_age_hours: float = MAX_AGE_HOURS) -> Dataset:
     """The database `bench` on a PostgreSQL server the run started (benchmarks.pgserver): the SQLite
     benchmark database of the same size (built or reused, see sqlite_dataset) copied in with COPY
     (core.db_copy), unless the server already holds that very copy. The copy keeps the SQLite file's
@@ -112,7 +112,7 @@ def postgres_dataset(server, clients: int, events: int, *, data_dir: Path = DATA
     from msp_tui.core import demo
     from msp_tui.core.db_copy import copy_into_postgres
 
-    source = sqlite_dataset(clients, events, data_dir=data_dir, say=say, rebuild=rebuild)
+    source = sqlite_dataset(clients, events, data_dir=data_dir, say=say, rebuild=rebuild, max_age_hours=max_age_hours)
     source.db.dispose()
     key = f"{clients}-{events}-{code_version()}-{source.built_at.isoformat()}"
     url = server.url("bench")

@@ -19,10 +19,10 @@ class PersistentPostgres(PostgresServer):
     SETTINGS = PostgresServer.SETTINGS + (" -c wal_level=minimal -c max_wal_senders=0 -c max_wal_size=4GB"
                                           " -c maintenance_work_mem=256MB -c shared_buffers=256MB")
 
-    def __init__(self) -> None:
+    def __init__(self, root: Path | None = None) -> None:
         super().__init__()
         shutil.rmtree(self.root, ignore_errors=True)  # the parent's temporary folder: not needed
-        self.root = ROOT
+        self.root = root or ROOT  # ROOT read now: tests point it elsewhere
         self.data = self.root / "data"
         self.marker = self.root / "loaded"  # holds the key of the database loaded into it
         self.port = _free_port()

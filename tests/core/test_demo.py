@@ -73,3 +73,26 @@ def test_demo_events_name_their_actor_and_what_they_are_about(db):
                 assert policies[e.policy_id] == e.organization_id
             elif t == EventType.STAFF_UPDATED:
                 assert e.provider_user_id in staff_ids and e.account_id is not None
+
+
+def test_demo_build_vouches_for_its_generated_history_once_instead_of_verifying_it_again(sqlite_db):
+    """Found building ten million events (issue 19): the client groups, made after the generated
+    history, were the first write the checkpointer saw again, and it verified every generated event,
+    signature by signature (a minute for 200,000 events, about an hour for ten million). The builder
+    hashed and signed those events itself: it vouches for them with one line right after them, so
+    the next write verifies only its own events, and the chain and the checkpoint file still agree."""
+    from msp_tui.core import checkpoint
+    from msp_tui.core.models import Event, EventChainHead
+
+    demo.build(sqlite_db, clients=12, events=3000)
+    path = checkpoint.default_path(sqlite_db)
+    first_after = min(cp.count for cp in checkpoint.read_checkpoints(path) if cp.count > 3000)
+    with sqlite_db.read() as s:
+        head = s.get(EventChainHead, 1)
+        count, last = head.count, bytes(head.last_hash)
+        check = events.verify_chain(s)
+        last_vouched_type = s.execute(select(Event.type).where(Event.id == first_after)).scalar_one()
+    assert check.ok, check.problem
+    # The first line past the history ends at its last generated event, not at a client group's.
+    assert last_vouched_type in {int(k) for k, *_ in demo.EVENT_MIX}
+    assert checkpoint.latest(path).as_tuple() == (count, last)

@@ -132,22 +132,24 @@ def build(db: Database, *, clients: int = 40, events: int | None = None, seed: i
     policies.seed_demo(db, admin, org_ids)
     _pending_approval(db, admin)
     n_events = events if events is not None else max(clients * 60, 2000)
-    # This process hashes and signs every event itself, so it vouches for them once at the end instead
-    # of the checkpointer re-verifying each batch of a million.
+    # This process hashes and signs every event of the history itself, so it vouches for them with one
+    # checkpoint line instead of the checkpointer verifying them: the client groups' first write after
+    # the history would otherwise verify all of it, signature by signature (60 s for 200,000 events, an
+    # hour for ten million). The writes after it are checked as any write is, from that line on.
     with db.checkpointer.paused():
         _events(db, rng, admin, staff_accounts, system_key, people_keys, _with_targets(db, targets), n_events,
                 start, real_now, progress)
-    _client_groups(db, admin, org_ids)
-    _pending_break_glass(db, org_ids)
-    if bench_scope if bench_scope is not None else clients >= BENCH_SCOPE_FROM:
-        add_bench_scope(db, admin, org_ids)
-        _say(progress, f"{BENCH_GROUPS} client groups, a technician scoped to {BENCH_SCOPED_TO} of them")
     with db.read() as s:
         head = s.get(EventChainHead, 1)
         count, last = head.count, bytes(head.last_hash)
     signers = {**people_keys, **staff_accounts, None: system_key}
     db.checkpointer.vouch_own(count, last, {checkpoint.signer_name(k): crypto.signing_public_key(v)
                                             for k, v in signers.items() if v})
+    _client_groups(db, admin, org_ids)
+    _pending_break_glass(db, org_ids)
+    if bench_scope if bench_scope is not None else clients >= BENCH_SCOPE_FROM:
+        add_bench_scope(db, admin, org_ids)
+        _say(progress, f"{BENCH_GROUPS} client groups, a technician scoped to {BENCH_SCOPED_TO} of them")
     return DemoResult(DEMO_EMAIL, DEMO_PASSWORD, admin, clients, n_events)
 
 
@@ -571,85 +573,120 @@ _POOL = {"member": "members", "item": "items", "collection": "collections", "gro
          "policy": "policies"}
 
 
+#: Events generated (and then signed) per task of the helper processes.
+CHUNK = 20_000
+#: Generation tasks handed out ahead of the chain, so the helpers never wait for the writer.
+AHEAD = 3
+_GEN: dict = {}  # what the helpers generate from, set before they fork (100,000 clients: not pickled)
+
+
+def _workers() -> int:
+    """Helper processes for generating and signing: one per core, at least two (so the writer, the
+    generators and the signers overlap). MSP_DEMO_WORKERS sets another number."""
+    import os
+
+    return max(1, int(os.environ.get("MSP_DEMO_WORKERS") or max(2, os.cpu_count() or 1)))
+
+
+def _generate(k: int, first_id: int, n: int, t0: float, t1: float) -> tuple[list, list, list]:
+    """Runs in a helper process: chunk k of the history, n events with ids from first_id, dated
+    within [t0, t1) seconds after the start, oldest first. Returns each event's canonical encoding
+    (what the chain hashes), its row as written to SQLite (without prev_hash, hash and signature),
+    and its signer. Each chunk has its own random stream (seeded by the build's seed and k), so the
+    build is the same whatever the number of helpers."""
+    g = _GEN
+    rng = random.Random(f"{g['seed']}:{k}")
+    meta, ips, staff_ids, admin_hex = g["meta"], g["ips"], g["staff_ids"], g["admin_hex"]
+    staff_rows, provider_hex, start = g["staff_rows"], g["provider_hex"], g["start"]
+    dumps = json.dumps
+    picks = rng.choices(g["kinds"], g["weights"], k=n)
+    offsets = sorted(rng.uniform(t0, t1) for _ in range(n))
+    canon, rows, signers = [], [], []
+    for i in range(n):
+        kind = picks[i]
+        who, about, orgs, provider_log = meta[kind]
+        org_hex, t = rng.choice(orgs) if orgs else (None, None)
+        acting = (admin_hex if who == "admin" else rng.choice(staff_ids) if who == "staff"
+                  else rng.choice(t.actors) if who == "member" else None)
+        ids, detail = _pick(rng, about, t, acting, staff_rows)
+        device = "terminal" if who != "member" else "browser"
+        ip = rng.choice(ips)
+        stamp = (start + timedelta(seconds=offsets[i])).isoformat(timespec="microseconds")
+        id_ = first_id + i
+        # The canonical encoding of events.CHAINED_FIELDS, spelled out for speed; _check_fast_canonical
+        # proves it matches events._canonical for each kind.
+        canon.append(",".join((
+            str(id_), str(kind), stamp, provider_hex, "1" if provider_log else "0", org_hex or "~",
+            acting or "~", *[x or "~" for x in ids], dumps(device), dumps(ip) if ip else "~", "~",
+            dumps(detail) if detail else "~")).encode("utf-8"))
+        rows.append((id_, kind, stamp[:10] + " " + stamp[11:], provider_hex, int(provider_log), org_hex, acting,
+                     *ids, device, ip, detail))
+        signers.append(acting)
+    return canon, rows, signers
+
+
 def _events(db, rng, admin, staff_accounts, system_key, people_keys, targets, n, start, end, progress) -> None:
     """n events spread over [start, end], oldest first, chained and signed like real ones: each names
     its actor (a staff member, or a client's member acting in their own app, who signs it) and what it
     is about; an event without an acting person is signed by the provider's system key.
 
-    Hashing is sequential (each link needs the one before); signatures are made in a second process
-    while this one writes, which is what keeps a million events within the demo's time budget."""
+    The bulk path (ten million events in minutes): helper processes generate chunks of events and sign
+    them; this process only links each chunk into the chain (hashing is sequential: each link needs the
+    one before) and writes it, on SQLite into the table with its indexes dropped, made again at the end."""
     if n <= 0 or not targets:
         return
+    import hashlib
     import multiprocessing
 
-    kinds = [k for k, *_ in EVENT_MIX]
-    weights = [w for _, w, *_ in EVENT_MIX]
     all_orgs = [(o.hex, t) for o, t in targets.items() if t.actors]
     pools = {about: [o for o in all_orgs if getattr(o[1], attr)] for about, attr in _POOL.items()}
-    # A kind whose target no client has (groups in a 100,000-client demo) is left out of the mix.
     meta = {}
     for k, _w, who, about in EVENT_MIX:
-        meta[k] = (who, about, pools.get(about, all_orgs) if about not in ("self", "staff", "staff-account")
-                   else None)
-    usable = [i for i, k in enumerate(kinds) if meta[k][2] is None or meta[k][2]]
-    kinds, weights = [kinds[i] for i in usable], [weights[i] for i in usable]
+        meta[int(k)] = (who, about, pools.get(about, all_orgs) if about not in ("self", "staff", "staff-account")
+                        else None, k in PROVIDER_LOG_TYPES)
+    # A kind whose target no client has (groups in a 100,000-client demo) is left out of the mix.
+    usable = [(int(k), w) for k, w, *_ in EVENT_MIX if meta[int(k)][2] is None or meta[int(k)][2]]
     span = (end - start).total_seconds()
-    offsets = sorted(rng.random() * span for _ in range(n))
-    ips = [f"203.0.113.{i}" for i in range(1, 30)] + [None]
-    staff_ids = [a.hex for a in staff_accounts]
-    admin_hex = admin.account_id.hex
-    staff_rows = _staff_rows(db, admin.provider_id)
-    provider_hex = admin.provider_id.hex
+    _GEN.clear()
+    _GEN.update(seed=rng.random(), kinds=[k for k, _ in usable], weights=[w for _, w in usable], meta=meta,
+                ips=[f"203.0.113.{i}" for i in range(1, 30)] + [None], staff_ids=[a.hex for a in staff_accounts],
+                admin_hex=admin.account_id.hex, staff_rows=_staff_rows(db, admin.provider_id),
+                provider_hex=admin.provider_id.hex, start=start)
     sqlite = db.is_sqlite
-    batch = 20000
     with db.read() as s:
         head = s.get(EventChainHead, 1)
-        prev, next_id = head.last_hash, head.last_event_id + 1
-    pool = multiprocessing.get_context("fork").Pool(1, _init_signer, ({**people_keys, **staff_accounts,
-                                                                        None: system_key},))
-    pending = None  # (rows, async signatures) of the batch waiting to be written
-    written = 0
+        prev, next_id = bytes(head.last_hash), head.last_event_id + 1
+    chunks = [(k, next_id + lo, min(CHUNK, n - lo), span * lo / n, span * min(n, lo + CHUNK) / n)
+              for k, lo in enumerate(range(0, n, CHUNK))]
+    pool = multiprocessing.get_context("fork").Pool(_workers(), _init_signer, ({**people_keys, **staff_accounts,
+                                                                                 None: system_key},))
+    made = [pool.apply_async(_generate, c) for c in chunks[:AHEAD]]
+    pending = None  # (rows, the hash before them, their hashes, async signatures) waiting to be written
     checked: set = set()
+    written = 0
     if sqlite:
         _drop_event_indexes(db)
     try:
-        while written < n or pending is not None:
+        for i in range(len(chunks) + 1):
             ready = None
-            if written < n:
-                rows, work = [], []
-                for off in offsets[written:written + batch]:
-                    kind = rng.choices(kinds, weights)[0]
-                    who, about, orgs = meta[kind]
-                    org_hex, t = rng.choice(orgs) if orgs else (None, None)
-                    acting = (admin_hex if who == "admin" else rng.choice(staff_ids) if who == "staff"
-                              else rng.choice(t.actors) if who == "member" else None)
-                    ids, detail = _pick(rng, about, t, acting, staff_rows)
-                    device = "terminal" if who != "member" else "browser"
-                    ip = rng.choice(ips)
-                    date = start + timedelta(seconds=off)
-                    stamp = date.isoformat(timespec="microseconds")
-                    provider_log = kind in PROVIDER_LOG_TYPES
-                    # The canonical encoding of events.CHAINED_FIELDS, spelled out for speed;
-                    # _check_fast_canonical below proves it matches events._canonical for each kind.
-                    canonical = ",".join((
-                        str(next_id), str(int(kind)), stamp, provider_hex, "1" if provider_log else "0",
-                        org_hex or "~", acting or "~", *[i or "~" for i in ids],
-                        json.dumps(device), json.dumps(ip) if ip else "~", "~",
-                        json.dumps(detail) if detail else "~")).encode("utf-8")
-                    digest = crypto.sha256(prev + canonical)
-                    row = [next_id, int(kind), date, org_hex, acting, device, ip, detail, provider_log, prev,
-                           digest, ids]
-                    if kind not in checked:
-                        checked.add(kind)
-                        _check_fast_canonical(row, admin.provider_id)
-                    rows.append(row)
-                    work.append((acting, digest))
-                    prev = digest
-                    next_id += 1
-                written += len(rows)
-                ready = (rows, pool.apply_async(_sign_in_worker, (work,)), prev, next_id)
+            if i < len(chunks):
+                canon, rows, signers = made[i].get()
+                made[i] = None
+                if i + AHEAD < len(chunks):
+                    made.append(pool.apply_async(_generate, chunks[i + AHEAD]))
+                before, digests, sha = prev, [], hashlib.sha256
+                add = digests.append
+                for c in canon:
+                    prev = sha(prev + c).digest()
+                    add(prev)
+                for j, row in enumerate(rows):
+                    if row[1] not in checked:
+                        checked.add(row[1])
+                        _check_fast_canonical(row, digests[j - 1] if j else before, digests[j], admin.provider_id)
+                ready = (rows, before, digests, pool.apply_async(_sign_in_worker, (list(zip(signers, digests)),)))
             if pending is not None:
                 _write_events(db, admin.provider_id, pending, sqlite)
+                written += len(pending[0])
                 _say(progress, f"events: {written:,} of {n:,}")
             pending = ready
     finally:
@@ -659,42 +696,40 @@ def _events(db, rng, admin, staff_accounts, system_key, people_keys, targets, n,
             _create_event_indexes(db)
 
 
-def _check_fast_canonical(row, provider_id) -> None:
-    values = _event_values(row, provider_id)
-    prev, digest = row[9], row[10]
-    if events.chain_hash(prev, values) != digest:
+def _check_fast_canonical(row, prev, digest, provider_id) -> None:
+    if events.chain_hash(prev, _event_values(row, provider_id)) != digest:
         raise AssertionError("the demo's event encoding differs from events._canonical")
 
 
 def _event_values(row, provider_id) -> dict:
-    """One generated row as Event column values (its ids, kept as hex in the loop, as UUIDs)."""
-    id_, type_, date, org, acting, device, ip, detail, provider_log, prev, digest, ids = row[:12]
+    """One generated row (its SQLite form) as Event column values."""
+    id_, type_, date, _p, provider_log, org, acting = row[:7]
+    ids = row[7:7 + len(TARGET_FIELDS)]
+    device, ip, detail = row[7 + len(TARGET_FIELDS):]
     as_id = lambda h: uuid.UUID(h) if h else None  # noqa: E731
-    return dict(id=id_, type=type_, date=date, provider_id=provider_id, provider_log=provider_log,
-                organization_id=as_id(org), acting_account_id=as_id(acting),
+    return dict(id=id_, type=type_, date=datetime.fromisoformat(date), provider_id=provider_id,
+                provider_log=bool(provider_log), organization_id=as_id(org), acting_account_id=as_id(acting),
                 **{f: as_id(i) for f, i in zip(TARGET_FIELDS, ids)},
                 device=device, ip_address=ip, system_user=None, detail=detail)
 
 
 def _write_events(db, provider_id, pending, sqlite) -> None:
-    rows, signatures, last_hash, next_id = pending
+    rows, before, digests, signatures = pending
     sigs = signatures.get()
+    prevs = [before, *digests[:-1]]
     with db.write() as s:
         if sqlite:
-            p = provider_id.hex
             s.connection().exec_driver_sql(
                 "INSERT INTO event (id, type, date, provider_id, provider_log, organization_id, "
                 f"acting_account_id, {', '.join(TARGET_FIELDS)}, device, ip_address, detail, prev_hash, hash, "
                 f"signature) VALUES ({', '.join('?' * (13 + len(TARGET_FIELDS)))})",
-                [(r[0], r[1], r[2].isoformat(sep=" ", timespec="microseconds"), p, int(r[8]),
-                  r[3], r[4], *r[11], r[5], r[6], r[7], r[9], r[10], sig)
-                 for r, sig in zip(rows, sigs)])
+                [(*r, p, h, sig) for r, p, h, sig in zip(rows, prevs, digests, sigs)])
         else:
-            _bulk(s, Event, [dict(_event_values(r, provider_id), prev_hash=r[9], hash=r[10], signature=sig)
-                             for r, sig in zip(rows, sigs)])
+            _bulk(s, Event, [dict(_event_values(r, provider_id), prev_hash=p, hash=h, signature=sig)
+                             for r, p, h, sig in zip(rows, prevs, digests, sigs)])
         head = s.get(EventChainHead, 1)
-        head.last_event_id = next_id - 1
-        head.last_hash = last_hash
+        head.last_event_id = rows[-1][0]
+        head.last_hash = digests[-1]
         head.count += len(rows)
 
 
@@ -707,5 +742,12 @@ def _drop_event_indexes(db) -> None:
 
 def _create_event_indexes(db) -> None:
     with db.write() as s:
-        for idx in Event.__table__.indexes:
-            idx.create(s.connection(), checkfirst=True)
+        c = s.connection()
+        # Each index sorts the whole table: at ten million events SQLite's 2 MB page cache made every
+        # sort spill to temporary files. A big cache for this transaction only.
+        c.exec_driver_sql("PRAGMA cache_size = -524288")  # 512 MiB
+        try:
+            for idx in Event.__table__.indexes:
+                idx.create(c, checkfirst=True)
+        finally:
+            c.exec_driver_sql("PRAGMA cache_size = -2000")  # SQLite's default
