@@ -1,22 +1,77 @@
-"""Helpers for the frame's UI tests (clients home, detail, onboarding, staff, login)."""
+"""Set-ups and helpers the UI tests share (clients home, detail, onboarding, staff, login, vault, the
+approvals inbox, the idle lock): one home, so a test file holds its tests."""
 
 from __future__ import annotations
 
+import pytest
 from sqlalchemy import func, select
+from textual.app import App
 
 from msp_tui.core.enums import EventType
 from msp_tui.core.models import Client, Event, Organization, Staff
 from msp_tui.core.services import accounts
 from msp_tui.core.services import staff as staff_service
-from tests.conftest import PASSWORD
+from tests.conftest import PASSWORD, make_provider
 
 
 async def settle(pilot, rounds: int = 3) -> None:
     """Let workers finish and their results land on the UI thread."""
+    from textual.worker import WorkerCancelled
+
     for _ in range(rounds):
         await pilot.pause()
-        await pilot.app.workers.wait_for_complete()
+        try:
+            await pilot.app.workers.wait_for_complete()
+        except WorkerCancelled:  # a screen's loader cancelled by the screen that covered it
+            pass
     await pilot.pause()
+
+
+async def until(pilot, done, tries: int = 200) -> None:
+    """Wait (50 ms at a time, 10 s at most) until `done()`: for work whose end no worker marks."""
+    for _ in range(tries):
+        await pilot.pause(0.05)
+        if done():
+            return
+    raise AssertionError("the screen did not get there")
+
+
+async def home_shown(pilot, app) -> None:
+    """Signed in, the idle lock started and the clients home mounted (signing out under it while it
+    mounts, as a loaded machine can, would leave it without a person)."""
+    from msp_tui.screens.clients import ClientsScreen
+
+    await until(pilot, lambda: app.session_info is not None and app._last_activity is not None
+                and isinstance(app.screen, ClientsScreen) and app.screen.is_mounted)
+    await pilot.pause()
+
+
+class Harness(App):
+    """An app that shows one screen, `make()`: a screen tested (or snapshotted) on its own."""
+
+    def __init__(self, make) -> None:
+        super().__init__()
+        self.make = make
+
+    def on_mount(self) -> None:
+        self.push_screen(self.make())
+
+
+@pytest.fixture
+def vault_world(sqlite_db, monkeypatch):
+    """(db, admin, Contoso Dental with its owner, user and collections); sign-in throttles do not wait."""
+    from tests.core.test_vault_support import NO_WAIT, make_client
+
+    monkeypatch.setattr(accounts, "THROTTLE", NO_WAIT)
+    admin = make_provider(sqlite_db)
+    return sqlite_db, admin, make_client(sqlite_db, admin)
+
+
+def vault_names(app) -> list[str]:
+    """The item names the vault screen lists, in order."""
+    from msp_tui.widgets.paged_table import PagedTable
+
+    return [r.name for r in app.screen.query_one("#items", PagedTable).rows]
 
 
 def event_types(db, *types: EventType) -> list[int]:

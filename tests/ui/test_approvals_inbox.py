@@ -11,14 +11,8 @@ from msp_tui.core.services import approvals, clients, staff
 from msp_tui.screens.approvals import ApprovalsScreen
 from msp_tui.widgets.header import AppHeader
 from msp_tui.widgets.paged_table import PagedTable
+from tests.ui.frame_support import settle
 from tests.world import join
-
-
-async def settle(pilot) -> None:
-    for _ in range(3):
-        await pilot.pause()
-        await pilot.app.workers.wait_for_complete()
-    await pilot.pause()
 
 
 def _two_admins_and_requests(db, admin):

@@ -12,17 +12,10 @@ from msp_tui.core.enums import PolicyType
 from msp_tui.core.services import accounts, policies
 from msp_tui.screens.account import ChangePasswordScreen
 from tests.conftest import make_provider
+from tests.ui.frame_support import until
 from tests.core.test_vault_support import NO_WAIT, USER_PASSWORD, make_client
 
 NEW = "a master password long enough for thirty"
-
-
-async def _settle(pilot, until, tries=100):
-    for _ in range(tries):
-        await pilot.pause(0.05)
-        if until():
-            return
-    raise AssertionError("the screen did not get there")
 
 
 def test_master_password_requirements_enforced_on_login_open_the_change_screen_first(sqlite_db):
@@ -37,19 +30,19 @@ def test_master_password_requirements_enforced_on_login_open_the_change_screen_f
     async def run():
         app = MspApp(db, actor=actor)
         async with app.run_test(size=(80, 24)) as pilot:
-            await _settle(pilot, lambda: isinstance(app.screen, ChangePasswordScreen))
+            await until(pilot, lambda: isinstance(app.screen, ChangePasswordScreen))
             screen = app.screen
             screen.query_one("#current", Input).value = USER_PASSWORD
             screen.query_one("#new", Input).value = "thirteen char"
             screen.query_one("#again", Input).value = "thirteen char"
             screen.action_save()
-            await _settle(pilot, lambda: "Master password requirements" in screen.error_text,
+            await until(pilot, lambda: "Master password requirements" in screen.error_text,
                           tries=200)
             assert isinstance(app.screen, ChangePasswordScreen)  # nothing else until it is changed
             screen.query_one("#new", Input).value = NEW
             screen.query_one("#again", Input).value = NEW
             screen.action_save()
-            await _settle(pilot, lambda: not isinstance(app.screen, ChangePasswordScreen)
+            await until(pilot, lambda: not isinstance(app.screen, ChangePasswordScreen)
                           and app.session_info is not None)
             assert not actor.must_change_password
 
@@ -71,19 +64,19 @@ def test_master_password_change_screen_sets_the_kdf_settings(sqlite_db):
     async def run():
         app = MspApp(db, actor=actor)
         async with app.run_test(size=(80, 24)) as pilot:
-            await _settle(pilot, lambda: app.session_info is not None)
+            await until(pilot, lambda: app.session_info is not None)
             app.push_screen(ChangePasswordScreen(db, actor))
-            await _settle(pilot, lambda: isinstance(app.screen, ChangePasswordScreen))
+            await until(pilot, lambda: isinstance(app.screen, ChangePasswordScreen))
             screen = app.screen
             for k, v in (("current", USER_PASSWORD), ("new", USER_PASSWORD), ("again", USER_PASSWORD),
                          ("kdf_iterations", "2")):
                 screen.query_one(f"#{k}", Input).value = v
             screen.action_save()
-            await _settle(pilot, lambda: "between 3 and 10" in screen.error_text)
+            await until(pilot, lambda: "between 3 and 10" in screen.error_text)
             screen.query_one("#kdf_iterations", Input).value = "4"
             screen.query_one("#kdf_memory_mib", Input).value = "80"
             screen.action_save()
-            await _settle(pilot, lambda: not isinstance(app.screen, ChangePasswordScreen))
+            await until(pilot, lambda: not isinstance(app.screen, ChangePasswordScreen))
 
     asyncio.run(run())
     with db.read() as s:

@@ -2,19 +2,9 @@
 
 from __future__ import annotations
 
-from textual.app import App
-
 from msp_tui.screens.members import MembersScreen
+from tests.ui.frame_support import Harness
 from tests.ui.test_timeline_snapshots import build_world, settle, utc  # noqa: F401 - fixture
-
-
-class Harness(App):
-    def __init__(self, make) -> None:
-        super().__init__()
-        self.make = make
-
-    def on_mount(self) -> None:
-        self.push_screen(self.make())
 
 
 def test_members_snapshot_120x36(sqlite_db, utc, snap_compare):  # noqa: F811

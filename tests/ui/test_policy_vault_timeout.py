@@ -13,27 +13,10 @@ from msp_tui.core.services import accounts, policies
 from msp_tui.screens.lock import LockScreen
 from msp_tui.screens.login import LoginScreen
 from tests.conftest import make_provider
+from tests.ui.frame_support import home_shown, until
 from tests.core.test_vault_support import NO_WAIT, OWNER_PASSWORD, USER_PASSWORD, make_client
 
 P3, P9 = PolicyType.SINGLE_ORG, PolicyType.MAXIMUM_VAULT_TIMEOUT
-
-
-async def _settle(pilot, until, tries=200):
-    for _ in range(tries):
-        await pilot.pause(0.05)
-        if until():
-            return
-    raise AssertionError("the screen did not get there")
-
-
-async def _home_shown(pilot, app):
-    """Signed in, the idle watch started and the clients home mounted (signing out under it while it
-    mounts, as a loaded machine can, would leave it without a person)."""
-    from msp_tui.screens.clients import ClientsScreen
-
-    await _settle(pilot, lambda: app.session_info is not None and app._last_activity is not None
-                  and isinstance(app.screen, ClientsScreen) and app.screen.is_mounted)
-    await pilot.pause()
 
 
 def _run_idle(db, email, password, *, minutes_before, minutes_after):
@@ -47,12 +30,12 @@ def _run_idle(db, email, password, *, minutes_before, minutes_after):
         try:
             app = MspApp(db, actor=actor)
             async with app.run_test(size=(80, 24)) as pilot:
-                await _home_shown(pilot, app)
+                await home_shown(pilot, app)
                 clock.freeze(start + timedelta(minutes=minutes_before))
                 seen["before"] = app.lock_if_idle()
                 clock.freeze(start + timedelta(minutes=minutes_after))
                 seen["after"] = app.lock_if_idle()
-                await _settle(pilot, lambda: isinstance(app.screen, (LockScreen, LoginScreen)))
+                await until(pilot, lambda: isinstance(app.screen, (LockScreen, LoginScreen)))
                 seen["screen"] = type(app.screen)
                 seen["actor"] = app.actor
         finally:
@@ -119,7 +102,7 @@ def test_vault_timeout_changed_while_a_member_is_signed_in_applies_to_the_runnin
         try:
             app = MspApp(db, actor=actor)
             async with app.run_test(size=(80, 24)) as pilot:
-                await _home_shown(pilot, app)
+                await home_shown(pilot, app)
                 clock.freeze(start + timedelta(minutes=1))
                 seen["under 30"] = app.lock_if_idle()
                 policies.set_policy(db, admin, c.organization_id, P9, enabled=True,
@@ -128,7 +111,7 @@ def test_vault_timeout_changed_while_a_member_is_signed_in_applies_to_the_runnin
                 seen["at 4"] = app.lock_if_idle()
                 clock.freeze(start + timedelta(minutes=6))
                 seen["at 6"] = app.lock_if_idle()
-                await _settle(pilot, lambda: isinstance(app.screen, (LockScreen, LoginScreen)))
+                await until(pilot, lambda: isinstance(app.screen, (LockScreen, LoginScreen)))
                 seen["screen"] = type(app.screen)
         finally:
             clock.freeze(None)

@@ -6,7 +6,6 @@ from __future__ import annotations
 import asyncio
 from datetime import datetime
 
-from textual.app import App
 from textual.widgets import Input, Static
 
 from msp_tui.app import MspApp
@@ -15,17 +14,10 @@ from msp_tui.core.services import accounts, two_step
 from msp_tui.screens.login import CODE_STEP, FAILED, LoginScreen
 from msp_tui.screens.two_step import MyAccountScreen, TwoStepEnrolScreen, TwoStepOffScreen
 from tests.conftest import PASSWORD, make_provider
+from tests.ui.frame_support import Harness, until
 
 SECRET = "JBSWY3DPEHPK3PXPJBSWY3DPEHPK3PXP"
 NOON = datetime(2026, 12, 3, 12, 0, 0)
-
-
-async def _settle(pilot, until, tries=200):
-    for _ in range(tries):
-        await pilot.pause(0.05)
-        if until():
-            return
-    raise AssertionError("the screen did not get there")
 
 
 def _text(screen, selector) -> str:
@@ -40,32 +32,32 @@ def test_my_account_turns_two_step_login_on_with_the_qr_code_and_shows_the_recov
     async def run():
         app = MspApp(db, actor=admin)
         async with app.run_test(size=(80, 24)) as pilot:
-            await _settle(pilot, lambda: app.session_info is not None)
+            await until(pilot, lambda: app.session_info is not None)
             app.push_screen(MyAccountScreen())
-            await _settle(pilot, lambda: isinstance(app.screen, MyAccountScreen))
+            await until(pilot, lambda: isinstance(app.screen, MyAccountScreen))
             assert "Two-step login: off" in _text(app.screen, "#two-step")
             await pilot.press("t")
-            await _settle(pilot, lambda: isinstance(app.screen, TwoStepEnrolScreen))
+            await until(pilot, lambda: isinstance(app.screen, TwoStepEnrolScreen))
             enrol = app.screen
             assert "█" in _text(enrol, "#qr") and enrol.enrolment.uri in _text(enrol, "#uri")
             enrol.query_one("#code", Input).value = "000000"
             await pilot.press("enter")
-            await _settle(pilot, lambda: "wrong" in enrol.error_text)
+            await until(pilot, lambda: "wrong" in enrol.error_text)
             enrol.query_one("#code", Input).value = two_step.current_code(enrol.enrolment.secret)
             await pilot.press("enter")
-            await _settle(pilot, lambda: enrol.recovery is not None)
+            await until(pilot, lambda: enrol.recovery is not None)
             assert _text(enrol, "#recovery") == enrol.recovery
             await pilot.press("enter")
-            await _settle(pilot, lambda: isinstance(app.screen, MyAccountScreen))
+            await until(pilot, lambda: isinstance(app.screen, MyAccountScreen))
             assert "Two-step login: on" in _text(app.screen, "#two-step")
             # and off again, with a fresh code
             clock.freeze(clock.now().replace(second=40))
             await pilot.press("o")
-            await _settle(pilot, lambda: isinstance(app.screen, TwoStepOffScreen))
+            await until(pilot, lambda: isinstance(app.screen, TwoStepOffScreen))
             off = app.screen
             off.query_one("#code", Input).value = two_step.current_code(enrol.enrolment.secret)
             await pilot.press("enter")
-            await _settle(pilot, lambda: isinstance(app.screen, MyAccountScreen))
+            await until(pilot, lambda: isinstance(app.screen, MyAccountScreen))
             assert "Two-step login: off" in _text(app.screen, "#two-step")
 
     asyncio.run(run())
@@ -85,19 +77,19 @@ def test_sign_in_asks_for_the_code_as_a_second_step_and_a_wrong_one_fails_like_a
     async def run():
         app = MspApp(db, email=admin.email)
         async with app.run_test(size=(80, 24)) as pilot:
-            await _settle(pilot, lambda: isinstance(app.screen, LoginScreen))
+            await until(pilot, lambda: isinstance(app.screen, LoginScreen))
             login = app.screen
             await pilot.press(*PASSWORD, "enter")
-            await _settle(pilot, lambda: login.pending is not None)
+            await until(pilot, lambda: login.pending is not None)
             assert CODE_STEP in str(login.query_one("#login-title").render())
             assert not login.query_one("#password", Input).display and login.query_one("#code", Input).display
             await pilot.press(*"123456", "enter")
-            await _settle(pilot, lambda: login.pending is None and not login.busy)
+            await until(pilot, lambda: login.pending is None and not login.busy)
             assert _text(login, "#login-message") == FAILED  # the wrong-password answer; back to step one
             await pilot.press(*PASSWORD, "enter")
-            await _settle(pilot, lambda: login.pending is not None)
+            await until(pilot, lambda: login.pending is not None)
             await pilot.press(*two_step.current_code(SECRET), "enter")
-            await _settle(pilot, lambda: app.session_info is not None)
+            await until(pilot, lambda: app.session_info is not None)
             assert app.actor.account_id == admin.account_id
 
     asyncio.run(run())
@@ -114,26 +106,17 @@ def test_staff_of_a_provider_that_requires_two_step_login_are_taken_to_enrolment
     async def run():
         app = MspApp(db, actor=actor)
         async with app.run_test(size=(80, 24)) as pilot:
-            await _settle(pilot, lambda: isinstance(app.screen, TwoStepEnrolScreen))
+            await until(pilot, lambda: isinstance(app.screen, TwoStepEnrolScreen))
             enrol = app.screen
             assert enrol.forced and app.session_info is None  # nothing else first
             enrol.query_one("#code", Input).value = two_step.current_code(enrol.enrolment.secret)
             await pilot.press("enter")
-            await _settle(pilot, lambda: enrol.recovery is not None)
+            await until(pilot, lambda: enrol.recovery is not None)
             await pilot.press("enter")
-            await _settle(pilot, lambda: app.session_info is not None)
+            await until(pilot, lambda: app.session_info is not None)
             assert not actor.must_enrol_two_step
 
     asyncio.run(run())
-
-
-class Harness(App):
-    def __init__(self, make) -> None:
-        super().__init__()
-        self.make = make
-
-    def on_mount(self) -> None:
-        self.push_screen(self.make())
 
 
 def test_two_step_qr_code_screen_snapshot_80x24(sqlite_db, snap_compare):
@@ -199,25 +182,25 @@ def test_accepting_an_invitation_with_an_enrolled_account_asks_for_its_code_as_a
     async def run():
         app = MspApp(db)
         async with app.run_test(size=(80, 24)) as pilot:
-            await _settle(pilot, lambda: isinstance(app.screen, LoginScreen))
+            await until(pilot, lambda: isinstance(app.screen, LoginScreen))
             login = app.screen
             await pilot.press("ctrl+n")
             await pilot.press(*admin.email, "enter", *invite, "enter", "enter", *PASSWORD, "enter", *PASSWORD,
                               "enter")
-            await _settle(pilot, lambda: login.pending is not None or not login.busy and
+            await until(pilot, lambda: login.pending is not None or not login.busy and
                           _text(login, "#login-message") not in ("", "Creating your account…"))
             assert status() == MemberStatus.INVITED, "accepted with the master password alone"
             assert CODE_STEP in str(login.query_one("#login-title").render())
             assert login.query_one("#code", Input).display and not login.query_one("#password2", Input).display
             await pilot.press(*"123456", "enter")
-            await _settle(pilot, lambda: login.pending is None and not login.busy)
+            await until(pilot, lambda: login.pending is None and not login.busy)
             assert _text(login, "#login-message") == FAILED and login.accepting  # back to the accept form
             assert status() == MemberStatus.INVITED
             login.query_one("#password", Input).value = login.query_one("#password2", Input).value = PASSWORD
             await pilot.press("enter")
-            await _settle(pilot, lambda: login.pending is not None)
+            await until(pilot, lambda: login.pending is not None)
             await pilot.press(*two_step.current_code(SECRET), "enter")
-            await _settle(pilot, lambda: _text(login, "#login-message").startswith("Invitation accepted"))
+            await until(pilot, lambda: _text(login, "#login-message").startswith("Invitation accepted"))
 
     asyncio.run(run())
     assert status() == MemberStatus.ACCEPTED

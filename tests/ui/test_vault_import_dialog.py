@@ -7,7 +7,6 @@ import asyncio
 import io
 import json
 
-import pytest
 from sqlalchemy import func, select
 from textual.widgets import Input, Static
 
@@ -15,12 +14,9 @@ from msp_tui.core.enums import EventType
 from msp_tui.core.formats import bitwarden_crypto, bitwarden_json
 from msp_tui.core.formats.records import ImportedItem
 from msp_tui.core.models import Event, VaultItem
-from msp_tui.core.services import accounts
 from msp_tui.screens.vault import VaultScreen
 from msp_tui.screens.vault_import import ImportDialog, PathSuggester
-from tests.conftest import make_provider
-from tests.core.test_vault_support import NO_WAIT, make_client
-from tests.ui.test_vault_screen import _names, _settle
+from tests.ui.frame_support import settle, vault_names, vault_world  # noqa: F401 (the fixture)
 from tests.ui.test_vault_support import Harness
 
 SIZE = (80, 24)
@@ -30,13 +26,6 @@ LASTPASS = (
     "https://vpn.example,ana,pw2,,,VPN,Office,0\n"
     "https://router.example,admin,pw3,,,Router,,0\n"
 )
-
-
-@pytest.fixture
-def setup(sqlite_db, monkeypatch):
-    monkeypatch.setattr(accounts, "THROTTLE", NO_WAIT)
-    admin = make_provider(sqlite_db)
-    return sqlite_db, admin, make_client(sqlite_db, admin)
 
 
 def _count(db, model, *where) -> int:
@@ -53,7 +42,7 @@ def _text(app, selector: str) -> str:
 
 
 async def _open_dialog(pilot, path, *, complete: bool = False) -> None:
-    await _settle(pilot)
+    await settle(pilot)
     await pilot.press("i")
     await pilot.pause()
     assert isinstance(pilot.app.screen, ImportDialog)
@@ -67,11 +56,11 @@ async def _open_dialog(pilot, path, *, complete: bool = False) -> None:
     else:
         field.value = str(path)
     await pilot.press("enter")
-    await _settle(pilot)
+    await settle(pilot)
 
 
-def test_import_dialog_brings_a_lastpass_csv_into_the_client_with_events(setup, tmp_path):
-    db, admin, c = setup
+def test_import_dialog_brings_a_lastpass_csv_into_the_client_with_events(vault_world, tmp_path):
+    db, admin, c = vault_world
     path = tmp_path / "lastpass.csv"
     path.write_text(LASTPASS)
     items = _count(db, VaultItem)
@@ -88,9 +77,9 @@ def test_import_dialog_brings_a_lastpass_csv_into_the_client_with_events(setup, 
             run_button = app.screen.query_one("#import-run")
             assert not run_button.disabled and run_button.region.bottom <= 24
             await pilot.press("enter")  # Import has the focus once the plan is shown
-            await _settle(pilot)
+            await settle(pilot)
             assert isinstance(app.screen, VaultScreen)
-            assert _names(app) == ["Mail", "Router", "VPN"]
+            assert vault_names(app) == ["Mail", "Router", "VPN"]
             assert any("Imported 3 items from LastPass CSV" in n.message for n in app._notifications)
 
     asyncio.run(run())
@@ -105,8 +94,8 @@ def _events(db, type_):
         return s.execute(select(Event).where(Event.type == int(type_))).scalars().all()
 
 
-def test_import_dialog_wrong_bitwarden_file_password_stays_in_the_dialog(setup, tmp_path):
-    db, admin, c = setup
+def test_import_dialog_wrong_bitwarden_file_password_stays_in_the_dialog(vault_world, tmp_path):
+    db, admin, c = vault_world
     path = tmp_path / "bitwarden.json"
     path.write_bytes(bitwarden_json.write(
         [ImportedItem(name="Switch", fields={"username": "u", "password": "p"})], password="right-pw",
@@ -123,20 +112,20 @@ def test_import_dialog_wrong_bitwarden_file_password_stays_in_the_dialog(setup, 
             assert password.display and "password" in _text(app, "#import-status").lower()
             password.value = "wrong-pw"
             await pilot.press("enter")
-            await _settle(pilot)
+            await settle(pilot)
             assert app.screen is dialog and dialog.query_one("#import-run").disabled
             assert "password" in _text(app, "#import-status").lower()
             password.value = "right-pw"
             await pilot.press("enter")
-            await _settle(pilot)
+            await settle(pilot)
             assert "1 item into Contoso Dental" in _text(app, "#import-plan-body")
 
     asyncio.run(run())
     assert _count(db, VaultItem) == items
 
 
-def test_import_dialog_esc_cancels_and_writes_nothing(setup, tmp_path):
-    db, admin, c = setup
+def test_import_dialog_esc_cancels_and_writes_nothing(vault_world, tmp_path):
+    db, admin, c = vault_world
     path = tmp_path / "lastpass.csv"
     path.write_text(LASTPASS)
     items, events = _count(db, VaultItem), _count(db, Event)
@@ -147,9 +136,9 @@ def test_import_dialog_esc_cancels_and_writes_nothing(setup, tmp_path):
             await _open_dialog(pilot, path)
             assert not app.screen.query_one("#import-run").disabled
             await pilot.press("escape")
-            await _settle(pilot)
+            await settle(pilot)
             assert isinstance(app.screen, VaultScreen)
-            assert _names(app) == []
+            assert vault_names(app) == []
 
     asyncio.run(run())
     assert _count(db, VaultItem) == items
@@ -158,9 +147,9 @@ def test_import_dialog_esc_cancels_and_writes_nothing(setup, tmp_path):
     assert _count(db, Event) >= events
 
 
-def test_import_dialog_refusal_from_core_shows_inline(setup, tmp_path):
+def test_import_dialog_refusal_from_core_shows_inline(vault_world, tmp_path):
     """A client User may not import: core says so on the dialog, nothing is written."""
-    db, admin, c = setup
+    db, admin, c = vault_world
     path = tmp_path / "lastpass.csv"
     path.write_text(LASTPASS)
     items = _count(db, VaultItem)
@@ -186,9 +175,9 @@ def test_path_suggester_completes_from_the_directory(tmp_path):
     assert asyncio.run(s.get_suggestion(str(tmp_path / "zzz"))) is None
 
 
-def test_import_dialog_in_my_vault_imports_personal_items(setup, tmp_path):
+def test_import_dialog_in_my_vault_imports_personal_items(vault_world, tmp_path):
     """The personal vault has the same key; no collection field there (one's own vault has none)."""
-    db, admin, c = setup
+    db, admin, c = vault_world
     path = tmp_path / "lastpass.csv"
     path.write_text(LASTPASS)
 
@@ -199,17 +188,17 @@ def test_import_dialog_in_my_vault_imports_personal_items(setup, tmp_path):
             assert not app.screen.query("#import-collection")
             assert "3 items into your vault" in _text(app, "#import-plan-body")
             await pilot.press("enter")
-            await _settle(pilot)
+            await settle(pilot)
             assert isinstance(app.screen, VaultScreen)
-            assert _names(app) == ["Mail", "Router", "VPN"]
+            assert vault_names(app) == ["Mail", "Router", "VPN"]
 
     asyncio.run(run())
     assert _count(db, VaultItem, VaultItem.owner_account_id == admin.account_id) == 3
 
 
-def test_import_dialog_esc_while_importing_rolls_all_of_it_back(setup, tmp_path):
+def test_import_dialog_esc_while_importing_rolls_all_of_it_back(vault_world, tmp_path):
     """Esc during the import: the run stops at its next progress step, inside its one transaction."""
-    db, admin, c = setup
+    db, admin, c = vault_world
     path = tmp_path / "lastpass.csv"
     path.write_text(LASTPASS)
     items = _count(db, VaultItem)
@@ -221,7 +210,7 @@ def test_import_dialog_esc_while_importing_rolls_all_of_it_back(setup, tmp_path)
             dialog = app.screen
             dialog._stop.set()  # as esc does, before the run's last progress step
             await pilot.press("enter")
-            await _settle(pilot)
+            await settle(pilot)
             assert dialog.running
 
     asyncio.run(run())
