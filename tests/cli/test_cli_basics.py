@@ -135,9 +135,8 @@ def _examples(help_text: str) -> list[str]:
     return [line.strip() for line in joined.splitlines() if line.strip().startswith("msp-tui ")]
 
 
-def test_every_help_example_parses_as_written():
-    """An example is what a newcomer copies: each names a real command with options and arguments it takes
-    (parsed by click as the program would, without running it)."""
+def _parse_example(example: str) -> str | None:
+    """Parse one example as the program would (click, without running it): None, or what is wrong."""
     import re
     import shlex
     import warnings
@@ -146,22 +145,55 @@ def test_every_help_example_parses_as_written():
     from msp_tui.cli.state import CliState
 
     warnings.simplefilter("ignore", DeprecationWarning)  # click 8.2's protected_args: still how groups hand on
+    # What the shell does is the shell's: a redirect, a pipe, a $(…) substitution.
+    example = re.split(r" [|>] ", example)[0].replace("$(date +%F)", "2026-12-03")
+    args = shlex.split(example)[1:]
+    # A file the reader must have (their checkpoint file, a KeePass key file) is not on this machine:
+    # for the parse, click does not look for it, so everything after it is parsed too; that each such
+    # value names a file is checked on its own below.
+    must_exist = [p.type for _path, cmd in [((), cli), *_commands(cli)] for p in cmd.params
+                  if isinstance(p.type, click.Path) and p.type.exists]
+    for kind in must_exist:
+        kind.exists = False
+    try:
+        ctx = cli.make_context("msp-tui", list(args), obj=CliState(None, None, None, None))
+        contexts = [ctx]
+        command, rest = cli, ctx.protected_args + ctx.args
+        while isinstance(command, click.Group) and rest:
+            name, sub, rest = command.resolve_command(ctx, rest)
+            ctx = sub.make_context(name, rest, parent=ctx)
+            contexts.append(ctx)
+            command, rest = sub, ctx.protected_args + ctx.args if isinstance(sub, click.Group) else []
+    except (click.UsageError, click.BadParameter) as exc:
+        return exc.format_message()
+    finally:
+        for kind in must_exist:
+            kind.exists = True
+    for c in contexts:
+        for p in c.command.params:
+            value = c.params.get(p.name)
+            if any(p.type is kind for kind in must_exist) and value is not None and not str(value).strip():
+                return f"{p.opts[0]} names no file"
+    return None
+
+
+def test_every_help_example_parses_as_written():
+    """An example is what a newcomer copies: each names a real command with options and arguments it takes
+    (parsed by click as the program would, without running it)."""
+    from msp_tui.cli import cli
 
     bad = []
     for path, cmd in _commands(cli):
         for example in _examples(cmd.help or ""):
-            # What the shell does is the shell's: a redirect, a pipe, a $(…) substitution.
-            example = re.split(r" [|>] ", example)[0].replace("$(date +%F)", "2026-12-03")
-            args = shlex.split(example)[1:]
-            try:
-                ctx = cli.make_context("msp-tui", list(args), obj=CliState(None, None, None, None))
-                command, rest = cli, ctx.protected_args + ctx.args
-                while isinstance(command, click.Group) and rest:
-                    name, sub, rest = command.resolve_command(ctx, rest)
-                    ctx = sub.make_context(name, rest, parent=ctx)
-                    command, rest = sub, ctx.protected_args + ctx.args if isinstance(sub, click.Group) else []
-            except (click.UsageError, click.BadParameter) as exc:
-                if "does not exist" in exc.format_message():
-                    continue  # a file of the reader's own, such as their checkpoint file
-                bad.append(f"`{example}` (in msp-tui {' '.join(path)}): {exc.format_message()}")
+            problem = _parse_example(example)
+            if problem is not None:
+                bad.append(f"`{example}` (in msp-tui {' '.join(path)}): {problem}")
     assert not bad, "help examples that do not parse:\n" + "\n".join(bad)
+
+
+def test_a_help_example_naming_a_file_the_reader_has_is_parsed_whole():
+    """Review finding of issue 14: a "does not exist" for a file the reader must have (a checkpoint file, a
+    KeePass key file) ended the parse there, so whatever followed it in the example went unchecked."""
+    problem = _parse_example("msp-tui events verify --checkpoint msp.checkpoint --workers many")
+    assert problem is not None and "--workers" in problem, problem
+    assert _parse_example("msp-tui events verify --checkpoint /secure/msp-events.checkpoint --workers 2") is None
