@@ -21,8 +21,9 @@ class Event(Base):
         Index("ix_event_actor_date", "acting_account_id", "date", "id"),
         Index("ix_event_date", "date", "id"),
         # A provider's timeline filtered on types seeks once per type (services/timeline.py), so a
-        # rare type among a million events still reads one page (and a scoped one, its clients' page).
-        Index("ix_event_type_date", "type", "date", "id", "organization_id"),
+        # rare type among a million events still reads one page (and a scoped one, its clients' page),
+        # from the index alone.
+        Index("ix_event_type_date", "type", "provider_id", "date", "id", "organization_id"),
         # The few events still waiting for a signature (failed sign-ins, countersigned later).
         Index("ix_event_unsigned", "id", sqlite_where=text("signature IS NULL"),
               postgresql_where=text("signature IS NULL")),

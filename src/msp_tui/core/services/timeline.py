@@ -14,13 +14,14 @@ from collections.abc import Callable, Iterable, Iterator
 from datetime import UTC, datetime, timedelta
 from typing import IO
 
-from sqlalchemy import Integer, and_, bindparam, case, func, null, or_, select, true, union_all
+from sqlalchemy import Integer, and_, bindparam, case, func, literal_column, null, or_, select, true, union_all
+from sqlalchemy.sql.elements import BindParameter
 
 from msp_tui.core import clock, events
 from msp_tui.core.access import Action, Kind, check
 from msp_tui.core.context import Actor
 from msp_tui.core.db import Database
-from msp_tui.core.enums import EVENT_CATEGORIES, VAULT_ACCESS_TYPES, EventType
+from msp_tui.core.enums import EVENT_CATEGORIES, PROVIDER_LOG_TYPES, VAULT_ACCESS_TYPES, EventType
 from msp_tui.core.errors import BadInput, NotFound
 from msp_tui.core.events import EventFilter, EventRow, EventScope
 from msp_tui.core.models import Account, Client, ClientGroupClient, Event, Organization
@@ -136,29 +137,35 @@ def _merged_types(dialect: str, n_types: int, provider_log: bool, clients: bool,
                   before: bool, after: bool, scope_groups: bool = False, scope_granted: bool = False,
                   client_group: bool = False):
     """One statement for a provider's page filtered on a few types: each type read through
-    ix_event_type_date newest first, those seeks merged in (date, id) order and cut at the page's
-    limit; only (date, id) go through the merge, the page's rows are then read with their joins by id.
-    Either way a rare type costs a page, and so does a common one.
+    ix_event_type_date (type, provider_id, date, id, organization_id) newest first, those seeks merged
+    in (date, id) order and cut at the page's limit; only (date, id) go through the merge, the page's
+    rows are then read with their joins by id. Either way a rare type costs a page, and so does a
+    common one. Every condition of a seek is on a column of that index (the provider's own log needs
+    none: `page` leaves its types out for everyone but Provider Admins, and `provider_log` is a function
+    of the type), so each seek reads the index alone, and only an actor filter reads rows.
 
     SQLite: a UNION ALL of `n_types` seeks (bind parameters type_0…), which its MERGE pulls only as
-    far as the page needs (about limit + n_types index entries in all). The provider is compared
-    through coalesce() so its planner, which has no statistics, does not take the provider's date
-    index instead (walking every event of the range looking for a rare type). PostgreSQL keeps
-    statistics and compares it plainly.
+    far as the page needs (about limit + n_types index entries in all). With the provider in the type
+    index, (type, provider, date) is its best seek; before (r002) it had to be kept off the provider's
+    date index, which walked every event of the range looking for a rare type.
 
     PostgreSQL: one seek, joined LATERAL to the array of types (bind parameter `types`) and cut at
     the limit for each, then the best `limit` of them. It is planned once whatever the number of
     types (a union of nine seeks took 0.65 ms to plan, this 0.15 ms), and for a type it does not know
-    in advance, so PostgreSQL takes the type's index. Given each type's number as a union, it judged
-    one type common enough to walk ix_event_date for it instead and read 40,000 events to find the
-    one it wanted (members over 30 days: 7 ms against 0.4 ms now).
+    in advance. Given each type's number as a union, it judged one type common enough to walk
+    ix_event_date for it instead and read 40,000 events to find the one it wanted (members over 30
+    days: 7 ms against 0.4 ms now). Given the provider's date index beside a type index without the
+    provider, it walked the provider's index for each of the category's types, the types no event has
+    included, through every event of the range (7-10 s a page at 1,000,000 events); an index-only
+    scan of (type, provider, date) is the cheapest path it knows.
 
     A scoped Service User's page (S12) is the same merge, each seek keeping the events of the scope's
     clients (its client groups' members, bind parameter `scope_groups`; live break-glass grants,
-    `scope_granted`): ix_event_type_date ends with the client, so SQLite checks it in the index and
-    reads an event's row only when it is kept. A page then reads about limit ÷ (the scope's share of
-    the events) index entries, however many events there are. A client group filter (`client_group`)
-    is kept the same way.
+    `scope_granted`), checked in the index: a page reads about limit ÷ (the scope's share of the
+    events) index entries, however many events there are. On PostgreSQL the clients are one hashed
+    subplan, kept from becoming a join (`OR false`): as a semi-join it read every event of the range
+    for each type (from each of the scope's clients' index, or through a hash) and sorted them. A
+    client group filter (`client_group`) is kept the same way.
 
     Built once per shape: constructing (and hashing) a statement of nine selects cost more than
     running it."""
@@ -171,11 +178,14 @@ def _merged_types(dialect: str, n_types: int, provider_log: bool, clients: bool,
         type_conds = [[Event.type == each.c.type]]
     else:
         type_conds = [[Event.type == bindparam(f"type_{i}")] for i in range(n_types)]
-    provider = func.coalesce(Event.provider_id, Event.provider_id) if dialect == "sqlite" else Event.provider_id
     conds = [Event.date >= bindparam("since"), Event.date <= bindparam("until"),
-             provider == bindparam("provider_id")]
-    if not provider_log:
-        conds.append(~events.in_provider_log())
+             Event.provider_id == bindparam("provider_id")]
+
+    def among(clients):
+        """Event.organization_id IN clients: on PostgreSQL a hashed filter of the index walk, never a join."""
+        cond = Event.organization_id.in_(clients)
+        return or_(cond, literal_column("false")) if postgres and not isinstance(clients, BindParameter) else cond
+
     if clients:
         conds.append(Event.organization_id.in_(bindparam("client_ids", expanding=True)))
     if actors:
@@ -184,14 +194,13 @@ def _merged_types(dialect: str, n_types: int, provider_log: bool, clients: bool,
         # S12: a scoped Service User's clients (Scope.clients, with the group ids as parameters).
         seen = []
         if scope_groups:
-            seen.append(Event.organization_id.in_(
-                select(ClientGroupClient.organization_id)
-                .where(ClientGroupClient.client_group_id.in_(bindparam("scope_groups", expanding=True)))))
+            seen.append(among(select(ClientGroupClient.organization_id).where(
+                ClientGroupClient.client_group_id.in_(bindparam("scope_groups", expanding=True)))))
         if scope_granted:
             seen.append(Event.organization_id.in_(bindparam("scope_granted", expanding=True)))
         conds.append(or_(*seen))
     if client_group:
-        conds.append(Event.organization_id.in_(select(ClientGroupClient.organization_id).where(
+        conds.append(among(select(ClientGroupClient.organization_id).where(
             ClientGroupClient.client_group_id == bindparam("client_group"))))
     if before:
         conds.append(or_(Event.date < bindparam("before_date"), Event.id < bindparam("before_id")))
@@ -213,6 +222,13 @@ def _merged_types(dialect: str, n_types: int, provider_log: bool, clients: bool,
         picked = merged.order_by(cols.date.desc(), cols.id.desc()).limit(limit).subquery("picked")
     return (events._select_rows().join(picked, picked.c.id == Event.id)
             .order_by(Event.date.desc(), Event.id.desc()))
+
+
+def _provider_only(type_: int) -> bool:
+    """A type only Provider Admins see on a provider's timeline (S4): the provider's own log, and the
+    user events (by range: also a number no event type has yet)."""
+    lo, hi = EVENT_CATEGORIES["users"]
+    return type_ in events.PROVIDER_ONLY_TYPES or type_ in PROVIDER_LOG_TYPES or lo <= type_ <= hi
 
 
 def _by_types(s, scope: EventScope, flt: EventFilter, types: list[int], before, after,
@@ -262,8 +278,8 @@ def page(db: Database, scope: EventScope, flt: EventFilter = EventFilter(), *, b
             if not scope.include_provider_log:
                 # A type of the provider's own log (its 18xx/19xx types, its staff's user events,
                 # which carry no client) matches nothing here, and its seek would walk every one of
-                # its events in range.
-                types = [t for t in types if t not in events.PROVIDER_ONLY_TYPES]
+                # its events in range. Left out here, the seeks need no provider-log condition.
+                types = [t for t in types if not _provider_only(t)]
             sees_some = scope.clients.everything or scope.clients.group_ids or scope.clients.granted
             rows = _by_types(s, scope, flt, types, before, after, limit) if types and sees_some else []
         return [shown(r) for r in rows]
