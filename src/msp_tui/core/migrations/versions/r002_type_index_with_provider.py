@@ -3,13 +3,13 @@ type's seek of a provider's timeline (everyone's, and a scoped Service User's) r
 PostgreSQL walked the provider's date index for each type instead
 
 Revision ID: r002
-Revises: r001
+Revises: s001
 """
 from alembic import op
 
 
 revision = 'r002'
-down_revision = 'r001'
+down_revision = 's001'
 branch_labels = None
 depends_on = None
 
