@@ -142,15 +142,17 @@ texts = st.text(st.characters(codec="utf-8", exclude_categories=("Cs",)), max_si
        ids=st.lists(st.one_of(st.none(), st.uuids()), min_size=11, max_size=11), log_=st.booleans(),
        device=st.one_of(st.none(), texts), ip=st.one_of(st.none(), texts),
        system_user=st.one_of(st.none(), st.integers(-32768, 32767)), detail=st.one_of(st.none(), texts))
-def test_sqlite_stored_form_hashes_exactly_as_the_typed_values(id_, type_, date, ids, log_, device, ip,
-                                                                 system_user, detail):
-    """What SQLite holds for an event (uuid hex, 'YYYY-MM-DD HH:MM:SS.ffffff', 0/1) gives the same
-    canonical bytes as the values the program wrote: commas, quotes, backslashes, control characters,
-    any Unicode."""
+def test_stored_forms_hash_exactly_as_the_typed_values(id_, type_, date, ids, log_, device, ip, system_user,
+                                                        detail):
+    """What SQLite holds for an event (uuid hex, 'YYYY-MM-DD HH:MM:SS.ffffff', 0/1), and what psycopg
+    gives (uuid, datetime, bool), give the same canonical bytes as the values the program wrote:
+    commas, quotes, backslashes, control characters, any Unicode."""
     typed = [id_, type_, date, ids[0], log_, *ids[1:], device, ip, system_user, detail]
     stored = [id_, type_, date.strftime("%Y-%m-%d %H:%M:%S.%f"), ids[0] and ids[0].hex, int(log_),
               *[u and u.hex for u in ids[1:]], device, ip, system_user, detail]
     assert chain_check.sqlite_form(stored) == events._canonical_row(typed)
+    assert chain_check.typed_form(typed) == events._canonical_row(typed)
+    assert chain_check.typed_form(stored) is None  # text where a uuid or datetime belongs: the typed path
 
 
 def test_sqlite_form_refuses_what_the_program_never_writes():
