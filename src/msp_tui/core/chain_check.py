@@ -36,7 +36,7 @@ from msp_tui.core.models import Account, Event
 
 #: Events one worker checks at a time: large enough that a task's overhead is noise, small enough
 #: that the progress bar moves and a problem early in the log stops the rest soon.
-CHUNK = 20_000
+CHUNK = 10_000
 #: Below this many events one process checks them (starting a pool costs more than it saves).
 POOL_FROM = 40_000
 _FAILED_LOGIN = int(EventType.USER_FAILED_LOGIN)
