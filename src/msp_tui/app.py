@@ -157,8 +157,11 @@ class MspApp(TypedAhead, IdleLock, App):
 
         if self.session_info is not None and self.session_info.approvals != n:
             self.session_info = dataclasses.replace(self.session_info, approvals=n)
-            for header in self.screen.query(AppHeader):
-                header.refresh()
+            # Every screen's header, not only the one on top: the inbox was over the home, whose header
+            # kept the old count once shown again.
+            for screen in self.screen_stack:
+                for header in screen.query(AppHeader):
+                    header.refresh()
 
     def action_approvals(self) -> None:
         self.open_area("approvals")

@@ -46,9 +46,11 @@ def test_break_glass_granted_access_ends_by_itself_and_the_first_action_after_is
         clients.get_client(db, tech, tailspin)
     assert after.value.rule == "S12"
     assert "Tailspin" not in [c.name for c in clients.list_clients(db, tech).rows]
-    bg.request(db, tech, "Tailspin", "again", minutes="30m")  # the next write records the expiry
-    kinds = [t for t, _ in _types(db)]
-    assert kinds[:3] == [EventType.BREAK_GLASS_REQUESTED, EventType.BREAK_GLASS_GRANTED, EventType.BREAK_GLASS_EXPIRED]
+    bg.request(db, tech, "Tailspin", "again", minutes="30m")
+    kinds = [t for t, _ in _types(db)]  # the refused read after its time recorded the expiry, once
+    assert kinds[:4] == [EventType.BREAK_GLASS_REQUESTED, EventType.BREAK_GLASS_GRANTED, EventType.BREAK_GLASS_USED,
+                         EventType.BREAK_GLASS_EXPIRED]
+    assert kinds.count(EventType.BREAK_GLASS_EXPIRED) == 1
     assert _types(db)[0][1]["ticket"] == "INC-42"
 
 
@@ -91,3 +93,59 @@ def test_break_glass_emergency_self_grant_is_off_by_default_and_loud_until_ackno
     assert [f for f in health.report(db, admin).findings if f.kind == "break-glass"] == []
     kinds = [t for t, _ in _types(db)]
     assert EventType.BREAK_GLASS_SELF_GRANTED in kinds and EventType.BREAK_GLASS_ACKNOWLEDGED in kinds
+
+
+def _used(db):
+    return [d for t, d in _types(db) if t == EventType.BREAK_GLASS_USED]
+
+
+def test_break_glass_use_is_an_event_for_the_first_read_and_every_write_under_the_grant(db, shop):  # noqa: F811
+    from datetime import datetime
+
+    from msp_tui.core.events import EventFilter
+    from msp_tui.core.services import access_report, members, timeline
+
+    admin, tech, tailspin = shop["admin"], shop["tech"], shop["ids"]["Tailspin"]
+    number = bg.request(db, tech, "Tailspin", "owner locked out", minutes="1h").number
+    bg.approve(db, admin, number)
+    assert _used(db) == []  # granted is not used
+    clients.get_client(db, tech, tailspin)
+    clients.get_client(db, tech, tailspin)
+    members.list_members(db, tech, tailspin)
+    assert _used(db) == [{"grant": number, "action": "open this client"}]  # the first read only
+    clients.get_client(db, tech, "Contoso")  # in her own scope: no grant, no use
+    members.invite(db, tech, tailspin, ["new@tailspin.example"])
+    clients.rename(db, tech, tailspin, "Tailspin Toys")
+    with pytest.raises(BadInput):  # a write refused changes nothing and records no use
+        clients.rename(db, tech, tailspin, " ")
+    assert [d["action"] for d in _used(db)] == ["open this client", "manage this client's members", "rename a client"]
+    # The timeline's break-glass filter and the client's access report show the use.
+    rows = timeline.page(db, timeline.scope_for(db, admin), EventFilter(categories=("break-glass",)), limit=50)
+    assert [r.type for r in rows].count(EventType.BREAK_GLASS_USED) == 3
+    report = access_report.build(db, admin, tailspin, since=datetime(2000, 1, 1))
+    [person] = [p for p in report.people if p.email == "tech@msp.example"]
+    assert person.totals["break-glass"] == 4  # asked once, then three uses
+    assert any(f"Acted under break-glass access #{number}: rename a client" in line.what for line in person.lines)
+
+
+def test_break_glass_expiry_is_recorded_by_the_first_read_after_it_lapses(db, shop):  # noqa: F811
+    from msp_tui.core.services import approvals
+
+    admin, tech, tailspin = shop["admin"], shop["tech"], shop["ids"]["Tailspin"]
+    clock.freeze(clock.now())
+    first = bg.request(db, tech, "Tailspin", "printer", minutes="30m").number
+    bg.approve(db, admin, first)
+    clock.freeze(clock.now() + timedelta(minutes=31))
+    assert "Tailspin" not in [c.name for c in clients.list_clients(db, tech).rows]  # a read notices it
+    assert [(t, d["grant"]) for t, d in _types(db) if t == EventType.BREAK_GLASS_EXPIRED] == [
+        (EventType.BREAK_GLASS_EXPIRED, first)]
+    with pytest.raises(Refused):
+        clients.get_client(db, tech, tailspin)
+    assert [t for t, _ in _types(db)].count(EventType.BREAK_GLASS_EXPIRED) == 1  # once
+    # Nobody on the technician's side reads again: the admins' inbox count notices it.
+    second = bg.request(db, tech, "Tailspin", "printer again", minutes="10m").number
+    bg.approve(db, admin, second)
+    clock.freeze(clock.now() + timedelta(minutes=11))
+    approvals.pending_count(db, admin)
+    assert [d["grant"] for t, d in _types(db) if t == EventType.BREAK_GLASS_EXPIRED] == [first, second]
+    assert [v.status for v in bg.list_grants(db, admin, everything=True)] == [bg.Status.EXPIRED, bg.Status.EXPIRED]

@@ -370,6 +370,9 @@ class Standing:
     member_id: uuid.UUID | None = None
     #: For OUT_OF_SCOPE: the scope as refusals name it (core.scope.Scope.label).
     scope_label: str = ""
+    #: A Service User on a client outside their groups, seen through a live break-glass grant: what
+    #: they do there is recorded as a use of the grant (check()).
+    via_grant: bool = False
 
     @property
     def is_staff(self) -> bool:
@@ -465,7 +468,7 @@ def standing_for(session: Session, actor: Actor, *, organization_id: uuid.UUID |
     kind = _staff_kind(staff)
     if kind in (Kind.PROVIDER_ADMIN, Kind.SERVICE_USER):
         return _scoped(session, Standing(kind, provider_id=managing, organization_id=organization_id,
-                                         staff_id=staff.id), staff)
+                                         staff_id=staff.id), staff, actor)
     member = session.execute(
         select(Member).where(Member.organization_id == organization_id,
                              Member.account_id == actor.account_id)).scalar_one_or_none()
@@ -479,15 +482,17 @@ def standing_for(session: Session, actor: Actor, *, organization_id: uuid.UUID |
     return Standing(Kind.STRANGER, provider_id=managing, organization_id=organization_id)
 
 
-def _scoped(session: Session, standing: Standing, staff: Staff | None) -> Standing:
+def _scoped(session: Session, standing: Standing, staff: Staff | None, actor: Actor | None = None) -> Standing:
     """S12: a Service User's standing towards a client outside their scope is OUT_OF_SCOPE (the one
     place every action on a client passes; core.scope decides what the scope holds)."""
     if standing.kind != Kind.SERVICE_USER or standing.organization_id is None or staff is None:
         return standing
-    from msp_tui.core.scope import in_scope, scope_of_staff
+    from msp_tui.core.scope import in_groups, in_scope, scope_of_staff
 
-    scope = scope_of_staff(session, staff)
+    scope = scope_of_staff(session, staff, actor)
     if in_scope(session, scope, standing.organization_id):
+        if standing.organization_id in scope.granted and not in_groups(session, scope, standing.organization_id):
+            return dataclasses.replace(standing, via_grant=True)
         return standing
     return Standing(Kind.OUT_OF_SCOPE, provider_id=standing.provider_id, organization_id=standing.organization_id,
                     staff_id=standing.staff_id, scope_label=scope.label)
@@ -502,11 +507,15 @@ def check(session: Session, actor: Actor, action: Action, *, organization_id: uu
         standing = standing_for(session, actor, provider_id=provider_id)
         if standing.kind == Kind.SERVICE_USER:  # a provider action on one client: S12 too
             standing = _scoped(session, dataclasses.replace(standing, organization_id=organization_id),
-                               staff_row(session, actor, provider_id))
+                               staff_row(session, actor, provider_id), actor)
             standing = dataclasses.replace(standing, organization_id=None)
     else:
         standing = standing_for(session, actor, organization_id=organization_id, provider_id=provider_id)
     decide(standing, action).require()
+    if standing.via_grant:  # acting under break-glass access: the grant's use is recorded
+        from msp_tui.core.services.break_glass import note_use
+
+        note_use(session, actor, organization_id, action)
     return standing
 
 

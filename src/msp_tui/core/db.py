@@ -28,6 +28,27 @@ from msp_tui.core.errors import BadInput, Unavailable
 APP_NAME = "msp-tui"
 #: (database, session) while use cases join one write transaction (Database.sharing).
 _SHARED_WRITE: ContextVar[tuple | None] = ContextVar("shared_write", default=None)
+#: The write transaction this thread is in (database, session), for what a read inside it notices.
+_WRITING: ContextVar[tuple | None] = ContextVar("writing", default=None)
+
+
+def after_read(session: Session, key, fn) -> None:
+    """Something a read noticed that must be written (break-glass: a grant's first use, its lapse).
+    In a write session `fn(db)` runs now, in its transaction; after a read it runs once the read ends
+    (even a refused one), in a write of its own or in the write this thread is already in. Once per key
+    and session."""
+    done = session.info.setdefault("after_read", {})
+    if key in done:
+        return
+    db = session.info.get("db")
+    if db is None:
+        return
+    if session.info.get("writing"):
+        done[key] = None
+        with db.sharing(session):
+            fn(db)
+        return
+    done[key] = fn
 BUSY_TIMEOUT_MS = 10_000
 #: How long a write waits for its turn behind other writers, in all (SQLite).
 WRITE_WAIT_S = 180
@@ -205,13 +226,18 @@ class Database:
             yield shared[1]
             return
         session, transaction = self._begin_write()
-        with session:
-            with transaction:
-                if not self.is_sqlite:
-                    from msp_tui.core.events import lock_chain_head
-                    lock_chain_head(session)
-                yield session
-            self.checkpointer.after_write(session)
+        session.info.update(db=self, writing=True)
+        token = _WRITING.set((self, session))
+        try:
+            with session:
+                with transaction:
+                    if not self.is_sqlite:
+                        from msp_tui.core.events import lock_chain_head
+                        lock_chain_head(session)
+                    yield session
+                self.checkpointer.after_write(session)
+        finally:
+            _WRITING.reset(token)
 
     def _begin_write(self) -> tuple[Session, object]:
         """Open a write transaction. On SQLite, BEGIN IMMEDIATE runs here, before any work, and is
@@ -250,9 +276,25 @@ class Database:
     def read(self, *, transaction: bool = False) -> Iterator[Session]:
         """A read-only session. On PostgreSQL its statements run in autocommit unless `transaction`
         (needed by a server-side cursor, which lives inside a transaction)."""
-        with Session(self.engine if transaction else self._reader, expire_on_commit=False) as session:
-            with session.begin():
-                yield session
+        session = Session(self.engine if transaction else self._reader, expire_on_commit=False)
+        session.info["db"] = self
+        try:
+            with session:
+                with session.begin():
+                    yield session
+        finally:
+            due = [fn for fn in session.info.pop("after_read", {}).values() if fn is not None]
+            if due:
+                self._after_read(due)
+
+    def _after_read(self, due: list) -> None:
+        outer = _WRITING.get()
+        for fn in due:
+            if outer is not None and outer[0] is self:  # a read inside a write: join it
+                with self.sharing(outer[1]):
+                    fn(self)
+            else:
+                fn(self)
 
     def dispose(self) -> None:
         self.engine.dispose()

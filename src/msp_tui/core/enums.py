@@ -296,6 +296,8 @@ class EventType(IntEnum):
     BREAK_GLASS_SELF_GRANTED = 2026
     BREAK_GLASS_ACKNOWLEDGED = 2027
     BREAK_GLASS_SETTING_CHANGED = 2028
+    #: Someone acted on a client under a live grant (the first read, every write; detail: grant, action).
+    BREAK_GLASS_USED = 2029
 
 
 #: Event types that belong to the provider's own log (S4: Provider Admins only).

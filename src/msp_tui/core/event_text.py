@@ -79,6 +79,7 @@ MESSAGES: dict[int, str] = {
     E.BREAK_GLASS_SELF_GRANTED: "EMERGENCY: granted themselves break-glass access",
     E.BREAK_GLASS_ACKNOWLEDGED: "Acknowledged an emergency break-glass grant",
     E.BREAK_GLASS_SETTING_CHANGED: "Changed the break-glass settings",
+    E.BREAK_GLASS_USED: "Acted under break-glass access",
 }
 
 #: Detail keys safe to show next to the message (never item names or secrets).
@@ -114,6 +115,8 @@ def describe(type_: int, detail: dict | None = None) -> str:
         rest = describe(type_, {k: v for k, v in detail.items() if k != "approval"})
         return (f"{rest} (two-person: asked by {approval.get('requested_by')}, approved by "
                 f"{approval.get('approved_by')})")
+    if type_ == EventType.BREAK_GLASS_USED and "grant" in detail:
+        return f"{text} #{detail['grant']}: {detail.get('action', '')}"
     if 2000 <= type_ <= 2004 and "request" in detail:
         return f"{text} #{detail['request']}: {detail.get('summary', detail.get('action', ''))}"
     if type_ == EventType.MEMBER_INVITED and detail.get("reinvite"):

@@ -33,6 +33,8 @@ class Scope:
     group_names: tuple[str, ...] = ()
     #: Clients outside the groups the person may still see (live break-glass grants).
     granted: frozenset[uuid.UUID] = frozenset()
+    #: A grant of theirs ran out and its expiry is not recorded yet (core.services.break_glass).
+    lapsed: bool = False
 
     @property
     def everything(self) -> bool:
@@ -76,26 +78,39 @@ def granted_clients(session: Session, staff: Staff) -> frozenset[uuid.UUID]:
     return live_clients(session, staff.account_id)
 
 
-def scope_of_staff(session: Session, staff: Staff | None) -> Scope:
+def scope_of_staff(session: Session, staff: Staff | None, actor: Actor | None = None) -> Scope:
+    """`actor` (the staff member themselves): a grant of theirs found lapsed gets its expiry recorded."""
     if staff is None or not staff.scoped or staff.role == StaffRole.PROVIDER_ADMIN:
         # Admins always see everything (people who are not confirmed staff are refused by access).
         return Scope(provider_id=staff.provider_id if staff is not None else None)
     rows = session.execute(
         select(ClientGroup.id, ClientGroup.name).join(StaffScopeGroup, StaffScopeGroup.client_group_id == ClientGroup.id)
         .where(StaffScopeGroup.staff_id == staff.id).order_by(ClientGroup.name_lower)).all()
+    from msp_tui.core.services import break_glass
+
+    live, lapsed = break_glass.grants_now(session, staff.account_id)
+    if lapsed and actor is not None and actor.account_id == staff.account_id:
+        break_glass.note_lapsed(session, actor)
     return Scope(provider_id=staff.provider_id, group_ids=frozenset(r.id for r in rows),
-                 group_names=tuple(r.name for r in rows), granted=granted_clients(session, staff))
+                 group_names=tuple(r.name for r in rows), granted=live, lapsed=lapsed)
 
 
 def scope_of(session: Session, actor: Actor, provider_id: uuid.UUID | None = None) -> Scope:
     """The actor's scope in a provider (theirs by default): compute once per request, then filter."""
     from msp_tui.core.access import staff_row
 
-    return scope_of_staff(session, staff_row(session, actor, provider_id or actor.provider_id))
+    return scope_of_staff(session, staff_row(session, actor, provider_id or actor.provider_id), actor)
 
 
 def in_scope(session: Session, scope: Scope, organization_id: uuid.UUID) -> bool:
     if scope.everything or organization_id in scope.granted:
+        return True
+    return in_groups(session, scope, organization_id)
+
+
+def in_groups(session: Session, scope: Scope, organization_id: uuid.UUID) -> bool:
+    """In the scope's client groups (not counting break-glass grants)."""
+    if scope.everything:
         return True
     if not scope.group_ids:
         return False

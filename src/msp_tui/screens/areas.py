@@ -117,6 +117,17 @@ def _account_recovery(app) -> None:
     app.push_screen(AccountRecoveryScreen(app.db, app.actor))
 
 
+def _request_access(app) -> None:
+    from msp_tui.screens.break_glass import request_access
+
+    def reload() -> None:
+        handler = getattr(app.screen, "action_reload", None)
+        if getattr(app.screen, "AREA", None) == "clients" and handler is not None:
+            handler()
+
+    request_access(app, after=reload)
+
+
 def _marked(app) -> dict:
     """The clients marked on the clients home (client_ids), or nothing (every client)."""
     table = getattr(app.screen, "table", None)
@@ -157,6 +168,9 @@ COMMANDS: list[Command] = [
     Command("approvals: open inbox", "Two-person approval and break-glass requests: approve, deny, withdraw "
             "(ctrl+a)", lambda app: app.open_area("approvals"), Action.VIEW_APPROVALS,
             keywords=("two-person", "pending", "break-glass")),
+    Command("access: request break-glass access", "Ask for a client outside your scope, with a reason, for a "
+            "time; a Provider Admin approves it (A on the clients home)", _request_access,
+            Action.REQUEST_BREAK_GLASS, keywords=("break-glass", "scope", "emergency")),
     Command("billing: open", "Run-rate, discount tier and invoices of the provider",
             lambda app: app.open_area("billing"), Action.VIEW_PROVIDER_BILLING),
     Command("health: open", "What needs attention across every client, worst first",

@@ -67,7 +67,8 @@ class ClientsScreen(ClientGroupFilter, ListScreen, MspScreen):
     ROWS_NAME = "clients"
     GUARDED = {"new": Action.CREATE_CLIENT, "staff": Action.VIEW_STAFF, "unlink": Action.UNLINK_CLIENT,
                "billing": Action.VIEW_PROVIDER_BILLING, "health": Action.VIEW_CLIENTS,
-               "drift": Action.VIEW_CLIENTS, "client_groups": Action.MANAGE_CLIENT_GROUPS}
+               "drift": Action.VIEW_CLIENTS, "client_groups": Action.MANAGE_CLIENT_GROUPS,
+               "request_access": Action.REQUEST_BREAK_GLASS}
     HIDDEN_WHEN_REFUSED = frozenset({"staff", "unlink", "billing"})
     #: The palette's "policies: apply template" takes the clients marked here.
     marks_clients = True
@@ -80,6 +81,8 @@ class ClientsScreen(ClientGroupFilter, ListScreen, MspScreen):
         Binding("v", "vault", "My personal items", show=False, id="vault"),
         Binding("t", "timeline", "Event timeline", show=False, id="timeline"),
         Binding("u", "unlink", "Unlink", show=False, id="unlink"),
+        Binding("A", "request_access", "Request break-glass access to a client outside your scope", show=False,
+                id="request_access"),
         Binding("r", "reload", "Reload", show=False, id="reload"),
         Binding("a", "client_groups", "Client groups of the marked (or this) client", show=False,
                 id="client_groups"),
@@ -300,6 +303,12 @@ class ClientsScreen(ClientGroupFilter, ListScreen, MspScreen):
 
     def action_timeline(self) -> None:
         self.app.open_area("timeline")
+
+    def action_request_access(self) -> None:
+        """A: ask for a client outside one's scope (break-glass); an emergency self-grant shows at once."""
+        from msp_tui.screens.break_glass import request_access
+
+        request_access(self.app, after=self.action_reload)
 
     def action_client_groups(self) -> None:
         """a: put the marked clients (or the highlighted one) in client groups or take them out, or in

@@ -4,7 +4,13 @@ denies. Access starts on the grant and ends at its time by itself: core.scope co
 client as in scope (`live_clients`) only while `clock.now()` is inside it, so the first action after
 it is refused by the same S12 check as any client outside the scope. The holder or an admin ends it
 early. An emergency self-grant (a provider setting, off by default) grants at once and stays loud (a
-health finding) until an admin acknowledges it. Every step is an event (2020-2028).
+health finding) until an admin acknowledges it. Every step is an event (2020-2029).
+
+Use: core.access.check marks an action on a client seen only through a grant (`note_use`); every
+write under the grant records a use (event 2029) in its own transaction, and so does the first read of
+each grant (in a write once the read ends: core.db.after_read). Expiry: a grant past its time is
+recorded as expired (2024) by the next read or write that notices it (the holder's scope, an admin's
+inbox count or list), not only by the next request.
 """
 
 from __future__ import annotations
@@ -20,7 +26,7 @@ from sqlalchemy.orm import Session
 from msp_tui.core import clock, events
 from msp_tui.core.access import Action, Kind, check
 from msp_tui.core.context import Actor
-from msp_tui.core.db import Database
+from msp_tui.core.db import Database, after_read
 from msp_tui.core.enums import EventType
 from msp_tui.core.errors import BadInput, NotFound, Refused
 from msp_tui.core.models import AccessGrant, Account, Organization, Provider
@@ -69,6 +75,83 @@ def live_clients(session: Session, account_id: uuid.UUID | None) -> frozenset[uu
         AccessGrant.starts_at <= now, AccessGrant.ends_at > now)).scalars())
 
 
+def grants_now(session: Session, account_id: uuid.UUID | None) -> tuple[frozenset[uuid.UUID], bool]:
+    """(clients this person holds a live grant for, whether a grant of theirs lapsed unrecorded): one
+    query, on every scope a scoped Service User's request computes."""
+    if account_id is None:
+        return frozenset(), False
+    now = clock.now()
+    rows = session.execute(select(AccessGrant.organization_id, AccessGrant.ends_at).where(
+        AccessGrant.account_id == account_id, AccessGrant.status == Status.GRANTED,
+        AccessGrant.starts_at <= now)).all()
+    return frozenset(o for o, ends in rows if ends > now), any(ends <= now for _o, ends in rows)
+
+
+def note_lapsed(session: Session, actor: Actor) -> None:
+    """A grant past its time is still marked granted: record its expiry (event 2024), now in a write,
+    else once this read ends."""
+    def expire(db: Database) -> None:
+        with db.write() as s:
+            _expire(s, actor, actor.provider_id)
+
+    after_read(session, ("break-glass-lapsed", actor.provider_id), expire)
+
+
+def _live_grant(s: Session, account_id, organization_id) -> AccessGrant | None:
+    now = clock.now()
+    return s.execute(select(AccessGrant).where(
+        AccessGrant.account_id == account_id, AccessGrant.organization_id == organization_id,
+        AccessGrant.status == Status.GRANTED, AccessGrant.starts_at <= now, AccessGrant.ends_at > now)
+        .order_by(AccessGrant.number.desc()).limit(1)).scalar_one_or_none()
+
+
+def _used(s: Session, g: AccessGrant) -> bool:
+    from msp_tui.core.models import Event
+
+    return s.execute(select(Event.id).where(
+        Event.organization_id == g.organization_id, Event.type == int(EventType.BREAK_GLASS_USED),
+        Event.acting_account_id == g.account_id, Event.date >= g.starts_at).limit(1)).first() is not None
+
+
+def _record_use(s: Session, actor: Actor, g: AccessGrant, action: Action) -> None:
+    events.record(s, actor, EventType.BREAK_GLASS_USED, provider_id=g.provider_id, organization_id=g.organization_id,
+                  detail={"grant": g.number, "action": action.value})
+    actor.key_cache[("break-glass-used", g.id)] = True
+
+
+def note_use(session: Session, actor: Actor, organization_id: uuid.UUID, action: Action) -> None:
+    """`actor` may act on this client only through a live grant (core.access.check): a write records a
+    use of the grant (event 2029) in its own transaction, once per transaction; a read records the
+    grant's first use (its later reads are covered by it), in a write once the read ends."""
+    g = _live_grant(session, actor.account_id, organization_id)
+    if g is None:
+        return
+    if session.info.get("writing"):
+        key = ("break-glass-use", g.id)
+        if key not in session.info:
+            session.info[key] = True
+            _record_use(session, actor, g, action)
+        return
+    if ("break-glass-used", g.id) in actor.key_cache or _used(session, g):
+        actor.key_cache[("break-glass-used", g.id)] = True
+        return
+    grant_id = g.id
+
+    def first_use(db: Database) -> None:
+        with db.write() as s:
+            live = s.get(AccessGrant, grant_id)
+            if live is not None and _status(live) == Status.GRANTED and not _used(s, live):
+                _record_use(s, actor, live, action)
+
+    after_read(session, ("break-glass-use", grant_id), first_use)
+
+
+def _lapsed_in(s: Session, provider_id) -> bool:
+    return s.execute(select(AccessGrant.id).where(
+        AccessGrant.provider_id == provider_id, AccessGrant.status == Status.GRANTED,
+        AccessGrant.ends_at <= clock.now()).limit(1)).first() is not None
+
+
 def _status(g: AccessGrant) -> Status:
     if g.status == Status.GRANTED and g.ends_at is not None and g.ends_at <= clock.now():
         return Status.EXPIRED
@@ -105,12 +188,24 @@ def parse_minutes(text: str | int | None, maximum: int) -> int:
         try:
             minutes = int(t[:-1]) * 60 if t.endswith("h") else int(t[:-1]) if t.endswith("m") else int(t)
         except ValueError:
-            raise BadInput(f"--for {text!r}: use a time like 2h or 90m.", "for") from None
+            raise BadInput(f"How long {text!r}: use a time like 2h or 90m.", "for") from None
     if minutes < 1:
-        raise BadInput("--for: at least one minute.", "for")
+        raise BadInput("How long: at least one minute.", "for")
     if minutes > maximum:
-        raise BadInput(f"--for: at most {maximum // 60}h{maximum % 60:02d} (the provider's maximum).", "for")
+        raise BadInput(f"How long: at most {maximum // 60}h{maximum % 60:02d} (the provider's maximum).", "for")
     return minutes
+
+
+def duration_text(minutes: int) -> str:
+    """As `parse_minutes` reads it back: '4h', '90m'."""
+    return f"{minutes // 60}h" if minutes % 60 == 0 else f"{minutes}m"
+
+
+def max_minutes(db: Database, actor: Actor) -> int:
+    """The longest break-glass access this provider grants (what a request may ask for at most)."""
+    with db.read() as s:
+        check(s, actor, Action.REQUEST_BREAK_GLASS)
+        return s.get(Provider, actor.provider_id).break_glass_max_minutes
 
 
 def request(db: Database, actor: Actor, client, reason: str, *, ticket: str | None = None,
@@ -235,13 +330,17 @@ def list_grants(db: Database, actor: Actor, *, everything: bool = False) -> list
         if standing.kind != Kind.PROVIDER_ADMIN:
             q = q.where(AccessGrant.account_id == actor.account_id)
         rows = s.execute(q.order_by(AccessGrant.number.desc())).scalars().all()
+        if any(_status(g) == Status.EXPIRED and g.status == Status.GRANTED for g in rows):
+            note_lapsed(s, actor)
         views = [_view(s, g) for g in rows]
     return views if everything else [v for v in views if v.status in (Status.PENDING, Status.GRANTED)]
 
 
 def pending_to_decide(s: Session, actor: Actor) -> int:
     """Break-glass requests waiting for a Provider Admin (the header's "N to approve"); callers have
-    checked the actor is one."""
+    checked the actor is one. A lapsed grant it notices gets its expiry recorded (the timeline shows it)."""
+    if _lapsed_in(s, actor.provider_id):
+        note_lapsed(s, actor)
     return s.execute(select(func.count()).select_from(AccessGrant).where(
         AccessGrant.provider_id == actor.provider_id, AccessGrant.status == Status.PENDING)).scalar_one()
 

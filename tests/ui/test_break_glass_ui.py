@@ -1,0 +1,117 @@
+"""Break-glass access from the UI (issue 18): a scoped technician asks for a client outside their scope
+in a dialog (A on the clients home, or the palette), esc writes nothing, core's answers show under the
+form as on the command line; an admin approves in the inbox; the client is then in the technician's
+list, and gone once its time is up (core decides, the list reloads)."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from textual.widgets import Input
+
+from msp_tui.app import MspApp
+from msp_tui.core import clock
+from msp_tui.core.services import break_glass as bg
+from msp_tui.screens.approvals import ApprovalsScreen
+from msp_tui.screens.break_glass import RequestAccessDialog
+from msp_tui.widgets.header import AppHeader
+from msp_tui.widgets.paged_table import PagedTable
+from tests.core.test_client_groups_scope import shop  # noqa: F401  (fixture)
+from tests.ui.frame_support import settle, sync
+
+SIZE = (120, 36)
+
+
+def _notes(app) -> list[str]:
+    return [str(n.message) for n in app._notifications]
+
+
+def _listed(app) -> list[str]:
+    return sorted(r.name for r in app.screen.query_one(PagedTable).rows)
+
+
+async def _fill(pilot, **fields: str) -> None:
+    for name, value in fields.items():
+        pilot.app.screen.query_one(f"#f-{name}", Input).value = value
+
+
+@sync
+async def test_break_glass_request_from_the_clients_home_admin_approves_client_appears_then_goes(db, shop):  # noqa: F811
+    tech, admin = shop["tech"], shop["admin"]
+    clock.freeze(clock.now())
+    app = MspApp(db, actor=tech)
+    async with app.run_test(size=SIZE, notifications=True) as pilot:
+        await settle(pilot)
+        assert _listed(app) == ["Contoso", "Fabrikam"]
+        await pilot.press("A")
+        await settle(pilot)
+        assert isinstance(app.screen, RequestAccessDialog)
+        assert app.screen.query_one("#f-for", Input).value == "4h"  # the provider's maximum
+        await _fill(pilot, client="Tailspin", reason="owner locked out")
+        await pilot.press("escape")  # cancels: nothing asked
+        await settle(pilot)
+        assert not isinstance(app.screen, RequestAccessDialog) and bg.list_grants(db, admin, everything=True) == []
+        await pilot.press("A")
+        await settle(pilot)
+        await _fill(pilot, client="Nowhere Ltd", reason="owner locked out", ticket="T-1234")
+        await pilot.press("enter")
+        await settle(pilot)
+        # Core's answer, word for word as `msp-tui access request` gives it.
+        assert "No client 'Nowhere Ltd'." in str(app.screen.query_one("#f-error").render())
+        await _fill(pilot, client="Tailspin", **{"for": "9h"})
+        await pilot.press("enter")
+        await settle(pilot)
+        assert "at most 4h00 (the provider's maximum)" in str(app.screen.query_one("#f-error").render())
+        await _fill(pilot, **{"for": "2h"})
+        await pilot.press("enter")
+        await settle(pilot)
+        assert not isinstance(app.screen, RequestAccessDialog)
+        assert any("Asked for break-glass access to Tailspin for 2h (request 1)" in n for n in _notes(app))
+        assert _listed(app) == ["Contoso", "Fabrikam"]  # asked is not granted
+    [asked] = bg.list_grants(db, admin)
+    assert (asked.client, asked.reason, asked.ticket, asked.minutes, asked.status) == (
+        "Tailspin", "owner locked out", "T-1234", 120, bg.Status.PENDING)
+
+    app = MspApp(db, actor=admin)
+    async with app.run_test(size=SIZE, notifications=True) as pilot:
+        await settle(pilot)
+        assert "1 to approve" in str(app.screen.query_one(AppHeader).render())
+        await pilot.press("ctrl+a")
+        await settle(pilot)
+        assert isinstance(app.screen, ApprovalsScreen)
+        await pilot.press("a", "y")
+        await settle(pilot)
+        await pilot.press("escape")  # back home: its header was drawn with the old count and kept it
+        await settle(pilot)
+        assert "to&#160;approve" not in app.export_screenshot()
+    assert bg.list_grants(db, admin)[0].status == bg.Status.GRANTED
+
+    app = MspApp(db, actor=tech)
+    async with app.run_test(size=SIZE, notifications=True) as pilot:
+        await settle(pilot)
+        assert _listed(app) == ["Contoso", "Fabrikam", "Tailspin"]
+        clock.freeze(clock.now() + timedelta(hours=2))
+        await pilot.press("ctrl+r")
+        await settle(pilot)
+        assert _listed(app) == ["Contoso", "Fabrikam"]
+
+
+@sync
+async def test_break_glass_request_from_the_palette_for_a_client_in_scope_says_so(db, shop):  # noqa: F811
+    from msp_tui.screens.areas import COMMANDS
+
+    tech = shop["tech"]
+    app = MspApp(db, actor=tech)
+    async with app.run_test(size=SIZE, notifications=True) as pilot:
+        await settle(pilot)
+        [command] = [c for c in COMMANDS if c.title == "access: request break-glass access"]
+        command.run(app)
+        await settle(pilot)
+        assert isinstance(app.screen, RequestAccessDialog)
+        await _fill(pilot, client="Contoso", reason="just to look")
+        await pilot.press("enter")
+        await settle(pilot)
+        assert "Contoso is already in your scope" in str(app.screen.query_one("#f-error").render())
+        await pilot.press("escape")
+        await settle(pilot)
+    assert bg.list_grants(db, shop["admin"], everything=True) == []
