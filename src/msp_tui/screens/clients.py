@@ -81,7 +81,7 @@ class ClientsScreen(ClientGroupFilter, ListScreen, MspScreen):
         Binding("v", "vault", "My personal items", show=False, id="vault"),
         Binding("t", "timeline", "Event timeline", show=False, id="timeline"),
         Binding("u", "unlink", "Unlink", show=False, id="unlink"),
-        Binding("A", "request_access", "Request break-glass access to a client outside your scope", show=False,
+        Binding("A", "request_access", "Request break-glass access", show=False,
                 id="request_access"),
         Binding("r", "reload", "Reload", show=False, id="reload"),
         Binding("a", "client_groups", "Client groups of the marked (or this) client", show=False,
