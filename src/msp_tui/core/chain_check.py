@@ -11,8 +11,9 @@ checkpoint file, a key replaced inside the database reported) and handed to the 
 
 Where the time goes (a million events, issue 19): the Ed25519 verify is ~90% of it, so it is
 libsodium's (crypto.verify_signature, 2x OpenSSL's speed here). The rows are read as the driver gives
-them (SQLAlchemy's typed rows cost 5x the read) and on SQLite the canonical bytes are built straight
-from the stored text (`sqlite_form`); a value in any other form is decided by the typed values.
+them (SQLAlchemy's typed rows cost 5x the read; PostgreSQL sends its uuids and dates as SQLite's text)
+and the canonical bytes are built straight from that text (`sqlite_form`); a value in any other form
+is decided by the typed values.
 """
 
 from __future__ import annotations
@@ -26,7 +27,7 @@ import uuid
 from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
 from dataclasses import dataclass, field
 
-from sqlalchemy import create_engine, func, select
+from sqlalchemy import DateTime, Uuid, create_engine, func, select
 from sqlalchemy.engine import Connection
 from sqlalchemy.pool import NullPool
 
@@ -63,7 +64,18 @@ class ChunkResult:
 _N = len(CHAINED_FIELDS)
 _PREV, _HASH, _SIGNATURE = _N, _N + 1, _N + 2
 _ACTING, _TYPE = CHAINED_FIELDS.index("acting_account_id"), CHAINED_FIELDS.index("type")
-_SELECT = f"SELECT {', '.join(CHAINED_FIELDS)}, prev_hash, hash, signature FROM event WHERE id > {{p}} AND id <= {{p}} ORDER BY id"
+_SELECT = "SELECT {columns}, prev_hash, hash, signature FROM event WHERE id > {p} AND id <= {p} ORDER BY id"
+
+
+def _as_sqlite_stores_it(field: str) -> str:
+    """A PostgreSQL column sent as SQLite stores it: psycopg makes a `uuid.UUID` or a `datetime` of
+    each value, 10-12 µs an event of the read, where the text costs the server little."""
+    kind = Event.__table__.c[field].type
+    if isinstance(kind, Uuid):
+        return f"replace({field}::text, '-', '') AS {field}"
+    if isinstance(kind, DateTime):
+        return f"to_char({field}, 'YYYY-MM-DD HH24:MI:SS.US') AS {field}"
+    return field
 
 _U = "(?:[0-9a-f]{32}|~)"
 #: id .. policy_id (fields 1-15) in the form the program writes them to SQLite. None holds a comma or a
@@ -94,22 +106,6 @@ def sqlite_form(row, q=_quote, head=_SQLITE_HEAD) -> bytes | None:
         return None
 
 
-def typed_form(row, q=_quote) -> bytes | None:
-    """`events._canonical_row` of values the driver types itself (PostgreSQL: uuid, timestamp, bool),
-    spelled out for those types (~2 µs an event less). A value of another type raises (a uuid's `.hex`,
-    a datetime's `isoformat`, `:d` for integers, text quoted) or cannot match: the typed path decides."""
-    try:
-        (i, ty, d, p, pl, o, a, ac, pu, po, ou, g, c, it, pol, dev, ip, su, det) = row[:19]
-        return (f"{i:d},{ty:d},{d.isoformat(timespec='microseconds')},{'~' if p is None else p.hex},{pl:d},"
-                f"{'~' if o is None else o.hex},{'~' if a is None else a.hex},{'~' if ac is None else ac.hex},"
-                f"{'~' if pu is None else pu.hex},{'~' if po is None else po.hex},{'~' if ou is None else ou.hex},"
-                f"{'~' if g is None else g.hex},{'~' if c is None else c.hex},{'~' if it is None else it.hex},"
-                f"{'~' if pol is None else pol.hex},{'~' if dev is None else q(dev)},{'~' if ip is None else q(ip)},"
-                f"{'~' if su is None else format(su, 'd')},{'~' if det is None else q(det)}").encode()
-    except (TypeError, ValueError, AttributeError, UnicodeEncodeError):
-        return None
-
-
 def _decoder(dialect):
     """The values SQLAlchemy gives the program for a row of the driver's (its result processors)."""
     t = Event.__table__
@@ -135,9 +131,14 @@ _readers: dict[str, Reader] = {}
 def reader(dialect) -> Reader:
     found = _readers.get(dialect.name)
     if found is None:
-        mark = "?" if dialect.paramstyle == "qmark" else "%s"
-        form = sqlite_form if dialect.name == "sqlite" else typed_form
-        found = _readers[dialect.name] = Reader(_SELECT.format(p=mark), form, _decoder(dialect))
+        if dialect.name == "sqlite":
+            sql, decode = _SELECT.format(columns=", ".join(CHAINED_FIELDS), p="?"), _decoder(dialect)
+        else:  # PostgreSQL: the same text as SQLite's (its types are strict: always in the program's form)
+            from sqlalchemy.dialects import sqlite
+
+            sql = _SELECT.format(columns=", ".join(map(_as_sqlite_stores_it, CHAINED_FIELDS)), p="%s")
+            decode = _decoder(sqlite.dialect())
+        found = _readers[dialect.name] = Reader(sql, sqlite_form, decode)
     return found
 
 
@@ -160,7 +161,7 @@ def signers_of(rows) -> set[str]:
 
 
 def check_rows(rows, lo: int, keys: dict, marks: dict, check_signatures: bool, decode=list,
-               form=typed_form) -> ChunkResult:
+               form=sqlite_form) -> ChunkResult:
     """The checks of one chunk, on rows of `read_chunk` in id order, ids after `lo`. `keys` maps a
     signer name to (public key or None, problem or None) as the parent decided it."""
     from msp_tui.core.crypto import verify_signature
