@@ -3,14 +3,18 @@ made persistent), so the loaded database is reused while the code that shapes it
 
 from __future__ import annotations
 
+import hashlib
 import os
 import shutil
 from pathlib import Path
 
 from tests.pg import PostgresServer, _free_port
 
-#: Outside the repository: the server runs as the `postgres` user, which must reach the folder.
-ROOT = Path(os.environ.get("MSP_BENCH_PG_ROOT", "/var/tmp/msp-tui-bench-pg"))
+#: Outside the repository: the server runs as the `postgres` user, which must reach the folder. One
+#: per checkout: a run starting the server stops one left running in its folder, so two checkouts
+#: sharing a folder stopped each other's server mid-run.
+ROOT = Path(os.environ.get("MSP_BENCH_PG_ROOT") or "/var/tmp/msp-tui-bench-pg-" + hashlib.sha256(
+    str(Path(__file__).resolve().parent.parent).encode()).hexdigest()[:8])
 
 
 class PersistentPostgres(PostgresServer):
