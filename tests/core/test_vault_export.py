@@ -8,7 +8,7 @@ import os
 import stat
 
 import pytest
-from hypothesis import HealthCheck, given, settings, strategies as st
+from hypothesis import HealthCheck, example, given, settings, strategies as st
 from sqlalchemy import select
 
 from msp_tui.core.enums import EventType
@@ -77,6 +77,25 @@ def test_round_trip_export_a_client_import_into_a_new_client_and_everything_is_e
     # Collections come back by name (the new client's default collection holds what had no other).
     assert [a[4] for a in after] == [b[4] for b in before]
     assert "Trashed" not in {a[1] for a in after} and "Uma diary" not in {a[1] for a in after}  # S3
+
+
+@pytest.mark.parametrize("file_format", ["bitwarden-json", "bitwarden-json-encrypted", "csv"])
+def test_a_name_with_a_no_break_space_or_two_spaces_comes_back_exactly(db, admin, file_format):
+    """The import folded every run of white space in a name to one plain space: 'Wi\xa0Fi' came back
+    'Wi Fi' (found by the round-trip property, which left Zs out to pass). Only line breaks and other
+    control characters, which a name may not hold, become a space."""
+    from msp_tui.core.services import clients
+
+    c = make_client(db, admin)
+    names = ["Wi\xa0Fi", "two  spaces", "ideographic\u3000space", "thin\u2009space"]
+    for name in names:
+        vault.create_item(db, admin, type="note", name=name, client=c.organization_id, collection_ids=[c.shared],
+                          fields={"notes": "n"})
+    exported = vault_export.export_vault(db, admin, c.name, file_format=file_format, password="file pw 1")
+    fresh = clients.create_client(db, admin, name="Fabrikam", plan="enterprise-monthly", seats=5,
+                                  owner_email="it@fabrikam.example")
+    vault_import.run_import(db, admin, exported.data, client=fresh.id, password="file pw 1")
+    assert sorted(i.name for i in vault.list_items(db, admin, fresh.id)) == sorted(names)
 
 
 def test_who_may_export_a_client_and_the_events(db, admin):
@@ -148,16 +167,16 @@ def test_cli_export_warns_when_plain_and_asks_no_password_from_the_environment(s
     assert not (tmp_path / "u.json").exists()
 
 
-# Zs left out: the importer folds a no-break space in a name to a plain one ('0\xa00' came back '0 0'),
-# a difference found here at the stop and not yet settled (named in the closing note).
-_line = st.text(st.characters(blacklist_categories=("Cs", "Cc", "Zl", "Zp", "Zs"), whitelist_characters=" "),
-                min_size=1, max_size=15).filter(
+# Zs included: the importer once folded every run of white space in a name to one plain space, so a
+# no-break space ('0\xa00') or two spaces came back as ' '.
+_line = st.text(st.characters(blacklist_categories=("Cs", "Cc", "Zl", "Zp")), min_size=1, max_size=15).filter(
     lambda s: s.strip() == s and s)
 
 
 @settings(max_examples=6, deadline=None, suppress_health_check=[HealthCheck.too_slow,
                                                               HealthCheck.function_scoped_fixture])
 @given(st.lists(st.tuples(_line, _line, st.booleans()), min_size=1, max_size=4, unique_by=lambda t: t[0]))
+@example([("0\xa00", "pw", False), ("two  spaces", "pw\u2003x", True), ("ideographic\u3000space", "p", False)])
 def test_property_generated_vaults_survive_export_and_reimport(sqlite_db, items):
     db = sqlite_db
     from msp_tui.core.services import clients

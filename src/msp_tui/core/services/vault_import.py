@@ -20,6 +20,7 @@ Size: files over formats.common.MAX_FILE_BYTES (50 MB) are refused before they a
 
 from __future__ import annotations
 
+import re
 import uuid
 from collections import Counter
 from collections.abc import Callable
@@ -97,8 +98,14 @@ class ImportPlan:
 # --- mapping one record ---------------------------------------------------------------------------
 
 
+#: What a name may not hold (core.services.vault refuses control characters; a line break would split a
+#: row): each run becomes one space. Every other character, a no-break space or two spaces among them,
+#: is kept as the file has it, so a name survives export and import exactly.
+_LINE_BREAKS = re.compile(r"[\x00-\x1f\x85\u2028\u2029]+")
+
+
 def _one_line(text: str) -> str:
-    return " ".join(text.split())
+    return _LINE_BREAKS.sub(" ", text).strip()
 
 
 def _map(record: ImportedItem, notices: list[Problem]) -> _Planned:
