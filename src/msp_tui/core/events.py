@@ -233,7 +233,11 @@ def _conditions(scope: EventScope, flt: EventFilter, below: datetime | None = No
     else:
         raise BadInput("No event scope.")
     if not scope.clients.everything:
-        conds.append(scope.clients.clients(Event.organization_id))
+        # `OR false`: PostgreSQL keeps the scope's clients one hashed filter of the walk down the
+        # provider's date index (a page reads about limit ÷ the scope's share of events) instead of a
+        # join from each of its clients, which read and sorted every event of the range (89 ms a page
+        # for 2,500 of 100,000 clients; 12 ms for the admin). SQLite checks it in the same index.
+        conds.append(or_(scope.clients.clients(Event.organization_id), literal_column("false")))
     if flt.client_group is not None:
         conds.append(in_group(Event.organization_id, flt.client_group))
     if flt.client_ids:
