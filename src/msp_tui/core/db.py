@@ -61,6 +61,10 @@ def default_path() -> Path:
     return Path(platformdirs.user_data_dir(APP_NAME)) / "msp-tui.db"
 
 
+#: The PostgreSQL advisory lock key that lets one process at a time apply migrations.
+MIGRATION_LOCK = 0x6D73705F7475  # "msp_tu"
+
+
 def resolve_url(path_or_url: str | os.PathLike | URL | None) -> URL:
     """A path becomes a SQLite URL; a SQLAlchemy URL is taken as it is (postgresql:// uses psycopg 3)."""
     if isinstance(path_or_url, URL):
@@ -327,6 +331,11 @@ class Database:
         from alembic import command
 
         with self._writer.begin() as conn:
+            if not self.is_sqlite:
+                # Staff starting a new release at once must not all migrate: the first to hold this lock
+                # does; the others then read its revision and find nothing to do. (SQLite's BEGIN
+                # IMMEDIATE already lets one writer in at a time.)
+                conn.exec_driver_sql(f"SELECT pg_advisory_xact_lock({MIGRATION_LOCK})")
             command.upgrade(self._alembic_config(conn), "head")
         return True
 
