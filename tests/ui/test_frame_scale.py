@@ -121,3 +121,56 @@ async def test_scrolling_loads_pages_as_the_cursor_reaches_them(big):
         names = [r.name.lower() for r in table.rows]
         assert names == sorted(names)
         assert len(set(r.id for r in table.rows)) == len(table.rows)  # keyset pages neither overlap nor skip
+
+
+@sync
+async def test_S12_scoped_technician_filtering_100k_clients_reads_her_clients_not_all_of_them(big):
+    """Issue 18: scoping must not slow the home. Tess serves 5 of the 200 client groups (2,500 of the
+    100,000 clients; core.demo.add_bench_scope): each keystroke of her search, each page down and each
+    sort is one page query, and its plan starts from her groups' clients (client_group_client), never
+    a walk of every client's name."""
+    from sqlalchemy import event
+
+    from msp_tui.core import demo
+    from msp_tui.core.services import accounts, clients
+
+    db, _admin = big
+    email, _name, password = demo.BENCH_TECH
+    tess = accounts.sign_in(db, email, password)
+    assert clients.count_clients(db, tess) == N_CLIENTS * demo.BENCH_SCOPED_TO // demo.BENCH_GROUPS
+    pages = []
+
+    def seen(conn, cursor, statement, parameters, context, executemany):
+        # the home's page (and count) queries: a listing's columns, no member or policy join
+        listing = "organization.seats_remaining" in statement and "organization_user" not in statement
+        if statement.lstrip().startswith("SELECT") and listing:
+            pages.append((statement, parameters))
+
+    event.listen(db.engine, "before_cursor_execute", seen)
+    try:
+        app = MspApp(db, actor=tess)
+        async with app.run_test(size=(120, 36)) as pilot:
+            while not (isinstance(app.screen, ClientsScreen) and app.screen.query_one(PagedTable).rows):
+                await asyncio.sleep(0.005)
+            await settle(pilot)
+            table = app.screen.query_one(PagedTable)
+            assert len(table.rows) == table.page_size
+            await pilot.press("pagedown", "pagedown", "pagedown")
+            await settle(pilot)
+            await pilot.press("slash")
+            for ch in "con 1":
+                before, asked = table.rows_fetched, len(pages)
+                await pilot.press("space" if ch == " " else ch)
+                await settle(pilot, rounds=1)
+                assert table.rows_fetched - before <= table.page_size
+                assert len(pages) - asked <= 1  # one page query per keystroke (none when it was dropped)
+            assert all("con 1" in r.name.lower() for r in table.rows)
+    finally:
+        event.remove(db.engine, "before_cursor_execute", seen)
+    for kw in ({}, {"text": "con"}, {"sort": "remaining", "descending": True}):
+        clients.list_clients(db, tess, **kw)
+    assert pages
+    with db.engine.connect() as conn:
+        for statement, params in pages:
+            plan = "\n".join(r[-1] for r in conn.exec_driver_sql("EXPLAIN QUERY PLAN " + statement, params))
+            assert "SEARCH client_group_client" in plan and "SCAN organization" not in plan, plan
