@@ -29,7 +29,8 @@ from tests.cli.test_access_walk import ARGV, every_command
 CREATORS = {"init", "demo", "db upgrade"}
 #: Commands that need no sign-in, with arguments (they have no row in the walk's ARGV).
 OWN_ARGV = {"accept": ["accept", "--name", "X"], "serve": ["serve", "--port", "1"], "db check": ["db", "check"],
-            "db backup": ["db", "backup", "copy.db"]}
+            "db backup": ["db", "backup", "copy.db"],
+            "db copy": ["db", "copy", "postgresql+psycopg://127.0.0.1:1/nowhere"]}
 
 
 def in_process(argv: list[str]) -> tuple[int, str]:
