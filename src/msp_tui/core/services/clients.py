@@ -7,15 +7,14 @@ import uuid
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from sqlalchemy import and_, exists, func, or_, select, tuple_, update
+from sqlalchemy import exists, func, select, tuple_, update
 from sqlalchemy.orm import Session
 
 from msp_tui.core import clock, crypto, events, invitation_secret, keys
 from msp_tui.core.access import Action, check
 from msp_tui.core.context import Actor
 from msp_tui.core.db import Database
-from msp_tui.core.enums import (CollectionAccess, EventType, MemberRole, MemberStatus, OrgStatus, PlanType,
-                                StaffStatus)
+from msp_tui.core.enums import CollectionAccess, EventType, MemberRole, MemberStatus, OrgStatus, PlanType
 from msp_tui.core.errors import BadInput, NotFound, Refused
 from msp_tui.core.models import (Client, ClientGroupClient, Collection, CollectionMember, Member, Organization, Provider,
                                  SeatChange, Staff)
@@ -23,7 +22,7 @@ from msp_tui.core.services.client_groups import groups_of, put_in_groups
 from msp_tui.core.scope import EVERYTHING, Scope, scope_of
 from msp_tui.core.schemas import NewClient, Rename, Seats, parse
 from msp_tui.core.services import approvals
-from msp_tui.core.services.common import (INVITATION_LIFETIME, as_uuid, check_version, find_client, get_org,
+from msp_tui.core.services.common import (INVITATION_LIFETIME, as_uuid, check_version, find_client,
                                           refresh_seats, touch)
 
 DEFAULT_COLLECTION = "Default collection"

@@ -15,7 +15,7 @@ from msp_tui.core.context import Actor
 from msp_tui.core.db import Database
 from msp_tui.core.enums import EventType, MemberRole, MemberStatus, RevocationReason
 from msp_tui.core.errors import BadInput, NotFound, Refused
-from msp_tui.core.models import Account, Client, Group, GroupMember, Member, Organization
+from msp_tui.core.models import Account, Group, GroupMember, Member, Organization
 from msp_tui.core.schemas import MemberInvite, MemberRoleChange, parse
 from msp_tui.core.services.common import (as_uuid, check_version, find_client, invitation_expired,
                                           refresh_seats, touch)
