@@ -50,6 +50,16 @@ def new_sqlite(tmp_path, template) -> Database:
     return Database(path)
 
 
+def empty_pg(server, prefix: str = "empty") -> str:
+    """The URL of a new PostgreSQL database with no tables (a target for `db copy`)."""
+    name = f"{prefix}_{os.getpid()}_{os.urandom(3).hex()}"
+    engine = create_engine(server.url(), isolation_level="AUTOCOMMIT")
+    with engine.connect() as c:
+        c.execute(text(f"CREATE DATABASE {name}"))
+    engine.dispose()
+    return server.url(name)
+
+
 def new_pg(server) -> Database:
     name = f"t_{os.getpid()}_{next(_counter)}"
     engine = create_engine(server.url(), isolation_level="AUTOCOMMIT")

@@ -2,24 +2,19 @@
 
 from __future__ import annotations
 
-import os
 import shutil
 
 import pytest
-from sqlalchemy import create_engine, text
 
 from tests.cli.conftest import Cli
+
+from tests.conftest import empty_pg
 
 pytestmark = pytest.mark.postgres
 
 
 def _empty_pg(server) -> str:
-    name = f"cli_copy_{os.getpid()}_{os.urandom(3).hex()}"
-    engine = create_engine(server.url(), isolation_level="AUTOCOMMIT")
-    with engine.connect() as c:
-        c.execute(text(f"CREATE DATABASE {name}"))
-    engine.dispose()
-    return server.url(name)
+    return empty_pg(server, "cli_copy")
 
 
 @pytest.fixture

@@ -9,7 +9,7 @@ import subprocess
 import sys
 
 import pytest
-from sqlalchemy import create_engine, func, select, text
+from sqlalchemy import func, select, text
 
 from msp_tui.core import demo
 from msp_tui.core.db import Database
@@ -17,6 +17,8 @@ from msp_tui.core.db_copy import copy_into_postgres
 from msp_tui.core.errors import BadInput
 from msp_tui.core.models.base import Base
 from msp_tui.core.services import accounts, clients
+
+from tests.conftest import empty_pg
 
 pytestmark = pytest.mark.postgres
 
@@ -32,12 +34,7 @@ def source(tmp_path_factory):
 
 
 def _empty_pg(server) -> str:
-    name = f"copy_{os.getpid()}_{os.urandom(3).hex()}"
-    engine = create_engine(server.url(), isolation_level="AUTOCOMMIT")
-    with engine.connect() as c:
-        c.execute(text(f"CREATE DATABASE {name}"))
-    engine.dispose()
-    return server.url(name)
+    return empty_pg(server, "copy")
 
 
 def _rows(db: Database, table) -> list[tuple]:
