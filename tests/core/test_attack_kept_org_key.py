@@ -145,3 +145,33 @@ def test_attack12_cli_staff_remove_names_the_clients_they_opened_and_rotates_wit
     assert r.returncode == 0 and f"rotated the key of {c.name}" in r.stderr
     with db.read() as s:
         assert len(s.execute(select(Event.id).where(Event.type == int(EventType.ORGANIZATION_KEY_ROTATED))).all()) == 1
+
+
+def test_cli_staff_remove_rotate_keys_under_two_person_approval_files_a_request_per_guarded_client(sqlite_db):
+    """Before, --rotate-keys stopped at the first guarded client with core's refusal and filed nothing."""
+    from msp_tui.core.services import approvals
+    from msp_tui.core.services import clients as client_service
+
+    db = sqlite_db
+    admin = make_provider(db)
+    names = ["Contoso Dental", "Fabrikam Law"]
+    orgs = [client_service.create_client(db, admin, name=n, plan="enterprise-monthly", seats=10,
+                                         owner_email=f"owner{i}@clients.example") for i, n in enumerate(names)]
+    secrets = staff.invite(db, admin, ["grace@msp.example"], "admin").secrets
+    join(db, "grace@msp.example", secrets["grace@msp.example"])
+    staff.confirm(db, admin, "grace@msp.example")
+    secrets = staff.invite(db, admin, ["fay@msp.example"], "service").secrets
+    fay = join(db, "fay@msp.example", secrets["fay@msp.example"])
+    staff.confirm(db, admin, "fay@msp.example")
+    fay.provider_id = admin.provider_id
+    for org in orgs:
+        vault.open_vault(db, fay, org.id)
+    approvals.set_actions(db, admin, "rotate-client-key")
+    env = {**os.environ, "PW": PASSWORD, "PYTHONPATH": os.pathsep.join(sys.path)}
+    r = subprocess.run([sys.executable, "-m", "msp_tui", "--db", db.url.render_as_string(hide_password=False),
+                        "--email", admin.email, "--passwordenv", "PW", "staff", "remove", "fay@msp.example",
+                        "--rotate-keys", "--reason", "fay left"], capture_output=True, text=True, env=env)
+    assert r.returncode == 0, r.stderr
+    assert "0 rotated, 2 sent for approval" in r.stderr
+    assert sorted((q.action, q.summary, q.reason) for q in approvals.list_requests(db, admin)) == [
+        ("rotate-client-key", f"rotate the key of {n}", "fay left") for n in names]

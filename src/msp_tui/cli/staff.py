@@ -243,9 +243,23 @@ def remove(state: CliState, email, rotate_keys, reason) -> None:
                          "clients' keys: rotate them with  msp-tui clients rotate-key CLIENT  (or remove with "
                          "--rotate-keys)."), err=True)
         return
-    for org_id, name in opened:
-        done = org_keys.rotate_org_key(db, actor, org_id)
-        click.echo(inert(f"rotated the key of {name}: {done.items:,} items encrypted again"), err=True)
+    from msp_tui.core.services import approvals
+
+    done = org_keys.rotate_each(db, actor, opened)
+    for r in done.rotated:
+        click.echo(inert(f"rotated the key of {r.client}: {r.items:,} items encrypted again"), err=True)
+    for name, why in done.refused:
+        click.echo(inert(f"not rotated: {name}: {why}"), err=True)
+    said = f"{len(done.rotated)} rotated"
+    if done.guarded and reason:  # the reason given once: one request per guarded client
+        requests = [approvals.request(db, actor, g.action, reason, **g.arguments) for g in done.guarded]
+        said += (f", {len(requests)} sent for approval by a second Provider Admin (pending requests "
+                 + ", ".join(str(q.number) for q in requests) + ")")
+    elif done.guarded:
+        said += (f", {len(done.guarded)} need a second Provider Admin's approval: ask with  msp-tui clients "
+                 "rotate-key CLIENT --reason TEXT")
+    if done.guarded or done.refused:
+        click.echo(inert(f"client keys: {said}."), err=True)
 
 
 @staff.command("require-2fa")

@@ -34,22 +34,26 @@ def needs_second_admin(exc: BaseException) -> bool:
     return isinstance(exc, approvals.ApprovalNeeded) and exc.arguments is not None
 
 
-class ReasonModal(ModalScreen["approvals.RequestView | None"]):
-    """Why, for a second Provider Admin: enter sends the request through core; esc cancels (nothing written).
-    A refusal of the request itself (core's words) stays under the field."""
+class ReasonModal(ModalScreen["list[approvals.RequestView] | None"]):
+    """Why, for a second Provider Admin: enter sends the request through core (one per refusal, the same
+    reason: several clients' keys after a staffer left); esc cancels (nothing written). A refusal of a
+    request itself (core's words) stays under the field; requests already filed are not filed again."""
 
     BINDINGS = [Binding("escape", "cancel", "Cancel")]
 
-    def __init__(self, db, actor, refusal: approvals.ApprovalNeeded) -> None:
+    def __init__(self, db, actor, *refusals: approvals.ApprovalNeeded) -> None:
         super().__init__()
-        self.db, self.actor, self.refusal = db, actor, refusal
+        self.db, self.actor = db, actor
+        self.pending = list(refusals)
+        self.sent: list = []
 
     def compose(self) -> ComposeResult:
-        label = approvals.GUARDED[self.refusal.action].label
+        label = approvals.GUARDED[self.pending[0].action].label
+        each = f" The reason goes with each of the {len(self.pending)} requests." if len(self.pending) > 1 else ""
         with Vertical(classes="modal"):
             yield Label(Text("Needs a second Provider Admin"), classes="modal-title")
             yield Static(Text(f"Two-person approval is on: to {label}, a second Provider Admin must approve. "
-                              "Nothing changes until one does; the request expires in 24 hours."),
+                              f"Nothing changes until one does; the request expires in 24 hours.{each}"),
                          classes="modal-body")
             yield Static(Text("Reason"), classes="modal-body")
             yield Input(id="reason", placeholder="why this change is needed")
@@ -69,16 +73,19 @@ class ReasonModal(ModalScreen["approvals.RequestView | None"]):
 
     @work(thread=True, exclusive=True, group="second-admin")
     def _send(self, reason: str) -> None:
-        r = self.refusal
-        try:
-            view = approvals.request(self.db, self.actor, r.action, reason, **r.arguments)
-        except MspError as exc:
-            deliver(self, self.query_one("#error", Static).update, plain(exc.message))
-            return
-        deliver(self, self.dismiss, view)
+        while self.pending:
+            r = self.pending[0]
+            try:
+                view = approvals.request(self.db, self.actor, r.action, reason, **r.arguments)
+            except MspError as exc:
+                deliver(self, self.query_one("#error", Static).update, plain(exc.message))
+                return
+            self.sent.append(view)
+            self.pending.pop(0)
+        deliver(self, self.dismiss, self.sent)
 
     def action_cancel(self) -> None:
-        self.dismiss(None)
+        self.dismiss(self.sent or None)
 
 
 def offer(app: App, exc: BaseException, *, on_sent: Callable[[object], None] | None = None) -> bool:
@@ -86,9 +93,10 @@ def offer(app: App, exc: BaseException, *, on_sent: Callable[[object], None] | N
     if not needs_second_admin(exc) or getattr(app, "actor", None) is None:
         return False
 
-    def sent(view) -> None:
-        if view is None:
+    def sent(views) -> None:
+        if not views:
             return
+        view = views[0]
         app.say(f"{SENT}: request {view.number}, {view.summary}. Nothing changes until one approves it.")
         refresh = getattr(app, "refresh_approvals", None)
         if refresh is not None:
@@ -98,3 +106,17 @@ def offer(app: App, exc: BaseException, *, on_sent: Callable[[object], None] | N
 
     app.push_screen(ReasonModal(app.db, app.actor, exc), sent)
     return True
+
+
+def ask_each(app: App, refusals, on_done: Callable[[list], None]) -> None:
+    """One reason for several guarded changes (core's refusals): one request each; `on_done` gets the
+    requests filed (none when esc cancelled) so the caller says in one sentence what happened."""
+
+    def done(views) -> None:
+        views = views or []
+        refresh = getattr(app, "refresh_approvals", None)
+        if views and refresh is not None:
+            refresh()
+        on_done(views)
+
+    app.push_screen(ReasonModal(app.db, app.actor, *refusals), done)

@@ -17,6 +17,7 @@ from msp_tui.core.enums import StaffRole, StaffStatus, status_label
 from msp_tui.core.errors import BadInput
 from msp_tui.core.schemas import StaffInvite, parse
 from msp_tui.core.services import staff as staff_service
+from msp_tui.screens import second_admin
 from msp_tui.screens.base import ListScreen, MspScreen
 from msp_tui.screens.confirm import ConfirmModal
 from msp_tui.widgets.invite_secrets import InviteSecretsModal
@@ -361,14 +362,32 @@ class StaffScreen(ListScreen, MspScreen):
         names = ", ".join(name for _, name in opened)
 
         def rotate():
-            return [org_keys.rotate_org_key(self.db, self.actor, org_id) for org_id, _ in opened]
+            return org_keys.rotate_each(self.db, self.actor, opened)
+
+        def say(done, requests: list) -> None:
+            items = sum(d.items for d in done.rotated)
+            words = [f"{len(done.rotated)} rotated ({items:,} items encrypted again)" if done.rotated
+                     else "0 rotated"]
+            if requests:
+                n = sorted(v.number for v in requests)
+                span = f"{n[0]} to {n[-1]}" if len(n) > 2 and n[-1] - n[0] == len(n) - 1 else ", ".join(map(str, n))
+                words.append(f"{len(n)} sent for approval by a second Provider Admin (requests {span})")
+            elif done.guarded:  # esc on the reason
+                words.append(f"{len(done.guarded)} need a second Provider Admin's approval and no request was "
+                             "sent (K on a client's screen asks again)")
+            said = ", ".join(words) + "".join(f"; {name} not rotated: {why}" for name, why in done.refused)
+            self.app.say(f"Client keys after removing {email}: {said}.")
+
+        def rotated(done) -> None:
+            if done.guarded:  # one reason for every guarded client, one request each
+                second_admin.ask_each(self.app, done.guarded, lambda requests: say(done, requests))
+            else:
+                say(done, [])
 
         def ask(ok: bool | None) -> None:
             if ok:
                 self.app.notify(f"Rotating the keys of {len(opened)} client(s)…", timeout=3, markup=False)
-                self.run_db(rotate, on_done=lambda done: self.app.say(
-                    f"Rotated the keys of {len(done)} client(s): {sum(d.items for d in done):,} items "
-                    "encrypted again."), on_error=self._failed)
+                self.run_db(rotate, on_done=rotated, on_error=self._failed)
 
         self.app.push_screen(ConfirmModal("Rotate client keys", plain(
             f"{email} opened the vaults of {len(opened)} client(s): {names}. They may have kept those "

@@ -22,6 +22,7 @@ from msp_tui.core.access import Action, check
 from msp_tui.core.context import Actor
 from msp_tui.core.db import Database
 from msp_tui.core.enums import EventType, MemberStatus
+from msp_tui.core.errors import MspError
 from msp_tui.core.models import Account, Client, Collection, Event, Member, Organization, Provider, VaultItem
 from msp_tui.core.services import approvals
 from msp_tui.core.services.common import as_uuid, find_client
@@ -120,6 +121,30 @@ def rotate_org_key(db: Database, actor: Actor, client, *,
         events.record(s, actor, EventType.ORGANIZATION_KEY_ROTATED, organization_id=org.id,
                       provider_id=link.provider_id if link is not None else None, detail=detail)
         return Rotation(org.name, total - damaged, names, sealed, damaged, tuple(unsealed))
+
+
+@dataclass(frozen=True)
+class Rotations:
+    """Several clients' keys: those rotated, and those two-person approval kept for a second admin."""
+    rotated: tuple[Rotation, ...]
+    #: Core's refusal for each guarded client, carrying the change (`approvals.request(..., **arguments)`).
+    guarded: tuple[approvals.ApprovalNeeded, ...]
+    #: (client, core's sentence) for clients refused for another reason (gone since they were listed).
+    refused: tuple[tuple[str, str], ...] = ()
+
+
+def rotate_each(db: Database, actor: Actor, clients: list[tuple[uuid.UUID, str]]) -> Rotations:
+    """Rotate every listed client's key, one transaction each: a client two-person approval guards (or
+    one refused otherwise) does not stop the others."""
+    rotated, guarded, refused = [], [], []
+    for org_id, name in clients:
+        try:
+            rotated.append(rotate_org_key(db, actor, org_id))
+        except approvals.ApprovalNeeded as exc:
+            guarded.append(exc)
+        except MspError as exc:
+            refused.append((name, exc.message))
+    return Rotations(tuple(rotated), tuple(guarded), tuple(refused))
 
 
 def vaults_opened_by(db: Database, actor: Actor, account_id: uuid.UUID | None) -> list[tuple[uuid.UUID, str]]:
