@@ -9,6 +9,7 @@ never passed and never a traceback. SQLite and PostgreSQL."""
 
 from __future__ import annotations
 
+import hashlib
 import os
 import uuid
 from datetime import datetime
@@ -53,7 +54,7 @@ def signed():
     return private, public, message, crypto.sign(private, message)
 
 
-def test_signature_made_by_cryptography_verifies_with_libsodium_and_a_tampered_one_does_not(signed):
+def test_signature_made_by_cryptography_verifies_and_a_tampered_one_does_not(signed):
     from nacl.bindings import crypto_sign_open
 
     _private, public, message, signature = signed
@@ -91,12 +92,54 @@ def test_small_order_key_that_openssl_accepts_for_any_message_is_refused():
             assert not crypto.verify_signature(point, point + s, message)
 
 
+BASE = bytes.fromhex("5866666666666666666666666666666666666666666666666666666666666666")  # B itself: r = 1
+
+
+def test_small_order_key_with_an_ordinary_r_forges_every_message_under_the_cofactored_equation_and_is_refused():
+    """The verifier (ed25519-zebra) checks [8][S]B = [8]R + [8][k]A: with A of small order the key
+    term vanishes, so R = B and S = 1 pass for every message. The key's soundness, decided once a key,
+    is what refuses it (R here is an ordinary point: the R checks do not)."""
+    from ed25519_zebra import ed_verify
+
+    forged = BASE + (1).to_bytes(32, "little")
+    for point in SMALL_ORDER[:5]:
+        message = os.urandom(32)
+        assert ed_verify(forged, message, point)  # the library alone: why the key check matters
+        assert not crypto.verify_signature(point, forged, message)
+
+
+def _scalar_of(private: bytes) -> int:
+    digest = bytearray(hashlib.sha512(private).digest()[:32])
+    digest[0] &= 248
+    digest[31] = (digest[31] & 127) | 64
+    return int.from_bytes(digest, "little")
+
+
+@pytest.mark.parametrize("r", [IDENTITY, bytes.fromhex("eeffffffffffffffffffffffffffffffffffffffffffffffffffffffffffff7f")],
+                         ids=["neutral R", "neutral R encoded as p + 1"])
+def test_small_order_or_non_canonical_r_the_key_holder_can_make_is_refused_as_libsodium_refuses_it(signed, r):
+    """With R the neutral point and S = k·a the signer's own key makes a second signature of any event
+    that OpenSSL and the cofactored equation both accept; libsodium refuses R of small order and R
+    not in its one encoding, and so do we."""
+    from ed25519_zebra import ed_verify
+    from nacl.bindings import crypto_sign_open
+    from nacl.exceptions import BadSignatureError
+
+    private, public, message, _signature = signed
+    k = int.from_bytes(hashlib.sha512(r + public + message).digest(), "little") % L
+    odd = r + (k * _scalar_of(private) % L).to_bytes(32, "little")
+    assert ed_verify(odd, message, public)  # the library alone
+    with pytest.raises(BadSignatureError):
+        crypto_sign_open(odd + message, public)
+    assert not crypto.verify_signature(public, odd, message)
+
+
 @settings(max_examples=300, deadline=None)
 @given(key_at=st.integers(0, 31), sig_at=st.integers(0, 63), msg_at=st.integers(0, 31),
        flips=st.lists(st.sampled_from(["key", "sig", "msg"]), max_size=3), bit=st.integers(0, 7),
        small=st.sampled_from([None, *SMALL_ORDER]), r_small=st.sampled_from([None, *SMALL_ORDER]),
        s_plus=st.sampled_from([0, L, 2**255 - 1]))
-def test_libsodium_accepts_nothing_openssl_rejects(signed, key_at, sig_at, msg_at, flips, bit, small,
+def test_our_verify_accepts_nothing_openssl_rejects(signed, key_at, sig_at, msg_at, flips, bit, small,
                                                      r_small, s_plus):
     _private, public, message, signature = signed
     key, sig, msg = bytearray(public), bytearray(signature), bytearray(message)
