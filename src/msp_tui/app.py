@@ -67,6 +67,10 @@ def load_session(db: Database, actor: Actor) -> tuple[SessionInfo, dict[Action, 
 
 class MspApp(TypedAhead, IdleLock, App):
     CSS_PATH = "app.tcss"
+    #: How often the open session reads again what others change under it: the header's "N to approve"
+    #: and this person's live break-glass grants (two small queries; the home re-reads its rows only
+    #: when the grants changed).
+    WATCH_SECONDS = 5.0
     TITLE = "msp-tui"
     COMMANDS = App.COMMANDS | {MspCommands}
     COMMAND_PALETTE_BINDING = "ctrl+p"
@@ -87,6 +91,9 @@ class MspApp(TypedAhead, IdleLock, App):
         self._initial_actor = actor
         self._start = start
         self._start_args = dict(start_args or {})
+        #: The live grants last seen (break_glass.live_fingerprint); None until the first tick.
+        self._granted: frozenset | None = None
+        self._watch_timer = None
 
     # --- signing in and out -----------------------------------------------------------------------
 
@@ -130,6 +137,9 @@ class MspApp(TypedAhead, IdleLock, App):
         self.session_info = info
         self.provider_decisions = decisions
         self.start_idle_lock()
+        self._granted = None
+        if self._watch_timer is None:
+            self._watch_timer = self.set_interval(self.WATCH_SECONDS, self._watch)
         self._reset_stack()
         self.push_screen(ClientsScreen())
         start, self._start = self._start, None
@@ -149,6 +159,32 @@ class MspApp(TypedAhead, IdleLock, App):
             self.call_from_thread(self._approvals_counted, n)
 
         self.run_worker(work, thread=True, group="approvals-count", exclusive=True)
+
+    def _watch(self) -> None:
+        """On the timer: count the requests to approve again, and read this person's live grants."""
+        actor = self.actor
+        if actor is None or self.session_info is None:
+            return
+
+        def work() -> None:
+            from msp_tui.core.services import approvals, break_glass
+
+            n = approvals.pending_count(self.db, actor)
+            granted = break_glass.live_fingerprint(self.db, actor)
+            self.call_from_thread(self._watched, actor, n, granted)
+
+        self.run_worker(work, thread=True, group="session-watch", exclusive=True)
+
+    def _watched(self, actor: Actor, n: int, granted: frozenset) -> None:
+        if actor is not self.actor:  # signed out (or in as someone else) meanwhile
+            return
+        self._approvals_counted(n)
+        before, self._granted = self._granted, granted
+        if before is not None and before != granted:  # core's scope for this person changed
+            for screen in self.screen_stack:
+                changed = getattr(screen, "grants_changed", None)
+                if changed is not None:
+                    changed()
 
     def _approvals_counted(self, n: int) -> None:
         import dataclasses

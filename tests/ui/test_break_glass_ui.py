@@ -17,7 +17,7 @@ from msp_tui.screens.break_glass import RequestAccessDialog
 from msp_tui.widgets.header import AppHeader
 from msp_tui.widgets.paged_table import PagedTable
 from tests.core.test_client_groups_scope import shop  # noqa: F401  (fixture)
-from tests.ui.frame_support import settle, sync
+from tests.ui.frame_support import settle, sync, until
 
 SIZE = (120, 36)
 
@@ -115,3 +115,28 @@ async def test_break_glass_request_from_the_palette_for_a_client_in_scope_says_s
         await pilot.press("escape")
         await settle(pilot)
     assert bg.list_grants(db, shop["admin"], everything=True) == []
+
+
+@sync
+async def test_break_glass_grant_approved_or_ended_reloads_the_technicians_home_without_ctrl_r(db, shop, monkeypatch):  # noqa: F811
+    """Before, the technician's home kept its rows until ctrl+r: the approved client did not appear, the
+    ended one stayed listed. A tick without a change reads only the small fingerprint, not the list."""
+    tech, admin = shop["tech"], shop["admin"]
+    clock.freeze(clock.now())
+    monkeypatch.setattr(MspApp, "WATCH_SECONDS", 0.1)
+    reloads = []
+    real_reload = PagedTable.reload
+    monkeypatch.setattr(PagedTable, "reload", lambda self, **kw: (reloads.append(1), real_reload(self, **kw)))
+    app = MspApp(db, actor=tech)
+    async with app.run_test(size=SIZE, notifications=True) as pilot:
+        await settle(pilot)
+        assert _listed(app) == ["Contoso", "Fabrikam"]
+        asked = bg.request(db, tech, "Tailspin", "owner locked out", minutes=60)
+        await pilot.pause(0.5)  # several ticks: nothing changed for her, nothing reloaded
+        before = len(reloads)
+        await pilot.pause(0.5)
+        assert len(reloads) == before and _listed(app) == ["Contoso", "Fabrikam"]
+        bg.approve(db, admin, asked.number)
+        await until(pilot, lambda: _listed(app) == ["Contoso", "Fabrikam", "Tailspin"])
+        clock.freeze(clock.now() + timedelta(hours=1))  # her grant runs out
+        await until(pilot, lambda: _listed(app) == ["Contoso", "Fabrikam"])

@@ -149,6 +149,13 @@ class ClientsScreen(ClientGroupFilter, ListScreen, MspScreen):
         # Another full screen (a client, onboarding, staff) may change what the list shows.
         self._stale = not isinstance(self.app.screen, ModalScreen)
 
+    def grants_changed(self) -> None:
+        """The app saw this person's break-glass grants change (approved, ended, run out): core's scope
+        differs, so the rows are read again, now if the home is on top, else when it is shown again."""
+        self._stale = True
+        if self.is_current:
+            self.on_screen_resume()
+
     def on_screen_resume(self) -> None:
         if self.app.actor is None:  # resumed for a moment while signing out empties the stack
             return

@@ -75,6 +75,13 @@ def live_clients(session: Session, account_id: uuid.UUID | None) -> frozenset[uu
         AccessGrant.starts_at <= now, AccessGrant.ends_at > now)).scalars())
 
 
+def live_fingerprint(db: Database, actor: Actor) -> frozenset[uuid.UUID]:
+    """The clients this person's live grants open now: one small query a screen can repeat on a timer,
+    re-reading its list only when the answer changes (a grant approved, ended or run out)."""
+    with db.read() as s:
+        return live_clients(s, actor.account_id)
+
+
 def grants_now(session: Session, account_id: uuid.UUID | None) -> tuple[frozenset[uuid.UUID], bool]:
     """(clients this person holds a live grant for, whether a grant of theirs lapsed unrecorded): one
     query, on every scope a scoped Service User's request computes."""
