@@ -204,3 +204,34 @@ def test_accepting_an_invitation_with_an_enrolled_account_asks_for_its_code_as_a
 
     asyncio.run(run())
     assert status() == MemberStatus.ACCEPTED
+
+
+def test_code_step_key_bar_and_hint_both_say_esc_goes_back_to_the_master_password(sqlite_db, monkeypatch):
+    """Before, the key bar said "esc Back to sign-in" while the hint said "esc back to the master password";
+    esc goes back to the master password (the email kept), as both now say."""
+    from msp_tui.widgets.keybar import KeyBar
+
+    db = sqlite_db
+    admin = make_provider(db)
+    clock.freeze(NOON)
+    two_step.finish(db, admin, two_step.begin(db, admin, SECRET), two_step.current_code(SECRET))
+    clock.freeze(NOON.replace(second=30))
+    monkeypatch.setattr(accounts, "THROTTLE", accounts.LoginThrottle(sleep=lambda _s: None))
+
+    async def run():
+        app = MspApp(db, email=admin.email)
+        async with app.run_test(size=(80, 24)) as pilot:
+            await until(pilot, lambda: isinstance(app.screen, LoginScreen))
+            login = app.screen
+            await pilot.press(*PASSWORD, "enter")
+            await until(pilot, lambda: login.pending is not None)
+            await pilot.pause()
+            bar = str(login.query_one(KeyBar).render())
+            assert "esc back to the master password" in _text(login, "#login-hint")
+            assert "esc Back to the master password" in bar and "sign-in" not in bar
+            await pilot.press("escape")
+            await until(pilot, lambda: login.pending is None)
+            assert login.focused is login.query_one("#password", Input)
+            assert login.query_one("#email", Input).value == admin.email
+
+    asyncio.run(run())

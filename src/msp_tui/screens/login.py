@@ -67,6 +67,11 @@ class LoginScreen(Screen):
                              classes="modal-hint")
         yield KeyBar()
 
+    @property
+    def key_labels(self) -> dict[str, str]:
+        # From the code step esc goes back to the master password (the email kept), as the hint says.
+        return {"sign_in_mode": "Back to the master password"} if self.pending is not None else {}
+
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         # esc leads back to sign-in only from accepting an invitation (not in the key bar otherwise).
         if action == "sign_in_mode":
