@@ -10,9 +10,8 @@ set's it uses that one (the smoke test in `make test` runs it so, at a tiny size
 from __future__ import annotations
 
 import os
-from datetime import timedelta
 
-from benchmarks.common import Row, Samples, Skip, measured, require, run_async, timed_pair
+from benchmarks.common import Row, Samples, Skip, measured, require, run_async
 from benchmarks.scenarios import s1_first_paint, s2_clients, s3_timeline, s4_export
 
 TITLE = "14 ten million events"
@@ -43,63 +42,10 @@ def _dataset(ctx):
     return data, data.sign_in(), how
 
 
-def _cases(db, actor):
-    """(what, the timeline's page, the raw SQL for it) for the pages and filters of the timeline."""
-    from sqlalchemy import select
-
-    from msp_tui.core import clock
-    from msp_tui.core.enums import EVENT_CATEGORIES, EventType
-    from msp_tui.core.events import EventFilter
-    from msp_tui.core.models import Event
-    from msp_tui.core.services import timeline
-
-    page_sql = s3_timeline.page_sql
-    scope = timeline.scope_for(db, actor)
-    now = clock.now()
-    flt = EventFilter(until=now)
-    since, until = flt.time_range()
-    first = timeline.page(db, scope, flt, limit=PAGE)
-    if len(first) < PAGE:
-        raise Skip(f"only {len(first)} events in the last 30 days: rebuild the data set (--rebuild)")
-    cursor = first[-1].cursor
-    for _ in range(s3_timeline.DEEP - 1):
-        cursor = timeline.page(db, scope, flt, before=cursor, limit=PAGE)[-1].cursor
-    members = EventFilter(categories=("members",), since=now - timedelta(days=7), until=now)
-    one_type = EventFilter(types=(int(EventType.MEMBER_REVOKED),), until=now)  # 2 % of the mix: a long walk
-    with db.read() as s:  # the client of the newest event that has one (the first page may hold none)
-        client = s.execute(select(Event.organization_id).where(Event.organization_id.is_not(None))
-                           .order_by(Event.id.desc()).limit(1)).scalar()
-    if client is None:
-        raise Skip("no event names a client: rebuild the data set (--rebuild)")
-    one_client = EventFilter(client_ids=(client,), until=now)
-    e = Event.__table__
-    return [
-        ("first page (30 days, newest first)", lambda: timeline.page(db, scope, flt, limit=PAGE),
-         page_sql(scope, since, until)),
-        (f"one page further ({s3_timeline.DEEP} pages down)",
-         lambda: timeline.page(db, scope, flt, before=cursor, limit=PAGE),
-         page_sql(scope, since, until, before=cursor)),
-        ("filter: members, 7 days", lambda: timeline.page(db, scope, members, limit=PAGE),
-         page_sql(scope, *members.time_range(), type_range=EVENT_CATEGORIES["members"])),
-        ("filter: one type (member revoked), 30 days", lambda: timeline.page(db, scope, one_type, limit=PAGE),
-         page_sql(scope, since, until).where(e.c.type.in_(one_type.types))),
-        ("filter: one client, 30 days", lambda: timeline.page(db, scope, one_client, limit=PAGE),
-         page_sql(scope, since, until).where(e.c.organization_id == client)),
-    ]
-
-
 def _timeline(ctx, backend, data, actor) -> list[Row]:
-    out = []
     db = data.db
-    with db.engine.connect() as conn:
-        for what, fn, stmt in _cases(db, actor):
-            got = fn()
-            raw = conn.execute(stmt).all()
-            assert [r.id for r in got] == [r.id for r in raw], f"{what}: the raw SQL differs from the timeline"
-            ours, base = timed_pair(fn, lambda: conn.execute(stmt).all(), ctx.repeat * 3)
-            row = measured(TITLE, f"timeline {what} (core)", ours, backend=backend, base=base,
-                           baseline="raw SQL for the page")
-            out.append(row.check_ratio(3, "≤ 3× raw SQL"))
+    out = s3_timeline.measure(ctx, backend, db, s3_timeline.cases(
+        db, actor, ten_million=True, rebuild="rebuild the data set (--rebuild)"), title=TITLE, prefix="timeline ")
     try:
         require("msp_tui.screens.timeline", "TimelineScreen", branch="timeline")
     except Skip as why:
