@@ -215,6 +215,7 @@ def remove(state: CliState, email, rotate_keys, reason) -> None:
 
     They may have kept the org keys of clients they worked on: the clients whose vaults they opened
     are listed, and --rotate-keys rotates those clients' keys too (or run clients rotate-key later).
+    Under two-person approval, --reason also files one request per client whose rotation it guards.
 
     \b
     Example:
