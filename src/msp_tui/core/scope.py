@@ -57,12 +57,22 @@ class Scope:
             return "all clients"
         return ", ".join(self.group_names) or "no group"
 
-    def clients(self, org_id_col):
-        """SQL: the organization in `org_id_col` is one this person may see (true for everything)."""
+    def clients(self, org_id_col, *, per_row: bool = False):
+        """SQL: the organization in `org_id_col` is one this person may see (true for everything).
+
+        As `IN (the scope's clients)` SQLite reads the scope's clients first, then sorts them: right for a
+        few. `per_row`: as `EXISTS` on each row, checked against the (organization, group) index, so a
+        listing walks its sort index as a Provider Admin's does and stops after a page: right for many
+        (core.services.clients.list_clients chooses)."""
         if self.group_ids is None:
             return true()
-        cond = org_id_col.in_(select(ClientGroupClient.organization_id)
-                              .where(ClientGroupClient.client_group_id.in_(sorted(self.group_ids))))
+        groups = sorted(self.group_ids)
+        if per_row:
+            cond = exists().where(ClientGroupClient.organization_id == org_id_col,
+                                  ClientGroupClient.client_group_id.in_(groups))
+        else:
+            cond = org_id_col.in_(select(ClientGroupClient.organization_id)
+                                  .where(ClientGroupClient.client_group_id.in_(groups)))
         if self.granted:
             cond = or_(cond, org_id_col.in_(sorted(self.granted)))
         return cond

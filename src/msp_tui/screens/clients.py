@@ -42,8 +42,9 @@ CLIENT_COLUMNS = [
            priority=1),
     Column("status", "Status", 7, lambda c: c.status.name.capitalize(), priority=4),
     Column("flags", "Flags", 0, _flags, ratio=2, min_width=17, priority=1),
-    # Filled by the screen, one core query per page (as the drift flags); the first to drop when narrow.
-    Column("groups", "Groups", 0, lambda c: "", ratio=1, min_width=10, priority=5),
+    # The client groups of the person's scope that hold it (core lists them with the page); the first
+    # column to drop when narrow.
+    Column("groups", "Groups", 0, lambda c: plain(", ".join(c.groups)), ratio=1, min_width=10, priority=5),
 ]
 SORT_KEYS = {"1": "name", "2": "plan", "3": "seats", "4": "used", "5": "remaining"}
 
@@ -99,8 +100,6 @@ class ClientsScreen(ClientGroupFilter, ListScreen, MspScreen):
         #: Drift flags from core, asked for once per page of rows (services.policies.drifted_client_ids).
         self.drifted: set = set()
         self.drift_known: set = set()
-        #: Each client's client group names, asked for once per page of rows like the drift flags.
-        self.groups: dict = {}
         #: The status line's text as last shown (it is updated only when it changes).
         self._status_text: str | None = None
         #: The client group the list is narrowed to (ClientGroupFilter): (id, name), or None for every client.
@@ -111,7 +110,7 @@ class ClientsScreen(ClientGroupFilter, ListScreen, MspScreen):
         yield Static("", id="failover", classes="banner")
         yield from self.compose_filter("part of a client's name (esc clears)")
         columns = [*CLIENT_COLUMNS[:-2], dataclasses.replace(CLIENT_COLUMNS[-2], value=self._flags_of),
-                   dataclasses.replace(CLIENT_COLUMNS[-1], value=self._groups_of)]
+                   CLIENT_COLUMNS[-1]]
         yield PagedTable(columns=columns, fetch=self._fetcher(), row_key=lambda c: c.id,
                          empty_text=EMPTY, sort_key=self.sort, on_loaded=self._update_status, id="clients")
         yield Static("", id="status-line", classes="status-line")
@@ -239,16 +238,13 @@ class ClientsScreen(ClientGroupFilter, ListScreen, MspScreen):
         return _flags(c, c.id in self.drifted)
 
     def _groups_of(self, c: ClientView) -> Text:
-        return plain(", ".join(self.groups.get(c.id, ())))
+        return CLIENT_COLUMNS[-1].value(c)
 
     def _load_drift(self) -> None:
-        from msp_tui.core.services.client_groups import group_names_of
         from msp_tui.core.services.policies import drifted_client_ids
 
         ids = [r.id for r in self.table.rows if r.id not in self.drift_known]
         if ids:
-            self.run_db(group_names_of, self.db, self.actor, ids, on_done=lambda found: self._got_groups(ids, found),
-                        group="client-group-names")
             self.run_db(drifted_client_ids, self.db, self.actor, ids, on_done=lambda found: self._got_drift(ids, found),
                         group="drift")
 
@@ -257,12 +253,6 @@ class ClientsScreen(ClientGroupFilter, ListScreen, MspScreen):
         self.drift_known.update(ids)
         self.drifted.difference_update(ids)
         self.drifted.update(found)
-        self.table.refresh_rows(changed)
-
-    def _got_groups(self, ids: list, found: dict) -> None:
-        changed = {i for i in ids if self.groups.get(i, []) != found.get(i, [])}
-        for i in ids:
-            self.groups[i] = found.get(i, [])
         self.table.refresh_rows(changed)
 
     def _update_status(self) -> None:

@@ -80,14 +80,18 @@ def group_ids(db: Database, actor: Actor, refs) -> list[uuid.UUID]:
         return out
 
 
-def groups_of(s: Session, org_ids: list[uuid.UUID]) -> dict[uuid.UUID, list[str]]:
-    """Each organization's client group names (for the clients home's column)."""
+def groups_of(s: Session, org_ids: list[uuid.UUID], scope: Scope | None = None) -> dict[uuid.UUID, list[str]]:
+    """Each organization's client group names (for the clients home's column). Given a person's
+    `scope`, only the groups of it: a scoped Service User is not told of groups outside it (S12)."""
     if not org_ids:
         return {}
     out: dict[uuid.UUID, list[str]] = {}
-    rows = s.execute(select(ClientGroupClient.organization_id, ClientGroup.name)
-                     .join(ClientGroup, ClientGroup.id == ClientGroupClient.client_group_id)
-                     .where(ClientGroupClient.organization_id.in_(org_ids)).order_by(ClientGroup.name_lower))
+    stmt = (select(ClientGroupClient.organization_id, ClientGroup.name)
+            .join(ClientGroup, ClientGroup.id == ClientGroupClient.client_group_id)
+            .where(ClientGroupClient.organization_id.in_(org_ids)).order_by(ClientGroup.name_lower))
+    if scope is not None and scope.group_ids is not None:
+        stmt = stmt.where(ClientGroupClient.client_group_id.in_(sorted(scope.group_ids)))
+    rows = s.execute(stmt)
     for org_id, name in rows:
         out.setdefault(org_id, []).append(name)
     return out
@@ -113,18 +117,14 @@ def group_names_of(db: Database, actor: Actor, org_ids) -> dict[uuid.UUID, list[
     groups that the person may see (a scoped Service User is not told of groups outside the scope)."""
     with db.read() as s:
         check(s, actor, Action.VIEW_CLIENT_GROUPS)
-        scope = scope_of(s, actor)
-        names = groups_of(s, list(org_ids))
-        if scope.group_ids is None:
-            return names
-        return {k: [n for n in v if n in scope.group_names] for k, v in names.items()}
+        return groups_of(s, list(org_ids), scope_of(s, actor))
 
 
 def client_group_names(db: Database, actor: Actor, client) -> list[str]:
     with db.read() as s:
         org = find_client(s, actor.provider_id, client)
         check(s, actor, Action.VIEW_CLIENT, organization_id=org.id)
-        return groups_of(s, [org.id]).get(org.id, [])
+        return groups_of(s, [org.id], scope_of(s, actor)).get(org.id, [])
 
 
 def _name_free(s: Session, provider_id: uuid.UUID, name: str, keep: uuid.UUID | None = None) -> None:

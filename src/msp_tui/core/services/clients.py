@@ -91,13 +91,24 @@ _LISTED = (Organization.id, Organization.name, Organization.name_lower, Organiza
            Organization.billing_email, Organization.is_internal, Organization.created_at, Organization.version)
 
 
-def _filtered(provider_id: uuid.UUID, text: str, scope: Scope = EVERYTHING, group: uuid.UUID | None = None):
+#: A scope of at least this many clients is listed by walking the sort index and checking the scope on
+#: each row, as a Provider Admin's list is; a smaller one is read whole from its client groups and
+#: sorted. Measured at 100,000 clients (SQLite, one page of 50): 2,500 clients read and sorted 21 ms,
+#: walked 7 ms; 500 clients read and sorted 4 ms, walked 5 ms (a page then walks ~10,000 index entries).
+SCOPE_WALKED_FROM = 1_000
+
+
+def _filtered(provider_id: uuid.UUID, text: str, scope: Scope = EVERYTHING, group: uuid.UUID | None = None,
+              *, walk: bool = False):
+    """The listing's statement. `walk` (a scope with many clients): its rows are checked one by one
+    while the sort index is walked (Scope.clients per_row), instead of read first and sorted."""
     # Walk the organization's sort index and check the provider link row by row: a join driven from
     # provider_organization made SQLite read and sort every link (0.4 s for one page of 100,000).
     linked = exists().where(Client.organization_id == Organization.id, Client.provider_id == provider_id)
-    stmt = select(*_LISTED).where(linked)
-    if not scope.everything:  # S12: only the clients of the person's scope
-        stmt = stmt.where(scope.clients(Organization.id))
+    stmt = select(*_LISTED)
+    if not scope.everything:  # S12: only the clients of the person's scope (checked before the link)
+        stmt = stmt.where(scope.clients(Organization.id, per_row=walk))
+    stmt = stmt.where(linked)
     if group is not None:
         stmt = stmt.where(exists().where(ClientGroupClient.organization_id == Organization.id,
                                          ClientGroupClient.client_group_id == group))
@@ -117,7 +128,9 @@ def list_clients(db: Database, actor: Actor, *, text: str = "", sort: str = "nam
     col = SORT_COLUMNS[sort]
     with db.read() as s:
         check(s, actor, Action.VIEW_CLIENTS)
-        stmt = _filtered(actor.provider_id, text, scope_of(s, actor), group)
+        scope = scope_of(s, actor)
+        # (PostgreSQL's planner knows the sizes from its statistics and walks a large scope by itself.)
+        stmt = _filtered(actor.provider_id, text, scope, group, walk=db.is_sqlite and _many_clients(s, scope))
         if after is not None:
             cmp = tuple_(col, Organization.id)
             stmt = stmt.where(cmp < tuple_(*after) if descending else cmp > tuple_(*after))
@@ -126,10 +139,19 @@ def list_clients(db: Database, actor: Actor, *, text: str = "", sort: str = "nam
         more = len(orgs) > limit
         orgs = orgs[:limit]
         stale = _orgs_with_stale_invites(s, [o.id for o in orgs])
-        in_groups = groups_of(s, [o.id for o in orgs])
+        in_groups = groups_of(s, [o.id for o in orgs], scope)
         rows = [_view(o, o.id in stale, in_groups.get(o.id, ())) for o in orgs]
         cursor = (getattr(orgs[-1], col.key), orgs[-1].id) if more and orgs else None
         return ClientPage(rows, cursor)
+
+
+def _many_clients(s: Session, scope: Scope) -> bool:
+    """Whether a scope holds at least SCOPE_WALKED_FROM clients (counted no further than that)."""
+    if scope.everything or not scope.group_ids:
+        return False
+    held = (select(ClientGroupClient.organization_id)
+            .where(ClientGroupClient.client_group_id.in_(sorted(scope.group_ids))).limit(SCOPE_WALKED_FROM))
+    return s.execute(select(func.count()).select_from(held.subquery())).scalar_one() >= SCOPE_WALKED_FROM
 
 
 def count_clients(db: Database, actor: Actor, text: str = "", group: uuid.UUID | None = None) -> int:
@@ -156,7 +178,8 @@ def get_client(db: Database, actor: Actor, ref: str | uuid.UUID) -> ClientView:
     with db.read() as s:
         org = find_client(s, actor.provider_id, ref)
         check(s, actor, Action.VIEW_CLIENT, organization_id=org.id)
-        return _view(org, org.id in _orgs_with_stale_invites(s, [org.id]), groups_of(s, [org.id]).get(org.id, ()))
+        groups = groups_of(s, [org.id], scope_of(s, actor)).get(org.id, ())
+        return _view(org, org.id in _orgs_with_stale_invites(s, [org.id]), groups)
 
 
 # --- creating and linking ----------------------------------------------------------------------

@@ -641,8 +641,11 @@ def drifted_client_ids(db: Database, actor: Actor, org_ids: Iterable[uuid.UUID])
         return set()
     with db.read() as s:
         check(s, actor, Action.VIEW_CLIENTS)  # the ids come from a page already filtered (S12)
-        return set(s.execute(select(ClientTemplate.organization_id).where(
-            ClientTemplate.organization_id.in_(ids), ClientTemplate.drifted.is_(True))).scalars())
+        # The page's rows by their key, `drifted` checked here: with it in the WHERE clause SQLite walked
+        # the drifted index over every drifted client instead (10 ms at 100,000 clients, at each page).
+        rows = s.execute(select(ClientTemplate.organization_id, ClientTemplate.drifted).where(
+            ClientTemplate.organization_id.in_(ids)))
+        return {org_id for org_id, drifted in rows if drifted}
 
 
 # --- templates, drift and the demo live in policy_templates; reachable from here too ---------------
