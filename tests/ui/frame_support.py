@@ -3,6 +3,8 @@ approvals inbox, the idle lock): one home, so a test file holds its tests."""
 
 from __future__ import annotations
 
+import contextlib
+
 import pytest
 from sqlalchemy import func, select
 from textual.app import App
@@ -47,14 +49,66 @@ async def home_shown(pilot, app) -> None:
 
 
 class Harness(App):
-    """An app that shows one screen, `make()`: a screen tested (or snapshotted) on its own."""
+    """An app that shows one screen, `make()`: a screen tested (or snapshotted) on its own. What the
+    screen asks the app to open (health's and drift's OpenTarget) is kept in `opened`."""
 
     def __init__(self, make) -> None:
         super().__init__()
         self.make = make
+        self.opened: list = []
 
     def on_mount(self) -> None:
         self.push_screen(self.make())
+
+    def on_open_target(self, message) -> None:
+        self.opened.append(message.target)
+
+
+@contextlib.asynccontextmanager
+async def signed_in(db, actor, size=(80, 24), *, notifications: bool = False, start: str | None = None):
+    """The app signed in as `actor` on its clients home (or `start`), settled: yields (app, pilot)."""
+    from msp_tui.app import MspApp
+
+    app = MspApp(db, actor=actor, start=start)
+    async with app.run_test(size=size, notifications=notifications) as pilot:
+        await settle(pilot)
+        yield app, pilot
+
+
+@contextlib.asynccontextmanager
+async def on_a_fixed_clock(db, actor, size=(80, 24)):
+    """The app signed in as `actor`, its home shown, on a frozen clock: yields (app, pilot, at), where
+    `at(minutes)` sets the clock that many minutes after the start (idle time without waiting for it).
+    The clock runs again afterwards."""
+    from datetime import timedelta
+
+    from msp_tui.app import MspApp
+    from msp_tui.core import clock
+
+    start = clock.now()
+    clock.freeze(start)
+    try:
+        app = MspApp(db, actor=actor)
+        async with app.run_test(size=size) as pilot:
+            await home_shown(pilot, app)
+            yield app, pilot, lambda minutes: clock.freeze(start + timedelta(minutes=minutes))
+    finally:
+        clock.freeze(None)
+
+
+def notes(app) -> list[str]:
+    """The toasts the app has shown (run_test(notifications=True)), as text."""
+    return [str(n.message) for n in app._notifications]
+
+
+def make_second_admin(db, admin, email: str = "grace@msp.example"):
+    """A second confirmed Provider Admin, signed in (two-person approval needs two)."""
+    from tests.world import join
+
+    secret = staff_service.invite(db, admin, [email], "admin").secrets[email]
+    actor = join(db, email, secret)
+    staff_service.confirm(db, admin, email)
+    return actor
 
 
 @pytest.fixture

@@ -6,7 +6,7 @@ from decimal import Decimal
 
 import pytest
 from sqlalchemy import select
-from textual.app import App, ComposeResult
+from textual.app import ComposeResult
 from textual.screen import Screen
 from textual.widgets import DataTable, Footer, Input, Static
 
@@ -20,6 +20,7 @@ from msp_tui.core.services import billing, clients
 from msp_tui.screens.billing import BillingScreen, ClientBillingPane, PaymentModal
 from tests.conftest import make_provider
 from tests.core.test_billing_visibility import make_actor
+from tests.ui.frame_support import Harness
 
 CARD = "4000 0566 5566 5556"
 
@@ -47,15 +48,6 @@ class PaneScreen(Screen):
 
     def on_mount(self) -> None:
         self.query_one("#pane").focus()
-
-
-class Harness(App):
-    def __init__(self, make) -> None:
-        super().__init__()
-        self.make = make
-
-    def on_mount(self) -> None:
-        self.push_screen(self.make())
 
 
 @pytest.fixture

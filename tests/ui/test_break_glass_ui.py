@@ -17,13 +17,9 @@ from msp_tui.screens.break_glass import RequestAccessDialog
 from msp_tui.widgets.header import AppHeader
 from msp_tui.widgets.paged_table import PagedTable
 from tests.core.test_client_groups_scope import shop  # noqa: F401  (fixture)
-from tests.ui.frame_support import settle, sync, until
+from tests.ui.frame_support import notes, settle, sync, until
 
 SIZE = (120, 36)
-
-
-def _notes(app) -> list[str]:
-    return [str(n.message) for n in app._notifications]
 
 
 def _listed(app) -> list[str]:
@@ -66,7 +62,7 @@ async def test_break_glass_request_from_the_clients_home_admin_approves_client_a
         await pilot.press("enter")
         await settle(pilot)
         assert not isinstance(app.screen, RequestAccessDialog)
-        assert any("Asked for break-glass access to Tailspin for 2h (request 1)" in n for n in _notes(app))
+        assert any("Asked for break-glass access to Tailspin for 2h (request 1)" in n for n in notes(app))
         assert _listed(app) == ["Contoso", "Fabrikam"]  # asked is not granted
     [asked] = bg.list_grants(db, admin)
     assert (asked.client, asked.reason, asked.ticket, asked.minutes, asked.status) == (

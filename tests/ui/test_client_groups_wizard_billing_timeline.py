@@ -7,7 +7,6 @@ from __future__ import annotations
 
 from sqlalchemy import select
 
-from msp_tui.app import MspApp
 from msp_tui.core.billing import money
 from msp_tui.core.enums import EventType
 from msp_tui.core.models import Organization
@@ -18,7 +17,7 @@ from msp_tui.screens.billing import BillingScreen
 from msp_tui.screens.clients import ClientsScreen
 from msp_tui.screens.onboarding import OnboardingScreen
 from msp_tui.screens.timeline import TimelineScreen
-from tests.ui.frame_support import event_types, settle, sync
+from tests.ui.frame_support import event_types, settle, signed_in, sync
 from tests.ui.test_client_groups_home import world
 
 SIZE = (80, 24)
@@ -52,9 +51,7 @@ def _groups_of(db, name: str) -> list[str]:
 async def test_wizard_puts_the_new_client_in_ticked_and_new_client_groups_in_one_write(sqlite_db):
     admin = world(sqlite_db)
     billing.set_billing_mode(sqlite_db, admin, "consolidated")  # no payment step
-    app = MspApp(sqlite_db, actor=admin, start="onboarding")
-    async with app.run_test(size=SIZE) as pilot:
-        await settle(pilot)
+    async with signed_in(sqlite_db, admin, SIZE, start="onboarding") as (app, pilot):
         await _to_groups_step(pilot)
         screen = app.screen
         assert isinstance(screen, OnboardingScreen) and screen.current.key == "groups"
@@ -86,9 +83,7 @@ async def test_wizard_puts_the_new_client_in_ticked_and_new_client_groups_in_one
 async def test_wizard_groups_step_refuses_a_taken_name_and_enter_with_none_goes_on(sqlite_db):
     admin = world(sqlite_db)
     billing.set_billing_mode(sqlite_db, admin, "consolidated")
-    app = MspApp(sqlite_db, actor=admin, start="onboarding")
-    async with app.run_test(size=SIZE) as pilot:
-        await settle(pilot)
+    async with signed_in(sqlite_db, admin, SIZE, start="onboarding") as (app, pilot):
         await _to_groups_step(pilot)
         screen = app.screen
         await pilot.press("tab", *"gold", "enter")
@@ -116,9 +111,7 @@ async def test_wizard_groups_step_without_client_groups_names_a_new_one(sqlite_d
 
     admin = make_provider(sqlite_db)
     billing.set_billing_mode(sqlite_db, admin, "consolidated")
-    app = MspApp(sqlite_db, actor=admin, start="onboarding")
-    async with app.run_test(size=(120, 36)) as pilot:
-        await settle(pilot)
+    async with signed_in(sqlite_db, admin, (120, 36), start="onboarding") as (app, pilot):
         await _to_groups_step(pilot, "Litware")
         step = app.screen.current
         assert step.key == "groups" and not step.query_one("#groups").display
@@ -138,9 +131,7 @@ async def test_billing_f_narrows_to_a_client_group_and_the_totals_follow(sqlite_
     gold = cg.group_ids(sqlite_db, admin, ["Gold"])[0]
     want = billing.summary(sqlite_db, admin, group=gold)
     every = billing.summary(sqlite_db, admin)
-    app = MspApp(sqlite_db, actor=admin)
-    async with app.run_test(size=SIZE) as pilot:
-        await settle(pilot)
+    async with signed_in(sqlite_db, admin, SIZE) as (app, pilot):
         await pilot.press("b")
         await settle(pilot)
         screen = app.screen
@@ -168,9 +159,7 @@ def _events_filter_line(app) -> str:
 async def test_timeline_F_narrows_to_a_client_group_and_slash_keeps_it(sqlite_db):
     admin = world(sqlite_db)
     ids = {c.name: c.id for c in clients.list_clients(sqlite_db, admin).rows}
-    app = MspApp(sqlite_db, actor=admin)
-    async with app.run_test(size=SIZE) as pilot:
-        await settle(pilot)
+    async with signed_in(sqlite_db, admin, SIZE) as (app, pilot):
         await pilot.press("t")
         await settle(pilot)
         screen = app.screen
@@ -211,14 +200,12 @@ async def test_palette_offers_each_client_group_filter_on_its_own_screen_only(sq
     from msp_tui.screens.areas import COMMANDS
 
     admin = world(sqlite_db)
-    app = MspApp(sqlite_db, actor=admin)
 
     def offered() -> set[str]:
         provider = MspCommands(app.screen)
         return {c.title for c in provider._available() if c.title.endswith("filter by client group")}
 
-    async with app.run_test(size=SIZE) as pilot:
-        await settle(pilot)
+    async with signed_in(sqlite_db, admin, SIZE) as (app, pilot):
         assert offered() == {"clients: filter by client group"}
         for area, key, title in (("billing", "b", "billing: filter by client group"),
                                  ("timeline", "t", "timeline: filter by client group")):
@@ -243,9 +230,7 @@ async def test_health_and_drift_f_narrow_to_a_client_group_with_the_same_filter(
                           owner_email="it@woodgrove.example", groups=["Silver"])  # out of seats: a finding
     gold = cg.group_ids(sqlite_db, admin, ["Gold"])[0]
     want = {(f.title, f.where) for f in health.report(sqlite_db, admin, limit=200, group=gold).findings}
-    app = MspApp(sqlite_db, actor=admin)
-    async with app.run_test(size=SIZE) as pilot:
-        await settle(pilot)
+    async with signed_in(sqlite_db, admin, SIZE) as (app, pilot):
         await pilot.press("h")
         await settle(pilot)
         screen = app.screen

@@ -4,7 +4,6 @@ role highlighted, checkbox labels whole, errors gone once the input changed."""
 from __future__ import annotations
 
 import pytest
-from textual.app import App
 from textual.widgets import Checkbox, Input, RadioSet, Static
 
 from msp_tui.core.enums import MemberRole
@@ -13,18 +12,9 @@ from msp_tui.screens.confirm import ConfirmModal
 from msp_tui.screens.staff import fingerprint_message
 from msp_tui.widgets.member_dialogs import MemberInviteDialog, MemberRoleDialog
 from tests.conftest import make_provider
-from tests.ui.frame_support import settle, sync
+from tests.ui.frame_support import Harness, settle, sync
 
 SIZE = (80, 24)
-
-
-class Harness(App):
-    def __init__(self, make) -> None:
-        super().__init__()
-        self.make = make
-
-    def on_mount(self) -> None:
-        self.push_screen(self.make())
 
 
 def screen_lines(app) -> list[str]:

@@ -4,28 +4,15 @@ from __future__ import annotations
 
 import asyncio
 
-from textual.app import App
 from textual.widgets import Static
 
 from msp_tui.widgets.paged_table import PagedTable
 
 from msp_tui.core.services import policies as pol
-from msp_tui.screens.health import HealthScreen, OpenTarget
+from msp_tui.screens.health import HealthScreen
 from tests.conftest import make_provider
 from tests.core._policy_support import client
-
-
-class Harness(App):
-    def __init__(self, make_screen) -> None:
-        super().__init__()
-        self.make_screen = make_screen
-        self.opened: list[tuple] = []
-
-    def on_mount(self) -> None:
-        self.push_screen(self.make_screen())
-
-    def on_open_target(self, message: OpenTarget) -> None:
-        self.opened.append(message.target)
+from tests.ui.frame_support import Harness
 
 
 async def settle(pilot) -> None:

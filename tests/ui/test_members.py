@@ -6,7 +6,6 @@ import asyncio
 
 import pytest
 from sqlalchemy import select
-from textual.app import App
 from textual.widgets import Static
 
 from msp_tui.core.enums import EventType, MemberRole, MemberStatus
@@ -15,20 +14,12 @@ from msp_tui.core.services import accounts, clients, members
 from msp_tui.screens.members import MembersScreen
 from msp_tui.widgets.invite_secrets import InviteSecretsModal
 from tests.conftest import PASSWORD, make_provider
+from tests.ui.frame_support import Harness
 
 
 @pytest.fixture
 def admin_sqlite(sqlite_db):
     return make_provider(sqlite_db)
-
-
-class Harness(App):
-    def __init__(self, make) -> None:
-        super().__init__()
-        self.make = make
-
-    def on_mount(self) -> None:
-        self.push_screen(self.make())
 
 
 async def settle(pilot, rounds: int = 4) -> None:

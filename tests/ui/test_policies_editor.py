@@ -5,7 +5,6 @@ from __future__ import annotations
 import asyncio
 
 import pytest
-from textual.app import App
 from textual.widgets import Button, Checkbox, Input, Static
 
 from msp_tui.widgets.paged_table import PagedTable
@@ -15,15 +14,7 @@ from msp_tui.core.services import policies as pol
 from msp_tui.screens.policies import PolicyEditorScreen, PolicyFormScreen, RevokeConfirmScreen
 from tests.conftest import make_provider
 from tests.core._policy_support import client, get_member, member
-
-
-class Harness(App):
-    def __init__(self, make_screen) -> None:
-        super().__init__()
-        self.make_screen = make_screen
-
-    def on_mount(self) -> None:
-        self.push_screen(self.make_screen())
+from tests.ui.frame_support import Harness
 
 
 async def settle(pilot) -> None:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from textual.app import App
 from textual.widgets import Checkbox, Input
 
 from msp_tui.widgets.paged_table import PagedTable
@@ -12,17 +11,9 @@ from msp_tui.screens.drift import DriftScreen
 from msp_tui.screens.policies import PolicyEditorScreen
 from tests.conftest import make_provider
 from tests.core._policy_support import client
+from tests.ui.frame_support import Harness
 
 SIZE = (120, 36)
-
-
-class Harness(App):
-    def __init__(self, make_screen) -> None:
-        super().__init__()
-        self.make_screen = make_screen
-
-    def on_mount(self) -> None:
-        self.push_screen(self.make_screen())
 
 
 async def settle(pilot) -> None:

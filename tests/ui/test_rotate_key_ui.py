@@ -14,7 +14,7 @@ from msp_tui.core.services import staff as staff_service
 from msp_tui.screens.confirm import ConfirmModal
 from msp_tui.widgets.paged_table import PagedTable
 from tests.conftest import PASSWORD
-from tests.ui.frame_support import settle, sync
+from tests.ui.frame_support import make_second_admin, make_service_user, notes, settle, signed_in, sync
 
 SIZE = (120, 36)
 
@@ -76,24 +76,16 @@ async def test_staff_remove_rotation_under_two_person_approval_files_one_request
     """Before, the offer stopped at the first guarded client: one request, the other clients left as they were."""
     from msp_tui.core.services import approvals
     from msp_tui.screens.second_admin import ReasonModal
-    from tests.world import join
 
     names = ["Contoso Dental", "Fabrikam Law", "Tailspin Air"]
     views = [client_service.create_client(db, admin, name=n, plan="enterprise-monthly", seats=10,
                                           owner_email=f"owner{i}@clients.example") for i, n in enumerate(names)]
-    secret = staff_service.invite(db, admin, ["grace@msp.example"], "admin").secrets["grace@msp.example"]
-    join(db, "grace@msp.example", secret)
-    staff_service.confirm(db, admin, "grace@msp.example")  # a second admin: two-person approval can be on
-    secret = staff_service.invite(db, admin, ["eve@msp.example"], "service").secrets["eve@msp.example"]
-    eve, _ = accounts.accept_invitations(db, email="eve@msp.example", secret=secret, password=PASSWORD)
-    staff_service.confirm(db, admin, "eve@msp.example")
-    eve.provider_id = admin.provider_id
+    make_second_admin(db, admin)  # two-person approval can be on
+    eve = make_service_user(db, admin, "eve@msp.example")
     for v in views:
         vault.open_vault(db, eve, v.id)
     approvals.set_actions(db, admin, "rotate-client-key")  # removing staff itself is not guarded here
-    app = MspApp(db, actor=admin, start="staff")
-    async with app.run_test(size=SIZE, notifications=True) as pilot:
-        await settle(pilot)
+    async with signed_in(db, admin, SIZE, notifications=True, start="staff") as (app, pilot):
         table = app.screen.query_one(PagedTable)
         table.cursor = [r.email for r in table.rows].index("eve@msp.example")
         await pilot.pause()
@@ -105,7 +97,7 @@ async def test_staff_remove_rotation_under_two_person_approval_files_one_request
         await pilot.press(*"eve left", "enter")
         await settle(pilot)
         assert not isinstance(app.screen, ReasonModal)
-        said = [str(n.message) for n in app._notifications]
+        said = notes(app)
     assert sorted((r.action, r.summary, r.reason) for r in approvals.list_requests(db, admin)) == [
         ("rotate-client-key", f"rotate the key of {n}", "eve left") for n in names]
     assert _rotations(db) == 0

@@ -6,26 +6,18 @@ from __future__ import annotations
 
 from textual.widgets import Input
 
-from msp_tui.app import MspApp
 from msp_tui.core.enums import EventType, PolicyType
 from msp_tui.core.services import approvals, clients, policies, staff
 from msp_tui.screens.second_admin import NEEDS_REASON, SENT, ReasonModal
 from msp_tui.widgets.paged_table import PagedTable
-from tests.ui.frame_support import event_types, make_service_user, settle, sync
-from tests.world import join
+from tests.ui.frame_support import event_types, make_second_admin, make_service_user, notes, settle, signed_in, sync
 
 SIZE = (120, 36)
 
 
-def _notes(app) -> list[str]:
-    return [str(n.message) for n in app._notifications]
-
-
 def _guarded_world(db, admin):
     """A second admin (so two-person approval can be on), a Service User, and Contoso with policies 0/1 on."""
-    secret = staff.invite(db, admin, ["grace@msp.example"], "admin").secrets["grace@msp.example"]
-    join(db, "grace@msp.example", secret)
-    staff.confirm(db, admin, "grace@msp.example")
+    make_second_admin(db, admin)
     make_service_user(db, admin)
     org = clients.create_client(db, admin, name="Contoso", plan="enterprise-monthly", seats=10,
                                 owner_email="owner@contoso.example")
@@ -48,9 +40,7 @@ async def _reason(pilot, text: str) -> None:
 @sync
 async def test_two_person_lowering_seats_asks_the_reason_esc_writes_nothing_then_sends(db, admin):
     org = _guarded_world(db, admin)
-    app = MspApp(db, actor=admin)
-    async with app.run_test(size=SIZE, notifications=True) as pilot:
-        await settle(pilot)
+    async with signed_in(db, admin, SIZE, notifications=True) as (app, pilot):
         app.open_client(org.id)
         await settle(pilot)
         await pilot.press("e")
@@ -59,7 +49,7 @@ async def test_two_person_lowering_seats_asks_the_reason_esc_writes_nothing_then
         await pilot.press("enter")
         await settle(pilot)
         assert isinstance(app.screen, ReasonModal)
-        assert not any("--reason" in n for n in _notes(app))
+        assert not any("--reason" in n for n in notes(app))
         await pilot.press("escape")
         await settle(pilot)
         assert not isinstance(app.screen, ReasonModal)
@@ -75,7 +65,7 @@ async def test_two_person_lowering_seats_asks_the_reason_esc_writes_nothing_then
         assert NEEDS_REASON in str(app.screen.query_one("#error").render())
         await _reason(pilot, "the client shrank to six")
         assert not isinstance(app.screen, ReasonModal)
-        assert any(n.startswith(SENT) and "lower Contoso's seats from 10 to 6" in n for n in _notes(app))
+        assert any(n.startswith(SENT) and "lower Contoso's seats from 10 to 6" in n for n in notes(app))
     assert _requests(db, admin) == [("lower-seats", "lower Contoso's seats from 10 to 6", "the client shrank to six")]
     assert clients.get_client(db, admin, org.id).seats == 10  # nothing changes until a second admin approves
 
@@ -83,19 +73,17 @@ async def test_two_person_lowering_seats_asks_the_reason_esc_writes_nothing_then
 @sync
 async def test_two_person_unlink_and_rotate_key_from_the_client_screen_send_requests(db, admin):
     org = _guarded_world(db, admin)
-    app = MspApp(db, actor=admin)
-    async with app.run_test(size=SIZE, notifications=True) as pilot:
-        await settle(pilot)
+    async with signed_in(db, admin, SIZE, notifications=True) as (app, pilot):
         app.open_client(org.id)
         await settle(pilot)
         await pilot.press("u", "tab", *"Contoso", "enter")
         await settle(pilot)
         await _reason(pilot, "contract ended")
-        assert any(n.startswith(SENT) and "unlink the client Contoso" in n for n in _notes(app))
+        assert any(n.startswith(SENT) and "unlink the client Contoso" in n for n in notes(app))
         await pilot.press("K", "y")
         await settle(pilot)
         await _reason(pilot, "a technician left")
-        assert any(n.startswith(SENT) and "rotate the key of Contoso" in n for n in _notes(app))
+        assert any(n.startswith(SENT) and "rotate the key of Contoso" in n for n in notes(app))
     assert _requests(db, admin) == [("rotate-client-key", "rotate the key of Contoso", "a technician left"),
                                     ("unlink-client", "unlink the client Contoso", "contract ended")]
     assert clients.get_client(db, admin, org.id).name == "Contoso"
@@ -104,9 +92,7 @@ async def test_two_person_unlink_and_rotate_key_from_the_client_screen_send_requ
 @sync
 async def test_two_person_staff_role_and_removal_send_requests_esc_sends_none(db, admin):
     _guarded_world(db, admin)
-    app = MspApp(db, actor=admin)
-    async with app.run_test(size=SIZE, notifications=True) as pilot:
-        await settle(pilot)
+    async with signed_in(db, admin, SIZE, notifications=True) as (app, pilot):
         app.open_area("staff")
         await settle(pilot)
         table = app.screen.query_one(PagedTable)
@@ -128,9 +114,7 @@ async def test_two_person_staff_role_and_removal_send_requests_esc_sends_none(db
 @sync
 async def test_two_person_turning_a_policy_off_in_the_editor_sends_a_request(db, admin):
     org = _guarded_world(db, admin)
-    app = MspApp(db, actor=admin)
-    async with app.run_test(size=SIZE, notifications=True) as pilot:
-        await settle(pilot)
+    async with signed_in(db, admin, SIZE, notifications=True) as (app, pilot):
         app.open_client(org.id, tab="policies")
         await settle(pilot)
         table = app.screen.query_one(PagedTable)

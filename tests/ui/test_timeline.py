@@ -9,7 +9,6 @@ import sys
 import time
 
 import pytest
-from textual.app import App
 
 from msp_tui.core import export
 from msp_tui.core.enums import EventType
@@ -18,16 +17,7 @@ from msp_tui.screens.members import MembersScreen
 from msp_tui.screens.timeline import TIMELINE_PAGE, TimelineScreen
 from msp_tui.widgets.timeline_dialogs import TimelineFilterDialog
 from tests.conftest import PASSWORD, make_provider
-
-
-class Harness(App):
-    def __init__(self, make) -> None:
-        super().__init__()
-        self.make = make
-        self.opened: list = []
-
-    def on_mount(self) -> None:
-        self.push_screen(self.make())
+from tests.ui.frame_support import Harness
 
 
 class HookedHarness(Harness):

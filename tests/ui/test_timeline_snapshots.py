@@ -6,23 +6,14 @@ import time
 from datetime import datetime, timedelta
 
 import pytest
-from textual.app import App
 
 from msp_tui.core import clock
 from msp_tui.core.services import accounts, clients, groups, members
 from msp_tui.screens.timeline import TimelineScreen
 from tests.conftest import PASSWORD, make_provider
+from tests.ui.frame_support import Harness
 
 T0 = datetime(2026, 11, 20, 8, 0, 0)
-
-
-class Harness(App):
-    def __init__(self, make) -> None:
-        super().__init__()
-        self.make = make
-
-    def on_mount(self) -> None:
-        self.push_screen(self.make())
 
 
 async def settle(pilot, rounds: int = 4) -> None:
