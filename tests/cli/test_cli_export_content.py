@@ -313,3 +313,60 @@ def test_raw_values_format_like_the_objects():
     at = datetime(2026, 11, 25, 8, 0, 0)
     for raw in (at, "2026-11-25 08:00:00", "2026-11-25 08:00:00.000000", "2026-11-25T08:00:00"):
         assert events.iso_z(raw) == "2026-11-25T08:00:00.000000Z"
+
+
+def _stored_as_no_form_writes_it(db, admin, awkward) -> None:
+    """Values the forms never take, straight into the tables: controls, bidi overrides and quotes in
+    every text the export writes, details with odd JSON, dates at the edges of their text form, and
+    (SQLite, which keeps any text) dates written by another tool in other forms."""
+    from sqlalchemy import select, text
+
+    made = awkward["clients"]
+    start = awkward["since"] + timedelta(minutes=5)
+    with db.write() as s:
+        s.execute(update(Organization).where(Organization.id == made["Gamma"].id)
+                  .values(name="Gamma\x85\u202eevil\u202c \x1b[31mred, \"q\""))
+        s.execute(update(Account).where(Account.id == awkward["sam"].account_id)
+                  .values(name="\u2066Sam\u2069\r\nnext", email="sam\x9b@x.example"))
+    odd = Actor(account_id=awkward["sam"].account_id, email="x", name="x", provider_id=admin.provider_id,
+                device="\x1b]0;title\x07,\"dev\"", ip_address="10.0.0.9\n,\"x\"")
+    with db.write() as s:
+        for i, (type_, org, detail) in enumerate([
+            (EventType.MEMBER_UPDATED, "Gamma", {"email": "\u202ez@x.example", "role": ["User", "Admin\u2028"]}),
+            (EventType.GROUP_UPDATED, "Gamma", {"name": "\x00\x1b\x7f\x9f \"quoted\", ✓ 𝄞"}),
+            (EventType.MEMBER_REMOVED, "Beta", {"member": "=1+1"}),
+            (EventType.ORGANIZATION_UPDATED, "Alpha", {}),
+            (1234, None, {"changes": [1, "two", None, {"three": 3.5}]}),
+        ]):
+            events.record(s, odd, type_, detail=detail, provider_id=admin.provider_id,
+                          organization_id=made[org].id if org else None,
+                          date=start + timedelta(seconds=i, microseconds=(0, 1, 999999, 10, 0)[i]))
+    if db.engine.dialect.name == "sqlite":  # any text: what another tool may have written
+        with db.write() as s:
+            ids = s.execute(select(Event.id).where(Event.date >= start).order_by(Event.id).limit(3)).scalars().all()
+            for event_id, stored in zip(ids, (start.strftime("%Y-%m-%d %H:%M:%S"),
+                                              start.strftime("%Y-%m-%dT%H:%M:%S.%f"),
+                                              start.strftime("%Y-%m-%d %H:%M:%S.%f")[:-3])):
+                s.execute(text("UPDATE event SET date = :d WHERE id = :i"), {"d": stored, "i": event_id})
+
+
+def test_export_of_values_no_form_writes_is_the_reference_byte_for_byte(db, admin, awkward, monkeypatch):
+    """The export is held byte for byte to the plain way on every kind of stored value: through the
+    CLI, and in tiny batches with caches that start again every batch (both engines)."""
+    _stored_as_no_form_writes_it(db, admin, awkward)
+    scope = timeline.scope_for(db, admin)
+    flt = _flt(awkward)
+    expected = {"csv": reference_csv(db, scope, flt), "jsonl": reference_jsonl(db, scope, flt)}
+    assert "Gamma\\u0085\\u202eevil" in expected["csv"] and "\\u001b]0;title\\u0007" in expected["csv"]
+    for fmt in ("csv", "jsonl"):
+        code, text, output = _export(db, admin, awkward, "--format", fmt)
+        assert code == 0, output.output
+        assert text == expected[fmt], fmt
+    monkeypatch.setattr(events, "NAME_CACHE", 1)
+    monkeypatch.setattr(export, "CELL_CACHE", 1)
+    monkeypatch.setattr(export, "MESSAGE_CACHE", 1)
+    for fmt, write in (("csv", export.write_csv), ("jsonl", export.write_jsonl)):
+        out = io.StringIO()
+        with db.read(transaction=True) as s:
+            write(timeline.stream_shown(s, scope, flt, batch=3), out)
+        assert out.getvalue() == expected[fmt], fmt

@@ -27,12 +27,12 @@ import uuid
 from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
 from dataclasses import dataclass, field
 
-from sqlalchemy import DateTime, Uuid, create_engine, func, select
+from sqlalchemy import create_engine, func, select
 from sqlalchemy.engine import Connection
 from sqlalchemy.pool import NullPool
 
 from msp_tui.core.enums import EventType
-from msp_tui.core.events import CHAINED_FIELDS, _quote, chain_hash_of_row
+from msp_tui.core.events import CHAINED_FIELDS, _quote, chain_hash_of_row, stored_text
 from msp_tui.core.models import Account, Event
 
 #: Events one worker checks at a time: large enough that a task's overhead is noise, small enough
@@ -68,14 +68,12 @@ _SELECT = "SELECT {columns}, prev_hash, hash, signature FROM event WHERE id > {p
 
 
 def _as_sqlite_stores_it(field: str) -> str:
-    """A PostgreSQL column sent as SQLite stores it: psycopg makes a `uuid.UUID` or a `datetime` of
-    each value, 10-12 µs an event of the read, where the text costs the server little."""
-    kind = Event.__table__.c[field].type
-    if isinstance(kind, Uuid):
-        return f"replace({field}::text, '-', '') AS {field}"
-    if isinstance(kind, DateTime):
-        return f"to_char({field}, 'YYYY-MM-DD HH24:MI:SS.US') AS {field}"
-    return field
+    """A PostgreSQL column sent as SQLite stores it (`events.stored_text`): psycopg makes a `uuid.UUID`
+    or a `datetime` of each value, 10-12 µs an event of the read, where the text costs the server little."""
+    from sqlalchemy.dialects import postgresql
+
+    expr = stored_text(Event.__table__.c[field], "postgresql")
+    return f"{expr.compile(dialect=postgresql.dialect(), compile_kwargs={'literal_binds': True})} AS {field}"
 
 _U = "(?:[0-9a-f]{32}|~)"
 #: id .. policy_id (fields 1-15) in the form the program writes them to SQLite. None holds a comma or a

@@ -15,7 +15,8 @@ from datetime import datetime, timedelta
 from json.encoder import encode_basestring as _quote
 from operator import itemgetter
 
-from sqlalchemy import String, and_, bindparam, literal_column, not_, or_, select, true, tuple_, type_coerce
+from sqlalchemy import (DateTime, String, Text, Uuid, and_, bindparam, cast, func, literal_column, not_, or_,
+                        select, true, tuple_, type_coerce)
 from sqlalchemy.orm import Session, aliased
 
 from msp_tui.core import clock, crypto
@@ -345,16 +346,51 @@ NAME_CACHE = 200_000
 class EventBatch:
     """One batch of `stream()`: plain tuples in STREAM_COLUMNS order, and the names their ids refer to.
 
-    Values are the driver's own, unparsed: ids are hex text on SQLite and `uuid.UUID` on PostgreSQL
-    (`uuid_text` turns either into the usual form), the date is ISO text on SQLite and a naive UTC
-    `datetime` on PostgreSQL (`iso_z`), the detail is JSON text or None. `clients` maps each
-    organization id of the batch to its name; `actors` each acting account id to (name, email).
-    Both may hold more ids than the batch's own (they are caches shared between batches).
+    Values are as SQLite stores them, on either engine (`stored_text`): ids are 32 hex digits
+    (`uuid_text` gives the usual form), the date is 'YYYY-MM-DD HH:MM:SS.ffffff' (`iso_z`), the detail
+    is JSON text or None. `clients[org]` is a client's name, `actors[acting]` an account's (name, email),
+    None for an id whose row is gone (both `Names`, shared between batches: look up with [ ]).
     """
 
     rows: list
-    clients: dict
-    actors: dict
+    clients: Names
+    actors: Names
+
+
+class Names(dict):
+    """Names by the raw ids of a stream's rows, read on the first id not known yet for every unknown id
+    of the current batch at once (IN queries): a batch whose ids are all known - most of them, once an
+    export is under way - costs no lookup and no walk of its ids. At most NAME_CACHE are kept (past it
+    the cache starts again, so memory stays flat)."""
+
+    def __init__(self, session: Session, table, columns: tuple, at: int) -> None:
+        super().__init__()
+        self.session, self.table, self.columns, self.at = session, table, columns, at
+        self.rows: list = []  # the current batch
+
+    def __missing__(self, raw_id):
+        if raw_id is None:
+            return None
+        if len(self) > NAME_CACHE:
+            self.clear()
+        wanted = set(map(itemgetter(self.at), self.rows)).difference(self)
+        wanted.discard(None)
+        wanted.add(raw_id)
+        _names(self.session, self.table, self.columns, wanted, self)
+        return self[raw_id]
+
+
+def stored_text(column, dialect: str):
+    """`column` read as the text SQLite stores: uuids as 32 hex digits, dates as 'YYYY-MM-DD
+    HH:MM:SS.ffffff'. PostgreSQL sends that text instead of the value psycopg would make a `uuid.UUID`
+    or a `datetime` of (10-12 µs an event of a read); the text costs the server little."""
+    if dialect != "postgresql":
+        return type_coerce(column, String)
+    if isinstance(column.type, Uuid):
+        return func.replace(cast(column, Text), "-", "")
+    if isinstance(column.type, DateTime):
+        return func.to_char(column, "YYYY-MM-DD HH24:MI:SS.US")
+    return column
 
 
 def uuid_text(raw) -> str:
@@ -375,15 +411,17 @@ def iso_z(raw) -> str:
 
 
 def _names(session: Session, table, columns, wanted: set, cache: dict) -> None:
-    """Add the names of `wanted` raw ids to `cache`: IN queries of up to 2,000 ids at a time."""
-    key = type_coerce(table.id, String)
-    ids = list(wanted)
-    # The ids as read: hex text on SQLite (compared as stored), UUIDs on PostgreSQL.
-    column = key if isinstance(ids[0], str) else table.id
-    stmt = select(key, *columns).where(column.in_(bindparam("ids", expanding=True)))
+    """Add the names of `wanted` raw ids (hex, as `stored_text` reads them) to `cache`: IN queries of up
+    to 2,000 ids at a time."""
     connection = session.connection()
+    dialect = connection.dialect.name
+    key = stored_text(table.id, dialect)
+    ids = list(wanted)
+    # Compared as stored on SQLite (text); PostgreSQL compares its uuid column with uuids.
+    column, values = (table.id, [_uuid(i) for i in ids]) if dialect == "postgresql" else (key, ids)
+    stmt = select(key, *columns).where(column.in_(bindparam("ids", expanding=True)))
     for i in range(0, len(ids), 2000):
-        found = connection.execute(stmt, {"ids": ids[i:i + 2000]}).all()
+        found = connection.execute(stmt, {"ids": values[i:i + 2000]}).all()
         if found and len(found[0]) == 2:
             cache.update(found)
         else:
@@ -399,19 +437,19 @@ def stream(session: Session, scope: EventScope, flt: EventFilter = EventFilter()
     No per-row objects: the rows are the driver's tuples (STREAM_COLUMNS), read in batches of `batch`
     through a streaming cursor (a server-side cursor on PostgreSQL, so the session must come from
     `db.read(transaction=True)`), so memory stays flat for any count.
-    Client and actor names are not joined row by row but read once per id, a batch at a time.
+    Client and actor names are not joined row by row but read once per id (`Names`).
     `detail` replaces the detail column with an expression (services/timeline uses it for S3).
     """
+    connection = session.connection()
+    dialect = connection.dialect.name
+
     def raw(col):
-        return type_coerce(col, String)
+        return stored_text(col, dialect)
 
     stmt = (select(Event.id, Event.type, raw(Event.date), raw(Event.organization_id), raw(Event.acting_account_id),
                    Event.device, Event.ip_address, Event.detail if detail is None else detail)
             .where(and_(*_conditions(scope, flt))).order_by(Event.date.desc(), Event.id.desc()))
-    clients: dict = {}
-    actors: dict = {}
-    connection = session.connection()
-    if connection.dialect.name == "sqlite":
+    if dialect == "sqlite":
         # The driver steps the statement as rows are fetched, so reading its cursor in batches keeps
         # memory flat and skips building a Row per event (a third of the stream's time). No column
         # here has a result processor (ids and dates are read as text above), so nothing is lost.
@@ -423,16 +461,10 @@ def stream(session: Session, scope: EventScope, flt: EventFilter = EventFilter()
                                "db.read(transaction=True)")
         parts = connection.execute(stmt, execution_options={"stream_results": True, "yield_per": batch}
                                    ).partitions()
+    clients = Names(session, Organization, (Organization.name,), STREAM_COLUMNS.index("organization_id"))
+    actors = Names(session, Account, (Account.name, Account.email), STREAM_COLUMNS.index("acting_account_id"))
     for rows in parts:
-        for cache, at, table, columns in ((clients, 3, Organization, (Organization.name,)),
-                                          (actors, 4, Account, (Account.name, Account.email))):
-            if len(cache) > NAME_CACHE:
-                cache.clear()  # bounded: past the limit it starts again (each batch refills its own ids)
-            # (set.difference with a dict looks each of the batch's ids up in it: no walk of the cache)
-            wanted = set(map(itemgetter(at), rows)).difference(cache)
-            wanted.discard(None)
-            if wanted:
-                _names(session, table, columns, wanted, cache)
+        clients.rows = actors.rows = rows
         yield EventBatch(rows, clients, actors)
 
 

@@ -115,12 +115,12 @@ def write_csv(batches: Iterable, out: IO[str], advance: Callable[[int], None] | 
                 message = kind[2].get(detail) or cells.message(kind, type_, detail)
             person = people.get(acting)
             if person is None:
-                name, email = batch.actors.get(acting) or (None, None)
+                name, email = batch.actors[acting] or (None, None)
                 person = people[acting] = fields(uuid_text(acting) if acting is not None else "",
                                                  text_cell(name or ""), text_cell(email or ""))
             client = clients.get(org)
             if client is None:
-                client = clients[org] = fields(text_cell(batch.clients.get(org) or ""),
+                client = clients[org] = fields(text_cell(batch.clients[org] or ""),
                                                uuid_text(org) if org is not None else "")
             app = devices.get(device)
             if app is None:
@@ -133,7 +133,7 @@ def write_csv(batches: Iterable, out: IO[str], advance: Callable[[int], None] | 
             if date.__class__ is str and len(date) == 26 and date[10] == " ":
                 date = date.replace(" ", "T") + "Z"
             else:
-                date = iso_z(date)  # a datetime (PostgreSQL), or text in another form
+                date = iso_z(date)  # text in another form (SQLite keeps any)
             add(f"{message},{app},{person},{date},{cell},{kind[0]},,{client},{id_}\n")
         out.write("".join(lines))
         n += len(lines)
@@ -171,12 +171,12 @@ def write_jsonl(batches: Iterable, out: IO[str], advance: Callable[[int], None] 
                 message = kind[2].get(detail) or cells.message(kind, type_, detail)
             person = people.get(acting)
             if person is None:
-                name, email = batch.actors.get(acting) or (None, None)
+                name, email = batch.actors[acting] or (None, None)
                 person = people[acting] = (f'"actor_name": {enc(name)}, "actor_email": {enc(email)}, '
                                            f'"actor_id": {enc(uuid_text(acting) if acting is not None else None)}')
             client = clients.get(org)
             if client is None:
-                client = clients[org] = (f'"client": {enc(batch.clients.get(org))}, '
+                client = clients[org] = (f'"client": {enc(batch.clients[org])}, '
                                          f'"client_id": {enc(uuid_text(org) if org is not None else None)}')
             dev = devices.get(device)
             if dev is None:
@@ -187,7 +187,7 @@ def write_jsonl(batches: Iterable, out: IO[str], advance: Callable[[int], None] 
             if date.__class__ is str and len(date) == 26 and date[10] == " ":
                 date = date.replace(" ", "T") + "Z"
             else:
-                date = iso_z(date)  # a datetime (PostgreSQL), or text in another form
+                date = iso_z(date)  # text in another form (SQLite keeps any)
             add(f'{{"id": "{id_}", "date": "{date}", "type": {type_}, "type_name": {kind[0]}, '
                 f'"message": {message}, {client}, {person}, "device": {dev}, "ip": {cell}}}\n')
         out.write("".join(lines))
