@@ -175,3 +175,17 @@ def test_cli_staff_remove_rotate_keys_under_two_person_approval_files_a_request_
     assert "0 rotated, 2 sent for approval" in r.stderr
     assert sorted((q.action, q.summary, q.reason) for q in approvals.list_requests(db, admin)) == [
         ("rotate-client-key", f"rotate the key of {n}", "fay left") for n in names]
+
+
+def test_rotate_each_goes_on_past_a_client_refused_and_names_it(sqlite_db):
+    """A client gone since the list was read (here: an id no client has) is named with core's
+    sentence; the others are still rotated."""
+    import uuid
+
+    db = sqlite_db
+    admin = make_provider(db)
+    c = make_client(db, admin)
+    add_login(db, admin, c, "One", "pw", c.shared)
+    done = org_keys.rotate_each(db, admin, [(uuid.uuid4(), "Gone Ltd"), (c.organization_id, c.name)])
+    assert [r.client for r in done.rotated] == [c.name] and done.guarded == ()
+    assert [name for name, _why in done.refused] == ["Gone Ltd"]

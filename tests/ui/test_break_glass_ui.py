@@ -136,3 +136,17 @@ async def test_break_glass_grant_approved_or_ended_reloads_the_technicians_home_
         await until(pilot, lambda: _listed(app) == ["Contoso", "Fabrikam", "Tailspin"])
         clock.freeze(clock.now() + timedelta(hours=1))  # her grant runs out
         await until(pilot, lambda: _listed(app) == ["Contoso", "Fabrikam"])
+
+
+@sync
+async def test_admins_header_counts_a_new_break_glass_request_on_the_session_timer(db, shop, monkeypatch):  # noqa: F811
+    """The header's "N to approve" was read at sign-in and after the admin's own decisions only: a
+    request filed meanwhile did not show until the admin opened the inbox."""
+    tech, admin = shop["tech"], shop["admin"]
+    monkeypatch.setattr(MspApp, "WATCH_SECONDS", 0.1)
+    app = MspApp(db, actor=admin)
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        assert "to approve" not in str(app.screen.query_one(AppHeader).render())
+        bg.request(db, tech, "Tailspin", "owner locked out", minutes=60)
+        await until(pilot, lambda: "1 to approve" in str(app.screen.query_one(AppHeader).render()))

@@ -102,3 +102,32 @@ async def test_staff_remove_rotation_under_two_person_approval_files_one_request
         ("rotate-client-key", f"rotate the key of {n}", "eve left") for n in names]
     assert _rotations(db) == 0
     assert any("0 rotated, 3 sent for approval by a second Provider Admin (requests 1 to 3)" in n for n in said), said
+
+
+@sync
+async def test_staff_remove_rotation_esc_on_the_reason_sends_nothing_and_says_so(db, admin):
+    from msp_tui.core.services import approvals
+    from msp_tui.screens.second_admin import ReasonModal
+
+    views = [client_service.create_client(db, admin, name=n, plan="enterprise-monthly", seats=10,
+                                          owner_email=f"owner{i}@clients.example")
+             for i, n in enumerate(["Contoso Dental", "Fabrikam Law"])]
+    make_second_admin(db, admin)
+    eve = make_service_user(db, admin, "eve@msp.example")
+    for v in views:
+        vault.open_vault(db, eve, v.id)
+    approvals.set_actions(db, admin, "rotate-client-key")
+    async with signed_in(db, admin, SIZE, notifications=True, start="staff") as (app, pilot):
+        table = app.screen.query_one(PagedTable)
+        table.cursor = [r.email for r in table.rows].index("eve@msp.example")
+        await pilot.pause()
+        await pilot.press("d", "y")
+        await settle(pilot)
+        await pilot.press("y")
+        await settle(pilot)
+        assert isinstance(app.screen, ReasonModal)
+        await pilot.press("escape")
+        await settle(pilot)
+        said = notes(app)
+    assert approvals.list_requests(db, admin) == [] and _rotations(db) == 0
+    assert any("0 rotated, 2 need a second Provider Admin's approval and no request was sent" in n for n in said), said
