@@ -18,7 +18,7 @@ from msp_tui.screens.collections import CollectionAccessScreen
 from msp_tui.widgets.group_dialogs import AccessDialog, ChecklistDialog
 from msp_tui.widgets.paged_table import PagedTable
 from tests.core.test_billing_visibility import make_actor
-from tests.ui.frame_support import settle, sync
+from tests.ui.frame_support import notes, settle, sync
 
 SIZE = (120, 36)
 
@@ -50,10 +50,6 @@ def _groups(db, org_id) -> dict[str, set[str]]:
                                      .where(Group.organization_id == org_id)):
             out[name].add(email)
         return out
-
-
-def _notes(app) -> list[str]:
-    return [n.message for n in app._notifications]
 
 
 async def _open_tab(pilot, app, org_id, tab: str):
@@ -257,7 +253,7 @@ async def test_a_client_user_is_refused_group_and_collection_changes_by_core(db,
         await pilot.press("enter")
         await settle(pilot)
         assert not isinstance(app.screen, ChecklistDialog)
-        assert any("Owners and Admins" in n or "manage" in n.lower() for n in _notes(app)), _notes(app)
+        assert any("Owners and Admins" in n or "manage" in n.lower() for n in notes(app)), notes(app)
     after = _events(db, view.id, EventType.GROUP_CREATED, EventType.GROUP_UPDATED, EventType.COLLECTION_CREATED)
     assert len(after) == len(before)
     assert _groups(db, view.id) == {"Finance": set()}

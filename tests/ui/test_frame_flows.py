@@ -19,13 +19,10 @@ from msp_tui.screens.staff import InviteModal, StaffScreen
 from msp_tui.widgets.invite_secrets import InviteSecretsModal
 from msp_tui.widgets.paged_table import PagedTable
 from tests.conftest import PASSWORD
-from tests.ui.frame_support import (client_names, count, event_types, make_service_user, settle, staff_row, sync)
+from tests.ui.frame_support import (client_names, count, event_types, make_service_user, notes, settle, staff_row,
+                                    sync)
 
 SIZE = (120, 36)
-
-
-def _notes(app) -> list[str]:
-    return [n.message for n in app._notifications]
 
 
 @sync
@@ -238,9 +235,9 @@ async def test_service_user_is_refused_admin_only_actions(db, admin):
         await pilot.press("s")
         await settle(pilot)
         assert isinstance(app.screen, ClientsScreen)
-        notes = _notes(app)
-        assert any("Only Provider Admins can create a client" in n for n in notes)
-        assert any("Only Provider Admins can view provider staff" in n for n in notes)
+        said = notes(app)
+        assert any("Only Provider Admins can create a client" in n for n in said)
+        assert any("Only Provider Admins can view provider staff" in n for n in said)
         # The palette offers no staff management and no "add existing" to a Service User.
         from msp_tui.commands import MspCommands
 
@@ -255,7 +252,7 @@ async def test_service_user_is_refused_admin_only_actions(db, admin):
         await pilot.press("u")
         await settle(pilot)
         assert not isinstance(app.screen, TypeNameModal)
-        assert any("Only Provider Admins can unlink a client" in n for n in _notes(app))
+        assert any("Only Provider Admins can unlink a client" in n for n in notes(app))
     assert client_names(db) == ["Contoso Dental"]
     # Only Sam's sign-in happened; nothing was created, unlinked or invited by the refused keys.
     assert event_types(db) == before
@@ -309,7 +306,7 @@ async def test_unlink_asks_for_the_name_and_core_keeps_a_non_staff_owner(db, adm
         await pilot.press("enter")
         await settle(pilot)
         # Core refuses: the only Owner is still invited, so nobody would be left to run the org.
-        assert any("must keep a confirmed Owner" in n for n in _notes(app))
+        assert any("must keep a confirmed Owner" in n for n in notes(app))
     assert client_names(db) == ["Contoso Dental"]
     assert event_types(db, EventType.CLIENT_REMOVED) == []
 
@@ -480,7 +477,7 @@ async def test_staff_reinvite_change_role_and_remove(db, admin):
         await go(admin.email)
         await pilot.press("d", "y")
         await settle(pilot)
-        assert any("cannot remove yourself" in n for n in _notes(app))
+        assert any("cannot remove yourself" in n for n in notes(app))
         assert sorted(emails) == sorted(["ada@msp.example", "bo@msp.example", "cy@msp.example"])
     assert event_types(db, EventType.STAFF_INVITED).count(EventType.STAFF_INVITED) == 4  # 1st admin, 2, re-invite
     assert EventType.STAFF_UPDATED in event_types(db, EventType.STAFF_UPDATED)
