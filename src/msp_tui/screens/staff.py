@@ -372,9 +372,9 @@ class StaffScreen(ListScreen, MspScreen):
                 n = sorted(v.number for v in requests)
                 span = f"{n[0]} to {n[-1]}" if len(n) > 2 and n[-1] - n[0] == len(n) - 1 else ", ".join(map(str, n))
                 words.append(f"{len(n)} sent for approval by a second Provider Admin (requests {span})")
-            elif done.guarded:  # esc on the reason
-                words.append(f"{len(done.guarded)} need a second Provider Admin's approval and no request was "
-                             "sent (K on a client's screen asks again)")
+            if len(done.guarded) > len(requests):  # esc on the reason (perhaps after core refused one)
+                words.append(f"{len(done.guarded) - len(requests)} need a second Provider Admin's approval and no "
+                             "request was sent (K on a client's screen asks again)")
             said = ", ".join(words) + "".join(f"; {name} not rotated: {why}" for name, why in done.refused)
             self.app.say(f"Client keys after removing {email}: {said}.")
 
