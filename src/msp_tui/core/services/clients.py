@@ -135,7 +135,16 @@ def list_clients(db: Database, actor: Actor, *, text: str = "", sort: str = "nam
             cmp = tuple_(col, Organization.id)
             stmt = stmt.where(cmp < tuple_(*after) if descending else cmp > tuple_(*after))
         order = (col.desc(), Organization.id.desc()) if descending else (col, Organization.id)
-        orgs = s.execute(stmt.order_by(*order).limit(limit + 1)).all()
+        stmt = stmt.order_by(*order).limit(limit + 1)
+        if not db.is_sqlite and text.strip() and scope.everything:
+            # PostgreSQL walked the sort index fetching every client's row to test its name (24-45 ms a
+            # keystroke at 100,000 clients): the page's ids come from the index alone first (each sort index
+            # holds the name; an index-only scan tests it there, 4-8 ms), then their rows. (SQLite tests the
+            # name in the index already; a scoped list keeps its one statement, which PostgreSQL plans
+            # better with the scope's join.)
+            stmt = select(*_LISTED).where(Organization.id.in_(stmt.with_only_columns(Organization.id))
+                                          ).order_by(*order)
+        orgs = s.execute(stmt).all()
         more = len(orgs) > limit
         orgs = orgs[:limit]
         stale = _orgs_with_stale_invites(s, [o.id for o in orgs])
