@@ -7,7 +7,7 @@ import uuid
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from sqlalchemy import exists, func, select, tuple_, update
+from sqlalchemy import exists, func, literal_column, or_, select, tuple_, update
 from sqlalchemy.orm import Session
 
 from msp_tui.core import clock, crypto, events, invitation_secret, keys
@@ -99,15 +99,18 @@ SCOPE_WALKED_FROM = 1_000
 
 
 def _filtered(provider_id: uuid.UUID, text: str, scope: Scope = EVERYTHING, group: uuid.UUID | None = None,
-              *, walk: bool = False):
+              *, walk: bool = False, hashed: bool = False):
     """The listing's statement. `walk` (a scope with many clients): its rows are checked one by one
-    while the sort index is walked (Scope.clients per_row), instead of read first and sorted."""
+    while the sort index is walked (Scope.clients per_row), instead of read first and sorted. `hashed`
+    (PostgreSQL): the scope's clients are one hashed filter of that walk (`OR false` keeps PostgreSQL from
+    turning it into a join that probes an index for each client walked past)."""
     # Walk the organization's sort index and check the provider link row by row: a join driven from
     # provider_organization made SQLite read and sort every link (0.4 s for one page of 100,000).
     linked = exists().where(Client.organization_id == Organization.id, Client.provider_id == provider_id)
     stmt = select(*_LISTED)
     if not scope.everything:  # S12: only the clients of the person's scope (checked before the link)
-        stmt = stmt.where(scope.clients(Organization.id, per_row=walk))
+        cond = scope.clients(Organization.id, per_row=walk)
+        stmt = stmt.where(or_(cond, literal_column("false")) if hashed else cond)
     stmt = stmt.where(linked)
     if group is not None:
         stmt = stmt.where(exists().where(ClientGroupClient.organization_id == Organization.id,
@@ -130,7 +133,11 @@ def list_clients(db: Database, actor: Actor, *, text: str = "", sort: str = "nam
         check(s, actor, Action.VIEW_CLIENTS)
         scope = scope_of(s, actor)
         # (PostgreSQL's planner knows the sizes from its statistics and walks a large scope by itself.)
-        stmt = _filtered(actor.provider_id, text, scope, group, walk=db.is_sqlite and _many_clients(s, scope))
+        # Without a name filter PostgreSQL walks a scoped list with the scope hashed (her 2,500 of 100,000 clients:
+        # 3 ms a page, 14-20 ms probing an index per client walked past); with one it is left to choose (the
+        # trigram index and her clients joined: 2-10 ms, the hashed walk 25 ms).
+        stmt = _filtered(actor.provider_id, text, scope, group, walk=db.is_sqlite and _many_clients(s, scope),
+                         hashed=not db.is_sqlite and not text.strip())
         if after is not None:
             cmp = tuple_(col, Organization.id)
             stmt = stmt.where(cmp < tuple_(*after) if descending else cmp > tuple_(*after))
