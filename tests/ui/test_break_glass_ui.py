@@ -150,3 +150,34 @@ async def test_admins_header_counts_a_new_break_glass_request_on_the_session_tim
         assert "to approve" not in str(app.screen.query_one(AppHeader).render())
         bg.request(db, tech, "Tailspin", "owner locked out", minutes=60)
         await until(pilot, lambda: "1 to approve" in str(app.screen.query_one(AppHeader).render()))
+
+
+@sync
+async def test_session_timer_lets_a_database_outage_pass_without_ending_the_session(db, shop, monkeypatch):  # noqa: F811
+    """The timer's reads run every few seconds whether the person does anything or not: a database that
+    cannot be reached for a while (a PostgreSQL restart) must not end the session from a worker's error.
+    The next tick after the outage reads again."""
+    from msp_tui.core.errors import Unavailable
+    from msp_tui.core.services import break_glass as core_bg
+
+    tech = shop["tech"]
+    monkeypatch.setattr(MspApp, "WATCH_SECONDS", 0.1)
+    real = core_bg.live_fingerprint
+    down = {"on": True, "ticks": 0}
+
+    def outage(db_, actor):
+        if down["on"]:
+            down["ticks"] += 1
+            raise Unavailable("cannot use the database: the server closed the connection.")
+        down["ticks"] += 1
+        return real(db_, actor)
+
+    monkeypatch.setattr(core_bg, "live_fingerprint", outage)
+    app = MspApp(db, actor=tech)
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        await until(pilot, lambda: down["ticks"] >= 3)
+        assert app.is_running and _listed(app) == ["Contoso", "Fabrikam"]
+        down["on"], seen = False, down["ticks"]
+        await until(pilot, lambda: down["ticks"] > seen + 1)
+        assert app.is_running
