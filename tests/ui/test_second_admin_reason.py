@@ -128,3 +128,41 @@ async def test_two_person_turning_a_policy_off_in_the_editor_sends_a_request(db,
     assert _requests(db, admin) == [("turn-off-two-step-login", "turn off Require two-step login for Contoso",
                                      "owner's phone lost")]
     assert {p.type for p in policies.list_policies(db, admin, org.id).policies if p.enabled} >= set(approvals.POLICY_OFF)
+
+
+@sync
+async def test_enter_pressed_twice_quickly_saves_once_and_files_one_request(db, admin, monkeypatch):
+    """Typed fast under load (the walkthrough in CI): a second enter while core is still answering ran a
+    second thread. The value dialog gave way twice and looked for its own gone error line (NoMatches);
+    the reason dialog filed the request twice and popped from an empty list (IndexError). Each enter now
+    waits for the answer of the one before."""
+    import time
+
+    org = _guarded_world(db, admin)
+    slow_request, slow_seats = approvals.request, clients.change_seats
+    saves = []
+
+    def request(*a, **kw):
+        time.sleep(0.3)
+        return slow_request(*a, **kw)
+
+    def change_seats(*a, **kw):
+        saves.append(1)
+        time.sleep(0.3)
+        return slow_seats(*a, **kw)
+
+    monkeypatch.setattr(approvals, "request", request)
+    monkeypatch.setattr(clients, "change_seats", change_seats)
+    async with signed_in(db, admin, SIZE, notifications=True) as (app, pilot):
+        app.open_client(org.id)
+        await settle(pilot)
+        await pilot.press("e")
+        await settle(pilot)
+        app.screen.query_one("#value", Input).value = "6"
+        await pilot.press("enter", "enter", "enter")
+        await settle(pilot)
+        assert len(saves) == 1 and isinstance(app.screen, ReasonModal)
+        await pilot.press(*"the client shrank", "enter", "enter", "enter")
+        await settle(pilot)
+        assert app.is_running and not isinstance(app.screen, ReasonModal)
+    assert _requests(db, admin) == [("lower-seats", "lower Contoso's seats from 10 to 6", "the client shrank")]

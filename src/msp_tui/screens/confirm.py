@@ -139,6 +139,9 @@ class AskModal(ModalScreen[str | None]):
         #: Given, enter runs `save(value)` (core, in a thread): a refusal stays here under the field,
         #: and the dialog closes with save's result only once core accepted.
         self.save = save
+        #: A save is under way: another enter waits for its answer (a thread cannot be called back,
+        #: so a second one would save twice).
+        self.saving = False
 
     def compose(self) -> ComposeResult:
         with Vertical(classes="modal"):
@@ -167,6 +170,9 @@ class AskModal(ModalScreen[str | None]):
         if self.save is None:
             self.dismiss(event.value)
             return
+        if self.saving:
+            return
+        self.saving = True
         self.query_one("#error", Static).update(Text("Saving…"))
         self._save(event.value)
 
@@ -183,9 +189,13 @@ class AskModal(ModalScreen[str | None]):
             if needs_second_admin(exc):  # guarded (two-person approval): this dialog gives way to the reason's
                 deliver(self, self._give_way, exc)
                 return
-            deliver(self, self.query_one("#error", Static).update, plain(exc.message))
+            deliver(self, self._refused, plain(exc.message))
             return
         deliver(self, self.dismiss, result)
+
+    def _refused(self, message) -> None:
+        self.saving = False
+        self.query_one("#error", Static).update(message)
 
     def _give_way(self, exc) -> None:
         app = self.app

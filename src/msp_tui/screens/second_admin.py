@@ -46,6 +46,9 @@ class ReasonModal(ModalScreen["list[approvals.RequestView] | None"]):
         self.db, self.actor = db, actor
         self.pending = list(refusals)
         self.sent: list = []
+        #: Requests are being filed: another enter waits for core's answer (a second thread would file
+        #: each request twice).
+        self.sending = False
 
     def compose(self) -> ComposeResult:
         label = approvals.GUARDED[self.pending[0].action].label
@@ -68,6 +71,9 @@ class ReasonModal(ModalScreen["list[approvals.RequestView] | None"]):
         if not event.value.strip():
             self.query_one("#error", Static).update(Text(NEEDS_REASON))
             return
+        if self.sending:
+            return
+        self.sending = True
         self.query_one("#error", Static).update(Text("Sending…"))
         self._send(event.value)
 
@@ -78,11 +84,15 @@ class ReasonModal(ModalScreen["list[approvals.RequestView] | None"]):
             try:
                 view = approvals.request(self.db, self.actor, r.action, reason, **r.arguments)
             except MspError as exc:
-                deliver(self, self.query_one("#error", Static).update, plain(exc.message))
+                deliver(self, self._refused, plain(exc.message))
                 return
             self.sent.append(view)
             self.pending.pop(0)
         deliver(self, self.dismiss, self.sent)
+
+    def _refused(self, message) -> None:
+        self.sending = False
+        self.query_one("#error", Static).update(message)
 
     def action_cancel(self) -> None:
         self.dismiss(self.sent or None)
