@@ -312,3 +312,16 @@ def test_cli_refuses_arguments_that_are_not_text(sqlite_db):
         assert "Traceback" not in proc.stderr and proc.stderr.startswith("error: ")
     with sqlite_db.read() as s:
         assert s.execute(select(func.count()).select_from(Organization)).scalar_one() == 0
+
+
+@pytest.mark.parametrize("model,field", [(schemas.Seats, "seats"), (schemas.NewClient, "seats")])
+def test_a_huge_value_given_for_a_number_is_repeated_short_in_the_message(model, field):
+    """Hypothesis in CI drew a nested dict of escape sequences for seats: "Seats must be a number, not
+    {...}" repeated all of it (over 500 characters). The value is now cut short, controls escaped."""
+    huge = {"\x1b[2J" * 20: {"\x1b]52;c;aGk=\x07": [1.5] * 40}}
+    kwargs = {**VALID.get(model, {}), field: huge}
+    with pytest.raises(BadInput) as refused:
+        schemas.parse(model, **kwargs)
+    message = refused.value.message
+    assert message.startswith("Seats must be a number, not {") and len(message) < 100
+    assert "\x1b" not in message and message.endswith("….")

@@ -72,6 +72,13 @@ def _words(field: str) -> str:
     return re.sub(r"(?<=[a-z0-9])(?=[A-Z])", " ", field).replace("_", " ").lower()
 
 
+def _given(value, at_most: int = 60) -> str:
+    """The value a person gave, as the sentence repeats it: its repr (controls escaped), cut short so a
+    huge or nested value cannot make the message a page long."""
+    shown = repr(value)
+    return shown if len(shown) <= at_most else shown[:at_most - 1] + "…"
+
+
 def readable(exc: ValidationError, labels: dict[str, str] | None = None) -> BadInput:
     """The one place pydantic's errors become a sentence a person reads: the field named in words,
     never a location like `emails.0` or a type like `int_parsing`. Validators here raise either a
@@ -99,9 +106,9 @@ def readable(exc: ValidationError, labels: dict[str, str] | None = None) -> BadI
     elif kind in ("less_than_equal", "less_than"):
         text = f"{label} must be at most {ctx.get('le', ctx.get('lt'))}"
     elif kind.startswith(("int_", "float_", "decimal_")):
-        text = f"{label} must be a number, not {first.get('input')!r}"
+        text = f"{label} must be a number, not {_given(first.get('input'))}"
     elif kind.startswith("bool"):
-        text = f"{label} must be yes or no (true/false), not {first.get('input')!r}"
+        text = f"{label} must be yes or no (true/false), not {_given(first.get('input'))}"
     elif kind == "enum":
         text = f"{label} must be one of {ctx.get('expected')}"
     elif kind == "extra_forbidden":
