@@ -167,14 +167,17 @@ class MspApp(TypedAhead, IdleLock, App):
             return
 
         def work() -> None:
+            from sqlalchemy.exc import SQLAlchemyError
+
             from msp_tui.core.errors import MspError
             from msp_tui.core.services import approvals, break_glass
 
             try:
                 n = approvals.pending_count(self.db, actor)
                 granted = break_glass.live_fingerprint(self.db, actor)
-            except MspError:  # the database out of reach for a moment: the next tick reads again (a
-                return        # worker's error would end the session; the person's next key says why)
+            except (MspError, SQLAlchemyError, OSError):  # the database out of reach for a moment (a
+                return  # restart, a file being replaced): the next tick reads again; a worker's error would
+                # end the session, and the person's next key says why
             self.call_from_thread(self._watched, actor, n, granted)
 
         self.run_worker(work, thread=True, group="session-watch", exclusive=True)
