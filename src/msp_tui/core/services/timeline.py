@@ -525,13 +525,13 @@ def _export_in_slices(url: str, scope: EventScope, flt: EventFilter, out: IO[str
                       advance: Callable[[int], None] | None, workers: int) -> int:
     """`export` by a pool: each slice written by a worker to a file in a private folder, copied into
     `out` in order and removed as soon as it is, so memory stays flat whatever the count."""
-    import multiprocessing
     import os
     import shutil
     import tempfile
     from concurrent.futures import ProcessPoolExecutor
 
     from msp_tui.core import export as formats
+    from msp_tui.core.chain_check import _pool_context
 
     write, _cells = formats.FORMATS[fmt]
     write((), out, header=True)  # the header alone (CSV's; JSON lines have none)
@@ -544,12 +544,7 @@ def _export_in_slices(url: str, scope: EventScope, flt: EventFilter, out: IO[str
     folder = tempfile.mkdtemp(prefix="msp-tui-export-")  # mode 0700: the slices name people
     n = 0
     try:
-        # Spawned, never forked: a forked child that opens the same SQLite file inherits this process's
-        # SQLite lock bookkeeping for it (pysqlite3's), and its close can remove the shared-memory file
-        # other connections still use ("disk I/O error" for every new connection afterwards, seen in the
-        # benchmark process). A spawned worker starts clean, for ~0.5 s of imports.
-        with ProcessPoolExecutor(max_workers=workers, mp_context=multiprocessing.get_context("spawn"),
-                                 initializer=_start_slice_worker,
+        with ProcessPoolExecutor(max_workers=workers, mp_context=_pool_context(), initializer=_start_slice_worker,
                                  initargs=(url, scope, flt, fmt)) as pool:
             slices = _slices(flt.since, flt.until)
             paths = [os.path.join(folder, f"{k}.part") for k in range(len(slices))]
