@@ -160,8 +160,7 @@ def export(state: CliState, clients, actors, types, since, until, fmt, output, g
     """Export every matching event, newest first, as CSV or JSON lines, in constant memory.
 
     CSV cells that a spreadsheet would run as a formula (=, +, -, @, tab, CR) get a leading '.
-    A file written with -o is created readable by its owner only. A large log is written in time
-    slices by a process per core (each slice in a private temporary folder), joined in order.
+    A file written with -o is created readable by its owner only.
 
     \b
     Example:
