@@ -18,7 +18,7 @@ from datetime import timedelta
 
 import pytest
 from click.testing import CliRunner
-from sqlalchemy import insert, select, update
+from sqlalchemy import insert, update
 
 from msp_tui.cli import cli
 from msp_tui.cli import events as cli_events
@@ -370,82 +370,3 @@ def test_export_of_values_no_form_writes_is_the_reference_byte_for_byte(db, admi
         with db.read(transaction=True) as s:
             write(timeline.stream_shown(s, scope, flt, batch=3), out)
         assert out.getvalue() == expected[fmt], fmt
-
-
-# --- an export written in slices by a pool of processes (issue 19) ----------------------------------
-
-
-def test_export_in_slices_by_two_processes_is_the_reference_byte_for_byte(db, admin, awkward, monkeypatch):
-    """A large log's export is cut into time slices that two processes write and the CLI joins in
-    order: the same bytes as the plain way, through `-o` (joined as bytes) and into a text stream."""
-    from msp_tui.core import chain_check
-
-    monkeypatch.setattr(timeline, "SLICED_FROM", 0)  # this small log counts as large
-    monkeypatch.setattr(timeline, "SLICES", 7)
-    monkeypatch.setattr(chain_check, "workers_default", lambda: 2)
-    sliced = []
-    real = timeline._export_in_slices
-    monkeypatch.setattr(timeline, "_export_in_slices", lambda *a, **kw: sliced.append(1) or real(*a, **kw))
-    scope = timeline.scope_for(db, admin)
-    flt = _flt(awkward)
-    for fmt, reference in (("csv", reference_csv), ("jsonl", reference_jsonl)):
-        expected = reference(db, scope, flt)
-        code, text, output = _export(db, admin, awkward, "--format", fmt)
-        assert code == 0, output.output
-        assert text == expected, fmt
-        out = io.StringIO()
-        n = timeline.export(db, scope, flt, out, fmt, workers=2)
-        assert out.getvalue() == expected and n > 15, fmt
-    assert len(sliced) == 4  # every export above went through the slices
-
-
-def test_export_slices_meet_exactly_an_event_on_their_border_is_written_once(db, admin, awkward, monkeypatch):
-    """Two slices whose border is an event's very date: (after, until] on one side, the rest on the
-    other; the event is in the export once, in its place."""
-    monkeypatch.setattr(timeline, "SLICED_FROM", 0)
-    monkeypatch.setattr(timeline, "SLICES", 2)
-    scope = timeline.scope_for(db, admin)
-    with db.read() as s:
-        dates = sorted(s.execute(select(Event.date).where(Event.date >= awkward["since"],
-                                                          Event.date <= awkward["until"])).scalars())
-    border = dates[len(dates) // 2]
-    until = awkward["until"]
-    flt = EventFilter(since=border - (until - border), until=until)
-    assert timeline._slices(flt.since, flt.until, 2)[0][1] == border  # the cut is the event's date
-    out = io.StringIO()
-    n = timeline.export(db, scope, flt, out, "csv", workers=2)
-    expected = reference_csv(db, scope, flt)
-    assert out.getvalue() == expected
-    assert n == len(list(csv.reader(io.StringIO(expected)))) - 1
-
-
-def test_export_slices_leave_no_file_behind_even_when_a_slice_fails(db, admin, awkward, monkeypatch, tmp_path):
-    """The slices live in a private folder of their own (0700), removed when the export ends, also
-    when it ends in an error."""
-    import tempfile as tempfile_
-
-    monkeypatch.setattr(timeline, "SLICED_FROM", 0)
-    tmp_path = tmp_path / "tmp"
-    tmp_path.mkdir()
-    monkeypatch.setattr(tempfile_, "tempdir", str(tmp_path))
-    scope = timeline.scope_for(db, admin)
-    modes = []
-    real_rmtree = __import__("shutil").rmtree
-
-    def spy(path, *a, **kw):
-        modes.append(os.stat(path).st_mode & 0o777)
-        return real_rmtree(path, *a, **kw)
-
-    monkeypatch.setattr("shutil.rmtree", spy)
-    assert timeline.export(db, scope, _flt(awkward), io.StringIO(), "csv", workers=2) > 15
-    assert modes == [0o700] and list(tmp_path.iterdir()) == []
-
-    class Broken(io.StringIO):
-        def write(self, text):
-            if "\n" in text and len(text) > 200:
-                raise OSError("disk full")
-            return super().write(text)
-
-    with pytest.raises(OSError, match="disk full"):
-        timeline.export(db, scope, _flt(awkward), Broken(), "csv", workers=2)
-    assert list(tmp_path.iterdir()) == []

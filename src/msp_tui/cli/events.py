@@ -167,7 +167,6 @@ def export(state: CliState, clients, actors, types, since, until, fmt, output, g
       msp-tui events export --since 2026-01-01 --until 2026-06-30 -o h1.csv
       msp-tui events export --client Contoso --since 24h --format jsonl | siem-forwarder
     """
-    from msp_tui.core.chain_check import workers_default
     from msp_tui.core.services import timeline
 
     fmt = fmt or ("jsonl" if state.fmt in ("json", "jsonl") else "csv")
@@ -178,7 +177,7 @@ def export(state: CliState, clients, actors, types, since, until, fmt, output, g
                      newline="") if output else sys.stdout)
     try:
         with progress("exporting") as bar:
-            n = timeline.export(db, scope, flt, out, fmt, bar.advance, workers=workers_default())
+            n = timeline.export(db, scope, flt, out, fmt, bar.advance)
             bar.done(f"exported: {n:,} events")
     finally:
         if output:

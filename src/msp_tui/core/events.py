@@ -431,7 +431,7 @@ def _names(session: Session, table, columns, wanted: set, cache: dict) -> None:
 
 
 def stream(session: Session, scope: EventScope, flt: EventFilter = EventFilter(), *, detail=None,
-           batch: int = 5000, after: datetime | None = None) -> Iterator[EventBatch]:
+           batch: int = 5000) -> Iterator[EventBatch]:
     """Every matching event newest first, for exports: one streamed query, batches of plain tuples.
 
     No per-row objects: the rows are the driver's tuples (STREAM_COLUMNS), read in batches of `batch`
@@ -439,8 +439,6 @@ def stream(session: Session, scope: EventScope, flt: EventFilter = EventFilter()
     `db.read(transaction=True)`), so memory stays flat for any count.
     Client and actor names are not joined row by row but read once per id (`Names`).
     `detail` replaces the detail column with an expression (services/timeline uses it for S3).
-    `after`: only events dated after it (the filter's range is inclusive at both ends; a slice of an
-    export ends where the next one starts).
     """
     connection = session.connection()
     dialect = connection.dialect.name
@@ -451,8 +449,6 @@ def stream(session: Session, scope: EventScope, flt: EventFilter = EventFilter()
     stmt = (select(Event.id, Event.type, raw(Event.date), raw(Event.organization_id), raw(Event.acting_account_id),
                    Event.device, Event.ip_address, Event.detail if detail is None else detail)
             .where(and_(*_conditions(scope, flt))).order_by(Event.date.desc(), Event.id.desc()))
-    if after is not None:
-        stmt = stmt.where(Event.date > after)
     if dialect == "sqlite":
         # The driver steps the statement as rows are fetched, so reading its cursor in batches keeps
         # memory flat and skips building a Row per event (a third of the stream's time). No column

@@ -59,8 +59,6 @@ class _Cells:
         self.clients: dict = {}
         self.devices: dict = {}
         self.ips: dict = {}
-        #: CSV's row-fragment formatter (csv_cells).
-        self.fields = None
 
     def trim(self) -> None:
         for cache in (self.people, self.clients, self.ips):
@@ -107,42 +105,18 @@ class _CsvFields:
         return self.buf.getvalue()[:-1]
 
 
-def csv_cells() -> _Cells:
-    """The formatted-cell caches of a CSV export (`cells.fields` formats a row's fragment)."""
-    fields = _CsvFields()
-    cells = _Cells(lambda text: fields(text_cell(text)))
-    cells.fields = fields
-    return cells
-
-
-def jsonl_cells() -> _Cells:
-    """The formatted-cell caches of a JSON-lines export (`cells.text` encodes one value)."""
-    import json
-
-    raw = json.JSONEncoder(ensure_ascii=False, check_circular=False).encode
-
-    def enc(value) -> str:  # C1 and bidi controls as \u escapes too (json.dumps escapes C0 itself)
-        return json_safe(raw(value))
-
-    return _Cells(enc)
-
-
-def write_csv(batches: Iterable, out: IO[str], advance: Callable[[int], None] | None = None, *,
-              header: bool = True, cells: _Cells | None = None) -> int:
+def write_csv(batches: Iterable, out: IO[str], advance: Callable[[int], None] | None = None) -> int:
     """The reference's columns; names, emails and messages neutralised so no cell runs as a formula.
 
     Each row is put together from fragments formatted (neutralised, then quoted by csv.writer) once per
-    distinct value; the output is byte for byte what csv.writer writes for the row's cells. A process
-    that writes several slices of one export keeps its `cells` (csv_cells()) from one to the next and
-    writes the header once."""
+    distinct value; the output is byte for byte what csv.writer writes for the row's cells."""
     import csv
 
     from msp_tui.core.events import iso_z, uuid_text
 
-    if header:
-        csv.writer(out, lineterminator="\n").writerow(CSV_COLUMNS)
-    cells = cells or csv_cells()
-    fields = cells.fields
+    csv.writer(out, lineterminator="\n").writerow(CSV_COLUMNS)
+    fields = _CsvFields()
+    cells = _Cells(lambda text: fields(text_cell(text)))
     kinds, people, clients, devices, ips = cells.kinds, cells.people, cells.clients, cells.devices, cells.ips
     n = 0
     with _collector_paused():
@@ -185,17 +159,21 @@ def write_csv(batches: Iterable, out: IO[str], advance: Callable[[int], None] | 
     return n
 
 
-def write_jsonl(batches: Iterable, out: IO[str], advance: Callable[[int], None] | None = None, *,
-                header: bool = False, cells: _Cells | None = None) -> int:
+def write_jsonl(batches: Iterable, out: IO[str], advance: Callable[[int], None] | None = None) -> int:
     """One JSON object a line: JSON_FIELDS, the fields (and values) of `events list --format json`.
 
     Each line is put together from JSON fragments encoded once per distinct value; the output is byte
-    for byte what json.dumps(ensure_ascii=False) writes for that command's row (cli/events.py row_of).
-    JSON lines have no header (`header` is for the writers' one signature)."""
+    for byte what json.dumps(ensure_ascii=False) writes for that command's row (cli/events.py row_of)."""
+    import json
+
     from msp_tui.core.events import iso_z, uuid_text
 
-    cells = cells or jsonl_cells()
-    enc = cells.text
+    raw = json.JSONEncoder(ensure_ascii=False, check_circular=False).encode
+
+    def enc(value) -> str:  # C1 and bidi controls as \u escapes too (json.dumps escapes C0 itself)
+        return json_safe(raw(value))
+
+    cells = _Cells(enc)
     kinds, people, clients, devices, ips = cells.kinds, cells.people, cells.clients, cells.devices, cells.ips
     n = 0
     with _collector_paused():
@@ -235,7 +213,3 @@ def write_jsonl(batches: Iterable, out: IO[str], advance: Callable[[int], None] 
             if advance is not None:
                 advance(len(lines))
     return n
-
-
-#: `--format` → (its writer, its caches).
-FORMATS = {"csv": (write_csv, csv_cells), "jsonl": (write_jsonl, jsonl_cells)}

@@ -451,123 +451,17 @@ def subject_of(row: EventRow) -> Subject:
 
 # --- export --------------------------------------------------------------------------------------
 
-#: An export from a log of at least this many events (its newest id) is written in slices by a pool of
-#: processes when the caller offers workers; below it, starting the pool costs more than it saves.
-SLICED_FROM = 200_000
-#: The time range is cut into this many slices: enough that both processes stay busy to the end when
-#: the events are unevenly spread over the range.
-SLICES = 64
-
-
 def export(db: Database, scope: EventScope, flt: EventFilter, out: IO[str], fmt: str = "csv",
-           advance: Callable[[int], None] | None = None, *, workers: int = 1) -> int:
+           advance: Callable[[int], None] | None = None) -> int:
     """Write every event the filter matches, newest first, as CSV or JSON lines (core/export.py's
-    formats), in constant memory, with S3 applied; `advance` hears the count after each batch.
-
-    With `workers` > 1 and a large log (SLICED_FROM), the range is cut into time slices that a pool of
-    processes writes, each slice to a file of its own, joined in order here (`msp-tui events export`:
-    issue 19's 150,000 events/s at ten million events takes both cores; one process formats ~137,000)."""
+    formats), in constant memory, with S3 applied; `advance` hears the count after each batch."""
     from msp_tui.core import export as formats
 
     if fmt not in ("csv", "jsonl"):
         raise BadInput("Export as csv or jsonl.", "format")
-    since, until = flt.time_range()
-    flt = dataclasses.replace(flt, since=since, until=until)  # one "now" for every slice
-    write, _cells = formats.FORMATS[fmt]
-    url = _pool_url(db) if workers > 1 else None
-    if url is not None:
-        with db.read() as s:
-            newest = s.execute(select(func.max(Event.id))).scalar() or 0
-        if newest >= SLICED_FROM:
-            return _export_in_slices(url, scope, flt, out, fmt, advance, workers)
+    write = formats.write_csv if fmt == "csv" else formats.write_jsonl
     with db.read(transaction=True) as s:  # PostgreSQL's server-side cursor lives in a transaction
         return write(stream_shown(s, scope, flt, batch=5000), out, advance)
-
-
-def _pool_url(db: Database) -> str | None:
-    """The URL other processes open the same database by (None for one in memory)."""
-    if db.url.database in (None, "", ":memory:"):
-        return None
-    return db.url.render_as_string(hide_password=False)
-
-
-def _slices(since: datetime, until: datetime, n: int | None = None) -> list[tuple[datetime, datetime | None]]:
-    """(until, after) of each of `n` (SLICES) slices, newest first: dates in (after, until]; the oldest
-    has no `after` (it ends at the filter's own `since`, inclusive)."""
-    n = n or SLICES
-    step = (until - since) / n
-    cuts = [until - step * k for k in range(n)]
-    return [(hi, cuts[k + 1] if k + 1 < n else None) for k, hi in enumerate(cuts)]
-
-
-#: A slice worker's own: its database, the export's scope, filter and format, and the formatted-cell
-#: caches it keeps from one slice to the next (a client's cells are formatted once a process).
-_slice_worker: dict = {}
-
-
-def _start_slice_worker(url: str, scope: EventScope, flt: EventFilter, fmt: str) -> None:
-    from msp_tui.core import export as formats
-
-    write, cells = formats.FORMATS[fmt]
-    _slice_worker.update(db=Database(url, migrate=False), scope=scope, flt=flt, write=write, cells=cells())
-
-
-def _export_slice(until: datetime, after: datetime | None, path: str) -> int:
-    """In a worker: the events dated in (after, until] written to `path` (no header); their count."""
-    w = _slice_worker
-    flt = dataclasses.replace(w["flt"], until=until)
-    with w["db"].read(transaction=True) as s, open(path, "w", encoding="utf-8", newline="") as f:
-        return w["write"](events.stream(s, w["scope"], flt, detail=shown_detail(), batch=5000, after=after), f,
-                          header=False, cells=w["cells"])
-
-
-def _export_in_slices(url: str, scope: EventScope, flt: EventFilter, out: IO[str], fmt: str,
-                      advance: Callable[[int], None] | None, workers: int) -> int:
-    """`export` by a pool: each slice written by a worker to a file in a private folder, copied into
-    `out` in order and removed as soon as it is, so memory stays flat whatever the count."""
-    import os
-    import shutil
-    import tempfile
-    from concurrent.futures import ProcessPoolExecutor
-
-    from msp_tui.core import export as formats
-    from msp_tui.core.chain_check import _pool_context
-
-    write, _cells = formats.FORMATS[fmt]
-    write((), out, header=True)  # the header alone (CSV's; JSON lines have none)
-    # The slices are UTF-8 with "\n" line ends: into a UTF-8 stream on a system whose line end is "\n"
-    # they go as bytes (decoding and encoding them again cost the joining process ~1 µs an event).
-    utf8 = (getattr(out, "encoding", None) or "").lower().replace("-", "") == "utf8"
-    as_bytes = getattr(out, "buffer", None) if utf8 and os.linesep == "\n" else None
-    if as_bytes is not None:
-        out.flush()
-    folder = tempfile.mkdtemp(prefix="msp-tui-export-")  # mode 0700: the slices name people
-    n = 0
-    try:
-        with ProcessPoolExecutor(max_workers=workers, mp_context=_pool_context(), initializer=_start_slice_worker,
-                                 initargs=(url, scope, flt, fmt)) as pool:
-            slices = _slices(flt.since, flt.until)
-            paths = [os.path.join(folder, f"{k}.part") for k in range(len(slices))]
-            pending = [pool.submit(_export_slice, hi, lo, path) for (hi, lo), path in zip(slices, paths)]
-            try:
-                for fut, path in zip(pending, paths):
-                    count = fut.result()
-                    if as_bytes is not None:
-                        with open(path, "rb") as part:
-                            shutil.copyfileobj(part, as_bytes, 1 << 20)
-                    else:
-                        with open(path, encoding="utf-8", newline="") as part:
-                            shutil.copyfileobj(part, out, 1 << 20)
-                    os.unlink(path)
-                    n += count
-                    if advance is not None:
-                        advance(count)
-            finally:
-                for fut in pending:
-                    fut.cancel()
-    finally:
-        shutil.rmtree(folder, ignore_errors=True)
-    return n
 
 
 def type_choices() -> list[tuple[str, str]]:
