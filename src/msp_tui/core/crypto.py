@@ -191,8 +191,8 @@ def verify_signature(public_key: bytes, signature: bytes, message: bytes) -> boo
     prime-order group (decided once a key, by libsodium), R canonical and not of small order (two byte
     checks). zebra's equation is the cofactored one of RFC 8032 §5.1.7, which accepts every signature
     the cofactorless one does, and more only where the signer chose an R with a small-order part, which
-    takes the private key. It accepts nothing OpenSSL rejects (tests/core/test_tamper_fast_verify.py);
-    signing stays on `cryptography`."""
+    takes the private key: of what anyone without that key can make, it accepts nothing OpenSSL rejects
+    (tests/core/test_tamper_fast_verify.py). Signing stays on `cryptography`."""
     if len(signature) != 64:
         return False
     signature, public_key = bytes(signature), bytes(public_key)
