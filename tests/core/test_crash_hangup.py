@@ -21,6 +21,8 @@ import time
 from collections import Counter
 from pathlib import Path
 
+import pytest
+
 from msp_tui.core.db import Database
 from tests.core.test_crash import DEMO_CLIENTS, _counts, demo_stages, integrity_and_chain
 
@@ -87,6 +89,33 @@ def test_hangup_mid_demo_leaves_the_previous_demo_and_no_half_built_file(tmp_pat
             outcomes["hung up, previous demo kept" if state == small else "hung up after the new demo"] += 1
     print("\nFIGURES", json.dumps({"operation": "SIGHUP to `msp-tui demo`", "runs": RUNS, **outcomes}))
     assert outcomes["hung up, previous demo kept"] >= 1
+
+
+def test_hangup_while_the_demo_indexes_its_events_ends_with_129_not_a_pending_rollback_error(sqlite_db):
+    """The CI's random hang-up once landed while `msp-tui demo` built its event indexes: SQLAlchemy
+    invalidates a connection interrupted by SystemExit, and the clean-up that put SQLite's page cache
+    back ran on it, so a PendingRollbackError replaced the exit (status 1 and a traceback, not 129).
+    The hang-up is raised here where the signal handler raises it, inside the CREATE INDEX statement."""
+    from sqlalchemy import event
+
+    from msp_tui.core import demo
+
+    demo._drop_event_indexes(sqlite_db)
+
+    def hang_up_in_create_index(cursor, statement, parameters, context):
+        if statement.lstrip().upper().startswith("CREATE INDEX"):
+            raise SystemExit(128 + signal.SIGHUP)
+
+    event.listen(sqlite_db.engine, "do_execute", hang_up_in_create_index)
+    try:
+        with pytest.raises(SystemExit) as ended:
+            demo._create_event_indexes(sqlite_db)
+    finally:
+        event.remove(sqlite_db.engine, "do_execute", hang_up_in_create_index)
+    assert ended.value.code == 128 + signal.SIGHUP
+    # The interrupted connection left the pool: the next one has SQLite's own page cache again.
+    with sqlite_db.engine.connect() as c:
+        assert c.exec_driver_sql("PRAGMA cache_size").scalar() == -2000
 
 
 def test_hangup_handler_rolls_back_an_open_transaction(sqlite_db):

@@ -749,5 +749,9 @@ def _create_event_indexes(db) -> None:
         try:
             for idx in Event.__table__.indexes:
                 idx.create(c, checkfirst=True)
-        finally:
-            c.exec_driver_sql("PRAGMA cache_size = -2000")  # SQLite's default
+        except BaseException:
+            # Out of the pool with it, big cache and all: after a hang-up (SystemExit) mid-statement
+            # SQLAlchemy has invalidated it, and one more statement would replace the exit with an error.
+            c.invalidate()
+            raise
+        c.exec_driver_sql("PRAGMA cache_size = -2000")  # SQLite's default
