@@ -51,13 +51,11 @@ def _timed(fn, n: int, workers: int) -> tuple[Samples, float]:
 def _floor_chunk(url: str, lo: int, hi: int, keys: dict) -> int:
     """In a worker: the rows of ids (lo, hi] read as verify reads them, and the verify's own Ed25519 check
     of each signature over its stored hash; no link, no hash, no checkpoint. Returns the rows read."""
-    from sqlalchemy import create_engine
-    from sqlalchemy.pool import NullPool
-
     from msp_tui.core import chain_check
+    from msp_tui.core.db import reading_engine
     from msp_tui.core.crypto import verify_signature
 
-    engine = create_engine(url, poolclass=NullPool)
+    engine = reading_engine(url)
     public: dict = {}
     with engine.connect() as conn:
         rows = chain_check.read_chunk(conn, lo, hi)

@@ -165,3 +165,25 @@ def test_checkpoint_after_a_write_reads_only_its_new_events_in_one_query(log, tm
     assert len([s for s in reads if "from event" in s]) == 1, reads
     assert not [s for s in reads if "from account" in s], reads
     assert checkpoint.latest(path).count == verify(db).count
+
+
+def _sqlite_version_in_a_verify_worker() -> str:
+    with chain_check._worker["engine"].connect() as conn:
+        return conn.exec_driver_sql("SELECT sqlite_version()").scalar()
+
+
+def test_verify_workers_open_the_database_with_the_programs_own_sqlite_library(log):
+    """Two SQLite libraries on one WAL file is a known corruption hazard (sqlite.org/howtocorrupt.html),
+    and the stdlib's SQLite predates 3.51.3's WAL fix: a verify worker reads with the program's own
+    (db._sqlite_module), not Python's sqlite3."""
+    from concurrent.futures import ProcessPoolExecutor
+
+    from msp_tui.core import db as db_module
+
+    db, *_ = log
+    if not db.is_sqlite:
+        pytest.skip("SQLite only")
+    url = db.url.render_as_string(hide_password=False)
+    with ProcessPoolExecutor(1, mp_context=chain_check._pool_context(), initializer=chain_check._start_worker,
+                             initargs=(url, {}, True)) as pool:
+        assert pool.submit(_sqlite_version_in_a_verify_worker).result() == db_module._sqlite_module().sqlite_version

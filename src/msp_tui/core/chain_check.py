@@ -27,10 +27,10 @@ import uuid
 from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
 from dataclasses import dataclass, field
 
-from sqlalchemy import create_engine, func, select
+from sqlalchemy import func, select
 from sqlalchemy.engine import Connection
-from sqlalchemy.pool import NullPool
 
+from msp_tui.core.db import reading_engine
 from msp_tui.core.enums import EventType
 from msp_tui.core.events import CHAINED_FIELDS, _quote, chain_hash_of_row, stored_text
 from msp_tui.core.models import Account, Event
@@ -243,7 +243,7 @@ _worker: dict = {}
 
 
 def _start_worker(url: str, keys: dict, check_signatures: bool) -> None:
-    _worker.update(engine=create_engine(url, poolclass=NullPool), keys=keys, check=check_signatures)
+    _worker.update(engine=reading_engine(url), keys=keys, check=check_signatures)
 
 
 def _check_chunk(lo: int, hi: int, marks: dict) -> ChunkResult:

@@ -22,6 +22,7 @@ from sqlalchemy import Engine, create_engine, event, select, text
 from sqlalchemy.engine import URL, make_url
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session
+from sqlalchemy.pool import NullPool
 
 from msp_tui.core.errors import BadInput, Unavailable
 
@@ -91,6 +92,16 @@ def _sqlite_module():
     except ImportError:  # pragma: no cover - pysqlite3 is a dependency
         import sqlite3 as module
     return module
+
+
+def reading_engine(url: str | URL) -> Engine:
+    """An engine for a process of its own that only reads (`events verify`'s workers): no pool, and on
+    SQLite the program's own SQLite library - two libraries on one WAL file is a known corruption hazard
+    (sqlite.org/howtocorrupt.html), and the stdlib's predates the WAL fix of 3.51.3."""
+    url = make_url(url)
+    if url.get_backend_name() == "sqlite":
+        return create_engine(url, module=_sqlite_module(), poolclass=NullPool)
+    return create_engine(url, poolclass=NullPool)
 
 
 def sqlite_version() -> tuple[int, int, int]:
