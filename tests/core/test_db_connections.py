@@ -96,3 +96,40 @@ def test_a_connection_used_moments_ago_is_not_pinged(pg_db, pg_server, monkeypat
     with pytest.raises(OperationalError):
         _backend_pid(pg_db)
     assert _backend_pid(pg_db) != pid
+
+
+def test_a_new_process_opens_postgresql_with_two_statements_not_six(pg_db, monkeypatch):
+    """Issue 19: a new process to the clients home on PostgreSQL took over 1 s; before its first read it
+    sent six statements, four of them SQLAlchemy's set-up of its dialect (the server's version, the
+    default schema, the isolation level, standard_conforming_strings), one the hstore type's look-up,
+    then the migration check, each a round trip that waits for the server on a busy machine. The server
+    reports its version and standard_conforming_strings when a connection starts; the schema and the
+    isolation level now come in one statement, and there is no hstore. The dialect knows what
+    SQLAlchemy's own set-up finds."""
+    import psycopg
+
+    url = pg_db.url
+    pg_db.dispose()
+    sent = []
+    real = psycopg.Cursor.execute
+
+    def counted(self, query, *args, **kwargs):
+        sent.append(" ".join(str(query).split())[:80])
+        return real(self, query, *args, **kwargs)
+
+    monkeypatch.setattr(psycopg.Cursor, "execute", counted)
+    fresh = db_module.Database(url)
+    opened = list(sent)
+    with fresh.read() as s:
+        assert s.execute(text("SELECT 1")).scalar_one() == 1
+    assert len(opened) == 2, opened
+    monkeypatch.undo()
+    plain = create_engine(url)
+    with plain.connect():
+        pass
+    ours, theirs = fresh.engine.dialect, plain.dialect
+    assert (ours.server_version_info, ours.default_schema_name, ours.default_isolation_level,
+            ours._backslash_escapes) == (theirs.server_version_info, theirs.default_schema_name,
+                                         theirs.default_isolation_level, theirs._backslash_escapes)
+    plain.dispose()
+    fresh.dispose()

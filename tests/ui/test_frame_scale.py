@@ -98,8 +98,9 @@ async def test_filtering_100k_clients_fetches_one_page_per_keystroke(big, monkey
               f"page query: max {max(query_ms):.0f} ms, median {sorted(query_ms)[len(query_ms) // 2]:.0f} ms")
         assert all(n <= table.page_size for n in per_key)
         # BEGIN, the access check (its staff row kept for the scope filter), the page, the stale-invite
-        # flags and the page's client groups: the scope adds no statement of its own
-        assert all(s <= 5 for s in statements), statements
+        # flags, the page's client groups and its drift flags (asked after the page before issue 19): the
+        # scope adds no statement of its own (on PostgreSQL the page brings the rest: 2 statements)
+        assert all(s <= 6 for s in statements), statements
         assert table.rows and all("contoso dental 1" in r.name.lower() for r in table.rows)
         # Scrolling to the end of the filtered list loads the last page from the end, not every page.
         before = table.rows_fetched

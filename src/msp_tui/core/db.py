@@ -211,8 +211,10 @@ class Database:
             # Plan every statement for its values: psycopg prepares a statement after five runs and
             # PostgreSQL may then switch to one generic plan, which cannot see that one provider has
             # a million events and another ten (a timeline filter went from 1 ms to 45-65 ms).
-            self.engine = create_engine(self.url, echo=echo,
+            # use_native_hstore=False: no hstore columns here, so no look-up of its type at the first connect.
+            self.engine = create_engine(self.url, echo=echo, use_native_hstore=False,
                                         connect_args={"options": "-c plan_cache_mode=force_custom_plan"})
+            _quick_first_connect(self.engine.dialect)
             _install_postgres_events(self.engine)
         self._writer = self.engine.execution_options(msp_write=True)
         # PostgreSQL reads run in autocommit: each statement is its own transaction, as each already had
@@ -359,7 +361,7 @@ class Database:
         if len(heads) != 1:
             return False
         try:
-            with self.engine.connect() as conn:
+            with self._reader.connect() as conn:  # (PostgreSQL: in autocommit, no ROLLBACK after it)
                 stored = list(conn.exec_driver_sql("SELECT version_num FROM alembic_version").scalars())
         except DBAPIError:  # a new database: no version table yet
             return False
@@ -404,6 +406,41 @@ BINARY_ROWS = "msp_binary_rows"
 
 #: A pooled PostgreSQL connection idle longer than this is pinged before use (seconds).
 PING_AFTER_IDLE_S = 2.0
+
+
+def _quick_first_connect(dialect) -> None:
+    """SQLAlchemy sets up its PostgreSQL dialect at the first connect with a statement each for the
+    server's version, the default schema, the isolation level and standard_conforming_strings: four
+    round trips (and a ROLLBACK) before a new process shows anything. The server already reported its
+    version and standard_conforming_strings when the connection started (libpq keeps them); the schema and
+    the isolation level come in one statement."""
+    import types
+
+    def server_version(self, connection):
+        number = connection.connection.driver_connection.info.server_version  # 160004, or 90624 before 10
+        return (number // 10000, number % 10000) if number >= 100000 else (
+            number // 10000, number // 100 % 100, number % 100)
+
+    def default_schema(self, connection):
+        schema, isolation = connection.exec_driver_sql(
+            "SELECT current_schema(), current_setting('transaction_isolation')").one()
+        self._msp_default_isolation = isolation.upper()
+        return schema
+
+    def default_isolation(self, dbapi_connection):
+        known = getattr(self, "_msp_default_isolation", None)
+        return known if known is not None else type(self).get_default_isolation_level(self, dbapi_connection)
+
+    def backslash_escapes(self, connection):
+        status = connection.connection.driver_connection.info.parameter_status("standard_conforming_strings")
+        if status is None:
+            return type(self)._set_backslash_escapes(self, connection)
+        self._backslash_escapes = status == "off"
+
+    dialect._get_server_version_info = types.MethodType(server_version, dialect)
+    dialect._get_default_schema_name = types.MethodType(default_schema, dialect)
+    dialect.get_default_isolation_level = types.MethodType(default_isolation, dialect)
+    dialect._set_backslash_escapes = types.MethodType(backslash_escapes, dialect)
 
 
 def _install_postgres_events(engine: Engine) -> None:

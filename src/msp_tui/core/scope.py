@@ -15,7 +15,7 @@ from __future__ import annotations
 import uuid
 from dataclasses import dataclass
 
-from sqlalchemy import and_, exists, or_, select, true
+from sqlalchemy import and_, cast, exists, literal, literal_column, null, or_, select, true, union_all
 from sqlalchemy.orm import Session
 
 from msp_tui.core.context import Actor
@@ -93,12 +93,26 @@ def scope_of_staff(session: Session, staff: Staff | None, actor: Actor | None = 
     if staff is None or not staff.scoped or staff.role == StaffRole.PROVIDER_ADMIN:
         # Admins always see everything (people who are not confirmed staff are refused by access).
         return Scope(provider_id=staff.provider_id if staff is not None else None)
-    rows = session.execute(
-        select(ClientGroup.id, ClientGroup.name).join(StaffScopeGroup, StaffScopeGroup.client_group_id == ClientGroup.id)
-        .where(StaffScopeGroup.staff_id == staff.id).order_by(ClientGroup.name_lower)).all()
+    from msp_tui.core import clock
+    from msp_tui.core.models import AccessGrant
     from msp_tui.core.services import break_glass
 
-    live, lapsed = break_glass.grants_now(session, staff.account_id)
+    # Her client groups and her break-glass grants in one statement (each round trip of a request waits
+    # for the server process on a busy machine): kind 0 rows are groups (id, name), kind 1 grants
+    # (organization id, end).
+    stmt = (select(literal(0).label("kind"), ClientGroup.id.label("id"), ClientGroup.name.label("name"),
+                   ClientGroup.name_lower.label("name_lower"), cast(null(), AccessGrant.ends_at.type).label("ends_at"))
+            .join(StaffScopeGroup, StaffScopeGroup.client_group_id == ClientGroup.id)
+            .where(StaffScopeGroup.staff_id == staff.id))
+    now = clock.now()
+    if staff.account_id is not None:
+        grants = break_glass.granted_since(staff.account_id, now).subquery()
+        stmt = union_all(stmt, select(literal(1), grants.c.organization_id, cast(null(), ClientGroup.name.type),
+                                      cast(null(), ClientGroup.name_lower.type), grants.c.ends_at))
+    stmt = stmt.order_by(literal_column("kind"), literal_column("name_lower"))
+    found = session.execute(stmt).all()
+    rows = [r for r in found if r.kind == 0]
+    live, lapsed = break_glass.grants_from([(r.id, r.ends_at) for r in found if r.kind == 1], now)
     if lapsed and actor is not None and actor.account_id == staff.account_id:
         break_glass.note_lapsed(session, actor)
     return Scope(provider_id=staff.provider_id, group_ids=frozenset(r.id for r in rows),

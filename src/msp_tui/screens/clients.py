@@ -97,7 +97,8 @@ class ClientsScreen(ClientGroupFilter, ListScreen, MspScreen):
         self.filter_text = ""
         self.sort = "name"
         self.descending = False
-        #: Drift flags from core, asked for once per page of rows (services.policies.drifted_client_ids).
+        #: Drift flags from core: those each page brings, else asked for once per page of rows
+        #: (services.policies.drifted_client_ids).
         self.drifted: set = set()
         self.drift_known: set = set()
         #: The status line's text as last shown (it is updated only when it changes).
@@ -224,9 +225,9 @@ class ClientsScreen(ClientGroupFilter, ListScreen, MspScreen):
 
     @on(PagedTable.Loaded, "#clients")
     def _page_loaded(self) -> None:
-        # Not while the filter is being typed: each keystroke stays one page query (test_frame_scale).
-        if not self.filter_being_typed():
-            self._load_drift()
+        # A page brings its rows' drift flags (core.list_clients); asking core for others (rows that came
+        # without) waits while the filter is being typed: each keystroke stays one page query.
+        self._load_drift(ask=not self.filter_being_typed())
 
     @on(PagedTable.Highlighted, "#clients")
     def _highlighted(self) -> None:
@@ -240,11 +241,15 @@ class ClientsScreen(ClientGroupFilter, ListScreen, MspScreen):
     def _groups_of(self, c: ClientView) -> Text:
         return CLIENT_COLUMNS[-1].value(c)
 
-    def _load_drift(self) -> None:
+    def _load_drift(self, ask: bool = True) -> None:
         from msp_tui.core.services.policies import drifted_client_ids
 
-        ids = [r.id for r in self.table.rows if r.id not in self.drift_known]
-        if ids:
+        rows = [r for r in self.table.rows if r.id not in self.drift_known]
+        brought = [r for r in rows if r.drifted is not None]
+        if brought:
+            self._got_drift([r.id for r in brought], {r.id for r in brought if r.drifted})
+        ids = [r.id for r in rows if r.drifted is None]
+        if ids and ask:
             self.run_db(drifted_client_ids, self.db, self.actor, ids, on_done=lambda found: self._got_drift(ids, found),
                         group="drift")
 

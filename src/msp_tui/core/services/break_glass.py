@@ -88,9 +88,18 @@ def grants_now(session: Session, account_id: uuid.UUID | None) -> tuple[frozense
     if account_id is None:
         return frozenset(), False
     now = clock.now()
-    rows = session.execute(select(AccessGrant.organization_id, AccessGrant.ends_at).where(
-        AccessGrant.account_id == account_id, AccessGrant.status == Status.GRANTED,
-        AccessGrant.starts_at <= now)).all()
+    return grants_from(session.execute(granted_since(account_id, now)).all(), now)
+
+
+def granted_since(account_id: uuid.UUID, now: datetime):
+    """The statement of grants_now: (organization_id, ends_at) of each grant started by `now` and still
+    marked granted (core.scope sends it in one statement with the scope's groups)."""
+    return select(AccessGrant.organization_id, AccessGrant.ends_at).where(
+        AccessGrant.account_id == account_id, AccessGrant.status == Status.GRANTED, AccessGrant.starts_at <= now)
+
+
+def grants_from(rows, now: datetime) -> tuple[frozenset[uuid.UUID], bool]:
+    """grants_now's answer from the rows of granted_since."""
     return frozenset(o for o, ends in rows if ends > now), any(ends <= now for _o, ends in rows)
 
 
