@@ -34,6 +34,7 @@ from msp_tui.screens.areas import AREAS, CLIENT_SCREENS
 from msp_tui.screens.lock import IdleLock
 from msp_tui.widgets.header import SessionInfo
 from msp_tui.widgets.text import inert_str
+from msp_tui.widgets.threads import deliver
 from msp_tui.widgets.typed_ahead import TypedAhead
 
 
@@ -127,7 +128,7 @@ class MspApp(TypedAhead, IdleLock, App):
 
         def work() -> None:
             info, decisions = load_session(self.db, actor)
-            self.call_from_thread(self._session_ready, info, decisions)
+            deliver(self, self._session_ready, info, decisions)
 
         self.run_worker(work, thread=True, group="session")
 
@@ -156,7 +157,7 @@ class MspApp(TypedAhead, IdleLock, App):
             from msp_tui.core.services import approvals
 
             n = approvals.pending_count(self.db, actor)
-            self.call_from_thread(self._approvals_counted, n)
+            deliver(self, self._approvals_counted, n)
 
         self.run_worker(work, thread=True, group="approvals-count", exclusive=True)
 
@@ -178,7 +179,7 @@ class MspApp(TypedAhead, IdleLock, App):
             except (MspError, SQLAlchemyError, OSError):  # the database out of reach for a moment (a
                 return  # restart, a file being replaced): the next tick reads again; a worker's error would
                 # end the session, and the person's next key says why
-            self.call_from_thread(self._watched, actor, n, granted)
+            deliver(self, self._watched, actor, n, granted)
 
         self.run_worker(work, thread=True, group="session-watch", exclusive=True)
 

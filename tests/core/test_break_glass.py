@@ -149,3 +149,38 @@ def test_break_glass_expiry_is_recorded_by_the_first_read_after_it_lapses(db, sh
     approvals.pending_count(db, admin)
     assert [d["grant"] for t, d in _types(db) if t == EventType.BREAK_GLASS_EXPIRED] == [first, second]
     assert [v.status for v in bg.list_grants(db, admin, everything=True)] == [bg.Status.EXPIRED, bg.Status.EXPIRED]
+
+
+def test_break_glass_ended_or_revoked_refuses_every_action_of_the_client_screen(db, shop):  # noqa: F811
+    """The client's detail screen opened under a grant may still be on the technician's terminal when
+    the grant ends: whatever she presses there, core refuses (S12), whether an admin ended it or its
+    time ran out."""
+    from msp_tui.core.services import members, vault
+
+    admin, tech, tailspin = shop["admin"], shop["tech"], shop["ids"]["Tailspin"]
+    clock.freeze(clock.now())
+
+    def actions():
+        return {
+            "overview": lambda: clients.get_client(db, tech, tailspin),
+            "rename": lambda: clients.rename(db, tech, tailspin, "Tailspin Toys"),
+            "seats": lambda: clients.change_seats(db, tech, tailspin, 6),
+            "unlink": lambda: clients.unlink(db, tech, tailspin, confirm_name="Tailspin"),
+            "members": lambda: members.list_members(db, tech, tailspin),
+            "vault": lambda: vault.list_items(db, tech, tailspin),
+        }
+
+    for ends in ("revoked", "ran out"):
+        grant = bg.approve(db, admin, bg.request(db, tech, "Tailspin", "printer", minutes=60).number)
+        assert clients.get_client(db, tech, tailspin).name == "Tailspin"
+        if ends == "revoked":
+            bg.end(db, admin, grant.number)
+        else:
+            clock.freeze(clock.now() + timedelta(hours=1))
+        for name, act in actions().items():
+            with pytest.raises(Refused) as refused:
+                act()
+            # Unlinking is not a Service User's in any case (S4); the rest is out of her scope again.
+            assert refused.value.rule == ("S4" if name == "unlink" else "S12"), (ends, name)
+    assert clients.get_client(db, admin, tailspin).name == "Tailspin"  # nothing changed
+    assert clients.get_client(db, admin, tailspin).seats == 5

@@ -181,3 +181,107 @@ async def test_session_timer_lets_a_database_outage_pass_without_ending_the_sess
         down["on"], seen = False, down["ticks"]
         await until(pilot, lambda: down["ticks"] > seen + 1)
         assert app.is_running
+
+
+@sync
+async def test_client_screen_opened_under_break_glass_closes_when_the_grant_ends(db, shop, monkeypatch):  # noqa: F811
+    """Before, the client's screen (and its vault over it) stayed open after her grant ended: it showed
+    what she may no longer see, and each key there met core's S12 refusal. On the next tick of the
+    session timer it now closes back to her home and says why, whether an admin ended the grant or its
+    time ran out."""
+    from msp_tui.screens.client_detail import ClientDetailScreen
+    from msp_tui.screens.clients import ClientsScreen
+    from msp_tui.screens.vault import VaultScreen
+
+    tech, admin, tailspin = shop["tech"], shop["admin"], shop["ids"]["Tailspin"]
+    clock.freeze(clock.now())
+    monkeypatch.setattr(MspApp, "WATCH_SECONDS", 0.1)
+    ended = "Your break-glass access to Tailspin has ended."
+    said: list[str] = []  # every toast, also one gone by the time it is looked for
+    real_say = MspApp.say
+    monkeypatch.setattr(MspApp, "say", lambda self, message: (said.append(str(message)), real_say(self, message)))
+    app = MspApp(db, actor=tech)
+    async with app.run_test(size=SIZE, notifications=True) as pilot:
+        await settle(pilot)
+        for how in ("ended by an admin", "ran out"):
+            grant = bg.approve(db, admin, bg.request(db, tech, "Tailspin", "printer", minutes=60).number)
+            await until(pilot, lambda: "Tailspin" in _listed(app))
+            app.open_client(tailspin)
+            await until(pilot, lambda: isinstance(app.screen, ClientDetailScreen) and app.screen.client is not None)
+            if how == "ran out":
+                await pilot.press("v")  # her vault of the client, over its screen
+                await until(pilot, lambda: isinstance(app.screen, VaultScreen))
+                clock.freeze(clock.now() + timedelta(hours=1))
+            else:
+                bg.end(db, admin, grant.number)
+            times = 1 if how == "ended by an admin" else 2
+            await until(pilot, lambda: isinstance(app.screen, ClientsScreen) and said.count(ended) == times)
+            assert not any(isinstance(s, (ClientDetailScreen, VaultScreen)) for s in app.screen_stack), how
+            await until(pilot, lambda: _listed(app) == ["Contoso", "Fabrikam"])
+        assert app.is_running
+
+
+def test_quitting_while_a_session_timer_tick_is_in_flight_ends_cleanly(db, shop, monkeypatch, capfd):  # noqa: F811
+    """The session timer's read runs in a thread and hands its answer to the UI with call_from_thread.
+    Quit while a read is in flight (her grants changing meanwhile): the answer arrives at an app that has
+    ended, whose loop Textual has let go (call_from_thread raises "App is not running"). The app must end
+    as it was asked to, with no exception from that late answer, in the app or in its thread. Run as
+    `msp-tui` runs it (run_async, headless), not under run_test, which keeps its loop to the end."""
+    import asyncio
+    import threading
+    import time
+
+    from msp_tui.core.services import break_glass as core_bg
+
+    tech, admin = shop["tech"], shop["admin"]
+    monkeypatch.setattr(MspApp, "WATCH_SECONDS", 0.1)
+    real = core_bg.live_fingerprint
+    asked = bg.request(db, tech, "Tailspin", "printer", minutes=60)
+    in_flight, answered = threading.Event(), threading.Event()
+    thread_errors: list = []
+    monkeypatch.setattr(threading, "excepthook", lambda args: thread_errors.append(args.exc_value))
+
+    def slow(db_, actor):
+        in_flight.set()
+        time.sleep(0.5)  # the person quits meanwhile
+        bg.approve(db, admin, asked.number)  # and her grants change: the late answer has work to do
+        try:
+            return real(db_, actor)
+        finally:
+            answered.set()
+
+    app = MspApp(db, actor=tech)
+    raised: list[BaseException] = []  # what the app's own thread jobs ended with (Textual drops a
+    real_run_worker = MspApp.run_worker  # cancelled worker's late error without a word)
+
+    def run_worker(self, work, *args, **kwargs):
+        def job():
+            try:
+                return work()
+            except BaseException as exc:
+                raised.append(exc)
+                raise
+
+        return real_run_worker(self, job if kwargs.get("thread") else work, *args, **kwargs)
+
+    monkeypatch.setattr(MspApp, "run_worker", run_worker)
+
+    async def quit_while_in_flight() -> None:
+        while app._granted is None:  # a first tick has read her grants
+            await asyncio.sleep(0.05)
+        monkeypatch.setattr(core_bg, "live_fingerprint", slow)
+        while not in_flight.is_set():
+            await asyncio.sleep(0.02)
+        app.exit()
+
+    async def run() -> None:
+        quitting = asyncio.create_task(quit_while_in_flight())
+        await app.run_async(headless=True, size=SIZE)
+        await quitting
+
+    asyncio.run(run())
+    assert answered.wait(5)
+    time.sleep(0.3)  # the thread's hand-over, had it raised
+    err = capfd.readouterr().err
+    assert app._exception is None and app.return_code in (0, None), app._exception
+    assert raised == [] and thread_errors == [] and "Traceback" not in err, (raised, thread_errors, err)

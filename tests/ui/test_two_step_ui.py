@@ -84,7 +84,7 @@ def test_sign_in_asks_for_the_code_as_a_second_step_and_a_wrong_one_fails_like_a
             assert CODE_STEP in str(login.query_one("#login-title").render())
             assert not login.query_one("#password", Input).display and login.query_one("#code", Input).display
             await pilot.press(*"123456", "enter")
-            await until(pilot, lambda: login.pending is None and not login.busy)
+            await until(pilot, lambda: login.pending is None and not login.answering)
             assert _text(login, "#login-message") == FAILED  # the wrong-password answer; back to step one
             await pilot.press(*PASSWORD, "enter")
             await until(pilot, lambda: login.pending is not None)
@@ -187,13 +187,13 @@ def test_accepting_an_invitation_with_an_enrolled_account_asks_for_its_code_as_a
             await pilot.press("ctrl+n")
             await pilot.press(*admin.email, "enter", *invite, "enter", "enter", *PASSWORD, "enter", *PASSWORD,
                               "enter")
-            await until(pilot, lambda: login.pending is not None or not login.busy and
+            await until(pilot, lambda: login.pending is not None or not login.answering and
                           _text(login, "#login-message") not in ("", "Creating your account…"))
             assert status() == MemberStatus.INVITED, "accepted with the master password alone"
             assert CODE_STEP in str(login.query_one("#login-title").render())
             assert login.query_one("#code", Input).display and not login.query_one("#password2", Input).display
             await pilot.press(*"123456", "enter")
-            await until(pilot, lambda: login.pending is None and not login.busy)
+            await until(pilot, lambda: login.pending is None and not login.answering)
             assert _text(login, "#login-message") == FAILED and login.accepting  # back to the accept form
             assert status() == MemberStatus.INVITED
             login.query_one("#password", Input).value = login.query_one("#password2", Input).value = PASSWORD

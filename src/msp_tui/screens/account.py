@@ -4,7 +4,6 @@ password requirements (enforce on login) say the current one no longer meets the
 from __future__ import annotations
 
 from rich.text import Text
-from textual import work
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
@@ -12,7 +11,7 @@ from textual.screen import ModalScreen
 from textual.widgets import Input, Label, Static
 
 from msp_tui.core.errors import MspError
-from msp_tui.widgets.threads import deliver
+from msp_tui.widgets.threads import OneAnswerAtATime, deliver
 
 
 #: The KDF settings a change may set (accounts.kdf_settings's keys, prefixed "kdf_"), with their bounds.
@@ -20,7 +19,7 @@ KDF_INPUTS = (("kdf_memory_mib", "KDF MiB 64-1024"), ("kdf_iterations", "passes 
               ("kdf_parallelism", "lanes 4-16"))
 
 
-class ChangePasswordScreen(ModalScreen[bool]):
+class ChangePasswordScreen(OneAnswerAtATime, ModalScreen[bool]):
     """Current, new and again; core checks the policy and re-wraps the keys. `forced`: esc signs out."""
 
     DEFAULT_CSS = """
@@ -76,16 +75,15 @@ class ChangePasswordScreen(ModalScreen[bool]):
             return
         kdf = {} if self.forced else {key[4:]: int(v) for key, _ in KDF_INPUTS
                                       if (v := self.query_one(f"#{key}", Input).value.strip())}
-        self._save(current, new, kdf or None)
+        self.answer_in_thread(self._save, current, new, kdf or None, group="password-save", exit_on_error=False)
 
-    @work(thread=True, exclusive=True, exit_on_error=False)
     def _save(self, current: str, new: str, kdf: dict | None = None) -> None:
         from msp_tui.core.services import accounts
 
         try:
             accounts.change_master_password(self.db, self.actor, current, new, kdf=kdf)
         except MspError as exc:
-            deliver(self, self._error, exc.message)
+            self.deliver_answer(self._error, exc.message)
             return
         deliver(self, self.dismiss, True)
 

@@ -19,7 +19,7 @@ from textual.widgets import Static, TabbedContent, TabPane
 from msp_tui.core import event_text
 from msp_tui.core.access import Action, Decision
 from msp_tui.core.enums import MemberRole
-from msp_tui.core.errors import BadInput
+from msp_tui.core.errors import BadInput, MspError, Refused
 from msp_tui.core.schemas import Rename, Seats, parse
 from msp_tui.core.services import clients as client_service
 from msp_tui.screens.base import MspScreen
@@ -204,6 +204,23 @@ class ClientDetailScreen(MspScreen):
             self._stale = False
             self.action_reload()
 
+    def grants_changed(self) -> None:
+        """The session timer saw this person's break-glass grants change (one ended, was ended, or ran
+        out). Core decides whether she may still see this client; if not, its screen (and what she
+        opened over it) closes back to her home and says why, rather than show what is no longer hers."""
+        if self.actor is None:
+            return
+        self.run_db(client_service.get_client, self.db, self.actor, self.client_id, on_done=lambda _c: None,
+                    on_error=self._access_ended, group="grant-check", exclusive=True)
+
+    def _access_ended(self, exc: MspError) -> None:
+        if not (isinstance(exc, Refused) and exc.rule == "S12") or self not in self.app.screen_stack:
+            return  # another refusal (the database away for a moment) is not the grant's end
+        name = self.client.name if self.client is not None else "this client"
+        self.app.say(f"Your break-glass access to {name} has ended.")
+        while self in self.app.screen_stack:
+            self.app.pop_screen()
+
     def _check_changes(self) -> None:
         if self.app.screen is not self or self.actor is None:
             return
@@ -340,7 +357,7 @@ class ClientDetailScreen(MspScreen):
         from datetime import timedelta
 
         from msp_tui.core import clock
-        from msp_tui.core.errors import BadInput
+        from msp_tui.core.errors import BadInput, MspError, Refused
         from msp_tui.core.services import access_report
 
         slug = re.sub(r"[^a-z0-9]+", "-", c.name.lower()).strip("-") or "client"

@@ -12,13 +12,14 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from rich.text import Text
-from textual import on, work
+from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
 from textual.screen import ModalScreen
 from textual.widgets import Button, Input, Label, Static
 from msp_tui.widgets.text import inert_str, plain
+from msp_tui.widgets.threads import OneAnswerAtATime
 
 
 def _text(value: str | Text) -> Text:
@@ -123,7 +124,7 @@ class TypeNameModal(ModalScreen[bool]):
         self.dismiss(True)
 
 
-class AskModal(ModalScreen[str | None]):
+class AskModal(OneAnswerAtATime, ModalScreen[str | None]):
     """Ask for one value; `check(value)` returns an error message (shown under the field) or None."""
 
     BINDINGS = [Binding("escape", "cancel", "Cancel")]
@@ -139,9 +140,6 @@ class AskModal(ModalScreen[str | None]):
         #: Given, enter runs `save(value)` (core, in a thread): a refusal stays here under the field,
         #: and the dialog closes with save's result only once core accepted.
         self.save = save
-        #: A save is under way: another enter waits for its answer (a thread cannot be called back,
-        #: so a second one would save twice).
-        self.saving = False
 
     def compose(self) -> ComposeResult:
         with Vertical(classes="modal"):
@@ -170,13 +168,11 @@ class AskModal(ModalScreen[str | None]):
         if self.save is None:
             self.dismiss(event.value)
             return
-        if self.saving:
+        if self.answering:
             return
-        self.saving = True
         self.query_one("#error", Static).update(Text("Saving…"))
-        self._save(event.value)
+        self.answer_in_thread(self._save, event.value, group="ask-save")
 
-    @work(thread=True, exclusive=True, group="ask-save")
     def _save(self, value: str) -> None:
         from msp_tui.core.errors import MspError
         from msp_tui.widgets.threads import deliver
@@ -189,12 +185,11 @@ class AskModal(ModalScreen[str | None]):
             if needs_second_admin(exc):  # guarded (two-person approval): this dialog gives way to the reason's
                 deliver(self, self._give_way, exc)
                 return
-            deliver(self, self._refused, plain(exc.message))
+            self.deliver_answer(self._refused, plain(exc.message))
             return
         deliver(self, self.dismiss, result)
 
     def _refused(self, message) -> None:
-        self.saving = False
         self.query_one("#error", Static).update(message)
 
     def _give_way(self, exc) -> None:

@@ -15,7 +15,7 @@ from msp_tui.core.errors import AuthFailed, MspError
 from msp_tui.widgets.header import AppHeader
 from msp_tui.widgets.text import plain
 from msp_tui.widgets.keybar import KeyBar
-from msp_tui.widgets.threads import deliver
+from msp_tui.widgets.threads import OneAnswerAtATime, deliver
 
 FAILED = "Sign-in failed."
 NEEDS = {"email": "Type your email address first.", "password": "Type your master password.",
@@ -26,7 +26,7 @@ NEEDS = {"email": "Type your email address first.", "password": "Type your maste
 CODE_STEP = "Two-step login: the code from your authenticator app"
 
 
-class LoginScreen(Screen):
+class LoginScreen(OneAnswerAtATime, Screen):
     TITLE_TEXT = "Sign in"
     BINDINGS = [
         Binding("ctrl+n", "toggle_accept", "Accept an invitation", id="accept"),
@@ -43,7 +43,6 @@ class LoginScreen(Screen):
     def __init__(self, email: str | None = None) -> None:
         super().__init__()
         self.accepting = False
-        self.busy = False
         self.email = email  # `msp-tui --email X`: filled in, the password field focused
         # The master password passed (signing in, or accepting with an existing account); two-step
         # login wants the code: core's PasswordChecked or AcceptChecked.
@@ -156,9 +155,8 @@ class LoginScreen(Screen):
             self._sign_in(values["email"], values["password"])
 
     def _sign_in(self, email: str, password: str) -> None:
-        if self.busy:
+        if self.answering:
             return
-        self.busy = True
         self._message("Signing in…")
         db = self.app.db
 
@@ -168,19 +166,18 @@ class LoginScreen(Screen):
             try:
                 checked = accounts.check_password(db, email, password)
                 if checked.needs_code:
-                    deliver(self, self._ask_code, checked)
+                    self.deliver_answer(self._ask_code, checked)
                     return
                 actor = accounts.finish_sign_in(db, checked)
             except MspError:
-                deliver(self, self._failed, FAILED)
+                self.deliver_answer(self._failed, FAILED)
                 return
             deliver(self, self.app.signed_in, actor)
 
-        self.run_worker(work, thread=True, group="sign-in")
+        self.answer_in_thread(work, group="sign-in")
 
     def _ask_code(self, checked) -> None:
         """The master password opened the keys; the second step asks for the app's code."""
-        self.busy = False
         self.pending = checked
         self.query_one("#password", Input).value = ""
         self.query_one("#password2", Input).value = ""
@@ -189,9 +186,8 @@ class LoginScreen(Screen):
         self.set_focus(self.query_one("#code", Input))
 
     def _second_step(self, code: str) -> None:
-        if self.busy:
+        if self.answering:
             return
-        self.busy = True
         self._message("Checking the code…")
         db, checked = self.app.db, self.pending
 
@@ -205,17 +201,17 @@ class LoginScreen(Screen):
                     actor = accounts.finish_sign_in(db, checked, code)
             except AuthFailed:
                 # The same answer as a wrong master password; both steps are typed again.
-                deliver(self, self._back_to_password, FAILED)
+                self.deliver_answer(self._back_to_password, FAILED)
                 return
             except MspError as exc:  # accepting: the invitation itself refused (policy 3, used meanwhile)
-                deliver(self, self._back_to_password, FAILED if not self.accepting else exc.message)
+                self.deliver_answer(self._back_to_password, FAILED if not self.accepting else exc.message)
                 return
             if isinstance(checked, accounts.AcceptChecked):
-                deliver(self, self._accepted, *accepted)
+                self.deliver_answer(self._accepted, *accepted)
             else:
                 deliver(self, self.app.signed_in, actor)
 
-        self.run_worker(work, thread=True, group="sign-in")
+        self.answer_in_thread(work, group="sign-in")
 
     def _back_to_password(self, text: str) -> None:
         self.pending = None
@@ -224,19 +220,17 @@ class LoginScreen(Screen):
         self._failed(text)
 
     def _failed(self, text: str) -> None:
-        self.busy = False
         self._message(text)
         pw = self.query_one("#password", Input)
         pw.value = ""
         pw.focus()
 
     def _accept(self, values: dict[str, str]) -> None:
-        if self.busy:
+        if self.answering:
             return
         if values["password"] != values["password2"]:
             self._message("The two passwords differ; type the same master password twice.")
             return
-        self.busy = True
         self._message("Creating your account…")
         db = self.app.db
 
@@ -247,21 +241,20 @@ class LoginScreen(Screen):
                 checked = accounts.check_acceptance(db, email=values["email"], secret=values["secret"],
                                                     password=values["password"], name=values["name"])
                 if checked.needs_code:  # an existing account with two-step login on: its code next
-                    deliver(self, self._ask_code, checked)
+                    self.deliver_answer(self._ask_code, checked)
                     return
                 actor, result = accounts.finish_acceptance(db, checked)
             except AuthFailed:
-                deliver(self, self._failed, FAILED)
+                self.deliver_answer(self._failed, FAILED)
                 return
             except MspError as exc:
-                deliver(self, self._failed, exc.message)
+                self.deliver_answer(self._failed, exc.message)
                 return
-            deliver(self, self._accepted, actor, result)
+            self.deliver_answer(self._accepted, actor, result)
 
-        self.run_worker(work, thread=True, group="accept")
+        self.answer_in_thread(work, group="accept")
 
     def _accepted(self, actor, result) -> None:
-        self.busy = False
         self.pending = None
         self.query_one("#code", Input).value = ""
         joined = result.staff + result.memberships

@@ -13,7 +13,7 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from rich.text import Text
-from textual import on, work
+from textual import on
 from textual.app import App, ComposeResult
 from textual.binding import Binding
 from textual.containers import Vertical
@@ -23,7 +23,7 @@ from textual.widgets import Input, Label, Static
 from msp_tui.core.errors import MspError
 from msp_tui.core.services import approvals
 from msp_tui.widgets.text import plain
-from msp_tui.widgets.threads import deliver
+from msp_tui.widgets.threads import OneAnswerAtATime, deliver
 
 SENT = "Sent for approval by a second Provider Admin"
 NEEDS_REASON = "Say why: the second Provider Admin reads it before approving."
@@ -34,7 +34,7 @@ def needs_second_admin(exc: BaseException) -> bool:
     return isinstance(exc, approvals.ApprovalNeeded) and exc.arguments is not None
 
 
-class ReasonModal(ModalScreen["list[approvals.RequestView] | None"]):
+class ReasonModal(OneAnswerAtATime, ModalScreen["list[approvals.RequestView] | None"]):
     """Why, for a second Provider Admin: enter sends the request through core (one per refusal, the same
     reason: several clients' keys after a staffer left); esc cancels (nothing written). A refusal of a
     request itself (core's words) stays under the field; requests already filed are not filed again."""
@@ -46,9 +46,6 @@ class ReasonModal(ModalScreen["list[approvals.RequestView] | None"]):
         self.db, self.actor = db, actor
         self.pending = list(refusals)
         self.sent: list = []
-        #: Requests are being filed: another enter waits for core's answer (a second thread would file
-        #: each request twice).
-        self.sending = False
 
     def compose(self) -> ComposeResult:
         label = approvals.GUARDED[self.pending[0].action].label
@@ -71,27 +68,24 @@ class ReasonModal(ModalScreen["list[approvals.RequestView] | None"]):
         if not event.value.strip():
             self.query_one("#error", Static).update(Text(NEEDS_REASON))
             return
-        if self.sending:
+        if self.answering:
             return
-        self.sending = True
         self.query_one("#error", Static).update(Text("Sending…"))
-        self._send(event.value)
+        self.answer_in_thread(self._send, event.value, group="second-admin")
 
-    @work(thread=True, exclusive=True, group="second-admin")
     def _send(self, reason: str) -> None:
         while self.pending:
             r = self.pending[0]
             try:
                 view = approvals.request(self.db, self.actor, r.action, reason, **r.arguments)
             except MspError as exc:
-                deliver(self, self._refused, plain(exc.message))
+                self.deliver_answer(self._refused, plain(exc.message))
                 return
             self.sent.append(view)
             self.pending.pop(0)
         deliver(self, self.dismiss, self.sent)
 
     def _refused(self, message) -> None:
-        self.sending = False
         self.query_one("#error", Static).update(message)
 
     def action_cancel(self) -> None:

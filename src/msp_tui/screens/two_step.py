@@ -6,7 +6,6 @@ are brought to `TwoStepEnrolScreen(forced=True)` at sign-in: esc there signs out
 from __future__ import annotations
 
 from rich.text import Text
-from textual import work
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
@@ -16,7 +15,7 @@ from textual.widgets import Input, Label, Static
 from msp_tui.core.errors import MspError
 from msp_tui.widgets.header import AppHeader
 from msp_tui.widgets.keybar import KeyBar
-from msp_tui.widgets.threads import deliver
+from msp_tui.widgets.threads import OneAnswerAtATime, deliver
 
 #: Light modules white, dark ones black, whatever the theme: a phone reads it on any terminal.
 QR_STYLE = "#ffffff on #000000"
@@ -28,7 +27,7 @@ def qr_widget_text(uri: str) -> Text:
     return Text("\n".join(half_block_lines(uri)), style=QR_STYLE, no_wrap=True)
 
 
-class TwoStepEnrolScreen(Screen[bool]):
+class TwoStepEnrolScreen(OneAnswerAtATime, Screen[bool]):
     """The QR code on the left (half blocks: a version 5 code is 41x21), on the right the secret, the
     URI, the code field; then the recovery code, once."""
 
@@ -87,16 +86,16 @@ class TwoStepEnrolScreen(Screen[bool]):
         if self.recovery is not None:
             self.dismiss(True)
             return
-        self._finish(self.query_one("#code", Input).value)
+        self.answer_in_thread(self._finish, self.query_one("#code", Input).value, group="two-step",
+                              exit_on_error=False)
 
-    @work(thread=True, exclusive=True, exit_on_error=False)
     def _finish(self, code: str) -> None:
         from msp_tui.core.services import two_step
 
         try:
             recovery = two_step.finish(self.db, self.actor, self.enrolment, code)
         except MspError as exc:
-            deliver(self, self._error, exc.message)
+            self.deliver_answer(self._error, exc.message)
             return
         deliver(self, self._done, recovery)
 
@@ -125,7 +124,7 @@ class TwoStepEnrolScreen(Screen[bool]):
             self.dismiss(False)
 
 
-class TwoStepOffScreen(ModalScreen[bool]):
+class TwoStepOffScreen(OneAnswerAtATime, ModalScreen[bool]):
     """Turn two-step login off: a code from the app or the recovery code (a wrong one is a failed
     attempt and waits like one)."""
 
@@ -148,16 +147,15 @@ class TwoStepOffScreen(ModalScreen[bool]):
 
     def on_input_submitted(self, event: Input.Submitted) -> None:
         event.stop()
-        self._off(event.value)
+        self.answer_in_thread(self._off, event.value, group="two-step", exit_on_error=False)
 
-    @work(thread=True, exclusive=True, exit_on_error=False)
     def _off(self, code: str) -> None:
         from msp_tui.core.services import two_step
 
         try:
             two_step.disable(self.db, self.actor, code)
         except MspError as exc:
-            deliver(self, self._error, exc.message)
+            self.deliver_answer(self._error, exc.message)
             return
         deliver(self, self.dismiss, True)
 

@@ -28,7 +28,7 @@ from msp_tui.screens.lock import LockScreen
 from msp_tui.widgets.keybar import KeyBar
 from msp_tui.widgets.paged_table import Column, PagedTable
 from msp_tui.widgets.text import inert_str, plain
-from msp_tui.widgets.threads import deliver
+from msp_tui.widgets.threads import OneAnswerAtATime, deliver
 
 HIDDEN = "••••••••"
 ALL = "all"
@@ -497,21 +497,25 @@ def _primary_secret(item_type) -> str | None:
 # --- modals -------------------------------------------------------------------------------------
 
 
-class _SavingModal(ModalScreen):
+class _SavingModal(OneAnswerAtATime, ModalScreen):
     """A modal whose save runs core in a worker; core's refusal stays on the form as a message."""
 
     def _run_save(self, fn, *args) -> None:
+        if self.answering:
+            return
         self.query_one(".form-status", Static).update(Text("Saving…"))
-        self._save_worker(fn, *args)
+        self.answer_in_thread(self._save_worker, fn, *args, group="vault-save")
 
-    @work(thread=True, exclusive=True, group="vault-save")
     def _save_worker(self, fn, *args) -> None:
         try:
             result = fn(*args)
         except MspError as exc:
-            deliver(self, self.query_one(".form-status", Static).update, Text(str(exc)))
+            self.deliver_answer(self._refused, Text(str(exc)))
             return
         deliver(self, self.dismiss, result)
+
+    def _refused(self, message: Text) -> None:
+        self.query_one(".form-status", Static).update(message)
 
     @on(Input.Changed)
     def _input_changed(self) -> None:

@@ -8,14 +8,13 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from rich.text import Text
-from textual import on, work
+from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, VerticalScroll
 from textual.screen import ModalScreen
 from textual.suggester import Suggester
 from textual.widgets import Button, Input, Label, RadioButton, RadioSet, Static
-from textual.worker import Worker, WorkerState
 
 from msp_tui.core import clock
 from msp_tui.core.context import Actor
@@ -26,7 +25,7 @@ from msp_tui.core.events import EventFilter, EventRow, EventScope
 from msp_tui.core.services import timeline
 from msp_tui.widgets.timeline_table import inert, who_text
 from msp_tui.widgets.dialog_css import form_dialog_css
-from msp_tui.widgets.threads import deliver
+from msp_tui.widgets.threads import OneAnswerAtATime, deliver
 
 DIALOG_CSS = form_dialog_css("TimelineDialog", 76) + """
 TimelineDialog Horizontal.range { height: auto; }
@@ -34,18 +33,23 @@ TimelineDialog Horizontal.range Input { width: 1fr; }
 """
 
 
-class TimelineDialog(ModalScreen):
+class TimelineDialog(OneAnswerAtATime, ModalScreen):
     DEFAULT_CSS = DIALOG_CSS
     BINDINGS = [Binding("escape", "cancel", "Cancel")]
 
     def action_cancel(self) -> None:
         self.dismiss(None)
 
-    def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
-        """A dialog's database work finished: close with its result (errors stay shown)."""
-        if event.worker.group == "tl-dialog" and event.state == WorkerState.SUCCESS \
-                and event.worker.result is not None:
-            self.dismiss(event.worker.result)
+    def work_then_close(self, job, *args) -> None:
+        """`job(*args)` (the database's work) in a thread, one at a time; the dialog closes with its
+        result, or stays with the error the job showed (None)."""
+
+        def run() -> None:
+            result = job(*args)
+            if result is not None:
+                deliver(self, self.dismiss, result)
+
+        self.answer_in_thread(run, group="tl-dialog", exit_on_error=False)
 
 
 @dataclasses.dataclass(frozen=True)
@@ -128,9 +132,8 @@ class TimelineFilterDialog(TimelineDialog):
     @on(Button.Pressed, "#apply")
     def _apply(self) -> None:
         texts = {k: self.query_one(f"#f-{k}", Input).value for k in ("client", "actor", "types", "since", "until")}
-        self.resolve(texts, self._range_key())
+        self.work_then_close(self.resolve, texts, self._range_key())
 
-    @work(thread=True, exclusive=True, group="tl-dialog", exit_on_error=False)
     def resolve(self, texts: dict, range_key: str) -> FilterChoice | None:
         try:
             numbers, cats = timeline.parse_types(texts["types"])
@@ -145,7 +148,7 @@ class TimelineFilterDialog(TimelineDialog):
             flt.time_range()
         except MspError as exc:
             message = exc.message
-            deliver(self, lambda: self.query_one("#f-error", Static).update(Text(message)))
+            self.deliver_answer(lambda: self.query_one("#f-error", Static).update(Text(message)))
             return None
         return FilterChoice(flt, range_key, texts)
 
@@ -205,21 +208,22 @@ class TimelineExportDialog(TimelineDialog):
     @on(Input.Submitted)
     @on(Button.Pressed, "#export")
     def _export(self) -> None:
+        if self.answering:
+            return
         pressed = self.query_one("#x-format", RadioSet).pressed_button
         fmt = "jsonl" if pressed is not None and pressed.id == "x-jsonl" else "csv"
         self.query_one("#x-error", Static).update(Text("Exporting… every matching event, newest first."))
         self.query_one("#export", Button).disabled = True
-        self.write(self.query_one("#x-folder", Input).value.strip(), self.query_one("#x-path", Input).value.strip(),
-                   fmt)
+        self.work_then_close(self.write, self.query_one("#x-folder", Input).value.strip(),
+                             self.query_one("#x-path", Input).value.strip(), fmt)
 
-    @work(thread=True, exclusive=True, group="tl-dialog", exit_on_error=False)
     def write(self, folder: str, path: str, fmt: str) -> tuple[int, str] | None:
         def error(text: str) -> None:
             def show() -> None:
                 self.query_one("#x-error", Static).update(Text(text))
                 self.query_one("#export", Button).disabled = False
 
-            deliver(self, show)
+            self.deliver_answer(show)
 
         if not path:
             error("Give a file name.")
